@@ -1,0 +1,13 @@
+// Builds every activity from its dependencies; workers register the result, workflows import its type.
+import type { ActivityDeps } from './deps';
+import { createReadinessActivities } from './readiness';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createReadinessActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,123 @@
+// Reads herald's configuration once from the environment and shapes it for the rest of the code.
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { envSchema, type Env } from '../schemas/config';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      'Configuration error:\n' +
+        problems.map((p) => `  ${p.variable} ${p.message}`).join('\n') +
+        '\nSee .env.example for every variable and its meaning.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  env: Env;
+  logLevel: Env['LOG_LEVEL'];
+  /** Operator or process name written to audit rows and packet events. */
+  actor: string;
+  dataDir: string;
+  database: { url?: string; embeddedPort: number };
+  temporal: {
+    address?: string;
+    namespace: string;
+    uiUrl?: string;
+    cliPath?: string;
+    uiPort: number;
+    tls: boolean;
+    apiKey?: string;
+  };
+  s3: {
+    /** undefined = embedded local server; 'aws' = AWS's own endpoint for the region */
+    endpoint?: string;
+    bucket: string;
+    region: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    forcePathStyle: boolean;
+    embeddedPort: number;
+  };
+  providers: { sms: Env['SMS_PROVIDER']; voice: Env['VOICE_PROVIDER']; email: Env['EMAIL_PROVIDER'] };
+  twilio: { accountSid?: string; authToken?: string; fromNumber?: string; messagingServiceSid?: string; apiBaseUrl?: string };
+  ses: { region: string; endpoint?: string; fromAddress?: string; configurationSet?: string };
+  ingress: { port: number; publicBaseUrl?: string };
+  worker: { taskQueues?: string[]; workflowBundlePath?: string };
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? 'environment');
+        const raw = source[variable];
+        const shown = raw === undefined || /SECRET|TOKEN|PASSWORD|KEY$/.test(variable) ? '' : ` (got "${raw}")`;
+        return { variable, message: `${issue.message}${shown}` };
+      }),
+    );
+  }
+  const env = parsed.data;
+  return {
+    env,
+    logLevel: env.LOG_LEVEL,
+    actor: env.HERALD_ACTOR ?? `${os.userInfo().username}@${os.hostname()}`,
+    dataDir: path.resolve(PROJECT_ROOT, env.HERALD_DATA_DIR ?? '.herald'),
+    database: { url: env.DATABASE_URL, embeddedPort: env.EMBEDDED_POSTGRES_PORT },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      uiUrl: env.TEMPORAL_UI_URL,
+      cliPath: env.TEMPORAL_CLI_PATH,
+      uiPort: env.TEMPORAL_UI_PORT,
+      tls: env.TEMPORAL_TLS,
+      apiKey: env.TEMPORAL_API_KEY,
+    },
+    s3: {
+      endpoint: env.S3_ENDPOINT,
+      bucket: env.S3_BUCKET,
+      region: env.S3_REGION,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      embeddedPort: env.EMBEDDED_S3_PORT,
+    },
+    providers: { sms: env.SMS_PROVIDER, voice: env.VOICE_PROVIDER, email: env.EMAIL_PROVIDER },
+    twilio: {
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      authToken: env.TWILIO_AUTH_TOKEN,
+      fromNumber: env.TWILIO_FROM_NUMBER,
+      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID,
+      apiBaseUrl: env.TWILIO_API_BASE_URL,
+    },
+    ses: {
+      region: env.AWS_REGION,
+      endpoint: env.SES_ENDPOINT,
+      fromAddress: env.SES_FROM_ADDRESS,
+      configurationSet: env.SES_CONFIGURATION_SET,
+    },
+    ingress: { port: env.INGRESS_PORT, publicBaseUrl: env.PUBLIC_BASE_URL },
+    worker: {
+      taskQueues: env.WORKER_TASK_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean),
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    },
+  };
+}
+
+/** For process entry points: a bad configuration prints its problems and stops with exit code 2. */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,54 @@
+// The one place that names task queues, search attributes and id formats shared by workers and clients.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes herald registers on its Temporal namespace; all Keyword, never personal data. */
+export const SEARCH_ATTRIBUTES = {
+  CompanyAlias: 'CompanyAlias',
+  PacketId: 'PacketId',
+  PacketStage: 'PacketStage',
+  Region: 'Region',
+  Channel: 'Channel',
+} as const;
+
+export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+
+export const SEARCH_ATTRIBUTE_TYPE = 'Keyword' as const;
+
+/** Typed keys for workflow code (`upsertSearchAttributes`) and clients (`typedSearchAttributes`). */
+export const SA = {
+  CompanyAlias: defineSearchAttributeKey(SEARCH_ATTRIBUTES.CompanyAlias, SearchAttributeType.KEYWORD),
+  PacketId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.PacketId, SearchAttributeType.KEYWORD),
+  PacketStage: defineSearchAttributeKey(SEARCH_ATTRIBUTES.PacketStage, SearchAttributeType.KEYWORD),
+  Region: defineSearchAttributeKey(SEARCH_ATTRIBUTES.Region, SearchAttributeType.KEYWORD),
+  Channel: defineSearchAttributeKey(SEARCH_ATTRIBUTES.Channel, SearchAttributeType.KEYWORD),
+} as const;
+
+/** Task queues. Dispatch runs one queue per region (and, later, per provider account). */
+export const TASK_QUEUES = {
+  /** ingest, discovery, archival, reminder-run parents and the system check */
+  pipeline: 'herald-pipeline',
+} as const;
+
+export function regionTaskQueue(region: string): string {
+  return `herald-region-${region}`;
+}
+
+export function providerTaskQueue(provider: string, account: string): string {
+  return `herald-send-${provider}-${account}`;
+}
+
+/** Workflow ids are derived from business keys so a re-run of the same thing is idempotent. */
+export const WORKFLOW_IDS = {
+  readinessCheck: (companyAlias: string, runKey: string) => `readiness/${companyAlias}/${runKey}`,
+  ingestPacket: (packetUuid: string) => `ingest/${packetUuid}`,
+  discoverSource: (sourceUuid: string) => `discover/${sourceUuid}`,
+  reminderRun: (companyAlias: string, runKey: string) => `reminders/${companyAlias}/${runKey}`,
+  reminderRegion: (parentId: string, region: string) => `${parentId}/region/${region}`,
+  archive: (runKey: string) => `archive/${runKey}`,
+} as const;
+
+export const SCHEDULE_IDS = {
+  discoverSource: (sourceUuid: string) => `discover-source/${sourceUuid}`,
+  reminders: (companyAlias: string) => `reminders/${companyAlias}`,
+  archive: 'archive/nightly',
+} as const;

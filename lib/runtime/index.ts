@@ -1,0 +1,166 @@
+// The embedded runtime: real Postgres, the Temporal dev server and local S3, each only where no address is configured.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { createS3Client, ensureBucket, type S3Settings } from '../s3';
+import { startEmbeddedPostgres } from './postgres';
+import { EMBEDDED_S3_ACCESS_KEY, EMBEDDED_S3_SECRET_KEY, startLocalS3 } from './s3-server';
+import { resolveTemporalCli } from './temporal-cli';
+import { ensureSearchAttributes, startSdkDownloadedServer, startTemporalDevServer } from './temporal-server';
+
+export interface Runtime {
+  databaseUrl: string;
+  temporal: { address: string; namespace: string; uiUrl?: string };
+  s3: S3Settings;
+  /** which parts this process started (and will stop) */
+  embedded: { postgres: boolean; temporal: boolean; s3: boolean };
+  /** true when another herald process owns the embedded servers and this one only uses them */
+  attached: boolean;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  log: Logger;
+  /** fresh servers in a temporary directory, removed on stop (tests) */
+  ephemeral?: boolean;
+  /** what a person should see (a long build, the UI address) */
+  notice?: (message: string) => void;
+}
+
+interface RuntimeFile {
+  pid: number;
+  databaseUrl: string;
+  temporal: Runtime['temporal'];
+  s3: S3Settings;
+  embedded: Runtime['embedded'];
+}
+
+const runtimeFile = (dataDir: string) => path.join(dataDir, 'runtime.json');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Another `npm start` on this checkout already runs the embedded servers: use them instead of starting a second set. */
+async function attachToRunning(config: Config): Promise<Runtime | undefined> {
+  const file = runtimeFile(config.dataDir);
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(await readFile(file, 'utf8')) as RuntimeFile;
+  if (state.pid === process.pid || !alive(state.pid)) return undefined;
+  return {
+    databaseUrl: config.database.url ?? state.databaseUrl,
+    temporal: config.temporal.address
+      ? { address: config.temporal.address, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl }
+      : state.temporal,
+    s3: config.s3.endpoint ? s3FromConfig(config) : state.s3,
+    embedded: { postgres: false, temporal: false, s3: false },
+    attached: true,
+    stop: async () => {},
+  };
+}
+
+function s3FromConfig(config: Config): S3Settings {
+  const { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle } = config.s3;
+  return { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle };
+}
+
+export async function startRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
+  const { log } = opts;
+  const notice = opts.notice ?? ((m: string) => log.info(m));
+  const needs = {
+    postgres: !config.database.url,
+    temporal: !config.temporal.address,
+    s3: !config.s3.endpoint,
+  };
+  if (!opts.ephemeral && (needs.postgres || needs.temporal || needs.s3)) {
+    const attached = await attachToRunning(config);
+    if (attached) {
+      log.debug('using the embedded servers of the herald process already running');
+      return attached;
+    }
+  }
+
+  const dataDir = opts.ephemeral ? await mkdtemp(path.join(os.tmpdir(), 'herald-')) : config.dataDir;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stopping a server failed'));
+    stops.length = 0;
+  };
+
+  try {
+    const [databaseUrl, temporal, s3] = await Promise.all([
+      (async () => {
+        if (!needs.postgres) return config.database.url as string;
+        const pg = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort, log });
+        stops.push(pg.stop);
+        return pg.url;
+      })(),
+      (async () => {
+        if (!needs.temporal) {
+          return { address: config.temporal.address as string, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl };
+        }
+        const cli = await resolveTemporalCli({ cliPath: config.temporal.cliPath, notice });
+        const server = cli
+          ? await startTemporalDevServer({
+              cliPath: cli.path,
+              namespace: config.temporal.namespace,
+              uiPort: opts.ephemeral ? 0 : config.temporal.uiPort,
+              dbFile: opts.ephemeral ? undefined : path.join(dataDir, 'temporal.sqlite'),
+              log,
+            })
+          : await startSdkDownloadedServer({ namespace: config.temporal.namespace, log });
+        stops.push(server.stop);
+        return { address: server.address, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl ?? server.uiUrl };
+      })(),
+      (async (): Promise<S3Settings> => {
+        if (!needs.s3) return s3FromConfig(config);
+        const server = await startLocalS3({ directory: path.join(dataDir, 's3'), port: config.s3.embeddedPort });
+        stops.push(server.stop);
+        return {
+          endpoint: server.endpoint,
+          bucket: config.s3.bucket,
+          region: config.s3.region,
+          accessKeyId: EMBEDDED_S3_ACCESS_KEY,
+          secretAccessKey: EMBEDDED_S3_SECRET_KEY,
+          forcePathStyle: true,
+        };
+      })(),
+    ]);
+
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      const added = await ensureSearchAttributes(connection, temporal.namespace);
+      if (added.length) log.info({ added }, 'registered herald search attributes');
+    } finally {
+      await connection.close();
+    }
+    const s3Client = createS3Client(s3);
+    try {
+      if (await ensureBucket(s3Client, s3.bucket)) log.info({ bucket: s3.bucket }, 'created the S3 bucket');
+    } finally {
+      s3Client.destroy();
+    }
+
+    const ownsSomething = needs.postgres || needs.temporal || needs.s3;
+    if (ownsSomething && !opts.ephemeral) {
+      const state: RuntimeFile = { pid: process.pid, databaseUrl, temporal, s3, embedded: needs };
+      await writeFile(runtimeFile(dataDir), JSON.stringify(state, null, 2));
+      stops.unshift(() => rm(runtimeFile(dataDir), { force: true }));
+    }
+    if (opts.ephemeral) stops.unshift(() => rm(dataDir, { recursive: true, force: true }));
+
+    return { databaseUrl, temporal, s3, embedded: needs, attached: false, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+// Starts the Temporal dev server (with its Web UI) and registers herald's search attributes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { SA, SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPE } from '../names';
+import type { Logger } from '../log';
+import { choosePort, freePort } from './ports';
+
+export interface RunningTemporal {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+const searchAttributeFlags = () =>
+  Object.values(SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=${SEARCH_ATTRIBUTE_TYPE}`]);
+
+async function waitUntilServing(address: string, namespace: string, child: ChildProcess, output: () => string) {
+  const deadline = Date.now() + 90_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`The Temporal dev server exited with code ${child.exitCode}:\n${output()}`);
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`The Temporal dev server did not answer at ${address} within 90 s: ${String(lastError)}\n${output()}`);
+}
+
+export async function startTemporalDevServer(opts: {
+  cliPath: string;
+  namespace: string;
+  /** 0 = a random free port */
+  uiPort: number;
+  /** file for persistent state; undefined keeps everything in memory */
+  dbFile?: string;
+  log: Logger;
+}): Promise<RunningTemporal> {
+  const port = await freePort();
+  const uiPort = await choosePort(opts.uiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--http-port', String(await freePort()),
+    '--metrics-port', String(await freePort()),
+    '--log-level', 'error',
+    ...searchAttributeFlags(),
+    ...(opts.namespace !== 'default' ? ['--namespace', opts.namespace] : []),
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    // retain finished workflows long enough for operators to look back in the UI
+    '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
+  ];
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - 20));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(new Error(`Could not run ${opts.cliPath}: ${err.message}`))),
+  );
+  const address = `127.0.0.1:${port}`;
+  await Promise.race([waitUntilServing(address, opts.namespace, child, () => lines.join('\n')), spawnFailed]);
+  opts.log.debug({ address, uiPort }, 'Temporal dev server is serving');
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Without the CLI and without Go, the SDK downloads its own dev server (needs internet). */
+export async function startSdkDownloadedServer(opts: { namespace: string; log: Logger }): Promise<RunningTemporal> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  opts.log.warn('no Temporal CLI and no Go: letting the Temporal SDK download its dev server (needs internet)');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      namespace: opts.namespace,
+      ip: '127.0.0.1',
+      ui: true,
+      searchAttributes: Object.values(SA),
+    },
+  }).catch((err: Error) => {
+    throw new Error(
+      `The Temporal SDK could not download its dev server (${err.message}). ` +
+        'Install Go (herald then builds the Temporal CLI) or the Temporal CLI itself and set TEMPORAL_CLI_PATH, ' +
+        'or point TEMPORAL_ADDRESS at a running Temporal server.',
+    );
+  });
+  const address = env.connection.options.address;
+  return { address, uiUrl: undefined, stop: () => env.teardown() };
+}
+
+/** Makes sure herald's custom search attributes exist on the namespace (an external cluster needs this). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
+  const missing = Object.values(SEARCH_ATTRIBUTES).filter((name) => !known.has(name));
+  if (missing.length > 0) {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      // 2 = INDEXED_VALUE_TYPE_KEYWORD
+      searchAttributes: Object.fromEntries(missing.map((name) => [name, 2])),
+    });
+  }
+  return missing;
+}

@@ -1,0 +1,148 @@
+// The zod schema of herald's configuration: every environment variable, its default and its check.
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Empty strings in the environment mean "unset", so `FOO=` behaves like no FOO at all. */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = (protocols: string[], example: string) =>
+  optionalString.superRefine((v, ctx) => {
+    if (v === undefined) return;
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a URL such as ${example}` });
+      return;
+    }
+    if (!protocols.includes(url.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must start with ${protocols.join(' or ')} (e.g. ${example})` });
+    }
+  });
+
+const port = (fallback: number) =>
+  optionalString
+    .transform((v, ctx) => {
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: 'must be a port number between 0 and 65535' });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const positiveInt = (fallback: number) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a positive whole number' });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const bool = (fallback: boolean) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+    return z.NEVER;
+  });
+
+const hostPort = optionalString.superRefine((v, ctx) => {
+  if (v !== undefined && !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(v)) {
+    ctx.addIssue({ code: 'custom', message: 'must be host:port, e.g. temporal.internal:7233' });
+  }
+});
+
+export const envSchema = z
+  .object({
+    NODE_ENV: optionalString,
+    LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((v) => v ?? 'info'),
+    HERALD_DATA_DIR: optionalString,
+    HERALD_ACTOR: optionalString,
+
+    DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/herald'),
+    EMBEDDED_POSTGRES_PORT: port(0),
+
+    TEMPORAL_ADDRESS: hostPort,
+    TEMPORAL_NAMESPACE: optionalString.transform((v) => v ?? 'default'),
+    TEMPORAL_UI_URL: optionalUrl(['http:', 'https:'], 'https://temporal.example.com'),
+    TEMPORAL_CLI_PATH: optionalString,
+    TEMPORAL_UI_PORT: port(8233),
+    TEMPORAL_TLS: bool(false),
+    TEMPORAL_API_KEY: optionalString,
+
+    S3_ENDPOINT: optionalString.superRefine((v, ctx) => {
+      if (v === undefined || v === 'aws') return;
+      try {
+        const url = new URL(v);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL (MinIO, s3rver) or the word aws' });
+      }
+    }),
+    S3_BUCKET: optionalString
+      .transform((v) => v ?? 'herald')
+      .pipe(
+        z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)'),
+      ),
+    S3_REGION: optionalString.transform((v) => v ?? 'us-east-1'),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: bool(true),
+    EMBEDDED_S3_PORT: port(0),
+
+    SMS_PROVIDER: optionalString.pipe(z.enum(['outbox', 'twilio']).optional()).transform((v) => v ?? 'outbox'),
+    VOICE_PROVIDER: optionalString.pipe(z.enum(['outbox', 'twilio']).optional()).transform((v) => v ?? 'outbox'),
+    EMAIL_PROVIDER: optionalString.pipe(z.enum(['outbox', 'ses']).optional()).transform((v) => v ?? 'outbox'),
+
+    TWILIO_ACCOUNT_SID: optionalString.superRefine((v, ctx) => {
+      if (v !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'must look like AC followed by 32 hex digits' });
+      }
+    }),
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_FROM_NUMBER: optionalString.superRefine((v, ctx) => {
+      if (v !== undefined && !/^\+[1-9]\d{6,14}$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'must be an E.164 number such as +15551234567' });
+      }
+    }),
+    TWILIO_MESSAGING_SERVICE_SID: optionalString,
+    TWILIO_API_BASE_URL: optionalUrl(['http:', 'https:'], 'http://127.0.0.1:4010'),
+
+    AWS_REGION: optionalString.transform((v) => v ?? 'us-east-1'),
+    SES_ENDPOINT: optionalUrl(['http:', 'https:'], 'http://127.0.0.1:8005'),
+    SES_FROM_ADDRESS: optionalString.pipe(z.email('must be an email address').optional()),
+    SES_CONFIGURATION_SET: optionalString,
+
+    PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),
+    INGRESS_PORT: port(8787),
+    WORKER_TASK_QUEUES: optionalString,
+    WORKFLOW_BUNDLE_PATH: optionalString,
+  })
+  .superRefine((env, ctx) => {
+    const need = (variable: string, when: string) =>
+      ctx.addIssue({ code: 'custom', path: [variable], message: `is required when ${when}` });
+    const twilio = env.SMS_PROVIDER === 'twilio' || env.VOICE_PROVIDER === 'twilio';
+    if (twilio && !env.TWILIO_ACCOUNT_SID) need('TWILIO_ACCOUNT_SID', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
+    if (twilio && !env.TWILIO_AUTH_TOKEN) need('TWILIO_AUTH_TOKEN', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
+    if (twilio && !env.TWILIO_FROM_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {
+      need('TWILIO_FROM_NUMBER', 'Twilio sends and no TWILIO_MESSAGING_SERVICE_SID is set');
+    }
+    if (env.EMAIL_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_PROVIDER is ses');
+    if (env.S3_ENDPOINT && env.S3_ENDPOINT !== 'aws' && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
+      need(env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT points at a server');
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,19 @@
+// The operator CLI: `herald <command> --help` explains each command. Exit codes: 0 ok, 1 failed, 2 usage.
+import { Command, CommanderError } from 'commander';
+import { registerRuntimeCommands } from './commands/runtime';
+
+const program = new Command('herald')
+  .description('herald: batch data ingest and outbound reminders on Temporal')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerRuntimeCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  throw err;
+}

@@ -1,0 +1,77 @@
+// `npm start`: the main job on the embedded defaults. Brings the runtime up, runs the pipeline, prints what happened.
+import { parseArgs } from 'node:util';
+import { createActivities } from '../activities';
+import { openApp } from '../lib/app';
+import { loadConfigOrExit } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
+import { connectWorker, workflowUiUrl } from '../lib/temporal';
+import { createWorkers, installTemporalLogging, runWorkers } from '../workers/create-workers';
+import { workflowBundle } from '../workers/workflow-bundle';
+import { checkCompanyReadiness } from '../workflows';
+import { describeRuntime } from './describe-runtime';
+
+const DEMO_COMPANY = 'demo-clinic';
+
+const { values } = parseArgs({ options: { once: { type: 'boolean', default: false } } });
+const config = loadConfigOrExit();
+// a person watches `npm start`: warnings and progress only, the summary is printed below
+const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+const say = (line = '') => process.stdout.write(line + '\n');
+
+say('herald: starting the embedded runtime (Postgres, Temporal dev server, local S3)...');
+const app = await openApp({ config, log, setUp: true, notice: (m) => say(`  ${m}`) });
+installTemporalLogging(log);
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+
+let exitCode = 0;
+try {
+  for (const line of describeRuntime(app)) say(line);
+  const connection = await connectWorker(app.temporal);
+  const workers = await createWorkers({
+    connection,
+    namespace: app.temporal.namespace,
+    taskQueues: [TASK_QUEUES.pipeline],
+    activities: createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log }),
+    workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
+  });
+  const running = runWorkers(workers, stop.signal);
+
+  const client = await app.client();
+  const workflowId = WORKFLOW_IDS.readinessCheck(DEMO_COMPANY, new Date().toISOString());
+  const handle = await client.workflow.start(checkCompanyReadiness, {
+    taskQueue: TASK_QUEUES.pipeline,
+    workflowId,
+    args: [{ companyAlias: DEMO_COMPANY }],
+    typedSearchAttributes: [{ key: SA.CompanyAlias, value: DEMO_COMPANY }],
+    staticSummary: `Readiness check of ${DEMO_COMPANY}`,
+  });
+  const result = await handle.result();
+  say('');
+  say(`Company ${result.companyAlias} (${result.companyName}), time zone ${result.timezone}`);
+  say(`  load maps   ${result.activeLoadMaps.join(', ') || 'none'}`);
+  say(`  templates   sms ${result.templatesByChannel.sms.length}, voice ${result.templatesByChannel.voice.length}, email ${result.templatesByChannel.email.length}`);
+  say(`  credits     ${result.creditBalance}`);
+  say(`  regions     ${result.regions}`);
+  say(`  report      s3://${app.bucket}/${result.reportKey}`);
+  say(`  ready       ${result.ready ? 'yes' : `no: ${result.problems.join('; ')}`}`);
+  const link = workflowUiUrl(app.temporal, handle.workflowId, handle.firstExecutionRunId);
+  if (link) say(`  workflow    ${link}`);
+  say('');
+  if (values.once) {
+    stop.abort();
+  } else {
+    say(`herald is running. Temporal Web UI: ${app.temporal.uiUrl ?? '(set TEMPORAL_UI_URL)'}  Press Ctrl-C to stop.`);
+  }
+  await running;
+  await connection.close();
+} catch (err) {
+  exitCode = 1;
+  process.stderr.write(`herald: ${(err as Error).message}\n`);
+  stop.abort();
+} finally {
+  await app.close();
+}
+say('herald: stopped.');
+process.exit(exitCode);

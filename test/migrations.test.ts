@@ -1,0 +1,159 @@
+import { cp, mkdtemp, writeFile, appendFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { withActor } from '../lib/db';
+import { migrate, MIGRATIONS_DIR, readMigrations } from '../lib/migrate';
+import { setUpDatabase } from '../lib/setup-database';
+import { withScratchDatabase } from './support/scratch-db';
+
+async function copyOfMigrations(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-migrations-'));
+  await cp(MIGRATIONS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+describe('migrations', () => {
+  it('apply in order once, and a second run is a no-op', () =>
+    withScratchDatabase(async (sql) => {
+      const all = await readMigrations();
+      const first = await migrate(sql);
+      expect(first.applied).toEqual(all.map((m) => m.file));
+      const second = await migrate(sql);
+      expect(second).toEqual({ applied: [], alreadyApplied: all.length });
+      const recorded = await sql<{ version: string }[]>`select version from schema_migrations order by version`;
+      expect(recorded.map((r) => r.version)).toEqual(all.map((m) => m.version));
+    }));
+
+  it('refuse an applied migration that was edited afterwards', () =>
+    withScratchDatabase(async (sql) => {
+      const dir = await copyOfMigrations();
+      await migrate(sql, { dir });
+      await appendFile(path.join(dir, '0001_foundation.sql'), '\n-- edited\n');
+      await expect(migrate(sql, { dir })).rejects.toThrow(/0001_foundation\.sql was changed after it was applied/);
+    }));
+
+  it('leave nothing behind when one fails, and name the file', () =>
+    withScratchDatabase(async (sql) => {
+      const dir = await copyOfMigrations();
+      await writeFile(path.join(dir, '9999_broken.sql'), 'create table half_done (id int);\nselect * from no_such_table;');
+      await expect(migrate(sql, { dir })).rejects.toThrow(/9999_broken\.sql failed: .*no_such_table/);
+      const [tables] = await sql<{ n: number }[]>`
+        select count(*)::int as n from information_schema.tables where table_name in ('half_done', 'companies')`;
+      expect(tables!.n).toBe(0);
+      const [exists] = await sql<{ t: string | null }[]>`select to_regclass('schema_migrations')::text as t`;
+      expect(exists!.t).toBeNull();
+    }));
+
+  it('reject badly named migration files', async () => {
+    const dir = await copyOfMigrations();
+    await writeFile(path.join(dir, '12_oops.sql'), 'select 1');
+    await expect(readMigrations(dir)).rejects.toThrow(/12_oops\.sql: migration files must be named NNNN_snake_name\.sql/);
+  });
+});
+
+describe('the audit trail', () => {
+  it('records actor, before and after for changes to configuration tables', () =>
+    withScratchDatabase(async (sql) => {
+      await setUpDatabase(sql);
+      await withActor(sql, 'alice@ops', (tx) => tx`update companies set name = 'Lakeside Clinic' where alias = 'demo-clinic'`);
+      const [row] = await sql<{ actor: string; action: string; before: { name: string }; after: { name: string } }[]>`
+        select actor, action, before, after from audit_log
+        where table_name = 'companies' and action = 'update' order by id desc limit 1`;
+      expect(row).toMatchObject({ actor: 'alice@ops', action: 'update' });
+      expect(row!.before.name).toBe('Lakeside Family Clinic');
+      expect(row!.after.name).toBe('Lakeside Clinic');
+    }, 'bob@ops'));
+
+  it('names the pool actor when no operator is set, and never stores key hashes', () =>
+    withScratchDatabase(async (sql) => {
+      await setUpDatabase(sql);
+      await sql`
+        insert into api_keys (company_id, name, key_prefix, key_hash, key_hint)
+        select id, 'ingress', 'hk_', 'sha256-secret-hash', 'ab12' from companies where alias = 'demo-clinic'`;
+      const [row] = await sql<{ actor: string; after: Record<string, unknown> }[]>`
+        select actor, after from audit_log where table_name = 'api_keys'`;
+      expect(row!.actor).toBe('pool-actor');
+      expect(row!.after).not.toHaveProperty('key_hash');
+      expect(row!.after.key_hint).toBe('ab12');
+    }, 'pool-actor'));
+
+  it('skips updates that change nothing but updated_at, and audits consent changes on contacts', () =>
+    withScratchDatabase(async (sql) => {
+      await setUpDatabase(sql);
+      const before = await sql`select id from audit_log`;
+      await sql`update companies set name = name where alias = 'demo-clinic'`;
+      expect(await sql`select id from audit_log`).toHaveLength(before.length);
+      const [contact] = await sql<{ id: number }[]>`
+        insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
+        select id, 'k1', 'Ann', '+16175550123', 'northeast' from companies where alias = 'demo-clinic' returning id`;
+      expect(await sql`select id from audit_log where table_name = 'contacts'`).toHaveLength(0);
+      await sql`update contacts set do_not_sms = true where id = ${contact!.id}`;
+      const [audit] = await sql<{ before: { do_not_sms: boolean }; after: { do_not_sms: boolean } }[]>`
+        select before, after from audit_log where table_name = 'contacts'`;
+      expect(audit!.before.do_not_sms).toBe(false);
+      expect(audit!.after.do_not_sms).toBe(true);
+    }));
+});
+
+describe('the data model', () => {
+  it('keeps updated_at current by trigger', () =>
+    withScratchDatabase(async (sql) => {
+      await setUpDatabase(sql);
+      const [before] = await sql<{ updated_at: Date }[]>`select updated_at from companies where alias = 'demo-clinic'`;
+      await new Promise((r) => setTimeout(r, 20));
+      const [after] = await sql<{ updated_at: Date }[]>`
+        update companies set timezone = 'America/Chicago' where alias = 'demo-clinic' returning updated_at`;
+      expect(after!.updated_at.getTime()).toBeGreaterThan(before!.updated_at.getTime());
+    }));
+
+  it('enforces the message state machine in SQL', () =>
+    withScratchDatabase(async (sql) => {
+      await setUpDatabase(sql);
+      const [contact] = await sql<{ id: number; company_id: number }[]>`
+        insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
+        select id, 'k1', 'Ann', '+16175550123', 'northeast' from companies where alias = 'demo-clinic'
+        returning id, company_id`;
+      const [message] = await sql<{ id: number }[]>`
+        insert into messages (company_id, contact_id, channel, template_name, contact_at, region)
+        values (${contact!.company_id}, ${contact!.id}, 'sms', 'appointment_reminder', now(), 'northeast') returning id`;
+      await sql`update messages set state = 'sending' where id = ${message!.id}`;
+      await sql`update messages set state = 'sent' where id = ${message!.id}`;
+      await sql`update messages set state = 'delivered' where id = ${message!.id}`;
+      await expect(sql`update messages set state = 'sending' where id = ${message!.id}`).rejects.toThrow(
+        /state delivered cannot change to sending/,
+      );
+      await expect(sql`update messages set state = 'bogus' where id = ${message!.id}`).rejects.toThrow();
+    }));
+
+  it('seeds regions, ZIP prefixes, credit prices, templates and the demo company', () =>
+    withScratchDatabase(async (sql) => {
+      const result = await setUpDatabase(sql);
+      expect(result.loadMaps.map((m) => `${m.company}/${m.name}`)).toContain('demo-clinic/ehr-appointments');
+      const [boston] = await sql<{ state: string; region: string }[]>`
+        select z.state, s.region_code as region from zip_prefixes z join region_states s using (state) where prefix = '021'`;
+      expect(boston).toEqual({ state: 'MA', region: 'northeast' });
+      const [honolulu] = await sql<{ state: string; timezone: string }[]>`
+        select z.state, s.timezone from zip_prefixes z join region_states s using (state) where prefix = '968'`;
+      expect(honolulu).toEqual({ state: 'HI', timezone: 'Pacific/Honolulu' });
+      const prices = await sql<{ credits_package: number; price_per_credit: string }[]>`
+        select credits_package, price_per_credit from credit_prices order by credits_package`;
+      expect(prices.map((p) => [p.credits_package, Number(p.price_per_credit)])).toEqual([
+        [5000, 0.1], [20000, 0.08], [50000, 0.06],
+      ]);
+      const templates = await sql<{ channel: string }[]>`
+        select channel from message_templates where scope = 'global' and name = 'appointment_reminder' order by channel`;
+      expect(templates.map((t) => t.channel)).toEqual(['email', 'sms', 'voice']);
+      const [balance] = await sql<{ balance: string }[]>`select balance from company_credit_balances where alias = 'demo-clinic'`;
+      expect(Number(balance!.balance)).toBe(5000);
+    }));
+
+  it('records a new load-map version only when the file changed', () =>
+    withScratchDatabase(async (sql) => {
+      await setUpDatabase(sql);
+      const again = await setUpDatabase(sql);
+      expect(again.loadMaps.every((m) => !m.changed && m.version === 1)).toBe(true);
+      const versions = await sql`select version from company_load_maps`;
+      expect(versions).toHaveLength(1);
+    }));
+});

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config';
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.variable} ${p.message}`);
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('configuration', () => {
+  it('uses the embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.temporal.address).toBeUndefined();
+    expect(config.temporal.namespace).toBe('default');
+    expect(config.temporal.uiPort).toBe(8233);
+    expect(config.s3.endpoint).toBeUndefined();
+    expect(config.s3.bucket).toBe('herald');
+    expect(config.providers).toEqual({ sms: 'outbox', voice: 'outbox', email: 'outbox' });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({ DATABASE_URL: '', TEMPORAL_ADDRESS: '  ', LOG_LEVEL: '' });
+    expect(config.database.url).toBeUndefined();
+    expect(config.temporal.address).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads configured servers', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/herald',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_NAMESPACE: 'herald-prod',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_ACCESS_KEY_ID: 'minio',
+      S3_SECRET_ACCESS_KEY: 'minio123',
+      WORKER_TASK_QUEUES: 'herald-pipeline, herald-region-west',
+    });
+    expect(config.database.url).toBe('postgres://u:p@db:5432/herald');
+    expect(config.temporal.address).toBe('temporal:7233');
+    expect(config.s3.endpoint).toBe('http://minio:9000');
+    expect(config.worker.taskQueues).toEqual(['herald-pipeline', 'herald-region-west']);
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must start with postgres: or postgresql:'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be a URL'],
+    [{ TEMPORAL_ADDRESS: 'temporal' }, 'TEMPORAL_ADDRESS must be host:port'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ S3_BUCKET: 'Bad_Bucket' }, 'S3_BUCKET must be a valid S3 bucket name'],
+    [{ INGRESS_PORT: '99999' }, 'INGRESS_PORT must be a port number'],
+    [{ TEMPORAL_TLS: 'maybe' }, 'TEMPORAL_TLS must be true or false'],
+    [{ SMS_PROVIDER: 'carrier-pigeon' }, 'SMS_PROVIDER'],
+    [{ TWILIO_FROM_NUMBER: '555-1234' }, 'TWILIO_FROM_NUMBER must be an E.164 number'],
+    [{ SMS_PROVIDER: 'twilio' }, 'TWILIO_ACCOUNT_SID is required when SMS_PROVIDER or VOICE_PROVIDER is twilio'],
+    [{ EMAIL_PROVIDER: 'ses' }, 'SES_FROM_ADDRESS is required when EMAIL_PROVIDER is ses'],
+    [{ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ACCESS_KEY_ID is required when S3_ENDPOINT points at a server'],
+    [{ S3_ENDPOINT: 'ftp://x' }, 'S3_ENDPOINT must be an http(s) URL'],
+  ])('names the variable when %o is wrong', (env, expected) => {
+    expect(problems(env).join('\n')).toContain(expected);
+  });
+
+  it('shows the wrong value, except for secrets', () => {
+    expect(problems({ LOG_LEVEL: 'loud' }).join()).toContain('(got "loud")');
+    const secret = problems({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'ACnothex', TWILIO_AUTH_TOKEN: 'hunter2' });
+    expect(secret.join()).toContain('TWILIO_ACCOUNT_SID');
+    expect(secret.join()).not.toContain('hunter2');
+  });
+
+  it('reports every problem at once', () => {
+    expect(problems({ LOG_LEVEL: 'x', DATABASE_URL: 'y', INGRESS_PORT: 'z' })).toHaveLength(3);
+  });
+
+  it('stops a process with exit code 2 and a message naming the variable', () => {
+    const run = spawnSync('npx', ['tsx', 'workers/main.ts'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: 'no-port-here' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('TEMPORAL_ADDRESS must be host:port');
+  });
+});

@@ -1,0 +1,50 @@
+// Builds Temporal workers for the task queues a process is told to host, with herald's activities.
+import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Activities } from '../activities';
+import type { Logger } from '../lib/log';
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own log lines into pino once per process; signals are handled by the caller. */
+export function installTemporalLogging(log: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN', (entry) => {
+      log[levels[entry.level]]({ ...entry.meta, sdk: 'temporal' }, entry.message);
+    }),
+  });
+}
+
+export async function createWorkers(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueues: string[];
+  activities: Activities;
+  workflowBundle: WorkflowBundleOption;
+}): Promise<Worker[]> {
+  return Promise.all(
+    opts.taskQueues.map((taskQueue) =>
+      Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace,
+        taskQueue,
+        workflowBundle: opts.workflowBundle,
+        activities: opts.activities,
+      }),
+    ),
+  );
+}
+
+/** Runs the workers until `stop` is called (or a signal arrives); in-flight tasks finish first. */
+export async function runWorkers(workers: Worker[], stopSignal: AbortSignal): Promise<void> {
+  const onAbort = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+  stopSignal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    stopSignal.removeEventListener('abort', onAbort);
+  }
+}

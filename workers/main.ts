@@ -1,0 +1,41 @@
+// Worker process: hosts the task queues it is told to (--queues or WORKER_TASK_QUEUES) until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { createActivities } from '../activities';
+import { openApp } from '../lib/app';
+import { loadConfigOrExit } from '../lib/config';
+import { TASK_QUEUES } from '../lib/names';
+import { connectWorker } from '../lib/temporal';
+import { createWorkers, installTemporalLogging, runWorkers } from './create-workers';
+import { workflowBundle } from './workflow-bundle';
+
+const { values } = parseArgs({ options: { queues: { type: 'string' } } });
+const config = loadConfigOrExit();
+const taskQueues = values.queues?.split(',').map((q) => q.trim()).filter(Boolean) ??
+  config.worker.taskQueues ?? [TASK_QUEUES.pipeline];
+
+const app = await openApp({ config, setUp: true });
+const log = app.log.child({ taskQueues });
+installTemporalLogging(log);
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, 'shutting down: finishing in-flight tasks');
+    stop.abort();
+  });
+}
+try {
+  const connection = await connectWorker(app.temporal);
+  const workers = await createWorkers({
+    connection,
+    namespace: app.temporal.namespace,
+    taskQueues,
+    activities: createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log }),
+    workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
+  });
+  log.info('worker running');
+  await runWorkers(workers, stop.signal);
+  await connection.close();
+} finally {
+  await app.close();
+}
+log.info('worker stopped');

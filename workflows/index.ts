@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow herald runs.
+export { checkCompanyReadiness } from './check-company-readiness';
