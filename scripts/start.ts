@@ -20,10 +20,14 @@ const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
 const say = (line = '') => process.stdout.write(line + '\n');
 
 say('herald: starting the embedded runtime (Postgres, Temporal dev server, local S3)...');
-const app = await openApp({ config, log, setUp: true, notice: (m) => say(`  ${m}`) });
+const app = await openApp({ config, log, setUp: true, notice: (m) => say(`  ${m}`) }).catch((err: Error) => {
+  process.stderr.write(`herald: ${err.message}\n`);
+  process.exit(1);
+});
 installTemporalLogging(log);
 const stop = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+// `on`, not `once`: tsx exits at once when its own handler is the only one left
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
 
 let exitCode = 0;
 try {

@@ -15,10 +15,12 @@ const taskQueues = values.queues?.split(',').map((q) => q.trim()).filter(Boolean
 
 const app = await openApp({ config, setUp: true });
 const log = app.log.child({ taskQueues });
+log.level = 'info';
 installTemporalLogging(log);
 const stop = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // `on`, not `once`: tsx exits at once when its own handler is the only one left
+  process.on(signal, () => {
     log.info({ signal }, 'shutting down: finishing in-flight tasks');
     stop.abort();
   });

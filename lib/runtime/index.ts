@@ -37,6 +37,8 @@ interface RuntimeFile {
   temporal: Runtime['temporal'];
   s3: S3Settings;
   embedded: Runtime['embedded'];
+  /** server processes to stop if the owner dies without stopping them */
+  childPids: number[];
 }
 
 const runtimeFile = (dataDir: string) => path.join(dataDir, 'runtime.json');
@@ -55,7 +57,15 @@ async function attachToRunning(config: Config): Promise<Runtime | undefined> {
   const file = runtimeFile(config.dataDir);
   if (!existsSync(file)) return undefined;
   const state = JSON.parse(await readFile(file, 'utf8')) as RuntimeFile;
-  if (state.pid === process.pid || !alive(state.pid)) return undefined;
+  if (state.pid === process.pid) return undefined;
+  if (!alive(state.pid)) {
+    // the owner died without stopping its servers: stop them so their ports and files are free
+    const orphans = (state.childPids ?? []).filter(alive);
+    for (const pid of orphans) process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && orphans.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    await rm(file, { force: true });
+    return undefined;
+  }
   return {
     databaseUrl: config.database.url ?? state.databaseUrl,
     temporal: config.temporal.address
@@ -91,6 +101,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
 
   const dataDir = opts.ephemeral ? await mkdtemp(path.join(os.tmpdir(), 'herald-')) : config.dataDir;
   const stops: (() => Promise<void>)[] = [];
+  const childPids: number[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stopping a server failed'));
     stops.length = 0;
@@ -119,12 +130,14 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
             })
           : await startSdkDownloadedServer({ namespace: config.temporal.namespace, log });
         stops.push(server.stop);
+        if (server.pid) childPids.push(server.pid);
         return { address: server.address, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl ?? server.uiUrl };
       })(),
       (async (): Promise<S3Settings> => {
         if (!needs.s3) return s3FromConfig(config);
         const server = await startLocalS3({ directory: path.join(dataDir, 's3'), port: config.s3.embeddedPort });
         stops.push(server.stop);
+        if (server.pid) childPids.push(server.pid);
         return {
           endpoint: server.endpoint,
           bucket: config.s3.bucket,
@@ -152,7 +165,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
 
     const ownsSomething = needs.postgres || needs.temporal || needs.s3;
     if (ownsSomething && !opts.ephemeral) {
-      const state: RuntimeFile = { pid: process.pid, databaseUrl, temporal, s3, embedded: needs };
+      const state: RuntimeFile = { pid: process.pid, databaseUrl, temporal, s3, embedded: needs, childPids };
       await writeFile(runtimeFile(dataDir), JSON.stringify(state, null, 2));
       stops.unshift(() => rm(runtimeFile(dataDir), { force: true }));
     }

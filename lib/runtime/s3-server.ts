@@ -10,6 +10,7 @@ export const EMBEDDED_S3_SECRET_KEY = 'S3RVER';
 
 export interface RunningS3 {
   endpoint: string;
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -33,6 +34,7 @@ export async function startLocalS3(opts: { directory: string; port: number }): P
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -8,6 +8,7 @@ import { choosePort, freePort } from './ports';
 export interface RunningTemporal {
   address: string;
   uiUrl?: string;
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -80,6 +81,7 @@ export async function startTemporalDevServer(opts: {
   return {
     address,
     uiUrl: `http://127.0.0.1:${uiPort}`,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
