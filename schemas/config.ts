@@ -36,17 +36,6 @@ const port = (fallback: number) =>
       return n;
     });
 
-const positiveInt = (fallback: number) =>
-  optionalString.transform((v, ctx) => {
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a positive whole number' });
-      return z.NEVER;
-    }
-    return n;
-  });
-
 const bool = (fallback: boolean) =>
   optionalString.transform((v, ctx) => {
     if (v === undefined) return fallback;
