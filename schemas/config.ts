@@ -57,6 +57,7 @@ export const envSchema = z
     LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((v) => v ?? 'info'),
     HERALD_DATA_DIR: optionalString,
     HERALD_ACTOR: optionalString,
+    HERALD_CACHE_DIR: optionalString,
 
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/herald'),
     EMBEDDED_POSTGRES_PORT: port(0),

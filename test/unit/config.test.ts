@@ -87,3 +87,15 @@ describe('configuration', () => {
     expect(run.stderr).toContain('TEMPORAL_ADDRESS must be host:port');
   });
 });
+
+describe('.env.example', () => {
+  it('lists every variable the configuration schema reads, each with a comment', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { envSchema } = await import('../../schemas/config');
+    const text = await readFile('.env.example', 'utf8');
+    const listed = [...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    const schemaKeys = Object.keys(envSchema.shape).filter((k) => k !== 'NODE_ENV');
+    expect(schemaKeys.filter((k) => !listed.includes(k))).toEqual([]);
+    expect(listed.filter((k) => !schemaKeys.includes(k!))).toEqual([]);
+  });
+});
