@@ -1,6 +1,7 @@
 // Activities that check a company is ready to ingest and send, and store the report in S3.
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import { activityLog } from './activity-log';
 import type { ActivityDeps } from './deps';
 
 export interface CompanyReadiness {
@@ -48,7 +49,7 @@ export function createReadinessActivities({ sql, s3, bucket, log }: ActivityDeps
         if (names.length === 0) problems.push(`no ${channel} template`);
       }
       if (creditBalance <= 0) problems.push('no credits left');
-      log.info({ companyAlias: input.companyAlias, problems: problems.length }, 'inspected company');
+      activityLog(log, { companyId: company.id }).info({ problems: problems.length }, 'inspected company');
       return {
         companyAlias: input.companyAlias,
         companyName: company.name,
