@@ -1,5 +1,6 @@
 // Builds every activity from its dependencies; workers register the result, workflows import its type.
 import type { ActivityDeps } from './deps';
+import { createIngestActivities } from './ingest';
 import { createReadinessActivities } from './readiness';
 
 export type { ActivityDeps } from './deps';
@@ -7,6 +8,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createReadinessActivities(deps),
+    ...createIngestActivities(deps),
   };
 }
 

@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow herald runs.
 export { checkCompanyReadiness } from './check-company-readiness';
+export { ingestPacket } from './ingest-packet';

@@ -1,0 +1,213 @@
+// Activities of a packet's ingest: prepare, stage rows (streamed, heartbeating), merge, shard, plan, finish.
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { IngestProblem } from '../lib/ingest/errors';
+import { mergePacketRows as mergeRows, type MergeResult, type RegionCount } from '../lib/ingest/merge';
+import { loadPacketContext, loadPacketRow } from '../lib/ingest/packet-context';
+import { planPacketMessages as planMessages, type PlanResult } from '../lib/ingest/plan-messages';
+import { writeRejectsReport } from '../lib/ingest/rejects-report';
+import { stageRows, type StageProgress } from '../lib/ingest/stage-rows';
+import { readPacketSummary, type PacketSummary } from '../lib/ingest/summary';
+import { setPacketStage } from '../lib/packets';
+import type { ActivityDeps } from './deps';
+
+export type { PacketSummary } from '../lib/ingest/summary';
+export type { PacketStage } from '../lib/packets';
+
+export interface PacketInput {
+  /** the packet's uuid */
+  packetId: string;
+}
+
+export interface PreparedPacket {
+  companyAlias: string;
+  fileName: string;
+  loadMap: string;
+  sizeBytes: number;
+}
+
+export interface StagedCounts {
+  rowsRead: number;
+  rowsStaged: number;
+  rowsRejected: number;
+  bytes: number;
+  resumedFromRow: number;
+  rejectsKey: string | null;
+}
+
+export interface ShardCounts {
+  regions: Record<string, number>;
+  unassigned: number;
+}
+
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/** Turns the problems a person must fix into non-retryable failures named by their kind. */
+async function permanent<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof IngestProblem) {
+      throw ApplicationFailure.create({ message: error.message, type: error.kind, nonRetryable: true, details: [error.details] });
+    }
+    throw error;
+  }
+}
+
+/** Heartbeats while `fn` runs (a long SQL statement has no progress to report, but the worker is alive). */
+async function keepAlive<T>(details: () => unknown, fn: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_EVERY_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function workflowId(): string | null {
+  return Context.current().info.workflowExecution?.workflowId ?? null;
+}
+
+/** Packet events name the workflow that moved the packet, which an operator can open in the UI. */
+function actor(): string {
+  return `workflow:${workflowId() ?? 'none'}`;
+}
+
+export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
+  return {
+    /** Checks the company, load map and file before any row is read; records the map the packet uses. */
+    async preparePacket(input: PacketInput): Promise<PreparedPacket> {
+      return permanent(async () => {
+        const context = await loadPacketContext(sql, input.packetId);
+        const { packet } = context;
+        let size: number | undefined;
+        let etag: string | undefined;
+        try {
+          const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: packet.object_key }));
+          size = head.ContentLength;
+          etag = head.ETag;
+        } catch (error) {
+          const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status === 404) {
+            throw new IngestProblem('MissingObject', `the packet's file s3://${bucket}/${packet.object_key} does not exist; upload the file again`);
+          }
+          throw error;
+        }
+        await sql`
+          update data_packets
+          set load_map_id = ${context.loadMap.id}, workflow_id = coalesce(${workflowId()}, workflow_id),
+              size_bytes = coalesce(size_bytes, ${size ?? null}), etag = coalesce(etag, ${etag ?? null})
+          where id = ${packet.id}`;
+        const loadMap = `${context.loadMap.name} v${context.loadMap.version}`;
+        await setPacketStage(sql, packet.id, 'fetched', actor(), { details: { loadMap, sizeBytes: size ?? null } });
+        return {
+          companyAlias: context.company.alias,
+          fileName: packet.original_name ?? packet.object_key.split('/').pop()!,
+          loadMap,
+          sizeBytes: size ?? 0,
+        };
+      });
+    },
+
+    /**
+     * Streams the file from S3 through parse, map and clean into staging rows and rejects, committing
+     * chunk by chunk; each commit is a heartbeat, and a retry resumes after the last one it reported.
+     */
+    async stagePacketRows(input: PacketInput): Promise<StagedCounts> {
+      return permanent(async () => {
+        const activity = Context.current();
+        const context = await loadPacketContext(sql, input.packetId);
+        const resume = activity.info.heartbeatDetails as StageProgress | undefined;
+        let last: StageProgress = resume ?? { row: 0, staged: 0, rejected: 0, bytes: 0 };
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: context.packet.object_key }), {
+          abortSignal: activity.cancellationSignal,
+        });
+        try {
+          const result = await keepAlive(
+            () => last,
+            () =>
+              stageRows({
+                sql,
+                context,
+                input: object.Body as Readable,
+                resume,
+                onProgress: (progress) => {
+                  last = progress;
+                  activity.heartbeat(progress);
+                },
+              }),
+          );
+          const rejectsKey = await writeRejectsReport(sql, s3, bucket, {
+            id: context.packet.id,
+            uuid: context.packet.uuid,
+            companyAlias: context.company.alias,
+          });
+          await sql`
+            update data_packets set rows_read = ${result.rowsRead}, rows_rejected = ${result.rejected}
+            where id = ${context.packet.id}`;
+          const counts: StagedCounts = {
+            rowsRead: result.rowsRead,
+            rowsStaged: result.staged,
+            rowsRejected: result.rejected,
+            bytes: result.bytes,
+            resumedFromRow: result.resumedFrom,
+            rejectsKey,
+          };
+          await setPacketStage(sql, context.packet.id, 'parsed', actor(), { details: { ...counts } });
+          log.info({ packetId: input.packetId, ...counts }, 'packet rows staged');
+          return counts;
+        } catch (error) {
+          (object.Body as Readable | undefined)?.destroy();
+          if (error instanceof IngestProblem) await sql`delete from packet_rows where packet_id = ${context.packet.id}`;
+          throw error;
+        }
+      });
+    },
+
+    /** Merges the staged rows into contacts and appointments in one transaction. */
+    async mergePacketRows(input: PacketInput): Promise<MergeResult> {
+      return permanent(async () => {
+        const context = await loadPacketContext(sql, input.packetId);
+        const result = await keepAlive(() => ({ merging: true }), () => mergeRows(sql, context));
+        await setPacketStage(sql, context.packet.id, 'loaded', actor(), { details: { ...result, regions: undefined } });
+        return result;
+      });
+    },
+
+    /** Publishes where the packet's contacts went: counts by region, and why some are unassigned. */
+    async shardPacketContacts(input: PacketInput): Promise<ShardCounts> {
+      const packet = await loadPacketRow(sql, input.packetId);
+      const [stored] = await sql<{ merge: MergeResult | null }[]>`
+        select metadata -> 'merge' as merge from data_packets where id = ${packet.id}`;
+      const regions: RegionCount[] = stored?.merge?.regions ?? [];
+      const counts: Record<string, number> = {};
+      for (const r of regions) counts[r.region] = (counts[r.region] ?? 0) + r.contacts;
+      const unassigned = regions.filter((r) => r.region === 'unassigned');
+      await setPacketStage(sql, packet.id, 'sharded', actor(), {
+        details: { regions: counts, unassignedReasons: unassigned.map((r) => ({ reason: r.reason, contacts: r.contacts })) },
+      });
+      return { regions: counts, unassigned: counts.unassigned ?? 0 };
+    },
+
+    /** Plans reminder messages for the packet's appointments (and cancels dropped ones of full-refresh feeds). */
+    async planPacketMessages(input: PacketInput): Promise<PlanResult> {
+      return permanent(async () => {
+        const context = await loadPacketContext(sql, input.packetId);
+        const result = await keepAlive(() => ({ planning: true }), () => planMessages(sql, context, context.packet.rows_loaded));
+        await setPacketStage(sql, context.packet.id, 'planned', actor(), { details: { ...result } });
+        return result;
+      });
+    },
+
+    /** Marks the packet done, or failed with the reason; a failed packet's staging rows are removed. */
+    async finishPacket(input: PacketInput & { stage: 'done' | 'failed'; error?: string }): Promise<PacketSummary> {
+      const packet = await loadPacketRow(sql, input.packetId);
+      if (input.stage === 'failed') await sql`delete from packet_rows where packet_id = ${packet.id}`;
+      await setPacketStage(sql, packet.id, input.stage, actor(), { error: input.error ?? null });
+      return (await readPacketSummary(sql, input.packetId))!;
+    },
+  };
+}

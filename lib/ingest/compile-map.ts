@@ -1,0 +1,97 @@
+// Compiles a load map once per packet: each field's columns, default and cleaning rules, and its dedupe fields.
+import { compileRules, type CleanFunction } from '../clean';
+import type { CanonicalField } from '../../schemas/canonical';
+import { loadMapSchema, formatZodIssues, type LoadMap } from '../../schemas/load-map';
+import { IngestProblem } from './errors';
+
+type RuleSpecs = { rule: string; [option: string]: unknown }[];
+
+// A field without rules still has to fit its database column (E.164 phone, lower-case email, 2-letter
+// state), so these fields get their rule by default; every other field is trimmed text.
+const DEFAULT_RULES: Partial<Record<CanonicalField, RuleSpecs>> = {
+  phone: [{ rule: 'phone' }],
+  email: [{ rule: 'email' }],
+  zip: [{ rule: 'zip' }],
+  state: [{ rule: 'state' }],
+  appointment_date: [{ rule: 'datetime' }],
+  appointment_time: [{ rule: 'time' }],
+};
+const TEXT_RULES: RuleSpecs = [{ rule: 'text' }];
+
+// seed 001: every contact needs a first and last name, so their columns must be in the file
+const ALWAYS_REQUIRED: ReadonlySet<CanonicalField> = new Set(['first_name', 'last_name']);
+
+export interface CompiledField {
+  field: CanonicalField;
+  /** source column alternatives in order; per row the first non-blank one is used */
+  columns: readonly string[];
+  defaultValue: string | undefined;
+  required: boolean;
+  clean: CleanFunction;
+}
+
+/**
+ * How the appointment instant is read: `instant` = the date field's rules (a `datetime` rule) turn the
+ * date, or the [date, time] pair, into a UTC instant; `wall` = a `date` rule gives YYYY-MM-DD and the
+ * time field's rules give HH:mm:ss, joined in the row's time zone.
+ */
+export type AppointmentReading = 'instant' | 'wall';
+
+export interface CompiledMap {
+  map: LoadMap;
+  fields: CompiledField[];
+  byField: Partial<Record<CanonicalField, CompiledField>>;
+  appointmentReading: AppointmentReading;
+  contactKeyFields: readonly CanonicalField[];
+  appointmentKeyFields: readonly CanonicalField[] | undefined;
+}
+
+/** Validates a stored load map (it may predate today's schema) and compiles it, or says what is wrong. */
+export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: readonly string[]): CompiledMap {
+  const parsed = loadMapSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new IngestProblem('InvalidLoadMap', `load map ${label} is invalid: ${formatZodIssues(parsed.error)}`);
+  }
+  const map = parsed.data;
+  const problems: string[] = [];
+  const fields: CompiledField[] = [];
+  for (const [field, spec] of Object.entries(map.fields) as [CanonicalField, NonNullable<LoadMap['fields'][CanonicalField]>][]) {
+    const specs = spec.rules.length > 0 ? spec.rules : (DEFAULT_RULES[field] ?? TEXT_RULES);
+    const compiled = compileRules(specs);
+    if (!compiled.ok) {
+      problems.push(`fields.${field}: ${compiled.reason}`);
+      continue;
+    }
+    const columns = spec.column === undefined ? [] : typeof spec.column === 'string' ? [spec.column] : spec.column;
+    fields.push({
+      field,
+      columns,
+      defaultValue: spec.default,
+      required: spec.required || ALWAYS_REQUIRED.has(field),
+      clean: compiled.clean,
+    });
+  }
+  const dateRules = map.fields.appointment_date?.rules ?? [];
+  const appointmentReading: AppointmentReading = dateRules.some((r) => r.rule === 'date') ? 'wall' : 'instant';
+  if (map.fields.appointment_time && !map.fields.appointment_date) {
+    problems.push('fields.appointment_time: needs appointment_date to go with it');
+  }
+  // the company's dedupe criteria (contact_blocks) win over the map's, so every feed keys contacts alike
+  let contactKeyFields: readonly CanonicalField[] = map.dedupe.contact;
+  if (dedupeOverride && dedupeOverride.length > 0) {
+    const unfilled = dedupeOverride.filter((f) => !Object.hasOwn(map.fields, f));
+    if (unfilled.length > 0) {
+      problems.push(`the company's dedupe criteria use ${unfilled.join(', ')}, which the map does not fill`);
+    } else {
+      contactKeyFields = dedupeOverride as readonly CanonicalField[];
+    }
+  }
+  const appointmentKeyFields = map.dedupe.appointment;
+  for (const field of appointmentKeyFields ?? []) {
+    if (!map.fields[field]) problems.push(`dedupe.appointment: uses ${field}, which the map does not fill`);
+  }
+  if (problems.length > 0) throw new IngestProblem('InvalidLoadMap', `load map ${label} is invalid: ${problems.join('; ')}`);
+  const byField: CompiledMap['byField'] = {};
+  for (const f of fields) byField[f.field] = f;
+  return { map, fields, byField, appointmentReading, contactKeyFields, appointmentKeyFields };
+}

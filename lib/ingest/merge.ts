@@ -1,0 +1,190 @@
+// Merges a packet's staging rows into contacts and appointments in one transaction: all of them or none.
+import type { Sql, TransactionSql } from '../db';
+import type { PacketContext } from './packet-context';
+
+export interface RegionCount {
+  region: string;
+  reason: string | null;
+  contacts: number;
+}
+
+export interface MergeResult {
+  rowsLoaded: number;
+  rowsDuplicate: number;
+  contactsCreated: number;
+  contactsUpdated: number;
+  appointmentsCreated: number;
+  appointmentsUpdated: number;
+  messagesCancelled: number;
+  regions: RegionCount[];
+}
+
+/**
+ * Within the file the last row of a contact (or appointment) wins; against the database, a contact or
+ * appointment with the same dedupe key is updated, once per packet, so re-running a packet changes
+ * nothing. Pending messages of appointments that moved or were cancelled are cancelled here, in the
+ * same transaction, so planning can make new ones.
+ */
+export async function mergePacketRows(sql: Sql, context: PacketContext): Promise<MergeResult> {
+  const packetId = context.packet.id;
+  return (await sql.begin(async (tx) => {
+    const [packet] = await tx<{ merged_at: Date | null; metadata: { merge?: MergeResult } }[]>`
+      select merged_at, metadata from data_packets where id = ${packetId} for update`;
+    if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
+    // the merge sorts a packet's rows by key a few times; in memory that is far faster than on disk
+    await tx`set local work_mem = '256MB'`;
+    await tx`
+      create temporary table merge_rows on commit drop as
+      select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
+      order by contact_key, row_number desc`;
+    const [counts] = await tx<{ staged: number; kept: number }[]>`
+      select count(*)::int as staged,
+             count(distinct coalesce('a' || appointment_key, 'c' || contact_key))::int as kept
+      from packet_rows where packet_id = ${packetId}`;
+    const contacts = await upsertContacts(tx, context);
+    const messagesCancelled = await cancelMovedAppointmentMessages(tx, context);
+    const appointments = await upsertAppointments(tx, context);
+    const result: MergeResult = {
+      rowsLoaded: counts!.kept,
+      rowsDuplicate: counts!.staged - counts!.kept,
+      contactsCreated: contacts.created,
+      contactsUpdated: contacts.updated,
+      appointmentsCreated: appointments.created,
+      appointmentsUpdated: appointments.updated,
+      messagesCancelled,
+      regions: contacts.regions,
+    };
+    await tx`
+      update data_packets
+      set merged_at = now(), rows_loaded = ${result.rowsLoaded}, rows_duplicate = ${result.rowsDuplicate},
+          metadata = metadata || ${tx.json({ merge: result } as never)}
+      where id = ${packetId}`;
+    await tx`delete from packet_rows where packet_id = ${packetId}`;
+    return result;
+  })) as MergeResult;
+}
+
+async function upsertContacts(tx: TransactionSql, context: PacketContext) {
+  const companyId = context.company.id;
+  const packetId = context.packet.id;
+  const rows = await tx<{ region: string; reason: string | null; created: number; updated: number }[]>`
+    with upserted as (
+      insert into contacts as c (company_id, customer_id, location_id, external_id, dedupe_key, first_name, last_name,
+        middle_name, phone_e164, email, timezone, zip, state, region, region_reason, language, consent_source, data,
+        first_packet_id, last_packet_id)
+      select ${companyId}, coalesce(cu1.id, cu2.id), coalesce(lo1.id, lo2.id), r.external_id, r.contact_key,
+        r.first_name, r.last_name, r.middle_name, r.phone_e164, r.email,
+        coalesce(r.timezone, rs.timezone, r.phone_timezone, ${context.company.timezone}),
+        r.zip, coalesce(r.state, zp.state), coalesce(rg.code, 'unassigned'),
+        case when rg.code is not null then null
+             when r.state is not null then 'state ' || r.state || ' belongs to no active region'
+             when r.zip is not null and zp.state is null then 'ZIP ' || r.zip || ' matches no known ZIP prefix'
+             when r.zip is not null then 'ZIP ' || r.zip || ' is in ' || zp.state || ', which belongs to no active region'
+             else 'the row has no state or ZIP' end,
+        coalesce(r.language, 'en'), r.consent_source,
+        case when r.appointment_key is null then r.data else '{}'::jsonb end,
+        ${packetId}, ${packetId}
+      from merge_rows r
+      left join zip_prefixes zp on r.state is null and zp.prefix = left(r.zip, 3)
+      left join region_states rs on rs.state = coalesce(r.state, zp.state)
+      left join regions rg on rg.code = rs.region_code and rg.active
+      left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
+      left join customers cu2 on cu2.company_id = ${companyId} and cu2.name = r.provider
+      left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
+      left join company_locations lo2 on lo2.company_id = ${companyId} and lo2.name = r.location
+      on conflict (company_id, dedupe_key) do update set
+        customer_id = coalesce(excluded.customer_id, c.customer_id),
+        location_id = coalesce(excluded.location_id, c.location_id),
+        external_id = coalesce(excluded.external_id, c.external_id),
+        first_name = excluded.first_name,
+        last_name = excluded.last_name,
+        middle_name = coalesce(excluded.middle_name, c.middle_name),
+        phone_e164 = coalesce(excluded.phone_e164, c.phone_e164),
+        email = coalesce(excluded.email, c.email),
+        zip = coalesce(excluded.zip, c.zip),
+        state = coalesce(excluded.state, c.state),
+        -- a row without state or ZIP does not undo what an earlier file told us
+        region = case when excluded.region = 'unassigned' then c.region else excluded.region end,
+        region_reason = case when excluded.region = 'unassigned' and c.region <> 'unassigned' then c.region_reason else excluded.region_reason end,
+        timezone = case when excluded.region = 'unassigned' and c.region <> 'unassigned' and excluded.timezone is not distinct from ${context.company.timezone}
+                        then c.timezone else excluded.timezone end,
+        language = excluded.language,
+        consent_source = coalesce(excluded.consent_source, c.consent_source),
+        data = c.data || excluded.data,
+        last_packet_id = excluded.last_packet_id
+      where c.last_packet_id is distinct from excluded.last_packet_id
+      returning c.region, c.region_reason, (xmax = 0) as inserted
+    )
+    select region, region_reason as reason,
+           count(*) filter (where inserted)::int as created, count(*) filter (where not inserted)::int as updated
+    from upserted group by region, region_reason order by region, region_reason`;
+  return {
+    created: rows.reduce((n, r) => n + r.created, 0),
+    updated: rows.reduce((n, r) => n + r.updated, 0),
+    regions: rows.map((r) => ({ region: r.region, reason: r.reason, contacts: r.created + r.updated })),
+  };
+}
+
+/** The file's appointments, one per key (the last row wins), kept for the two statements below. */
+async function stageAppointments(tx: TransactionSql, packetId: number): Promise<void> {
+  await tx`
+    create temporary table merge_appointments on commit drop as
+    select distinct on (appointment_key) * from packet_rows
+    where packet_id = ${packetId} and appointment_key is not null
+    order by appointment_key, row_number desc`;
+  await tx`create index on merge_appointments (appointment_key)`;
+  await tx`analyze merge_appointments`;
+}
+
+async function cancelMovedAppointmentMessages(tx: TransactionSql, context: PacketContext): Promise<number> {
+  await stageAppointments(tx, context.packet.id);
+  const cancelled = await tx`
+    update messages m
+    set state = 'cancelled',
+        status_description = case when r.appointment_status = 'cancelled' then 'the appointment was cancelled'
+                                  else 'the appointment moved; new reminders were planned' end
+    from appointments a join merge_appointments r on r.appointment_key = a.dedupe_key
+    where a.company_id = ${context.company.id}
+      and (a.starts_at <> r.starts_at or (r.appointment_status = 'cancelled' and a.status <> 'cancelled'))
+      and m.appointment_id = a.id and m.plan_step is not null
+      and m.state in ('scheduled', 'held') and m.state not in ('cancelled', 'expired')`;
+  return cancelled.count;
+}
+
+async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
+  const companyId = context.company.id;
+  const packetId = context.packet.id;
+  const [counts] = await tx<{ created: number; updated: number }[]>`
+    with upserted as (
+      insert into appointments as a (company_id, contact_id, customer_id, location_id, external_id, dedupe_key,
+        starts_at, timezone, status, data, first_packet_id, last_packet_id)
+      select ${companyId}, c.id, coalesce(cu1.id, cu2.id), coalesce(lo1.id, lo2.id), r.appointment_external_id,
+        r.appointment_key, r.starts_at, r.appointment_timezone, r.appointment_status,
+        r.data || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location)),
+        ${packetId}, ${packetId}
+      from merge_appointments r
+      join contacts c on c.company_id = ${companyId} and c.dedupe_key = r.contact_key
+      left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
+      left join customers cu2 on cu2.company_id = ${companyId} and cu2.name = r.provider
+      left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
+      left join company_locations lo2 on lo2.company_id = ${companyId} and lo2.name = r.location
+      on conflict (company_id, dedupe_key) do update set
+        contact_id = excluded.contact_id,
+        customer_id = coalesce(excluded.customer_id, a.customer_id),
+        location_id = coalesce(excluded.location_id, a.location_id),
+        external_id = coalesce(excluded.external_id, a.external_id),
+        starts_at = excluded.starts_at,
+        timezone = excluded.timezone,
+        -- a confirmation or reschedule request came from the person; a file that still says
+        -- "scheduled" for the same time does not erase it
+        status = case when excluded.status = 'scheduled' and a.starts_at = excluded.starts_at
+                           and a.status in ('confirmed', 'reschedule_requested') then a.status
+                      else excluded.status end,
+        data = excluded.data,
+        last_packet_id = excluded.last_packet_id
+      where a.last_packet_id is distinct from excluded.last_packet_id
+      returning (xmax = 0) as inserted
+    )
+    select count(*) filter (where inserted)::int as created, count(*) filter (where not inserted)::int as updated from upserted`;
+  return counts!;
+}

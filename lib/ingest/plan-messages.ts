@@ -1,0 +1,80 @@
+// Plans reminder messages for the appointments a packet touched, from the company's reminder plan.
+import type { Sql } from '../db';
+import { offsetMinutes } from '../../schemas/company-settings';
+import type { PacketContext } from './packet-context';
+
+export interface PlanResult {
+  /** messages of this packet, however many attempts it took to plan them */
+  messagesPlanned: number;
+  /** pending messages of appointments a full-refresh feed no longer lists */
+  messagesDropped: number;
+}
+
+/**
+ * One message per appointment and plan step, at the step's offset before the appointment (at a local
+ * time of day in the contact's zone when the step names one), never in the past and never after the
+ * appointment. A step whose channel cannot reach the contact (no phone, or opted out) uses the
+ * fallback channel, or is left out. Planning twice plans nothing new: a step already pending or sent
+ * for an appointment is kept (the partial unique index on messages).
+ */
+export async function planPacketMessages(sql: Sql, context: PacketContext, rowsLoaded: number): Promise<PlanResult> {
+  const { reminderPlan, fallbackChannel } = context.company.settings;
+  const companyId = context.company.id;
+  const packetId = context.packet.id;
+  return (await sql.begin(async (tx) => {
+    if (reminderPlan.length > 0) {
+      await tx`
+        insert into messages (company_id, customer_id, location_id, contact_id, appointment_id, packet_id, channel,
+                              template_name, plan_step, data, contact_at, expires_at, region)
+        select a.company_id, a.customer_id, a.location_id, c.id, a.id, ${packetId}, ch.channel, s.template, s.step,
+               (a.data - 'provider' - 'location') || jsonb_build_object(
+                 'first_name', c.first_name, 'last_name', c.last_name,
+                 'appointment_date', to_char(a.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                 'provider', a.data -> 'provider', 'location', a.data -> 'location'),
+               t.contact_at, a.starts_at, c.region
+        from appointments a
+        join contacts c on c.id = a.contact_id
+        cross join unnest(${reminderPlan.map((s) => s.step)}::text[], ${reminderPlan.map((s) => s.channel)}::text[],
+                          ${reminderPlan.map((s) => s.template)}::text[], ${reminderPlan.map(offsetMinutes)}::int[],
+                          ${reminderPlan.map((s) => s.at ?? '')}::text[])
+          as s(step, channel, template, offset_minutes, at_time)
+        cross join lateral (
+          select case when s.at_time = '' then a.starts_at + make_interval(mins => s.offset_minutes)
+                      else (((a.starts_at at time zone coalesce(c.timezone, ${context.company.timezone}))::date
+                             + (s.offset_minutes / 1440)) + s.at_time::time)
+                           at time zone coalesce(c.timezone, ${context.company.timezone})
+                 end as contact_at) t
+        cross join lateral (
+          select case when (s.channel = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
+                        or (s.channel = 'voice' and c.phone_e164 is not null and not c.do_not_call)
+                        or (s.channel = 'email' and c.email is not null and not c.do_not_email) then s.channel
+                      when (${fallbackChannel} = 'email' and c.email is not null and not c.do_not_email)
+                        or (${fallbackChannel} = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
+                        or (${fallbackChannel} = 'voice' and c.phone_e164 is not null and not c.do_not_call)
+                        then ${fallbackChannel}::text
+                 end as channel) ch
+        where a.company_id = ${companyId} and a.last_packet_id = ${packetId}
+          and a.status not in ('cancelled', 'completed')
+          and ch.channel is not null
+          and t.contact_at > now() and t.contact_at < a.starts_at
+        on conflict (appointment_id, plan_step)
+          where appointment_id is not null and plan_step is not null and state not in ('cancelled', 'expired')
+          do nothing`;
+    }
+    let messagesDropped = 0;
+    if (context.source?.refreshMode === 'full_refresh' && rowsLoaded > 0) {
+      const dropped = await tx`
+        update messages m
+        set state = 'cancelled', status_description = 'the appointment is no longer in the full-refresh feed ' || ${context.source.name}
+        from appointments a join data_packets p on p.id = a.last_packet_id
+        where a.company_id = ${companyId} and p.source_id = ${context.source.id} and a.last_packet_id <> ${packetId}
+          and m.appointment_id = a.id and m.plan_step is not null
+          and m.state in ('scheduled', 'held') and m.state not in ('cancelled', 'expired')`;
+      messagesDropped = dropped.count;
+    }
+    const [planned] = await tx<{ n: number }[]>`
+      select count(*)::int as n from messages where packet_id = ${packetId} and company_id = ${companyId}`;
+    await tx`update data_packets set messages_planned = ${planned!.n} where id = ${packetId}`;
+    return { messagesPlanned: planned!.n, messagesDropped };
+  })) as PlanResult;
+}

@@ -1,0 +1,104 @@
+// Ingests one data packet: prepare, stage rows, merge, shard, plan, done (or failed with a reason a person can act on).
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PacketStage, PacketSummary } from '../activities/ingest';
+import { SA } from '../lib/names';
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 };
+
+const { preparePacket, shardPacketContacts, finishPacket } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry,
+});
+// Streams the whole file: hours for a huge one, so liveness comes from heartbeats (one per committed
+// chunk, and every few seconds), and a retry resumes from the last one.
+const { stagePacketRows } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '20 seconds',
+  retry,
+});
+// One transaction each, minutes for millions of rows; a lost worker is noticed by its missing heartbeat.
+const { mergePacketRows, planPacketMessages } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});
+
+export interface IngestProgress {
+  stage: PacketStage;
+  fileName: string | null;
+  rowsRead: number;
+  rowsRejected: number;
+  rowsLoaded: number;
+  rowsDuplicate: number;
+  messagesPlanned: number;
+  error: string | null;
+}
+
+export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
+
+export async function ingestPacket(input: { packetId: string }): Promise<PacketSummary> {
+  const { packetId } = input;
+  const progress: IngestProgress = {
+    stage: 'received',
+    fileName: null,
+    rowsRead: 0,
+    rowsRejected: 0,
+    rowsLoaded: 0,
+    rowsDuplicate: 0,
+    messagesPlanned: 0,
+    error: null,
+  };
+  setHandler(ingestProgressQuery, () => progress);
+  const reached = (stage: PacketStage) => {
+    progress.stage = stage;
+    upsertSearchAttributes([{ key: SA.PacketStage, value: stage }]);
+    setCurrentDetails(describe(progress));
+  };
+
+  try {
+    const prepared = await preparePacket({ packetId });
+    progress.fileName = prepared.fileName;
+    reached('fetched');
+    const staged = await stagePacketRows({ packetId });
+    progress.rowsRead = staged.rowsRead;
+    progress.rowsRejected = staged.rowsRejected;
+    reached('parsed');
+    const merged = await mergePacketRows({ packetId });
+    progress.rowsLoaded = merged.rowsLoaded;
+    progress.rowsDuplicate = merged.rowsDuplicate;
+    reached('loaded');
+    await shardPacketContacts({ packetId });
+    reached('sharded');
+    const planned = await planPacketMessages({ packetId });
+    progress.messagesPlanned = planned.messagesPlanned;
+    reached('planned');
+    const summary = await finishPacket({ packetId, stage: 'done' });
+    reached('done');
+    return summary;
+  } catch (error) {
+    const failure = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    const reason = failure?.message ?? (error instanceof Error ? error.message : String(error));
+    progress.error = reason;
+    await finishPacket({ packetId, stage: 'failed', error: reason });
+    reached('failed');
+    throw ApplicationFailure.nonRetryable(reason, failure?.type ?? 'IngestFailed');
+  }
+}
+
+function describe(p: IngestProgress): string {
+  return [
+    `**${p.stage}** ${p.fileName ?? ''}`,
+    `rows read ${p.rowsRead}, loaded ${p.rowsLoaded}, rejected ${p.rowsRejected}, duplicates ${p.rowsDuplicate}`,
+    `messages planned ${p.messagesPlanned}`,
+    ...(p.error ? [`error: ${p.error}`] : []),
+  ].join('\n');
+}
