@@ -1,0 +1,156 @@
+// Cleaning rules for dates and times: read a cell in a company's or location's time zone, return a UTC instant.
+import { IANAZone } from 'luxon';
+import {
+  DEFAULT_FORMATS,
+  readDateTime,
+  readTime,
+  TIME_FORMATS,
+  type DateTimeFormat,
+  type LocalDate,
+  type LocalTime,
+  type Reading,
+} from './datetime-formats';
+import { fail, isBlank, ok, quote, type CleanResult } from './result';
+
+export interface DateTimeOptions {
+  /** IANA zone the wall-clock values were written in, e.g. America/Chicago. */
+  timezone: string;
+  /** Formats tried in order (see datetime-formats.ts); by default US spellings, ISO and Excel serials. */
+  formats?: readonly DateTimeFormat[];
+}
+
+const MS_PER_DAY = 86_400_000;
+
+export function isValidTimezone(timezone: string): boolean {
+  return IANAZone.isValidZone(timezone);
+}
+
+/**
+ * The instant a wall-clock time names in a zone. Around daylight-saving changes:
+ * - a time that does not exist (clocks jumped from 2:00 to 3:00) moves forward by the jump, so 2:30
+ *   reads as 3:30 daylight time, the same instant 2:30 standard time would have been;
+ * - a time that happens twice (clocks fell back from 2:00 to 1:00) takes the first, daylight, 1:30.
+ * These are RFC 5545's and Temporal's "compatible" rules; luxon alone would pick the second 1:30.
+ */
+export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: string): number {
+  const zone = IANAZone.create(timezone);
+  const wall = Date.UTC(
+    date.year,
+    date.month - 1,
+    date.day,
+    time.hour,
+    time.minute,
+    time.second,
+    time.millisecond,
+  );
+  // Zones change offset at most once within a day either side, so these two offsets cover every case.
+  const offsetBefore = zone.offset(wall - MS_PER_DAY);
+  const offsetAfter = zone.offset(wall + MS_PER_DAY);
+  const consistent = [offsetBefore, offsetAfter]
+    .map((offset) => ({ offset, instant: wall - offset * 60_000 }))
+    .filter(({ offset, instant }) => zone.offset(instant) === offset)
+    .map(({ instant }) => instant);
+  if (consistent.length === 0) return wall - offsetBefore * 60_000;
+  return Math.min(...consistent);
+}
+
+function timezoneProblem(timezone: string): CleanResult<never> | undefined {
+  return isValidTimezone(timezone)
+    ? undefined
+    : fail(`${quote(timezone)} is not an IANA time zone (such as America/Chicago)`);
+}
+
+function instantOf(
+  reading: Reading & { date: LocalDate },
+  time: LocalTime | undefined,
+  timezone: string,
+): string {
+  const clock = time ?? { hour: 0, minute: 0, second: 0, millisecond: 0 };
+  if (reading.offsetMinutes !== undefined) {
+    const { year, month, day } = reading.date;
+    const utc = Date.UTC(year, month - 1, day, clock.hour, clock.minute, clock.second, clock.millisecond);
+    return new Date(utc - reading.offsetMinutes * 60_000).toISOString();
+  }
+  return new Date(wallClockToInstant(reading.date, clock, timezone)).toISOString();
+}
+
+/**
+ * A date or date-time cell as a UTC ISO instant ("2026-03-15T19:30:00.000Z"). A date without a time is
+ * midnight in the zone; text with an explicit offset ("...T14:30:00-05:00") keeps its own instant.
+ */
+export function parseDateTime(value: unknown, options: DateTimeOptions): CleanResult<string | null> {
+  if (isBlank(value)) return ok(null);
+  const badZone = timezoneProblem(options.timezone);
+  if (badZone) return badZone;
+  const reading = readDateTime(value, options.formats ?? DEFAULT_FORMATS);
+  if (!reading.ok) return reading;
+  const { date } = reading.value;
+  if (!date) return fail(`${quote(value)} is a time without a date`);
+  return ok(instantOf({ ...reading.value, date }, reading.value.time, options.timezone));
+}
+
+/**
+ * An appointment split over a date column and a time column, as one UTC ISO instant. The time column
+ * wins over any time in the date column (Excel dates often carry a meaningless 00:00); with the time
+ * column blank this is parseDateTime of the date column.
+ */
+export function combineDateTime(
+  dateValue: unknown,
+  timeValue: unknown,
+  options: DateTimeOptions,
+): CleanResult<string | null> {
+  if (isBlank(timeValue)) return parseDateTime(dateValue, options);
+  if (isBlank(dateValue)) return fail(`the time ${quote(timeValue)} has no date to go with it`);
+  const badZone = timezoneProblem(options.timezone);
+  if (badZone) return badZone;
+  const formats = options.formats ?? DEFAULT_FORMATS;
+  const dateReading = readDateTime(dateValue, formats);
+  if (!dateReading.ok) return dateReading;
+  const { date } = dateReading.value;
+  if (!date) return fail(`${quote(dateValue)} is a time, not a date`);
+  const time = readTimeOfDay(timeValue, formats);
+  if (!time.ok) return time;
+  return ok(instantOf({ ...dateReading.value, date }, time.value, options.timezone));
+}
+
+// Time cells arrive as text ("2:30 PM"), as day fractions (0.5625) or as Dates on 1899-12-30.
+function readTimeOfDay(value: unknown, formats: readonly DateTimeFormat[]): CleanResult<LocalTime> {
+  if (typeof value === 'string') {
+    const text = value.trim();
+    const time = readTime(value, text, formats) ?? readTime(value, text, ['excel']);
+    if (time) return time;
+  }
+  if (value instanceof Date || (typeof value === 'number' && value >= 0 && value < 1)) {
+    const reading = readDateTime(value, ['excel']);
+    if (reading.ok && reading.value.time) return ok(reading.value.time);
+  }
+  return fail(
+    `${quote(value)} is not a time of day in the expected formats (${formats.filter((f) => (TIME_FORMATS as readonly string[]).includes(f)).join(', ')})`,
+  );
+}
+
+/** A time of day with no date or zone ("2:30 PM", "14:30", 0.6041666 from Excel), as HH:mm:ss. */
+export function parseTimeOfDay(
+  value: unknown,
+  options: { formats?: readonly DateTimeFormat[] } = {},
+): CleanResult<string | null> {
+  if (isBlank(value)) return ok(null);
+  const time = readTimeOfDay(value, options.formats ?? DEFAULT_FORMATS);
+  if (!time.ok) return time;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return ok(`${pad(time.value.hour)}:${pad(time.value.minute)}:${pad(time.value.second)}`);
+}
+
+/** A date with no time or zone (a birth date), as YYYY-MM-DD. */
+export function parseLocalDate(
+  value: unknown,
+  options: { formats?: readonly DateTimeFormat[] } = {},
+): CleanResult<string | null> {
+  if (isBlank(value)) return ok(null);
+  const reading = readDateTime(value, options.formats ?? DEFAULT_FORMATS);
+  if (!reading.ok) return reading;
+  const { date } = reading.value;
+  if (!date) return fail(`${quote(value)} is a time without a date`);
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  return ok(`${pad(date.year, 4)}-${pad(date.month)}-${pad(date.day)}`);
+}

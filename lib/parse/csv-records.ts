@@ -1,0 +1,136 @@
+// Splits CSV text into records with papaparse's core parser, fed chunk by chunk in bounded memory.
+import Papa from 'papaparse';
+import type { Delimiter, LineBreak } from './delimiter';
+import { ParseError } from './types';
+
+export interface CsvRecord {
+  /** The record's number counting from 1, blank lines included, as a spreadsheet numbers its rows. */
+  rowNumber: number;
+  fields: string[];
+}
+
+export interface SplitOptions {
+  delimiter: Delimiter;
+  lineBreak: LineBreak;
+  maxFieldLength: number;
+  /** Names column `index` for error messages; read on each error, so it can learn the header. */
+  columnName(index: number): string;
+  /** How many columns a row is expected to have (0 before the header is read), to bound a row's size. */
+  columnCount(): number;
+}
+
+interface PapaError {
+  code: string;
+  row?: number;
+  index?: number;
+}
+
+function snippet(text: string, index: number | undefined): string {
+  if (index === undefined) return '';
+  const start = Math.max(0, index - 1);
+  const piece = text.slice(start, start + 40).replace(/\r?\n|\r/g, '⏎');
+  return ` near ${JSON.stringify(piece)}`;
+}
+
+/**
+ * Yields records as they complete. The unfinished last record of each chunk waits for the next one;
+ * when a record stays unfinished, parsing waits until the text has doubled, so a long record is not
+ * re-scanned once per chunk, and a record longer than maxFieldLength times the column count is refused
+ * before it can use more memory than that.
+ */
+export async function* splitRecords(
+  texts: AsyncIterable<string>,
+  options: SplitOptions,
+): AsyncGenerator<CsvRecord> {
+  const parser = new Papa.Parser({
+    delimiter: options.delimiter,
+    newline: options.lineBreak,
+    quoteChar: '"',
+    escapeChar: '"',
+  });
+  const rowLimit = (): number => options.maxFieldLength * Math.max(1, options.columnCount());
+  let rowNumber = 0;
+  let pending = '';
+  let buffered: string[] = [];
+  let bufferedLength = 0;
+  let waitUntil = 0;
+
+  const parse = (text: string, final: boolean): string[][] => {
+    const result = parser.parse(text, 0, !final) as {
+      data: string[][];
+      errors: PapaError[];
+      meta: { cursor: number };
+    };
+    for (const error of result.errors) {
+      // An error in the unfinished last record is reported again once that record is complete.
+      if (error.row === undefined || error.row >= result.data.length) continue;
+      const row = rowNumber + error.row + 1;
+      if (error.code === 'MissingQuotes') {
+        const column = options.columnName(Math.max(0, (result.data[error.row]?.length ?? 1) - 1));
+        throw new ParseError(
+          'malformed-quotes',
+          `row ${row}, ${column}: a quoted value is never closed${snippet(text, error.index)}; the file may be cut short or a quote is missing`,
+          row,
+        );
+      }
+      throw new ParseError(
+        'malformed-quotes',
+        `row ${row}: a quoted value is followed by other characters${snippet(text, error.index)}; a quote inside a quoted value must be doubled ("")`,
+        row,
+      );
+    }
+    pending = final ? '' : text.slice(result.meta.cursor);
+    return result.data;
+  };
+
+  const checkSizes = (fields: string[], row: number): void => {
+    for (let i = 0; i < fields.length; i += 1) {
+      if (fields[i]!.length > options.maxFieldLength) throw tooLarge(row, options.columnName(i));
+    }
+  };
+
+  const tooLarge = (row: number, column: string): ParseError =>
+    new ParseError(
+      'field-too-large',
+      `row ${row}, ${column}: the value is longer than ${options.maxFieldLength} characters, the limit for one value; an unclosed quote can cause this`,
+      row,
+      column,
+    );
+
+  const refuseLongRecord = (): never => {
+    const row = rowNumber + 1;
+    const fields = (parser.parse(pending, 0, false) as { data: string[][] }).data[0] ?? [''];
+    const last = fields.length - 1;
+    if (fields[last]!.length > options.maxFieldLength) throw tooLarge(row, options.columnName(last));
+    throw new ParseError(
+      'field-too-large',
+      `row ${row} is longer than ${rowLimit()} characters (${fields.length} values so far); check the delimiter and quotes`,
+      row,
+    );
+  };
+
+  for await (const chunk of texts) {
+    buffered.push(chunk);
+    bufferedLength += chunk.length;
+    const total = pending.length + bufferedLength;
+    if (total < waitUntil && total <= rowLimit()) continue;
+    const text = pending + buffered.join('');
+    buffered = [];
+    bufferedLength = 0;
+    const records = parse(text, false);
+    for (const fields of records) {
+      rowNumber += 1;
+      checkSizes(fields, rowNumber);
+      yield { rowNumber, fields };
+    }
+    waitUntil = records.length === 0 ? text.length * 2 : 0;
+    if (pending.length > rowLimit()) refuseLongRecord();
+  }
+  const rest = pending + buffered.join('');
+  if (rest === '') return;
+  for (const fields of parse(rest, true)) {
+    rowNumber += 1;
+    checkSizes(fields, rowNumber);
+    yield { rowNumber, fields };
+  }
+}

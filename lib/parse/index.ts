@@ -1,0 +1,45 @@
+// Opens any supported file as rows: detects the format from the first bytes, then hands over to its reader.
+import { peekBytes } from './bytes';
+import { readCsv, type CsvOptions } from './csv';
+import { detectFormat, type FileFormat } from './detect';
+import { readJson, type JsonOptions } from './json';
+import type { ByteSource, RowReader } from './types';
+import { readXlsx, type XlsxOptions } from './xlsx';
+
+export interface OpenRowsOptions {
+  /** `auto` (the default) looks at the first bytes, and at the file name only if they are blank. */
+  format?: 'auto' | FileFormat;
+  filename?: string;
+  csv?: CsvOptions;
+  xlsx?: XlsxOptions;
+  json?: JsonOptions;
+}
+
+const PEEK_BYTES = 4096;
+
+export async function openRows(input: ByteSource, options: OpenRowsOptions = {}): Promise<RowReader> {
+  const { head, source } = await peekBytes(input, PEEK_BYTES);
+  let format: FileFormat;
+  try {
+    format =
+      !options.format || options.format === 'auto' ? detectFormat(head, options.filename) : options.format;
+  } catch (error) {
+    await source.return(undefined);
+    throw error;
+  }
+  if (format === 'xlsx') return readXlsx(source, options.xlsx);
+  if (format === 'json' || format === 'ndjson') return readJson(source, options.json);
+  return readCsv(source, options.csv);
+}
+
+export { readCsv, readJson, readXlsx, detectFormat };
+export type { CsvOptions, JsonOptions, XlsxOptions, FileFormat };
+export { matchColumns, normalizeHeader, type ColumnMatch, type ExpectedColumn } from './headers';
+export {
+  ParseError,
+  type ByteSource,
+  type CellValue,
+  type ParsedRow,
+  type ParseErrorCode,
+  type RowReader,
+} from './types';
