@@ -1,5 +1,6 @@
 // Builds every activity from its dependencies; workers register the result, workflows import its type.
 import type { ActivityDeps } from './deps';
+import { createDispatchActivities } from './dispatch';
 import { createIngestActivities } from './ingest';
 import { createReadinessActivities } from './readiness';
 
@@ -8,6 +9,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createReadinessActivities(deps),
+    ...createDispatchActivities(deps),
     ...createIngestActivities(deps),
   };
 }

@@ -46,6 +46,18 @@ export interface Config {
   providers: { sms: Env['SMS_PROVIDER']; voice: Env['VOICE_PROVIDER']; email: Env['EMAIL_PROVIDER'] };
   twilio: { accountSid?: string; authToken?: string; fromNumber?: string; messagingServiceSid?: string; apiBaseUrl?: string };
   ses: { region: string; endpoint?: string; fromAddress?: string; configurationSet?: string };
+  sending: {
+    fallback: { sms?: 'outbox' | 'twilio'; voice?: 'outbox' | 'twilio'; email?: 'outbox' | 'ses' };
+    twilioMaxPerSecond: number;
+    twilioNumberMaxPerSecond: number;
+    sesMaxPerSecond: number;
+    batchSize: number;
+    /** schedule sends this far under each cap, so timer and network jitter never push a second over it */
+    headroomPercent: number;
+    providerTimeoutMs: number;
+    /** provider accounts whose send queues this process hosts: 'all', 'none' or keys */
+    workerAccounts: 'all' | 'none' | string[];
+  };
   ingress: { port: number; publicBaseUrl?: string };
   worker: { taskQueues?: string[]; workflowBundlePath?: string };
 }
@@ -100,6 +112,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       endpoint: env.SES_ENDPOINT,
       fromAddress: env.SES_FROM_ADDRESS,
       configurationSet: env.SES_CONFIGURATION_SET,
+    },
+    sending: {
+      fallback: {
+        sms: env.SMS_FALLBACK_PROVIDER as 'outbox' | 'twilio' | undefined,
+        voice: env.VOICE_FALLBACK_PROVIDER as 'outbox' | 'twilio' | undefined,
+        email: env.EMAIL_FALLBACK_PROVIDER as 'outbox' | 'ses' | undefined,
+      },
+      twilioMaxPerSecond: env.TWILIO_MAX_PER_SECOND,
+      twilioNumberMaxPerSecond: env.TWILIO_NUMBER_MAX_PER_SECOND,
+      sesMaxPerSecond: env.SES_MAX_PER_SECOND,
+      batchSize: env.SEND_BATCH_SIZE,
+      headroomPercent: env.SEND_RATE_HEADROOM_PERCENT,
+      providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
+      workerAccounts:
+        env.WORKER_SEND_ACCOUNTS === 'all' || env.WORKER_SEND_ACCOUNTS === 'none'
+          ? env.WORKER_SEND_ACCOUNTS
+          : env.WORKER_SEND_ACCOUNTS.split(',').map((k) => k.trim()).filter(Boolean),
     },
     ingress: { port: env.INGRESS_PORT, publicBaseUrl: env.PUBLIC_BASE_URL },
     worker: {

@@ -45,6 +45,20 @@ export const WORKFLOW_IDS = {
   reminderRun: (companyAlias: string, runKey: string) => `reminders/${companyAlias}/${runKey}`,
   reminderRegion: (parentId: string, region: string) => `${parentId}/region/${region}`,
   archive: (runKey: string) => `archive/${runKey}`,
+  /** one company's due messages of one channel (and region), sent through its provider account */
+  dispatch: (companyAlias: string, channel: string, runKey: string) => `dispatch/${companyAlias}/${channel}/${runKey}`,
+} as const;
+
+/** Who owns a message in 'sending': the batch of a dispatch workflow (stable across activity retries). */
+export const DISPATCH_TOKEN = (workflowId: string, batch: number, account: string) => `${workflowId}#${batch}@${account}`;
+
+/** Paths the HTTP ingress serves for provider callbacks; dispatch puts them into what it sends. */
+export const INGRESS_PATHS = {
+  twilioSmsStatus: '/callbacks/twilio/sms/status',
+  twilioVoiceStatus: '/callbacks/twilio/voice/status',
+  twilioVoiceGather: '/callbacks/twilio/voice/gather',
+  sesEvents: '/callbacks/ses/events',
+  emailUnsubscribe: '/unsubscribe',
 } as const;
 
 export const SCHEDULE_IDS = {

@@ -36,6 +36,31 @@ const port = (fallback: number) =>
       return n;
     });
 
+const positiveNumber = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a number above 0 and at most ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const wholeNumber = (fallback: number, max: number) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0 || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const fallbackProvider = (choices: readonly [string, ...string[]]) =>
+  optionalString.pipe(z.enum(choices).optional());
+
 const bool = (fallback: boolean) =>
   optionalString.transform((v, ctx) => {
     if (v === undefined) return fallback;
@@ -115,6 +140,25 @@ export const envSchema = z
     SES_FROM_ADDRESS: optionalString.pipe(z.email('must be an email address').optional()),
     SES_CONFIGURATION_SET: optionalString,
 
+    SMS_FALLBACK_PROVIDER: fallbackProvider(['outbox', 'twilio']),
+    VOICE_FALLBACK_PROVIDER: fallbackProvider(['outbox', 'twilio']),
+    EMAIL_FALLBACK_PROVIDER: fallbackProvider(['outbox', 'ses']),
+    TWILIO_MAX_PER_SECOND: positiveNumber(100, 100_000),
+    TWILIO_NUMBER_MAX_PER_SECOND: positiveNumber(1, 10_000),
+    SES_MAX_PER_SECOND: positiveNumber(14, 100_000),
+    SEND_BATCH_SIZE: wholeNumber(100, 1000),
+    SEND_RATE_HEADROOM_PERCENT: optionalString.transform((v, ctx) => {
+      if (v === undefined) return 2;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n >= 50) {
+        ctx.addIssue({ code: 'custom', message: 'must be a percentage from 0 to below 50' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    PROVIDER_TIMEOUT_MS: wholeNumber(15_000, 600_000),
+    WORKER_SEND_ACCOUNTS: optionalString.transform((v) => v ?? 'all'),
+
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),
     INGRESS_PORT: port(8787),
     WORKER_TASK_QUEUES: optionalString,
@@ -124,12 +168,26 @@ export const envSchema = z
     const need = (variable: string, when: string) =>
       ctx.addIssue({ code: 'custom', path: [variable], message: `is required when ${when}` });
     const twilio = env.SMS_PROVIDER === 'twilio' || env.VOICE_PROVIDER === 'twilio';
+    const twilioFallback = !twilio && (env.SMS_FALLBACK_PROVIDER === 'twilio' || env.VOICE_FALLBACK_PROVIDER === 'twilio');
+    if (twilioFallback && !env.TWILIO_ACCOUNT_SID) need('TWILIO_ACCOUNT_SID', 'a fallback provider is twilio');
+    if (twilioFallback && !env.TWILIO_AUTH_TOKEN) need('TWILIO_AUTH_TOKEN', 'a fallback provider is twilio');
     if (twilio && !env.TWILIO_ACCOUNT_SID) need('TWILIO_ACCOUNT_SID', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
     if (twilio && !env.TWILIO_AUTH_TOKEN) need('TWILIO_AUTH_TOKEN', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
     if (twilio && !env.TWILIO_FROM_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {
       need('TWILIO_FROM_NUMBER', 'Twilio sends and no TWILIO_MESSAGING_SERVICE_SID is set');
     }
     if (env.EMAIL_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_PROVIDER is ses');
+    if (env.EMAIL_FALLBACK_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_FALLBACK_PROVIDER is ses');
+    for (const channel of ['SMS', 'VOICE', 'EMAIL'] as const) {
+      const fallback = env[`${channel}_FALLBACK_PROVIDER`];
+      if (fallback !== undefined && fallback === env[`${channel}_PROVIDER`]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [`${channel}_FALLBACK_PROVIDER`],
+          message: `must differ from ${channel}_PROVIDER (a fallback is another provider)`,
+        });
+      }
+    }
     if (env.S3_ENDPOINT && env.S3_ENDPOINT !== 'aws' && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
       need(env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT points at a server');
     }

@@ -5,11 +5,15 @@ import { openApp } from '../lib/app';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
+import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
+import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker, workflowUiUrl } from '../lib/temporal';
 import { createWorkers, installTemporalLogging, runWorkers } from '../workers/create-workers';
+import { configuredSendWorkers } from '../workers/send-workers';
 import { workflowBundle } from '../workers/workflow-bundle';
 import { checkCompanyReadiness } from '../workflows';
 import { describeRuntime } from './describe-runtime';
+import { describeSending, dispatchDueMessages } from './dispatch-demo';
 
 const DEMO_COMPANY = 'demo-clinic';
 
@@ -33,13 +37,17 @@ let exitCode = 0;
 try {
   for (const line of describeRuntime(app)) say(line);
   const connection = await connectWorker(app.temporal);
+  await syncConfiguredAccounts(app.sql, config);
+  const providers = createProviderRegistry({ sql: app.sql, config });
+  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers });
   const workers = await createWorkers({
     connection,
     namespace: app.temporal.namespace,
     taskQueues: [TASK_QUEUES.pipeline],
-    activities: createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log }),
+    activities,
     workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
   });
+  workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
   const running = runWorkers(workers, stop.signal);
 
   const client = await app.client();
@@ -62,6 +70,10 @@ try {
   say(`  ready       ${result.ready ? 'yes' : `no: ${result.problems.join('; ')}`}`);
   const link = workflowUiUrl(app.temporal, handle.workflowId, handle.firstExecutionRunId);
   if (link) say(`  workflow    ${link}`);
+  say('');
+  const sent = await dispatchDueMessages(app, DEMO_COMPANY);
+  say(`Sending: ${Object.entries(sent).map(([channel, t]) => `${channel} ${t.sent} sent, ${t.held} held, ${t.failed} failed`).join('; ')}`);
+  for (const line of await describeSending(app, DEMO_COMPANY)) say(line);
   say('');
   if (values.once) {
     stop.abort();

@@ -4,8 +4,11 @@ import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
 import { loadConfigOrExit } from '../lib/config';
 import { TASK_QUEUES } from '../lib/names';
+import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
+import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker } from '../lib/temporal';
 import { createWorkers, installTemporalLogging, runWorkers } from './create-workers';
+import { configuredSendWorkers } from './send-workers';
 import { workflowBundle } from './workflow-bundle';
 
 const { values } = parseArgs({ options: { queues: { type: 'string' } } });
@@ -27,13 +30,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 try {
   const connection = await connectWorker(app.temporal);
+  await syncConfiguredAccounts(app.sql, config);
+  const providers = createProviderRegistry({ sql: app.sql, config });
+  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers });
   const workers = await createWorkers({
     connection,
     namespace: app.temporal.namespace,
     taskQueues,
-    activities: createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log }),
+    activities,
     workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
   });
+  workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
   log.info('worker running');
   await runWorkers(workers, stop.signal);
   await connection.close();

@@ -1,3 +1,4 @@
 // The workflow bundle's entry: every workflow herald runs.
 export { checkCompanyReadiness } from './check-company-readiness';
+export { dispatchMessages } from './dispatch-messages';
 export { ingestPacket } from './ingest-packet';

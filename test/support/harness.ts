@@ -5,6 +5,7 @@ import { createActivities, type Activities } from '../../activities';
 import { openApp, type App } from '../../lib/app';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/log';
+import { createProviderRegistry } from '../../lib/providers/registry';
 import { connectWorker } from '../../lib/temporal';
 import { createWorkers, installTemporalLogging } from '../../workers/create-workers';
 import { workflowBundle } from '../../workers/workflow-bundle';
@@ -32,7 +33,15 @@ export async function startTestWorker(
     connection,
     namespace: app.temporal.namespace,
     taskQueues: [taskQueue],
-    activities: opts.activities ?? createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log }),
+    activities:
+      opts.activities ??
+      createActivities({
+        sql: app.sql,
+        s3: app.s3,
+        bucket: app.bucket,
+        log: app.log,
+        providers: createProviderRegistry({ sql: app.sql, config: app.config }),
+      }),
     workflowBundle: await workflowBundle(app.config.worker.workflowBundlePath),
   });
   const running = worker!.run();

@@ -1,0 +1,88 @@
+// Activities that send: route a company's channel to its account, page its due messages, send and settle batches.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { loadAccount, accountForCompany, UnknownAccountError, type ProviderAccount } from '../lib/providers/accounts';
+import { ProviderConfigError } from '../lib/providers/registry';
+import type { Channel } from '../lib/providers/types';
+import type { BatchRef } from '../lib/dispatch/batch-context';
+import { UnknownCompanyError } from '../lib/dispatch/load';
+import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
+import { BatchIncomplete, heartbeatingSleep, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
+import { settleBatch, type SettledBatch } from '../lib/dispatch/settle-batch';
+import type { ActivityDeps } from './deps';
+
+export type { BatchCounts } from '../lib/dispatch/send-batch';
+export type DispatchChannel = Channel;
+
+export interface AccountRoute {
+  key: string;
+  taskQueue: string;
+  batchSize: number;
+  maxPerSecond: number;
+}
+
+export interface DispatchRoute {
+  primary: AccountRoute;
+  fallback?: AccountRoute;
+}
+
+const route = (a: ProviderAccount): AccountRoute => ({ key: a.key, taskQueue: a.taskQueue, batchSize: a.batchSize, maxPerSecond: a.maxPerSecond });
+
+/** Problems no retry can fix (a missing account, missing credentials) stop at once, naming what to fix. */
+function permanent(err: unknown): never {
+  if (err instanceof ProviderConfigError || err instanceof UnknownAccountError || err instanceof UnknownCompanyError) {
+    throw ApplicationFailure.nonRetryable(err.message, err.name);
+  }
+  throw err;
+}
+
+export function createDispatchActivities({ sql, log, providers }: Pick<ActivityDeps, 'sql' | 'log' | 'providers'>) {
+  const heartbeat = (details: unknown) => Context.current().heartbeat(details);
+
+  return {
+    async describeDispatchRoute(input: { companyId: number; channel: Channel; accountKey?: string }): Promise<DispatchRoute> {
+      try {
+        const primary = input.accountKey ? await loadAccount(sql, input.accountKey) : await accountForCompany(sql, input.companyId, input.channel);
+        if (primary.channel !== input.channel) {
+          throw new UnknownAccountError(`account ${primary.key} sends ${primary.channel}, not ${input.channel}`);
+        }
+        const fallback = primary.fallbackKey ? await loadAccount(sql, primary.fallbackKey) : undefined;
+        return { primary: route(primary), fallback: fallback?.active ? route(fallback) : undefined };
+      } catch (err) {
+        permanent(err);
+      }
+    },
+
+    async selectDueMessages(input: DueSelection): Promise<number[]> {
+      return selectDueMessageIds(sql, input);
+    },
+
+    /** Runs on the account's own task queue, where Temporal caps batches per second across workers. */
+    async sendMessageBatch(input: BatchRef): Promise<BatchCounts> {
+      try {
+        const counts = await sendBatch({ sql, providers, log, heartbeat }, input);
+        log.debug({ companyId: input.companyId, account: input.accountKey, ...counts }, 'batch sent');
+        return counts;
+      } catch (err) {
+        if (err instanceof BatchIncomplete) {
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: err.reason === 'throttled' ? 'ProviderThrottled' : 'ProviderUnavailable',
+            details: [err.counts],
+            nextRetryDelay: err.retryAfterMs,
+          });
+        }
+        permanent(err);
+      }
+    },
+
+    /** After a batch exhausted its retries: reconcile what it left behind; returns ids safe for the fallback. */
+    async settleMessageBatch(input: BatchRef): Promise<SettledBatch> {
+      try {
+        return await settleBatch(sql, providers, input, heartbeatingSleep(heartbeat));
+      } catch (err) {
+        permanent(err);
+      }
+    },
+  };
+}

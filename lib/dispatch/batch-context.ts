@@ -1,0 +1,68 @@
+// Loads what any step on a batch needs (account, provider, company, senders, messages) and how to reconcile it.
+import type { Sql } from '../db';
+import { loadAccount, type ProviderAccount } from '../providers/accounts';
+import type { ProviderRegistry } from '../providers/registry';
+import type { AnyProvider } from '../providers/types';
+import type { ClaimScope } from './claim';
+import { loadCompanyContext, loadMessages, loadSenders, type CompanyContext, type DispatchMessage, type SenderNumber } from './load';
+import { prepareSends, type PrepareOptions } from './prepare';
+import { reconcile, type ReconcileResult } from './reconcile';
+
+export interface BatchRef {
+  companyId: number;
+  accountKey: string;
+  messageIds: number[];
+  token: string;
+}
+
+export interface BatchContext {
+  account: ProviderAccount;
+  provider: AnyProvider;
+  company: CompanyContext;
+  senders: SenderNumber[];
+  rows: DispatchMessage[];
+  scope: ClaimScope;
+  prepareOptions: PrepareOptions;
+}
+
+export async function loadBatchContext(sql: Sql, providers: ProviderRegistry, ref: BatchRef): Promise<BatchContext> {
+  const account = await loadAccount(sql, ref.accountKey);
+  const provider = providers.forAccount(account);
+  const company = await loadCompanyContext(sql, ref.companyId, account.channel);
+  const senders = await loadSenders(sql, account.id, company.id);
+  const rows = await loadMessages(sql, company.id, account.channel, ref.messageIds);
+  return {
+    account,
+    provider,
+    company,
+    senders,
+    rows,
+    scope: { company, channel: account.channel, token: ref.token, provider: account.provider, accountKey: account.key },
+    prepareOptions: { company, account, senders, publicBaseUrl: providers.publicBaseUrl },
+  };
+}
+
+/** Messages this batch (an earlier attempt of it) left in 'sending'. */
+export const ownSending = (ctx: BatchContext) => ctx.rows.filter((r) => r.state === 'sending' && r.dispatchToken === ctx.scope.token);
+
+export function reconcileOwn(
+  sql: Sql,
+  providers: ProviderRegistry,
+  ctx: BatchContext,
+  onLookupFailure: 'leave' | 'unknown',
+  sleep: (ms: number) => Promise<void>,
+): Promise<ReconcileResult> {
+  return reconcile(ownSending(ctx), {
+    sql,
+    provider: ctx.provider,
+    companyId: ctx.company.id,
+    requestTimeoutMs: providers.requestTimeoutMs,
+    // re-rendered: the text is not stored, and rendering is deterministic for the same data and template
+    expectedBody: (m) => {
+      const [prep] = prepareSends([m], ctx.prepareOptions);
+      return prep?.kind === 'ready' && 'body' in prep.send.input ? prep.send.input.body : undefined;
+    },
+    onLookupFailure,
+    sleep,
+  });
+}

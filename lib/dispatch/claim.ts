@@ -1,0 +1,216 @@
+// Moves messages to 'sending' in their own committed transaction, reserving credits and plan quota, or holds them with a reason.
+import type { Sql, TransactionSql } from '../db';
+import type { Channel } from '../providers/types';
+import type { CompanyContext } from './load';
+
+export interface ClaimCandidate {
+  id: number;
+  cost: number;
+  to: string;
+  from: string | null;
+  segments: number | null;
+  encoding: string | null;
+}
+
+export interface ClaimScope {
+  company: CompanyContext;
+  channel: Channel;
+  /** the send activity that owns what it claims: only it may reconcile these messages later */
+  token: string;
+  provider: string;
+  accountKey: string;
+}
+
+export interface ClaimResult {
+  claimed: number[];
+  held: { id: number; reason: string }[];
+}
+
+interface Counters {
+  day: number;
+  month: number;
+}
+
+/** Today's and this month's claims for the company, created at 0 and locked for this transaction. */
+async function lockCounters(tx: TransactionSql, companyId: number, channel: Channel, timezone: string): Promise<Counters> {
+  await tx`
+    insert into company_send_counters (company_id, channel, period, period_start)
+    values (${companyId}, ${channel}, 'day', (now() at time zone ${timezone})::date),
+           (${companyId}, 'all', 'month', date_trunc('month', now() at time zone ${timezone})::date)
+    on conflict do nothing`;
+  const rows = await tx<{ period: string; claimed: number }[]>`
+    select period, claimed from company_send_counters
+    where company_id = ${companyId}
+      and ((channel = ${channel} and period = 'day' and period_start = (now() at time zone ${timezone})::date)
+        or (channel = 'all' and period = 'month' and period_start = date_trunc('month', now() at time zone ${timezone})::date))
+    for update`;
+  return {
+    day: rows.find((r) => r.period === 'day')?.claimed ?? 0,
+    month: rows.find((r) => r.period === 'month')?.claimed ?? 0,
+  };
+}
+
+/** Adds (or gives back, with a negative n) claims to the counters of the day and month a message was claimed in. */
+export async function adjustCounters(
+  tx: TransactionSql,
+  companyId: number,
+  channel: Channel,
+  timezone: string,
+  claimedAt: Date,
+  n: number,
+): Promise<void> {
+  if (n === 0) return;
+  await tx`
+    update company_send_counters set claimed = greatest(0, claimed + ${n})
+    where company_id = ${companyId}
+      and ((channel = ${channel} and period = 'day' and period_start = (${claimedAt}::timestamptz at time zone ${timezone})::date)
+        or (channel = 'all' and period = 'month'
+            and period_start = date_trunc('month', ${claimedAt}::timestamptz at time zone ${timezone})::date))`;
+}
+
+/** Decides, in order, which candidates fit the credits and the plan; the rest are held with the reason. */
+function decide(scope: ClaimScope, candidates: readonly ClaimCandidate[], available: number, counters: Counters) {
+  const { plan } = scope.company;
+  const send: ClaimCandidate[] = [];
+  const held: { id: number; reason: string }[] = [];
+  let credits = available;
+  let day = counters.day;
+  let month = counters.month;
+  for (const c of candidates) {
+    if (plan.maxPerDay !== null && day >= plan.maxPerDay) {
+      held.push({ id: c.id, reason: `held: plan limit of ${plan.maxPerDay} ${scope.channel} messages a day reached` });
+    } else if (plan.maxPerMonth !== null && month >= plan.maxPerMonth) {
+      held.push({ id: c.id, reason: `held: plan limit of ${plan.maxPerMonth} messages a month reached` });
+    } else if (c.cost > credits) {
+      held.push({ id: c.id, reason: `held: not enough credits (${credits.toFixed(2)} left, ${c.cost.toFixed(2)} needed)` });
+    } else {
+      send.push(c);
+      credits -= c.cost;
+      day++;
+      month++;
+    }
+  }
+  return { send, held };
+}
+
+export async function claimMessages(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
+  if (candidates.length === 0) return { claimed: [], held: [] };
+  const companyId = scope.company.id;
+  return (await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    await tx`insert into credit_accounts (company_id) values (${companyId}) on conflict do nothing`;
+    const [credit] = await tx<{ available: string }[]>`
+      select balance - reserved as available from credit_accounts where company_id = ${companyId} for update`;
+    const counters = await lockCounters(tx, companyId, scope.channel, scope.company.timezone);
+    const { send, held } = decide(scope, candidates, Number(credit!.available), counters);
+
+    let claimed: { id: number; credits: string }[] = [];
+    if (send.length) {
+      claimed = await tx<{ id: number; credits: string }[]>`
+        update messages m
+        set state = 'sending', attempts = m.attempts + 1, sending_at = now(), dispatch_token = ${scope.token},
+            provider = ${scope.provider}, provider_account = ${scope.accountKey}, status_description = null,
+            to_address = v.to_address, credits = v.cost,
+            -- '' and -1 stand for "none": arrays of the same length keep the unnest aligned
+            from_address = nullif(v.from_address, ''), segments = nullif(v.segments, -1), encoding = nullif(v.encoding, '')
+        from unnest(${tx.array(send.map((c) => c.id))}::bigint[], ${tx.array(send.map((c) => c.cost))}::numeric[],
+                    ${tx.array(send.map((c) => c.to))}::text[], ${tx.array(send.map((c) => c.from ?? ''))}::text[],
+                    ${tx.array(send.map((c) => c.segments ?? -1))}::int[], ${tx.array(send.map((c) => c.encoding ?? ''))}::text[])
+             as v(id, cost, to_address, from_address, segments, encoding)
+        where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
+        returning m.id, m.credits`;
+      const reserved = claimed.reduce((sum, c) => sum + Number(c.credits), 0);
+      await tx`update credit_accounts set reserved = reserved + ${reserved} where company_id = ${companyId}`;
+      await adjustCounters(tx, companyId, scope.channel, scope.company.timezone, new Date(), claimed.length);
+    }
+    const heldRows = held.length ? await holdMessages(tx, companyId, scope.channel, held) : [];
+    return { claimed: claimed.map((c) => c.id), held: held.filter((h) => heldRows.includes(h.id)) };
+  })) as ClaimResult;
+}
+
+/** scheduled -> held with the reason, and an event an operator sees in the message's history. */
+async function holdMessages(
+  tx: TransactionSql,
+  companyId: number,
+  channel: Channel,
+  held: readonly { id: number; reason: string }[],
+): Promise<number[]> {
+  const rows = await tx<{ id: number; uuid: string; status_description: string }[]>`
+    update messages m set state = 'held', status_description = v.reason, last_event_at = now()
+    from unnest(${tx.array(held.map((h) => h.id))}::bigint[], ${tx.array(held.map((h) => h.reason))}::text[]) as v(id, reason)
+    where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
+    returning m.id, m.uuid, m.status_description`;
+  await recordEvents(
+    tx,
+    companyId,
+    channel,
+    rows.map((r) => ({ messageId: r.id, eventId: `held:${r.uuid}:${Date.now()}`, type: 'held', status: 'held', detail: r.status_description })),
+  );
+  return rows.map((r) => r.id);
+}
+
+/** herald's own events about a message (held, reconciled, unknown), next to the providers' in message_updates. */
+export async function recordEvents(
+  tx: TransactionSql,
+  companyId: number,
+  channel: Channel,
+  events: readonly { messageId: number; eventId: string; type: string; status: string; detail: string }[],
+): Promise<void> {
+  if (!events.length) return;
+  await tx`
+    insert into message_updates ${tx(
+      events.map((e) => ({
+        message_id: e.messageId,
+        company_id: companyId,
+        channel,
+        provider: 'herald',
+        provider_event_id: e.eventId,
+        event_type: e.type,
+        status: e.status,
+        payload: { reason: e.detail },
+      })),
+    )}
+    on conflict (provider, provider_event_id) do nothing`;
+}
+
+/**
+ * Settles messages that will never be sent before any provider sees them: skipped ones (opt-out,
+ * no address) go straight from scheduled; unrenderable ones pass through 'sending' to 'failed',
+ * the only way the state machine lets a message fail.
+ */
+export async function settleUnsendable(
+  sql: Sql,
+  scope: ClaimScope,
+  skips: readonly { id: number; reason: string }[],
+  fails: readonly { id: number; reason: string }[],
+): Promise<void> {
+  if (!skips.length && !fails.length) return;
+  const companyId = scope.company.id;
+  await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    const apply = async (list: readonly { id: number; reason: string }[], via: string | null, state: string) => {
+      if (!list.length) return;
+      const ids = tx.array(list.map((s) => s.id));
+      if (via) {
+        await tx`
+          update messages set state = ${via}, dispatch_token = ${scope.token}, sending_at = now()
+          where company_id = ${companyId} and id = any(${ids}::bigint[]) and state = 'scheduled'`;
+      }
+      const rows = await tx<{ id: number; uuid: string }[]>`
+        update messages m set state = ${state}, status_description = v.reason, last_event_at = now()
+        from unnest(${ids}::bigint[], ${tx.array(list.map((s) => s.reason))}::text[]) as v(id, reason)
+        where m.id = v.id and m.company_id = ${companyId} and m.state = ${via ?? 'scheduled'}
+          and (${via}::text is null or m.dispatch_token = ${scope.token})
+        returning m.id, m.uuid`;
+      const reasons = new Map(list.map((s) => [s.id, s.reason]));
+      await recordEvents(
+        tx,
+        companyId,
+        scope.channel,
+        rows.map((r) => ({ messageId: r.id, eventId: `${state}:${r.uuid}`, type: state, status: state, detail: reasons.get(r.id) ?? '' })),
+      );
+    };
+    await apply(skips, null, 'skipped');
+    await apply(fails, 'sending', 'failed');
+  });
+}

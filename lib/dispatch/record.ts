@@ -1,0 +1,156 @@
+// Writes what happened to claimed messages: sent (and debited once), failed with a reason, back to scheduled, or unknown.
+import type { Sql, TransactionSql } from '../db';
+import type { Channel, SendResult } from '../providers/types';
+import { recordEvents } from './claim';
+import type { CompanyContext } from './load';
+
+export type Outcome =
+  | { kind: 'sent'; id: number; result: SendResult; reconciled?: boolean }
+  /** refused for good; optOut also marks the contact do-not-contact on this channel */
+  | { kind: 'failed'; id: number; reason: string; optOut?: boolean }
+  /** proved not accepted (429, 503, a refused connection, lookup found nothing): it may be sent again */
+  | { kind: 'retry'; id: number; reason: string }
+  /** the vendor may or may not have it and cannot tell us: an operator decides */
+  | { kind: 'unknown'; id: number; reason: string };
+
+export interface RecordScope {
+  company: CompanyContext;
+  channel: Channel;
+  token: string;
+}
+
+interface Released {
+  id: number;
+  uuid: string;
+  credits: string | null;
+  sending_at: Date;
+  contact_id: number;
+}
+
+const DO_NOT = { sms: 'do_not_sms', voice: 'do_not_call', email: 'do_not_email' } as const;
+
+/** Gives back plan quota for messages that were claimed but not sent, on the day each was claimed. */
+async function releaseQuota(tx: TransactionSql, scope: RecordScope, claimedAt: readonly Date[]): Promise<void> {
+  if (!claimedAt.length) return;
+  const tz = scope.company.timezone;
+  const at = tx.array(claimedAt.map((d) => d.toISOString()));
+  await tx`
+    update company_send_counters c set claimed = greatest(0, c.claimed - g.n)
+    from (select (t at time zone ${tz})::date as d, count(*)::int as n from unnest(${at}::timestamptz[]) t group by 1) g
+    where c.company_id = ${scope.company.id} and c.channel = ${scope.channel} and c.period = 'day' and c.period_start = g.d`;
+  await tx`
+    update company_send_counters c set claimed = greatest(0, c.claimed - g.n)
+    from (select date_trunc('month', t at time zone ${tz})::date as m, count(*)::int as n
+          from unnest(${at}::timestamptz[]) t group by 1) g
+    where c.company_id = ${scope.company.id} and c.channel = 'all' and c.period = 'month' and c.period_start = g.m`;
+}
+
+async function releaseCredits(tx: TransactionSql, companyId: number, rows: readonly { credits: string | null }[]): Promise<void> {
+  const total = rows.reduce((sum, r) => sum + Number(r.credits ?? 0), 0);
+  if (total > 0) await tx`update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${companyId}`;
+}
+
+async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<Outcome, { kind: 'sent' }>[]): Promise<void> {
+  const companyId = scope.company.id;
+  const rows = await tx<(Released & { provider: string; provider_account: string; provider_message_id: string; to_address: string; from_address: string | null; segments: number | null })[]>`
+    update messages m
+    set state = 'sent', provider_message_id = v.pid, sent_at = now(), last_event_at = now(),
+        segments = coalesce(nullif(v.segments, -1), m.segments), from_address = coalesce(nullif(v.sender, ''), m.from_address)
+    from unnest(${tx.array(sent.map((s) => s.id))}::bigint[], ${tx.array(sent.map((s) => s.result.providerMessageId))}::text[],
+                ${tx.array(sent.map((s) => s.result.segments ?? -1))}::int[], ${tx.array(sent.map((s) => s.result.from ?? ''))}::text[])
+         as v(id, pid, segments, sender)
+    where m.id = v.id and m.company_id = ${companyId} and m.state in ('sending', 'unknown') and m.dispatch_token = ${scope.token}
+    returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id, m.provider, m.provider_account, m.provider_message_id,
+              m.to_address, m.from_address, m.segments`;
+  if (!rows.length) return;
+  // the partial unique index on (message_id) where kind = 'debit' makes a second debit impossible
+  await tx`
+    insert into credit_ledger ${tx(
+      rows.map((r) => ({
+        company_id: companyId,
+        kind: 'debit',
+        credits: -Number(r.credits ?? 0),
+        message_id: r.id,
+        note: scope.channel === 'sms' ? `sms, ${r.segments ?? 1} segment(s)` : scope.channel === 'voice' ? 'call, first minute' : 'email',
+      })),
+    )}
+    on conflict (message_id) where kind = 'debit' do nothing`;
+  await releaseCredits(tx, companyId, rows);
+  if (scope.channel === 'voice') {
+    await tx`
+      insert into calls ${tx(
+        rows.map((r) => ({
+          company_id: companyId,
+          message_id: r.id,
+          contact_id: r.contact_id,
+          provider: r.provider,
+          provider_account: r.provider_account,
+          provider_call_sid: r.provider_message_id,
+          from_number: r.from_address,
+          to_number: r.to_address,
+          status: 'queued',
+        })),
+      )}
+      on conflict do nothing`;
+  }
+  const reconciled = new Set(sent.filter((s) => s.reconciled).map((s) => s.id));
+  await recordEvents(
+    tx,
+    companyId,
+    scope.channel,
+    rows
+      .filter((r) => reconciled.has(r.id))
+      .map((r) => ({ messageId: r.id, eventId: `reconciled:${r.uuid}`, type: 'reconciled', status: 'sent', detail: `found at the provider as ${r.provider_message_id}` })),
+  );
+}
+
+async function recordUnsent(
+  tx: TransactionSql,
+  scope: RecordScope,
+  state: 'failed' | 'scheduled' | 'unknown',
+  outcomes: readonly { id: number; reason: string }[],
+): Promise<Released[]> {
+  if (!outcomes.length) return [];
+  const rows = await tx<Released[]>`
+    update messages m
+    set state = ${state}, status_description = v.reason, last_event_at = now(),
+        dispatch_token = case when ${state} = 'scheduled' then null else m.dispatch_token end
+    from unnest(${tx.array(outcomes.map((o) => o.id))}::bigint[], ${tx.array(outcomes.map((o) => o.reason))}::text[]) as v(id, reason)
+    where m.id = v.id and m.company_id = ${scope.company.id} and m.state = 'sending' and m.dispatch_token = ${scope.token}
+    returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id`;
+  await releaseCredits(tx, scope.company.id, rows);
+  // an unknown message may have gone out, so its quota stays used
+  if (state !== 'unknown') await releaseQuota(tx, scope, rows.map((r) => r.sending_at));
+  if (state !== 'scheduled') {
+    const reasons = new Map(outcomes.map((o) => [o.id, o.reason]));
+    await recordEvents(
+      tx,
+      scope.company.id,
+      scope.channel,
+      rows.map((r) => ({ messageId: r.id, eventId: `${state}:${r.uuid}`, type: state, status: state, detail: reasons.get(r.id) ?? '' })),
+    );
+  }
+  return rows;
+}
+
+export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: readonly Outcome[]): Promise<void> {
+  if (!outcomes.length) return;
+  const of = <K extends Outcome['kind']>(kind: K) => outcomes.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
+  await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    const sent = of('sent');
+    if (sent.length) await recordSent(tx, scope, sent);
+    const failed = of('failed');
+    const failedRows = await recordUnsent(tx, scope, 'failed', failed);
+    await recordUnsent(tx, scope, 'scheduled', of('retry'));
+    await recordUnsent(tx, scope, 'unknown', of('unknown'));
+    const optedOut = new Set(failed.filter((f) => f.optOut).map((f) => f.id));
+    const contacts = failedRows.filter((r) => optedOut.has(r.id)).map((r) => r.contact_id);
+    if (contacts.length) {
+      // the vendor says this person unsubscribed (Twilio 21610): no later message may reach them on this channel
+      await tx`
+        update contacts set ${tx(DO_NOT[scope.channel])} = true, opted_out_at = coalesce(opted_out_at, now())
+        where company_id = ${scope.company.id} and id in ${tx(contacts)}`;
+    }
+  });
+}

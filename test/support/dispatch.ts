@@ -1,0 +1,149 @@
+// Test helpers for sending: a fresh company with contacts and due messages, test accounts, and workers for them.
+import { randomUUID } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { App } from '../../lib/app';
+import type { Sql } from '../../lib/db';
+import { WORKFLOW_IDS } from '../../lib/names';
+import { setFallback, upsertAccount, type AccountDefinition, type ProviderAccount } from '../../lib/providers/accounts';
+import { createProviderRegistry } from '../../lib/providers/registry';
+import type { AnyProvider, Channel } from '../../lib/providers/types';
+import { connectWorker } from '../../lib/temporal';
+import { createSendWorkers } from '../../workers/send-workers';
+import { dispatchMessages } from '../../workflows';
+import type { DispatchMessagesInput, DispatchTotals } from '../../workflows/dispatch-messages';
+import { startTestWorker } from './harness';
+
+export interface TestCompany {
+  id: number;
+  alias: string;
+}
+
+const short = () => randomUUID().slice(0, 8);
+
+export async function createTestCompany(
+  sql: Sql,
+  opts: { credits?: number; plan?: Record<string, number | null>; settings?: Record<string, unknown> } = {},
+): Promise<TestCompany> {
+  const alias = `t-${short()}`;
+  const [company] = await sql<{ id: number }[]>`
+    insert into companies (alias, name, timezone, phone_number, email_from, email_reply_to, settings)
+    values (${alias}, 'Harbor Dental', 'America/New_York', '+16175550100', 'reminders@harbor.example',
+            'desk@harbor.example', ${sql.json((opts.settings ?? {}) as never)})
+    returning id`;
+  const id = company!.id;
+  await sql`insert into company_plans ${sql({ company_id: id, plan: 'test', ...opts.plan } as never)}`;
+  if (opts.credits) {
+    await sql`insert into credit_ledger (company_id, kind, credits, note) values (${id}, 'purchase', ${opts.credits}, 'test credits')`;
+  }
+  return { id, alias };
+}
+
+export async function createContacts(sql: Sql, companyId: number, count: number, extra: Record<string, unknown> = {}): Promise<number[]> {
+  const rows = Array.from({ length: count }, (_, i) => ({
+    company_id: companyId,
+    dedupe_key: `c-${short()}-${i}`,
+    first_name: `ANN${i}`,
+    last_name: 'Lee',
+    phone_e164: `+1617${String(2000000 + i).padStart(7, '0')}`,
+    email: `ann${i}@example.com`,
+    region: 'northeast',
+    ...extra,
+  }));
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 5000) {
+    const inserted = await sql<{ id: number }[]>`insert into contacts ${sql(rows.slice(i, i + 5000) as never)} returning id`;
+    ids.push(...inserted.map((r) => r.id));
+  }
+  return ids;
+}
+
+/** One due message per contact on the channel, with the global appointment_reminder template's fields. */
+export async function insertMessages(sql: Sql, companyId: number, contactIds: number[], channel: Channel): Promise<number[]> {
+  const rows = contactIds.map((contactId, i) => ({
+    company_id: companyId,
+    contact_id: contactId,
+    channel,
+    template_name: 'appointment_reminder',
+    data: { first_name: `ann${i}`, appointment_date: '2030-03-05T14:30:00Z' },
+    contact_at: new Date(Date.now() - 60_000),
+    region: 'northeast',
+  }));
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += 5000) {
+    const inserted = await sql<{ id: number }[]>`insert into messages ${sql(rows.slice(i, i + 5000) as never)} returning id`;
+    ids.push(...inserted.map((r) => r.id));
+  }
+  return ids;
+}
+
+export async function createTestAccount(
+  sql: Sql,
+  def: Omit<AccountDefinition, 'key'> & { fallbackKey?: string },
+): Promise<ProviderAccount> {
+  const account = await upsertAccount(sql, { ...def, key: `t-${def.provider}-${short()}` });
+  if (def.fallbackKey) await setFallback(sql, account.key, def.fallbackKey);
+  return { ...account, fallbackKey: def.fallbackKey ?? null };
+}
+
+export interface DispatchWorkers {
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** A workflow worker on a fresh queue plus send workers for the given accounts, all with these providers. */
+export async function startDispatchWorkers(
+  app: App,
+  opts: { accounts: ProviderAccount[]; instances?: Record<string, AnyProvider>; providerTimeoutMs?: number; publicBaseUrl?: string },
+): Promise<DispatchWorkers> {
+  const config = {
+    ...app.config,
+    sending: { ...app.config.sending, providerTimeoutMs: opts.providerTimeoutMs ?? 500 },
+    ingress: { ...app.config.ingress, publicBaseUrl: opts.publicBaseUrl },
+  };
+  const providers = createProviderRegistry({ sql: app.sql, config, instances: opts.instances });
+  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log, providers });
+  const main = await startTestWorker(app, { activities });
+  const connection = await connectWorker(app.temporal);
+  const senders: Worker[] = await createSendWorkers({ connection, namespace: app.temporal.namespace, accounts: opts.accounts, activities });
+  const running = senders.map((w) => w.run());
+  return {
+    taskQueue: main.taskQueue,
+    stop: async () => {
+      senders.forEach((w) => w.shutdown());
+      await Promise.all(running);
+      await connection.close();
+      await main.stop();
+    },
+  };
+}
+
+export async function runDispatch(
+  app: App,
+  workers: DispatchWorkers,
+  input: Omit<DispatchMessagesInput, 'dueBefore'> & { dueBefore?: string },
+): Promise<DispatchTotals> {
+  const client = await app.client();
+  return client.workflow.execute(dispatchMessages, {
+    taskQueue: workers.taskQueue,
+    workflowId: WORKFLOW_IDS.dispatch(input.companyAlias, input.channel, randomUUID()),
+    args: [{ ...input, dueBefore: input.dueBefore ?? new Date().toISOString() }],
+  });
+}
+
+/** The most arrivals inside any one-second window (sliding, not calendar seconds). */
+export function maxInAnySecond(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= 1000) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+export async function messageStates(sql: Sql, ids: number[]): Promise<Record<string, number>> {
+  const rows = await sql<{ state: string; n: number }[]>`
+    select state, count(*)::int as n from messages where id in ${sql(ids)} group by state`;
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}

@@ -1,0 +1,54 @@
+// Hosts the send queues: one activity-only worker per provider account, with Temporal enforcing the account's rate.
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { Activities } from '../activities';
+import type { Config } from '../lib/config';
+import type { Sql } from '../lib/db';
+import { listActiveAccounts, type ProviderAccount } from '../lib/providers/accounts';
+
+/** Batches of one account this process sends at once; each mostly waits for its send slots. */
+const CONCURRENT_BATCHES = 16;
+
+/**
+ * The cap as Temporal sees it: batches per second. Temporal's limiter is per task queue and shared
+ * by every worker polling it, so adding workers never adds throughput beyond the cap; the send
+ * schedule in Postgres then spaces the messages inside each second.
+ */
+export const batchesPerSecond = (account: Pick<ProviderAccount, 'maxPerSecond' | 'batchSize'>) => account.maxPerSecond / account.batchSize;
+
+export function sendAccountsFor(config: Config, accounts: ProviderAccount[]): ProviderAccount[] {
+  const wanted = config.sending.workerAccounts;
+  if (wanted === 'none') return [];
+  return wanted === 'all' ? accounts : accounts.filter((a) => wanted.includes(a.key));
+}
+
+export async function createSendWorkers(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  accounts: ProviderAccount[];
+  activities: Activities;
+}): Promise<Worker[]> {
+  return Promise.all(
+    opts.accounts.map((account) =>
+      Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace,
+        taskQueue: account.taskQueue,
+        activities: opts.activities,
+        maxTaskQueueActivitiesPerSecond: batchesPerSecond(account),
+        maxConcurrentActivityTaskExecutions: CONCURRENT_BATCHES,
+      }),
+    ),
+  );
+}
+
+/** The send workers a worker process starts: every active account's, unless WORKER_SEND_ACCOUNTS says otherwise. */
+export async function configuredSendWorkers(opts: {
+  sql: Sql;
+  config: Config;
+  connection: NativeConnection;
+  namespace: string;
+  activities: Activities;
+}): Promise<Worker[]> {
+  const accounts = sendAccountsFor(opts.config, await listActiveAccounts(opts.sql));
+  return createSendWorkers({ ...opts, accounts });
+}
