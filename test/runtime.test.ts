@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
@@ -44,6 +44,26 @@ describe('the embedded runtime', () => {
   it('created the S3 bucket on the local S3 server', async () => {
     const head = await app.s3.send(new HeadBucketCommand({ Bucket: app.bucket }));
     expect(head.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('lists objects page by page (continuation tokens) on the local S3 server', async () => {
+    const prefix = `test/pages-${Date.now()}/`;
+    for (let i = 0; i < 5; i++) {
+      await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: `${prefix}${i}.csv`, Body: `row ${i}` }));
+    }
+    const keys: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await app.s3.send(
+        new ListObjectsV2Command({ Bucket: app.bucket, Prefix: prefix, MaxKeys: 2, ContinuationToken: token }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.NextContinuationToken;
+      pages++;
+    } while (token);
+    expect(pages).toBe(3);
+    expect(keys).toEqual([0, 1, 2, 3, 4].map((i) => `${prefix}${i}.csv`));
   });
 
   it('serves real Postgres', async () => {
