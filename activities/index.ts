@@ -3,12 +3,14 @@ import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createIngestActivities } from './ingest';
 import { createReadinessActivities } from './readiness';
+import { createSourceActivities } from './sources';
 
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createReadinessActivities(deps),
+    ...createSourceActivities(deps),
     ...createDispatchActivities(deps),
     ...createIngestActivities(deps),
   };

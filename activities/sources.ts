@@ -1,0 +1,209 @@
+// Activities of source discovery: list a source's new files, copy each into herald's bucket, register it, start its ingest.
+import { posix } from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { startPacketIngest } from '../lib/ingest/start-ingest';
+import { admitPacket, knownDedupeKeys, type AdmitResult, type StartIngest } from '../lib/sources/admit';
+import { SourceError } from '../lib/sources/errors';
+import { FORMAT_EXTENSIONS, openApiSource } from '../lib/sources/http-pull';
+import { DEDUPE_KEYS, rawObjectKey } from '../lib/sources/raw-keys';
+import { clientForSource, isForeignBucket, listS3Page, openS3Object, relativeKey, type ListedObject } from '../lib/sources/s3-listing';
+import { listRemoteFiles, openRemoteFile, openSftp, type RemoteFile } from '../lib/sources/sftp';
+import { storeObject } from '../lib/sources/store-object';
+import { findSourceByUuid, type StoredSource } from '../lib/sources/store';
+import type { ActivityDeps } from './deps';
+
+export type { AdmitResult } from '../lib/sources/admit';
+
+type SourceOf<K extends StoredSource['kind']> = Extract<StoredSource, { kind: K }>;
+
+/** Permanent source problems fail without retries, named by their type; the rest are retried by the policy. */
+async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SourceError) {
+      throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: err.permanent, cause: err.cause as Error | undefined });
+    }
+    throw err;
+  }
+}
+
+/** The ingest of an admitted packet runs on the task queue this discovery runs on. */
+function startIngestHere(): StartIngest {
+  const context = Context.current();
+  return async (packet, companyAlias) => {
+    const handle = await startPacketIngest(context.client, { packet, companyAlias, taskQueue: context.info.taskQueue });
+    return { workflowId: handle.workflowId };
+  };
+}
+
+/** Heartbeats the bytes copied so far, so a stuck copy is noticed within the heartbeat timeout. */
+function heartbeatBytes(): (bytes: number) => void {
+  const context = Context.current();
+  return (bytes) => context.heartbeat({ bytes });
+}
+
+export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
+  async function load<K extends StoredSource['kind']>(sourceUuid: string, kind: K): Promise<SourceOf<K>> {
+    const source = await findSourceByUuid(sql, sourceUuid);
+    if (!source) throw new SourceError('UnknownSource', `no ingest source has the id ${sourceUuid}`, true);
+    if (source.kind !== kind) throw new SourceError('SourceConfig', `source ${source.companyAlias}/${source.name} is ${source.kind}, not ${kind}`, true);
+    return source as SourceOf<K>;
+  }
+
+  async function admit(source: StoredSource, dedupeKey: string, stored: { key: string; etag: string | null; sizeBytes: number; sha256?: string }, extra: {
+    originalName: string;
+    contentType?: string;
+    metadata: Record<string, unknown>;
+  }): Promise<AdmitResult> {
+    const actor = `source:${source.companyAlias}/${source.name}`;
+    const result = await admitPacket(
+      sql,
+      {
+        companyAlias: source.companyAlias,
+        companyId: source.companyId,
+        // the ingest takes the source's load map (or the company's only one) when it starts
+        sourceId: source.id,
+        dedupeKey,
+        objectKey: stored.key,
+        originalName: extra.originalName,
+        etag: stored.etag,
+        sizeBytes: stored.sizeBytes,
+        checksum: stored.sha256 ? `sha256:${stored.sha256}` : null,
+        contentType: extra.contentType ?? null,
+        metadata: { source: source.name, kind: source.kind, ...extra.metadata },
+      },
+      actor,
+      startIngestHere(),
+    );
+    log.info({ companyAlias: source.companyAlias, source: source.name, packetId: result.packetId, created: result.created }, 'file admitted');
+    return result;
+  }
+
+  return {
+    async describeSource(input: { sourceUuid: string }): Promise<{ kind: StoredSource['kind']; name: string; companyAlias: string; active: boolean }> {
+      return asActivity(async () => {
+        const source = await findSourceByUuid(sql, input.sourceUuid);
+        if (!source) throw new SourceError('UnknownSource', `no ingest source has the id ${input.sourceUuid}`, true);
+        return { kind: source.kind, name: source.name, companyAlias: source.companyAlias, active: source.active };
+      });
+    },
+
+    /** One listing page, minus the objects already packets: only new keys enter workflow history. */
+    async listNewS3Objects(input: { sourceUuid: string; continuationToken?: string }): Promise<{ objects: ListedObject[]; listed: number; nextToken?: string }> {
+      return asActivity(async () => {
+        const source = await load(input.sourceUuid, 's3');
+        const { client, own } = clientForSource(s3, source.config);
+        try {
+          const page = await listS3Page(client, source.config, input.continuationToken);
+          const keyOf = (o: ListedObject) => DEDUPE_KEYS.s3(source.uuid, source.config.bucket, o.key, o.etag);
+          const known = await knownDedupeKeys(sql, source.companyId, page.objects.map(keyOf));
+          return { ...page, objects: page.objects.filter((o) => !known.has(keyOf(o))) };
+        } finally {
+          if (own) client.destroy();
+        }
+      });
+    },
+
+    /** Copies a foreign object into raw/<company>/<source>/... (ours are used in place), then admits it. */
+    async admitS3Object(input: { sourceUuid: string } & ListedObject): Promise<AdmitResult> {
+      return asActivity(async () => {
+        const source = await load(input.sourceUuid, 's3');
+        const dedupeKey = DEDUPE_KEYS.s3(source.uuid, source.config.bucket, input.key, input.etag);
+        const meta = { originalName: posix.basename(input.key), metadata: { bucket: source.config.bucket, key: input.key } };
+        if (!isForeignBucket(source.config, bucket)) {
+          return admit(source, dedupeKey, { key: input.key, etag: input.etag, sizeBytes: input.size }, meta);
+        }
+        const { client, own } = clientForSource(s3, source.config);
+        try {
+          const object = await openS3Object(client, source.config.bucket, input.key, input.etag);
+          const key = rawObjectKey(source.companyAlias, source.name, dedupeKey, relativeKey(source.config, input.key));
+          const stored = await storeObject(s3, bucket, key, object.stream, {
+            contentType: object.contentType,
+            onProgress: heartbeatBytes(),
+            signal: Context.current().cancellationSignal,
+          });
+          return admit(source, dedupeKey, stored, { ...meta, contentType: object.contentType });
+        } finally {
+          if (own) client.destroy();
+        }
+      });
+    },
+
+    /** New files in the source's SFTP directory (up to `limit`), oldest first; `newCount` says how many there are in all. */
+    async listNewSftpFiles(input: { sourceUuid: string; limit: number; excludePaths?: string[] }): Promise<{ files: RemoteFile[]; listed: number; newCount: number }> {
+      return asActivity(async () => {
+        const source = await load(input.sourceUuid, 'sftp');
+        const session = await openSftp(source.config);
+        try {
+          const files = await listRemoteFiles(session.sftp, source.config.directory, source.config.glob);
+          const keyOf = (f: RemoteFile) => DEDUPE_KEYS.sftp(source.uuid, f.path, f.size, f.mtime);
+          const known = await knownDedupeKeys(sql, source.companyId, files.map(keyOf));
+          const excluded = new Set(input.excludePaths ?? []);
+          const fresh = files.filter((f) => !known.has(keyOf(f)) && !excluded.has(f.path));
+          return { files: fresh.slice(0, input.limit), listed: files.length, newCount: fresh.length };
+        } finally {
+          session.close();
+        }
+      });
+    },
+
+    /** Streams one SFTP file into raw/<company>/<source>/..., then admits it. */
+    async admitSftpFile(input: { sourceUuid: string } & RemoteFile): Promise<AdmitResult> {
+      return asActivity(async () => {
+        const source = await load(input.sourceUuid, 'sftp');
+        const dedupeKey = DEDUPE_KEYS.sftp(source.uuid, input.path, input.size, input.mtime);
+        const session = await openSftp(source.config);
+        try {
+          const remote = await openRemoteFile(session.sftp, input.path);
+          if (remote.size !== input.size || remote.mtime !== input.mtime) {
+            remote.stream.destroy();
+            throw new SourceError('RemoteFileChanged', `the SFTP file ${input.path} changed since it was listed; the next discovery takes the new version`, true);
+          }
+          const key = rawObjectKey(source.companyAlias, source.name, dedupeKey, input.name);
+          const stored = await storeObject(s3, bucket, key, remote.stream, {
+            onProgress: heartbeatBytes(),
+            signal: Context.current().cancellationSignal,
+          });
+          return admit(source, dedupeKey, stored, {
+            originalName: input.name,
+            metadata: { host: source.config.host, path: input.path, mtime: input.mtime },
+          });
+        } finally {
+          session.close();
+        }
+      });
+    },
+
+    /** Fetches the API's current answer into S3; an answer with the same content as an earlier packet is dropped again. */
+    async pullApiSource(input: { sourceUuid: string }): Promise<AdmitResult> {
+      return asActivity(async () => {
+        const source = await load(input.sourceUuid, 'api');
+        const context = Context.current();
+        const response = await openApiSource(source.config, { signal: context.cancellationSignal });
+        const pulledAt = new Date().toISOString().replace(/[:.]/g, '-');
+        const fileName = `pull-${pulledAt}.${FORMAT_EXTENSIONS[source.config.format]}`;
+        const key = rawObjectKey(source.companyAlias, source.name, `api:${context.info.activityId}:${pulledAt}`, fileName);
+        const stored = await storeObject(s3, bucket, key, response.stream, {
+          contentType: response.contentType,
+          onProgress: heartbeatBytes(),
+          signal: context.cancellationSignal,
+        });
+        if (stored.sizeBytes === 0) {
+          await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+          throw new SourceError('EmptyResponse', `${new URL(source.config.url).origin} answered with no content`, true);
+        }
+        const result = await admit(source, DEDUPE_KEYS.api(source.uuid, stored.sha256), stored, {
+          originalName: fileName,
+          contentType: response.contentType,
+          metadata: { url: source.config.url, format: source.config.format },
+        });
+        // the same answer as before: its bytes are already kept under the first packet
+        if (!result.created) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        return result;
+      });
+    },
+  };
+}

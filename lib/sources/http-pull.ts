@@ -1,0 +1,85 @@
+// Opens an API source's response as a stream: secret headers from the environment, status and content type checked first.
+import { readFile } from 'node:fs/promises';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { ApiSourceConfig } from '../../schemas/ingest-source';
+import { SourceError } from './errors';
+import { resolveValues } from './secrets';
+
+/** Content types each format is accepted under; a missing type is accepted, anything else refused. */
+const ACCEPTED_TYPES: Record<ApiSourceConfig['format'], RegExp> = {
+  csv: /^(text\/(csv|plain|comma-separated-values)|application\/(csv|vnd\.ms-excel|octet-stream))$/,
+  json: /^(application\/(json|[\w.+-]+\+json|octet-stream)|text\/(json|plain))$/,
+  ndjson: /^(application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines|json|octet-stream)|text\/plain)$/,
+};
+
+export const FORMAT_EXTENSIONS: Record<ApiSourceConfig['format'], string> = { csv: 'csv', json: 'json', ndjson: 'ndjson' };
+
+export interface OpenedResponse {
+  stream: IncomingMessage;
+  contentType: string | undefined;
+  /** bytes announced by the server, when it said */
+  contentLength: number | undefined;
+}
+
+const MAX_REDIRECTS = 5;
+
+function get(url: URL, headers: Record<string, string>, ca: Buffer | undefined, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.get(url, { headers, ca, timeout: timeoutMs, signal }, resolve);
+    request.once('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    request.once('error', (err) =>
+      reject(new SourceError('HttpConnection', `cannot fetch ${url.origin}${url.pathname}: ${err.message}`, false, { cause: err })),
+    );
+  });
+}
+
+function statusError(url: URL, response: IncomingMessage): SourceError {
+  const status = response.statusCode ?? 0;
+  response.resume();
+  // 408 and 429 say "later"; other 4xx need a person (wrong URL, credentials, permissions)
+  const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return new SourceError(
+    'HttpStatus',
+    `${url.origin}${url.pathname} answered ${status} ${response.statusMessage ?? ''}`.trim() +
+      (permanent ? ': check the source\'s URL and credentials' : '; will retry'),
+    permanent,
+  );
+}
+
+/** GETs the source's URL, following up to five redirects; secret headers never follow a redirect to another host. */
+export async function openApiSource(
+  config: ApiSourceConfig,
+  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+): Promise<OpenedResponse> {
+  const ca = config.caFile ? await readFile(config.caFile) : undefined;
+  const configured = resolveValues(config.headers, 'header', opts.env);
+  let url = new URL(config.url);
+  for (const [name, value] of Object.entries(resolveValues(config.query, 'query parameter', opts.env))) url.searchParams.set(name, value);
+  const origin = url.origin;
+  for (let hop = 0; ; hop += 1) {
+    const sameOrigin = url.origin === origin;
+    const headers = sameOrigin ? configured : Object.fromEntries(Object.entries(config.headers).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const response = await get(url, { 'user-agent': 'herald-ingest', ...headers }, ca, config.timeoutSeconds * 1000, opts.signal);
+    const status = response.statusCode ?? 0;
+    if (status >= 300 && status < 400 && response.headers.location && hop < MAX_REDIRECTS) {
+      response.resume();
+      url = new URL(response.headers.location, url);
+      continue;
+    }
+    if (status < 200 || status >= 300) throw statusError(url, response);
+    const contentType = response.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
+    if (contentType && !ACCEPTED_TYPES[config.format].test(contentType)) {
+      response.resume();
+      throw new SourceError(
+        'WrongContentType',
+        `${url.origin}${url.pathname} sent ${contentType}, but the source expects ${config.format}` +
+          (contentType === 'text/html' ? ' (an HTML page is often a login or error page)' : ''),
+        true,
+      );
+    }
+    const length = Number(response.headers['content-length']);
+    return { stream: response, contentType, contentLength: Number.isFinite(length) ? length : undefined };
+  }
+}

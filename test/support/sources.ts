@@ -1,0 +1,76 @@
+// Test helpers for ingest sources: a source row for a test company, its packets, and a discovery run's outcome.
+import { randomUUID } from 'node:crypto';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { WorkflowFailedError, type Client, type ScheduleHandle } from '@temporalio/client';
+import type { App } from '../../lib/app';
+import type { PacketRow } from '../../lib/packets';
+import { startDiscovery } from '../../lib/sources/run-discovery';
+import { saveSource, type StoredSource } from '../../lib/sources/store';
+import type { IngestSourceInput } from '../../schemas/ingest-source';
+import type { DiscoveryTotals } from '../../workflows/discover-source';
+import { eventually } from './harness';
+
+export async function addTestSource(app: App, companyAlias: string, input: Omit<IngestSourceInput, 'name'> & { name?: string }): Promise<StoredSource> {
+  const { source } = await saveSource(app.sql, companyAlias, { name: `${input.kind}-${randomUUID().slice(0, 8)}`, ...input } as IngestSourceInput, 'test');
+  return source;
+}
+
+export async function packetsOf(app: App, source: StoredSource): Promise<PacketRow[]> {
+  return app.sql<PacketRow[]>`select * from data_packets where source_id = ${source.id} order by id`;
+}
+
+/** Keys herald stored under a prefix of its bucket. */
+export async function keysUnder(app: App, prefix: string): Promise<string[]> {
+  const page = await app.s3.send(new ListObjectsV2Command({ Bucket: app.bucket, Prefix: prefix }));
+  return (page.Contents ?? []).map((o) => o.Key!);
+}
+
+export interface DiscoveryOutcome {
+  workflowId: string;
+  totals?: DiscoveryTotals;
+  /** the failure's message and Temporal type when the discovery failed */
+  error?: { message: string; type?: string; totals?: DiscoveryTotals };
+}
+
+async function outcomeOf(client: Client, workflowId: string): Promise<DiscoveryOutcome> {
+  try {
+    return { workflowId, totals: (await client.workflow.getHandle(workflowId).result()) as DiscoveryTotals };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause as Error & { type?: string; details?: unknown[] };
+    return { workflowId, error: { message: cause.message, type: cause.type, totals: cause.details?.[0] as DiscoveryTotals | undefined } };
+  }
+}
+
+/** Runs discovery as `herald sources run` does, on the test's queue, and waits for it. */
+export async function runDiscovery(app: App, source: StoredSource, taskQueue: string): Promise<DiscoveryOutcome> {
+  const client = await app.client();
+  const handle = await startDiscovery(client, source, { taskQueue });
+  return outcomeOf(client, handle.workflowId);
+}
+
+/** Triggers the schedule now and waits for the discovery run it starts. */
+export async function triggerAndWait(app: App, schedule: ScheduleHandle): Promise<DiscoveryOutcome> {
+  const client = await app.client();
+  const before = (await schedule.describe()).info.recentActions.length;
+  await schedule.trigger();
+  const workflowId = await eventually(async () => {
+    const actions = (await schedule.describe()).info.recentActions;
+    return actions.length > before ? actions.at(-1)!.action.workflow.workflowId : undefined;
+  }, 30_000);
+  return outcomeOf(client, workflowId);
+}
+
+/** Waits until every packet of the source has finished its ingest. */
+export async function ingestsFinished(app: App, source: StoredSource, count: number): Promise<PacketRow[]> {
+  return eventually(async () => {
+    const packets = await packetsOf(app, source);
+    return packets.length === count && packets.every((p) => ['done', 'failed'].includes(p.stage)) ? packets : undefined;
+  }, 90_000);
+}
+
+/** A workflow's history as text with its payloads decoded, to check what it carries. */
+export async function historyText(app: App, workflowId: string): Promise<string> {
+  const history = JSON.stringify(await (await app.client()).workflow.getHandle(workflowId).fetchHistory());
+  return history.replace(/"data":"([A-Za-z0-9+/=]*)"/g, (_, b64: string) => JSON.stringify(Buffer.from(b64, 'base64').toString('utf8')));
+}

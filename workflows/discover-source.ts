@@ -1,0 +1,134 @@
+// Discovers new files of one ingest source (S3 prefix, SFTP directory, API URL) and admits each as a packet with its ingest.
+import { ActivityFailure, ApplicationFailure, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { AdmitResult } from '../activities/sources';
+
+export interface DiscoveryTotals {
+  /** entries seen in the listing (or API answers fetched) */
+  listed: number;
+  /** new files that became packets (their ingest started) */
+  admitted: number;
+  /** files already packets, or not matching the glob */
+  skipped: number;
+  failed: number;
+  /** the first few failures: file name and reason */
+  failures: { file: string; error: string }[];
+  /** uuids of the first packets admitted, for the operator's summary */
+  packets: string[];
+}
+
+export interface DiscoverSourceInput {
+  sourceUuid: string;
+  /** an S3 listing continues here after continue-as-new */
+  continuationToken?: string;
+  /** SFTP paths that failed in an earlier run of this discovery, not retried in the same discovery */
+  excludePaths?: string[];
+  totals?: DiscoveryTotals;
+}
+
+const discovery = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+// copies stream whole files: long, heartbeating, resumed by a fresh attempt that overwrites the same key
+const copying = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+const PAGES_PER_RUN = 20;
+const PARALLEL_COPIES = 4;
+const SFTP_BATCH = 200;
+const KEPT = 20;
+
+function failureReason(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+async function admitAll<T>(items: T[], name: (item: T) => string, admit: (item: T) => Promise<AdmitResult>, totals: DiscoveryTotals): Promise<string[]> {
+  const failedNames: string[] = [];
+  for (let i = 0; i < items.length; i += PARALLEL_COPIES) {
+    const batch = items.slice(i, i + PARALLEL_COPIES);
+    const results = await Promise.allSettled(batch.map(admit));
+    results.forEach((result, j) => {
+      if (result.status === 'fulfilled') {
+        if (result.value.created) {
+          totals.admitted += 1;
+          if (totals.packets.length < KEPT) totals.packets.push(result.value.packetUuid);
+        } else totals.skipped += 1;
+      } else {
+        totals.failed += 1;
+        failedNames.push(name(batch[j]!));
+        if (totals.failures.length < KEPT) totals.failures.push({ file: name(batch[j]!), error: failureReason(result.reason) });
+      }
+    });
+  }
+  return failedNames;
+}
+
+/** A source that cannot be listed or fetched fails the discovery with the activity's own reason and type, not "activity failed". */
+export async function discoverSource(input: DiscoverSourceInput): Promise<DiscoveryTotals> {
+  try {
+    return await discover(input);
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true, details: err.cause.details as unknown[], cause: err });
+    }
+    throw err;
+  }
+}
+
+async function discover(input: DiscoverSourceInput): Promise<DiscoveryTotals> {
+  const totals: DiscoveryTotals = input.totals ?? { listed: 0, admitted: 0, skipped: 0, failed: 0, failures: [], packets: [] };
+  const { sourceUuid } = input;
+  const source = await discovery.describeSource({ sourceUuid });
+  if (!source.active) return totals;
+
+  if (source.kind === 's3') {
+    let token = input.continuationToken;
+    for (let page = 1; ; page += 1) {
+      const listing = await discovery.listNewS3Objects({ sourceUuid, continuationToken: token });
+      totals.listed += listing.listed;
+      totals.skipped += listing.listed - listing.objects.length;
+      await admitAll(listing.objects, (o) => o.key, (o) => copying.admitS3Object({ sourceUuid, ...o }), totals);
+      if (!listing.nextToken) break;
+      token = listing.nextToken;
+      if (page >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof discoverSource>({ sourceUuid, continuationToken: token, totals });
+      }
+    }
+  } else if (source.kind === 'sftp') {
+    const exclude = [...(input.excludePaths ?? [])];
+    // the first listing counts what is on the server; later ones (after a batch) only bring the rest of the new files
+    let first = input.totals === undefined;
+    for (;;) {
+      const listing = await discovery.listNewSftpFiles({ sourceUuid, limit: SFTP_BATCH, excludePaths: exclude });
+      if (first) {
+        totals.listed += listing.listed;
+        totals.skipped += listing.listed - listing.newCount;
+        first = false;
+      }
+      exclude.push(...(await admitAll(listing.files, (f) => f.path, (f) => copying.admitSftpFile({ sourceUuid, ...f }), totals)));
+      if (listing.newCount <= listing.files.length) break;
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof discoverSource>({ sourceUuid, excludePaths: exclude, totals });
+      }
+    }
+  } else if (source.kind === 'api') {
+    totals.listed += 1;
+    await admitAll([source.name], (name) => name, () => copying.pullApiSource({ sourceUuid }), totals);
+  }
+
+  if (totals.failed > 0) {
+    const shown = totals.failures.map((f) => `${f.file}: ${f.error}`).join('; ');
+    throw ApplicationFailure.nonRetryable(
+      `${totals.failed} of ${totals.admitted + totals.failed} new files of source ${source.companyAlias}/${source.name} could not be taken in: ${shown}`,
+      'DiscoveryIncomplete',
+      totals,
+    );
+  }
+  return totals;
+}
