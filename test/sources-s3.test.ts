@@ -6,7 +6,7 @@ import { SCHEDULE_IDS } from '../lib/names';
 import { syncDiscoverySchedule } from '../lib/sources/schedule';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
-import { addTestSource, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery, triggerAndWait } from './support/sources';
+import { activityAttempts, addTestSource, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery, triggerAndWait } from './support/sources';
 
 let app: App;
 let worker: TestWorker;
@@ -105,8 +105,6 @@ describe('an S3 source, discovered through its Temporal schedule', () => {
     const run = await runDiscovery(app, source, worker.taskQueue);
     expect(run.error?.type).toBe('S3Source');
     expect(run.error?.message).toContain('s3://no-such-bucket-herald/');
-    const history = await (await app.client()).workflow.getHandle(run.workflowId).fetchHistory();
-    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
-    expect(attempts.map((e) => Number(e.activityTaskStartedEventAttributes?.attempt))).toEqual([1, 1]);
+    expect(await activityAttempts(app, run.workflowId)).toEqual({ describeSource: 1, listNewS3Objects: 1 });
   });
 });

@@ -74,3 +74,17 @@ export async function historyText(app: App, workflowId: string): Promise<string>
   const history = JSON.stringify(await (await app.client()).workflow.getHandle(workflowId).fetchHistory());
   return history.replace(/"data":"([A-Za-z0-9+/=]*)"/g, (_, b64: string) => JSON.stringify(Buffer.from(b64, 'base64').toString('utf8')));
 }
+
+/** The attempt number of each activity a workflow ran, by type: a failure not retried shows attempt 1. */
+export async function activityAttempts(app: App, workflowId: string): Promise<Record<string, number>> {
+  const history = await (await app.client()).workflow.getHandle(workflowId).fetchHistory();
+  const types = new Map<string, string>();
+  const attempts: Record<string, number> = {};
+  for (const e of history.events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) types.set(String(e.eventId), scheduled.activityType!.name!);
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) attempts[types.get(String(started.scheduledEventId))!] = Number(started.attempt);
+  }
+  return attempts;
+}
