@@ -1,4 +1,5 @@
 // Builds every activity from its dependencies; workers register the result, workflows import its type.
+import { createArchiveActivities } from './archive';
 import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createIngestActivities } from './ingest';
@@ -10,6 +11,7 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createReadinessActivities(deps),
+    ...createArchiveActivities(deps),
     ...createSourceActivities(deps),
     ...createDispatchActivities(deps),
     ...createIngestActivities(deps),

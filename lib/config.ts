@@ -60,6 +60,7 @@ export interface Config {
   };
   ingress: { port: number; publicBaseUrl?: string };
   worker: { taskQueues?: string[]; workflowBundlePath?: string };
+  archive: { cron: string; batchSize: number };
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -135,6 +136,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       taskQueues: env.WORKER_TASK_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
+    archive: { cron: env.ARCHIVE_CRON, batchSize: env.ARCHIVE_BATCH_SIZE },
   };
 }
 

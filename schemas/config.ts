@@ -163,6 +163,15 @@ export const envSchema = z
     INGRESS_PORT: port(8787),
     WORKER_TASK_QUEUES: optionalString,
     WORKFLOW_BUNDLE_PATH: optionalString,
+    ARCHIVE_CRON: optionalString
+      .transform((v) => v ?? '0 3 * * *')
+      .pipe(z.string().regex(/^\S+( \S+){4}$/, 'must be a cron expression of five fields, e.g. "0 3 * * *"')),
+    ARCHIVE_BATCH_SIZE: optionalString.transform((v, ctx) => {
+      const n = Number(v ?? 500);
+      if (Number.isInteger(n) && n >= 1 && n <= 10_000) return n;
+      ctx.addIssue({ code: 'custom', message: 'must be a whole number from 1 to 10000' });
+      return z.NEVER;
+    }),
   })
   .superRefine((env, ctx) => {
     const need = (variable: string, when: string) =>

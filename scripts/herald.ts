@@ -1,5 +1,6 @@
 // The operator CLI: `herald <command> --help` explains each command. Exit codes: 0 ok, 1 failed, 2 usage.
 import { Command, CommanderError } from 'commander';
+import { registerArchiveCommands } from './commands/archive';
 import { registerRuntimeCommands } from './commands/runtime';
 
 const program = new Command('herald')
@@ -8,6 +9,7 @@ const program = new Command('herald')
   .exitOverride();
 
 registerRuntimeCommands(program);
+registerArchiveCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
+import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
@@ -49,6 +50,7 @@ try {
   });
   workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
   const running = runWorkers(workers, stop.signal);
+  await ensureArchiveSchedule(await app.client(), config.archive);
 
   const client = await app.client();
   const workflowId = WORKFLOW_IDS.readinessCheck(DEMO_COMPANY, new Date().toISOString());

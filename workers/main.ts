@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
+import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { loadConfigOrExit } from '../lib/config';
 import { TASK_QUEUES } from '../lib/names';
 import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
@@ -41,6 +42,8 @@ try {
     workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
   });
   workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
+  // the process hosting the pipeline queue keeps the nightly archive schedule in line with its configuration
+  if (taskQueues.includes(TASK_QUEUES.pipeline)) await ensureArchiveSchedule(await app.client(), config.archive);
   log.info('worker running');
   await runWorkers(workers, stop.signal);
   await connection.close();

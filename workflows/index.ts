@@ -1,4 +1,5 @@
 // The workflow bundle's entry: every workflow herald runs.
+export { archiveMessages } from './archive-messages';
 export { checkCompanyReadiness } from './check-company-readiness';
 export { discoverSource } from './discover-source';
 export { dispatchMessages } from './dispatch-messages';

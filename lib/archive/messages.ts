@@ -1,0 +1,104 @@
+// Moves a company's final, expired messages and their updates to the history tables, counts checked.
+import type { Sql, TransactionSql } from '../db';
+
+/** One message as exported: every column of its row, and its provider updates. */
+export interface ArchivedMessage {
+  /** UTC day of contact_at, yyyy/mm/dd: the export's folder */
+  day: string;
+  message: Record<string, unknown>;
+  updates: Record<string, unknown>[];
+}
+
+export interface MovedCounts {
+  messages: number;
+  updates: number;
+}
+
+export class ArchiveCountMismatch extends Error {
+  constructor(table: string, inserted: number, deleted: number, expected: number) {
+    super(`archiving ${table}: ${inserted} rows copied to history, ${deleted} deleted, ${expected} expected; rolled back`);
+    this.name = 'ArchiveCountMismatch';
+  }
+}
+
+/** Ids of the next batch: final state, contact time and last change both before the cut-off. */
+export async function selectArchiveBatch(
+  sql: Sql,
+  input: { companyId: number; cutoff: string; limit: number },
+): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    select m.id
+    from messages m
+    join message_states s on s.state = m.state and s.final
+    where m.company_id = ${input.companyId}
+      and m.contact_at < ${input.cutoff}::timestamptz
+      and m.updated_at < ${input.cutoff}::timestamptz
+    order by m.contact_at, m.id
+    limit ${input.limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** Live columns that history must receive, read from the catalogue so a column added later is carried too. */
+async function columnsOf(tx: TransactionSql, table: string): Promise<string[]> {
+  const rows = await tx<{ column_name: string }[]>`
+    select column_name from information_schema.columns
+    where table_schema = current_schema() and table_name = ${table} and is_generated = 'NEVER'
+    order by ordinal_position`;
+  return rows.map((r) => r.column_name);
+}
+
+/**
+ * In one transaction: locks the batch's messages (still final, still this company's), hands their rows
+ * to `exportRows` (which must finish writing them elsewhere before it returns), then copies them and
+ * their updates to history and deletes them. Any count that does not match rolls everything back.
+ * Ids already moved by an earlier attempt are reported as `alreadyArchived` and not exported again.
+ */
+export async function archiveMessageBatch(
+  sql: Sql,
+  input: { companyId: number; messageIds: number[] },
+  exportRows: (rows: ArchivedMessage[]) => Promise<void>,
+): Promise<MovedCounts & { alreadyArchived: number }> {
+  return (await sql.begin(async (tx) => {
+    const locked = await tx<{ id: number }[]>`
+      select m.id from messages m join message_states s on s.state = m.state and s.final
+      where m.company_id = ${input.companyId} and m.id = any(${input.messageIds}::bigint[])
+      order by m.id
+      for update of m`;
+    const ids = locked.map((r) => r.id);
+    const [{ n: alreadyArchived } = { n: 0 }] = await tx<{ n: number }[]>`
+      select count(*)::int as n from messages_history
+      where company_id = ${input.companyId} and id = any(${input.messageIds}::bigint[])`;
+    if (ids.length === 0) return { messages: 0, updates: 0, alreadyArchived };
+
+    const messages = await tx<{ day: string; row: Record<string, unknown> }[]>`
+      select to_char(m.contact_at at time zone 'UTC', 'YYYY/MM/DD') as day, to_jsonb(m) as row
+      from messages m where m.id = any(${ids}::bigint[]) order by m.id`;
+    const updates = await tx<{ message_id: number; row: Record<string, unknown> }[]>`
+      select u.message_id, to_jsonb(u) as row
+      from message_updates u where u.message_id = any(${ids}::bigint[]) order by u.id`;
+    const byMessage = new Map<number, Record<string, unknown>[]>();
+    for (const u of updates) byMessage.set(u.message_id, [...(byMessage.get(u.message_id) ?? []), u.row]);
+    await exportRows(
+      messages.map((m) => ({ day: m.day, message: m.row, updates: byMessage.get(m.row.id as number) ?? [] })),
+    );
+
+    // updates first: deleting a message would cascade to its updates before they were copied
+    const updateColumns = await columnsOf(tx, 'message_updates');
+    const updatesIn = await tx`
+      insert into message_updates_history (${tx(updateColumns)})
+      select ${tx(updateColumns)} from message_updates where message_id = any(${ids}::bigint[])`;
+    const updatesOut = await tx`delete from message_updates where message_id = any(${ids}::bigint[])`;
+    if (updatesIn.count !== updatesOut.count || updatesIn.count !== updates.length) {
+      throw new ArchiveCountMismatch('message_updates', updatesIn.count, updatesOut.count, updates.length);
+    }
+    const messageColumns = await columnsOf(tx, 'messages');
+    const messagesIn = await tx`
+      insert into messages_history (${tx(messageColumns)})
+      select ${tx(messageColumns)} from messages where id = any(${ids}::bigint[])`;
+    const messagesOut = await tx`delete from messages where id = any(${ids}::bigint[])`;
+    if (messagesIn.count !== messagesOut.count || messagesIn.count !== ids.length) {
+      throw new ArchiveCountMismatch('messages', messagesIn.count, messagesOut.count, ids.length);
+    }
+    return { messages: messagesIn.count, updates: updatesIn.count, alreadyArchived };
+  })) as MovedCounts & { alreadyArchived: number };
+}

@@ -1,0 +1,50 @@
+// Deletes packet events and audit rows past retention, a chunk at a time so no lock is held for long.
+import type { Sql } from '../db';
+
+const CHUNK = 5_000;
+
+async function inChunks(step: () => Promise<number>, progress: (deleted: number) => void): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await step();
+    total += deleted;
+    progress(total);
+    if (deleted < CHUNK) return total;
+  }
+}
+
+export async function purgeCompanyLogs(
+  sql: Sql,
+  input: { companyId: number; cutoff: string },
+  progress: (deleted: number) => void = () => {},
+): Promise<{ packetEvents: number; auditRows: number }> {
+  const packetEvents = await inChunks(async () => {
+    const r = await sql`
+      delete from packet_events where id in (
+        select id from packet_events
+        where company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
+    return r.count;
+  }, progress);
+  const auditRows = await inChunks(async () => {
+    const r = await sql`
+      delete from audit_log where id in (
+        select id from audit_log
+        where company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
+    return r.count;
+  }, (n) => progress(packetEvents + n));
+  return { packetEvents, auditRows };
+}
+
+/** Audit rows that belong to no company (shared configuration). */
+export async function purgeSystemAuditLog(
+  sql: Sql,
+  input: { cutoff: string },
+  progress: (deleted: number) => void = () => {},
+): Promise<number> {
+  return inChunks(async () => {
+    const r = await sql`
+      delete from audit_log where id in (
+        select id from audit_log where company_id is null and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
+    return r.count;
+  }, progress);
+}
