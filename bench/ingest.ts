@@ -1,0 +1,130 @@
+// `npm run bench:ingest [-- --rows N]`: N messy rows through the real worker and Temporal, against a plain COPY of the same rows cleaned.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { Upload } from '@aws-sdk/lib-storage';
+import { openApp } from '../lib/app';
+import { loadConfig, PROJECT_ROOT } from '../lib/config';
+import { startPacketIngest } from '../lib/ingest/start-ingest';
+import { STAGING_COLUMNS } from '../lib/ingest/staged-row';
+import { readPacketSummary } from '../lib/ingest/summary';
+import { createLogger } from '../lib/log';
+import { registerPacket } from '../lib/packets';
+import { buildWorkflowBundle } from '../workers/workflow-bundle';
+import { BENCH_HEADER, BENCH_MAP, messyRows } from './messy-rows';
+
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
+const rows = Number(values.rows);
+if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a positive whole number');
+const say = (line: string) => process.stdout.write(line + '\n');
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
+// a fresh runtime of our own, so nothing else on the machine shares the database during the run
+const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn', pretty: false }), ephemeral: true, setUp: true });
+try {
+  const alias = `bench-${randomUUID().slice(0, 8)}`;
+  const [company] = await app.sql<{ id: number }[]>`
+    insert into companies (alias, name, timezone) values (${alias}, 'Benchmark Clinic', 'America/New_York') returning id`;
+  const [map] = await app.sql<{ id: number }[]>`
+    insert into company_load_maps (company_id, name, version, load_map)
+    values (${company!.id}, ${BENCH_MAP.name}, 1, ${app.sql.json(BENCH_MAP as never)}) returning id`;
+
+  // 1. the messy file into S3, and the same rows cleaned kept aside for the baseline
+  const key = `raw/${alias}/bench/appointments-${rows}.csv`;
+  const cleanFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'herald-bench-')), 'clean.copy');
+  const cleanLines: string[] = [];
+  let cleanText = '';
+  async function* file(): AsyncGenerator<string> {
+    yield BENCH_HEADER;
+    let batch = '';
+    for (const row of messyRows(rows)) {
+      batch += row.line;
+      if (row.clean) cleanLines.push(row.clean);
+      if (batch.length > 1 << 20) {
+        yield batch;
+        batch = '';
+        cleanText += cleanLines.join('');
+        cleanLines.length = 0;
+        if (cleanText.length > 64 << 20) {
+          await writeFile(cleanFile, cleanText, { flag: 'a' });
+          cleanText = '';
+        }
+      }
+    }
+    yield batch;
+    await writeFile(cleanFile, cleanText + cleanLines.join(''), { flag: 'a' });
+  }
+  let started = performance.now();
+  await new Upload({ client: app.s3, params: { Bucket: app.bucket, Key: key, Body: Readable.from(file()) }, queueSize: 2 }).done();
+  say(`generated and uploaded ${rows} rows in ${seconds(performance.now() - started)} s`);
+
+  // 2. the baseline: COPY of the cleaned rows into a plain table of the staging table's shape
+  await app.sql`create table bench_baseline (like packet_rows)`;
+  started = performance.now();
+  const writable = await app.sql`copy bench_baseline (${app.sql(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
+  await pipeline(createReadStream(cleanFile, { highWaterMark: 1 << 20 }), writable);
+  const copyMs = performance.now() - started;
+  const [baseline] = await app.sql<{ n: number }[]>`select count(*)::int as n from bench_baseline`;
+  say(`baseline: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s`);
+
+  // 3. ours: a worker process (prebuilt workflow bundle, so bundling is not in its memory) ingests the file
+  const bundlePath = path.join(path.dirname(cleanFile), 'workflows.js');
+  await writeFile(bundlePath, (await buildWorkflowBundle()).code);
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', taskQueue], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      DATABASE_URL: app.runtime.databaseUrl,
+      TEMPORAL_ADDRESS: app.temporal.address,
+      TEMPORAL_NAMESPACE: app.temporal.namespace,
+      S3_ENDPOINT: app.runtime.s3.endpoint ?? '',
+      S3_BUCKET: app.bucket,
+      S3_ACCESS_KEY_ID: app.runtime.s3.accessKeyId ?? '',
+      S3_SECRET_ACCESS_KEY: app.runtime.s3.secretAccessKey ?? '',
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      LOG_LEVEL: 'warn',
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('exit', (code) => reject(new Error(`the worker exited with code ${code}`)));
+    let out = '';
+    worker.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('worker running')) resolve();
+    });
+  });
+  const { packet } = await registerPacket(
+    app.sql,
+    { companyId: company!.id, loadMapId: map!.id, dedupeKey: `bench:${key}`, objectKey: key, originalName: path.basename(key) },
+    'bench',
+  );
+  started = performance.now();
+  const { handle } = await startPacketIngest(await app.client(), { packet, companyAlias: alias, taskQueue });
+  await handle.result();
+  const oursMs = performance.now() - started;
+  const status = await readFile(`/proc/${worker.pid}/status`, 'utf8');
+  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  worker.removeAllListeners('exit');
+  worker.kill('SIGTERM');
+  const summary = (await readPacketSummary(app.sql, packet.uuid))!;
+  say(
+    `ours: ${summary.stage}, read ${summary.rowsRead}, loaded ${summary.rowsLoaded}, rejected ${summary.rowsRejected}, ` +
+      `duplicates ${summary.rowsDuplicate}, messages ${summary.messagesPlanned} in ${seconds(oursMs)} s`,
+  );
+  const events = await app.sql<{ stage: string; at: Date }[]>`
+    select stage, at from packet_events where packet_id = ${packet.id} order by id`;
+  say(`stages: ${events.map((e, i) => `${e.stage} +${i ? seconds(e.at.getTime() - events[i - 1]!.at.getTime()) : '0'}s`).join(', ')}`);
+  say(
+    `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} ratio=${(oursMs / copyMs).toFixed(2)} peak_rss_mb=${Math.round(peakKb / 1024)}`,
+  );
+} finally {
+  await app.close();
+}
