@@ -118,8 +118,13 @@ async function discover(input: DiscoverSourceInput): Promise<DiscoveryTotals> {
       }
     }
   } else if (source.kind === 'api') {
+    // one answer per run: a refused fetch fails the discovery with its own reason (HttpStatus, WrongContentType...)
     totals.listed += 1;
-    await admitAll([source.name], (name) => name, () => copying.pullApiSource({ sourceUuid }), totals);
+    const pulled = await copying.pullApiSource({ sourceUuid });
+    if (pulled.created) {
+      totals.admitted += 1;
+      totals.packets.push(pulled.packetUuid);
+    } else totals.skipped += 1;
   }
 
   if (totals.failed > 0) {

@@ -23,15 +23,23 @@ export interface OpenedResponse {
 }
 
 const MAX_REDIRECTS = 5;
+const TLS_TRUST_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
 function get(url: URL, headers: Record<string, string>, ca: Buffer | undefined, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = transport.get(url, { headers, ca, timeout: timeoutMs, signal }, resolve);
     request.once('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    request.once('error', (err) =>
-      reject(new SourceError('HttpConnection', `cannot fetch ${url.origin}${url.pathname}: ${err.message}`, false, { cause: err })),
-    );
+    request.once('error', (err: NodeJS.ErrnoException) => {
+      // an untrusted certificate stays untrusted on retry: a person must fix the server or name its CA
+      if (typeof err.code === 'string' && TLS_TRUST_CODES.test(err.code)) {
+        reject(new SourceError('TlsCertificate',
+          `${url.origin} presented a certificate this worker does not trust (${err.code}: ${err.message}); if the company uses its own certificate authority, set caFile on the source`,
+          true, { cause: err }));
+      } else {
+        reject(new SourceError('HttpConnection', `cannot fetch ${url.origin}${url.pathname}: ${err.message}`, false, { cause: err }));
+      }
+    });
   });
 }
 
