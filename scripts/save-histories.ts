@@ -1,0 +1,97 @@
+// Runs each herald workflow on real servers and saves its event history under test/histories/ for the replay test.
+// Run it (npx tsx scripts/save-histories.ts) when a workflow changes on purpose, and commit the new files.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { createActivities } from '../activities';
+import { openApp } from '../lib/app';
+import { loadConfigOrExit } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { SA, WORKFLOW_IDS } from '../lib/names';
+import { SAVED_HISTORIES_DIR, savedHistoryPath } from '../lib/replay/saved-histories';
+import { createProviderRegistry } from '../lib/providers/registry';
+import { connectWorker } from '../lib/temporal';
+import { createWorkers, installTemporalLogging } from '../workers/create-workers';
+import { buildWorkflowBundle } from '../workers/workflow-bundle';
+import { archiveMessages, checkCompanyReadiness } from '../workflows';
+import { makeCompany, makeMessages } from '../test/support/archive-fixtures';
+import { createTestCompany, csv, daysFromNow, EHR_HEADER, putPacket } from '../test/support/ingest';
+import { startPacketIngest } from '../lib/ingest/start-ingest';
+
+// expected failures (the unknown company, the missing file) would otherwise print warnings
+const log = createLogger({ level: 'error' });
+const say = (line: string) => process.stdout.write(line + '\n');
+// fresh servers, so the saved histories do not depend on what a developer's database holds
+const app = await openApp({ config: loadConfigOrExit(), log, ephemeral: true, setUp: true, notice: say });
+installTemporalLogging(log);
+const taskQueue = 'save-histories';
+const connection = await connectWorker(app.temporal);
+const [worker] = await createWorkers({
+  connection,
+  namespace: app.temporal.namespace,
+  taskQueues: [taskQueue],
+  activities: createActivities({
+    sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers: createProviderRegistry({ sql: app.sql, config: app.config }),
+  }),
+  workflowBundle: await buildWorkflowBundle(),
+});
+const running = worker!.run();
+const client = await app.client();
+const saved: string[] = [];
+
+/** Saves every run of the workflow (a continue-as-new chain gives several), numbered from 1. */
+async function save(label: string, handle: WorkflowHandle & { firstExecutionRunId?: string }, workflowType: string): Promise<void> {
+  await handle.result().catch(() => {});
+  let runId: string | undefined = handle.firstExecutionRunId ?? (await handle.describe()).runId;
+  for (let run = 1; runId; run++) {
+    const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+    const file = savedHistoryPath(workflowType, run === 1 ? label : `${label}-run${run}`);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, historyToJSON(history) + '\n');
+    saved.push(`${path.relative(process.cwd(), file)} (${history.events?.length ?? 0} events)`);
+    const last = history.events?.at(-1);
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+}
+
+try {
+  await rm(SAVED_HISTORIES_DIR, { recursive: true, force: true });
+  const stamp = 'saved';
+
+  await save('ready-company', await client.workflow.start(checkCompanyReadiness, {
+    taskQueue, workflowId: WORKFLOW_IDS.readinessCheck('demo-clinic', stamp), args: [{ companyAlias: 'demo-clinic' }],
+    typedSearchAttributes: [{ key: SA.CompanyAlias, value: 'demo-clinic' }],
+  }), 'checkCompanyReadiness');
+  await save('unknown-company', await client.workflow.start(checkCompanyReadiness, {
+    taskQueue, workflowId: WORKFLOW_IDS.readinessCheck('no-such-company', stamp), args: [{ companyAlias: 'no-such-company' }],
+  }), 'checkCompanyReadiness');
+
+  // three batches of two with a continue-as-new after each, then the purge and the history export
+  const company = await makeCompany(app.sql, { alias: 'replay-archive', retentionDays: 30 });
+  await makeMessages(app.sql, company.id, Array.from({ length: 5 }, (_, i) => ({
+    state: 'delivered', contactAt: `2025-05-0${i + 1}T10:00:00Z`, updates: i % 2,
+  })));
+  await save('batches-continue-as-new', await client.workflow.start(archiveMessages, {
+    taskQueue, workflowId: WORKFLOW_IDS.archive(stamp),
+    args: [{ now: '2025-06-30T03:00:00Z', companyAlias: company.alias, batchSize: 2, batchesPerRun: 1 }],
+  }), 'archiveMessages');
+
+  // an ingest with one good row and one rejected row, and one that fails (its file is not in S3)
+  const clinic = await createTestCompany(app, { prefix: 'replay' });
+  const file = csv(EHR_HEADER, [
+    ['P1', 'Ada', 'Lovelace', '(617) 555-0101', '', 'ada@example.com', daysFromNow(7), '09:30', 'A1', 'scheduled', 'Dr Who', 'Main', '02139', 'MA', ''],
+    ['P2', '', 'Nobody', 'not a phone', '', '', 'someday', '', 'A2', 'scheduled', '', '', '', '', ''],
+  ]);
+  const { packet } = await putPacket(app, clinic, 'appointments.csv', file);
+  await save('one-good-one-rejected', (await startPacketIngest(client, { packet, companyAlias: clinic.alias, taskQueue })).handle, 'ingestPacket');
+  const { packet: missing } = await putPacket(app, clinic, 'missing.csv', file + '\r\n', { upload: false });
+  await save('missing-object', (await startPacketIngest(client, { packet: missing, companyAlias: clinic.alias, taskQueue })).handle, 'ingestPacket');
+
+  for (const line of saved) say(`saved ${line}`);
+} finally {
+  worker!.shutdown();
+  await running;
+  await connection.close();
+  await app.close();
+}
