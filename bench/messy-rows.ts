@@ -78,6 +78,7 @@ interface Person {
  * (blanked); phones, dates and times come in every common spelling, names often in ALL CAPS.
  */
 export function* messyRows(count: number, now = Date.now()): Generator<GeneratedRow> {
+  seed = 42;
   const people: Person[] = [];
   const recent: { person: Person; appointment: string; day: Date; hour: number; minute: number }[] = [];
   for (let i = 0; i < count; i += 1) {
