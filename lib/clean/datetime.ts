@@ -21,8 +21,16 @@ export interface DateTimeOptions {
 
 const MS_PER_DAY = 86_400_000;
 
+// luxon builds an Intl.DateTimeFormat per check (~80 µs); a file names the same few zones on every row.
+const zoneValidity = new Map<string, boolean>();
+
 export function isValidTimezone(timezone: string): boolean {
-  return IANAZone.isValidZone(timezone);
+  let valid = zoneValidity.get(timezone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(timezone);
+    if (zoneValidity.size < 1000) zoneValidity.set(timezone, valid);
+  }
+  return valid;
 }
 
 /**
@@ -33,6 +41,21 @@ export function isValidTimezone(timezone: string): boolean {
  * These are RFC 5545's and Temporal's "compatible" rules; luxon alone would pick the second 1:30.
  */
 export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: string): number {
+  // Each zone lookup costs a formatToParts call (~10 µs); files repeat the same few hundred appointment
+  // slots, so the answers are remembered per zone and wall-clock time (bounded, cleared when full).
+  const key = `${timezone} ${date.year}-${date.month}-${date.day} ${time.hour}:${time.minute}:${time.second}.${time.millisecond}`;
+  const known = instants.get(key);
+  if (known !== undefined) return known;
+  if (instants.size >= MAX_REMEMBERED_INSTANTS) instants.clear();
+  const instant = computeInstant(date, time, timezone);
+  instants.set(key, instant);
+  return instant;
+}
+
+const MAX_REMEMBERED_INSTANTS = 50_000;
+const instants = new Map<string, number>();
+
+function computeInstant(date: LocalDate, time: LocalTime, timezone: string): number {
   const zone = IANAZone.create(timezone);
   const wall = Date.UTC(
     date.year,
