@@ -1,6 +1,7 @@
 // The operator CLI: `herald <command> --help` explains each command. Exit codes: 0 ok, 1 failed, 2 usage.
 import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './commands/archive';
+import { registerIngestCommands } from './commands/ingest';
 import { registerRuntimeCommands } from './commands/runtime';
 
 const program = new Command('herald')
@@ -10,6 +11,7 @@ const program = new Command('herald')
 
 registerRuntimeCommands(program);
 registerArchiveCommands(program);
+registerIngestCommands(program);
 
 try {
   await program.parseAsync(process.argv);

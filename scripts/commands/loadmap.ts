@@ -1,0 +1,177 @@
+// `herald loadmap validate|preview`: check a load map file, and see a data file's first rows as the map reads them.
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { App } from '../../lib/app';
+import { ConfigError } from '../../lib/config';
+import { compileLoadMap, type CompiledMap } from '../../lib/ingest/compile-map';
+import { IngestProblem } from '../../lib/ingest/errors';
+import { locationTimezoneOf } from '../../lib/ingest/packet-context';
+import { bindMapper, type MappedRow } from '../../lib/ingest/row-mapper';
+import { normalizeHeader, openRows, ParseError } from '../../lib/parse';
+import { loadMapSchema, type LoadMap } from '../../schemas/load-map';
+import { EXIT, print, UsageError, withApp } from '../cli-kit';
+
+/** Every problem of a load map file: JSON syntax, then the schema's issues with their paths, then rule names and options. */
+export function loadMapProblems(text: string): { map?: LoadMap; problems: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { problems: [`not valid JSON: ${(err as Error).message}`] };
+  }
+  const parsed = loadMapSchema.safeParse(json);
+  if (!parsed.success) {
+    return { problems: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`) };
+  }
+  try {
+    compileLoadMap(parsed.data, parsed.data.name);
+    return { map: parsed.data, problems: [] };
+  } catch (err) {
+    if (!(err instanceof IngestProblem)) throw err;
+    return { map: parsed.data, problems: [err.message.replace(/^load map \S+ is invalid: /, '')] };
+  }
+}
+
+async function validate(file: string, json: boolean): Promise<number> {
+  const text = await readFile(file, 'utf8').catch((err: Error) => {
+    throw new UsageError(`cannot read ${file}: ${err.message}`);
+  });
+  const { map, problems } = loadMapProblems(text);
+  const fields = map ? Object.keys(map.fields) : [];
+  print(json, { file, valid: problems.length === 0, name: map?.name ?? null, company: map?.company ?? null, fields, problems }, () =>
+    problems.length === 0
+      ? [`${file}: valid: load map ${map!.name}${map!.company ? ` of ${map!.company}` : ''}, ${fields.length} fields (${fields.join(', ')})`]
+      : [`${file}: invalid`, ...problems.map((p) => `  ${p}`)],
+  );
+  return problems.length === 0 ? EXIT.ok : EXIT.failed;
+}
+
+/** A command that needs no servers: exit codes as withApp gives them. */
+async function standalone(fn: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await fn();
+  } catch (err) {
+    code = err instanceof UsageError || err instanceof ConfigError ? EXIT.usage : EXIT.failed;
+    process.stderr.write(`herald: ${(err as Error).message}\n`);
+  }
+  process.exit(code);
+}
+
+interface PreviewOptions {
+  company: string;
+  map: string;
+  rows: string;
+  json?: boolean;
+}
+
+/** The map by name from the company's active versions, or from a file (to try a map before it is recorded). */
+async function mapForPreview(app: App, companyId: number, name: string): Promise<{ raw: unknown; label: string }> {
+  if (name.endsWith('.json')) {
+    const text = await readFile(name, 'utf8').catch((err: Error) => {
+      throw new UsageError(`cannot read ${name}: ${err.message}`);
+    });
+    const { map, problems } = loadMapProblems(text);
+    if (problems.length > 0) throw new UsageError(`${name} is not a valid load map: ${problems.join('; ')}`);
+    return { raw: map, label: path.basename(name) };
+  }
+  const maps = await app.sql<{ name: string; version: number; load_map: unknown }[]>`
+    select distinct on (name) name, version, load_map from company_load_maps
+    where company_id = ${companyId} and active order by name, version desc`;
+  const found = maps.find((m) => m.name === name);
+  if (!found) throw new UsageError(`no active load map "${name}" (the company has: ${maps.map((m) => m.name).join(', ') || 'none'})`);
+  return { raw: found.load_map, label: `${found.name} v${found.version}` };
+}
+
+function describeRow(mapped: MappedRow, rowNumber: number): string[] {
+  if (!mapped.ok) {
+    return mapped.rejects.map((r, i) => {
+      // most reasons quote the value already
+      const value = r.rawValue === null || r.reason.includes(JSON.stringify(r.rawValue)) ? '' : `${JSON.stringify(r.rawValue)} `;
+      return `${i === 0 ? `row ${rowNumber}`.padEnd(9) : ' '.repeat(9)}REJECT  ${r.column ? `${r.column}: ` : ''}${value}${r.reason}`;
+    });
+  }
+  const r = mapped.row;
+  const when = r.startsAt ? `${r.startsAt} (${r.appointmentTimezone})` : 'no appointment';
+  const extras = [r.provider, r.location, r.state, r.zip].filter(Boolean).join(', ');
+  return [`${`row ${rowNumber}`.padEnd(9)}ok      ${r.firstName} ${r.lastName}  ${r.phone ?? '-'}  ${r.email ?? '-'}  ${when}${extras ? `  ${extras}` : ''}`];
+}
+
+async function preview(app: App, file: string, o: PreviewOptions): Promise<number> {
+  const limit = Number(o.rows);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--rows must be a whole number above 0');
+  const [company] = await app.sql<{ id: number; timezone: string }[]>`select id, timezone from companies where alias = ${o.company}`;
+  if (!company) throw new UsageError(`no company has the alias "${o.company}"`);
+  const { raw, label } = await mapForPreview(app, company.id, o.map);
+  let compiled: CompiledMap;
+  try {
+    compiled = compileLoadMap(raw, label);
+  } catch (err) {
+    if (err instanceof IngestProblem) throw new UsageError(err.message);
+    throw err;
+  }
+  const locations = await app.sql<{ name: string; external_id: string | null; timezone: string }[]>`
+    select name, external_id, timezone from company_locations where company_id = ${company.id} and timezone is not null`;
+  const zones = new Map<string, string>();
+  for (const l of locations) {
+    zones.set(normalizeHeader(l.name), l.timezone);
+    if (l.external_id) zones.set(`#${l.external_id}`, l.timezone);
+  }
+  const format = compiled.map.format;
+  const results: { rowNumber: number; mapped: MappedRow }[] = [];
+  let headers: readonly string[] = [];
+  try {
+    const reader = await openRows(createReadStream(file), {
+      format: format.kind,
+      filename: file,
+      csv: { delimiter: format.delimiter, encoding: format.encoding },
+      xlsx: { sheet: format.sheet },
+    });
+    headers = reader.headers;
+    try {
+      const mapRow = bindMapper(compiled, reader.headers, { companyTimezone: company.timezone, locationTimezone: locationTimezoneOf(zones) });
+      for await (const row of reader.rows()) {
+        results.push({ rowNumber: row.rowNumber, mapped: mapRow(row) });
+        if (results.length >= limit) break;
+      }
+    } finally {
+      await reader.close();
+    }
+  } catch (err) {
+    if (!(err instanceof ParseError || err instanceof IngestProblem)) throw err;
+    print(!!o.json, { file, map: label, valid: false, error: err.message, headers }, () => [`${file}: cannot be read with ${label}: ${err.message}`]);
+    return EXIT.failed;
+  }
+  const rejected = results.filter((r) => !r.mapped.ok).length;
+  print(
+    !!o.json,
+    { file, map: label, headers, rows: results.map((r) => ({ rowNumber: r.rowNumber, ...r.mapped })), shown: results.length, rejected },
+    () => [
+      `${file} read with ${label} (${o.company}, ${company.timezone}); columns: ${headers.join(', ')}`,
+      ...results.flatMap((r) => describeRow(r.mapped, r.rowNumber)),
+      `${results.length} rows shown, ${results.length - rejected} ok, ${rejected} rejected`,
+    ],
+  );
+  return EXIT.ok;
+}
+
+export function registerLoadMapCommands(program: Command): void {
+  const loadmap = program.command('loadmap').description('check load maps and preview how they read a file');
+  loadmap
+    .command('validate')
+    .description('check a load map file: its JSON, the schema (with the path of each problem), and its cleaning rules and options')
+    .argument('<file>', 'a load map JSON file')
+    .option('--json', 'print as JSON')
+    .action((file: string, o: { json?: boolean }) => standalone(() => validate(file, !!o.json)));
+  loadmap
+    .command('preview')
+    .description("the first rows of a data file mapped and cleaned with a company's load map, and the rejects with their reasons")
+    .argument('<datafile>', 'a CSV, XLSX, JSON or NDJSON file')
+    .requiredOption('--company <alias>', 'the company (its time zone and locations)')
+    .requiredOption('--map <name>', 'an active load map of the company, or a load map .json file')
+    .option('--rows <n>', 'how many rows to show', '10')
+    .option('--json', 'print as JSON')
+    .action((file: string, o: PreviewOptions) => withApp({}, (app) => preview(app, file, o)));
+}
