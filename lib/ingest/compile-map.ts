@@ -1,6 +1,6 @@
 // Compiles a load map once per packet: each field's columns, default and cleaning rules, and its dedupe fields.
 import { compileRules, type CleanFunction } from '../clean';
-import type { CanonicalField } from '../../schemas/canonical';
+import { CANONICAL_FIELDS, type CanonicalField } from '../../schemas/canonical';
 import { loadMapSchema, formatZodIssues, type LoadMap } from '../../schemas/load-map';
 import { IngestProblem } from './errors';
 
@@ -55,7 +55,10 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
   const map = parsed.data;
   const problems: string[] = [];
   const fields: CompiledField[] = [];
-  for (const [field, spec] of Object.entries(map.fields) as [CanonicalField, NonNullable<LoadMap['fields'][CanonicalField]>][]) {
+  // in canonical order, not the map's: jsonb keeps object keys in its own order, not the file's
+  for (const field of CANONICAL_FIELDS) {
+    const spec = map.fields[field];
+    if (!spec) continue;
     const specs = spec.rules.length > 0 ? spec.rules : (DEFAULT_RULES[field] ?? TEXT_RULES);
     const compiled = compileRules(specs);
     if (!compiled.ok) {

@@ -43,7 +43,8 @@ export function rawText(value: CellValue | undefined): string | null {
 export function bindMapper(compiled: CompiledMap, headers: readonly string[], context: MapperContext): RowMapper {
   const expected: ExpectedColumn[] = compiled.fields.flatMap((f) => f.columns.map((column, i) => ({ field: `${f.field}#${i}`, column })));
   const match = matchColumns(headers, expected);
-  if (!match.ok) throw new IngestProblem('BadFile', match.reason);
+  // the alternatives were matched as "field#i"; a person reads the field's own name
+  if (!match.ok) throw new IngestProblem('BadFile', match.reason.replace(/\b([a-z_]+)#\d+/g, '$1'));
   const bound: BoundField[] = compiled.fields.map((f) => ({
     ...f,
     headers: f.columns.flatMap((_, i) => match.mapping[`${f.field}#${i}`] ?? []),
@@ -103,7 +104,9 @@ function mapRow(row: ParsedRow, compiled: CompiledMap, bound: BoundField[], extr
   const zone =
     out.timezone ?? compiled.map.timezone ?? context.locationTimezone(out.location ?? null, out.location_id ?? null) ?? context.companyTimezone;
   let startsAt: string | null = null;
-  if (raw.appointment_date && !failed.has('appointment_time')) {
+  // a time that failed its rule leaves the date unread; the row is rejected for the time alone
+  if (failed.has('appointment_time')) failed.add('appointment_date');
+  if (raw.appointment_date && !failed.has('appointment_date')) {
     const time = { raw: raw.appointment_time?.value ?? null, cleaned: out.appointment_time ?? null };
     const read = readAppointmentInstant(compiled, raw.appointment_date.value, time, { ...rules, timezone: zone });
     if (read.ok) startsAt = read.value;
