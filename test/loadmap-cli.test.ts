@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { herald } from './support/cli';
+import { runHerald } from './support/cli';
 
 let dir: string;
 const EXAMPLES = ['loadmaps/demo-clinic-ehr.json', 'loadmaps/demo-school-conferences.json', 'loadmaps/demo-utility-service-notices.json'];
@@ -29,7 +29,7 @@ const base = {
 
 describe('herald loadmap validate', () => {
   it.each(EXAMPLES)('accepts the example map %s', async (file) => {
-    const run = await herald(['loadmap', 'validate', file]);
+    const run = await runHerald(['loadmap', 'validate', file]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^${file}: valid: load map [a-z-]+ of demo-[a-z]+, \\d+ fields`));
@@ -51,7 +51,7 @@ describe('herald loadmap validate', () => {
     ],
     ['an unknown option', { ...base, fields: { ...base.fields, first_name: { column: 'First', rules: [{ rule: 'name', casing: 'upper' }] } } }, ['fields.first_name: rule name:', 'casing']],
   ])('refuses %s, exit code 1, listing every problem', async (_what, content, expected) => {
-    const run = await herald(['loadmap', 'validate', await mapFile('bad.json', content), '--json']);
+    const run = await runHerald(['loadmap', 'validate', await mapFile('bad.json', content), '--json']);
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout) as { valid: boolean; problems: string[] };
     expect(result.valid).toBe(false);
@@ -59,7 +59,7 @@ describe('herald loadmap validate', () => {
   });
 
   it('stops with exit code 2 when the file cannot be read', async () => {
-    const run = await herald(['loadmap', 'validate', 'loadmaps/nope.json']);
+    const run = await runHerald(['loadmap', 'validate', 'loadmaps/nope.json']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cannot read loadmaps/nope.json');
   });
@@ -67,7 +67,7 @@ describe('herald loadmap validate', () => {
 
 describe('herald loadmap preview', () => {
   it('shows the first rows of a Windows-1252, semicolon-delimited notice list as the utility map reads them, with rejects and reasons', async () => {
-    const run = await herald(['loadmap', 'preview', 'loadmaps/samples/demo-utility-service-notices.csv', '--company', 'demo-utility', '--map', 'service-notices', '--rows', '8', '--json']);
+    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-utility-service-notices.csv', '--company', 'demo-utility', '--map', 'service-notices', '--rows', '8', '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as {
@@ -90,7 +90,7 @@ describe('herald loadmap preview', () => {
   });
 
   it("reads the school roster's named sheet of an XLSX file (date cells, time cells, numbers for phones)", async () => {
-    const run = await herald(['loadmap', 'preview', 'loadmaps/samples/demo-school-conferences.xlsx', '--company', 'demo-school', '--map', 'sis-conferences']);
+    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-school-conferences.xlsx', '--company', 'demo-school', '--map', 'sis-conferences']);
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toContain('read with sis-conferences v1 (demo-school, America/Chicago)');
@@ -103,14 +103,14 @@ describe('herald loadmap preview', () => {
   it('previews with a map file not yet recorded, and says which columns are missing', async () => {
     const ehr = JSON.parse(await readFile('loadmaps/demo-clinic-ehr.json', 'utf8')) as { fields: Record<string, { column: unknown }> };
     ehr.fields.first_name!.column = 'Given Name';
-    const run = await herald(['loadmap', 'preview', 'loadmaps/samples/demo-clinic-ehr-appointments.csv', '--company', 'demo-clinic', '--map', await mapFile('draft.json', ehr)]);
+    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-clinic-ehr-appointments.csv', '--company', 'demo-clinic', '--map', await mapFile('draft.json', ehr)]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('the file lacks required columns: first_name ("Given Name")');
     expect(run.stdout).toContain('"Patient First Name"');
   });
 
   it('stops with exit code 2 for a map the company does not have', async () => {
-    const run = await herald(['loadmap', 'preview', 'loadmaps/samples/demo-clinic-ehr-appointments.csv', '--company', 'demo-clinic', '--map', 'nope']);
+    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-clinic-ehr-appointments.csv', '--company', 'demo-clinic', '--map', 'nope']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no active load map "nope" (the company has: ehr-appointments)');
   });

@@ -5,7 +5,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { TASK_QUEUES } from '../lib/names';
-import { herald } from './support/cli';
+import { runHerald } from './support/cli';
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, type TestCompany } from './support/ingest';
 
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe('herald upload', () => {
   it('uploads the file, ingests it at once, waits, and prints the packet summary', async () => {
-    const run = await herald(['upload', SAMPLE, '--company', company.alias, '--load-map', 'ehr-appointments', '--json']);
+    const run = await runHerald(['upload', SAMPLE, '--company', company.alias, '--load-map', 'ehr-appointments', '--json']);
     expect(run.stderr).not.toMatch(/herald: /);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -53,7 +53,7 @@ describe('herald upload', () => {
     expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(await readFile(SAMPLE))).toBe(true);
 
     // the same file again is the same packet: nothing uploaded, nothing ingested twice
-    const again = await herald(['upload', SAMPLE, '--company', company.alias, '--load-map', 'ehr-appointments']);
+    const again = await runHerald(['upload', SAMPLE, '--company', company.alias, '--load-map', 'ehr-appointments']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`was already received as packet ${summary.packetId as string}; nothing was uploaded`);
     expect(again.stdout).toContain(`Packet ${summary.packetId as string}  demo-clinic-ehr-appointments.csv`);
@@ -69,7 +69,7 @@ describe('herald upload', () => {
     const file = path.join(dir, 'walk-ins.csv');
     const header = ['Patient ID', 'Patient First Name', 'Patient Last Name', 'Cell Phone', 'Appt Date', 'Appt Time', 'State'];
     await writeFile(file, csv(header, [['W1', 'Ana', 'Ruiz', '6175550170', daysFromNow(4), '11:00 AM', 'MA']]));
-    const run = await herald(['upload', file, '--company', company.alias, '--load-map', 'ehr-appointments', '--no-wait', '--json']);
+    const run = await runHerald(['upload', file, '--company', company.alias, '--load-map', 'ehr-appointments', '--no-wait', '--json']);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as { packetId: string; stage: string };
     expect(summary.stage).not.toBe('done');
@@ -85,7 +85,7 @@ describe('herald upload', () => {
     ['a missing file', ['nope/missing.csv', '--company', 'demo-clinic'], 'nope/missing.csv is not a readable file'],
     ['an unknown load map', [SAMPLE, '--company', 'demo-clinic', '--load-map', 'nope'], 'company demo-clinic has no active load map "nope" (it has: ehr-appointments)'],
   ])('stops with exit code 2 for %s', async (_what, args, message) => {
-    const run = await herald(['upload', ...args]);
+    const run = await runHerald(['upload', ...args]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
   });
