@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from '../lib/db';
 import type { Logger } from '../lib/log';
 import type { ProviderRegistry } from '../lib/providers/registry';
+import type { QuietHoursPolicy } from '../schemas/reminder-settings';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -11,4 +12,6 @@ export interface ActivityDeps {
   log: Logger;
   /** the provider behind each account (lib/providers/registry: the configured vendors, or given instances) */
   providers: ProviderRegistry;
+  /** the deployment's quiet-hour rules (QUIET_HOURS...); unset = herald's defaults (schemas/reminder-settings) */
+  quietHours?: QuietHoursPolicy;
 }

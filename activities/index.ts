@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createIngestActivities } from './ingest';
 import { createReadinessActivities } from './readiness';
+import { createReminderActivities } from './reminders';
 import { createSourceActivities } from './sources';
 
 export type { ActivityDeps } from './deps';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSourceActivities(deps),
     ...createDispatchActivities(deps),
     ...createIngestActivities(deps),
+    ...createReminderActivities(deps),
   };
 }
 

@@ -23,6 +23,9 @@ export const SA = {
   Channel: defineSearchAttributeKey(SEARCH_ATTRIBUTES.Channel, SearchAttributeType.KEYWORD),
 } as const;
 
+/** Set by Temporal on workflows a Schedule starts: the time the action was due (a reminder run's clock). */
+export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 /** Task queues. Dispatch runs one queue per region (and, later, per provider account). */
 export const TASK_QUEUES = {
   /** ingest, discovery, archival, reminder-run parents and the system check */

@@ -4,3 +4,5 @@ export { checkCompanyReadiness } from './check-company-readiness';
 export { discoverSource } from './discover-source';
 export { dispatchMessages } from './dispatch-messages';
 export { ingestPacket } from './ingest-packet';
+export { reminderRegion } from './reminder-region';
+export { reminderRun } from './reminder-run';

@@ -1,0 +1,189 @@
+// Reads one page of a company's due messages in a region, screens each, and writes deferrals, expiries, cancellations and skips.
+import type { Sql, TransactionSql } from '../db';
+import { companyRules, type Channel } from './quiet-hours';
+import { screenMessage, type DueMessage, type Screening } from './screen';
+import { parseReminderSettings, type QuietHoursPolicy } from '../../schemas/reminder-settings';
+
+/** Keyset position: contact time (microseconds, as text) and id of the last message read. */
+export interface PageCursor {
+  afterAt: string;
+  afterId: number;
+}
+
+export interface ScreenPageInput {
+  companyId: number;
+  region: string;
+  /** the run's clock (ISO): what is due, and the local time quiet hours look at */
+  now: string;
+  cursor?: PageCursor;
+  limit: number;
+}
+
+export interface ScreenCounts {
+  seen: number;
+  deferred: number;
+  expired: number;
+  cancelled: number;
+  skipped: number;
+  /** left scheduled and due, per channel: what dispatch will send */
+  ready: Record<Channel, number>;
+}
+
+export interface ScreenPageResult extends ScreenCounts {
+  /** where the next page starts; undefined when this was the last */
+  next?: PageCursor;
+}
+
+export const emptyCounts = (): ScreenCounts => ({ seen: 0, deferred: 0, expired: 0, cancelled: 0, skipped: 0, ready: { sms: 0, voice: 0, email: 0 } });
+
+interface Row {
+  id: number;
+  uuid: string;
+  channel: Channel;
+  contact_at: Date;
+  cursor_at: string;
+  expires_at: Date | null;
+  appointment_status: string | null;
+  starts_at: Date | null;
+  enrollment_status: string | null;
+  enrollment_reason: string | null;
+  timezone: string | null;
+  state: string | null;
+  zip: string | null;
+  phone_e164: string | null;
+  do_not_sms: boolean;
+  do_not_call: boolean;
+  do_not_email: boolean;
+  blocked_by: string | null;
+}
+
+const toDue = (r: Row): DueMessage => ({
+  id: r.id,
+  uuid: r.uuid,
+  channel: r.channel,
+  contactAt: r.contact_at,
+  expiresAt: r.expires_at,
+  appointment: r.appointment_status && r.starts_at ? { status: r.appointment_status, startsAt: r.starts_at } : null,
+  enrollment: r.enrollment_status ? { status: r.enrollment_status, reason: r.enrollment_reason } : null,
+  contact: {
+    timezone: r.timezone,
+    state: r.state,
+    zip: r.zip,
+    phone: r.phone_e164,
+    doNotSms: r.do_not_sms,
+    doNotCall: r.do_not_call,
+    doNotEmail: r.do_not_email,
+  },
+  blockedBy: r.blocked_by,
+});
+
+async function readPage(sql: Sql, input: ScreenPageInput): Promise<Row[]> {
+  const after = input.cursor;
+  return sql<Row[]>`
+    select m.id, m.uuid, m.channel, m.contact_at, m.expires_at,
+           to_char(m.contact_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at,
+           a.status as appointment_status, a.starts_at, e.status as enrollment_status, e.status_reason as enrollment_reason,
+           c.timezone, c.state, c.zip, c.phone_e164, c.do_not_sms, c.do_not_call, c.do_not_email,
+           (select b.name from contact_blocks b
+            where b.company_id = m.company_id and b.purpose = 'block' and b.active and herald_block_matches(b.criteria, c)
+            order by b.id limit 1) as blocked_by
+    from messages m
+    join contacts c on c.id = m.contact_id and c.company_id = m.company_id
+    left join appointments a on a.id = m.appointment_id and a.company_id = m.company_id
+    left join reminder_enrollments e on e.appointment_id = m.appointment_id
+    where m.company_id = ${input.companyId} and m.region = ${input.region} and m.state = 'scheduled'
+      and m.contact_at <= ${input.now}
+      -- as text: a timestamptz parameter would pass through a JS Date and lose its microseconds
+      and ${after ? sql`(m.contact_at, m.id) > (${after.afterAt}::text::timestamptz, ${after.afterId})` : sql`true`}
+    order by m.contact_at, m.id
+    limit ${input.limit}`;
+}
+
+interface Settled {
+  id: number;
+  uuid: string;
+  channel: Channel;
+  detail: string;
+  eventId: string;
+  type: string;
+}
+
+/** herald's own events about a message, next to the providers' in message_updates. */
+export async function recordHeraldEvents(tx: TransactionSql, companyId: number, events: readonly Settled[]): Promise<void> {
+  if (!events.length) return;
+  await tx`
+    insert into message_updates ${tx(
+      events.map((e) => ({
+        message_id: e.id,
+        company_id: companyId,
+        channel: e.channel,
+        provider: 'herald',
+        provider_event_id: e.eventId,
+        event_type: e.type,
+        status: e.type,
+        payload: { reason: e.detail },
+      })),
+    )}
+    on conflict (provider, provider_event_id) do nothing`;
+}
+
+/** scheduled -> expired / cancelled / skipped with each reason; returns the rows it moved. */
+export async function settleScheduled(
+  tx: TransactionSql,
+  companyId: number,
+  list: readonly { id: number; state: 'expired' | 'cancelled' | 'skipped'; reason: string }[],
+  fromStates: readonly string[] = ['scheduled'],
+): Promise<Settled[]> {
+  if (!list.length) return [];
+  const rows = await tx<{ id: number; uuid: string; channel: Channel; state: string; status_description: string }[]>`
+    update messages m set state = v.state, status_description = v.reason, last_event_at = now()
+    from unnest(${tx.array(list.map((d) => d.id))}::bigint[], ${tx.array(list.map((d) => d.state))}::text[],
+                ${tx.array(list.map((d) => d.reason))}::text[]) as v(id, state, reason)
+    where m.id = v.id and m.company_id = ${companyId} and m.state in ${tx(fromStates as string[])}
+    returning m.id, m.uuid, m.channel, m.state, m.status_description`;
+  const events = rows.map((r) => ({ id: r.id, uuid: r.uuid, channel: r.channel, detail: r.status_description, eventId: `${r.state}:${r.uuid}`, type: r.state }));
+  await recordHeraldEvents(tx, companyId, events);
+  return events;
+}
+
+async function defer(tx: TransactionSql, companyId: number, list: readonly { id: number; until: Date; reason: string }[]): Promise<number> {
+  if (!list.length) return 0;
+  const rows = await tx<{ id: number; uuid: string; channel: Channel; deferrals: number; status_description: string }[]>`
+    update messages m
+    set contact_at = v.until, planned_contact_at = coalesce(m.planned_contact_at, m.contact_at),
+        deferrals = m.deferrals + 1, status_description = v.reason, last_event_at = now()
+    from unnest(${tx.array(list.map((d) => d.id))}::bigint[], ${tx.array(list.map((d) => d.until.toISOString()))}::timestamptz[],
+                ${tx.array(list.map((d) => d.reason))}::text[]) as v(id, until, reason)
+    where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
+    returning m.id, m.uuid, m.channel, m.deferrals, m.status_description`;
+  await recordHeraldEvents(
+    tx,
+    companyId,
+    rows.map((r) => ({ id: r.id, uuid: r.uuid, channel: r.channel, detail: r.status_description, eventId: `deferred:${r.uuid}:${r.deferrals}`, type: 'deferred' })),
+  );
+  return rows.length;
+}
+
+export async function screenDuePage(sql: Sql, policy: QuietHoursPolicy, input: ScreenPageInput): Promise<ScreenPageResult> {
+  const [company] = await sql<{ timezone: string; settings: unknown }[]>`
+    select timezone, settings from companies where id = ${input.companyId}`;
+  if (!company) throw new Error(`no company has id ${input.companyId}`);
+  const settings = parseReminderSettings(company.settings);
+  const ctx = { now: new Date(input.now), companyTimezone: company.timezone, rules: companyRules(policy, settings.quietHours) };
+  const rows = await readPage(sql, input);
+  const decisions = rows.map((r) => ({ row: r, screening: screenMessage(toDue(r), ctx) }));
+  const of = <K extends Screening['kind']>(kind: K) =>
+    decisions.flatMap((d) => (d.screening.kind === kind ? [{ row: d.row, s: d.screening as Extract<Screening, { kind: K }> }] : []));
+
+  const counts = emptyCounts();
+  counts.seen = rows.length;
+  await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    counts.deferred = await defer(tx, input.companyId, of('defer').map(({ row, s }) => ({ id: row.id, until: s.until, reason: s.reason })));
+    const final = (['expired', 'cancelled', 'skipped'] as const).flatMap((state) => of(state).map(({ row, s }) => ({ id: row.id, state, reason: s.reason })));
+    for (const settled of await settleScheduled(tx, input.companyId, final)) counts[settled.type as 'expired' | 'cancelled' | 'skipped']++;
+  });
+  for (const { row } of of('ready')) counts.ready[row.channel]++;
+  const last = rows[rows.length - 1];
+  return { ...counts, next: rows.length === input.limit && last ? { afterAt: last.cursor_at, afterId: last.id } : undefined };
+}

@@ -1,0 +1,78 @@
+// Decides, for one due message, whether it may go now: cancelled, expired, blocked, opted out, held by quiet hours, or ready.
+import { quietHoursDecision, type Channel, type QuietHoursRules } from './quiet-hours';
+
+export interface DueMessage {
+  id: number;
+  uuid: string;
+  channel: Channel;
+  contactAt: Date;
+  expiresAt: Date | null;
+  appointment: { status: string; startsAt: Date } | null;
+  /** the drip enrollment of the appointment, when it has one */
+  enrollment: { status: string; reason: string | null } | null;
+  contact: {
+    timezone: string | null;
+    state: string | null;
+    zip: string | null;
+    phone: string | null;
+    doNotSms: boolean;
+    doNotCall: boolean;
+    doNotEmail: boolean;
+  };
+  /** the company block-list entry this contact matches, if any */
+  blockedBy: string | null;
+}
+
+export type Screening =
+  | { kind: 'ready' }
+  | { kind: 'defer'; until: Date; reason: string }
+  | { kind: 'expired'; reason: string }
+  | { kind: 'cancelled'; reason: string }
+  | { kind: 'skipped'; reason: string };
+
+export interface ScreenContext {
+  now: Date;
+  companyTimezone: string;
+  rules: QuietHoursRules;
+}
+
+const optedOut = (m: DueMessage) =>
+  m.channel === 'sms' ? m.contact.doNotSms : m.channel === 'voice' ? m.contact.doNotCall : m.contact.doNotEmail;
+
+const SEQUENCE_STOPPED: Record<string, string> = {
+  completed: 'the person confirmed',
+  cancelled: 'the person cancelled or asked to reschedule',
+  opted_out: 'the person opted out',
+  paused: 'an operator paused it',
+};
+
+/**
+ * The order matters: what is final about the appointment (cancelled, passed) is said first, then
+ * what is about the person (sequence stopped, blocked, opted out), and only then the clock.
+ */
+export function screenMessage(m: DueMessage, ctx: ScreenContext): Screening {
+  const { now } = ctx;
+  if (m.appointment?.status === 'cancelled') return { kind: 'cancelled', reason: 'the appointment was cancelled' };
+  if (m.enrollment && m.enrollment.status !== 'active') {
+    const why = SEQUENCE_STOPPED[m.enrollment.status] ?? m.enrollment.status;
+    return { kind: 'cancelled', reason: `the reminder sequence stopped: ${m.enrollment.reason ?? why}` };
+  }
+  if (m.appointment?.status === 'completed') return { kind: 'expired', reason: 'the appointment is completed' };
+  const deadline = m.expiresAt ?? m.appointment?.startsAt ?? null;
+  if (deadline && deadline <= now) {
+    return { kind: 'expired', reason: `its appointment (${deadline.toISOString()}) had passed when the run reached it` };
+  }
+  if (m.blockedBy !== null) return { kind: 'skipped', reason: `on the company block list (${m.blockedBy})` };
+  if (optedOut(m)) return { kind: 'skipped', reason: `the contact opted out of ${m.channel}` };
+  const quiet = quietHoursDecision({
+    at: now,
+    channel: m.channel,
+    recipient: m.contact,
+    companyTimezone: ctx.companyTimezone,
+    rules: ctx.rules,
+    expiresAt: deadline,
+  });
+  if (quiet.kind === 'send') return { kind: 'ready' };
+  if (quiet.kind === 'defer') return quiet;
+  return { kind: 'expired', reason: quiet.reason };
+}

@@ -1,0 +1,117 @@
+// Test helpers for reminder runs: people with appointments and planned touches, workers for the run, its regions and the outbox.
+import { randomUUID } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import { createActivities, type Activities } from '../../activities';
+import type { App } from '../../lib/app';
+import type { Sql } from '../../lib/db';
+import { regionTaskQueue, WORKFLOW_IDS } from '../../lib/names';
+import { listActiveAccounts } from '../../lib/providers/accounts';
+import { createProviderRegistry } from '../../lib/providers/registry';
+import { connectWorker } from '../../lib/temporal';
+import { createSendWorkers } from '../../workers/send-workers';
+import { reminderRun } from '../../workflows';
+import type { ReminderRunSummary } from '../../workflows/reminder-run';
+import { startTestWorker } from './harness';
+
+export interface Person {
+  contactId: number;
+  appointmentId: number;
+  phone: string;
+}
+
+let serial = 0;
+
+/** A contact with one appointment; the phone is unique per call so replies find exactly this person. */
+export async function addPerson(
+  sql: Sql,
+  companyId: number,
+  opts: { state: string; timezone: string; region: string; appointmentAt: Date; areaCode?: string; email?: string },
+): Promise<Person> {
+  const phone = `+1${opts.areaCode ?? '212'}${String(5_000_000 + (Date.now() % 1_000_000) * 3 + ++serial).slice(-7)}`;
+  const [contact] = await sql<{ id: number }[]>`
+    insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, email, timezone, state, region)
+    values (${companyId}, ${randomUUID()}, 'Ann', 'Lee', ${phone}, ${opts.email ?? null}, ${opts.timezone}, ${opts.state}, ${opts.region})
+    returning id`;
+  const [appointment] = await sql<{ id: number }[]>`
+    insert into appointments (company_id, contact_id, dedupe_key, starts_at)
+    values (${companyId}, ${contact!.id}, ${randomUUID()}, ${opts.appointmentAt})
+    returning id`;
+  return { contactId: contact!.id, appointmentId: appointment!.id, phone };
+}
+
+/** One touch of the person's reminder plan, as ingest plans it (appointment, step, expiry). */
+export async function planTouch(
+  sql: Sql,
+  companyId: number,
+  person: Person,
+  opts: { channel: 'sms' | 'voice' | 'email'; contactAt: Date; step: string; region: string; expiresAt?: Date },
+): Promise<number> {
+  const [appointment] = await sql<{ starts_at: Date }[]>`select starts_at from appointments where id = ${person.appointmentId}`;
+  const [row] = await sql<{ id: number }[]>`
+    insert into messages (company_id, contact_id, appointment_id, channel, template_name, plan_step, data, contact_at, expires_at, region)
+    values (${companyId}, ${person.contactId}, ${person.appointmentId}, ${opts.channel}, 'appointment_reminder', ${opts.step},
+            ${sql.json({ first_name: 'ann', appointment_date: appointment!.starts_at.toISOString() })}, ${opts.contactAt},
+            ${opts.expiresAt ?? appointment!.starts_at}, ${opts.region})
+    returning id`;
+  return row!.id;
+}
+
+/** 17:00Z on a winter day at least `daysAhead` days from now: 12:00 EST in New York, 07:00 HST in Honolulu. */
+export function winterNoonInNewYork(daysAhead = 3): Date {
+  const d = new Date(Date.now() + daysAhead * 86_400_000);
+  while (![11, 0, 1].includes(d.getUTCMonth())) d.setUTCDate(d.getUTCDate() + 1);
+  d.setUTCHours(17, 0, 0, 0);
+  return d;
+}
+
+export interface ReminderWorkers {
+  taskQueue: string;
+  activities: Activities;
+  stop(): Promise<void>;
+}
+
+/** The run's queue, the given regions' queues and the outbox accounts' send queues, all in this process. */
+export async function startReminderWorkers(app: App, regions: string[]): Promise<ReminderWorkers> {
+  const providers = createProviderRegistry({ sql: app.sql, config: app.config });
+  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log, providers });
+  const main = await startTestWorker(app, { activities });
+  const regionWorkers = await Promise.all(regions.map((r) => startTestWorker(app, { activities, taskQueue: regionTaskQueue(r) })));
+  const connection = await connectWorker(app.temporal);
+  const accounts = (await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-'));
+  const senders: Worker[] = await createSendWorkers({ connection, namespace: app.temporal.namespace, accounts, activities });
+  const running = senders.map((w) => w.run());
+  return {
+    taskQueue: main.taskQueue,
+    activities,
+    stop: async () => {
+      senders.forEach((w) => w.shutdown());
+      await Promise.all(running);
+      await connection.close();
+      await Promise.all(regionWorkers.map((w) => w.stop()));
+      await main.stop();
+    },
+  };
+}
+
+export async function runReminders(app: App, workers: ReminderWorkers, companyAlias: string, now: Date): Promise<ReminderRunSummary> {
+  const client = await app.client();
+  return client.workflow.execute(reminderRun, {
+    taskQueue: workers.taskQueue,
+    workflowId: WORKFLOW_IDS.reminderRun(companyAlias, `${now.toISOString()}-${randomUUID().slice(0, 6)}`),
+    args: [{ companyAlias, now: now.toISOString() }],
+  });
+}
+
+export async function messageRow(sql: Sql, id: number) {
+  const [row] = await sql<
+    { state: string; status_description: string | null; contact_at: Date; planned_contact_at: Date | null; deferrals: number; contact_status: string | null; raw_response: string | null; uuid: string; provider_message_id: string | null }[]
+  >`select state, status_description, contact_at, planned_contact_at, deferrals, contact_status, raw_response, uuid, provider_message_id
+    from messages where id = ${id}`;
+  return row!;
+}
+
+export async function outboxCount(sql: Sql, messageIds: number[]): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from outbox_messages o join messages m on m.uuid = o.message_uuid where m.id in ${sql(messageIds)}`;
+  return row!.n;
+}
