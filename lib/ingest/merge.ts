@@ -89,9 +89,9 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
       left join region_states rs on rs.state = coalesce(r.state, zp.state)
       left join regions rg on rg.code = rs.region_code and rg.active
       left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
-      left join customers cu2 on cu2.company_id = ${companyId} and cu2.name = r.provider
+      left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)
       left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
-      left join company_locations lo2 on lo2.company_id = ${companyId} and lo2.name = r.location
+      left join company_locations lo2 on lo2.company_id = ${companyId} and lower(lo2.name) = lower(r.location)
       on conflict (company_id, dedupe_key) do update set
         customer_id = coalesce(excluded.customer_id, c.customer_id),
         location_id = coalesce(excluded.location_id, c.location_id),
@@ -165,9 +165,9 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
       from merge_appointments r
       join contacts c on c.company_id = ${companyId} and c.dedupe_key = r.contact_key
       left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
-      left join customers cu2 on cu2.company_id = ${companyId} and cu2.name = r.provider
+      left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)
       left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
-      left join company_locations lo2 on lo2.company_id = ${companyId} and lo2.name = r.location
+      left join company_locations lo2 on lo2.company_id = ${companyId} and lower(lo2.name) = lower(r.location)
       on conflict (company_id, dedupe_key) do update set
         contact_id = excluded.contact_id,
         customer_id = coalesce(excluded.customer_id, a.customer_id),
