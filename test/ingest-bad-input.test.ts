@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { addLoadMap, createTestCompany, csv, daysFromNow, EHR_HEADER, EHR_MAP, ingestFile, type TestCompany } from './support/ingest';
+import { SOURCE_BAD_INPUTS } from './support/source-bad-inputs';
 import { zip } from './support/zip';
 
 interface Env {
@@ -110,6 +111,8 @@ const CASES: BadInput[] = [
   { name: 'a name without letters', file: file(row({ 'First Name': '12345' })), rejects: [{ row: 2, column: 'First Name', reason: /"12345" is not a name: it has no letters/ }] },
   { name: 'neither phone nor email', file: file(row({ 'Cell Phone': '', Email: '' })), rejects: [{ row: 2, column: 'Cell Phone', reason: /a phone number or an email address is required; both are blank/ }] },
   { name: 'a blank appointment date', file: file(row({ 'Appt Date': '', 'Appt Time': '' })), rejects: [{ row: 2, column: 'Appt Date', reason: /appointment date is required but blank/ }] },
+  // the sources: SFTP, HTTPS API, S3, source definitions and uploads (each runs a real discovery or the CLI)
+  ...SOURCE_BAD_INPUTS,
 ];
 
 let app: App;
