@@ -6,6 +6,7 @@ import { createIngestActivities } from './ingest';
 import { createReadinessActivities } from './readiness';
 import { createReminderActivities } from './reminders';
 import { createSourceActivities } from './sources';
+import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createReadinessActivities(deps),
     ...createArchiveActivities(deps),
+    ...createWebhookActivities(deps),
     ...createSourceActivities(deps),
     ...createDispatchActivities(deps),
     ...createIngestActivities(deps),

@@ -48,6 +48,8 @@ export const WORKFLOW_IDS = {
   reminderRun: (companyAlias: string, runKey: string) => `reminders/${companyAlias}/${runKey}`,
   reminderRegion: (parentId: string, region: string) => `${parentId}/region/${region}`,
   archive: (runKey: string) => `archive/${runKey}`,
+  /** one webhook event to one endpoint; the delivery's uuid makes a repeat of the same event a no-op */
+  webhookDelivery: (deliveryUuid: string) => `webhook/${deliveryUuid}`,
   /** one company's due messages of one channel (and region), sent through its provider account */
   dispatch: (companyAlias: string, channel: string, runKey: string) => `dispatch/${companyAlias}/${channel}/${runKey}`,
 } as const;

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './commands/archive';
 import { registerIngestCommands } from './commands/ingest';
 import { registerRuntimeCommands } from './commands/runtime';
+import { registerWebhookCommands } from './commands/webhooks';
 
 const program = new Command('herald')
   .description('herald: batch data ingest and outbound reminders on Temporal')
@@ -11,6 +12,7 @@ const program = new Command('herald')
 
 registerRuntimeCommands(program);
 registerArchiveCommands(program);
+registerWebhookCommands(program);
 registerIngestCommands(program);
 
 try {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -9,6 +8,7 @@ import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { SCHEDULE_IDS, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { archiveMessages } from '../workflows';
 import { countRows, makeCompany, makeMessages, makePacketEvents } from './support/archive-fixtures';
+import { herald } from './support/cli';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 
 let app: App;
@@ -182,17 +182,6 @@ describe('the nightly schedule', () => {
     }
   });
 });
-
-function herald(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/herald.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('herald archive', () => {
   it('run --now --company --json prints the counts; text output names them', async () => {

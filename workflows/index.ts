@@ -1,6 +1,7 @@
 // The workflow bundle's entry: every workflow herald runs.
 export { archiveMessages } from './archive-messages';
 export { checkCompanyReadiness } from './check-company-readiness';
+export { deliverWebhook } from './deliver-webhook';
 export { discoverSource } from './discover-source';
 export { dispatchMessages } from './dispatch-messages';
 export { ingestPacket } from './ingest-packet';

@@ -1,0 +1,83 @@
+// notifyCompany: records one delivery per matching endpoint of the company and starts its delivery workflow.
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Sql } from '../db';
+import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../names';
+import { deliverWebhook } from '../../workflows/deliver-webhook';
+import { isWebhookEvent, type WebhookEvent } from './events';
+
+export interface NotifyCompanyInput {
+  companyId: number;
+  event: WebhookEvent;
+  /** the event's data (ids, counts, states); no more personal data than the company needs */
+  payload: Record<string, unknown>;
+  /** the business key that makes a repeat of the same event a no-op (default: event + payload hash) */
+  eventKey?: string;
+}
+
+export interface QueuedDelivery {
+  deliveryId: string;
+  endpointUrl: string;
+  workflowId: string;
+  /** false when this event was already queued for the endpoint */
+  created: boolean;
+}
+
+export class UnknownWebhookEventError extends Error {
+  constructor(event: string) {
+    super(`"${event}" is not a webhook event herald sends`);
+    this.name = 'UnknownWebhookEventError';
+  }
+}
+
+export async function notifyCompany(
+  deps: { sql: Sql; client: Client; taskQueue?: string },
+  input: NotifyCompanyInput,
+): Promise<QueuedDelivery[]> {
+  const { sql, client } = deps;
+  if (!isWebhookEvent(input.event)) throw new UnknownWebhookEventError(input.event);
+  const eventKey = input.eventKey ?? `${input.event}:${createHash('sha256').update(JSON.stringify(input.payload)).digest('hex')}`;
+  const endpoints = await sql<{ id: number; url: string; alias: string; max_attempts: number; retry_initial_ms: number; timeout_ms: number }[]>`
+    select e.id, e.url, c.alias, e.max_attempts, e.retry_initial_ms, e.timeout_ms
+    from webhook_endpoints e join companies c on c.id = e.company_id
+    where e.company_id = ${input.companyId} and e.active
+      and (cardinality(e.events) = 0 or ${input.event} = any(e.events))
+    order by e.id`;
+  const queued: QueuedDelivery[] = [];
+  for (const endpoint of endpoints) {
+    const [inserted] = await sql<{ uuid: string }[]>`
+      insert into webhook_deliveries (endpoint_id, company_id, event, event_key, payload)
+      values (${endpoint.id}, ${input.companyId}, ${input.event}, ${eventKey}, ${sql.json(input.payload as never)})
+      on conflict (endpoint_id, event_key) do nothing
+      returning uuid`;
+    const [delivery] = inserted
+      ? [{ uuid: inserted.uuid, status: 'pending' }]
+      : await sql<{ uuid: string; status: string }[]>`
+          select uuid, status from webhook_deliveries where endpoint_id = ${endpoint.id} and event_key = ${eventKey}`;
+    const workflowId = WORKFLOW_IDS.webhookDelivery(delivery!.uuid);
+    if (delivery!.status === 'pending' || delivery!.status === 'delivering') {
+      try {
+        await client.workflow.start(deliverWebhook, {
+          taskQueue: deps.taskQueue ?? TASK_QUEUES.pipeline,
+          workflowId,
+          args: [{
+            deliveryId: delivery!.uuid,
+            maxAttempts: endpoint.max_attempts,
+            initialIntervalMs: endpoint.retry_initial_ms,
+            timeoutMs: endpoint.timeout_ms,
+          }],
+          // one delivery, one workflow: a repeat joins the running one and never restarts a finished one
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [{ key: SA.CompanyAlias, value: endpoint.alias }],
+          staticSummary: `Webhook ${input.event} to ${new URL(endpoint.url).host}`,
+        });
+        await sql`update webhook_deliveries set workflow_id = ${workflowId} where uuid = ${delivery!.uuid} and workflow_id is null`;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }
+    queued.push({ deliveryId: delivery!.uuid, endpointUrl: endpoint.url, workflowId, created: Boolean(inserted) });
+  }
+  return queued;
+}
