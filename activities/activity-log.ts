@@ -5,7 +5,7 @@ import type { Logger } from '../lib/log';
 export function activityLog(log: Logger, ids: Record<string, string | number | undefined> = {}): Logger {
   const { info } = Context.current();
   return log.child({
-    workflowId: info.workflowExecution.workflowId,
+    workflowId: info.workflowExecution?.workflowId,
     activity: info.activityType,
     attempt: info.attempt,
     ...ids,

@@ -1,6 +1,9 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
+// type-aware linting loads the whole TypeScript project once: slow on a busy machine, not a hang
+const LINT_TIMEOUT = 180_000;
+
 // Lints a would-be workflow file in memory, as if it sat in workflows/, with the project's own config.
 async function lintWorkflow(code: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: process.cwd() });
@@ -8,7 +11,7 @@ async function lintWorkflow(code: string): Promise<string[]> {
   return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
 }
 
-describe('workflow determinism lint rules', () => {
+describe('workflow determinism lint rules', { timeout: LINT_TIMEOUT }, () => {
   it('forbid Node built-ins in workflow code', async () => {
     const problems = await lintWorkflow(`import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n`);
     expect(problems.join('\n')).toContain('Workflow code cannot use Node built-ins.');
