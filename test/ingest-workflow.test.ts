@@ -1,0 +1,80 @@
+// The ingest workflow itself: history that does not grow with the file, one run per packet, visible failure.
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../lib/app';
+import { startPacketIngest } from '../lib/ingest/start-ingest';
+import { SA } from '../lib/names';
+import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { createTestCompany, csv, daysFromNow, EHR_HEADER, ingestFile, putPacket, type TestCompany } from './support/ingest';
+
+let app: App;
+let worker: TestWorker;
+let company: TestCompany;
+
+beforeAll(async () => {
+  app = await openTestApp();
+  worker = await startTestWorker(app);
+  company = await createTestCompany(app, { prefix: 'wf' });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await app?.close();
+});
+
+function rows(count: number, prefix: string): string {
+  const day = daysFromNow(12);
+  return csv(
+    EHR_HEADER,
+    Array.from({ length: count }, (_, i) =>
+      [`${prefix}${i}`, `Zelda${prefix}`, `Quixote${i}`, `617555${String(1000 + (i % 9000)).padStart(4, '0')}`, '', '', day, '10:00', `${prefix}-A${i}`, '', '', '', '02110', 'MA', ''],
+    ),
+  );
+}
+
+describe('the ingest workflow', () => {
+  it('keeps row data out of its history: a 5,000-row file makes as many events as a 50-row file', async () => {
+    const small = await ingestFile(app, worker.taskQueue, company, 'small.csv', rows(50, 'S'));
+    const large = await ingestFile(app, worker.taskQueue, company, 'large.csv', rows(5000, 'L'));
+    expect(small.summary).toMatchObject({ stage: 'done', rowsLoaded: 50 });
+    expect(large.summary).toMatchObject({ stage: 'done', rowsLoaded: 5000 });
+    const client = await app.client();
+    const historyOf = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const [smallHistory, largeHistory] = await Promise.all([historyOf(small.workflowId), historyOf(large.workflowId)]);
+    expect(largeHistory.length).toBe(smallHistory.length);
+    const text = JSON.stringify(largeHistory);
+    expect(text).not.toContain('Quixote');
+    expect(text).not.toContain('ZeldaL');
+    expect(text).not.toContain('6175551');
+  });
+
+  it('starts once per packet: a second start joins or finds the first run', async () => {
+    const { packet } = await putPacket(app, company, 'once.csv', rows(3, 'O'));
+    const client = await app.client();
+    const first = await startPacketIngest(client, { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
+    await first.handle.result();
+    const second = await startPacketIngest(client, { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
+    expect(second).toMatchObject({ workflowId: first.workflowId, started: false });
+    expect((await second.handle.describe()).runId).toBe(first.handle.firstExecutionRunId);
+    const [events] = await app.sql<{ n: number }[]>`
+      select count(*)::int as n from packet_events where packet_id = ${packet.id} and stage = 'done'`;
+    expect(events!.n).toBe(1);
+  });
+
+  it('fails without retrying for a problem a person must fix, and says so on the packet and in search', async () => {
+    const { packet, summary, failure, workflowId } = await ingestFile(app, worker.taskQueue, company, 'wrong.csv', 'a,b\r\n1,2\r\n');
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(failure!.cause).toMatchObject({ type: 'MissingColumns', nonRetryable: true });
+    expect(summary.stage).toBe('failed');
+    expect(summary.error).toMatch(/^the file lacks required columns: external_id \("Patient ID"\)/);
+    const client = await app.client();
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(Math.max(...attempts)).toBe(1);
+    const found = await eventually(async () => {
+      for await (const wf of client.workflow.list({ query: `PacketId = '${packet.uuid}' AND PacketStage = 'failed'` })) return wf;
+      return undefined;
+    });
+    expect(found.typedSearchAttributes.get(SA.CompanyAlias)).toBe(company.alias);
+    expect(found.status.name).toBe('FAILED');
+  });
+});
