@@ -20,7 +20,11 @@ beforeAll(async () => {
   foreignBucket = `acme-drop-${randomUUID().slice(0, 8)}`;
   await app.s3.send(new CreateBucketCommand({ Bucket: foreignBucket }));
 });
+const schedules: string[] = [];
+
 afterAll(async () => {
+  const client = await app.client();
+  for (const id of schedules) await client.schedule.getHandle(id).delete().catch(() => {});
   await worker?.stop();
   await app?.close();
 });
@@ -49,6 +53,7 @@ describe('an S3 source, discovered through its Temporal schedule', () => {
     const client = await app.client();
     expect(await syncDiscoverySchedule(client, source, { timezone: 'America/New_York', taskQueue: worker.taskQueue })).toBe('created');
     const schedule = client.schedule.getHandle(SCHEDULE_IDS.discoverSource(source.uuid));
+    schedules.push(schedule.scheduleId);
     expect((await schedule.describe()).spec.intervals?.[0]?.every).toBe(3_600_000);
 
     const first = await triggerAndWait(app, schedule);

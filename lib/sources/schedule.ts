@@ -4,10 +4,13 @@ import { SA, SCHEDULE_IDS, TASK_QUEUES, WORKFLOW_IDS } from '../names';
 import type { DiscoverSourceInput } from '../../workflows/discover-source';
 import type { StoredSource } from './store';
 
-/** `15m`, `1h`, `1d` run at that interval; five fields are a cron expression read in the company's time zone. */
+/** `15m`, `1h`, `1d`: an interval; anything else a source's schedule holds is a cron expression. */
+export const isInterval = (schedule: string) => /^\d+(s|m|h|d)$/.test(schedule.trim());
+
+/** An interval runs at that interval; five fields are a cron expression read in the company's time zone. */
 export function scheduleSpecFor(schedule: string, timezone: string): ScheduleSpec {
   const text = schedule.trim();
-  if (/^\d+(s|m|h|d)$/.test(text)) return { intervals: [{ every: text as `${number}m` }] };
+  if (isInterval(text)) return { intervals: [{ every: text as `${number}m` }] };
   return { cronExpressions: [text], timezone };
 }
 

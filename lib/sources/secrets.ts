@@ -28,3 +28,10 @@ export function resolveValues(
   }
   return out;
 }
+
+/** `Bearer {env:ACME_API_TOKEN}` (a command-line value) names a secret by its variable; anything else is literal. */
+export function envTemplate(value: string): string | EnvRef {
+  const match = /^(.*)\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/s.exec(value);
+  if (!match) return value;
+  return match[1] ? { env: match[2]!, prefix: match[1] } : { env: match[2]! };
+}

@@ -4,7 +4,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { App } from '../../lib/app';
 import { startDiscovery } from '../../lib/sources/run-discovery';
-import { syncDiscoverySchedule } from '../../lib/sources/schedule';
+import { isInterval, syncDiscoverySchedule } from '../../lib/sources/schedule';
+import { envTemplate } from '../../lib/sources/secrets';
 import { findSourceByName, listSources, saveSource, SourceConfigError } from '../../lib/sources/store';
 import { SCHEDULE_IDS } from '../../lib/names';
 import { workflowUiUrl } from '../../lib/temporal';
@@ -31,13 +32,6 @@ interface AddOptions {
 }
 
 const collect = (value: string, all: string[]) => [...all, value];
-
-/** `Bearer {env:ACME_API_TOKEN}` names a secret by its variable; anything else is a literal value. */
-export function envTemplate(value: string): string | EnvRef {
-  const match = /^(.*)\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/s.exec(value);
-  if (!match) return value;
-  return match[1] ? { env: match[2]!, prefix: match[1] } : { env: match[2]! };
-}
 
 function pairs(list: string[], separator: string, what: string): Record<string, string | EnvRef> {
   const out: Record<string, string | EnvRef> = {};
@@ -102,7 +96,7 @@ async function add(app: App, o: AddOptions): Promise<number> {
   print(!!o.json, { source, created, schedule, scheduleId: SCHEDULE_IDS.discoverSource(source.uuid) }, () => [
     `source ${source.companyAlias}/${source.name} (${source.kind}) ${created ? 'added' : 'updated'}: ${source.uuid}`,
     source.schedule
-      ? `schedule ${schedule}: ${SCHEDULE_IDS.discoverSource(source.uuid)} runs discovery ${/^\d/.test(source.schedule) ? `every ${source.schedule}` : `at "${source.schedule}" (${timezone})`}${source.active ? '' : ', paused while the source is inactive'}`
+      ? `schedule ${schedule}: ${SCHEDULE_IDS.discoverSource(source.uuid)} runs discovery ${isInterval(source.schedule) ? `every ${source.schedule}` : `at "${source.schedule}" (${timezone})`}${source.active ? '' : ', paused while the source is inactive'}`
       : `no schedule${schedule === 'deleted' ? ' (the old one was removed)' : ''}: run discovery with herald sources run ${source.name} --company ${source.companyAlias}`,
   ]);
   return EXIT.ok;
