@@ -14,6 +14,7 @@ import { configuredSendWorkers } from '../workers/send-workers';
 import { workflowBundle } from '../workers/workflow-bundle';
 import { checkCompanyReadiness } from '../workflows';
 import { describeRuntime } from './describe-runtime';
+import { ingestSamples } from './ingest-samples';
 import { describeSending, dispatchDueMessages } from './dispatch-demo';
 
 const DEMO_COMPANY = 'demo-clinic';
@@ -72,6 +73,9 @@ try {
   say(`  ready       ${result.ready ? 'yes' : `no: ${result.problems.join('; ')}`}`);
   const link = workflowUiUrl(app.temporal, handle.workflowId, handle.firstExecutionRunId);
   if (link) say(`  workflow    ${link}`);
+  say('');
+  say('Ingest of the sample files in loadmaps/samples:');
+  for (const line of await ingestSamples(app)) say(line);
   say('');
   const sent = await dispatchDueMessages(app, DEMO_COMPANY);
   say(`Sending: ${Object.entries(sent).map(([channel, t]) => `${channel} ${t.sent} sent, ${t.held} held, ${t.failed} failed`).join('; ')}`);

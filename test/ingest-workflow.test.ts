@@ -54,7 +54,7 @@ describe('the ingest workflow', () => {
     await first.handle.result();
     const second = await startPacketIngest(client, { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
     expect(second).toMatchObject({ workflowId: first.workflowId, started: false });
-    expect((await second.handle.describe()).runId).toBe(first.handle.firstExecutionRunId);
+    expect((await second.handle.describe()).runId).toBe((await first.handle.describe()).runId);
     const [events] = await app.sql<{ n: number }[]>`
       select count(*)::int as n from packet_events where packet_id = ${packet.id} and stage = 'done'`;
     expect(events!.n).toBe(1);
@@ -68,7 +68,7 @@ describe('the ingest workflow', () => {
     expect(summary.error).toMatch(/^the file lacks required columns: external_id \("Patient ID"\)/);
     const client = await app.client();
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
     expect(Math.max(...attempts)).toBe(1);
     const found = await eventually(async () => {
       for await (const wf of client.workflow.list({ query: `PacketId = '${packet.uuid}' AND PacketStage = 'failed'` })) return wf;
