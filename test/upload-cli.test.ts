@@ -64,6 +64,17 @@ describe('herald upload', () => {
     expect(packets).toHaveLength(1);
   });
 
+  it.each([
+    ['the school roster (XLSX)', 'loadmaps/samples/demo-school-conferences.xlsx', 'demo-school', { rowsRead: 9, rowsLoaded: 6, rowsRejected: 3, rowsDuplicate: 0 }],
+    ['the utility notice list (Windows-1252, semicolons)', 'loadmaps/samples/demo-utility-service-notices.csv', 'demo-utility', { rowsRead: 10, rowsLoaded: 7, rowsRejected: 3, rowsDuplicate: 0 }],
+  ])('ingests %s into its demo company and plans its reminders', async (_what, file, alias, counts) => {
+    const run = await runHerald(['upload', file, '--company', alias, '--json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ stage: 'done', error: null, ...counts });
+    expect(summary.messagesPlanned).toBeGreaterThan(0);
+  });
+
   it('returns at once with --no-wait, and the ingest goes on without it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-upload-'));
     const file = path.join(dir, 'walk-ins.csv');
