@@ -3,6 +3,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { envSchema, type Env } from '../schemas/config';
+import type { QuietHoursPolicy } from '../schemas/reminder-settings';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,7 +59,18 @@ export interface Config {
     /** provider accounts whose send queues this process hosts: 'all', 'none' or keys */
     workerAccounts: 'all' | 'none' | string[];
   };
-  ingress: { port: number; publicBaseUrl?: string };
+  ingress: {
+    port: number;
+    publicBaseUrl?: string;
+    /** SNS topics whose SES events are accepted */
+    snsTopicArns: string[];
+    /** a second lock on the SNS endpoint: the subscription URL's ?secret= */
+    snsSecret?: string;
+    /** signs email unsubscribe links; unset = the bare message uuid (embedded mode only) */
+    unsubscribeSecret?: string;
+  };
+  /** the deployment's quiet-hour rules; companies may narrow them in their settings */
+  reminders: { quietHours: QuietHoursPolicy };
   worker: { taskQueues?: string[]; workflowBundlePath?: string };
   archive: { cron: string; batchSize: number };
 }
@@ -131,7 +143,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           ? env.WORKER_SEND_ACCOUNTS
           : env.WORKER_SEND_ACCOUNTS.split(',').map((k) => k.trim()).filter(Boolean),
     },
-    ingress: { port: env.INGRESS_PORT, publicBaseUrl: env.PUBLIC_BASE_URL },
+    ingress: {
+      port: env.INGRESS_PORT,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      snsTopicArns: env.SES_SNS_TOPIC_ARNS,
+      snsSecret: env.SES_SNS_SECRET,
+      unsubscribeSecret: env.UNSUBSCRIBE_SECRET,
+    },
+    reminders: {
+      quietHours: {
+        window: env.QUIET_HOURS,
+        states: env.QUIET_HOURS_STATES,
+        noSundayVoice: env.QUIET_HOURS_NO_SUNDAY_VOICE,
+        channels: ['sms', 'voice'],
+      },
+    },
     worker: {
       taskQueues: env.WORKER_TASK_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,

@@ -62,6 +62,8 @@ export const INGRESS_PATHS = {
   twilioSmsStatus: '/callbacks/twilio/sms/status',
   twilioVoiceStatus: '/callbacks/twilio/voice/status',
   twilioVoiceGather: '/callbacks/twilio/voice/gather',
+  /** texts people send to our numbers (replies, STOP); set as the number's messaging webhook at Twilio */
+  twilioSmsInbound: '/callbacks/twilio/sms/inbound',
   sesEvents: '/callbacks/ses/events',
   emailUnsubscribe: '/unsubscribe',
 } as const;

@@ -1,5 +1,6 @@
 // The zod schema of herald's configuration: every environment variable, its default and its check.
 import { z } from 'zod';
+import { DEFAULT_QUIET_WINDOW, DEFAULT_STATE_WINDOWS, parseStateWindowsText, parseWindowText } from './reminder-settings';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -161,6 +162,27 @@ export const envSchema = z
 
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),
     INGRESS_PORT: port(8787),
+    SES_SNS_TOPIC_ARNS: optionalString.transform((v) => (v ?? '').split(',').map((a) => a.trim()).filter(Boolean)),
+    SES_SNS_SECRET: optionalString,
+    UNSUBSCRIBE_SECRET: optionalString.superRefine((v, ctx) => {
+      if (v !== undefined && v.length < 16) ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
+    }),
+
+    QUIET_HOURS: optionalString.transform((v, ctx) => {
+      if (v === undefined) return DEFAULT_QUIET_WINDOW;
+      const window = parseWindowText(v);
+      if (!window) ctx.addIssue({ code: 'custom', message: 'must be HH:mm-HH:mm with start before end, e.g. 08:00-21:00' });
+      return window ?? DEFAULT_QUIET_WINDOW;
+    }),
+    QUIET_HOURS_STATES: optionalString.transform((v, ctx) => {
+      const parsed = v === undefined ? {} : parseStateWindowsText(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return DEFAULT_STATE_WINDOWS;
+      }
+      return { ...DEFAULT_STATE_WINDOWS, ...parsed };
+    }),
+    QUIET_HOURS_NO_SUNDAY_VOICE: bool(false),
     WORKER_TASK_QUEUES: optionalString,
     WORKFLOW_BUNDLE_PATH: optionalString,
     ARCHIVE_CRON: optionalString
@@ -187,6 +209,10 @@ export const envSchema = z
     }
     if (env.EMAIL_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_PROVIDER is ses');
     if (env.EMAIL_FALLBACK_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_FALLBACK_PROVIDER is ses');
+    // real mail carries unsubscribe links: they must be signed so nobody can unsubscribe someone else
+    if ((env.EMAIL_PROVIDER === 'ses' || env.EMAIL_FALLBACK_PROVIDER === 'ses') && !env.UNSUBSCRIBE_SECRET) {
+      need('UNSUBSCRIBE_SECRET', 'emails are sent through SES');
+    }
     for (const channel of ['SMS', 'VOICE', 'EMAIL'] as const) {
       const fallback = env[`${channel}_FALLBACK_PROVIDER`];
       if (fallback !== undefined && fallback === env[`${channel}_PROVIDER`]) {

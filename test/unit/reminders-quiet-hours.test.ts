@@ -151,3 +151,29 @@ describe('quiet hours decisions', () => {
     });
   });
 });
+
+describe('quiet-hour configuration', () => {
+  it('defaults to the federal window with Florida and Oklahoma narrower', async () => {
+    const { loadConfig } = await import('../../lib/config');
+    const config = loadConfig({});
+    expect(config.reminders.quietHours.window).toEqual({ start: '08:00', end: '21:00' });
+    expect(config.reminders.quietHours.states.FL).toEqual({ start: '08:00', end: '20:00' });
+  });
+
+  it('lets the environment override the window and add or change states', async () => {
+    const { loadConfig } = await import('../../lib/config');
+    const config = loadConfig({ QUIET_HOURS: '09:00-20:00', QUIET_HOURS_STATES: 'WA=08:00-20:00,FL=09:00-19:00', QUIET_HOURS_NO_SUNDAY_VOICE: 'true' });
+    expect(config.reminders.quietHours).toMatchObject({
+      window: { start: '09:00', end: '20:00' },
+      states: { FL: { start: '09:00', end: '19:00' }, OK: { start: '08:00', end: '20:00' }, WA: { start: '08:00', end: '20:00' } },
+      noSundayVoice: true,
+    });
+  });
+
+  it('names the variable of a bad value', async () => {
+    const { ConfigError, loadConfig } = await import('../../lib/config');
+    expect(() => loadConfig({ QUIET_HOURS: '21:00-08:00' })).toThrow(ConfigError);
+    expect(() => loadConfig({ QUIET_HOURS_STATES: 'Florida=early' })).toThrow(/QUIET_HOURS_STATES/);
+    expect(() => loadConfig({ EMAIL_PROVIDER: 'ses', SES_FROM_ADDRESS: 'a@b.example' })).toThrow(/UNSUBSCRIBE_SECRET is required/);
+  });
+});

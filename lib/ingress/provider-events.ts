@@ -1,0 +1,112 @@
+// Applies a provider's delivery event once: message_updates (unique per provider event), the message state, call records, opt-outs.
+import type { Sql, TransactionSql } from '../db';
+import type { ProviderEvent } from '../providers/types';
+import { optOut } from '../reminders/consent';
+import type { Channel } from '../reminders/quiet-hours';
+
+export interface EventTarget {
+  id: number;
+  companyId: number;
+  contactId: number;
+  appointmentId: number | null;
+  channel: Channel;
+  state: string;
+}
+
+export type ApplyOutcome =
+  /** the event was new and is recorded (the state moved if the state machine allows it) */
+  | { kind: 'applied'; message: EventTarget; state: string }
+  /** the same event came before: nothing was written */
+  | { kind: 'duplicate'; message: EventTarget }
+  /** no message of ours has that provider id */
+  | { kind: 'unknown' };
+
+/**
+ * The local outbox stands in for Twilio and SES in the embedded mode, so callbacks shaped like
+ * theirs find outbox messages too; `providers` lists whose message ids a route may name.
+ */
+export async function findMessage(tx: Sql | TransactionSql, providers: readonly string[], providerMessageId: string): Promise<EventTarget | undefined> {
+  if (!providerMessageId) return undefined;
+  const [row] = await tx<EventTarget[]>`
+    select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, state
+    from messages where provider in ${tx(providers as string[])} and provider_message_id = ${providerMessageId}
+    limit 1`;
+  return row;
+}
+
+/** The provider event's row in message_updates; false when it was already there (a webhook delivered twice). */
+export async function recordProviderEvent(tx: TransactionSql, message: EventTarget, provider: string, event: ProviderEvent): Promise<boolean> {
+  const inserted = await tx`
+    insert into message_updates (message_id, company_id, channel, provider, provider_event_id, event_type, status, payload)
+    values (${message.id}, ${message.companyId}, ${message.channel}, ${provider}, ${event.eventId}, ${event.eventType},
+            ${event.state ?? null}, ${tx.json(event.payload as never)})
+    on conflict (provider, provider_event_id) do nothing
+    returning id`;
+  return inserted.length > 0;
+}
+
+/** Moves the message where the event says, when the SQL state machine allows it (a late 'sent' never undoes 'delivered'). */
+async function moveMessage(tx: TransactionSql, message: EventTarget, event: ProviderEvent): Promise<string> {
+  if (!event.state) return message.state;
+  const description = event.errorCode ? `${event.eventType}: provider error ${event.errorCode}` : event.eventType;
+  const [row] = await tx<{ state: string }[]>`
+    update messages m
+    set state = ${event.state}, last_event_at = now(),
+        delivered_at = case when ${event.state} = 'delivered' then coalesce(m.delivered_at, now()) else m.delivered_at end,
+        status_description = case when ${event.state} in ('failed', 'undelivered') then ${description} else m.status_description end,
+        duration_seconds = coalesce(${event.durationSeconds ?? null}::int, m.duration_seconds)
+    where m.id = ${message.id}
+      and (m.state = ${event.state}
+           or exists (select 1 from message_state_transitions t where t.from_state = m.state and t.to_state = ${event.state}))
+    returning m.state`;
+  return row?.state ?? message.state;
+}
+
+/** Twilio's call status as the call record's, with its timestamps; a status the call has passed is ignored. */
+async function updateCall(tx: TransactionSql, message: EventTarget, providerCallSid: string, event: ProviderEvent): Promise<void> {
+  const status = String(event.payload.CallStatus ?? '');
+  if (!status) return;
+  const [call] = await tx<{ id: number; status: string }[]>`
+    select id, status from calls where company_id = ${message.companyId} and provider_call_sid = ${providerCallSid} for update`;
+  if (!call) return;
+  const [moved] = await tx<{ status: string }[]>`
+    update calls c
+    set status = ${status},
+        ringing_at = case when ${status} = 'ringing' then coalesce(c.ringing_at, now()) else c.ringing_at end,
+        answered_at = case when ${status} = 'in-progress' then coalesce(c.answered_at, now()) else c.answered_at end,
+        ended_at = case when (select final from call_statuses where status = ${status}) then coalesce(c.ended_at, now()) else c.ended_at end,
+        duration_seconds = coalesce(${event.durationSeconds ?? null}::int, c.duration_seconds),
+        answered_by = coalesce(${(event.payload.AnsweredBy as string | undefined) ?? null}, c.answered_by)
+    where c.id = ${call.id}
+      and (c.status = ${status}
+           or exists (select 1 from call_status_transitions t where t.from_status = c.status and t.to_status = ${status}))
+    returning c.status`;
+  await tx`
+    insert into call_events (call_id, company_id, event_type, from_status, to_status, payload)
+    values (${call.id}, ${message.companyId}, ${event.eventType}, ${call.status}, ${moved?.status ?? call.status}, ${tx.json(event.payload as never)})`;
+}
+
+/** One status callback in one transaction: recorded once, applied once. */
+export async function applyProviderEvent(
+  sql: Sql,
+  opts: { providers: readonly string[]; recordAs: string; event: ProviderEvent },
+): Promise<ApplyOutcome> {
+  return (await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    const message = await findMessage(tx, opts.providers, opts.event.providerMessageId);
+    if (!message) return { kind: 'unknown' };
+    if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event))) return { kind: 'duplicate', message };
+    const state = await moveMessage(tx, message, opts.event);
+    if (message.channel === 'voice') await updateCall(tx, message, opts.event.providerMessageId, opts.event);
+    if (opts.event.optOut) {
+      // the provider says this person cannot or will not receive this channel (Twilio 21610, a hard bounce, a complaint)
+      await optOut(tx, {
+        companyId: message.companyId,
+        contactIds: [message.contactId],
+        channels: [message.channel],
+        reason: `${opts.event.eventType}${opts.event.errorCode ? ` ${opts.event.errorCode}` : ''} reported by ${opts.recordAs}`,
+      });
+    }
+    return { kind: 'applied', message, state };
+  })) as ApplyOutcome;
+}

@@ -1,0 +1,84 @@
+// Test helpers for the ingress: one running on a free port with a known Twilio token, and messages already sent.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { App } from '../../lib/app';
+import type { Sql } from '../../lib/db';
+import { startIngress, type RunningIngress } from '../../lib/ingress/server';
+import { postAsTwilio } from '../../lib/ingress/simulate-twilio';
+import type { Person } from './reminders';
+
+export const TWILIO_TOKEN = 'test-auth-token-0123456789abcdef';
+export const SNS_TOPIC = 'arn:aws:sns:us-east-1:123456789012:herald-ses-events';
+export const SNS_CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem';
+export const UNSUBSCRIBE_SECRET = 'unsubscribe-secret-for-tests';
+
+/** The key SNS would sign with; the ingress fetches its public half from the (stubbed) certificate URL. */
+export const snsKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+export interface TestIngress extends RunningIngress {
+  /** SNS URLs the ingress fetched (certificate, subscription confirmations) */
+  fetched: string[];
+  post(path: string, params: Record<string, string>, opts?: { token?: string; signature?: string | null }): Promise<{ status: number; body: string }>;
+}
+
+export async function startTestIngress(app: App): Promise<TestIngress> {
+  const fetched: string[] = [];
+  const ingress = await startIngress(
+    {
+      sql: app.sql,
+      log: app.log,
+      twilio: { authToken: TWILIO_TOKEN },
+      sns: {
+        topicArns: [SNS_TOPIC],
+        fetchText: async (url) => {
+          fetched.push(url);
+          return url === SNS_CERT_URL ? snsKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString() : 'confirmed';
+        },
+      },
+      unsubscribeSecret: UNSUBSCRIBE_SECRET,
+    },
+    { port: 0 },
+  );
+  return {
+    ...ingress,
+    fetched,
+    async post(path, params, opts = {}) {
+      if (opts.signature !== undefined) {
+        const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+        if (opts.signature !== null) headers['x-twilio-signature'] = opts.signature;
+        const r = await fetch(`${ingress.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+        return { status: r.status, body: await r.text() };
+      }
+      return postAsTwilio({ publicBaseUrl: ingress.url, authToken: opts.token ?? TWILIO_TOKEN, path, params });
+    },
+  };
+}
+
+let sidSerial = 0;
+
+/** A message of the person's plan that a provider has already accepted. */
+export async function sentMessage(
+  sql: Sql,
+  companyId: number,
+  person: Person,
+  opts: { channel: 'sms' | 'voice' | 'email'; provider?: string; from?: string; step?: string; sentAt?: Date; to?: string },
+): Promise<{ id: number; uuid: string; sid: string }> {
+  const sid = `${opts.channel === 'voice' ? 'CA' : 'SM'}${randomUUID().replace(/-/g, '')}`;
+  const [row] = await sql<{ id: number; uuid: string }[]>`
+    insert into messages (company_id, contact_id, appointment_id, channel, template_name, plan_step, data, contact_at, region,
+                          state, provider, provider_account, provider_message_id, to_address, from_address, sent_at)
+    values (${companyId}, ${person.contactId}, ${person.appointmentId}, ${opts.channel}, 'appointment_reminder',
+            ${opts.step ?? `step-${++sidSerial}`}, ${sql.json({ first_name: 'ann' })}, now() - interval '1 hour', 'northeast',
+            'sent', ${opts.provider ?? 'twilio'}, 'test', ${sid}, ${opts.to ?? person.phone}, ${opts.from ?? '+16175550199'},
+            ${opts.sentAt ?? new Date()})
+    returning id, uuid`;
+  if (opts.channel === 'voice') {
+    await sql`
+      insert into calls (company_id, message_id, contact_id, provider, provider_account, provider_call_sid, to_number, status)
+      values (${companyId}, ${row!.id}, ${person.contactId}, 'twilio', 'test', ${sid}, ${person.phone}, 'queued')`;
+  }
+  return { ...row!, sid };
+}
+
+export async function updatesOf(sql: Sql, messageId: number): Promise<{ provider: string; event_type: string; status: string | null }[]> {
+  return sql`select provider, event_type, status from message_updates where message_id = ${messageId} order by id`;
+}
