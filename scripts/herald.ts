@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './commands/archive';
 import { registerIngestCommands } from './commands/ingest';
+import { registerReminderCommands } from './commands/reminders';
 import { registerRuntimeCommands } from './commands/runtime';
 import { registerWebhookCommands } from './commands/webhooks';
 
@@ -14,6 +15,7 @@ registerRuntimeCommands(program);
 registerArchiveCommands(program);
 registerWebhookCommands(program);
 registerIngestCommands(program);
+registerReminderCommands(program);
 
 try {
   await program.parseAsync(process.argv);

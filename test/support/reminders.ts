@@ -5,7 +5,7 @@ import { createActivities, type Activities } from '../../activities';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
 import { regionTaskQueue, WORKFLOW_IDS } from '../../lib/names';
-import { listActiveAccounts } from '../../lib/providers/accounts';
+import { listActiveAccounts, type ProviderAccount } from '../../lib/providers/accounts';
 import { createProviderRegistry } from '../../lib/providers/registry';
 import { connectWorker } from '../../lib/temporal';
 import { createSendWorkers } from '../../workers/send-workers';
@@ -71,13 +71,13 @@ export interface ReminderWorkers {
 }
 
 /** The run's queue, the given regions' queues and the outbox accounts' send queues, all in this process. */
-export async function startReminderWorkers(app: App, regions: string[]): Promise<ReminderWorkers> {
+export async function startReminderWorkers(app: App, regions: string[], extraAccounts: ProviderAccount[] = []): Promise<ReminderWorkers> {
   const providers = createProviderRegistry({ sql: app.sql, config: app.config });
   const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log, providers });
   const main = await startTestWorker(app, { activities });
   const regionWorkers = await Promise.all(regions.map((r) => startTestWorker(app, { activities, taskQueue: regionTaskQueue(r) })));
   const connection = await connectWorker(app.temporal);
-  const accounts = (await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-'));
+  const accounts = [...(await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-')), ...extraAccounts];
   const senders: Worker[] = await createSendWorkers({ connection, namespace: app.temporal.namespace, accounts, activities });
   const running = senders.map((w) => w.run());
   return {
