@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { SCHEDULE_IDS } from '../lib/names';
 import { syncDiscoverySchedule } from '../lib/sources/schedule';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { discoverSource } from '../workflows';
+import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
 import { activityAttempts, addTestSource, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery, triggerAndWait } from './support/sources';
 
@@ -86,7 +87,7 @@ describe('an S3 source, discovered through its Temporal schedule', () => {
     expect(history).not.toContain('GONZALEZ');
   });
 
-  it('uses objects in herald\'s own bucket in place, and pages through long listings', async () => {
+  it('uses objects in herald\'s own bucket in place, and pages through long listings, continuing as new', async () => {
     const prefix = `inbox/${company.alias}/${randomUUID().slice(0, 8)}/`;
     // 1,002 keys: a listing page holds 1,000, so discovery needs a second page to find the last file
     const noise = Array.from({ length: 1000 }, (_, i) => `${prefix}archive/${String(i).padStart(4, '0')}.bak`);
@@ -97,8 +98,21 @@ describe('an S3 source, discovered through its Temporal schedule', () => {
     await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: `${prefix}z-last.csv`, Body: firstExport }));
     const source = await addTestSource(app, company.alias, { kind: 's3', config: { bucket: app.bucket, prefix, glob: '*.csv' }, loadMap: 'ehr' });
 
-    const run = await runDiscovery(app, source, worker.taskQueue);
-    expect(run.totals).toMatchObject({ listed: 1002, admitted: 2, skipped: 1000, failed: 0 });
+    // one page per run: the second page is listed by the run the first continued as new into, totals carried over
+    const client = await app.client();
+    const handle = await client.workflow.start(discoverSource, {
+      taskQueue: worker.taskQueue,
+      workflowId: `discover/${source.uuid}/paged`,
+      args: [{ sourceUuid: source.uuid, pagesPerRun: 1 }],
+    });
+    expect(await handle.result()).toMatchObject({ listed: 1002, admitted: 2, skipped: 1000, failed: 0 });
+    // the visibility store catches up with the runs a moment later
+    const runs = await eventually(async () => {
+      const found: string[] = [];
+      for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) found.push(run.status.name);
+      return found.length === 2 ? found.sort() : undefined;
+    });
+    expect(runs).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
     const packets = await ingestsFinished(app, source, 2);
     // ours already: no copy under raw/
     expect(packets.map((p) => p.object_key).sort()).toEqual([`${prefix}a-first.csv`, `${prefix}z-last.csv`]);

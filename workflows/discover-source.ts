@@ -23,6 +23,8 @@ export interface DiscoverSourceInput {
   continuationToken?: string;
   /** SFTP paths that failed in an earlier run of this discovery, not retried in the same discovery */
   excludePaths?: string[];
+  /** listing pages (of up to 1,000 keys) one run handles before it continues as new (default 20) */
+  pagesPerRun?: number;
   totals?: DiscoveryTotals;
 }
 
@@ -96,8 +98,8 @@ async function discover(input: DiscoverSourceInput): Promise<DiscoveryTotals> {
       await admitAll(listing.objects, (o) => o.key, (o) => copying.admitS3Object({ sourceUuid, ...o }), totals);
       if (!listing.nextToken) break;
       token = listing.nextToken;
-      if (page >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof discoverSource>({ sourceUuid, continuationToken: token, totals });
+      if (page >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof discoverSource>({ sourceUuid, continuationToken: token, totals, pagesPerRun: input.pagesPerRun });
       }
     }
   } else if (source.kind === 'sftp') {
