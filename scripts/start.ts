@@ -15,7 +15,8 @@ import { workflowBundle } from '../workers/workflow-bundle';
 import { checkCompanyReadiness } from '../workflows';
 import { describeRuntime } from './describe-runtime';
 import { ingestSamples } from './ingest-samples';
-import { describeSending, dispatchDueMessages } from './dispatch-demo';
+import { describeSending } from './dispatch-demo';
+import { regionQueues, reminderDemo } from './reminders-demo';
 
 const DEMO_COMPANY = 'demo-clinic';
 
@@ -41,11 +42,12 @@ try {
   const connection = await connectWorker(app.temporal);
   await syncConfiguredAccounts(app.sql, config);
   const providers = createProviderRegistry({ sql: app.sql, config });
-  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers });
+  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers, quietHours: config.reminders.quietHours });
   const workers = await createWorkers({
     connection,
     namespace: app.temporal.namespace,
-    taskQueues: [TASK_QUEUES.pipeline],
+    // the region queues too: reminder runs send each region's messages there
+    taskQueues: [TASK_QUEUES.pipeline, ...(await regionQueues(app))],
     activities,
     workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
   });
@@ -77,8 +79,9 @@ try {
   say('Ingest of the sample files in loadmaps/samples:');
   for (const line of await ingestSamples(app)) say(line);
   say('');
-  const sent = await dispatchDueMessages(app, DEMO_COMPANY);
-  say(`Sending: ${Object.entries(sent).map(([channel, t]) => `${channel} ${t.sent} sent, ${t.held} held, ${t.failed} failed`).join('; ')}`);
+  // due messages go out through reminder runs (quiet hours, opt-outs, expiry), which hand them to dispatch
+  const reminders = await reminderDemo(app, DEMO_COMPANY);
+  for (const line of reminders.lines) say(line);
   for (const line of await describeSending(app, DEMO_COMPANY)) say(line);
   say('');
   if (values.once) {
@@ -87,6 +90,7 @@ try {
     say(`herald is running. Temporal Web UI: ${app.temporal.uiUrl ?? '(set TEMPORAL_UI_URL)'}  Press Ctrl-C to stop.`);
   }
   await running;
+  await reminders.ingress?.close();
   await connection.close();
 } catch (err) {
   exitCode = 1;

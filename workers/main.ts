@@ -33,7 +33,7 @@ try {
   const connection = await connectWorker(app.temporal);
   await syncConfiguredAccounts(app.sql, config);
   const providers = createProviderRegistry({ sql: app.sql, config });
-  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers });
+  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers, quietHours: config.reminders.quietHours });
   const workers = await createWorkers({
     connection,
     namespace: app.temporal.namespace,

@@ -37,7 +37,7 @@ export function createIngressHandler(deps: IngressDeps) {
   const voice = createTwilioVoice(parserSettings);
   const ses = createSesEmail({ account: 'callbacks', region: 'us-east-1' });
   if (!deps.twilio.authToken) log.warn('TWILIO_AUTH_TOKEN is not set: every Twilio callback will be refused (403)');
-  if (!deps.sns.topicArns.length) log.warn('SES_SNS_TOPIC_ARNS is not set: every SES event will be refused (403)');
+  if (!deps.sns.topicArns.length) log.info('SES_SNS_TOPIC_ARNS is not set: every SES event will be refused (403)');
 
   /** Twilio routes: a request whose signature does not match is refused before anything is read into the database. */
   async function twilioForm(req: IncomingMessage, res: ServerResponse): Promise<Record<string, string> | undefined> {
