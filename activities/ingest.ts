@@ -137,6 +137,8 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
                 onProgress: (progress) => {
                   last = progress;
                   activity.heartbeat(progress);
+                  // a cancelled ingest stops at the next committed chunk; a retry would resume from it
+                  activity.cancellationSignal.throwIfAborted();
                 },
               }),
           );
@@ -202,10 +204,10 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
       });
     },
 
-    /** Marks the packet done, or failed with the reason; a failed packet's staging rows are removed. */
-    async finishPacket(input: PacketInput & { stage: 'done' | 'failed'; error?: string }): Promise<PacketSummary> {
+    /** Marks the packet done, or failed (or cancelled) with the reason; its leftover staging rows are removed. */
+    async finishPacket(input: PacketInput & { stage: 'done' | 'failed' | 'cancelled'; error?: string }): Promise<PacketSummary> {
       const packet = await loadPacketRow(sql, input.packetId);
-      if (input.stage === 'failed') await sql`delete from packet_rows where packet_id = ${packet.id}`;
+      if (input.stage !== 'done') await sql`delete from packet_rows where packet_id = ${packet.id}`;
       await setPacketStage(sql, packet.id, input.stage, actor(), { error: input.error ?? null });
       return (await readPacketSummary(sql, input.packetId))!;
     },

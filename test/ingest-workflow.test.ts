@@ -1,5 +1,5 @@
 // The ingest workflow itself: history that does not grow with the file, one run per packet, visible failure.
-import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
@@ -76,5 +76,19 @@ describe('the ingest workflow', () => {
     });
     expect(found.typedSearchAttributes.get(SA.CompanyAlias)).toBe(company.alias);
     expect(found.status.name).toBe('FAILED');
+  });
+
+  it('stops when an operator cancels it, and marks the packet cancelled with no staging rows left', async () => {
+    const { packet } = await putPacket(app, company, 'cancel.csv', rows(60_000, 'C'));
+    const { handle } = await startPacketIngest(await app.client(), { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
+    await eventually(async () => ((await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails ? true : undefined), 60_000);
+    await handle.cancel();
+    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const [state] = await app.sql<{ stage: string; staging: number }[]>`
+      select p.stage, (select count(*)::int from packet_rows r where r.packet_id = p.id) as staging
+      from data_packets p where p.id = ${packet.id}`;
+    expect(state).toEqual({ stage: 'cancelled', staging: 0 });
   });
 });

@@ -1,8 +1,11 @@
 // Ingests one data packet: prepare, stage rows, merge, shard, plan, done (or failed with a reason a person can act on).
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
+  isCancellation,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -23,12 +26,15 @@ const { preparePacket, shardPacketContacts, finishPacket } = proxyActivities<Act
 const { stagePacketRows } = proxyActivities<Activities>({
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '20 seconds',
+  // a cancelled ingest waits for the load to stop, so no staging row is written after the packet is closed
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry,
 });
 // One transaction each, minutes for millions of rows; a lost worker is noticed by its missing heartbeat.
 const { mergePacketRows, planPacketMessages } = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry,
 });
 
@@ -45,7 +51,13 @@ export interface IngestProgress {
 
 export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
 
-export async function ingestPacket(input: { packetId: string }): Promise<PacketSummary> {
+/**
+ * Where a run starts (`herald packets replay|reset`): `fetched` re-reads the raw bytes (the default and
+ * a first ingest); `loaded` re-shards and re-plans the contacts already merged; `sharded` only re-plans.
+ */
+export type IngestFrom = 'fetched' | 'loaded' | 'sharded';
+
+export async function ingestPacket(input: { packetId: string; from?: IngestFrom }): Promise<PacketSummary> {
   const { packetId } = input;
   const progress: IngestProgress = {
     stage: 'received',
@@ -64,20 +76,25 @@ export async function ingestPacket(input: { packetId: string }): Promise<PacketS
     setCurrentDetails(describe(progress));
   };
 
+  const from = input.from ?? 'fetched';
   try {
-    const prepared = await preparePacket({ packetId });
-    progress.fileName = prepared.fileName;
-    reached('fetched');
-    const staged = await stagePacketRows({ packetId });
-    progress.rowsRead = staged.rowsRead;
-    progress.rowsRejected = staged.rowsRejected;
-    reached('parsed');
-    const merged = await mergePacketRows({ packetId });
-    progress.rowsLoaded = merged.rowsLoaded;
-    progress.rowsDuplicate = merged.rowsDuplicate;
-    reached('loaded');
-    await shardPacketContacts({ packetId });
-    reached('sharded');
+    if (from === 'fetched') {
+      const prepared = await preparePacket({ packetId });
+      progress.fileName = prepared.fileName;
+      reached('fetched');
+      const staged = await stagePacketRows({ packetId });
+      progress.rowsRead = staged.rowsRead;
+      progress.rowsRejected = staged.rowsRejected;
+      reached('parsed');
+      const merged = await mergePacketRows({ packetId });
+      progress.rowsLoaded = merged.rowsLoaded;
+      progress.rowsDuplicate = merged.rowsDuplicate;
+      reached('loaded');
+    }
+    if (from !== 'sharded') {
+      await shardPacketContacts({ packetId });
+      reached('sharded');
+    }
     const planned = await planPacketMessages({ packetId });
     progress.messagesPlanned = planned.messagesPlanned;
     reached('planned');
@@ -85,6 +102,13 @@ export async function ingestPacket(input: { packetId: string }): Promise<PacketS
     reached('done');
     return summary;
   } catch (error) {
+    if (isCancellation(error)) {
+      // an operator cancelled the ingest: the packet says so, even though this workflow is being cancelled
+      progress.error = 'cancelled by an operator';
+      await CancellationScope.nonCancellable(() => finishPacket({ packetId, stage: 'cancelled', error: progress.error! }));
+      reached('cancelled');
+      throw error;
+    }
     const failure = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
     const reason = failure?.message ?? (error instanceof Error ? error.message : String(error));
     progress.error = reason;

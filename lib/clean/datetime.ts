@@ -42,18 +42,21 @@ export function isValidTimezone(timezone: string): boolean {
  */
 export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: string): number {
   // Each zone lookup costs a formatToParts call (~10 µs); files repeat the same few hundred appointment
-  // slots, so the answers are remembered per zone and wall-clock time (bounded, cleared when full).
-  const key = `${timezone} ${date.year}-${date.month}-${date.day} ${time.hour}:${time.minute}:${time.second}.${time.millisecond}`;
-  const known = instants.get(key);
+  // slots, so answers are remembered per zone and wall-clock time (bounded, cleared when full). Keys are
+  // numbers: string keys built per row would keep a rope of pieces each, megabytes over a file.
+  const wall = Date.UTC(date.year, date.month - 1, date.day, time.hour, time.minute, time.second, time.millisecond);
+  let zoneInstants = instants.get(timezone);
+  if (!zoneInstants) instants.set(timezone, (zoneInstants = new Map()));
+  const known = zoneInstants.get(wall);
   if (known !== undefined) return known;
-  if (instants.size >= MAX_REMEMBERED_INSTANTS) instants.clear();
+  if (zoneInstants.size >= MAX_REMEMBERED_INSTANTS) zoneInstants.clear();
   const instant = computeInstant(date, time, timezone);
-  instants.set(key, instant);
+  zoneInstants.set(wall, instant);
   return instant;
 }
 
 const MAX_REMEMBERED_INSTANTS = 50_000;
-const instants = new Map<string, number>();
+const instants = new Map<string, Map<number, number>>();
 
 function computeInstant(date: LocalDate, time: LocalTime, timezone: string): number {
   const zone = IANAZone.create(timezone);

@@ -31,27 +31,23 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
     const [packet] = await tx<{ merged_at: Date | null; metadata: { merge?: MergeResult } }[]>`
       select merged_at, metadata from data_packets where id = ${packetId} for update`;
     if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
-    // the merge sorts a packet's rows by key a few times; in memory that is far faster than on disk
+    // the merge sorts a packet's rows by key; in memory that is far faster than on disk
     await tx`set local work_mem = '256MB'`;
-    await tx`
-      create temporary table merge_rows on commit drop as
-      select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
-      order by contact_key, row_number desc`;
-    const [counts] = await tx<{ staged: number; kept: number }[]>`
+    const [counts] = await tx<{ staged: number; contactOnly: number }[]>`
       select count(*)::int as staged,
-             count(distinct coalesce('a' || appointment_key, 'c' || contact_key))::int as kept
+             count(distinct contact_key) filter (where appointment_key is null)::int as "contactOnly"
       from packet_rows where packet_id = ${packetId}`;
     const contacts = await upsertContacts(tx, context);
-    const messagesCancelled = await cancelMovedAppointmentMessages(tx, context);
     const appointments = await upsertAppointments(tx, context);
+    const kept = appointments.kept + counts!.contactOnly;
     const result: MergeResult = {
-      rowsLoaded: counts!.kept,
-      rowsDuplicate: counts!.staged - counts!.kept,
+      rowsLoaded: kept,
+      rowsDuplicate: counts!.staged - kept,
       contactsCreated: contacts.created,
       contactsUpdated: contacts.updated,
       appointmentsCreated: appointments.created,
       appointmentsUpdated: appointments.updated,
-      messagesCancelled,
+      messagesCancelled: appointments.cancelled,
       regions: contacts.regions,
     };
     await tx`
@@ -84,7 +80,8 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
         coalesce(r.language, 'en'), r.consent_source,
         case when r.appointment_key is null then r.data else '{}'::jsonb end,
         ${packetId}, ${packetId}
-      from merge_rows r
+      from (select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
+            order by contact_key, row_number desc) r
       left join zip_prefixes zp on r.state is null and zp.prefix = left(r.zip, 3)
       left join region_states rs on rs.state = coalesce(r.state, zp.state)
       left join regions rg on rg.code = rs.region_code and rg.active
@@ -125,44 +122,39 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
   };
 }
 
-/** The file's appointments, one per key (the last row wins), kept for the two statements below. */
-async function stageAppointments(tx: TransactionSql, packetId: number): Promise<void> {
-  await tx`
-    create temporary table merge_appointments on commit drop as
-    select distinct on (appointment_key) * from packet_rows
-    where packet_id = ${packetId} and appointment_key is not null
-    order by appointment_key, row_number desc`;
-  await tx`create index on merge_appointments (appointment_key)`;
-  await tx`analyze merge_appointments`;
-}
-
-async function cancelMovedAppointmentMessages(tx: TransactionSql, context: PacketContext): Promise<number> {
-  await stageAppointments(tx, context.packet.id);
-  const cancelled = await tx`
-    update messages m
-    set state = 'cancelled',
-        status_description = case when r.appointment_status = 'cancelled' then 'the appointment was cancelled'
-                                  else 'the appointment moved; new reminders were planned' end
-    from appointments a join merge_appointments r on r.appointment_key = a.dedupe_key
-    where a.company_id = ${context.company.id}
-      and (a.starts_at <> r.starts_at or (r.appointment_status = 'cancelled' and a.status <> 'cancelled'))
-      and m.appointment_id = a.id and m.plan_step is not null
-      and m.state in ('scheduled', 'held') and m.state not in ('cancelled', 'expired')`;
-  return cancelled.count;
-}
-
 async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
   const companyId = context.company.id;
   const packetId = context.packet.id;
-  const [counts] = await tx<{ created: number; updated: number }[]>`
-    with upserted as (
+  // One statement: the file's appointments (the last row of each wins) are read once; pending messages
+  // of those that moved or were cancelled are cancelled against the times stored before this statement,
+  // so planning can make new ones; then the appointments are inserted or updated.
+  const [counts] = await tx<{ kept: number; cancelled: number; created: number; updated: number }[]>`
+    with src as materialized (
+      select distinct on (appointment_key) appointment_key, contact_key, starts_at, appointment_timezone,
+             appointment_status, appointment_external_id, provider, provider_id, location, location_id, data
+      from packet_rows where packet_id = ${packetId} and appointment_key is not null
+      order by appointment_key, row_number desc
+    ),
+    cancelled as (
+      update messages m
+      set state = 'cancelled',
+          status_description = case when r.appointment_status = 'cancelled' then 'the appointment was cancelled'
+                                    else 'the appointment moved; new reminders were planned' end
+      from appointments a join src r on r.appointment_key = a.dedupe_key
+      where a.company_id = ${companyId}
+        and (a.starts_at <> r.starts_at or (r.appointment_status = 'cancelled' and a.status <> 'cancelled'))
+        and m.appointment_id = a.id and m.plan_step is not null
+        and m.state in ('scheduled', 'held') and m.state not in ('cancelled', 'expired')
+      returning m.id
+    ),
+    upserted as (
       insert into appointments as a (company_id, contact_id, customer_id, location_id, external_id, dedupe_key,
         starts_at, timezone, status, data, first_packet_id, last_packet_id)
       select ${companyId}, c.id, coalesce(cu1.id, cu2.id), coalesce(lo1.id, lo2.id), r.appointment_external_id,
         r.appointment_key, r.starts_at, r.appointment_timezone, r.appointment_status,
         r.data || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location)),
         ${packetId}, ${packetId}
-      from merge_appointments r
+      from src r
       join contacts c on c.company_id = ${companyId} and c.dedupe_key = r.contact_key
       left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
       left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)
@@ -185,6 +177,10 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
       where a.last_packet_id is distinct from excluded.last_packet_id
       returning (xmax = 0) as inserted
     )
-    select count(*) filter (where inserted)::int as created, count(*) filter (where not inserted)::int as updated from upserted`;
+    select (select count(*)::int from src) as kept,
+           (select count(*)::int from cancelled) as cancelled,
+           count(*) filter (where inserted)::int as created,
+           count(*) filter (where not inserted)::int as updated
+    from upserted`;
   return counts!;
 }

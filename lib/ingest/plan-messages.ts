@@ -22,6 +22,8 @@ export async function planPacketMessages(sql: Sql, context: PacketContext, rowsL
   const companyId = context.company.id;
   const packetId = context.packet.id;
   return (await sql.begin(async (tx) => {
+    // a packet's appointments times its steps, joined and checked in memory rather than on disk
+    await tx`set local work_mem = '256MB'`;
     if (reminderPlan.length > 0) {
       await tx`
         insert into messages (company_id, customer_id, location_id, contact_id, appointment_id, packet_id, channel,
