@@ -44,7 +44,15 @@ export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: s
   // Each zone lookup costs a formatToParts call (~10 µs); files repeat the same few hundred appointment
   // slots, so answers are remembered per zone and wall-clock time (bounded, cleared when full). Keys are
   // numbers: string keys built per row would keep a rope of pieces each, megabytes over a file.
-  const wall = Date.UTC(date.year, date.month - 1, date.day, time.hour, time.minute, time.second, time.millisecond);
+  const wall = Date.UTC(
+    date.year,
+    date.month - 1,
+    date.day,
+    time.hour,
+    time.minute,
+    time.second,
+    time.millisecond,
+  );
   let zoneInstants = instants.get(timezone);
   if (!zoneInstants) instants.set(timezone, (zoneInstants = new Map()));
   const known = zoneInstants.get(wall);
