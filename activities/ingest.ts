@@ -50,7 +50,12 @@ async function permanent<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     if (error instanceof IngestProblem) {
-      throw ApplicationFailure.create({ message: error.message, type: error.kind, nonRetryable: true, details: [error.details] });
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: error.kind,
+        nonRetryable: true,
+        details: [error.details],
+      });
     }
     throw error;
   }
@@ -92,7 +97,10 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
         } catch (error) {
           const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
           if (status === 404) {
-            throw new IngestProblem('MissingObject', `the packet's file s3://${bucket}/${packet.object_key} does not exist; upload the file again`);
+            throw new IngestProblem(
+              'MissingObject',
+              `the packet's file s3://${bucket}/${packet.object_key} does not exist; upload the file again`,
+            );
           }
           throw error;
         }
@@ -102,7 +110,9 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
               size_bytes = coalesce(size_bytes, ${size ?? null}), etag = coalesce(etag, ${etag ?? null})
           where id = ${packet.id}`;
         const loadMap = `${context.loadMap.name} v${context.loadMap.version}`;
-        await setPacketStage(sql, packet.id, 'fetched', actor(), { details: { loadMap, sizeBytes: size ?? null } });
+        await setPacketStage(sql, packet.id, 'fetched', actor(), {
+          details: { loadMap, sizeBytes: size ?? null },
+        });
         return {
           companyAlias: context.company.alias,
           fileName: packet.original_name ?? packet.object_key.split('/').pop()!,
@@ -122,9 +132,12 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
         const context = await loadPacketContext(sql, input.packetId);
         const resume = activity.info.heartbeatDetails as StageProgress | undefined;
         let last: StageProgress = resume ?? { row: 0, staged: 0, rejected: 0, bytes: 0 };
-        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: context.packet.object_key }), {
-          abortSignal: activity.cancellationSignal,
-        });
+        const object = await s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: context.packet.object_key }),
+          {
+            abortSignal: activity.cancellationSignal,
+          },
+        );
         try {
           const result = await keepAlive(
             () => last,
@@ -163,7 +176,8 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
           return counts;
         } catch (error) {
           (object.Body as Readable | undefined)?.destroy();
-          if (error instanceof IngestProblem) await sql`delete from packet_rows where packet_id = ${context.packet.id}`;
+          if (error instanceof IngestProblem)
+            await sql`delete from packet_rows where packet_id = ${context.packet.id}`;
           throw error;
         }
       });
@@ -173,8 +187,13 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
     async mergePacketRows(input: PacketInput): Promise<MergeResult> {
       return permanent(async () => {
         const context = await loadPacketContext(sql, input.packetId);
-        const result = await keepAlive(() => ({ merging: true }), () => mergeRows(sql, context));
-        await setPacketStage(sql, context.packet.id, 'loaded', actor(), { details: { ...result, regions: undefined } });
+        const result = await keepAlive(
+          () => ({ merging: true }),
+          () => mergeRows(sql, context),
+        );
+        await setPacketStage(sql, context.packet.id, 'loaded', actor(), {
+          details: { ...result, regions: undefined },
+        });
         return result;
       });
     },
@@ -189,7 +208,10 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
       for (const r of regions) counts[r.region] = (counts[r.region] ?? 0) + r.contacts;
       const unassigned = regions.filter((r) => r.region === 'unassigned');
       await setPacketStage(sql, packet.id, 'sharded', actor(), {
-        details: { regions: counts, unassignedReasons: unassigned.map((r) => ({ reason: r.reason, contacts: r.contacts })) },
+        details: {
+          regions: counts,
+          unassignedReasons: unassigned.map((r) => ({ reason: r.reason, contacts: r.contacts })),
+        },
       });
       return { regions: counts, unassigned: counts.unassigned ?? 0 };
     },
@@ -198,14 +220,19 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
     async planPacketMessages(input: PacketInput): Promise<PlanResult> {
       return permanent(async () => {
         const context = await loadPacketContext(sql, input.packetId);
-        const result = await keepAlive(() => ({ planning: true }), () => planMessages(sql, context, context.packet.rows_loaded));
+        const result = await keepAlive(
+          () => ({ planning: true }),
+          () => planMessages(sql, context, context.packet.rows_loaded),
+        );
         await setPacketStage(sql, context.packet.id, 'planned', actor(), { details: { ...result } });
         return result;
       });
     },
 
     /** Marks the packet done, or failed (or cancelled) with the reason; its leftover staging rows are removed. */
-    async finishPacket(input: PacketInput & { stage: 'done' | 'failed' | 'cancelled'; error?: string }): Promise<PacketSummary> {
+    async finishPacket(
+      input: PacketInput & { stage: 'done' | 'failed' | 'cancelled'; error?: string },
+    ): Promise<PacketSummary> {
       const packet = await loadPacketRow(sql, input.packetId);
       if (input.stage !== 'done') await sql`delete from packet_rows where packet_id = ${packet.id}`;
       await setPacketStage(sql, packet.id, input.stage, actor(), { error: input.error ?? null });

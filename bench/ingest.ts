@@ -26,7 +26,12 @@ const say = (line: string) => process.stdout.write(line + '\n');
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 // a fresh runtime of our own, so nothing else on the machine shares the database during the run
-const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn', pretty: false }), ephemeral: true, setUp: true });
+const app = await openApp({
+  config: loadConfig(),
+  log: createLogger({ level: 'warn', pretty: false }),
+  ephemeral: true,
+  setUp: true,
+});
 try {
   const alias = `bench-${randomUUID().slice(0, 8)}`;
   const [company] = await app.sql<{ id: number }[]>`
@@ -61,13 +66,18 @@ try {
     await writeFile(cleanFile, cleanText + cleanLines.join(''), { flag: 'a' });
   }
   let started = performance.now();
-  await new Upload({ client: app.s3, params: { Bucket: app.bucket, Key: key, Body: Readable.from(file()) }, queueSize: 2 }).done();
+  await new Upload({
+    client: app.s3,
+    params: { Bucket: app.bucket, Key: key, Body: Readable.from(file()) },
+    queueSize: 2,
+  }).done();
   say(`generated and uploaded ${rows} rows in ${seconds(performance.now() - started)} s`);
 
   // 2. the baseline: COPY of the cleaned rows into a plain table of the staging table's shape
   await app.sql`create table bench_baseline (like packet_rows)`;
   started = performance.now();
-  const writable = await app.sql`copy bench_baseline (${app.sql(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
+  const writable =
+    await app.sql`copy bench_baseline (${app.sql(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
   await pipeline(createReadStream(cleanFile, { highWaterMark: 1 << 20 }), writable);
   const copyMs = performance.now() - started;
   const [baseline] = await app.sql<{ n: number }[]>`select count(*)::int as n from bench_baseline`;
@@ -103,7 +113,13 @@ try {
   });
   const { packet } = await registerPacket(
     app.sql,
-    { companyId: company!.id, loadMapId: map!.id, dedupeKey: `bench:${key}`, objectKey: key, originalName: path.basename(key) },
+    {
+      companyId: company!.id,
+      loadMapId: map!.id,
+      dedupeKey: `bench:${key}`,
+      objectKey: key,
+      originalName: path.basename(key),
+    },
     'bench',
   );
   started = performance.now();
@@ -121,7 +137,9 @@ try {
   );
   const events = await app.sql<{ stage: string; at: Date }[]>`
     select stage, at from packet_events where packet_id = ${packet.id} order by id`;
-  say(`stages: ${events.map((e, i) => `${e.stage} +${i ? seconds(e.at.getTime() - events[i - 1]!.at.getTime()) : '0'}s`).join(', ')}`);
+  say(
+    `stages: ${events.map((e, i) => `${e.stage} +${i ? seconds(e.at.getTime() - events[i - 1]!.at.getTime()) : '0'}s`).join(', ')}`,
+  );
   say(
     `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} ratio=${(oursMs / copyMs).toFixed(2)} peak_rss_mb=${Math.round(peakKb / 1024)}`,
   );

@@ -2,7 +2,8 @@
 import { wallClockToInstant } from '../lib/clean';
 import { copyRow } from '../lib/ingest/copy';
 
-export const BENCH_HEADER = 'Patient ID,First Name,Last Name,Cell Phone,Email,Appt Date,Appt Time,Appointment ID,Provider,Location,Zip,State,Notes\r\n';
+export const BENCH_HEADER =
+  'Patient ID,First Name,Last Name,Cell Phone,Email,Appt Date,Appt Time,Appointment ID,Provider,Location,Zip,State,Notes\r\n';
 
 /** The load map the benchmark's company uses: the same shape as loadmaps/demo-clinic-ehr.json. */
 export const BENCH_MAP = {
@@ -14,7 +15,11 @@ export const BENCH_MAP = {
     last_name: { column: 'Last Name', required: true, rules: [{ rule: 'name', part: 'family' }] },
     phone: { column: 'Cell Phone', rules: [{ rule: 'phone', onInvalid: 'reject' }] },
     email: { column: 'Email', rules: [{ rule: 'email', onInvalid: 'blank' }] },
-    appointment_date: { column: 'Appt Date', required: true, rules: [{ rule: 'date', formats: ['MM/DD/YYYY', 'M/D/YY', 'YYYY-MM-DD'] }] },
+    appointment_date: {
+      column: 'Appt Date',
+      required: true,
+      rules: [{ rule: 'date', formats: ['MM/DD/YYYY', 'M/D/YY', 'YYYY-MM-DD'] }],
+    },
     appointment_time: { column: 'Appt Time', required: true, rules: [{ rule: 'time' }] },
     appointment_id: { column: 'Appointment ID' },
     provider: { column: 'Provider', rules: [{ rule: 'name' }] },
@@ -25,8 +30,32 @@ export const BENCH_MAP = {
   dedupe: { contact: ['external_id'], appointment: ['appointment_id'] },
 };
 
-const FIRST = ['Ann', 'Bob', 'Carmen', 'DeShawn', 'Eve', 'Farid', 'Grace', 'Hiro', 'Ines', 'José', 'Kim', 'Liam'];
-const LAST = ["O'Brien", 'McDonald', 'Smith', 'Nguyen', 'Garcia', 'Johnson', 'Kowalski', 'Okafor', 'Lee', 'Rossi'];
+const FIRST = [
+  'Ann',
+  'Bob',
+  'Carmen',
+  'DeShawn',
+  'Eve',
+  'Farid',
+  'Grace',
+  'Hiro',
+  'Ines',
+  'José',
+  'Kim',
+  'Liam',
+];
+const LAST = [
+  "O'Brien",
+  'McDonald',
+  'Smith',
+  'Nguyen',
+  'Garcia',
+  'Johnson',
+  'Kowalski',
+  'Okafor',
+  'Lee',
+  'Rossi',
+];
 const PLACES = [
   { area: '617', zip: '02110', state: ['MA', 'ma', 'Massachusetts'] },
   { area: '312', zip: '60601', state: ['IL', 'il', 'Illinois'] },
@@ -93,9 +122,17 @@ export function* messyRows(count: number, now = Date.now()): Generator<Generated
         const last = pick(LAST);
         const id = `P${people.length + 1}`;
         person = {
-          id, first, last, place, area: place.area,
-          exchange: String(200 + Math.floor(random() * 700)), line: pad(Math.floor(random() * 10_000), 4),
-          email: random() < 0.7 ? `${first}.${last}${people.length}@example.com`.replace(/[^A-Za-z0-9.@]/g, '').toLowerCase() : null,
+          id,
+          first,
+          last,
+          place,
+          area: place.area,
+          exchange: String(200 + Math.floor(random() * 700)),
+          line: pad(Math.floor(random() * 10_000), 4),
+          email:
+            random() < 0.7
+              ? `${first}.${last}${people.length}@example.com`.replace(/[^A-Za-z0-9.@]/g, '').toLowerCase()
+              : null,
         };
         people.push(person);
         if (people.length > 50_000) people.shift();
@@ -111,40 +148,107 @@ export function* messyRows(count: number, now = Date.now()): Generator<Generated
     const y = day.getUTCFullYear();
     const m = day.getUTCMonth() + 1;
     const d = day.getUTCDate();
-    const date = pick([`${pad(m)}/${pad(d)}/${y}`, `${m}/${d}/${String(y).slice(2)}`, `${y}-${pad(m)}-${pad(d)}`]);
+    const date = pick([
+      `${pad(m)}/${pad(d)}/${y}`,
+      `${m}/${d}/${String(y).slice(2)}`,
+      `${y}-${pad(m)}-${pad(d)}`,
+    ]);
     const h12 = hour % 12 === 0 ? 12 : hour % 12;
     const time = pick([`${h12}:${pad(minute)} ${hour < 12 ? 'AM' : 'PM'}`, `${pad(hour)}:${pad(minute)}`]);
     const { area, exchange, line } = person;
     const r = random();
     const noContact = r < 0.03;
     const badPhone = !noContact && r < 0.04;
-    const phone = noContact ? '' : badPhone ? `${exchange}-${line.slice(0, 2)}` : pick([
-      `(${area}) ${exchange}-${line}`, `${area}.${exchange}.${line}`, `+1 ${area} ${exchange} ${line}`, `${area}${exchange}${line}`, `1-${area}-${exchange}-${line}`,
-    ]);
+    const phone = noContact
+      ? ''
+      : badPhone
+        ? `${exchange}-${line.slice(0, 2)}`
+        : pick([
+            `(${area}) ${exchange}-${line}`,
+            `${area}.${exchange}.${line}`,
+            `+1 ${area} ${exchange} ${line}`,
+            `${area}${exchange}${line}`,
+            `1-${area}-${exchange}-${line}`,
+          ]);
     const badEmail = random() < 0.02;
-    const email = noContact || !person.email ? '' : badEmail ? person.email.replace('@', '') : random() < 0.3 ? person.email.toUpperCase() : person.email;
+    const email =
+      noContact || !person.email
+        ? ''
+        : badEmail
+          ? person.email.replace('@', '')
+          : random() < 0.3
+            ? person.email.toUpperCase()
+            : person.email;
     const first = messyCase(person.first);
     const last = messyCase(person.last);
     const zip = random() < 0.2 ? person.place.zip.replace(/^0+/, '') : person.place.zip;
     const state = pick(person.place.state);
     const provider = pick(PROVIDERS);
     const notes = pick(NOTES);
-    const cells = [person.id, first, last, phone, email, date, time, appointment, provider, 'Main Office', zip, state, notes];
+    const cells = [
+      person.id,
+      first,
+      last,
+      phone,
+      email,
+      date,
+      time,
+      appointment,
+      provider,
+      'Main Office',
+      zip,
+      state,
+      notes,
+    ];
     const text = cells.map(csvCell).join(',') + '\r\n';
     if (noContact || badPhone) {
       yield { line: text, clean: null };
       continue;
     }
-    const startsAt = new Date(wallClockToInstant({ year: y, month: m, day: d }, { hour, minute, second: 0, millisecond: 0 }, 'America/New_York'));
-    const providerClean = provider === provider.toUpperCase() || provider === provider.toLowerCase() ? 'Dr. ' + provider.slice(4).replace(/\b\w/g, (c) => c.toUpperCase()).replace(/\B\w/g, (c) => c.toLowerCase()) : provider;
+    const startsAt = new Date(
+      wallClockToInstant(
+        { year: y, month: m, day: d },
+        { hour, minute, second: 0, millisecond: 0 },
+        'America/New_York',
+      ),
+    );
+    const providerClean =
+      provider === provider.toUpperCase() || provider === provider.toLowerCase()
+        ? 'Dr. ' +
+          provider
+            .slice(4)
+            .replace(/\b\w/g, (c) => c.toUpperCase())
+            .replace(/\B\w/g, (c) => c.toLowerCase())
+        : provider;
     const data = JSON.stringify(notes ? { Notes: notes } : {});
     yield {
       line: text,
       clean: copyRow([
-        0, i + 2, person.id.toLowerCase(), appointment.toLowerCase(), person.id, cleanedCase(first, person.first), cleanedCase(last, person.last),
-        null, `+1${area}${exchange}${line}`, email && !badEmail ? email.toLowerCase() : null, null, null, person.place.zip,
-        person.place.state[0]!, null, null, providerClean, null, 'Main Office', null, startsAt.toISOString(), 'America/New_York',
-        appointment, 'scheduled', data,
+        0,
+        i + 2,
+        person.id.toLowerCase(),
+        appointment.toLowerCase(),
+        person.id,
+        cleanedCase(first, person.first),
+        cleanedCase(last, person.last),
+        null,
+        `+1${area}${exchange}${line}`,
+        email && !badEmail ? email.toLowerCase() : null,
+        null,
+        null,
+        person.place.zip,
+        person.place.state[0]!,
+        null,
+        null,
+        providerClean,
+        null,
+        'Main Office',
+        null,
+        startsAt.toISOString(),
+        'America/New_York',
+        appointment,
+        'scheduled',
+        data,
       ]),
     };
   }

@@ -8,8 +8,18 @@ export type Channel = z.infer<typeof channel>;
 const offset = z
   .strictObject({
     days: z.number().int().min(-60).max(0).optional(),
-    hours: z.number().int().min(-23 * 60).max(0).optional(),
-    minutes: z.number().int().min(-59 * 24 * 60).max(0).optional(),
+    hours: z
+      .number()
+      .int()
+      .min(-23 * 60)
+      .max(0)
+      .optional(),
+    minutes: z
+      .number()
+      .int()
+      .min(-59 * 24 * 60)
+      .max(0)
+      .optional(),
   })
   .refine((o) => o.days !== undefined || o.hours !== undefined || o.minutes !== undefined, {
     message: 'needs days, hours or minutes (e.g. { "days": -2 })',
@@ -45,7 +55,9 @@ export const companySettingsSchema = z.looseObject({
     .array(reminderStep)
     .max(20)
     .default(DEFAULT_REMINDER_PLAN)
-    .refine((steps) => new Set(steps.map((s) => s.step)).size === steps.length, { message: 'step names must be unique' }),
+    .refine((steps) => new Set(steps.map((s) => s.step)).size === steps.length, {
+      message: 'step names must be unique',
+    }),
   /** the channel used when a step's channel cannot reach the contact (no valid phone, no email) */
   fallbackChannel: channel.nullable().default('email'),
 });

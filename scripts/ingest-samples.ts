@@ -18,11 +18,16 @@ async function samplesWithMaps(): Promise<{ file: string; company: string; map: 
   const found = [];
   for (const sample of samples) {
     const owner = mapFiles
-      .filter((m) => sample.startsWith(`${m.slice(0, -'.json'.length)}-`) || sample.startsWith(`${m.slice(0, -'.json'.length)}.`))
+      .filter(
+        (m) =>
+          sample.startsWith(`${m.slice(0, -'.json'.length)}-`) ||
+          sample.startsWith(`${m.slice(0, -'.json'.length)}.`),
+      )
       .sort((a, b) => b.length - a.length)[0];
     if (!owner) continue;
     const map = await readLoadMapFile(path.join(LOADMAPS_DIR, owner));
-    if (map.company) found.push({ file: path.join(SAMPLES_DIR, sample), company: map.company, map: map.name });
+    if (map.company)
+      found.push({ file: path.join(SAMPLES_DIR, sample), company: map.company, map: map.name });
   }
   return found;
 }
@@ -40,7 +45,9 @@ export async function ingestSamples(app: App): Promise<string[]> {
         sql: app.sql,
         s3: app.s3,
         bucket: app.bucket,
-        startIngest: async (packet, companyAlias) => ({ workflowId: (await startPacketIngest(client, { packet, companyAlias })).workflowId }),
+        startIngest: async (packet, companyAlias) => ({
+          workflowId: (await startPacketIngest(client, { packet, companyAlias })).workflowId,
+        }),
       },
       { file: sample.file, companyAlias: sample.company, loadMap: sample.map, actor: app.config.actor },
     );

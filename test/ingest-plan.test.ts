@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import { createTestCompany, csv, daysFromNow, EHR_HEADER, ingestFile, type TestCompany } from './support/ingest';
+import {
+  createTestCompany,
+  csv,
+  daysFromNow,
+  EHR_HEADER,
+  ingestFile,
+  type TestCompany,
+} from './support/ingest';
 
 let app: App;
 let worker: TestWorker;
@@ -17,7 +24,21 @@ afterAll(async () => {
 });
 
 const appointment = (id: string, date: string, time: string, extra: Partial<Record<string, string>> = {}) =>
-  EHR_HEADER.map((h) => ({ 'Patient ID': 'P1', 'First Name': 'Ann', 'Last Name': 'Lee', 'Cell Phone': '4155550101', Email: 'ann@example.com', 'Appt Date': date, 'Appt Time': time, 'Appointment ID': id, State: 'CA', ...extra })[h] ?? '');
+  EHR_HEADER.map(
+    (h) =>
+      ({
+        'Patient ID': 'P1',
+        'First Name': 'Ann',
+        'Last Name': 'Lee',
+        'Cell Phone': '4155550101',
+        Email: 'ann@example.com',
+        'Appt Date': date,
+        'Appt Time': time,
+        'Appointment ID': id,
+        State: 'CA',
+        ...extra,
+      })[h] ?? '',
+  );
 
 interface Planned {
   appointment: string;
@@ -38,7 +59,15 @@ async function messagesOf(company: TestCompany): Promise<Planned[]> {
 /** The wall-clock date and time of an instant in a zone, as the EHR file writes them. */
 function localParts(instant: Date, timeZone: string): { date: string; time: string } {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(instant)
       .map((p) => [p.type, p.value]),
   );
@@ -46,25 +75,42 @@ function localParts(instant: Date, timeZone: string): { date: string; time: stri
 }
 
 describe('message planning', () => {
-  it('plans each step at its local time of day in the contact\'s zone, with the company\'s own plan', async () => {
+  it("plans each step at its local time of day in the contact's zone, with the company's own plan", async () => {
     const company = await createTestCompany(app, {
       prefix: 'plan',
       timezone: 'America/New_York',
       settings: {
         reminderPlan: [
-          { step: 'email-3d', channel: 'email', template: 'appointment_reminder', offset: { days: -3 }, at: '09:30' },
+          {
+            step: 'email-3d',
+            channel: 'email',
+            template: 'appointment_reminder',
+            offset: { days: -3 },
+            at: '09:30',
+          },
           { step: 'sms-1h', channel: 'sms', offset: { hours: -1 } },
         ],
       },
     });
     const day = daysFromNow(10);
-    await ingestFile(app, worker.taskQueue, company, 'plan.csv', csv(EHR_HEADER, [appointment('A1', day, '15:00')]));
+    await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'plan.csv',
+      csv(EHR_HEADER, [appointment('A1', day, '15:00')]),
+    );
     const messages = await messagesOf(company);
-    expect(messages.map((m) => `${m.plan_step} ${m.channel} ${m.state}`)).toEqual(['email-3d email scheduled', 'sms-1h sms scheduled']);
+    expect(messages.map((m) => `${m.plan_step} ${m.channel} ${m.state}`)).toEqual([
+      'email-3d email scheduled',
+      'sms-1h sms scheduled',
+    ]);
     // the contact lives in California (state CA): 09:30 Los Angeles time three days before
     const email = localParts(messages[0]!.contact_at, 'America/Los_Angeles');
     expect(email.time).toBe('09:30');
-    const [appt] = await app.sql<{ starts_at: Date }[]>`select starts_at from appointments where company_id = ${company.id}`;
+    const [appt] = await app.sql<
+      { starts_at: Date }[]
+    >`select starts_at from appointments where company_id = ${company.id}`;
     expect(messages[1]!.contact_at.getTime()).toBe(appt!.starts_at.getTime() - 3_600_000);
     expect(appt!.starts_at.getTime() - messages[0]!.contact_at.getTime()).toBeGreaterThan(2 * 86_400_000);
   });
@@ -73,10 +119,16 @@ describe('message planning', () => {
     const company = await createTestCompany(app, { prefix: 'soon', timezone: 'America/New_York' });
     const { date, time } = localParts(new Date(Date.now() + 3 * 3_600_000), 'America/New_York');
     const past = localParts(new Date(Date.now() - 86_400_000), 'America/New_York');
-    await ingestFile(app, worker.taskQueue, company, 'soon.csv', csv(EHR_HEADER, [
-      appointment('A1', date, time, { State: 'NY' }),
-      appointment('A2', past.date, past.time, { 'Patient ID': 'P2', State: 'NY' }),
-    ]));
+    await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'soon.csv',
+      csv(EHR_HEADER, [
+        appointment('A1', date, time, { State: 'NY' }),
+        appointment('A2', past.date, past.time, { 'Patient ID': 'P2', State: 'NY' }),
+      ]),
+    );
     const messages = await messagesOf(company);
     expect(messages.map((m) => `${m.appointment} ${m.plan_step}`)).toEqual(['A1 sms-2h']);
     expect(messages.every((m) => m.contact_at.getTime() > Date.now())).toBe(true);
@@ -84,7 +136,10 @@ describe('message planning', () => {
 
   it('re-plans an appointment a later file moves, and cancels the reminders of one it cancels', async () => {
     const company = await createTestCompany(app, { prefix: 'move' });
-    const first = csv(EHR_HEADER, [appointment('A1', daysFromNow(6), '10:00'), appointment('A2', daysFromNow(6), '11:00', { 'Patient ID': 'P2' })]);
+    const first = csv(EHR_HEADER, [
+      appointment('A1', daysFromNow(6), '10:00'),
+      appointment('A2', daysFromNow(6), '11:00', { 'Patient ID': 'P2' }),
+    ]);
     await ingestFile(app, worker.taskQueue, company, 'day1.csv', first);
     expect((await messagesOf(company)).filter((m) => m.state === 'scheduled')).toHaveLength(6);
 
@@ -96,11 +151,17 @@ describe('message planning', () => {
     expect(summary.stage).toBe('done');
     const messages = await messagesOf(company);
     const a1 = messages.filter((m) => m.appointment === 'A1');
-    expect(a1.filter((m) => m.state === 'cancelled').map((m) => m.status_description)).toEqual(Array(3).fill('the appointment moved; new reminders were planned'));
+    expect(a1.filter((m) => m.state === 'cancelled').map((m) => m.status_description)).toEqual(
+      Array(3).fill('the appointment moved; new reminders were planned'),
+    );
     expect(a1.filter((m) => m.state === 'scheduled')).toHaveLength(3);
     const a2 = messages.filter((m) => m.appointment === 'A2');
-    expect(a2.map((m) => `${m.state}: ${m.status_description}`)).toEqual(Array(3).fill('cancelled: the appointment was cancelled'));
-    const [status] = await app.sql<{ status: string }[]>`select status from appointments where company_id = ${company.id} and external_id = 'A2'`;
+    expect(a2.map((m) => `${m.state}: ${m.status_description}`)).toEqual(
+      Array(3).fill('cancelled: the appointment was cancelled'),
+    );
+    const [status] = await app.sql<
+      { status: string }[]
+    >`select status from appointments where company_id = ${company.id} and external_id = 'A2'`;
     expect(status!.status).toBe('cancelled');
   });
 
@@ -113,9 +174,33 @@ describe('message planning', () => {
       insert into data_ingest_sources (company_id, name, kind, config, load_map_name)
       values (${company.id}, 'adhoc', 'upload', '{}', 'ehr') returning id`;
     const day = daysFromNow(8);
-    await ingestFile(app, worker.taskQueue, company, 'n1.csv', csv(EHR_HEADER, [appointment('A1', day, '10:00'), appointment('A2', day, '11:00', { 'Patient ID': 'P2' })]), { sourceId: source!.id });
-    await ingestFile(app, worker.taskQueue, company, 'adhoc.csv', csv(EHR_HEADER, [appointment('A3', day, '12:00', { 'Patient ID': 'P3' })]), { sourceId: appendSource!.id });
-    const { summary } = await ingestFile(app, worker.taskQueue, company, 'n2.csv', csv(EHR_HEADER, [appointment('A1', day, '10:00')]), { sourceId: source!.id });
+    await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'n1.csv',
+      csv(EHR_HEADER, [
+        appointment('A1', day, '10:00'),
+        appointment('A2', day, '11:00', { 'Patient ID': 'P2' }),
+      ]),
+      { sourceId: source!.id },
+    );
+    await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'adhoc.csv',
+      csv(EHR_HEADER, [appointment('A3', day, '12:00', { 'Patient ID': 'P3' })]),
+      { sourceId: appendSource!.id },
+    );
+    const { summary } = await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'n2.csv',
+      csv(EHR_HEADER, [appointment('A1', day, '10:00')]),
+      { sourceId: source!.id },
+    );
     expect(summary.stage).toBe('done');
     const messages = await messagesOf(company);
     const byAppointment = (id: string) => messages.filter((m) => m.appointment === id).map((m) => m.state);
@@ -123,6 +208,8 @@ describe('message planning', () => {
     expect(byAppointment('A2')).toEqual(['cancelled', 'cancelled', 'cancelled']);
     // another feed's appointments are not this feed's to drop
     expect(byAppointment('A3')).toEqual(['scheduled', 'scheduled', 'scheduled']);
-    expect(messages.find((m) => m.appointment === 'A2')!.status_description).toBe('the appointment is no longer in the full-refresh feed nightly');
+    expect(messages.find((m) => m.appointment === 'A2')!.status_description).toBe(
+      'the appointment is no longer in the full-refresh feed nightly',
+    );
   });
 });

@@ -81,7 +81,11 @@ describe('a worker killed in the middle of a large load', () => {
 
     const taskQueue = `test-resume-${packet.uuid}`;
     const first = await startWorkerProcess(taskQueue);
-    const { handle } = await startPacketIngest(await app.client(), { packet, companyAlias: company.alias, taskQueue });
+    const { handle } = await startPacketIngest(await app.client(), {
+      packet,
+      companyAlias: company.alias,
+      taskQueue,
+    });
 
     // wait until Temporal holds a heartbeat with committed progress, then kill the worker outright
     const heartbeatRow = await eventually(async () => {
@@ -100,7 +104,9 @@ describe('a worker killed in the middle of a large load', () => {
     const summary = (await readPacketSummary(app.sql, packet.uuid))!;
     expect(summary).toMatchObject({ stage: 'done', rowsRead: ROWS, rowsRejected: expected.rejected });
     expect(summary.rowsLoaded).toBe(expected.appointments);
-    const [counts] = await app.sql<{ contacts: number; appointments: number; rejects: number; rejectRows: number; staging: number }[]>`
+    const [counts] = await app.sql<
+      { contacts: number; appointments: number; rejects: number; rejectRows: number; staging: number }[]
+    >`
       select (select count(*)::int from contacts where company_id = ${company.id}) as contacts,
              (select count(*)::int from appointments where company_id = ${company.id}) as appointments,
              (select count(*)::int from packet_rejects where packet_id = ${packet.id}) as rejects,

@@ -5,7 +5,15 @@ import type { App } from '../lib/app';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { SA } from '../lib/names';
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import { createTestCompany, csv, daysFromNow, EHR_HEADER, ingestFile, putPacket, type TestCompany } from './support/ingest';
+import {
+  createTestCompany,
+  csv,
+  daysFromNow,
+  EHR_HEADER,
+  ingestFile,
+  putPacket,
+  type TestCompany,
+} from './support/ingest';
 
 let app: App;
 let worker: TestWorker;
@@ -25,9 +33,23 @@ function rows(count: number, prefix: string): string {
   const day = daysFromNow(12);
   return csv(
     EHR_HEADER,
-    Array.from({ length: count }, (_, i) =>
-      [`${prefix}${i}`, `Zelda${prefix}`, `Quixote${i}`, `617555${String(1000 + (i % 9000)).padStart(4, '0')}`, '', '', day, '10:00', `${prefix}-A${i}`, '', '', '', '02110', 'MA', ''],
-    ),
+    Array.from({ length: count }, (_, i) => [
+      `${prefix}${i}`,
+      `Zelda${prefix}`,
+      `Quixote${i}`,
+      `617555${String(1000 + (i % 9000)).padStart(4, '0')}`,
+      '',
+      '',
+      day,
+      '10:00',
+      `${prefix}-A${i}`,
+      '',
+      '',
+      '',
+      '02110',
+      'MA',
+      '',
+    ]),
   );
 }
 
@@ -39,7 +61,10 @@ describe('the ingest workflow', () => {
     expect(large.summary).toMatchObject({ stage: 'done', rowsLoaded: 5000 });
     const client = await app.client();
     const historyOf = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-    const [smallHistory, largeHistory] = await Promise.all([historyOf(small.workflowId), historyOf(large.workflowId)]);
+    const [smallHistory, largeHistory] = await Promise.all([
+      historyOf(small.workflowId),
+      historyOf(large.workflowId),
+    ]);
     expect(largeHistory.length).toBe(smallHistory.length);
     const text = JSON.stringify(largeHistory);
     expect(text).not.toContain('Quixote');
@@ -50,9 +75,17 @@ describe('the ingest workflow', () => {
   it('starts once per packet: a second start joins or finds the first run', async () => {
     const { packet } = await putPacket(app, company, 'once.csv', rows(3, 'O'));
     const client = await app.client();
-    const first = await startPacketIngest(client, { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
+    const first = await startPacketIngest(client, {
+      packet,
+      companyAlias: company.alias,
+      taskQueue: worker.taskQueue,
+    });
     await first.handle.result();
-    const second = await startPacketIngest(client, { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
+    const second = await startPacketIngest(client, {
+      packet,
+      companyAlias: company.alias,
+      taskQueue: worker.taskQueue,
+    });
     expect(second).toMatchObject({ workflowId: first.workflowId, started: false });
     expect((await second.handle.describe()).runId).toBe((await first.handle.describe()).runId);
     const [events] = await app.sql<{ n: number }[]>`
@@ -61,17 +94,28 @@ describe('the ingest workflow', () => {
   });
 
   it('fails without retrying for a problem a person must fix, and says so on the packet and in search', async () => {
-    const { packet, summary, failure, workflowId } = await ingestFile(app, worker.taskQueue, company, 'wrong.csv', 'a,b\r\n1,2\r\n');
+    const { packet, summary, failure, workflowId } = await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'wrong.csv',
+      'a,b\r\n1,2\r\n',
+    );
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(failure!.cause).toMatchObject({ type: 'MissingColumns', nonRetryable: true });
     expect(summary.stage).toBe('failed');
     expect(summary.error).toMatch(/^the file lacks required columns: external_id \("Patient ID"\)/);
     const client = await app.client();
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+    const attempts = history
+      .events!.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
     expect(Math.max(...attempts)).toBe(1);
     const found = await eventually(async () => {
-      for await (const wf of client.workflow.list({ query: `PacketId = '${packet.uuid}' AND PacketStage = 'failed'` })) return wf;
+      for await (const wf of client.workflow.list({
+        query: `PacketId = '${packet.uuid}' AND PacketStage = 'failed'`,
+      }))
+        return wf;
       return undefined;
     });
     expect(found.typedSearchAttributes.get(SA.CompanyAlias)).toBe(company.alias);
@@ -80,10 +124,20 @@ describe('the ingest workflow', () => {
 
   it('stops when an operator cancels it, and marks the packet cancelled with no staging rows left', async () => {
     const { packet } = await putPacket(app, company, 'cancel.csv', rows(60_000, 'C'));
-    const { handle } = await startPacketIngest(await app.client(), { packet, companyAlias: company.alias, taskQueue: worker.taskQueue });
-    await eventually(async () => ((await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails ? true : undefined), 60_000);
+    const { handle } = await startPacketIngest(await app.client(), {
+      packet,
+      companyAlias: company.alias,
+      taskQueue: worker.taskQueue,
+    });
+    await eventually(
+      async () => ((await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails ? true : undefined),
+      60_000,
+    );
     await handle.cancel();
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     const [state] = await app.sql<{ stage: string; staging: number }[]>`

@@ -15,7 +15,12 @@ import type { Activities } from '../activities';
 import type { PacketStage, PacketSummary } from '../activities/ingest';
 import { SA } from '../lib/names';
 
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 };
+const retry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 20,
+};
 
 const { preparePacket, shardPacketContacts, finishPacket } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -105,11 +110,14 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
     if (isCancellation(error)) {
       // an operator cancelled the ingest: the packet says so, even though this workflow is being cancelled
       progress.error = 'cancelled by an operator';
-      await CancellationScope.nonCancellable(() => finishPacket({ packetId, stage: 'cancelled', error: progress.error! }));
+      await CancellationScope.nonCancellable(() =>
+        finishPacket({ packetId, stage: 'cancelled', error: progress.error! }),
+      );
       reached('cancelled');
       throw error;
     }
-    const failure = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    const failure =
+      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
     const reason = failure?.message ?? (error instanceof Error ? error.message : String(error));
     progress.error = reason;
     await finishPacket({ packetId, stage: 'failed', error: reason });

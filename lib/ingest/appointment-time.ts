@@ -24,20 +24,33 @@ export function readAppointmentInstant(
   const date = dateField.clean(dateValue, context);
   if (!date.ok || date.value === null) return date;
   const day = LOCAL_DATE.exec(date.value);
-  if (!day) return { ok: false, reason: `the appointment date's rules gave ${JSON.stringify(date.value)}, not a YYYY-MM-DD date` };
+  if (!day)
+    return {
+      ok: false,
+      reason: `the appointment date's rules gave ${JSON.stringify(date.value)}, not a YYYY-MM-DD date`,
+    };
   const clock = time.cleaned === null ? undefined : LOCAL_TIME.exec(time.cleaned);
   if (time.cleaned !== null && !clock) {
-    return { ok: false, reason: `the appointment time's rules gave ${JSON.stringify(time.cleaned)}, not an HH:mm:ss time` };
+    return {
+      ok: false,
+      reason: `the appointment time's rules gave ${JSON.stringify(time.cleaned)}, not an HH:mm:ss time`,
+    };
   }
   const instant = wallClockToInstant(
     { year: Number(day[1]), month: Number(day[2]), day: Number(day[3]) },
-    { hour: Number(clock?.[1] ?? 0), minute: Number(clock?.[2] ?? 0), second: Number(clock?.[3] ?? 0), millisecond: 0 },
+    {
+      hour: Number(clock?.[1] ?? 0),
+      minute: Number(clock?.[2] ?? 0),
+      second: Number(clock?.[3] ?? 0),
+      millisecond: 0,
+    },
     context.timezone,
   );
   return { ok: true, value: new Date(instant).toISOString() };
 }
 
-export type AppointmentStatus = 'scheduled' | 'confirmed' | 'cancelled' | 'reschedule_requested' | 'completed';
+export type AppointmentStatus =
+  'scheduled' | 'confirmed' | 'cancelled' | 'reschedule_requested' | 'completed';
 
 // EHR exports spell statuses every way ("Canceled", "CX", "Pt cancelled", "Confirmed by SMS"); what
 // planning needs is whether the appointment still happens, so anything unrecognised is scheduled.

@@ -50,7 +50,10 @@ export interface CompiledMap {
 export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: readonly string[]): CompiledMap {
   const parsed = loadMapSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new IngestProblem('InvalidLoadMap', `load map ${label} is invalid: ${formatZodIssues(parsed.error)}`);
+    throw new IngestProblem(
+      'InvalidLoadMap',
+      `load map ${label} is invalid: ${formatZodIssues(parsed.error)}`,
+    );
   }
   const map = parsed.data;
   const problems: string[] = [];
@@ -65,7 +68,8 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
       problems.push(`fields.${field}: ${compiled.reason}`);
       continue;
     }
-    const columns = spec.column === undefined ? [] : typeof spec.column === 'string' ? [spec.column] : spec.column;
+    const columns =
+      spec.column === undefined ? [] : typeof spec.column === 'string' ? [spec.column] : spec.column;
     fields.push({
       field,
       columns,
@@ -75,7 +79,9 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
     });
   }
   const dateRules = map.fields.appointment_date?.rules ?? [];
-  const appointmentReading: AppointmentReading = dateRules.some((r) => r.rule === 'date') ? 'wall' : 'instant';
+  const appointmentReading: AppointmentReading = dateRules.some((r) => r.rule === 'date')
+    ? 'wall'
+    : 'instant';
   if (map.fields.appointment_time && !map.fields.appointment_date) {
     problems.push('fields.appointment_time: needs appointment_date to go with it');
   }
@@ -93,7 +99,8 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
   for (const field of appointmentKeyFields ?? []) {
     if (!map.fields[field]) problems.push(`dedupe.appointment: uses ${field}, which the map does not fill`);
   }
-  if (problems.length > 0) throw new IngestProblem('InvalidLoadMap', `load map ${label} is invalid: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new IngestProblem('InvalidLoadMap', `load map ${label} is invalid: ${problems.join('; ')}`);
   const byField: CompiledMap['byField'] = {};
   for (const f of fields) byField[f.field] = f;
   return { map, fields, byField, appointmentReading, contactKeyFields, appointmentKeyFields };

@@ -24,17 +24,32 @@ export async function loadPacketRow(sql: Sql, packetUuid: string): Promise<Packe
 
 export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<PacketContext> {
   const packet = await loadPacketRow(sql, packetUuid);
-  const [company] = await sql<{ id: number; alias: string; name: string; timezone: string; active: boolean; settings: unknown }[]>`
+  const [company] = await sql<
+    { id: number; alias: string; name: string; timezone: string; active: boolean; settings: unknown }[]
+  >`
     select id, alias, name, timezone, active, settings from companies where id = ${packet.company_id}`;
-  if (!company) throw new IngestProblem('UnknownCompany', `packet ${packetUuid} belongs to company ${packet.company_id}, which does not exist`);
-  if (!company.active) throw new IngestProblem('InactiveCompany', `company ${company.alias} is inactive; activate it before loading its files`);
+  if (!company)
+    throw new IngestProblem(
+      'UnknownCompany',
+      `packet ${packetUuid} belongs to company ${packet.company_id}, which does not exist`,
+    );
+  if (!company.active)
+    throw new IngestProblem(
+      'InactiveCompany',
+      `company ${company.alias} is inactive; activate it before loading its files`,
+    );
   const settings = companySettingsSchema.safeParse(company.settings);
   if (!settings.success) {
-    throw new IngestProblem('InvalidCompanySettings', `company ${company.alias} has invalid settings: ${formatZodIssues(settings.error)}`);
+    throw new IngestProblem(
+      'InvalidCompanySettings',
+      `company ${company.alias} has invalid settings: ${formatZodIssues(settings.error)}`,
+    );
   }
 
   const [source] = packet.source_id
-    ? await sql<{ id: number; name: string; refresh_mode: 'append' | 'full_refresh'; load_map_name: string | null }[]>`
+    ? await sql<
+        { id: number; name: string; refresh_mode: 'append' | 'full_refresh'; load_map_name: string | null }[]
+      >`
         select id, name, refresh_mode, load_map_name from data_ingest_sources
         where id = ${packet.source_id} and company_id = ${company.id}`
     : [];
@@ -72,7 +87,13 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
   }
   return {
     packet,
-    company: { id: company.id, alias: company.alias, name: company.name, timezone: company.timezone, settings: settings.data },
+    company: {
+      id: company.id,
+      alias: company.alias,
+      name: company.name,
+      timezone: company.timezone,
+      settings: settings.data,
+    },
     loadMap: { id: chosen.id, name: chosen.name, version: chosen.version, compiled },
     source: source ? { id: source.id, name: source.name, refreshMode: source.refresh_mode } : null,
     locationZones,
@@ -82,5 +103,6 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
 /** The zone a row's location names: by external id first, then by name compared like headers. */
 export function locationTimezoneOf(zones: ReadonlyMap<string, string>) {
   return (location: string | null, locationId: string | null): string | undefined =>
-    (locationId ? zones.get(`#${locationId}`) : undefined) ?? (location ? zones.get(normalizeHeader(location)) : undefined);
+    (locationId ? zones.get(`#${locationId}`) : undefined) ??
+    (location ? zones.get(normalizeHeader(location)) : undefined);
 }

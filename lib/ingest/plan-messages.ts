@@ -17,7 +17,11 @@ export interface PlanResult {
  * fallback channel, or is left out. Planning twice plans nothing new: a step already pending or sent
  * for an appointment is kept (the partial unique index on messages).
  */
-export async function planPacketMessages(sql: Sql, context: PacketContext, rowsLoaded: number): Promise<PlanResult> {
+export async function planPacketMessages(
+  sql: Sql,
+  context: PacketContext,
+  rowsLoaded: number,
+): Promise<PlanResult> {
   const { reminderPlan, fallbackChannel } = context.company.settings;
   const companyId = context.company.id;
   const packetId = context.packet.id;

@@ -32,16 +32,25 @@ export async function writeRejectsReport(
   const key = rejectsReportKey(packet.companyAlias, packet.uuid);
   async function* lines(): AsyncGenerator<string> {
     yield 'row,column,value,reason\r\n';
-    const cursor = sql<{ row_number: number; column_name: string | null; raw_value: string | null; reason: string }[]>`
+    const cursor = sql<
+      { row_number: number; column_name: string | null; raw_value: string | null; reason: string }[]
+    >`
       select row_number, column_name, raw_value, reason from packet_rejects
       where packet_id = ${packet.id} order by row_number, id`.cursor(2000);
     for await (const rows of cursor) {
-      yield rows.map((r) => [r.row_number, r.column_name, r.raw_value, r.reason].map(csvValue).join(',') + '\r\n').join('');
+      yield rows
+        .map((r) => [r.row_number, r.column_name, r.raw_value, r.reason].map(csvValue).join(',') + '\r\n')
+        .join('');
     }
   }
   await new Upload({
     client: s3,
-    params: { Bucket: bucket, Key: key, Body: Readable.from(lines()), ContentType: 'text/csv; charset=utf-8' },
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: Readable.from(lines()),
+      ContentType: 'text/csv; charset=utf-8',
+    },
     queueSize: 2,
     partSize: 8 * 1024 * 1024,
     leavePartsOnError: false,

@@ -40,8 +40,14 @@ export function rawText(value: CellValue | undefined): string | null {
  * Matches the map's columns to the file's headers; a required field with no column present fails the
  * packet at once, listing the columns the file has and those the map expects.
  */
-export function bindMapper(compiled: CompiledMap, headers: readonly string[], context: MapperContext): RowMapper {
-  const expected: ExpectedColumn[] = compiled.fields.flatMap((f) => f.columns.map((column, i) => ({ field: `${f.field}#${i}`, column })));
+export function bindMapper(
+  compiled: CompiledMap,
+  headers: readonly string[],
+  context: MapperContext,
+): RowMapper {
+  const expected: ExpectedColumn[] = compiled.fields.flatMap((f) =>
+    f.columns.map((column, i) => ({ field: `${f.field}#${i}`, column })),
+  );
   const match = matchColumns(headers, expected);
   // the alternatives were matched as "field#i"; a person reads the field's own name
   if (!match.ok) throw new IngestProblem('BadFile', match.reason.replace(/\b([a-z_]+)#\d+/g, '$1'));
@@ -50,12 +56,19 @@ export function bindMapper(compiled: CompiledMap, headers: readonly string[], co
     headers: f.columns.flatMap((_, i) => match.mapping[`${f.field}#${i}`] ?? []),
   }));
   const missing = bound.filter((f) => f.required && f.defaultValue === undefined && f.headers.length === 0);
-  const reachable = (field: CanonicalField) => bound.some((f) => f.field === field && (f.headers.length > 0 || f.defaultValue !== undefined));
+  const reachable = (field: CanonicalField) =>
+    bound.some((f) => f.field === field && (f.headers.length > 0 || f.defaultValue !== undefined));
   const noPhoneOrEmail = !reachable('phone') && !reachable('email');
   if (missing.length > 0 || noPhoneOrEmail) {
     const want = (f: BoundField) => `${f.field} (${f.columns.map((c) => JSON.stringify(c)).join(' or ')})`;
     const lacking = missing.map(want);
-    if (noPhoneOrEmail) lacking.push(`phone or email (${bound.filter((f) => f.field === 'phone' || f.field === 'email').map(want).join(', ')})`);
+    if (noPhoneOrEmail)
+      lacking.push(
+        `phone or email (${bound
+          .filter((f) => f.field === 'phone' || f.field === 'email')
+          .map(want)
+          .join(', ')})`,
+      );
     const found = headers.filter((h) => h !== '');
     throw new IngestProblem(
       'MissingColumns',
@@ -71,20 +84,32 @@ export function bindMapper(compiled: CompiledMap, headers: readonly string[], co
 function pick(f: BoundField, values: ParsedRow['values']): { value: CellValue; column: string | null } {
   for (const header of f.headers) {
     const value = values[header];
-    if (value !== null && value !== undefined && !(typeof value === 'string' && value.trim() === '')) return { value, column: header };
+    if (value !== null && value !== undefined && !(typeof value === 'string' && value.trim() === ''))
+      return { value, column: header };
   }
   if (f.defaultValue !== undefined) return { value: f.defaultValue, column: null };
   return { value: null, column: f.headers[0] ?? f.columns[0] ?? null };
 }
 
-function mapRow(row: ParsedRow, compiled: CompiledMap, bound: BoundField[], extras: string[], context: MapperContext): MappedRow {
+function mapRow(
+  row: ParsedRow,
+  compiled: CompiledMap,
+  bound: BoundField[],
+  extras: string[],
+  context: MapperContext,
+): MappedRow {
   const rejects: Reject[] = [];
   const failed = new Set<CanonicalField>();
   const out: Partial<Record<CanonicalField, string | null>> = {};
   const raw: Partial<Record<CanonicalField, { value: CellValue; column: string | null }>> = {};
   const reject = (field: CanonicalField | null, value: CellValue, reason: string) => {
     if (field) failed.add(field);
-    rejects.push({ rowNumber: row.rowNumber, column: field ? (raw[field]?.column ?? null) : null, rawValue: rawText(value), reason });
+    rejects.push({
+      rowNumber: row.rowNumber,
+      column: field ? (raw[field]?.column ?? null) : null,
+      rawValue: rawText(value),
+      reason,
+    });
   };
   const rules: RuleContext = { defaultCountry: compiled.map.defaultCountry };
 
@@ -98,38 +123,58 @@ function mapRow(row: ParsedRow, compiled: CompiledMap, bound: BoundField[], extr
     else reject(f.field, picked.value, result.reason);
   }
   if (out.timezone && !isValidTimezone(out.timezone)) {
-    reject('timezone', raw.timezone?.value ?? null, `${JSON.stringify(out.timezone)} is not an IANA time zone such as America/Chicago`);
+    reject(
+      'timezone',
+      raw.timezone?.value ?? null,
+      `${JSON.stringify(out.timezone)} is not an IANA time zone such as America/Chicago`,
+    );
     out.timezone = null;
   }
   const zone =
-    out.timezone ?? compiled.map.timezone ?? context.locationTimezone(out.location ?? null, out.location_id ?? null) ?? context.companyTimezone;
+    out.timezone ??
+    compiled.map.timezone ??
+    context.locationTimezone(out.location ?? null, out.location_id ?? null) ??
+    context.companyTimezone;
   let startsAt: string | null = null;
   // a time that failed its rule leaves the date unread; the row is rejected for the time alone
   if (failed.has('appointment_time')) failed.add('appointment_date');
   if (raw.appointment_date && !failed.has('appointment_date')) {
     const time = { raw: raw.appointment_time?.value ?? null, cleaned: out.appointment_time ?? null };
-    const read = readAppointmentInstant(compiled, raw.appointment_date.value, time, { ...rules, timezone: zone });
+    const read = readAppointmentInstant(compiled, raw.appointment_date.value, time, {
+      ...rules,
+      timezone: zone,
+    });
     if (read.ok) startsAt = read.value;
     else reject('appointment_date', raw.appointment_date.value, read.reason);
   }
   for (const f of bound) {
     if (!f.required || failed.has(f.field)) continue;
     const value = f.field === 'appointment_date' ? startsAt : out[f.field];
-    if (value === null || value === undefined) reject(f.field, null, `${f.field.replace(/_/g, ' ')} is required but blank`);
+    if (value === null || value === undefined)
+      reject(f.field, null, `${f.field.replace(/_/g, ' ')} is required but blank`);
   }
   if (!out.phone && !out.email && !failed.has('phone') && !failed.has('email')) {
-    reject(raw.phone ? 'phone' : raw.email ? 'email' : null, null, 'a phone number or an email address is required; both are blank');
+    reject(
+      raw.phone ? 'phone' : raw.email ? 'email' : null,
+      null,
+      'a phone number or an email address is required; both are blank',
+    );
   }
   const contactKey = keyOf(compiled.contactKeyFields, out, startsAt);
   if (rejects.length === 0 && contactKey === null) {
-    reject(null, null, `the fields that identify a contact (${compiled.contactKeyFields.join(', ')}) are all blank`);
+    reject(
+      null,
+      null,
+      `the fields that identify a contact (${compiled.contactKeyFields.join(', ')}) are all blank`,
+    );
   }
   if (rejects.length > 0 || contactKey === null) return { ok: false, rejects };
 
   const data: Record<string, string | number> = {};
   for (const header of extras) {
     const value = row.values[header];
-    if (value !== null && value !== undefined) data[header] = value instanceof Date ? value.toISOString() : value;
+    if (value !== null && value !== undefined)
+      data[header] = value instanceof Date ? value.toISOString() : value;
   }
   const appointmentKey =
     startsAt === null
@@ -163,14 +208,19 @@ function mapRow(row: ParsedRow, compiled: CompiledMap, bound: BoundField[], extr
       startsAt,
       appointmentTimezone: startsAt === null ? null : zone,
       appointmentExternalId: out.appointment_id ?? null,
-      appointmentStatus: startsAt === null ? null : normalizeAppointmentStatus(out.appointment_status ?? null),
+      appointmentStatus:
+        startsAt === null ? null : normalizeAppointmentStatus(out.appointment_status ?? null),
       data,
     },
   };
 }
 
 /** The dedupe key: the fields' cleaned values, case-folded, joined; null when every one is blank. */
-function keyOf(fields: readonly CanonicalField[], out: Partial<Record<CanonicalField, string | null>>, startsAt: string | null): string | null {
+function keyOf(
+  fields: readonly CanonicalField[],
+  out: Partial<Record<CanonicalField, string | null>>,
+  startsAt: string | null,
+): string | null {
   let any = false;
   const parts = fields.map((field) => {
     const value = field === 'appointment_date' ? startsAt : out[field];

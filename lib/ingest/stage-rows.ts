@@ -32,11 +32,20 @@ export interface StageOptions {
   chunkRows?: number;
 }
 
-const REJECT_COLUMNS = ['packet_id', 'company_id', 'row_number', 'column_name', 'raw_value', 'reason', 'raw_row'];
+const REJECT_COLUMNS = [
+  'packet_id',
+  'company_id',
+  'row_number',
+  'column_name',
+  'raw_value',
+  'reason',
+  'raw_row',
+];
 // a reject report keeps enough of each value to recognise it, never a whole 10 MB cell
 const MAX_REPORTED_VALUE = 500;
 
-const cut = (text: string | null) => (text !== null && text.length > MAX_REPORTED_VALUE ? `${text.slice(0, MAX_REPORTED_VALUE)}…` : text);
+const cut = (text: string | null) =>
+  text !== null && text.length > MAX_REPORTED_VALUE ? `${text.slice(0, MAX_REPORTED_VALUE)}…` : text;
 
 interface Chunk {
   lastRow: number;
@@ -46,15 +55,26 @@ interface Chunk {
   rejected: number;
 }
 
-function rejectLines(packetId: number, companyId: number, rejects: Reject[], values: Record<string, CellValue>): string[] {
+function rejectLines(
+  packetId: number,
+  companyId: number,
+  rejects: Reject[],
+  values: Record<string, CellValue>,
+): string[] {
   const rawRow: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(values)) rawRow[key] = cut(rawText(value));
   const json = JSON.stringify(rawRow);
-  return rejects.map((r) => copyRow([packetId, companyId, r.rowNumber, r.column, cut(r.rawValue), r.reason, json]));
+  return rejects.map((r) =>
+    copyRow([packetId, companyId, r.rowNumber, r.column, cut(r.rawValue), r.reason, json]),
+  );
 }
 
 /** Removes what a previous attempt left past the resume point; starts over when staging lost rows. */
-async function prepareStaging(sql: Sql, packetId: number, resume: StageProgress | undefined): Promise<StageProgress | undefined> {
+async function prepareStaging(
+  sql: Sql,
+  packetId: number,
+  resume: StageProgress | undefined,
+): Promise<StageProgress | undefined> {
   if (resume && resume.row > 0) {
     const [found] = await sql<{ staged: number; rejected: number }[]>`
       select (select count(*)::int from packet_rows where packet_id = ${packetId} and row_number <= ${resume.row}) as staged,
@@ -94,7 +114,8 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   const commit = async (chunk: Chunk, bytes: number): Promise<void> => {
     await sql.begin(async (tx) => {
       if (chunk.lines.length > 0) await copyInto(tx, 'packet_rows', STAGING_COLUMNS, chunk.lines);
-      if (chunk.rejectLines.length > 0) await copyInto(tx, 'packet_rejects', REJECT_COLUMNS, chunk.rejectLines);
+      if (chunk.rejectLines.length > 0)
+        await copyInto(tx, 'packet_rejects', REJECT_COLUMNS, chunk.rejectLines);
     });
     progress.row = chunk.lastRow;
     progress.staged += chunk.staged;
@@ -136,11 +157,22 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
     await reader.close();
     throw asProblem(error);
   }
-  if (rowsRead === 0) throw new IngestProblem('NoRows', `the file has a header row but no data rows (columns: ${reader.headers.join(', ')})`);
-  return { ...progress, bytes: reader.bytesRead, rowsRead, headers: reader.headers.length, resumedFrom: resume?.row ?? 0 };
+  if (rowsRead === 0)
+    throw new IngestProblem(
+      'NoRows',
+      `the file has a header row but no data rows (columns: ${reader.headers.join(', ')})`,
+    );
+  return {
+    ...progress,
+    bytes: reader.bytesRead,
+    rowsRead,
+    headers: reader.headers.length,
+    resumedFrom: resume?.row ?? 0,
+  };
 }
 
 function asProblem(error: unknown): unknown {
-  if (error instanceof ParseError) return new IngestProblem('BadFile', error.message, { code: error.code, row: error.rowNumber ?? null });
+  if (error instanceof ParseError)
+    return new IngestProblem('BadFile', error.message, { code: error.code, row: error.rowNumber ?? null });
   return error;
 }

@@ -34,10 +34,31 @@ export interface StagedRow {
 
 /** Staging columns in COPY order; schemas/migrations/0010_ingest.sql creates them. */
 export const STAGING_COLUMNS = [
-  'packet_id', 'row_number', 'contact_key', 'appointment_key', 'external_id', 'first_name', 'last_name',
-  'middle_name', 'phone_e164', 'email', 'timezone', 'phone_timezone', 'zip', 'state', 'language',
-  'consent_source', 'provider', 'provider_id', 'location', 'location_id', 'starts_at', 'appointment_timezone',
-  'appointment_external_id', 'appointment_status', 'data',
+  'packet_id',
+  'row_number',
+  'contact_key',
+  'appointment_key',
+  'external_id',
+  'first_name',
+  'last_name',
+  'middle_name',
+  'phone_e164',
+  'email',
+  'timezone',
+  'phone_timezone',
+  'zip',
+  'state',
+  'language',
+  'consent_source',
+  'provider',
+  'provider_id',
+  'location',
+  'location_id',
+  'starts_at',
+  'appointment_timezone',
+  'appointment_external_id',
+  'appointment_status',
+  'data',
 ] as const;
 
 /**
@@ -47,11 +68,31 @@ export const STAGING_COLUMNS = [
 export function copyLine(packetId: number, r: StagedRow): string {
   return (
     [
-      packetId, r.rowNumber, field(r.contactKey), field(r.appointmentKey), field(r.externalId), field(r.firstName),
-      field(r.lastName), field(r.middleName), field(r.phone), field(r.email), field(r.timezone), field(r.phoneTimezone),
-      field(r.zip), field(r.state), field(r.language), field(r.consentSource), field(r.provider), field(r.providerId),
-      field(r.location), field(r.locationId), field(r.startsAt), field(r.appointmentTimezone),
-      field(r.appointmentExternalId), field(r.appointmentStatus), field(JSON.stringify(r.data)),
+      packetId,
+      r.rowNumber,
+      field(r.contactKey),
+      field(r.appointmentKey),
+      field(r.externalId),
+      field(r.firstName),
+      field(r.lastName),
+      field(r.middleName),
+      field(r.phone),
+      field(r.email),
+      field(r.timezone),
+      field(r.phoneTimezone),
+      field(r.zip),
+      field(r.state),
+      field(r.language),
+      field(r.consentSource),
+      field(r.provider),
+      field(r.providerId),
+      field(r.location),
+      field(r.locationId),
+      field(r.startsAt),
+      field(r.appointmentTimezone),
+      field(r.appointmentExternalId),
+      field(r.appointmentStatus),
+      field(JSON.stringify(r.data)),
     ].join('\t') + '\n'
   );
 }

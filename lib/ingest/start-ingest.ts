@@ -13,7 +13,11 @@ export interface IngestStart {
 
 export async function startPacketIngest(
   client: Client,
-  opts: { packet: Pick<PacketRow, 'uuid' | 'stage' | 'original_name' | 'object_key'>; companyAlias: string; taskQueue?: string },
+  opts: {
+    packet: Pick<PacketRow, 'uuid' | 'stage' | 'original_name' | 'object_key'>;
+    companyAlias: string;
+    taskQueue?: string;
+  },
 ): Promise<IngestStart> {
   const { packet, companyAlias } = opts;
   const workflowId = WORKFLOW_IDS.ingestPacket(packet.uuid);

@@ -23,10 +23,22 @@ export interface PacketSummary {
 export async function readPacketSummary(sql: Sql, packetUuid: string): Promise<PacketSummary | undefined> {
   const [row] = await sql<
     {
-      uuid: string; alias: string; original_name: string | null; object_key: string; map_name: string | null;
-      map_version: number | null; stage: PacketStage; rows_read: number; rows_loaded: number; rows_rejected: number;
-      rows_duplicate: number; messages_planned: number; metadata: { merge?: { regions?: RegionCount[] } };
-      rejects_key: string | null; workflow_id: string | null; error: string | null;
+      uuid: string;
+      alias: string;
+      original_name: string | null;
+      object_key: string;
+      map_name: string | null;
+      map_version: number | null;
+      stage: PacketStage;
+      rows_read: number;
+      rows_loaded: number;
+      rows_rejected: number;
+      rows_duplicate: number;
+      messages_planned: number;
+      metadata: { merge?: { regions?: RegionCount[] } };
+      rejects_key: string | null;
+      workflow_id: string | null;
+      error: string | null;
     }[]
   >`
     select p.uuid, c.alias, p.original_name, p.object_key, m.name as map_name, m.version as map_version, p.stage,

@@ -18,7 +18,11 @@ export const EHR_MAP: LoadMapInput = {
     last_name: { column: 'Last Name', required: true, rules: [{ rule: 'name', part: 'family' }] },
     phone: { column: ['Cell Phone', 'Home Phone'], rules: [{ rule: 'phone' }] },
     email: { column: 'Email', rules: [{ rule: 'email', onInvalid: 'blank' }] },
-    appointment_date: { column: 'Appt Date', required: true, rules: [{ rule: 'date', formats: ['MM/DD/YYYY', 'M/D/YY', 'YYYY-MM-DD'] }] },
+    appointment_date: {
+      column: 'Appt Date',
+      required: true,
+      rules: [{ rule: 'date', formats: ['MM/DD/YYYY', 'M/D/YY', 'YYYY-MM-DD'] }],
+    },
     appointment_time: { column: 'Appt Time', rules: [{ rule: 'time' }] },
     appointment_id: { column: 'Appointment ID' },
     appointment_status: { column: 'Status' },
@@ -49,7 +53,12 @@ export async function createTestCompany(
   return { id: company!.id, alias, loadMapId };
 }
 
-export async function addLoadMap(app: App, companyId: number, map: unknown, name = (map as { name?: string }).name ?? 'ehr'): Promise<number> {
+export async function addLoadMap(
+  app: App,
+  companyId: number,
+  map: unknown,
+  name = (map as { name?: string }).name ?? 'ehr',
+): Promise<number> {
   const [row] = await app.sql<{ id: number }[]>`
     insert into company_load_maps (company_id, name, version, load_map)
     values (${companyId}, ${name},
@@ -69,7 +78,8 @@ export async function putPacket(
 ): Promise<{ packet: PacketRow; created: boolean }> {
   const sha = createHash('sha256').update(body).digest('hex');
   const key = `raw/${company.alias}/tests/${sha.slice(0, 16)}/${fileName}`;
-  if (opts.upload !== false) await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: key, Body: body }));
+  if (opts.upload !== false)
+    await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: key, Body: body }));
   return registerPacket(
     app.sql,
     {
@@ -93,7 +103,12 @@ export interface IngestOutcome {
 }
 
 /** Runs the packet's ingest on the test worker's queue and waits for it, failed or not. */
-export async function runIngest(app: App, taskQueue: string, packet: PacketRow, companyAlias: string): Promise<IngestOutcome> {
+export async function runIngest(
+  app: App,
+  taskQueue: string,
+  packet: PacketRow,
+  companyAlias: string,
+): Promise<IngestOutcome> {
   const start = await startPacketIngest(await app.client(), { packet, companyAlias, taskQueue });
   let failure: WorkflowFailedError | undefined;
   try {
@@ -126,7 +141,23 @@ export function csv(header: string[], rows: (string | number | null)[][]): strin
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-export const EHR_HEADER = ['Patient ID', 'First Name', 'Last Name', 'Cell Phone', 'Home Phone', 'Email', 'Appt Date', 'Appt Time', 'Appointment ID', 'Status', 'Provider', 'Location', 'Zip', 'State', 'Notes'];
+export const EHR_HEADER = [
+  'Patient ID',
+  'First Name',
+  'Last Name',
+  'Cell Phone',
+  'Home Phone',
+  'Email',
+  'Appt Date',
+  'Appt Time',
+  'Appointment ID',
+  'Status',
+  'Provider',
+  'Location',
+  'Zip',
+  'State',
+  'Notes',
+];
 
 /** A date N days from now as MM/DD/YYYY, so appointments are always in the future. */
 export function daysFromNow(days: number): string {
