@@ -38,7 +38,7 @@ export async function loadBatchContext(sql: Sql, providers: ProviderRegistry, re
     senders,
     rows,
     scope: { company, channel: account.channel, token: ref.token, provider: account.provider, accountKey: account.key },
-    prepareOptions: { company, account, senders, publicBaseUrl: providers.publicBaseUrl },
+    prepareOptions: { company, account, senders, publicBaseUrl: providers.publicBaseUrl, unsubscribeSecret: providers.unsubscribeSecret },
   };
 }
 

@@ -1,4 +1,5 @@
 // Turns a due message into exactly what its provider will be sent: rendered content, recipient, sender and credit cost.
+import { unsubscribeToken } from '../ingress/unsubscribe-token';
 import { INGRESS_PATHS } from '../names';
 import type { ProviderAccount } from '../providers/accounts';
 import type { ChannelInput, Channel } from '../providers/types';
@@ -45,6 +46,8 @@ export interface PrepareOptions {
   account: ProviderAccount;
   senders: readonly SenderNumber[];
   publicBaseUrl?: string;
+  /** signs the unsubscribe link, so nobody can unsubscribe someone else (lib/ingress/unsubscribe-token) */
+  unsubscribeSecret?: string;
 }
 
 /** Prepares a batch, spreading messages over the sender numbers in turn. */
@@ -86,7 +89,7 @@ export function prepareSends(messages: readonly DispatchMessage[], opts: Prepare
       const from = company.emailFrom ?? sender?.address;
       if (!from) return { kind: 'fail', id: message.id, reason: 'no sender address: set the company email_from or an account sender' };
       const replyTo = company.emailReplyTo ?? undefined;
-      const unsubscribeUrl = callbackUrl(publicBaseUrl, `${INGRESS_PATHS.emailUnsubscribe}/${message.uuid}`);
+      const unsubscribeUrl = callbackUrl(publicBaseUrl, `${INGRESS_PATHS.emailUnsubscribe}/${unsubscribeToken(message.uuid, opts.unsubscribeSecret)}`);
       const mailto = `<mailto:${replyTo ?? from}?subject=unsubscribe%20${message.uuid}>`;
       input = {
         ...base,

@@ -16,6 +16,8 @@ export interface ProviderRegistry {
   readonly headroom: number;
   /** the public base URL callbacks reach us at, when herald has one */
   readonly publicBaseUrl?: string;
+  /** signs email unsubscribe links (UNSUBSCRIBE_SECRET); the ingress checks the signature */
+  readonly unsubscribeSecret?: string;
 }
 
 export class ProviderConfigError extends Error {
@@ -73,6 +75,7 @@ export function createProviderRegistry({ sql, config, instances = {} }: Registry
     requestTimeoutMs: timeoutMs,
     headroom: config.sending.headroomPercent / 100,
     publicBaseUrl: config.ingress.publicBaseUrl,
+    unsubscribeSecret: config.ingress.unsubscribeSecret,
     forAccount(account) {
       let provider = built.get(account.key);
       if (!provider) built.set(account.key, (provider = build(account)));
