@@ -44,6 +44,8 @@ export function providerTaskQueue(provider: string, account: string): string {
 export const WORKFLOW_IDS = {
   readinessCheck: (companyAlias: string, runKey: string) => `readiness/${companyAlias}/${runKey}`,
   ingestPacket: (packetUuid: string) => `ingest/${packetUuid}`,
+  /** an operator's re-run of a packet (herald packets replay|reset), numbered per packet */
+  ingestReplay: (packetUuid: string, run: number) => `ingest/${packetUuid}/replay-${run}`,
   discoverSource: (sourceUuid: string) => `discover/${sourceUuid}`,
   reminderRun: (companyAlias: string, runKey: string) => `reminders/${companyAlias}/${runKey}`,
   reminderRegion: (parentId: string, region: string) => `${parentId}/region/${region}`,

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './commands/archive';
 import { registerIngestCommands } from './commands/ingest';
 import { registerReminderCommands } from './commands/reminders';
+import { registerPacketCommands } from './commands/packets';
 import { registerRuntimeCommands } from './commands/runtime';
 import { registerWebhookCommands } from './commands/webhooks';
 
@@ -14,6 +15,7 @@ const program = new Command('herald')
 registerRuntimeCommands(program);
 registerArchiveCommands(program);
 registerWebhookCommands(program);
+registerPacketCommands(program);
 registerIngestCommands(program);
 registerReminderCommands(program);
 

@@ -7,6 +7,7 @@ import { workflowUiUrl } from '../../lib/temporal';
 import { archiveMessages } from '../../workflows';
 import { archiveProgressQuery, type ArchiveTotals } from '../../workflows/archive-messages';
 import { print, UsageError, withApp } from '../cli-kit';
+import { rootCause, watchProgress } from '../watch-progress';
 
 function parseInstant(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -86,22 +87,4 @@ export function registerArchiveCommands(program: Command): void {
         ]);
       }),
     );
-}
-
-function rootCause(err: Error): string {
-  let e: Error = err;
-  while (e.cause instanceof Error) e = e.cause;
-  return e.message;
-}
-
-/** A status line redrawn on stderr while a person waits; nothing when stderr is not a terminal. */
-function watchProgress(line: () => Promise<string>): () => void {
-  if (!process.stderr.isTTY) return () => {};
-  const timer = setInterval(() => {
-    line().then((text) => process.stderr.write(`\r${text.padEnd(100)}`), () => {});
-  }, 1000);
-  return () => {
-    clearInterval(timer);
-    process.stderr.write('\r' + ' '.repeat(100) + '\r');
-  };
 }

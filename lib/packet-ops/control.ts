@@ -1,0 +1,129 @@
+// Operators' changes to a packet: cancel its running ingest, move it back to a stage, run it again.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Sql } from '../db';
+import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../names';
+import { recordPacketEvent, setPacketStage, type PacketRow, type PacketStage } from '../packets';
+import { ingestPacket, type IngestFrom } from '../../workflows/ingest-packet';
+
+export class PacketOperationRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PacketOperationRefused';
+  }
+}
+
+type Packet = PacketRow & { company_alias: string };
+
+/** The ids a packet's ingest ran under: its own, and any operator re-runs (the latest last). */
+function workflowIdsOf(packet: Packet): string[] {
+  const ids = [WORKFLOW_IDS.ingestPacket(packet.uuid)];
+  if (packet.workflow_id && !ids.includes(packet.workflow_id)) ids.push(packet.workflow_id);
+  return ids;
+}
+
+/**
+ * Cancels whichever ingest of the packet is running and waits until it has stopped; returns its id, if any.
+ * A workflow nobody works on (no worker for its queue, a worker stuck) cannot act on a cancellation, so
+ * after `graceMs` it is terminated instead, with the operator's reason.
+ */
+export async function cancelRunningIngest(client: Client, packet: Packet, opts: { actor: string; graceMs: number }): Promise<string | null> {
+  for (const workflowId of workflowIdsOf(packet)) {
+    const handle = client.workflow.getHandle(workflowId);
+    let status: string;
+    try {
+      status = (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) continue;
+      throw err;
+    }
+    if (status !== 'RUNNING') continue;
+    await handle.cancel();
+    // the workflow may finish its current activity first; nothing is changed until it has stopped
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      handle.result().then(() => true, () => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), opts.graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) {
+      await handle.terminate(`${opts.actor}: did not stop within ${Math.round(opts.graceMs / 1000)} s of its cancellation`).catch(() => {});
+    }
+    return workflowId;
+  }
+  return null;
+}
+
+export async function runningIngest(client: Client, packet: Packet): Promise<string | null> {
+  for (const workflowId of workflowIdsOf(packet)) {
+    try {
+      if ((await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING') return workflowId;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return null;
+}
+
+/** Which stage a run from `from` needs the packet to have reached before (rows merged, contacts sharded). */
+const NEEDS: Record<IngestFrom, PacketStage | null> = { fetched: null, loaded: 'loaded', sharded: 'sharded' };
+
+export async function reachedStage(sql: Sql, packet: Packet, stage: PacketStage): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from packet_events where packet_id = ${packet.id} and company_id = ${packet.company_id} and stage = ${stage} limit 1`;
+  return Boolean(row);
+}
+
+/** Points the packet at another version of its load map (a full re-run reads the file through it). */
+export async function chooseLoadMapVersion(sql: Sql, packet: Packet, version: string): Promise<string> {
+  const match = /^(?:([a-z0-9][a-z0-9_-]*)@)?v?(\d+)$/.exec(version);
+  if (!match) throw new PacketOperationRefused(`--load-map must be a version number, or name@version (got "${version}")`);
+  const [current] = await sql<{ name: string }[]>`
+    select name from company_load_maps where id = ${packet.load_map_id ?? 0} and company_id = ${packet.company_id}`;
+  const name = match[1] ?? current?.name;
+  if (!name) throw new PacketOperationRefused('the packet has no load map yet: give --load-map as name@version');
+  const [map] = await sql<{ id: number }[]>`
+    select id from company_load_maps where company_id = ${packet.company_id} and name = ${name} and version = ${Number(match[2])}`;
+  if (!map) throw new PacketOperationRefused(`${packet.company_alias} has no load map ${name} version ${match[2]}`);
+  await sql`update data_packets set load_map_id = ${map.id} where id = ${packet.id} and company_id = ${packet.company_id}`;
+  return `${name} v${match[2]}`;
+}
+
+/** Starts a numbered re-run of the packet's ingest from `from`, recorded in its stage log with the operator. */
+export async function startPacketRun(
+  deps: { sql: Sql; client: Client; taskQueue?: string },
+  packet: Packet,
+  opts: { from: IngestFrom; actor: string; event: string; details?: Record<string, unknown> },
+): Promise<{ workflowId: string; run: number }> {
+  const { sql, client } = deps;
+  const needs = NEEDS[opts.from];
+  if (needs && !(await reachedStage(sql, packet, needs))) {
+    throw new PacketOperationRefused(`packet ${packet.uuid} never reached ${needs}; run it from the file (--from fetched)`);
+  }
+  const [{ n } = { n: 0 }] = await sql<{ n: number }[]>`
+    select count(*)::int as n from packet_events
+    where packet_id = ${packet.id} and company_id = ${packet.company_id} and details ? 'run'`;
+  const run = n + 1;
+  const workflowId = WORKFLOW_IDS.ingestReplay(packet.uuid, run);
+  const fileName = packet.original_name ?? packet.object_key.split('/').pop();
+  await sql.begin(async (tx) => {
+    await tx`update data_packets set workflow_id = ${workflowId} where id = ${packet.id} and company_id = ${packet.company_id}`;
+    await recordPacketEvent(tx, packet, packet.stage, opts.event, opts.actor, { ...(opts.details ?? {}), from: opts.from, run, workflowId });
+  });
+  await client.workflow.start(ingestPacket, {
+    taskQueue: deps.taskQueue ?? TASK_QUEUES.pipeline,
+    workflowId,
+    args: [{ packetId: packet.uuid, from: opts.from }],
+    typedSearchAttributes: [
+      { key: SA.CompanyAlias, value: packet.company_alias },
+      { key: SA.PacketId, value: packet.uuid },
+      { key: SA.PacketStage, value: packet.stage },
+    ],
+    staticSummary: `Re-run ${run} (from ${opts.from}) of ${fileName} for ${packet.company_alias}`,
+  });
+  return { workflowId, run };
+}
+
+/** Moves the packet to `stage` by hand (after its workflow was cancelled), recorded with the operator. */
+export async function setStageByOperator(sql: Sql, packet: Packet, stage: PacketStage, actor: string, event: string, details: Record<string, unknown> = {}) {
+  return setPacketStage(sql, packet.id, stage, actor, { event, details, error: stage === 'failed' ? 'set by an operator' : null });
+}
