@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { createTestCompany, type TestCompany } from './support/dispatch';
-import { openTestApp } from './support/harness';
+import { eventually, openTestApp } from './support/harness';
 import {
   addPerson,
   messageRow,
@@ -123,5 +123,40 @@ describe('a reminder run', () => {
     expect(await messageRow(app.sql, a)).toMatchObject({ state: 'skipped', status_description: 'on the company block list (asked never to be texted)' });
     expect(await messageRow(app.sql, b)).toMatchObject({ state: 'skipped', status_description: 'the contact opted out of sms' });
     expect(await outboxCount(app.sql, [a, b])).toBe(0);
+  });
+});
+
+describe('a long backlog', () => {
+  it('is screened in pages and continues as new, deferring some and sending the rest exactly once', async () => {
+    const c = await createTestCompany(app.sql, { credits: 1000 });
+    const sent: number[] = [];
+    const deferred: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const hawaiian = i % 3 === 0;
+      const person = await addPerson(app.sql, c.id, {
+        state: hawaiian ? 'HI' : 'NY',
+        timezone: hawaiian ? 'Pacific/Honolulu' : 'America/New_York',
+        region: 'northeast',
+        areaCode: hawaiian ? '808' : '212',
+        appointmentAt: hoursFromNow(30),
+      });
+      // equal contact times: the keyset cursor must still move on by id
+      const id = await planTouch(app.sql, c.id, person, { channel: 'sms', contactAt: hoursFromNow(i < 4 ? -2 : -1), step: 'sms-1d', region: 'northeast' });
+      (hawaiian ? deferred : sent).push(id);
+    }
+    const summary = await runReminders(app, workers, c.alias, now, { pageSize: 2, pagesPerRun: 2 });
+    expect(summary.regions[0]!.screened).toMatchObject({ seen: 7, deferred: 3, ready: { sms: 4 } });
+    expect(summary.regions[0]!.sent.sms).toMatchObject({ sent: 4 });
+    expect(await outboxCount(app.sql, sent)).toBe(4);
+    expect(await outboxCount(app.sql, deferred)).toBe(0);
+
+    // 7 messages in pages of 2, 2 pages per run: the region child continued as new at least once
+    const client = await app.client();
+    const runs = await eventually(async () => {
+      const found: string[] = [];
+      for await (const w of client.workflow.list({ query: `CompanyAlias = '${c.alias}' AND WorkflowType = 'reminderRegion'` })) found.push(w.runId);
+      return found.length >= 2 ? found : undefined;
+    }, 30_000);
+    expect(new Set(runs).size).toBeGreaterThanOrEqual(2);
   });
 });

@@ -17,6 +17,8 @@ export interface ReminderRegionInput {
   /** the run's key: dispatch children are named from it, so a re-run finds the same ids */
   runKey: string;
   pageSize?: number;
+  /** pages screened before continue-as-new (default 50) */
+  pagesPerRun?: number;
   /** carried over by continue-as-new */
   carry?: { cursor: PageCursor; screened: ScreenCounts; pages: number };
 }
@@ -76,7 +78,7 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     progress.pages++;
     if (!page.next) break;
     cursor = page.next;
-    if (pagesThisRun + 1 >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (pagesThisRun + 1 >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof reminderRegion>({ ...input, carry: { cursor, screened: progress.screened, pages: progress.pages } });
     }
   }

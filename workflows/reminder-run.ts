@@ -17,6 +17,7 @@ export interface ReminderRunInput {
   /** the run's clock (ISO); unset = the schedule's action time, else the workflow's start */
   now?: string;
   pageSize?: number;
+  pagesPerRun?: number;
 }
 
 export interface ReminderRunSummary {
@@ -70,7 +71,17 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
         const result = await executeChild(reminderRegion, {
           workflowId: WORKFLOW_IDS.reminderRegion(workflowId, region),
           taskQueue: regionTaskQueue(region),
-          args: [{ companyId: company.companyId, companyAlias: input.companyAlias, region, now, runKey: workflowId, pageSize: input.pageSize }],
+          args: [
+            {
+              companyId: company.companyId,
+              companyAlias: input.companyAlias,
+              region,
+              now,
+              runKey: workflowId,
+              pageSize: input.pageSize,
+              pagesPerRun: input.pagesPerRun,
+            },
+          ],
           typedSearchAttributes: [
             { key: SA.CompanyAlias, value: input.companyAlias },
             { key: SA.Region, value: region },

@@ -93,12 +93,18 @@ export async function startReminderWorkers(app: App, regions: string[], extraAcc
   };
 }
 
-export async function runReminders(app: App, workers: ReminderWorkers, companyAlias: string, now: Date): Promise<ReminderRunSummary> {
+export async function runReminders(
+  app: App,
+  workers: ReminderWorkers,
+  companyAlias: string,
+  now: Date,
+  paging: { pageSize?: number; pagesPerRun?: number } = {},
+): Promise<ReminderRunSummary> {
   const client = await app.client();
   return client.workflow.execute(reminderRun, {
     taskQueue: workers.taskQueue,
     workflowId: WORKFLOW_IDS.reminderRun(companyAlias, `${now.toISOString()}-${randomUUID().slice(0, 6)}`),
-    args: [{ companyAlias, now: now.toISOString() }],
+    args: [{ companyAlias, now: now.toISOString(), ...paging }],
   });
 }
 
