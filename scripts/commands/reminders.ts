@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { withActor } from '../../lib/db';
 import { cleanEmail } from '../../lib/clean/email';
 import { cleanPhone } from '../../lib/clean/phone';
-import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../../lib/names';
+import { regionTaskQueue, SA, TASK_QUEUES, WORKFLOW_IDS } from '../../lib/names';
 import { findContacts, optIn, optOut } from '../../lib/reminders/consent';
 import type { Channel } from '../../lib/reminders/quiet-hours';
 import { describeRun } from '../../lib/reminders/run-summary';
 import { ensureReminderSchedule, pauseReminderSchedule, resumeReminderSchedule, showReminderSchedule, type ReminderScheduleState } from '../../lib/reminders/schedule';
 import { workflowUiUrl } from '../../lib/temporal';
 import { reminderRun } from '../../workflows';
+import { reminderRunProgressQuery } from '../../workflows/reminder-run';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
 
 function parseInstant(value: string | undefined): string {
@@ -72,7 +73,17 @@ export function registerReminderCommands(program: Command): void {
           typedSearchAttributes: [{ key: SA.CompanyAlias, value: opts.company }],
           staticSummary: `Reminder run of ${opts.company} (herald reminders run)`,
         });
-        const summary = await handle.result();
+        // a region whose queue no worker hosts waits there: say so, instead of hanging silently
+        const ticker = setInterval(() => {
+          void handle
+            .query(reminderRunProgressQuery)
+            .then((p) => {
+              const running = Object.entries(p.regions).filter(([, s]) => s === 'running').map(([r]) => r);
+              if (running.length) process.stderr.write(`still running in ${running.join(', ')} (are workers hosting ${running.map(regionTaskQueue).join(', ')}?)\n`);
+            })
+            .catch(() => {});
+        }, 15_000);
+        const summary = await handle.result().finally(() => clearInterval(ticker));
         print(!!opts.json, summary, () => [...describeRun(summary), workflowUiUrl(app.temporal, workflowId) ?? '']);
         return summary.failed.length ? EXIT.failed : EXIT.ok;
       }),
