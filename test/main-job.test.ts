@@ -47,6 +47,11 @@ describe('npm start --once (the main job)', () => {
     expect(result.stdout).toContain('ready       yes');
     expect(result.stdout).toMatch(/report {6}s3:\/\/herald\/reports\/readiness\/demo-clinic\//);
     expect(result.stdout).toMatch(/workflow {4}http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/readiness%2Fdemo-clinic/);
+    // reminders: sent through reminder runs, the provider's callbacks and two replies through the signed ingress
+    expect(result.stdout).toMatch(/Reminder run of demo-clinic at \S+: \d+ due, [1-9]\d* sent/);
+    expect(result.stdout).toMatch(/a forged callback \(wrong signature\): HTTP 403, nothing written/);
+    expect(result.stdout).toMatch(/"STOP" from \S+: do_not_sms set/);
+    expect(result.stdout).toMatch(/"C" from \S+: appointment confirmed, reminder sequence completed/);
     expect(result.stdout).toContain('herald: stopped.');
 
     // a second start on the same data keeps it: the schema is not re-applied, the history is still there

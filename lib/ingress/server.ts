@@ -65,7 +65,7 @@ export function createIngressHandler(deps: IngressDeps) {
       send(res, 200, '');
     },
     [INGRESS_PATHS.twilioVoiceGather]: async (params, res) => {
-      const outcome = await applyGather(sql, voice.parseCallback!(params));
+      const outcome = await applyGather(sql, log, voice.parseCallback!(params));
       log.info({ outcome: outcome.kind }, 'call answer (digits)');
       sendTwiml(res, outcome.twiml);
     },

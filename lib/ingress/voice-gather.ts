@@ -1,6 +1,7 @@
 // The key pressed during a reminder call: recorded once, applied as a reply, answered with TwiML the caller hears.
 import twilio from 'twilio';
 import type { Sql, TransactionSql } from '../db';
+import type { Logger } from '../log';
 import { loadCompanyContext, loadMessages } from '../dispatch/load';
 import { pickTemplate, templateContext } from '../dispatch/render-message';
 import { sayLanguage } from '../dispatch/voice-twiml';
@@ -24,7 +25,7 @@ const FALLBACK = {
 type Said = keyof typeof FALLBACK;
 
 /** The template's own snippet ("confirmed", "cancelled") in the contact's language, else a plain sentence. */
-async function spoken(sql: Sql, companyId: number, messageId: number, said: Said): Promise<string> {
+async function spoken(sql: Sql, log: Logger, companyId: number, messageId: number, said: Said): Promise<string> {
   const twiml = new twilio.twiml.VoiceResponse();
   try {
     const company = await loadCompanyContext(sql, companyId, 'voice');
@@ -35,15 +36,16 @@ async function spoken(sql: Sql, companyId: number, messageId: number, said: Said
       ? renderTemplate(snippet, templateContext(company, message), { timezone: message.contact.timezone ?? company.timezone })
       : FALLBACK[said];
     twiml.say({ language: sayLanguage(message.contact.language) as never }, text);
-  } catch {
+  } catch (err) {
     // the caller is on the line: a plain answer beats silence when the template cannot be rendered
+    log.warn({ err, messageId }, 'could not render the call answer from its template; said a plain sentence');
     twiml.say(FALLBACK[said]);
   }
   twiml.hangup();
   return twiml.toString();
 }
 
-export async function applyGather(sql: Sql, event: ProviderEvent): Promise<GatherOutcome> {
+export async function applyGather(sql: Sql, log: Logger, event: ProviderEvent): Promise<GatherOutcome> {
   const digits = event.digits ?? '';
   const intent = classifyDigits(digits);
   const result = (await sql.begin(async (t) => {
@@ -62,6 +64,6 @@ export async function applyGather(sql: Sql, event: ProviderEvent): Promise<Gathe
     twiml.say(FALLBACK[said]);
     return { kind: 'unknown', twiml: twiml.toString() };
   }
-  const twiml = await spoken(sql, result.companyId, result.messageId, said);
+  const twiml = await spoken(sql, log, result.companyId, result.messageId, said);
   return result.kind === 'applied' ? { kind: 'applied', messageId: result.messageId, effect: result.effect!, twiml } : { kind: 'duplicate', twiml };
 }
