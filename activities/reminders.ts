@@ -19,14 +19,27 @@ export interface DueRegion {
   due: number;
 }
 
-export function createReminderActivities({ sql, log, quietHours }: Pick<ActivityDeps, 'sql' | 'log' | 'quietHours'>) {
+export function createReminderActivities({
+  sql,
+  log,
+  quietHours,
+}: Pick<ActivityDeps, 'sql' | 'log' | 'quietHours'>) {
   const policy = quietHours ?? DEFAULT_QUIET_HOURS_POLICY;
   return {
     async findReminderCompany(input: { companyAlias: string }): Promise<ReminderCompany> {
       const [company] = await sql<{ id: number; timezone: string; active: boolean }[]>`
         select id, timezone, active from companies where alias = ${input.companyAlias}`;
-      if (!company) throw ApplicationFailure.nonRetryable(`no company has the alias "${input.companyAlias}"`, 'UnknownCompany');
-      return { companyId: company.id, companyAlias: input.companyAlias, timezone: company.timezone, active: company.active };
+      if (!company)
+        throw ApplicationFailure.nonRetryable(
+          `no company has the alias "${input.companyAlias}"`,
+          'UnknownCompany',
+        );
+      return {
+        companyId: company.id,
+        companyAlias: input.companyAlias,
+        timezone: company.timezone,
+        active: company.active,
+      };
     },
 
     /** Regions holding due messages of the company: each gets a child workflow on its own task queue. */
@@ -40,7 +53,13 @@ export function createReminderActivities({ sql, log, quietHours }: Pick<Activity
     async screenDueMessages(input: ScreenPageInput): Promise<ScreenPageResult> {
       const result = await screenDuePage(sql, policy, input);
       activityLog(log, { companyId: input.companyId }).debug(
-        { region: input.region, seen: result.seen, deferred: result.deferred, expired: result.expired, skipped: result.skipped },
+        {
+          region: input.region,
+          seen: result.seen,
+          deferred: result.deferred,
+          expired: result.expired,
+          skipped: result.skipped,
+        },
         'screened due messages',
       );
       return result;

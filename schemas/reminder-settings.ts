@@ -15,7 +15,9 @@ const clock = z.string().regex(CLOCK, 'must be HH:mm on a 24-hour clock, e.g. 08
 /** A daily window of allowed local times, start inclusive, end exclusive; it never crosses midnight. */
 export const quietWindowSchema = z
   .strictObject({ start: clock, end: clock })
-  .refine((w) => clockMinutes(w.start) < clockMinutes(w.end), { message: 'start must be before end (a window cannot cross midnight)' });
+  .refine((w) => clockMinutes(w.start) < clockMinutes(w.end), {
+    message: 'start must be before end (a window cannot cross midnight)',
+  });
 export type QuietWindow = z.infer<typeof quietWindowSchema>;
 
 /** The federal TCPA calling window. */
@@ -53,17 +55,26 @@ export const reminderScheduleSchema = z
     /** the schedule exists but starts nothing (also settable with `herald reminders schedule --pause`) */
     paused: z.boolean().default(false),
   })
-  .refine((s) => s.everyMinutes !== null || s.dailyAt.length > 0, { message: 'needs everyMinutes or dailyAt' });
+  .refine((s) => s.everyMinutes !== null || s.dailyAt.length > 0, {
+    message: 'needs everyMinutes or dailyAt',
+  });
 export type ReminderSchedule = z.infer<typeof reminderScheduleSchema>;
 
 export const reminderSettingsSchema = z.strictObject({
   quietHours: companyQuietHoursSchema.default({}),
-  schedule: reminderScheduleSchema.default({ everyMinutes: 15, dailyAt: [], catchupWindowMinutes: 10, paused: false }),
+  schedule: reminderScheduleSchema.default({
+    everyMinutes: 15,
+    dailyAt: [],
+    catchupWindowMinutes: 10,
+    paused: false,
+  }),
 });
 export type ReminderSettings = z.infer<typeof reminderSettingsSchema>;
 
 /** companies.settings is shared with other parts (reminderPlan...): only its `reminders` key is read here. */
-export const companyReminderSettingsSchema = z.looseObject({ reminders: reminderSettingsSchema.default(reminderSettingsSchema.parse({})) });
+export const companyReminderSettingsSchema = z.looseObject({
+  reminders: reminderSettingsSchema.default(reminderSettingsSchema.parse({})),
+});
 
 export function parseReminderSettings(settings: unknown): ReminderSettings {
   return companyReminderSettingsSchema.parse(settings ?? {}).reminders;
@@ -95,10 +106,14 @@ export function parseWindowText(text: string): QuietWindow | undefined {
 /** Parses "FL=08:00-20:00,OK=08:00-20:00"; returns the problem as text when it cannot. */
 export function parseStateWindowsText(text: string): Record<string, QuietWindow> | string {
   const out: Record<string, QuietWindow> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [state, window] = part.split('=').map((s) => s.trim());
     const parsed = window === undefined ? undefined : parseWindowText(window);
-    if (!state || !/^[A-Z]{2}$/.test(state) || !parsed) return `"${part}" is not STATE=HH:mm-HH:mm (e.g. FL=08:00-20:00)`;
+    if (!state || !/^[A-Z]{2}$/.test(state) || !parsed)
+      return `"${part}" is not STATE=HH:mm-HH:mm (e.g. FL=08:00-20:00)`;
     out[state] = parsed;
   }
   return out;

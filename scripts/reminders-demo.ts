@@ -5,11 +5,18 @@ import { describeRun } from '../lib/reminders/run-summary';
 import { ensureReminderSchedule } from '../lib/reminders/schedule';
 import { workflowUiUrl } from '../lib/temporal';
 import { reminderRun } from '../workflows';
-import { describeReplies, simulateProviderTraffic, startDemoIngress, type DemoIngress } from './simulate-callbacks';
+import {
+  describeReplies,
+  simulateProviderTraffic,
+  startDemoIngress,
+  type DemoIngress,
+} from './simulate-callbacks';
 
 /** Region queues the main job hosts, so reminder runs (scheduled or from the CLI) find workers. */
 export async function regionQueues(app: App): Promise<string[]> {
-  const rows = await app.sql<{ task_queue: string }[]>`select task_queue from regions where active order by code`;
+  const rows = await app.sql<
+    { task_queue: string }[]
+  >`select task_queue from regions where active order by code`;
   return rows.map((r) => r.task_queue);
 }
 
@@ -57,7 +64,9 @@ export async function reminderDemo(app: App, companyAlias: string): Promise<Remi
   const ingress = await startDemoIngress(app);
   lines.push(...(await simulateProviderTraffic(app, ingress, companyAlias)));
   const day3 = new Date(day1.getTime() + 2 * 86_400_000);
-  lines.push(`Reminder run two days later, ${day3.toISOString()} (the STOP and the confirmation are honoured):`);
+  lines.push(
+    `Reminder run two days later, ${day3.toISOString()} (the STOP and the confirmation are honoured):`,
+  );
   lines.push(...(await runAt(app, companyAlias, day3)));
   lines.push(...(await describeReplies(app, companyAlias)));
   return { lines, ingress };

@@ -22,13 +22,19 @@ export async function startDemoIngress(app: App): Promise<DemoIngress> {
     log: app.log.child({ component: 'ingress' }, { level: 'error' }),
     publicBaseUrl: config.ingress.publicBaseUrl,
     twilio: { authToken, accountSid: config.twilio.accountSid },
-    sns: { topicArns: config.ingress.snsTopicArns, secret: config.ingress.snsSecret, fetchText: fetchSnsText },
+    sns: {
+      topicArns: config.ingress.snsTopicArns,
+      secret: config.ingress.snsSecret,
+      fetchText: fetchSnsText,
+    },
     unsubscribeSecret: config.ingress.unsubscribeSecret,
   };
-  const ingress = await startIngress(deps, { port: config.ingress.port }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE') throw err;
-    return startIngress(deps, { port: 0 });
-  });
+  const ingress = await startIngress(deps, { port: config.ingress.port }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') throw err;
+      return startIngress(deps, { port: 0 });
+    },
+  );
   return { ...ingress, publicBaseUrl: config.ingress.publicBaseUrl ?? ingress.url, authToken };
 }
 
@@ -44,7 +50,11 @@ interface SentText {
   appointment_id: number | null;
 }
 
-export async function simulateProviderTraffic(app: App, ingress: DemoIngress, companyAlias: string): Promise<string[]> {
+export async function simulateProviderTraffic(
+  app: App,
+  ingress: DemoIngress,
+  companyAlias: string,
+): Promise<string[]> {
   const post = (path: string, params: Record<string, string>, authToken = ingress.authToken) =>
     postAsTwilio({ publicBaseUrl: ingress.publicBaseUrl, targetUrl: ingress.url, authToken, path, params });
   const texts = await app.sql<SentText[]>`
@@ -52,23 +62,42 @@ export async function simulateProviderTraffic(app: App, ingress: DemoIngress, co
     from messages m join companies c on c.id = m.company_id
     where c.alias = ${companyAlias} and m.channel = 'sms' and m.state = 'sent' and m.provider in ('twilio', 'outbox')
     order by m.sent_at, m.id limit 20`;
-  const lines = [`Provider callbacks and replies, signed as Twilio signs them, to the ingress at ${ingress.url}:`];
+  const lines = [
+    `Provider callbacks and replies, signed as Twilio signs them, to the ingress at ${ingress.url}:`,
+  ];
   if (!texts.length) return [...lines, '  no texts were sent, so there is nothing to call back about'];
 
-  const status = (t: SentText, s: string) => ({ MessageSid: t.provider_message_id, SmsSid: t.provider_message_id, MessageStatus: s, SmsStatus: s, To: t.to_address });
+  const status = (t: SentText, s: string) => ({
+    MessageSid: t.provider_message_id,
+    SmsSid: t.provider_message_id,
+    MessageStatus: s,
+    SmsStatus: s,
+    To: t.to_address,
+  });
   let delivered = 0;
-  for (const t of texts) if ((await post(INGRESS_PATHS.twilioSmsStatus, status(t, 'delivered'))).status === 200) delivered++;
+  for (const t of texts)
+    if ((await post(INGRESS_PATHS.twilioSmsStatus, status(t, 'delivered'))).status === 200) delivered++;
   lines.push(`  ${delivered} delivery callbacks accepted: those texts are now 'delivered'`);
 
   const first = texts[0]!;
   const again = await post(INGRESS_PATHS.twilioSmsStatus, status(first, 'delivered'));
   const [updates] = await app.sql<{ n: number }[]>`
     select count(*)::int as n from message_updates where message_id = ${first.id} and event_type = 'sms.delivered'`;
-  lines.push(`  the same callback again: HTTP ${again.status}, applied once (${updates!.n} delivery event stored)`);
+  lines.push(
+    `  the same callback again: HTTP ${again.status}, applied once (${updates!.n} delivery event stored)`,
+  );
 
-  const forged = await post(INGRESS_PATHS.twilioSmsStatus, status(texts[1] ?? first, 'failed'), 'not-the-account-token');
-  const [stillSent] = await app.sql<{ state: string }[]>`select state from messages where id = ${(texts[1] ?? first).id}`;
-  lines.push(`  a forged callback (wrong signature): HTTP ${forged.status}, nothing written (the text stays '${stillSent!.state}')`);
+  const forged = await post(
+    INGRESS_PATHS.twilioSmsStatus,
+    status(texts[1] ?? first, 'failed'),
+    'not-the-account-token',
+  );
+  const [stillSent] = await app.sql<
+    { state: string }[]
+  >`select state from messages where id = ${(texts[1] ?? first).id}`;
+  lines.push(
+    `  a forged callback (wrong signature): HTTP ${forged.status}, nothing written (the text stays '${stillSent!.state}')`,
+  );
 
   const reply = async (t: SentText, body: string) =>
     post(INGRESS_PATHS.twilioSmsInbound, {
@@ -110,5 +139,10 @@ export async function describeReplies(app: App, companyAlias: string): Promise<s
     from message_reply_summary s join companies c on c.id = s.company_id left join data_packets p on p.id = s.packet_id
     where c.alias = ${companyAlias} group by 1, 2 order by 1, 2`;
   if (!rows.length) return [];
-  return ['Answers by packet:', ...rows.map((r) => `  ${(r.packet ?? '(no packet)').padEnd(40)} ${r.contact_status.padEnd(12)} ${r.messages}`)];
+  return [
+    'Answers by packet:',
+    ...rows.map(
+      (r) => `  ${(r.packet ?? '(no packet)').padEnd(40)} ${r.contact_status.padEnd(12)} ${r.messages}`,
+    ),
+  ];
 }

@@ -24,10 +24,22 @@ afterAll(async () => {
 });
 
 const person = (companyId = company.id) =>
-  addPerson(app.sql, companyId, { state: 'NY', timezone: 'America/New_York', region: 'northeast', appointmentAt: inADay() });
+  addPerson(app.sql, companyId, {
+    state: 'NY',
+    timezone: 'America/New_York',
+    region: 'northeast',
+    appointmentAt: inADay(),
+  });
 
 function reply(p: Person, body: string, sid = `SM${randomUUID().replace(/-/g, '')}`) {
-  return ingress.post(INGRESS_PATHS.twilioSmsInbound, { MessageSid: sid, SmsSid: sid, From: p.phone, To: SENDER, Body: body, NumMedia: '0' });
+  return ingress.post(INGRESS_PATHS.twilioSmsInbound, {
+    MessageSid: sid,
+    SmsSid: sid,
+    From: p.phone,
+    To: SENDER,
+    Body: body,
+    NumMedia: '0',
+  });
 }
 
 async function contact(id: number) {
@@ -36,23 +48,46 @@ async function contact(id: number) {
   return row!;
 }
 
-const appointmentStatus = async (id: number) => (await app.sql`select status from appointments where id = ${id}`)[0]!.status;
-const enrolment = async (appointmentId: number) => (await app.sql`select status, status_reason from reminder_enrollments where appointment_id = ${appointmentId}`)[0];
+const appointmentStatus = async (id: number) =>
+  (await app.sql`select status from appointments where id = ${id}`)[0]!.status;
+const enrolment = async (appointmentId: number) =>
+  (
+    await app.sql`select status, status_reason from reminder_enrollments where appointment_id = ${appointmentId}`
+  )[0];
 
 describe('replies to a reminder text', () => {
   it('STOP opts the person out of texts at once and stops their sequence, with reasons', async () => {
     const p = await person();
     const m = await sentMessage(app.sql, company.id, p, { channel: 'sms', step: 'sms-2d', from: SENDER });
-    const nextText = await planTouch(app.sql, company.id, p, { channel: 'sms', contactAt: inADay(), step: 'sms-2h', region: 'northeast' });
-    const call = await planTouch(app.sql, company.id, p, { channel: 'voice', contactAt: inADay(), step: 'voice-1d', region: 'northeast' });
+    const nextText = await planTouch(app.sql, company.id, p, {
+      channel: 'sms',
+      contactAt: inADay(),
+      step: 'sms-2h',
+      region: 'northeast',
+    });
+    const call = await planTouch(app.sql, company.id, p, {
+      channel: 'voice',
+      contactAt: inADay(),
+      step: 'voice-1d',
+      region: 'northeast',
+    });
 
     const r = await reply(p, 'Stop');
     expect(r.status).toBe(200);
     expect(r.body).toContain('<Response/>');
     expect(await contact(p.contactId)).toEqual({ do_not_sms: true, do_not_call: false, do_not_email: false });
-    expect(await messageRow(app.sql, m.id)).toMatchObject({ contact_status: 'opted_out', raw_response: 'Stop' });
-    expect(await messageRow(app.sql, nextText)).toMatchObject({ state: 'skipped', status_description: expect.stringMatching(/opted out.*replied STOP/) });
-    expect(await messageRow(app.sql, call)).toMatchObject({ state: 'cancelled', status_description: expect.stringMatching(/sequence stopped: the person opted out/) });
+    expect(await messageRow(app.sql, m.id)).toMatchObject({
+      contact_status: 'opted_out',
+      raw_response: 'Stop',
+    });
+    expect(await messageRow(app.sql, nextText)).toMatchObject({
+      state: 'skipped',
+      status_description: expect.stringMatching(/opted out.*replied STOP/),
+    });
+    expect(await messageRow(app.sql, call)).toMatchObject({
+      state: 'cancelled',
+      status_description: expect.stringMatching(/sequence stopped: the person opted out/),
+    });
     expect(await enrolment(p.appointmentId)).toMatchObject({ status: 'opted_out' });
     // the appointment itself is untouched: STOP is about texts, not the visit
     expect(await appointmentStatus(p.appointmentId)).toBe('scheduled');
@@ -63,15 +98,24 @@ describe('replies to a reminder text', () => {
   it('C confirms the appointment and ends the sequence; the same webhook twice is applied once', async () => {
     const p = await person();
     const m = await sentMessage(app.sql, company.id, p, { channel: 'sms', step: 'sms-2d', from: SENDER });
-    const later = await planTouch(app.sql, company.id, p, { channel: 'sms', contactAt: inADay(), step: 'sms-2h', region: 'northeast' });
+    const later = await planTouch(app.sql, company.id, p, {
+      channel: 'sms',
+      contactAt: inADay(),
+      step: 'sms-2h',
+      region: 'northeast',
+    });
     const sid = `SM${randomUUID().replace(/-/g, '')}`;
     await reply(p, 'c', sid);
     await reply(p, 'c', sid);
     expect(await messageRow(app.sql, m.id)).toMatchObject({ contact_status: 'confirmed', raw_response: 'c' });
     expect(await appointmentStatus(p.appointmentId)).toBe('confirmed');
-    expect(await enrolment(p.appointmentId)).toMatchObject({ status: 'completed', status_reason: 'the person confirmed' });
+    expect(await enrolment(p.appointmentId)).toMatchObject({
+      status: 'completed',
+      status_reason: 'the person confirmed',
+    });
     expect(await messageRow(app.sql, later)).toMatchObject({ state: 'cancelled' });
-    const [stored] = await app.sql`select count(*)::int as n from inbound_messages where provider_event_id = ${sid}`;
+    const [stored] =
+      await app.sql`select count(*)::int as n from inbound_messages where provider_event_id = ${sid}`;
     expect(stored!.n).toBe(1);
   });
 
@@ -86,12 +130,18 @@ describe('replies to a reminder text', () => {
     await sentMessage(app.sql, company.id, b, { channel: 'sms', from: SENDER });
     await reply(b, 'R');
     expect(await appointmentStatus(b.appointmentId)).toBe('reschedule_requested');
-    expect(await enrolment(b.appointmentId)).toMatchObject({ status: 'cancelled', status_reason: 'the person asked to reschedule' });
+    expect(await enrolment(b.appointmentId)).toMatchObject({
+      status: 'cancelled',
+      status_reason: 'the person asked to reschedule',
+    });
 
     const c = await person();
     const mc = await sentMessage(app.sql, company.id, c, { channel: 'sms', from: SENDER });
     await reply(c, 'Can I come at 4 instead?');
-    expect(await messageRow(app.sql, mc.id)).toMatchObject({ contact_status: 'other', raw_response: 'Can I come at 4 instead?' });
+    expect(await messageRow(app.sql, mc.id)).toMatchObject({
+      contact_status: 'other',
+      raw_response: 'Can I come at 4 instead?',
+    });
     expect(await appointmentStatus(c.appointmentId)).toBe('scheduled');
     expect(await enrolment(c.appointmentId)).toMatchObject({ status: 'active' });
 
@@ -113,14 +163,23 @@ describe('replies to a reminder text', () => {
   it('STOP reaches every contact of the company on that phone; STOPALL every company that texted it from the number', async () => {
     const other = await createTestCompany(app.sql, { credits: 10 });
     const p = await person();
-    await sentMessage(app.sql, company.id, p, { channel: 'sms', from: SENDER, sentAt: new Date(Date.now() - 60_000) });
+    await sentMessage(app.sql, company.id, p, {
+      channel: 'sms',
+      from: SENDER,
+      sentAt: new Date(Date.now() - 60_000),
+    });
     // the same phone at another company, texted more recently from the same number
     const [twin] = await app.sql<{ id: number }[]>`
       insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, region)
       values (${other.id}, ${randomUUID()}, 'Ann', 'Lee', ${p.phone}, 'northeast') returning id`;
     const [twinAppointment] = await app.sql<{ id: number }[]>`
       insert into appointments (company_id, contact_id, dedupe_key, starts_at) values (${other.id}, ${twin!.id}, ${randomUUID()}, ${inADay()}) returning id`;
-    await sentMessage(app.sql, other.id, { contactId: twin!.id, appointmentId: twinAppointment!.id, phone: p.phone }, { channel: 'sms', from: SENDER });
+    await sentMessage(
+      app.sql,
+      other.id,
+      { contactId: twin!.id, appointmentId: twinAppointment!.id, phone: p.phone },
+      { channel: 'sms', from: SENDER },
+    );
 
     await reply(p, 'STOP');
     expect((await contact(twin!.id)).do_not_sms).toBe(true);
@@ -133,10 +192,15 @@ describe('replies to a reminder text', () => {
   it('refuses a reply that is not signed by Twilio', async () => {
     const p = await person();
     await sentMessage(app.sql, company.id, p, { channel: 'sms', from: SENDER });
-    const r = await ingress.post(INGRESS_PATHS.twilioSmsInbound, { MessageSid: 'SMx', From: p.phone, To: SENDER, Body: 'STOP' }, { token: 'wrong' });
+    const r = await ingress.post(
+      INGRESS_PATHS.twilioSmsInbound,
+      { MessageSid: 'SMx', From: p.phone, To: SENDER, Body: 'STOP' },
+      { token: 'wrong' },
+    );
     expect(r.status).toBe(403);
     expect((await contact(p.contactId)).do_not_sms).toBe(false);
-    const [stored] = await app.sql`select count(*)::int as n from inbound_messages where from_address = ${p.phone}`;
+    const [stored] =
+      await app.sql`select count(*)::int as n from inbound_messages where from_address = ${p.phone}`;
     expect(stored!.n).toBe(0);
   });
 });

@@ -39,12 +39,37 @@ describe('a reminder run', () => {
     const ids: number[] = [];
     for (let i = 0; i < 4; i++) {
       const person = await addPerson(app.sql, c.id, { ...newYorker, appointmentAt: hoursFromNow(24) });
-      ids.push(await planTouch(app.sql, c.id, person, { channel: 'sms', contactAt: hoursFromNow(-1), step: 'sms-1d', region: 'northeast' }));
+      ids.push(
+        await planTouch(app.sql, c.id, person, {
+          channel: 'sms',
+          contactAt: hoursFromNow(-1),
+          step: 'sms-1d',
+          region: 'northeast',
+        }),
+      );
     }
-    const floridian = await addPerson(app.sql, c.id, { state: 'FL', timezone: 'America/New_York', region: 'southeast', areaCode: '305', appointmentAt: hoursFromNow(30) });
-    ids.push(await planTouch(app.sql, c.id, floridian, { channel: 'sms', contactAt: hoursFromNow(-2), step: 'sms-1d', region: 'southeast' }));
+    const floridian = await addPerson(app.sql, c.id, {
+      state: 'FL',
+      timezone: 'America/New_York',
+      region: 'southeast',
+      areaCode: '305',
+      appointmentAt: hoursFromNow(30),
+    });
+    ids.push(
+      await planTouch(app.sql, c.id, floridian, {
+        channel: 'sms',
+        contactAt: hoursFromNow(-2),
+        step: 'sms-1d',
+        region: 'southeast',
+      }),
+    );
     // not due yet: left alone
-    const later = await planTouch(app.sql, c.id, floridian, { channel: 'sms', contactAt: hoursFromNow(3), step: 'sms-2h', region: 'southeast' });
+    const later = await planTouch(app.sql, c.id, floridian, {
+      channel: 'sms',
+      contactAt: hoursFromNow(3),
+      step: 'sms-2h',
+      region: 'southeast',
+    });
 
     const summary = await runReminders(app, workers, c.alias, now);
     expect(summary.now).toBe(now.toISOString());
@@ -66,13 +91,33 @@ describe('a reminder run', () => {
 
   it('defers a Hawaii recipient at 07:00 HST while a New York one at 12:00 EST is sent', async () => {
     const c = await company();
-    const honolulu = await addPerson(app.sql, c.id, { state: 'HI', timezone: 'Pacific/Honolulu', region: 'pacific', areaCode: '808', appointmentAt: hoursFromNow(26) });
+    const honolulu = await addPerson(app.sql, c.id, {
+      state: 'HI',
+      timezone: 'Pacific/Honolulu',
+      region: 'pacific',
+      areaCode: '808',
+      appointmentAt: hoursFromNow(26),
+    });
     const newYork = await addPerson(app.sql, c.id, { ...newYorker, appointmentAt: hoursFromNow(26) });
-    const hi = await planTouch(app.sql, c.id, honolulu, { channel: 'sms', contactAt: hoursFromNow(-0.5), step: 'sms-1d', region: 'pacific' });
-    const ny = await planTouch(app.sql, c.id, newYork, { channel: 'sms', contactAt: hoursFromNow(-0.5), step: 'sms-1d', region: 'northeast' });
+    const hi = await planTouch(app.sql, c.id, honolulu, {
+      channel: 'sms',
+      contactAt: hoursFromNow(-0.5),
+      step: 'sms-1d',
+      region: 'pacific',
+    });
+    const ny = await planTouch(app.sql, c.id, newYork, {
+      channel: 'sms',
+      contactAt: hoursFromNow(-0.5),
+      step: 'sms-1d',
+      region: 'northeast',
+    });
 
     const summary = await runReminders(app, workers, c.alias, now);
-    expect(summary.regions.find((r) => r.region === 'pacific')!.screened).toMatchObject({ seen: 1, deferred: 1, ready: { sms: 0 } });
+    expect(summary.regions.find((r) => r.region === 'pacific')!.screened).toMatchObject({
+      seen: 1,
+      deferred: 1,
+      ready: { sms: 0 },
+    });
 
     const deferred = await messageRow(app.sql, hi);
     expect(deferred.state).toBe('scheduled');
@@ -82,7 +127,9 @@ describe('a reminder run', () => {
     expect(deferred.status_description).toMatch(/07:00 in Pacific\/Honolulu is outside 08:00-21:00/);
     expect((await messageRow(app.sql, ny)).state).toBe('sent');
     expect(await outboxCount(app.sql, [hi])).toBe(0);
-    const [event] = await app.sql<{ event_type: string }[]>`select event_type from message_updates where message_id = ${hi}`;
+    const [event] = await app.sql<
+      { event_type: string }[]
+    >`select event_type from message_updates where message_id = ${hi}`;
     expect(event?.event_type).toBe('deferred');
 
     // at 08:00 HST the deferred message goes out
@@ -96,14 +143,35 @@ describe('a reminder run', () => {
     const past = await addPerson(app.sql, c.id, { ...newYorker, appointmentAt: hoursFromNow(-1) });
     const cancelled = await addPerson(app.sql, c.id, { ...newYorker, appointmentAt: hoursFromNow(5) });
     await app.sql`update appointments set status = 'cancelled' where id = ${cancelled.appointmentId}`;
-    const pastId = await planTouch(app.sql, c.id, past, { channel: 'sms', contactAt: hoursFromNow(-3), step: 'sms-2h', region: 'northeast' });
-    const cancelledId = await planTouch(app.sql, c.id, cancelled, { channel: 'voice', contactAt: hoursFromNow(-1), step: 'voice-1d', region: 'northeast' });
+    const pastId = await planTouch(app.sql, c.id, past, {
+      channel: 'sms',
+      contactAt: hoursFromNow(-3),
+      step: 'sms-2h',
+      region: 'northeast',
+    });
+    const cancelledId = await planTouch(app.sql, c.id, cancelled, {
+      channel: 'voice',
+      contactAt: hoursFromNow(-1),
+      step: 'voice-1d',
+      region: 'northeast',
+    });
 
     const summary = await runReminders(app, workers, c.alias, now);
-    expect(summary.regions[0]!.screened).toMatchObject({ seen: 2, expired: 1, cancelled: 1, ready: { sms: 0, voice: 0 } });
+    expect(summary.regions[0]!.screened).toMatchObject({
+      seen: 2,
+      expired: 1,
+      cancelled: 1,
+      ready: { sms: 0, voice: 0 },
+    });
     expect(summary.regions[0]!.sent).toEqual({});
-    expect(await messageRow(app.sql, pastId)).toMatchObject({ state: 'expired', status_description: expect.stringMatching(/had passed/) });
-    expect(await messageRow(app.sql, cancelledId)).toMatchObject({ state: 'cancelled', status_description: 'the appointment was cancelled' });
+    expect(await messageRow(app.sql, pastId)).toMatchObject({
+      state: 'expired',
+      status_description: expect.stringMatching(/had passed/),
+    });
+    expect(await messageRow(app.sql, cancelledId)).toMatchObject({
+      state: 'cancelled',
+      status_description: 'the appointment was cancelled',
+    });
     expect(await outboxCount(app.sql, [pastId, cancelledId])).toBe(0);
   });
 
@@ -114,14 +182,31 @@ describe('a reminder run', () => {
     await app.sql`insert into contact_blocks (company_id, purpose, name, criteria)
                   values (${c.id}, 'block', 'asked never to be texted', ${app.sql.json({ phone: blocked.phone })})`;
     await app.sql`update contacts set do_not_sms = true where id = ${optedOut.contactId}`;
-    const a = await planTouch(app.sql, c.id, blocked, { channel: 'sms', contactAt: hoursFromNow(-1), step: 'sms-1d', region: 'northeast' });
-    const b = await planTouch(app.sql, c.id, optedOut, { channel: 'sms', contactAt: hoursFromNow(-1), step: 'sms-1d', region: 'northeast' });
-    const enrolments = await app.sql`select status from reminder_enrollments where appointment_id in ${app.sql([blocked.appointmentId, optedOut.appointmentId])}`;
+    const a = await planTouch(app.sql, c.id, blocked, {
+      channel: 'sms',
+      contactAt: hoursFromNow(-1),
+      step: 'sms-1d',
+      region: 'northeast',
+    });
+    const b = await planTouch(app.sql, c.id, optedOut, {
+      channel: 'sms',
+      contactAt: hoursFromNow(-1),
+      step: 'sms-1d',
+      region: 'northeast',
+    });
+    const enrolments =
+      await app.sql`select status from reminder_enrollments where appointment_id in ${app.sql([blocked.appointmentId, optedOut.appointmentId])}`;
     expect(enrolments.map((e) => e.status)).toEqual(['active', 'active']);
 
     await runReminders(app, workers, c.alias, now);
-    expect(await messageRow(app.sql, a)).toMatchObject({ state: 'skipped', status_description: 'on the company block list (asked never to be texted)' });
-    expect(await messageRow(app.sql, b)).toMatchObject({ state: 'skipped', status_description: 'the contact opted out of sms' });
+    expect(await messageRow(app.sql, a)).toMatchObject({
+      state: 'skipped',
+      status_description: 'on the company block list (asked never to be texted)',
+    });
+    expect(await messageRow(app.sql, b)).toMatchObject({
+      state: 'skipped',
+      status_description: 'the contact opted out of sms',
+    });
     expect(await outboxCount(app.sql, [a, b])).toBe(0);
   });
 });
@@ -141,7 +226,12 @@ describe('a long backlog', () => {
         appointmentAt: hoursFromNow(30),
       });
       // equal contact times: the keyset cursor must still move on by id
-      const id = await planTouch(app.sql, c.id, person, { channel: 'sms', contactAt: hoursFromNow(i < 4 ? -2 : -1), step: 'sms-1d', region: 'northeast' });
+      const id = await planTouch(app.sql, c.id, person, {
+        channel: 'sms',
+        contactAt: hoursFromNow(i < 4 ? -2 : -1),
+        step: 'sms-1d',
+        region: 'northeast',
+      });
       (hawaiian ? deferred : sent).push(id);
     }
     const summary = await runReminders(app, workers, c.alias, now, { pageSize: 2, pagesPerRun: 2 });
@@ -154,7 +244,10 @@ describe('a long backlog', () => {
     const client = await app.client();
     const runs = await eventually(async () => {
       const found: string[] = [];
-      for await (const w of client.workflow.list({ query: `CompanyAlias = '${c.alias}' AND WorkflowType = 'reminderRegion'` })) found.push(w.runId);
+      for await (const w of client.workflow.list({
+        query: `CompanyAlias = '${c.alias}' AND WorkflowType = 'reminderRegion'`,
+      }))
+        found.push(w.runId);
       return found.length >= 2 ? found : undefined;
     }, 30_000);
     expect(new Set(runs).size).toBeGreaterThanOrEqual(2);

@@ -1,11 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { SCHEDULE_IDS } from '../lib/names';
-import { ensureReminderSchedule, pauseReminderSchedule, resumeReminderSchedule, showReminderSchedule } from '../lib/reminders/schedule';
+import {
+  ensureReminderSchedule,
+  pauseReminderSchedule,
+  resumeReminderSchedule,
+  showReminderSchedule,
+} from '../lib/reminders/schedule';
 import type { ReminderRunSummary } from '../workflows/reminder-run';
 import { createTestCompany, type TestCompany } from './support/dispatch';
 import { eventually, openTestApp } from './support/harness';
-import { addPerson, messageRow, planTouch, startReminderWorkers, type ReminderWorkers } from './support/reminders';
+import {
+  addPerson,
+  messageRow,
+  planTouch,
+  startReminderWorkers,
+  type ReminderWorkers,
+} from './support/reminders';
 
 let app: App;
 let workers: ReminderWorkers;
@@ -21,7 +32,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   const client = await app.client();
-  await client.schedule.getHandle(SCHEDULE_IDS.reminders(company.alias)).delete().catch(() => {});
+  await client.schedule
+    .getHandle(SCHEDULE_IDS.reminders(company.alias))
+    .delete()
+    .catch(() => {});
   await workers?.stop();
   await app?.close();
 });
@@ -35,7 +49,12 @@ async function dueEmail(): Promise<number> {
     appointmentAt: new Date(Date.now() + 3 * 86_400_000),
     email: `ann.${Date.now()}@example.com`,
   });
-  return planTouch(app.sql, company.id, p, { channel: 'email', contactAt: new Date(Date.now() - 60_000), step: 'email-3d', region: 'northeast' });
+  return planTouch(app.sql, company.id, p, {
+    channel: 'email',
+    contactAt: new Date(Date.now() - 60_000),
+    step: 'email-3d',
+    region: 'northeast',
+  });
 }
 
 async function runOf(workflowId: string): Promise<ReminderRunSummary> {
@@ -46,10 +65,21 @@ async function runOf(workflowId: string): Promise<ReminderRunSummary> {
 describe('the reminder schedule', () => {
   it('is made from the company settings, and fires: each run uses the time it was scheduled for as its clock', async () => {
     const client = await app.client();
-    const created = await ensureReminderSchedule(client, app.sql, company.alias, { taskQueue: workers.taskQueue });
-    expect(created).toMatchObject({ change: 'created', paused: false, everyMinutes: 1, dailyAt: ['09:00'], timezone: 'America/New_York' });
+    const created = await ensureReminderSchedule(client, app.sql, company.alias, {
+      taskQueue: workers.taskQueue,
+    });
+    expect(created).toMatchObject({
+      change: 'created',
+      paused: false,
+      everyMinutes: 1,
+      dailyAt: ['09:00'],
+      timezone: 'America/New_York',
+    });
     const d = await client.schedule.getHandle(created.scheduleId).describe();
-    expect(d.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 9, end: 9, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] });
+    expect(d.spec.calendars?.[0]).toMatchObject({
+      hour: [{ start: 9, end: 9, step: 1 }],
+      minute: [{ start: 0, end: 0, step: 1 }],
+    });
     expect(d.policies.overlap).toBe('SKIP');
 
     const message = await dueEmail();
@@ -62,13 +92,18 @@ describe('the reminder schedule', () => {
     const summary = await runOf(action.workflowId);
     expect(summary.now).toBe(action.scheduledAt);
     expect(summary.failed).toEqual([]);
-    await eventually(async () => ((await messageRow(app.sql, message)).state === 'sent' ? true : undefined), 60_000);
+    await eventually(
+      async () => ((await messageRow(app.sql, message)).state === 'sent' ? true : undefined),
+      60_000,
+    );
   });
 
   it('pauses and resumes from the CLI functions; an update from settings keeps the pause', async () => {
     const client = await app.client();
     await pauseReminderSchedule(client, company.alias, 'paused by a test');
-    const updated = await ensureReminderSchedule(client, app.sql, company.alias, { taskQueue: workers.taskQueue });
+    const updated = await ensureReminderSchedule(client, app.sql, company.alias, {
+      taskQueue: workers.taskQueue,
+    });
     expect(updated).toMatchObject({ change: 'updated', paused: true, note: 'paused by a test' });
     await resumeReminderSchedule(client, company.alias, 'resumed by a test');
     expect((await showReminderSchedule(client, app.sql, company.alias))?.paused).toBe(false);
@@ -79,7 +114,12 @@ describe('the reminder schedule', () => {
     const message = await dueEmail();
     const before = (await showReminderSchedule(client, app.sql, company.alias))!.recentRuns.length;
     await client.schedule.getHandle(SCHEDULE_IDS.reminders(company.alias)).trigger();
-    await eventually(async () => ((await messageRow(app.sql, message)).state === 'sent' ? true : undefined), 60_000);
-    expect((await showReminderSchedule(client, app.sql, company.alias))!.recentRuns.length).toBeGreaterThan(before);
+    await eventually(
+      async () => ((await messageRow(app.sql, message)).state === 'sent' ? true : undefined),
+      60_000,
+    );
+    expect((await showReminderSchedule(client, app.sql, company.alias))!.recentRuns.length).toBeGreaterThan(
+      before,
+    );
   });
 });

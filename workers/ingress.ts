@@ -15,13 +15,20 @@ const ingress = await startIngress(
     log,
     publicBaseUrl: config.ingress.publicBaseUrl,
     twilio: { authToken: config.twilio.authToken, accountSid: config.twilio.accountSid },
-    sns: { topicArns: config.ingress.snsTopicArns, secret: config.ingress.snsSecret, fetchText: fetchSnsText },
+    sns: {
+      topicArns: config.ingress.snsTopicArns,
+      secret: config.ingress.snsSecret,
+      fetchText: fetchSnsText,
+    },
     unsubscribeSecret: config.ingress.unsubscribeSecret,
   },
   // all interfaces: providers reach it through a load balancer or tunnel in front of this port
   { port: config.ingress.port, host: '0.0.0.0' },
 );
-log.info({ port: ingress.port, publicBaseUrl: config.ingress.publicBaseUrl ?? ingress.url }, 'ingress listening');
+log.info(
+  { port: ingress.port, publicBaseUrl: config.ingress.publicBaseUrl ?? ingress.url },
+  'ingress listening',
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

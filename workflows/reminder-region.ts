@@ -1,5 +1,12 @@
 // One region's share of a reminder run: screen the due messages page by page, then hand what is ready to dispatch, per channel.
-import { continueAsNew, defineQuery, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PageCursor, ScreenCounts } from '../activities/reminders';
 import { SA, WORKFLOW_IDS } from '../lib/names';
@@ -44,7 +51,14 @@ const { screenDueMessages } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-const zero = (): ScreenCounts => ({ seen: 0, deferred: 0, expired: 0, cancelled: 0, skipped: 0, ready: { sms: 0, voice: 0, email: 0 } });
+const zero = (): ScreenCounts => ({
+  seen: 0,
+  deferred: 0,
+  expired: 0,
+  cancelled: 0,
+  skipped: 0,
+  ready: { sms: 0, voice: 0, email: 0 },
+});
 
 function add(into: ScreenCounts, page: ScreenCounts): void {
   into.seen += page.seen;
@@ -79,7 +93,10 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     if (!page.next) break;
     cursor = page.next;
     if (pagesThisRun + 1 >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof reminderRegion>({ ...input, carry: { cursor, screened: progress.screened, pages: progress.pages } });
+      await continueAsNew<typeof reminderRegion>({
+        ...input,
+        carry: { cursor, screened: progress.screened, pages: progress.pages },
+      });
     }
   }
 
@@ -89,7 +106,15 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     CHANNELS.filter((c) => progress.screened.ready[c] > 0).map(async (channel) => {
       progress.sent[channel] = await executeChild(dispatchMessages, {
         workflowId: WORKFLOW_IDS.dispatch(input.companyAlias, channel, `${input.runKey}/${input.region}`),
-        args: [{ companyId: input.companyId, companyAlias: input.companyAlias, channel, region: input.region, dueBefore: input.now }],
+        args: [
+          {
+            companyId: input.companyId,
+            companyAlias: input.companyAlias,
+            channel,
+            region: input.region,
+            dueBefore: input.now,
+          },
+        ],
         typedSearchAttributes: [
           { key: SA.CompanyAlias, value: input.companyAlias },
           { key: SA.Region, value: input.region },

@@ -92,7 +92,8 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
         progress.regions[region] = 'done';
       } catch (err) {
         // one region's trouble must not stop the others; the run reports it at the end
-        const error = err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : (err as Error).message;
+        const error =
+          err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : (err as Error).message;
         summary.failed.push({ region, error });
         progress.regions[region] = 'failed';
       }

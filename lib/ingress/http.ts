@@ -32,7 +32,12 @@ export function parseForm(body: string): Record<string, string> {
   return params;
 }
 
-export function send(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(body);
 }

@@ -14,7 +14,13 @@ export interface InboundSms {
 
 export type InboundOutcome =
   | { kind: 'duplicate' }
-  | { kind: 'applied'; intent: ReplyIntent; message?: RepliedMessage; effect?: ReplyEffect; companies: number[] };
+  | {
+      kind: 'applied';
+      intent: ReplyIntent;
+      message?: RepliedMessage;
+      effect?: ReplyEffect;
+      companies: number[];
+    };
 
 /** The reminder the text answers: the newest one texted to that phone, preferring ones sent from the number it came to. */
 async function repliedMessage(tx: TransactionSql, sms: InboundSms): Promise<RepliedMessage | undefined> {
@@ -31,7 +37,12 @@ async function repliedMessage(tx: TransactionSql, sms: InboundSms): Promise<Repl
  * STOP is about the phone number and the sender: every contact of the company with that phone
  * stops getting texts from us. STOPALL reaches every company that texted the phone from that number.
  */
-async function companiesFor(tx: TransactionSql, sms: InboundSms, intent: ReplyIntent, message: RepliedMessage | undefined): Promise<number[]> {
+async function companiesFor(
+  tx: TransactionSql,
+  sms: InboundSms,
+  intent: ReplyIntent,
+  message: RepliedMessage | undefined,
+): Promise<number[]> {
   if (intent.kind === 'opt_out' && intent.all) {
     const rows = await tx<{ company_id: number }[]>`
       select distinct company_id from messages where to_address = ${sms.from} and channel = 'sms' and from_address = ${sms.to}
@@ -47,7 +58,9 @@ async function companiesFor(tx: TransactionSql, sms: InboundSms, intent: ReplyIn
 }
 
 async function contactsWithPhone(tx: TransactionSql, companyId: number, phone: string): Promise<number[]> {
-  const rows = await tx<{ id: number }[]>`select id from contacts where company_id = ${companyId} and phone_e164 = ${phone}`;
+  const rows = await tx<
+    { id: number }[]
+  >`select id from contacts where company_id = ${companyId} and phone_e164 = ${phone}`;
   return rows.map((r) => r.id);
 }
 

@@ -25,7 +25,11 @@ export type ApplyOutcome =
  * The local outbox stands in for Twilio and SES in the embedded mode, so callbacks shaped like
  * theirs find outbox messages too; `providers` lists whose message ids a route may name.
  */
-export async function findMessage(tx: Sql | TransactionSql, providers: readonly string[], providerMessageId: string): Promise<EventTarget | undefined> {
+export async function findMessage(
+  tx: Sql | TransactionSql,
+  providers: readonly string[],
+  providerMessageId: string,
+): Promise<EventTarget | undefined> {
   if (!providerMessageId) return undefined;
   const [row] = await tx<EventTarget[]>`
     select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, state
@@ -35,7 +39,12 @@ export async function findMessage(tx: Sql | TransactionSql, providers: readonly 
 }
 
 /** The provider event's row in message_updates; false when it was already there (a webhook delivered twice). */
-export async function recordProviderEvent(tx: TransactionSql, message: EventTarget, provider: string, event: ProviderEvent): Promise<boolean> {
+export async function recordProviderEvent(
+  tx: TransactionSql,
+  message: EventTarget,
+  provider: string,
+  event: ProviderEvent,
+): Promise<boolean> {
   const inserted = await tx`
     insert into message_updates (message_id, company_id, channel, provider, provider_event_id, event_type, status, payload)
     values (${message.id}, ${message.companyId}, ${message.channel}, ${provider}, ${event.eventId}, ${event.eventType},
@@ -48,7 +57,9 @@ export async function recordProviderEvent(tx: TransactionSql, message: EventTarg
 /** Moves the message where the event says, when the SQL state machine allows it (a late 'sent' never undoes 'delivered'). */
 async function moveMessage(tx: TransactionSql, message: EventTarget, event: ProviderEvent): Promise<string> {
   if (!event.state) return message.state;
-  const description = event.errorCode ? `${event.eventType}: provider error ${event.errorCode}` : event.eventType;
+  const description = event.errorCode
+    ? `${event.eventType}: provider error ${event.errorCode}`
+    : event.eventType;
   const [row] = await tx<{ state: string }[]>`
     update messages m
     set state = ${event.state}, last_event_at = now(),
@@ -63,7 +74,12 @@ async function moveMessage(tx: TransactionSql, message: EventTarget, event: Prov
 }
 
 /** Twilio's call status as the call record's, with its timestamps; a status the call has passed is ignored. */
-async function updateCall(tx: TransactionSql, message: EventTarget, providerCallSid: string, event: ProviderEvent): Promise<void> {
+async function updateCall(
+  tx: TransactionSql,
+  message: EventTarget,
+  providerCallSid: string,
+  event: ProviderEvent,
+): Promise<void> {
   const status = String(event.payload.CallStatus ?? '');
   if (!status) return;
   const [call] = await tx<{ id: number; status: string }[]>`
@@ -95,7 +111,8 @@ export async function applyProviderEvent(
     const tx = t as TransactionSql;
     const message = await findMessage(tx, opts.providers, opts.event.providerMessageId);
     if (!message) return { kind: 'unknown' };
-    if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event))) return { kind: 'duplicate', message };
+    if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event)))
+      return { kind: 'duplicate', message };
     const state = await moveMessage(tx, message, opts.event);
     if (message.channel === 'voice') await updateCall(tx, message, opts.event.providerMessageId, opts.event);
     if (opts.event.optOut) {

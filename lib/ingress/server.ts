@@ -32,55 +32,86 @@ const PARSER_ACCOUNT_SID = `AC${'0'.repeat(32)}`;
 export function createIngressHandler(deps: IngressDeps) {
   const { sql, log } = deps;
   const twilioAuth = { authToken: deps.twilio.authToken, publicBaseUrl: deps.publicBaseUrl };
-  const parserSettings = { account: 'callbacks', accountSid: deps.twilio.accountSid ?? PARSER_ACCOUNT_SID, authToken: deps.twilio.authToken ?? 'none' };
+  const parserSettings = {
+    account: 'callbacks',
+    accountSid: deps.twilio.accountSid ?? PARSER_ACCOUNT_SID,
+    authToken: deps.twilio.authToken ?? 'none',
+  };
   const sms = createTwilioSms(parserSettings);
   const voice = createTwilioVoice(parserSettings);
   const ses = createSesEmail({ account: 'callbacks', region: 'us-east-1' });
-  if (!deps.twilio.authToken) log.warn('TWILIO_AUTH_TOKEN is not set: every Twilio callback will be refused (403)');
-  if (!deps.sns.topicArns.length) log.info('SES_SNS_TOPIC_ARNS is not set: every SES event will be refused (403)');
+  if (!deps.twilio.authToken)
+    log.warn('TWILIO_AUTH_TOKEN is not set: every Twilio callback will be refused (403)');
+  if (!deps.sns.topicArns.length)
+    log.info('SES_SNS_TOPIC_ARNS is not set: every SES event will be refused (403)');
 
   /** Twilio routes: a request whose signature does not match is refused before anything is read into the database. */
-  async function twilioForm(req: IncomingMessage, res: ServerResponse): Promise<Record<string, string> | undefined> {
+  async function twilioForm(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<Record<string, string> | undefined> {
     const params = parseForm(await readBody(req));
     const signature = req.headers['x-twilio-signature'];
-    if (!verifyTwilioSignature(twilioAuth, req.url ?? '/', typeof signature === 'string' ? signature : undefined, params)) {
-      log.warn({ path: req.url?.split('?')[0], signed: !!signature }, 'refused a Twilio request: forged or unsigned');
+    if (
+      !verifyTwilioSignature(
+        twilioAuth,
+        req.url ?? '/',
+        typeof signature === 'string' ? signature : undefined,
+        params,
+      )
+    ) {
+      log.warn(
+        { path: req.url?.split('?')[0], signed: !!signature },
+        'refused a Twilio request: forged or unsigned',
+      );
       send(res, 403, 'forbidden: the X-Twilio-Signature does not match');
       return undefined;
     }
     return params;
   }
 
-  const twilioRoutes: Record<string, (params: Record<string, string>, res: ServerResponse) => Promise<void>> = {
-    [INGRESS_PATHS.twilioSmsStatus]: async (params, res) => {
-      const event = sms.parseCallback!(params);
-      const outcome = await applyProviderEvent(sql, { providers: ['twilio', 'outbox'], recordAs: 'twilio', event });
-      log.info({ event: event.eventType, outcome: outcome.kind }, 'sms status callback');
-      send(res, 200, '');
-    },
-    [INGRESS_PATHS.twilioVoiceStatus]: async (params, res) => {
-      const event = voice.parseCallback!(params);
-      const outcome = await applyProviderEvent(sql, { providers: ['twilio', 'outbox'], recordAs: 'twilio', event });
-      log.info({ event: event.eventType, outcome: outcome.kind }, 'voice status callback');
-      send(res, 200, '');
-    },
-    [INGRESS_PATHS.twilioVoiceGather]: async (params, res) => {
-      const outcome = await applyGather(sql, log, voice.parseCallback!(params));
-      log.info({ outcome: outcome.kind }, 'call answer (digits)');
-      sendTwiml(res, outcome.twiml);
-    },
-    [INGRESS_PATHS.twilioSmsInbound]: async (params, res) => {
-      const outcome = await applyInboundSms(sql, {
-        sid: params.MessageSid ?? params.SmsSid ?? '',
-        from: params.From ?? '',
-        to: params.To ?? '',
-        body: params.Body ?? '',
-      });
-      log.info({ outcome: outcome.kind, intent: outcome.kind === 'applied' ? outcome.intent.kind : undefined }, 'inbound text');
-      // Twilio answers STOP / START itself (Advanced Opt-Out); herald sends no reply of its own
-      sendTwiml(res, EMPTY_TWIML);
-    },
-  };
+  const twilioRoutes: Record<string, (params: Record<string, string>, res: ServerResponse) => Promise<void>> =
+    {
+      [INGRESS_PATHS.twilioSmsStatus]: async (params, res) => {
+        const event = sms.parseCallback!(params);
+        const outcome = await applyProviderEvent(sql, {
+          providers: ['twilio', 'outbox'],
+          recordAs: 'twilio',
+          event,
+        });
+        log.info({ event: event.eventType, outcome: outcome.kind }, 'sms status callback');
+        send(res, 200, '');
+      },
+      [INGRESS_PATHS.twilioVoiceStatus]: async (params, res) => {
+        const event = voice.parseCallback!(params);
+        const outcome = await applyProviderEvent(sql, {
+          providers: ['twilio', 'outbox'],
+          recordAs: 'twilio',
+          event,
+        });
+        log.info({ event: event.eventType, outcome: outcome.kind }, 'voice status callback');
+        send(res, 200, '');
+      },
+      [INGRESS_PATHS.twilioVoiceGather]: async (params, res) => {
+        const outcome = await applyGather(sql, log, voice.parseCallback!(params));
+        log.info({ outcome: outcome.kind }, 'call answer (digits)');
+        sendTwiml(res, outcome.twiml);
+      },
+      [INGRESS_PATHS.twilioSmsInbound]: async (params, res) => {
+        const outcome = await applyInboundSms(sql, {
+          sid: params.MessageSid ?? params.SmsSid ?? '',
+          from: params.From ?? '',
+          to: params.To ?? '',
+          body: params.Body ?? '',
+        });
+        log.info(
+          { outcome: outcome.kind, intent: outcome.kind === 'applied' ? outcome.intent.kind : undefined },
+          'inbound text',
+        );
+        // Twilio answers STOP / START itself (Advanced Opt-Out); herald sends no reply of its own
+        sendTwiml(res, EMPTY_TWIML);
+      },
+    };
 
   async function sesEvents(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const verdict = await verifySnsRequest(deps.sns, await readBody(req), query);
@@ -105,7 +136,9 @@ export function createIngressHandler(deps: IngressDeps) {
     if (!uuid) return send(res, 404, notFoundPage(), 'text/html; charset=utf-8');
     if (req.method === 'GET') return send(res, 200, confirmPage(req.url ?? ''), 'text/html; charset=utf-8');
     const body = await readBody(req);
-    const how = /List-Unsubscribe=One-Click/.test(body) ? 'one-click unsubscribe (List-Unsubscribe-Post)' : 'unsubscribe link';
+    const how = /List-Unsubscribe=One-Click/.test(body)
+      ? 'one-click unsubscribe (List-Unsubscribe-Post)'
+      : 'unsubscribe link';
     const outcome = await unsubscribeByMessage(sql, uuid, how);
     if (outcome.kind === 'unknown') return send(res, 404, notFoundPage(), 'text/html; charset=utf-8');
     log.info({ how }, 'email unsubscribe');
@@ -122,7 +155,8 @@ export function createIngressHandler(deps: IngressDeps) {
         if (params) await twilioRoute(params, res);
         return;
       }
-      if (url.pathname === INGRESS_PATHS.sesEvents && req.method === 'POST') return await sesEvents(req, res, url.searchParams);
+      if (url.pathname === INGRESS_PATHS.sesEvents && req.method === 'POST')
+        return await sesEvents(req, res, url.searchParams);
       const prefix = `${INGRESS_PATHS.emailUnsubscribe}/`;
       if (url.pathname.startsWith(prefix) && (req.method === 'GET' || req.method === 'POST')) {
         return await unsubscribe(req, res, url.pathname.slice(prefix.length));

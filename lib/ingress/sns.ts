@@ -38,7 +38,14 @@ export function isSnsUrl(url: string): boolean {
 export function snsStringToSign(m: SnsMessage): string {
   const fields =
     m.Type === 'Notification'
-      ? ['Message', 'MessageId', ...(m.Subject !== undefined ? ['Subject'] : []), 'Timestamp', 'TopicArn', 'Type']
+      ? [
+          'Message',
+          'MessageId',
+          ...(m.Subject !== undefined ? ['Subject'] : []),
+          'Timestamp',
+          'TopicArn',
+          'Type',
+        ]
       : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
   return fields.map((f) => `${f}\n${String((m as unknown as Record<string, unknown>)[f] ?? '')}\n`).join('');
 }
@@ -46,7 +53,16 @@ export function snsStringToSign(m: SnsMessage): string {
 export function parseSnsMessage(body: string): SnsMessage | undefined {
   try {
     const m = JSON.parse(body) as Partial<SnsMessage>;
-    const required = ['Type', 'MessageId', 'TopicArn', 'Message', 'Timestamp', 'Signature', 'SignatureVersion', 'SigningCertURL'] as const;
+    const required = [
+      'Type',
+      'MessageId',
+      'TopicArn',
+      'Message',
+      'Timestamp',
+      'Signature',
+      'SignatureVersion',
+      'SigningCertURL',
+    ] as const;
     return required.every((k) => typeof m[k] === 'string') ? (m as SnsMessage) : undefined;
   } catch {
     return undefined;
@@ -58,13 +74,25 @@ const certificates = new Map<string, Promise<string>>();
 export type SnsVerdict = { ok: true; message: SnsMessage } | { ok: false; reason: string };
 
 /** Verifies an SNS request: shared secret (if any), allowed topic, then the RSA signature over the fields. */
-export async function verifySnsRequest(check: SnsCheck, body: string, query: URLSearchParams): Promise<SnsVerdict> {
-  if (check.secret !== undefined && query.get('secret') !== check.secret) return { ok: false, reason: 'wrong or missing secret' };
+export async function verifySnsRequest(
+  check: SnsCheck,
+  body: string,
+  query: URLSearchParams,
+): Promise<SnsVerdict> {
+  if (check.secret !== undefined && query.get('secret') !== check.secret)
+    return { ok: false, reason: 'wrong or missing secret' };
   const message = parseSnsMessage(body);
   if (!message) return { ok: false, reason: 'not an SNS message' };
-  if (!check.topicArns.includes(message.TopicArn)) return { ok: false, reason: `topic ${message.TopicArn} is not accepted` };
-  if (!isSnsUrl(message.SigningCertURL)) return { ok: false, reason: 'the signing certificate is not on an SNS host' };
-  const algorithm = message.SignatureVersion === '1' ? 'RSA-SHA1' : message.SignatureVersion === '2' ? 'RSA-SHA256' : undefined;
+  if (!check.topicArns.includes(message.TopicArn))
+    return { ok: false, reason: `topic ${message.TopicArn} is not accepted` };
+  if (!isSnsUrl(message.SigningCertURL))
+    return { ok: false, reason: 'the signing certificate is not on an SNS host' };
+  const algorithm =
+    message.SignatureVersion === '1'
+      ? 'RSA-SHA1'
+      : message.SignatureVersion === '2'
+        ? 'RSA-SHA256'
+        : undefined;
   if (!algorithm) return { ok: false, reason: `unknown signature version ${message.SignatureVersion}` };
   let certificate = certificates.get(message.SigningCertURL);
   if (!certificate) {

@@ -3,7 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const mac = (uuid: string, secret: string) => createHmac('sha256', secret).update(`unsubscribe:${uuid}`).digest('base64url').slice(0, 32);
+const mac = (uuid: string, secret: string) =>
+  createHmac('sha256', secret).update(`unsubscribe:${uuid}`).digest('base64url').slice(0, 32);
 
 /**
  * `<uuid>.<mac>` with a secret (UNSUBSCRIBE_SECRET). Without one (the embedded mode, where mail only

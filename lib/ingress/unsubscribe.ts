@@ -5,15 +5,26 @@ import { escapeHtml } from '../template';
 
 export type UnsubscribeOutcome = { kind: 'unsubscribed'; companyName: string } | { kind: 'unknown' };
 
-export async function unsubscribeByMessage(sql: Sql, messageUuid: string, how: string): Promise<UnsubscribeOutcome> {
+export async function unsubscribeByMessage(
+  sql: Sql,
+  messageUuid: string,
+  how: string,
+): Promise<UnsubscribeOutcome> {
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
-    const [message] = await tx<{ id: number; company_id: number; contact_id: number; company_name: string }[]>`
+    const [message] = await tx<
+      { id: number; company_id: number; contact_id: number; company_name: string }[]
+    >`
       select m.id, m.company_id, m.contact_id, c.name as company_name
       from messages m join companies c on c.id = m.company_id
       where m.uuid = ${messageUuid} and m.channel = 'email'`;
     if (!message) return { kind: 'unknown' };
-    await optOut(tx, { companyId: message.company_id, contactIds: [message.contact_id], channels: ['email'], reason: how });
+    await optOut(tx, {
+      companyId: message.company_id,
+      contactIds: [message.contact_id],
+      channels: ['email'],
+      reason: how,
+    });
     await tx`
       update messages set contact_status = 'opted_out', raw_response = ${how}, last_event_at = now()
       where id = ${message.id} and company_id = ${message.company_id}`;
@@ -39,9 +50,15 @@ export function confirmPage(action: string): string {
 }
 
 export function donePage(companyName: string): string {
-  return page('Unsubscribed', `<h1>You are unsubscribed</h1><p>${escapeHtml(companyName)} will not email you reminders any more.</p>`);
+  return page(
+    'Unsubscribed',
+    `<h1>You are unsubscribed</h1><p>${escapeHtml(companyName)} will not email you reminders any more.</p>`,
+  );
 }
 
 export function notFoundPage(): string {
-  return page('Link not valid', '<h1>This link is not valid</h1><p>It may be incomplete. Reply to the email to unsubscribe instead.</p>');
+  return page(
+    'Link not valid',
+    '<h1>This link is not valid</h1><p>It may be incomplete. Reply to the email to unsubscribe instead.</p>',
+  );
 }

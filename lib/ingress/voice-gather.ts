@@ -25,7 +25,13 @@ const FALLBACK = {
 type Said = keyof typeof FALLBACK;
 
 /** The template's own snippet ("confirmed", "cancelled") in the contact's language, else a plain sentence. */
-async function spoken(sql: Sql, log: Logger, companyId: number, messageId: number, said: Said): Promise<string> {
+async function spoken(
+  sql: Sql,
+  log: Logger,
+  companyId: number,
+  messageId: number,
+  said: Said,
+): Promise<string> {
   const twiml = new twilio.twiml.VoiceResponse();
   try {
     const company = await loadCompanyContext(sql, companyId, 'voice');
@@ -33,7 +39,9 @@ async function spoken(sql: Sql, log: Logger, companyId: number, messageId: numbe
     if (!message) throw new Error('message not found');
     const snippet = pickTemplate(company, message).details.snippets?.[said];
     const text = snippet
-      ? renderTemplate(snippet, templateContext(company, message), { timezone: message.contact.timezone ?? company.timezone })
+      ? renderTemplate(snippet, templateContext(company, message), {
+          timezone: message.contact.timezone ?? company.timezone,
+        })
       : FALLBACK[said];
     twiml.say({ language: sayLanguage(message.contact.language) as never }, text);
   } catch (err) {
@@ -52,18 +60,24 @@ export async function applyGather(sql: Sql, log: Logger, event: ProviderEvent): 
     const tx = t as TransactionSql;
     const message = await findMessage(tx, ['twilio', 'outbox'], event.providerMessageId);
     if (!message) return { kind: 'unknown' as const };
-    if (!(await recordProviderEvent(tx, message, 'twilio', event))) return { kind: 'duplicate' as const, messageId: message.id, companyId: message.companyId };
+    if (!(await recordProviderEvent(tx, message, 'twilio', event)))
+      return { kind: 'duplicate' as const, messageId: message.id, companyId: message.companyId };
     await tx`update calls set digits = ${digits} where company_id = ${message.companyId} and provider_call_sid = ${event.providerMessageId}`;
     const effect = await applyReply(tx, message, intent, digits);
     return { kind: 'applied' as const, messageId: message.id, companyId: message.companyId, effect };
-  })) as { kind: 'unknown' } | { kind: 'duplicate' | 'applied'; messageId: number; companyId: number; effect?: ReplyEffect };
+  })) as
+    | { kind: 'unknown' }
+    | { kind: 'duplicate' | 'applied'; messageId: number; companyId: number; effect?: ReplyEffect };
 
-  const said: Said = intent.kind === 'confirm' ? 'confirmed' : intent.kind === 'cancel' ? 'cancelled' : 'other';
+  const said: Said =
+    intent.kind === 'confirm' ? 'confirmed' : intent.kind === 'cancel' ? 'cancelled' : 'other';
   if (result.kind === 'unknown') {
     const twiml = new twilio.twiml.VoiceResponse();
     twiml.say(FALLBACK[said]);
     return { kind: 'unknown', twiml: twiml.toString() };
   }
   const twiml = await spoken(sql, log, result.companyId, result.messageId, said);
-  return result.kind === 'applied' ? { kind: 'applied', messageId: result.messageId, effect: result.effect!, twiml } : { kind: 'duplicate', twiml };
+  return result.kind === 'applied'
+    ? { kind: 'applied', messageId: result.messageId, effect: result.effect!, twiml }
+    : { kind: 'duplicate', twiml };
 }

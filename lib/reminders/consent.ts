@@ -46,7 +46,11 @@ export async function optOut(tx: TransactionSql, input: OptOutInput): Promise<Op
   const skipped = await settleScheduled(
     tx,
     input.companyId,
-    pending.map((p) => ({ id: p.id, state: 'skipped' as const, reason: `the contact opted out of this channel: ${input.reason}` })),
+    pending.map((p) => ({
+      id: p.id,
+      state: 'skipped' as const,
+      reason: `the contact opted out of this channel: ${input.reason}`,
+    })),
     ['scheduled', 'held'],
   );
   result.skipped = skipped.length;
@@ -62,7 +66,10 @@ export async function optOut(tx: TransactionSql, input: OptOutInput): Promise<Op
   return result;
 }
 
-export async function optIn(tx: TransactionSql, input: { companyId: number; contactIds: readonly number[]; channels: readonly Channel[] }): Promise<number> {
+export async function optIn(
+  tx: TransactionSql,
+  input: { companyId: number; contactIds: readonly number[]; channels: readonly Channel[] },
+): Promise<number> {
   let contacts = 0;
   for (const channel of input.channels) {
     const updated = await tx`
@@ -85,10 +92,19 @@ export async function optIn(tx: TransactionSql, input: { companyId: number; cont
 export async function stopSequences(
   tx: TransactionSql,
   companyId: number,
-  scope: { contactIds?: readonly number[]; appointmentIds?: readonly number[]; status: 'completed' | 'cancelled' | 'opted_out'; reason: string },
+  scope: {
+    contactIds?: readonly number[];
+    appointmentIds?: readonly number[];
+    status: 'completed' | 'cancelled' | 'opted_out';
+    reason: string;
+  },
 ): Promise<{ sequences: number; cancelled: number }> {
-  const byContact = scope.contactIds?.length ? tx`contact_id = any(${tx.array(scope.contactIds as number[])}::bigint[])` : tx`false`;
-  const byAppointment = scope.appointmentIds?.length ? tx`appointment_id = any(${tx.array(scope.appointmentIds as number[])}::bigint[])` : tx`false`;
+  const byContact = scope.contactIds?.length
+    ? tx`contact_id = any(${tx.array(scope.contactIds as number[])}::bigint[])`
+    : tx`false`;
+  const byAppointment = scope.appointmentIds?.length
+    ? tx`appointment_id = any(${tx.array(scope.appointmentIds as number[])}::bigint[])`
+    : tx`false`;
   const stopped = await tx<{ appointment_id: number }[]>`
     update reminder_enrollments
     set status = ${scope.status}, status_reason = ${scope.reason}, last_response_at = now(),
@@ -103,14 +119,22 @@ export async function stopSequences(
   const cancelled = await settleScheduled(
     tx,
     companyId,
-    pending.map((p) => ({ id: p.id, state: 'cancelled' as const, reason: `the reminder sequence stopped: ${scope.reason}` })),
+    pending.map((p) => ({
+      id: p.id,
+      state: 'cancelled' as const,
+      reason: `the reminder sequence stopped: ${scope.reason}`,
+    })),
     ['scheduled', 'held'],
   );
   return { sequences: stopped.length, cancelled: cancelled.length };
 }
 
 /** A company's contacts with this phone number or email address (an operator's opt-out, a bounce). */
-export async function findContacts(sql: Sql | TransactionSql, companyId: number, by: { phone?: string; email?: string }): Promise<number[]> {
+export async function findContacts(
+  sql: Sql | TransactionSql,
+  companyId: number,
+  by: { phone?: string; email?: string },
+): Promise<number[]> {
   const rows = await sql<{ id: number }[]>`
     select id from contacts
     where company_id = ${companyId}

@@ -16,7 +16,16 @@ export type ReplyIntent =
   /** none of the above: kept as raw_response for a person to read */
   | { kind: 'other' };
 
-export const OPT_OUT_KEYWORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'] as const;
+export const OPT_OUT_KEYWORDS = [
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'REVOKE',
+  'OPTOUT',
+] as const;
 export const OPT_IN_KEYWORDS = ['START', 'UNSTOP', 'YES'] as const;
 
 const CONFIRM = new Set(['C', 'Y', '1', 'CONFIRM', 'CONFIRMED']);
@@ -40,7 +49,8 @@ export function normalizeReply(text: string): string {
 
 export function classifyReply(text: string): ReplyIntent {
   const word = normalizeReply(text);
-  if ((OPT_OUT_KEYWORDS as readonly string[]).includes(word)) return { kind: 'opt_out', keyword: word, all: word === 'STOPALL' };
+  if ((OPT_OUT_KEYWORDS as readonly string[]).includes(word))
+    return { kind: 'opt_out', keyword: word, all: word === 'STOPALL' };
   if ((OPT_IN_KEYWORDS as readonly string[]).includes(word)) return { kind: 'opt_in', keyword: word };
   if (CONFIRM.has(word)) return { kind: 'confirm' };
   if (CANCEL.has(word)) return { kind: 'cancel' };

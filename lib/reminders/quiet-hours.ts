@@ -24,9 +24,11 @@ export interface RecipientZone {
   source: 'contact' | 'state' | 'zip' | 'phone' | 'company';
 }
 
-const validZone = (zone: string | null | undefined): zone is string => !!zone && DateTime.local().setZone(zone).isValid;
+const validZone = (zone: string | null | undefined): zone is string =>
+  !!zone && DateTime.local().setZone(zone).isValid;
 
-const areaCodeOf = (phone: string | null | undefined) => (phone ? /^\+1(\d{3})\d{7}$/.exec(phone)?.[1] : undefined);
+const areaCodeOf = (phone: string | null | undefined) =>
+  phone ? /^\+1(\d{3})\d{7}$/.exec(phone)?.[1] : undefined;
 
 /** The contact's zone, else its state's (or its ZIP's state's), else its phone's area code's, else the company's. */
 export function recipientZone(r: Recipient, companyTimezone: string): RecipientZone {
@@ -67,7 +69,10 @@ export interface QuietHoursRules {
   channels: Channel[];
 }
 
-export function companyRules(policy: QuietHoursPolicy, company: ReminderSettings['quietHours']): QuietHoursRules {
+export function companyRules(
+  policy: QuietHoursPolicy,
+  company: ReminderSettings['quietHours'],
+): QuietHoursRules {
   const states: Record<string, QuietWindow[]> = {};
   for (const [state, w] of Object.entries(policy.states)) (states[state] ??= []).push(w);
   for (const [state, w] of Object.entries(company.states ?? {})) (states[state] ??= []).push(w);
@@ -107,9 +112,7 @@ export function effectiveWindow(rules: QuietHoursRules, states: readonly string[
 }
 
 export type QuietHoursDecision =
-  | { kind: 'send' }
-  | { kind: 'defer'; until: Date; reason: string }
-  | { kind: 'expire'; reason: string };
+  { kind: 'send' } | { kind: 'defer'; until: Date; reason: string } | { kind: 'expire'; reason: string };
 
 export interface QuietHoursInput {
   /** when the message would go out (the run's clock) */
@@ -122,7 +125,8 @@ export interface QuietHoursInput {
   expiresAt?: Date | null;
 }
 
-const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const hhmm = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /** The first allowed local time at or after `local`, within a week; undefined when no day has one. */
 function nextOpening(local: DateTime, window: EffectiveWindow, skipSunday: boolean): DateTime | undefined {
@@ -152,7 +156,8 @@ export function quietHoursDecision(input: QuietHoursInput): QuietHoursDecision {
   const opening = nextOpening(local, window, skipSunday);
   if (opening && +opening === +local) return { kind: 'send' };
   const now = `${local.toFormat('ccc HH:mm')} in ${zone}`;
-  if (!opening) return { kind: 'expire', reason: `quiet hours: no allowed time within a week of ${now} (${rule})` };
+  if (!opening)
+    return { kind: 'expire', reason: `quiet hours: no allowed time within a week of ${now} (${rule})` };
   const until = opening.toJSDate();
   if (input.expiresAt && until >= input.expiresAt) {
     return {
@@ -160,5 +165,9 @@ export function quietHoursDecision(input: QuietHoursInput): QuietHoursDecision {
       reason: `quiet hours: ${now} is outside ${rule}, and the next allowed time (${opening.toFormat('ccc HH:mm')}) is not before the appointment`,
     };
   }
-  return { kind: 'defer', until, reason: `quiet hours: ${now} is outside ${rule}; deferred to ${opening.toFormat('ccc HH:mm')}` };
+  return {
+    kind: 'defer',
+    until,
+    reason: `quiet hours: ${now} is outside ${rule}; deferred to ${opening.toFormat('ccc HH:mm')}`,
+  };
 }

@@ -21,7 +21,11 @@ export interface ReplyEffect {
   stoppedMessages: number;
 }
 
-const APPOINTMENT_STATUS = { confirm: 'confirmed', cancel: 'cancelled', reschedule: 'reschedule_requested' } as const;
+const APPOINTMENT_STATUS = {
+  confirm: 'confirmed',
+  cancel: 'cancelled',
+  reschedule: 'reschedule_requested',
+} as const;
 const SEQUENCE = {
   confirm: { status: 'completed', reason: 'the person confirmed' },
   cancel: { status: 'cancelled', reason: 'the person cancelled the appointment' },
@@ -32,7 +36,12 @@ const SEQUENCE = {
  * The channel a reply opts out of is the one it came on: a text's STOP stops texts (the carrier
  * blocks them from now on anyway), and the person's whole sequence stops with it.
  */
-export async function applyReply(tx: TransactionSql, message: RepliedMessage, intent: ReplyIntent, raw: string): Promise<ReplyEffect> {
+export async function applyReply(
+  tx: TransactionSql,
+  message: RepliedMessage,
+  intent: ReplyIntent,
+  raw: string,
+): Promise<ReplyEffect> {
   const contactStatus = contactStatusOf(intent);
   await tx`
     update messages set contact_status = ${contactStatus}, raw_response = ${raw}, last_event_at = now()
@@ -50,7 +59,11 @@ export async function applyReply(tx: TransactionSql, message: RepliedMessage, in
     return { ...effect, optedOut: true, stoppedMessages: result.skipped + result.cancelled };
   }
   if (intent.kind === 'opt_in') {
-    await optIn(tx, { companyId: message.companyId, contactIds: [message.contactId], channels: [message.channel] });
+    await optIn(tx, {
+      companyId: message.companyId,
+      contactIds: [message.contactId],
+      channels: [message.channel],
+    });
     return { ...effect, optedIn: true };
   }
   if (intent.kind === 'other' || message.appointmentId === null) return effect;

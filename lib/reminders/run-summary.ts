@@ -16,7 +16,17 @@ export interface RunTotals {
 }
 
 export function runTotals(summary: ReminderRunSummary): RunTotals {
-  const t: RunTotals = { seen: 0, deferred: 0, expired: 0, cancelled: 0, skipped: 0, sent: 0, held: 0, failed: 0, waiting: 0 };
+  const t: RunTotals = {
+    seen: 0,
+    deferred: 0,
+    expired: 0,
+    cancelled: 0,
+    skipped: 0,
+    sent: 0,
+    held: 0,
+    failed: 0,
+    waiting: 0,
+  };
   for (const r of summary.regions) {
     t.seen += r.screened.seen;
     t.deferred += r.screened.deferred;

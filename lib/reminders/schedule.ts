@@ -35,13 +35,24 @@ export function reminderScheduleSpec(s: ReminderSchedule, timezone: string): Sch
   };
 }
 
-export async function loadScheduleSettings(sql: Sql, companyAlias: string): Promise<{ schedule: ReminderSchedule; timezone: string }> {
-  const [company] = await sql<{ timezone: string; settings: unknown }[]>`select timezone, settings from companies where alias = ${companyAlias}`;
+export async function loadScheduleSettings(
+  sql: Sql,
+  companyAlias: string,
+): Promise<{ schedule: ReminderSchedule; timezone: string }> {
+  const [company] = await sql<
+    { timezone: string; settings: unknown }[]
+  >`select timezone, settings from companies where alias = ${companyAlias}`;
   if (!company) throw new Error(`no company has the alias "${companyAlias}"`);
   return { schedule: parseReminderSettings(company.settings).schedule, timezone: company.timezone };
 }
 
-function describeState(scheduleId: string, change: ReminderScheduleState['change'], d: ScheduleDescription, s: ReminderSchedule, timezone: string): ReminderScheduleState {
+function describeState(
+  scheduleId: string,
+  change: ReminderScheduleState['change'],
+  d: ScheduleDescription,
+  s: ReminderSchedule,
+  timezone: string,
+): ReminderScheduleState {
   return {
     scheduleId,
     change,
@@ -97,7 +108,10 @@ export async function ensureReminderSchedule(
     await client.schedule.create({
       scheduleId,
       ...options,
-      state: { paused: s.paused, note: s.paused ? 'paused in the company settings' : `reminders of ${companyAlias}` },
+      state: {
+        paused: s.paused,
+        note: s.paused ? 'paused in the company settings' : `reminders of ${companyAlias}`,
+      },
     });
     return describeState(scheduleId, 'created', await handle.describe(), s, loaded.timezone);
   }
@@ -105,20 +119,36 @@ export async function ensureReminderSchedule(
   await handle.update((prev) => ({
     ...prev,
     ...options,
-    state: { ...prev.state, paused, note: s.paused && !existing.state.paused ? 'paused in the company settings' : prev.state.note },
+    state: {
+      ...prev.state,
+      paused,
+      note: s.paused && !existing.state.paused ? 'paused in the company settings' : prev.state.note,
+    },
   }));
   return describeState(scheduleId, 'updated', await handle.describe(), s, loaded.timezone);
 }
 
-export async function pauseReminderSchedule(client: Client, companyAlias: string, note: string): Promise<void> {
+export async function pauseReminderSchedule(
+  client: Client,
+  companyAlias: string,
+  note: string,
+): Promise<void> {
   await client.schedule.getHandle(SCHEDULE_IDS.reminders(companyAlias)).pause(note);
 }
 
-export async function resumeReminderSchedule(client: Client, companyAlias: string, note: string): Promise<void> {
+export async function resumeReminderSchedule(
+  client: Client,
+  companyAlias: string,
+  note: string,
+): Promise<void> {
   await client.schedule.getHandle(SCHEDULE_IDS.reminders(companyAlias)).unpause(note);
 }
 
-export async function showReminderSchedule(client: Client, sql: Sql, companyAlias: string): Promise<ReminderScheduleState | undefined> {
+export async function showReminderSchedule(
+  client: Client,
+  sql: Sql,
+  companyAlias: string,
+): Promise<ReminderScheduleState | undefined> {
   const loaded = await loadScheduleSettings(sql, companyAlias);
   const scheduleId = SCHEDULE_IDS.reminders(companyAlias);
   const d = await client.schedule

@@ -34,7 +34,14 @@ export interface ScreenPageResult extends ScreenCounts {
   next?: PageCursor;
 }
 
-export const emptyCounts = (): ScreenCounts => ({ seen: 0, deferred: 0, expired: 0, cancelled: 0, skipped: 0, ready: { sms: 0, voice: 0, email: 0 } });
+export const emptyCounts = (): ScreenCounts => ({
+  seen: 0,
+  deferred: 0,
+  expired: 0,
+  cancelled: 0,
+  skipped: 0,
+  ready: { sms: 0, voice: 0, email: 0 },
+});
 
 interface Row {
   id: number;
@@ -63,7 +70,8 @@ const toDue = (r: Row): DueMessage => ({
   channel: r.channel,
   contactAt: r.contact_at,
   expiresAt: r.expires_at,
-  appointment: r.appointment_status && r.starts_at ? { status: r.appointment_status, startsAt: r.starts_at } : null,
+  appointment:
+    r.appointment_status && r.starts_at ? { status: r.appointment_status, startsAt: r.starts_at } : null,
   enrollment: r.enrollment_status ? { status: r.enrollment_status, reason: r.enrollment_reason } : null,
   contact: {
     timezone: r.timezone,
@@ -109,7 +117,11 @@ interface Settled {
 }
 
 /** herald's own events about a message, next to the providers' in message_updates. */
-export async function recordHeraldEvents(tx: TransactionSql, companyId: number, events: readonly Settled[]): Promise<void> {
+export async function recordHeraldEvents(
+  tx: TransactionSql,
+  companyId: number,
+  events: readonly Settled[],
+): Promise<void> {
   if (!events.length) return;
   await tx`
     insert into message_updates ${tx(
@@ -135,20 +147,35 @@ export async function settleScheduled(
   fromStates: readonly string[] = ['scheduled'],
 ): Promise<Settled[]> {
   if (!list.length) return [];
-  const rows = await tx<{ id: number; uuid: string; channel: Channel; state: string; status_description: string }[]>`
+  const rows = await tx<
+    { id: number; uuid: string; channel: Channel; state: string; status_description: string }[]
+  >`
     update messages m set state = v.state, status_description = v.reason, last_event_at = now()
     from unnest(${tx.array(list.map((d) => d.id))}::bigint[], ${tx.array(list.map((d) => d.state))}::text[],
                 ${tx.array(list.map((d) => d.reason))}::text[]) as v(id, state, reason)
     where m.id = v.id and m.company_id = ${companyId} and m.state in ${tx(fromStates as string[])}
     returning m.id, m.uuid, m.channel, m.state, m.status_description`;
-  const events = rows.map((r) => ({ id: r.id, uuid: r.uuid, channel: r.channel, detail: r.status_description, eventId: `${r.state}:${r.uuid}`, type: r.state }));
+  const events = rows.map((r) => ({
+    id: r.id,
+    uuid: r.uuid,
+    channel: r.channel,
+    detail: r.status_description,
+    eventId: `${r.state}:${r.uuid}`,
+    type: r.state,
+  }));
   await recordHeraldEvents(tx, companyId, events);
   return events;
 }
 
-async function defer(tx: TransactionSql, companyId: number, list: readonly { id: number; until: Date; reason: string }[]): Promise<number> {
+async function defer(
+  tx: TransactionSql,
+  companyId: number,
+  list: readonly { id: number; until: Date; reason: string }[],
+): Promise<number> {
   if (!list.length) return 0;
-  const rows = await tx<{ id: number; uuid: string; channel: Channel; deferrals: number; status_description: string }[]>`
+  const rows = await tx<
+    { id: number; uuid: string; channel: Channel; deferrals: number; status_description: string }[]
+  >`
     update messages m
     set contact_at = v.until, planned_contact_at = coalesce(m.planned_contact_at, m.contact_at),
         deferrals = m.deferrals + 1, status_description = v.reason, last_event_at = now()
@@ -159,31 +186,58 @@ async function defer(tx: TransactionSql, companyId: number, list: readonly { id:
   await recordHeraldEvents(
     tx,
     companyId,
-    rows.map((r) => ({ id: r.id, uuid: r.uuid, channel: r.channel, detail: r.status_description, eventId: `deferred:${r.uuid}:${r.deferrals}`, type: 'deferred' })),
+    rows.map((r) => ({
+      id: r.id,
+      uuid: r.uuid,
+      channel: r.channel,
+      detail: r.status_description,
+      eventId: `deferred:${r.uuid}:${r.deferrals}`,
+      type: 'deferred',
+    })),
   );
   return rows.length;
 }
 
-export async function screenDuePage(sql: Sql, policy: QuietHoursPolicy, input: ScreenPageInput): Promise<ScreenPageResult> {
+export async function screenDuePage(
+  sql: Sql,
+  policy: QuietHoursPolicy,
+  input: ScreenPageInput,
+): Promise<ScreenPageResult> {
   const [company] = await sql<{ timezone: string; settings: unknown }[]>`
     select timezone, settings from companies where id = ${input.companyId}`;
   if (!company) throw new Error(`no company has id ${input.companyId}`);
   const settings = parseReminderSettings(company.settings);
-  const ctx = { now: new Date(input.now), companyTimezone: company.timezone, rules: companyRules(policy, settings.quietHours) };
+  const ctx = {
+    now: new Date(input.now),
+    companyTimezone: company.timezone,
+    rules: companyRules(policy, settings.quietHours),
+  };
   const rows = await readPage(sql, input);
   const decisions = rows.map((r) => ({ row: r, screening: screenMessage(toDue(r), ctx) }));
   const of = <K extends Screening['kind']>(kind: K) =>
-    decisions.flatMap((d) => (d.screening.kind === kind ? [{ row: d.row, s: d.screening as Extract<Screening, { kind: K }> }] : []));
+    decisions.flatMap((d) =>
+      d.screening.kind === kind ? [{ row: d.row, s: d.screening as Extract<Screening, { kind: K }> }] : [],
+    );
 
   const counts = emptyCounts();
   counts.seen = rows.length;
   await sql.begin(async (t) => {
     const tx = t as TransactionSql;
-    counts.deferred = await defer(tx, input.companyId, of('defer').map(({ row, s }) => ({ id: row.id, until: s.until, reason: s.reason })));
-    const final = (['expired', 'cancelled', 'skipped'] as const).flatMap((state) => of(state).map(({ row, s }) => ({ id: row.id, state, reason: s.reason })));
-    for (const settled of await settleScheduled(tx, input.companyId, final)) counts[settled.type as 'expired' | 'cancelled' | 'skipped']++;
+    counts.deferred = await defer(
+      tx,
+      input.companyId,
+      of('defer').map(({ row, s }) => ({ id: row.id, until: s.until, reason: s.reason })),
+    );
+    const final = (['expired', 'cancelled', 'skipped'] as const).flatMap((state) =>
+      of(state).map(({ row, s }) => ({ id: row.id, state, reason: s.reason })),
+    );
+    for (const settled of await settleScheduled(tx, input.companyId, final))
+      counts[settled.type as 'expired' | 'cancelled' | 'skipped']++;
   });
   for (const { row } of of('ready')) counts.ready[row.channel]++;
   const last = rows[rows.length - 1];
-  return { ...counts, next: rows.length === input.limit && last ? { afterAt: last.cursor_at, afterId: last.id } : undefined };
+  return {
+    ...counts,
+    next: rows.length === input.limit && last ? { afterAt: last.cursor_at, afterId: last.id } : undefined,
+  };
 }

@@ -37,7 +37,11 @@ export interface ScreenContext {
 }
 
 const optedOut = (m: DueMessage) =>
-  m.channel === 'sms' ? m.contact.doNotSms : m.channel === 'voice' ? m.contact.doNotCall : m.contact.doNotEmail;
+  m.channel === 'sms'
+    ? m.contact.doNotSms
+    : m.channel === 'voice'
+      ? m.contact.doNotCall
+      : m.contact.doNotEmail;
 
 const SEQUENCE_STOPPED: Record<string, string> = {
   completed: 'the person confirmed',
@@ -52,15 +56,20 @@ const SEQUENCE_STOPPED: Record<string, string> = {
  */
 export function screenMessage(m: DueMessage, ctx: ScreenContext): Screening {
   const { now } = ctx;
-  if (m.appointment?.status === 'cancelled') return { kind: 'cancelled', reason: 'the appointment was cancelled' };
+  if (m.appointment?.status === 'cancelled')
+    return { kind: 'cancelled', reason: 'the appointment was cancelled' };
   if (m.enrollment && m.enrollment.status !== 'active') {
     const why = SEQUENCE_STOPPED[m.enrollment.status] ?? m.enrollment.status;
     return { kind: 'cancelled', reason: `the reminder sequence stopped: ${m.enrollment.reason ?? why}` };
   }
-  if (m.appointment?.status === 'completed') return { kind: 'expired', reason: 'the appointment is completed' };
+  if (m.appointment?.status === 'completed')
+    return { kind: 'expired', reason: 'the appointment is completed' };
   const deadline = m.expiresAt ?? m.appointment?.startsAt ?? null;
   if (deadline && deadline <= now) {
-    return { kind: 'expired', reason: `its appointment (${deadline.toISOString()}) had passed when the run reached it` };
+    return {
+      kind: 'expired',
+      reason: `its appointment (${deadline.toISOString()}) had passed when the run reached it`,
+    };
   }
   if (m.blockedBy !== null) return { kind: 'skipped', reason: `on the company block list (${m.blockedBy})` };
   if (optedOut(m)) return { kind: 'skipped', reason: `the contact opted out of ${m.channel}` };

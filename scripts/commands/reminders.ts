@@ -7,7 +7,13 @@ import { regionTaskQueue, SA, TASK_QUEUES, WORKFLOW_IDS } from '../../lib/names'
 import { findContacts, optIn, optOut } from '../../lib/reminders/consent';
 import type { Channel } from '../../lib/reminders/quiet-hours';
 import { describeRun } from '../../lib/reminders/run-summary';
-import { ensureReminderSchedule, pauseReminderSchedule, resumeReminderSchedule, showReminderSchedule, type ReminderScheduleState } from '../../lib/reminders/schedule';
+import {
+  ensureReminderSchedule,
+  pauseReminderSchedule,
+  resumeReminderSchedule,
+  showReminderSchedule,
+  type ReminderScheduleState,
+} from '../../lib/reminders/schedule';
 import { workflowUiUrl } from '../../lib/temporal';
 import { reminderRun } from '../../workflows';
 import { reminderRunProgressQuery } from '../../workflows/reminder-run';
@@ -16,12 +22,16 @@ import { EXIT, print, UsageError, withApp } from '../cli-kit';
 function parseInstant(value: string | undefined): string {
   if (value === undefined) return new Date().toISOString();
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--now must be an ISO instant such as 2027-01-15T17:00:00Z (got "${value}")`);
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(`--now must be an ISO instant such as 2027-01-15T17:00:00Z (got "${value}")`);
   return at.toISOString();
 }
 
 function describeSchedule(s: ReminderScheduleState): string[] {
-  const when = [s.everyMinutes ? `every ${s.everyMinutes} minutes` : '', s.dailyAt.length ? `daily at ${s.dailyAt.join(', ')} ${s.timezone}` : '']
+  const when = [
+    s.everyMinutes ? `every ${s.everyMinutes} minutes` : '',
+    s.dailyAt.length ? `daily at ${s.dailyAt.join(', ')} ${s.timezone}` : '',
+  ]
     .filter(Boolean)
     .join(' and ');
   return [
@@ -31,9 +41,18 @@ function describeSchedule(s: ReminderScheduleState): string[] {
   ];
 }
 
-const CHANNEL_CHOICES: Record<string, Channel[]> = { sms: ['sms'], voice: ['voice'], email: ['email'], all: ['sms', 'voice', 'email'] };
+const CHANNEL_CHOICES: Record<string, Channel[]> = {
+  sms: ['sms'],
+  voice: ['voice'],
+  email: ['email'],
+  all: ['sms', 'voice', 'email'],
+};
 
-function target(opts: { phone?: string; email?: string; channel?: string }): { phone?: string; email?: string; channels: Channel[] } {
+function target(opts: { phone?: string; email?: string; channel?: string }): {
+  phone?: string;
+  email?: string;
+  channels: Channel[];
+} {
   if (!opts.phone === !opts.email) throw new UsageError('give exactly one of --phone or --email');
   const phone = opts.phone === undefined ? undefined : cleanPhone(opts.phone);
   if (phone && !phone.ok) throw new UsageError(`--phone: ${phone.reason}`);
@@ -41,7 +60,11 @@ function target(opts: { phone?: string; email?: string; channel?: string }): { p
   if (email && !email.ok) throw new UsageError(`--email: ${email.reason}`);
   const channels = CHANNEL_CHOICES[opts.channel ?? (opts.phone ? 'sms' : 'email')];
   if (!channels) throw new UsageError('--channel must be sms, voice, email or all');
-  return { phone: phone?.ok ? (phone.value ?? undefined) : undefined, email: email?.ok ? (email.value ?? undefined) : undefined, channels };
+  return {
+    phone: phone?.ok ? (phone.value ?? undefined) : undefined,
+    email: email?.ok ? (email.value ?? undefined) : undefined,
+    channels,
+  };
 }
 
 async function companyId(sql: import('../../lib/db').Sql, alias: string): Promise<number> {
@@ -55,9 +78,14 @@ export function registerReminderCommands(program: Command): void {
 
   reminders
     .command('run')
-    .description('run a company\'s reminders now and wait for the summary (needs workers for its regions: npm start or npm run worker)')
+    .description(
+      "run a company's reminders now and wait for the summary (needs workers for its regions: npm start or npm run worker)",
+    )
     .requiredOption('--company <alias>', 'the company alias')
-    .option('--now <iso>', 'the run\'s clock: what is due, and the local time quiet hours look at (default: now)')
+    .option(
+      '--now <iso>',
+      "the run's clock: what is due, and the local time quiet hours look at (default: now)",
+    )
     .option('--json', 'print as JSON')
     .action((opts: { company: string; now?: string; json?: boolean }) =>
       withApp({}, async (app) => {
@@ -78,20 +106,30 @@ export function registerReminderCommands(program: Command): void {
           void handle
             .query(reminderRunProgressQuery)
             .then((p) => {
-              const running = Object.entries(p.regions).filter(([, s]) => s === 'running').map(([r]) => r);
-              if (running.length) process.stderr.write(`still running in ${running.join(', ')} (are workers hosting ${running.map(regionTaskQueue).join(', ')}?)\n`);
+              const running = Object.entries(p.regions)
+                .filter(([, s]) => s === 'running')
+                .map(([r]) => r);
+              if (running.length)
+                process.stderr.write(
+                  `still running in ${running.join(', ')} (are workers hosting ${running.map(regionTaskQueue).join(', ')}?)\n`,
+                );
             })
             .catch(() => {});
         }, 15_000);
         const summary = await handle.result().finally(() => clearInterval(ticker));
-        print(!!opts.json, summary, () => [...describeRun(summary), workflowUiUrl(app.temporal, workflowId) ?? '']);
+        print(!!opts.json, summary, () => [
+          ...describeRun(summary),
+          workflowUiUrl(app.temporal, workflowId) ?? '',
+        ]);
         return summary.failed.length ? EXIT.failed : EXIT.ok;
       }),
     );
 
   reminders
     .command('schedule')
-    .description('create or update a company\'s reminder schedule from its settings, or pause, resume or show it')
+    .description(
+      "create or update a company's reminder schedule from its settings, or pause, resume or show it",
+    )
     .requiredOption('--company <alias>', 'the company alias')
     .option('--pause', 'pause the schedule (runs stop until --resume)')
     .option('--resume', 'resume a paused schedule')
@@ -99,7 +137,8 @@ export function registerReminderCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .action((opts: { company: string; pause?: boolean; resume?: boolean; show?: boolean; json?: boolean }) =>
       withApp({}, async (app) => {
-        if ([opts.pause, opts.resume, opts.show].filter(Boolean).length > 1) throw new UsageError('give at most one of --pause, --resume, --show');
+        if ([opts.pause, opts.resume, opts.show].filter(Boolean).length > 1)
+          throw new UsageError('give at most one of --pause, --resume, --show');
         const client = await app.client();
         if (opts.pause) await pauseReminderSchedule(client, opts.company, `paused by ${app.config.actor}`);
         if (opts.resume) await resumeReminderSchedule(client, opts.company, `resumed by ${app.config.actor}`);
@@ -107,44 +146,70 @@ export function registerReminderCommands(program: Command): void {
           opts.pause || opts.resume || opts.show
             ? await showReminderSchedule(client, app.sql, opts.company)
             : await ensureReminderSchedule(client, app.sql, opts.company);
-        if (!state) throw new UsageError(`${opts.company} has no reminder schedule yet: run without --show to create it`);
+        if (!state)
+          throw new UsageError(
+            `${opts.company} has no reminder schedule yet: run without --show to create it`,
+          );
         print(!!opts.json, state, () => describeSchedule(state));
       }),
     );
 
-  const optout = program.command('optout').description('a company\'s do-not-contact list, kept by hand');
+  const optout = program.command('optout').description("a company's do-not-contact list, kept by hand");
   const who = (c: Command) =>
     c
       .requiredOption('--company <alias>', 'the company alias')
       .option('--phone <number>', 'the phone number (any common format)')
       .option('--email <address>', 'the email address')
-      .option('--channel <channel>', 'sms, voice, email or all (default: sms for a phone, email for an address)');
+      .option(
+        '--channel <channel>',
+        'sms, voice, email or all (default: sms for a phone, email for an address)',
+      );
 
-  who(optout.command('add').description('opt a person out: pending messages on the channel are skipped at once'))
+  who(
+    optout
+      .command('add')
+      .description('opt a person out: pending messages on the channel are skipped at once'),
+  )
     .option('--reason <text>', 'why, kept on every skipped message', 'asked an operator')
     .action((opts: { company: string; phone?: string; email?: string; channel?: string; reason: string }) =>
       withApp({}, async (app) => {
         const t = target(opts);
         const id = await companyId(app.sql, opts.company);
         const contactIds = await findContacts(app.sql, id, t);
-        if (!contactIds.length) throw new UsageError(`no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`);
+        if (!contactIds.length)
+          throw new UsageError(
+            `no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`,
+          );
         const result = await withActor(app.sql, app.config.actor, (tx) =>
-          optOut(tx, { companyId: id, contactIds, channels: t.channels, reason: `${opts.reason} (herald optout add by ${app.config.actor})` }),
+          optOut(tx, {
+            companyId: id,
+            contactIds,
+            channels: t.channels,
+            reason: `${opts.reason} (herald optout add by ${app.config.actor})`,
+          }),
         );
-        print(false, result, () => [`opted out ${contactIds.length} contact(s) of ${t.channels.join(', ')}; ${result.skipped} pending message(s) skipped`]);
+        print(false, result, () => [
+          `opted out ${contactIds.length} contact(s) of ${t.channels.join(', ')}; ${result.skipped} pending message(s) skipped`,
+        ]);
       }),
     );
 
-  who(optout.command('remove').description('opt a person back in (messages already skipped stay skipped)')).action(
-    (opts: { company: string; phone?: string; email?: string; channel?: string }) =>
-      withApp({}, async (app) => {
-        const t = target(opts);
-        const id = await companyId(app.sql, opts.company);
-        const contactIds = await findContacts(app.sql, id, t);
-        if (!contactIds.length) throw new UsageError(`no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`);
-        const n = await withActor(app.sql, app.config.actor, (tx) => optIn(tx, { companyId: id, contactIds, channels: t.channels }));
-        print(false, { contacts: n }, () => [`opted ${n} contact(s) back in to ${t.channels.join(', ')}`]);
-      }),
+  who(
+    optout.command('remove').description('opt a person back in (messages already skipped stay skipped)'),
+  ).action((opts: { company: string; phone?: string; email?: string; channel?: string }) =>
+    withApp({}, async (app) => {
+      const t = target(opts);
+      const id = await companyId(app.sql, opts.company);
+      const contactIds = await findContacts(app.sql, id, t);
+      if (!contactIds.length)
+        throw new UsageError(
+          `no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`,
+        );
+      const n = await withActor(app.sql, app.config.actor, (tx) =>
+        optIn(tx, { companyId: id, contactIds, channels: t.channels }),
+      );
+      print(false, { contacts: n }, () => [`opted ${n} contact(s) back in to ${t.channels.join(', ')}`]);
+    }),
   );
 
   optout
@@ -155,13 +220,25 @@ export function registerReminderCommands(program: Command): void {
     .action((opts: { company: string; json?: boolean }) =>
       withApp({}, async (app) => {
         const id = await companyId(app.sql, opts.company);
-        const rows = await app.sql<{ id: number; phone_e164: string | null; email: string | null; do_not_sms: boolean; do_not_call: boolean; do_not_email: boolean; opted_out_at: Date | null }[]>`
+        const rows = await app.sql<
+          {
+            id: number;
+            phone_e164: string | null;
+            email: string | null;
+            do_not_sms: boolean;
+            do_not_call: boolean;
+            do_not_email: boolean;
+            opted_out_at: Date | null;
+          }[]
+        >`
           select id, phone_e164, email, do_not_sms, do_not_call, do_not_email, opted_out_at from contacts
           where company_id = ${id} and (do_not_sms or do_not_call or do_not_email) order by opted_out_at desc nulls last, id`;
         print(!!opts.json, rows, () => [
           `${rows.length} contact(s) of ${opts.company} opted out`,
           ...rows.map((r) => {
-            const what = [r.do_not_sms && 'sms', r.do_not_call && 'voice', r.do_not_email && 'email'].filter(Boolean).join(', ');
+            const what = [r.do_not_sms && 'sms', r.do_not_call && 'voice', r.do_not_email && 'email']
+              .filter(Boolean)
+              .join(', ');
             return `  ${String(r.id).padEnd(8)} ${(r.phone_e164 ?? '-').padEnd(14)} ${(r.email ?? '-').padEnd(32)} ${what}  ${r.opted_out_at?.toISOString() ?? ''}`;
           }),
         ]);

@@ -17,7 +17,11 @@ export const snsKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 export interface TestIngress extends RunningIngress {
   /** SNS URLs the ingress fetched (certificate, subscription confirmations) */
   fetched: string[];
-  post(path: string, params: Record<string, string>, opts?: { token?: string; signature?: string | null }): Promise<{ status: number; body: string }>;
+  post(
+    path: string,
+    params: Record<string, string>,
+    opts?: { token?: string; signature?: string | null },
+  ): Promise<{ status: number; body: string }>;
 }
 
 export async function startTestIngress(app: App): Promise<TestIngress> {
@@ -31,7 +35,9 @@ export async function startTestIngress(app: App): Promise<TestIngress> {
         topicArns: [SNS_TOPIC],
         fetchText: async (url) => {
           fetched.push(url);
-          return url === SNS_CERT_URL ? snsKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString() : 'confirmed';
+          return url === SNS_CERT_URL
+            ? snsKeys.publicKey.export({ type: 'spki', format: 'pem' }).toString()
+            : 'confirmed';
         },
       },
       unsubscribeSecret: UNSUBSCRIBE_SECRET,
@@ -45,10 +51,19 @@ export async function startTestIngress(app: App): Promise<TestIngress> {
       if (opts.signature !== undefined) {
         const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
         if (opts.signature !== null) headers['x-twilio-signature'] = opts.signature;
-        const r = await fetch(`${ingress.url}${path}`, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+        const r = await fetch(`${ingress.url}${path}`, {
+          method: 'POST',
+          headers,
+          body: new URLSearchParams(params).toString(),
+        });
         return { status: r.status, body: await r.text() };
       }
-      return postAsTwilio({ publicBaseUrl: ingress.url, authToken: opts.token ?? TWILIO_TOKEN, path, params });
+      return postAsTwilio({
+        publicBaseUrl: ingress.url,
+        authToken: opts.token ?? TWILIO_TOKEN,
+        path,
+        params,
+      });
     },
   };
 }
@@ -60,7 +75,14 @@ export async function sentMessage(
   sql: Sql,
   companyId: number,
   person: Person,
-  opts: { channel: 'sms' | 'voice' | 'email'; provider?: string; from?: string; step?: string; sentAt?: Date; to?: string },
+  opts: {
+    channel: 'sms' | 'voice' | 'email';
+    provider?: string;
+    from?: string;
+    step?: string;
+    sentAt?: Date;
+    to?: string;
+  },
 ): Promise<{ id: number; uuid: string; sid: string }> {
   const sid = `${opts.channel === 'voice' ? 'CA' : 'SM'}${randomUUID().replace(/-/g, '')}`;
   const [row] = await sql<{ id: number; uuid: string }[]>`
@@ -79,6 +101,9 @@ export async function sentMessage(
   return { ...row!, sid };
 }
 
-export async function updatesOf(sql: Sql, messageId: number): Promise<{ provider: string; event_type: string; status: string | null }[]> {
+export async function updatesOf(
+  sql: Sql,
+  messageId: number,
+): Promise<{ provider: string; event_type: string; status: string | null }[]> {
   return sql`select provider, event_type, status from message_updates where message_id = ${messageId} order by id`;
 }

@@ -25,7 +25,14 @@ let serial = 0;
 export async function addPerson(
   sql: Sql,
   companyId: number,
-  opts: { state: string; timezone: string; region: string; appointmentAt: Date; areaCode?: string; email?: string },
+  opts: {
+    state: string;
+    timezone: string;
+    region: string;
+    appointmentAt: Date;
+    areaCode?: string;
+    email?: string;
+  },
 ): Promise<Person> {
   const phone = `+1${opts.areaCode ?? '212'}${String(5_000_000 + (Date.now() % 1_000_000) * 3 + ++serial).slice(-7)}`;
   const [contact] = await sql<{ id: number }[]>`
@@ -44,9 +51,17 @@ export async function planTouch(
   sql: Sql,
   companyId: number,
   person: Person,
-  opts: { channel: 'sms' | 'voice' | 'email'; contactAt: Date; step: string; region: string; expiresAt?: Date },
+  opts: {
+    channel: 'sms' | 'voice' | 'email';
+    contactAt: Date;
+    step: string;
+    region: string;
+    expiresAt?: Date;
+  },
 ): Promise<number> {
-  const [appointment] = await sql<{ starts_at: Date }[]>`select starts_at from appointments where id = ${person.appointmentId}`;
+  const [appointment] = await sql<
+    { starts_at: Date }[]
+  >`select starts_at from appointments where id = ${person.appointmentId}`;
   const [row] = await sql<{ id: number }[]>`
     insert into messages (company_id, contact_id, appointment_id, channel, template_name, plan_step, data, contact_at, expires_at, region)
     values (${companyId}, ${person.contactId}, ${person.appointmentId}, ${opts.channel}, 'appointment_reminder', ${opts.step},
@@ -71,14 +86,34 @@ export interface ReminderWorkers {
 }
 
 /** The run's queue, the given regions' queues and the outbox accounts' send queues, all in this process. */
-export async function startReminderWorkers(app: App, regions: string[], extraAccounts: ProviderAccount[] = []): Promise<ReminderWorkers> {
+export async function startReminderWorkers(
+  app: App,
+  regions: string[],
+  extraAccounts: ProviderAccount[] = [],
+): Promise<ReminderWorkers> {
   const providers = createProviderRegistry({ sql: app.sql, config: app.config });
-  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log, providers });
+  const activities = createActivities({
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log: app.log,
+    providers,
+  });
   const main = await startTestWorker(app, { activities });
-  const regionWorkers = await Promise.all(regions.map((r) => startTestWorker(app, { activities, taskQueue: regionTaskQueue(r) })));
+  const regionWorkers = await Promise.all(
+    regions.map((r) => startTestWorker(app, { activities, taskQueue: regionTaskQueue(r) })),
+  );
   const connection = await connectWorker(app.temporal);
-  const accounts = [...(await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-')), ...extraAccounts];
-  const senders: Worker[] = await createSendWorkers({ connection, namespace: app.temporal.namespace, accounts, activities });
+  const accounts = [
+    ...(await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-')),
+    ...extraAccounts,
+  ];
+  const senders: Worker[] = await createSendWorkers({
+    connection,
+    namespace: app.temporal.namespace,
+    accounts,
+    activities,
+  });
   const running = senders.map((w) => w.run());
   return {
     taskQueue: main.taskQueue,
@@ -110,7 +145,17 @@ export async function runReminders(
 
 export async function messageRow(sql: Sql, id: number) {
   const [row] = await sql<
-    { state: string; status_description: string | null; contact_at: Date; planned_contact_at: Date | null; deferrals: number; contact_status: string | null; raw_response: string | null; uuid: string; provider_message_id: string | null }[]
+    {
+      state: string;
+      status_description: string | null;
+      contact_at: Date;
+      planned_contact_at: Date | null;
+      deferrals: number;
+      contact_status: string | null;
+      raw_response: string | null;
+      uuid: string;
+      provider_message_id: string | null;
+    }[]
   >`select state, status_description, contact_at, planned_contact_at, deferrals, contact_status, raw_response, uuid, provider_message_id
     from messages where id = ${id}`;
   return row!;

@@ -10,7 +10,9 @@ describe('unsubscribe tokens', () => {
     expect(token).toMatch(new RegExp(`^${uuid}\\.[A-Za-z0-9_-]{32}$`));
     expect(verifyUnsubscribeToken(token, 'secret-one-0123456789')).toBe(uuid);
     expect(verifyUnsubscribeToken(token, 'secret-two-0123456789')).toBeUndefined();
-    expect(verifyUnsubscribeToken(token.replace(uuid.slice(0, 8), '00000000'), 'secret-one-0123456789')).toBeUndefined();
+    expect(
+      verifyUnsubscribeToken(token.replace(uuid.slice(0, 8), '00000000'), 'secret-one-0123456789'),
+    ).toBeUndefined();
     expect(verifyUnsubscribeToken(uuid, 'secret-one-0123456789')).toBeUndefined();
     expect(verifyUnsubscribeToken(`${token}.x`, 'secret-one-0123456789')).toBeUndefined();
   });
@@ -33,9 +35,20 @@ describe('SNS message checks', () => {
   });
 
   it('builds the string to sign in the documented field order', () => {
-    const m = { Type: 'Notification', MessageId: 'id', TopicArn: 'arn', Message: 'm', Timestamp: 't', Subject: 's' } as SnsMessage;
-    expect(snsStringToSign(m)).toBe('Message\nm\nMessageId\nid\nSubject\ns\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n');
+    const m = {
+      Type: 'Notification',
+      MessageId: 'id',
+      TopicArn: 'arn',
+      Message: 'm',
+      Timestamp: 't',
+      Subject: 's',
+    } as SnsMessage;
+    expect(snsStringToSign(m)).toBe(
+      'Message\nm\nMessageId\nid\nSubject\ns\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n',
+    );
     const { Subject: _s, ...noSubject } = m;
-    expect(snsStringToSign(noSubject as SnsMessage)).toBe('Message\nm\nMessageId\nid\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n');
+    expect(snsStringToSign(noSubject as SnsMessage)).toBe(
+      'Message\nm\nMessageId\nid\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n',
+    );
   });
 });

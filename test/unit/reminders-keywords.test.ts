@@ -2,12 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { classifyDigits, classifyReply, contactStatusOf, normalizeReply } from '../../lib/reminders/keywords';
 
 describe('reply keywords', () => {
-  it.each(['STOP', 'stop', ' Stop. ', 'STOPALL', 'stop all', 'UNSUBSCRIBE', 'cancel', 'END', 'quit', 'REVOKE', 'OPTOUT', 'opt-out', 'Opt out'])(
-    '%j opts out',
-    (text) => {
-      expect(classifyReply(text).kind).toBe('opt_out');
-    },
-  );
+  it.each([
+    'STOP',
+    'stop',
+    ' Stop. ',
+    'STOPALL',
+    'stop all',
+    'UNSUBSCRIBE',
+    'cancel',
+    'END',
+    'quit',
+    'REVOKE',
+    'OPTOUT',
+    'opt-out',
+    'Opt out',
+  ])('%j opts out', (text) => {
+    expect(classifyReply(text).kind).toBe('opt_out');
+  });
 
   it('marks STOPALL as every company on the number', () => {
     expect(classifyReply('STOPALL')).toEqual({ kind: 'opt_out', keyword: 'STOPALL', all: true });
@@ -37,9 +48,12 @@ describe('reply keywords', () => {
     expect(classifyReply('Y').kind).toBe('confirm');
   });
 
-  it.each(['stop by at 3', 'Can I come at 4?', 'CC', '12', '', 'thanks!', 'yes please'])('%j is kept as a raw response', (text) => {
-    expect(classifyReply(text)).toEqual({ kind: 'other' });
-  });
+  it.each(['stop by at 3', 'Can I come at 4?', 'CC', '12', '', 'thanks!', 'yes please'])(
+    '%j is kept as a raw response',
+    (text) => {
+      expect(classifyReply(text)).toEqual({ kind: 'other' });
+    },
+  );
 
   it('normalizes width, quotes and punctuation', () => {
     expect(normalizeReply('＂ＳＴＯＰ＂')).toBe('STOP');

@@ -36,7 +36,12 @@ describe('screening a due message', () => {
   });
 
   it('cancels a reminder of a cancelled appointment', () => {
-    expect(screenMessage(message({ appointment: { status: 'cancelled', startsAt: new Date('2027-01-16T15:00:00Z') } }), ctx)).toEqual({
+    expect(
+      screenMessage(
+        message({ appointment: { status: 'cancelled', startsAt: new Date('2027-01-16T15:00:00Z') } }),
+        ctx,
+      ),
+    ).toEqual({
       kind: 'cancelled',
       reason: 'the appointment was cancelled',
     });
@@ -44,10 +49,15 @@ describe('screening a due message', () => {
 
   it('expires a reminder whose appointment passed', () => {
     const past = message({ expiresAt: new Date('2027-01-15T16:59:00Z') });
-    expect(screenMessage(past, ctx)).toMatchObject({ kind: 'expired', reason: expect.stringMatching(/had passed/) });
+    expect(screenMessage(past, ctx)).toMatchObject({
+      kind: 'expired',
+      reason: expect.stringMatching(/had passed/),
+    });
     const noExpiry = message({ expiresAt: null, appointment: { status: 'scheduled', startsAt: now } });
     expect(screenMessage(noExpiry, ctx).kind).toBe('expired');
-    expect(screenMessage(message({ appointment: { status: 'completed', startsAt: now } }), ctx).kind).toBe('expired');
+    expect(screenMessage(message({ appointment: { status: 'completed', startsAt: now } }), ctx).kind).toBe(
+      'expired',
+    );
   });
 
   it('cancels the remaining touches of a stopped sequence, with its reason', () => {
@@ -55,7 +65,9 @@ describe('screening a due message', () => {
       kind: 'cancelled',
       reason: 'the reminder sequence stopped: the person confirmed',
     });
-    expect(screenMessage(message({ enrollment: { status: 'opted_out', reason: 'replied STOP' } }), ctx)).toMatchObject({
+    expect(
+      screenMessage(message({ enrollment: { status: 'opted_out', reason: 'replied STOP' } }), ctx),
+    ).toMatchObject({
       reason: 'the reminder sequence stopped: replied STOP',
     });
   });
@@ -65,15 +77,24 @@ describe('screening a due message', () => {
       kind: 'skipped',
       reason: 'on the company block list (do not text)',
     });
-    expect(screenMessage(message({}, { doNotSms: true }), ctx)).toEqual({ kind: 'skipped', reason: 'the contact opted out of sms' });
+    expect(screenMessage(message({}, { doNotSms: true }), ctx)).toEqual({
+      kind: 'skipped',
+      reason: 'the contact opted out of sms',
+    });
     expect(screenMessage(message({ channel: 'voice' }, { doNotSms: true }), ctx)).toEqual({ kind: 'ready' });
     expect(screenMessage(message({ channel: 'email' }, { doNotEmail: true }), ctx).kind).toBe('skipped');
   });
 
   it('defers a Hawaii recipient at 07:00 and expires one whose next opening is the appointment', () => {
     const hawaii = { timezone: 'Pacific/Honolulu', state: 'HI', phone: '+18085550100' };
-    expect(screenMessage(message({}, hawaii), ctx)).toMatchObject({ kind: 'defer', until: new Date('2027-01-15T18:00:00Z') });
+    expect(screenMessage(message({}, hawaii), ctx)).toMatchObject({
+      kind: 'defer',
+      until: new Date('2027-01-15T18:00:00Z'),
+    });
     const soon = message({ expiresAt: new Date('2027-01-15T18:00:00Z') }, hawaii);
-    expect(screenMessage(soon, ctx)).toMatchObject({ kind: 'expired', reason: expect.stringMatching(/quiet hours/) });
+    expect(screenMessage(soon, ctx)).toMatchObject({
+      kind: 'expired',
+      reason: expect.stringMatching(/quiet hours/),
+    });
   });
 });
