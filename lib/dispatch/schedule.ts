@@ -1,9 +1,9 @@
-// Gives each prepared send its time: the latest of its slots on the account, the company and the sender number.
+// Gives each prepared send its time, under the account's, the company's and its sender number's caps at once.
 import type { Sql } from '../db';
 import type { ProviderAccount } from '../providers/accounts';
 import type { CompanyContext } from './load';
 import type { PreparedSend } from './prepare';
-import { limiterKey, reserveSlots, slotTime } from './rate-slots';
+import { limiterKey, reserveSendTimes, type Limit } from './rate-slots';
 
 export interface TimedSend extends PreparedSend {
   /** local epoch ms at which the provider may be called for this message */
@@ -11,31 +11,23 @@ export interface TimedSend extends PreparedSend {
 }
 
 /**
- * Each limiter hands out its own run of evenly spaced slots and a message goes at the latest of
- * the slots it holds, so no limiter ever sees two messages in one of its slots. Caps are scaled
- * down by the headroom: timers and networks add jitter, and a cap is a ceiling at the vendor.
+ * Caps are scaled down by the headroom (timers and networks add jitter, and a cap is a ceiling at
+ * the vendor) and by the slowdown a 429 asked for.
  */
 export async function scheduleSends(
   sql: Sql,
   sends: readonly PreparedSend[],
-  limits: { account: ProviderAccount; company: CompanyContext; headroom: number },
+  limits: { account: ProviderAccount; company: CompanyContext; headroom: number; slowdown?: number; leadMs?: number },
 ): Promise<TimedSend[]> {
   if (!sends.length) return [];
-  const scale = 1 - limits.headroom;
-  const times = new Array<number>(sends.length).fill(0);
-  const apply = async (key: string, perSecond: number, indexes: number[]) => {
-    const run = await reserveSlots(sql, key, indexes.length, perSecond * scale);
-    indexes.forEach((index, i) => (times[index] = Math.max(times[index]!, slotTime(run, i))));
-  };
-  const all = sends.map((_, i) => i);
-  await apply(limiterKey.account(limits.account.key), limits.account.maxPerSecond, all);
+  const scale = (1 - limits.headroom) * (limits.slowdown ?? 1);
+  const shared: Limit[] = [{ key: limiterKey.account(limits.account.key), perSecond: limits.account.maxPerSecond * scale }];
   if (limits.company.plan.maxSendsPerSecond) {
-    await apply(limiterKey.company(limits.company.id), limits.company.plan.maxSendsPerSecond, all);
+    shared.push({ key: limiterKey.company(limits.company.id), perSecond: limits.company.plan.maxSendsPerSecond * scale });
   }
-  const bySender = new Map<number, number[]>();
-  sends.forEach((s, i) => s.sender && bySender.set(s.sender.id, [...(bySender.get(s.sender.id) ?? []), i]));
-  for (const [senderId, indexes] of bySender) {
-    await apply(limiterKey.sender(senderId), sends[indexes[0]!]!.sender!.maxPerSecond, indexes);
-  }
+  const entries = sends.map((s) =>
+    s.sender ? [...shared, { key: limiterKey.sender(s.sender.id), perSecond: s.sender.maxPerSecond * scale }] : shared,
+  );
+  const times = await reserveSendTimes(sql, entries, limits.leadMs);
   return sends.map((s, i) => ({ ...s, at: times[i]! })).sort((a, b) => a.at - b.at);
 }

@@ -14,6 +14,8 @@ const LOOKUP_LIMIT = 200;
 
 export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
   const client = createTwilioClient(opts);
+  // the SDK loads its API modules on first use; loading them now keeps that pause out of the first send
+  void client.messages;
 
   return {
     kind: 'twilio',

@@ -35,6 +35,8 @@ function callStatusToState(status: string): ProviderEvent['state'] {
 
 export function createTwilioVoice(opts: TwilioVoiceOptions): VoiceProvider {
   const client = createTwilioClient(opts);
+  // the SDK loads its API modules on first use; loading them now keeps that pause out of the first call
+  void client.calls;
 
   return {
     kind: 'twilio',

@@ -63,6 +63,10 @@ export async function startTemporalDevServer(opts: {
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     // retain finished workflows long enough for operators to look back in the UI
     '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
+    // one partition per task queue: a queue's rate limit (the send queues' maxTaskQueueActivitiesPerSecond)
+    // is split evenly across partitions, which at a few batches a second dispatches well under the cap
+    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
   ];
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];

@@ -1,0 +1,161 @@
+// `npm run bench:dispatch`: messages through the real worker process and Temporal to a Twilio stand-in in its own
+// process, at each cap; measures the rate the stand-in saw, the busiest second, and Temporal events per 1,000.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { openApp, type App } from '../lib/app';
+import { loadConfig } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
+import { startTwilioStandinProcess, type TwilioStandinProcess } from '../test/standins/twilio-process';
+import { maxInAnySecond } from '../test/support/dispatch';
+import { dispatchMessages } from '../workflows';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '100000' },
+    caps: { type: 'string', default: '500,2000' },
+    batch: { type: 'string', default: '200' },
+    /** print how the busiest second at the stand-in was made up */
+    explain: { type: 'boolean', default: false },
+  },
+});
+const messages = Number(values.messages);
+const caps = values.caps.split(',').map(Number);
+const batchSize = Number(values.batch);
+const say = (line: string) => process.stdout.write(line + '\n');
+const SENDER = '+18005550100';
+
+/** A company with `n` contacts and one due SMS each, made in the database in two statements. */
+async function seed(app: App, alias: string, n: number): Promise<number> {
+  const [company] = await app.sql<{ id: number }[]>`
+    insert into companies (alias, name, phone_number) values (${alias}, 'Bench Clinic', '+16175550100') returning id`;
+  const id = company!.id;
+  await app.sql`insert into credit_ledger (company_id, kind, credits, note) values (${id}, 'purchase', ${n * 10}, 'bench')`;
+  await app.sql`
+    insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
+    select ${id}, 'b' || g, 'Pat', '+1' || (2000000000 + ${id} * 1000000 + g)::text, 'northeast'
+    from generate_series(1, ${n}) g`;
+  await app.sql`
+    insert into messages (company_id, contact_id, channel, template_name, data, contact_at, region)
+    select ${id}, c.id, 'sms', 'appointment_reminder',
+           jsonb_build_object('first_name', c.first_name, 'appointment_date', '2030-03-05T14:30:00Z'),
+           now() - interval '1 minute', 'northeast'
+    from contacts c where c.company_id = ${id}`;
+  return id;
+}
+
+/** The real worker process (workers/main.ts), configured like production to send through Twilio. */
+async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: app.runtime.databaseUrl,
+      TEMPORAL_ADDRESS: app.temporal.address,
+      TEMPORAL_NAMESPACE: app.temporal.namespace,
+      S3_ENDPOINT: app.runtime.s3.endpoint,
+      S3_BUCKET: app.runtime.s3.bucket,
+      S3_ACCESS_KEY_ID: app.runtime.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: app.runtime.s3.secretAccessKey,
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_API_BASE_URL: twilio.url,
+      TWILIO_FROM_NUMBER: SENDER,
+      TWILIO_MAX_PER_SECOND: String(cap),
+      // a short code: the account cap is what binds here
+      TWILIO_NUMBER_MAX_PER_SECOND: String(cap),
+      SEND_BATCH_SIZE: String(batchSize),
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      log.push(text);
+      if (text.includes('worker running')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
+    if (process.env.BENCH_WORKER_LOG) child.stdout!.on('data', (c: Buffer) => process.stderr.write(c));
+    child.once('exit', (code) => reject(new Error(`the worker exited with code ${code}:\n${log.join('').slice(-3000)}`)));
+  });
+  return child;
+}
+
+function explainBusiestSecond(arrivals: number[]): void {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let best = 0;
+  let start = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j]! - sorted[i]! >= 1000) i++;
+    if (j - i + 1 > best) [best, start] = [j - i + 1, i];
+  }
+  const window = sorted.slice(start, start + best);
+  const gaps = window.slice(1).map((t, k) => t - window[k]!);
+  say(`  busiest second: ${best} arrivals, ${gaps.filter((g) => g < 0.5).length} of them under 0.5 ms after the one before, longest gap ${Math.max(...gaps).toFixed(1)} ms`);
+}
+
+async function historyEvents(app: App, workflowId: string): Promise<number> {
+  const client = await app.client();
+  let events = 0;
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    events += history.events?.length ?? 0;
+  }
+  return events;
+}
+
+async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Promise<string> {
+  const alias = `bench-${cap}-${Date.now() % 100000}`;
+  const companyId = await seed(app, alias, messages);
+  const worker = await startWorker(app, twilio, cap);
+  try {
+    const before = (await twilio.arrivals()).at.length;
+    await twilio.lag();
+    const workflowId = WORKFLOW_IDS.dispatch(alias, 'sms', new Date().toISOString());
+    const client = await app.client();
+    const started = Date.now();
+    const totals = await client.workflow.execute(dispatchMessages, {
+      taskQueue: TASK_QUEUES.pipeline,
+      workflowId,
+      args: [{ companyId, companyAlias: alias, channel: 'sms', dueBefore: new Date().toISOString() }],
+    });
+    const arrivals = (await twilio.arrivals()).at.slice(before);
+    const first = Math.min(...arrivals);
+    const last = Math.max(...arrivals);
+    const achieved = (arrivals.length - 1) / ((last - first) / 1000);
+    const events = await historyEvents(app, workflowId);
+    const lag = await twilio.lag();
+    if (values.explain) explainBusiestSecond(arrivals);
+    say(
+      `  cap ${cap}/s: ${totals.sent} sent, ${totals.held} held, ${totals.failed} failed, ${totals.waiting} waiting in ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s (${totals.batches} batches of ${batchSize}); ` +
+        `stand-in event-loop delay max ${lag.maxMs.toFixed(0)} ms, p99 ${lag.p99Ms.toFixed(0)} ms`,
+    );
+    return (
+      `bench:dispatch messages=${arrivals.length} cap=${cap} achieved=${achieved.toFixed(1)} ratio=${(achieved / cap).toFixed(3)} ` +
+      `max_window=${maxInAnySecond(arrivals)} events_per_1k=${((events * 1000) / arrivals.length).toFixed(1)}`
+    );
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('exit', resolve));
+  }
+}
+
+const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn' }), ephemeral: true, setUp: true });
+const twilio = await startTwilioStandinProcess();
+try {
+  say(`bench:dispatch: ${messages} messages per cap, batches of ${batchSize}, caps ${caps.join(', ')}/s`);
+  const lines: string[] = [];
+  for (const cap of caps) {
+    const line = await runAtCap(app, twilio, cap);
+    say(line);
+    lines.push(line);
+  }
+} finally {
+  await twilio.close();
+  await app.close();
+}
+process.exit(0);

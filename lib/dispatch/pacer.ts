@@ -1,0 +1,189 @@
+// One paced round of a batch: claim ahead of each send slot, call the provider at the slot, record what happened.
+import type { Logger } from '../log';
+import type { Sql } from '../db';
+import type { ProviderAccount } from '../providers/accounts';
+import { ProviderError } from '../providers/errors';
+import type { AnyProvider, ChannelInput } from '../providers/types';
+import { claimMessages, type ClaimScope } from './claim';
+import type { CompanyContext } from './load';
+import { createOutcomeBuffer } from './outcome-buffer';
+import type { PreparedSend } from './prepare';
+import { scheduleSends, type TimedSend } from './schedule';
+
+/**
+ * A batch is sent in chunks of about this much sending time: each chunk reserves its slots and is
+ * claimed while the chunk before it is being sent. Reserving just in time (not the whole batch at
+ * once) means a stalled worker leaves few unused slots behind, and other batches fill the rest.
+ */
+const CHUNK_MS = 250;
+const MAX_CLAIM = 250;
+/** An idle limiter starts this far from now: time for the first claim before the first slot. */
+const FIRST_SLOT_LEAD_MS = 150;
+const MAX_IN_FLIGHT = 256;
+/**
+ * A send later than this after its slot is not sent late (a late send next to on-time ones would
+ * crowd one second past the cap): it gets a fresh slot instead. With the headroom this keeps every
+ * one-second window at the vendor under the cap, whatever the database or the event loop did.
+ */
+export const LATE_LIMIT_MS = 8;
+/** Consecutive unavailable answers that stop a round (the vendor is down; stop knocking). */
+const UNAVAILABLE_STOP = 3;
+
+export interface Pace {
+  sql: Sql;
+  log: Logger;
+  account: ProviderAccount;
+  provider: AnyProvider;
+  company: CompanyContext;
+  scope: ClaimScope;
+  headroom: number;
+  /** < 1 after the vendor throttled this batch */
+  slowdown: number;
+  heartbeat(details: unknown): void;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface RoundResult {
+  stop?: 'throttled' | 'unavailable' | 'crashed';
+  retryAfterMs?: number;
+  crash?: unknown;
+  /** back to (or still in) 'scheduled' */
+  notSent: PreparedSend[];
+  /** left in 'sending': the vendor may have them */
+  unresolved: number;
+  sawUnavailable: boolean;
+  sent: number;
+  failed: number;
+  held: number;
+}
+
+const candidateOf = (item: PreparedSend) => ({
+  id: item.message.id,
+  cost: item.cost,
+  to: item.input.to,
+  from: 'from' in item.input ? (item.input.from ?? null) : null,
+  segments: item.rendered.channel === 'sms' ? item.rendered.segments : null,
+  encoding: item.rendered.channel === 'sms' ? item.rendered.encoding : null,
+});
+
+const timer = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Promise<RoundResult> {
+  const { sql, provider, scope } = pace;
+  const schedule = (items: readonly PreparedSend[]) =>
+    scheduleSends(sql, items, {
+      account: pace.account,
+      company: pace.company,
+      headroom: pace.headroom,
+      slowdown: pace.slowdown,
+      leadMs: FIRST_SLOT_LEAD_MS,
+    });
+  const buffer = createOutcomeBuffer(sql, scope);
+  const result: RoundResult = { notSent: [], unresolved: 0, sawUnavailable: false, sent: 0, failed: 0, held: 0 };
+  let consecutiveUnavailable = 0;
+  const inflight = new Set<Promise<void>>();
+  const send = provider.send as (input: ChannelInput[keyof ChannelInput]) => ReturnType<AnyProvider['send']>;
+
+  const sendOne = async (item: PreparedSend) => {
+    const id = item.message.id;
+    try {
+      buffer.add({ kind: 'sent', id, result: await send(item.input) });
+      consecutiveUnavailable = 0;
+    } catch (err) {
+      if (!(err instanceof ProviderError)) {
+        // anything else is a crash between call and record: the message stays 'sending' for reconciliation
+        result.stop ??= 'crashed';
+        result.crash ??= err;
+        result.unresolved++;
+      } else if (err.kind === 'rejected') {
+        buffer.add({ kind: 'failed', id, reason: err.reason, optOut: err.optOut });
+      } else if (err.kind === 'throttled') {
+        buffer.add({ kind: 'retry', id, reason: `waiting: ${err.reason}` });
+        result.notSent.push(item);
+        result.stop ??= 'throttled';
+        result.retryAfterMs = err.retryAfterMs ?? result.retryAfterMs;
+      } else {
+        result.sawUnavailable = true;
+        if (err.maybeAccepted) result.unresolved++;
+        else {
+          buffer.add({ kind: 'retry', id, reason: `waiting: ${err.reason}` });
+          result.notSent.push(item);
+        }
+        if (++consecutiveUnavailable >= UNAVAILABLE_STOP) result.stop ??= 'unavailable';
+      }
+    }
+  };
+
+  /** Sends at the slot, or sets the message aside for a fresh slot when it is too late for this one. */
+  const launch = async (item: TimedSend, late: PreparedSend[]) => {
+    if (result.stop) {
+      buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
+      result.notSent.push(item);
+      return;
+    }
+    const wait = item.at - Date.now();
+    if (wait >= 1) await timer(wait);
+    while (inflight.size >= MAX_IN_FLIGHT) await Promise.race(inflight);
+    if (Date.now() - item.at > LATE_LIMIT_MS) {
+      late.push(item);
+      return;
+    }
+    const p: Promise<void> = sendOne(item).finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+
+  const queue = [...ready];
+  const late: PreparedSend[] = [];
+  const chunkSize = Math.min(
+    MAX_CLAIM,
+    Math.max(1, Math.round((pace.account.maxPerSecond * (1 - pace.headroom) * pace.slowdown * CHUNK_MS) / 1000)),
+  );
+
+  /** Reserves slots for the next chunk (late ones first: they are claimed already) and claims the new ones. */
+  const nextChunk = async (): Promise<TimedSend[] | undefined> => {
+    if (result.stop) {
+      result.notSent.push(...queue.splice(0));
+      for (const item of late.splice(0)) {
+        buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
+        result.notSent.push(item);
+      }
+      return undefined;
+    }
+    const again = late.splice(0);
+    const fresh = queue.splice(0, Math.max(0, chunkSize - again.length));
+    if (!again.length && !fresh.length) return undefined;
+    const timed = await schedule([...again, ...fresh]);
+    pace.log.debug({ token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at }, 'chunk reserved');
+    const usable = new Set(again.map((item) => item.message.id));
+    if (fresh.length) {
+      const claim = await claimMessages(sql, scope, fresh.map(candidateOf));
+      result.held += claim.held.length;
+      for (const id of claim.claimed) usable.add(id);
+    }
+    return timed.filter((item) => usable.has(item.message.id));
+  };
+
+  try {
+    let pending = nextChunk();
+    for (;;) {
+      const chunk = await pending;
+      if (!chunk) {
+        if (!late.length || result.stop) break;
+        pending = nextChunk();
+        continue;
+      }
+      // the next chunk is reserved and claimed while this one is sent
+      pending = nextChunk();
+      for (const item of chunk) await launch(item, late);
+      pace.heartbeat({ ...buffer.counts, held: result.held });
+    }
+    await pending.catch(() => undefined);
+    if (late.length) await nextChunk();
+  } finally {
+    await Promise.all(inflight);
+    await buffer.flush();
+  }
+  result.sent = buffer.counts.sent;
+  result.failed = buffer.counts.failed;
+  return result;
+}

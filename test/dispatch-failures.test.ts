@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../lib/app';
+import { loadAccount, type ProviderAccount } from '../lib/providers/accounts';
+import { createSesEmail } from '../lib/providers/ses-email';
+import { createTwilioSms } from '../lib/providers/twilio-sms';
+import type { AnyProvider } from '../lib/providers/types';
+import { startSesStandin, type SesStandin } from './standins/ses';
+import { startTwilioStandin, type TwilioStandin } from './standins/twilio';
+import {
+  createContacts,
+  createTestAccount,
+  createTestCompany,
+  insertMessages,
+  messageStates,
+  runDispatch,
+  startDispatchWorkers,
+  type TestCompany,
+} from './support/dispatch';
+import { crashAfterAccept } from './support/faults';
+import { openTestApp } from './support/harness';
+
+let app: App;
+let twilio: TwilioStandin;
+let company: TestCompany;
+
+beforeAll(async () => {
+  app = await openTestApp();
+  twilio = await startTwilioStandin();
+  company = await createTestCompany(app.sql, { credits: 10_000 });
+});
+afterAll(async () => {
+  await twilio.close();
+  await app.close();
+});
+
+async function smsAccount(opts: { maxPerSecond?: number; batchSize?: number; fallbackKey?: string } = {}): Promise<ProviderAccount> {
+  return createTestAccount(app.sql, {
+    channel: 'sms',
+    provider: 'twilio',
+    maxPerSecond: opts.maxPerSecond ?? 50,
+    batchSize: opts.batchSize ?? 10,
+    fallbackKey: opts.fallbackKey,
+    senders: [{ address: '+16175550199', kind: 'short_code', maxPerSecond: 100 }],
+  });
+}
+
+const twilioSms = (account: ProviderAccount) =>
+  createTwilioSms({ account: account.key, accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.url });
+
+async function withWorkers<T>(accounts: ProviderAccount[], instances: Record<string, AnyProvider>, fn: (w: Awaited<ReturnType<typeof startDispatchWorkers>>) => Promise<T>) {
+  const workers = await startDispatchWorkers(app, { accounts, instances });
+  try {
+    return await fn(workers);
+  } finally {
+    await workers.stop();
+  }
+}
+
+/** How many times the stand-in accepted a text to each of these numbers. */
+function acceptedPerRecipient(numbers: string[]): number[] {
+  const accepted = twilio.accepted('Messages');
+  return numbers.map((to) => accepted.filter((r) => r.form.To === to).length);
+}
+
+const phones = async (contactIds: number[]) =>
+  (await app.sql<{ phone_e164: string }[]>`select phone_e164 from contacts where id in ${app.sql(contactIds)} order by id`).map((r) => r.phone_e164);
+
+describe('when the provider refuses or fails', () => {
+  it('fails a message the provider refuses (4xx) with its reason, and sends the rest', async () => {
+    const account = await smsAccount();
+    const contacts = await createContacts(app.sql, company.id, 5, { state: 'MA' });
+    const [bad] = await phones(contacts.slice(0, 1));
+    twilio.script.push({ to: bad!, status: 400, code: 21211, message: `The 'To' number ${bad} is not a valid phone number.`, times: 1 });
+    const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
+    await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+      const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      expect(totals).toMatchObject({ sent: 4, failed: 1, waiting: 0 });
+    });
+    const [failed] = await app.sql<{ state: string; status_description: string; credits: string }[]>`
+      select state, status_description from messages where id = ${ids[0]!}`;
+    expect(failed).toEqual({ state: 'failed', status_description: `21211: Twilio refused the message (HTTP 400: The 'To' number ${bad} is not a valid phone number.)` });
+    expect(await app.sql`select 1 from credit_ledger where message_id = ${ids[0]!}`).toHaveLength(0);
+  });
+
+  it('marks the contact do-not-text on 21610 (unsubscribed), and skips their later messages', async () => {
+    const account = await smsAccount();
+    const [contact] = await createContacts(app.sql, company.id, 1);
+    const [phone] = await phones([contact!]);
+    twilio.script.push({ to: phone!, status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient', times: 1 });
+    const [first] = await insertMessages(app.sql, company.id, [contact!], 'sms');
+    await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+      await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      const [row] = await app.sql<{ do_not_sms: boolean }[]>`select do_not_sms from contacts where id = ${contact!}`;
+      expect(row!.do_not_sms).toBe(true);
+      const [later] = await insertMessages(app.sql, company.id, [contact!], 'sms');
+      const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      expect(totals).toMatchObject({ sent: 0, skipped: 1 });
+      const states = await app.sql`select id, state, status_description from messages where id in ${app.sql([first!, later!])} order by id`;
+      expect(states.map((s) => s.state)).toEqual(['failed', 'skipped']);
+      expect(states[1]!.status_description).toBe('the contact opted out of sms');
+    });
+    expect(acceptedPerRecipient([phone!])).toEqual([0]);
+  });
+
+  it('slows down under a 429 storm and still delivers every message exactly once', async () => {
+    const account = await smsAccount({ maxPerSecond: 20, batchSize: 10 });
+    const contacts = await createContacts(app.sql, company.id, 30);
+    const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
+    const refusedBefore = twilio.requests.filter((r) => r.answered === 429).length;
+    twilio.rateLimitPerSecond = 6;
+    try {
+      await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+        const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+        expect(totals).toMatchObject({ sent: 30, failed: 0, waiting: 0 });
+      });
+    } finally {
+      twilio.rateLimitPerSecond = undefined;
+    }
+    expect(twilio.requests.filter((r) => r.answered === 429).length).toBeGreaterThan(refusedBefore);
+    expect(acceptedPerRecipient(await phones(contacts))).toEqual(Array(30).fill(1));
+    expect(await messageStates(app.sql, ids)).toEqual({ sent: 30 });
+  }, 120_000);
+
+  it('never sends twice after a crash between the provider accepting and herald recording it', async () => {
+    const account = await smsAccount({ batchSize: 8 });
+    const contacts = await createContacts(app.sql, company.id, 8);
+    const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
+    const crashing = crashAfterAccept(twilioSms(account), 3);
+    await withWorkers([account], { [account.key]: crashing }, async (w) => {
+      const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 8, waiting: 0, unknown: 0 });
+    });
+    expect(crashing.crashes).toBe(3);
+    const numbers = await phones(contacts);
+    expect(acceptedPerRecipient(numbers)).toEqual(Array(8).fill(1));
+    // each message carries the sid the stand-in gave its one accepted text
+    const rows = await app.sql<{ phone_e164: string; provider_message_id: string; state: string }[]>`
+      select c.phone_e164, m.provider_message_id, m.state from messages m join contacts c on c.id = m.contact_id
+      where m.id in ${app.sql(ids)}`;
+    for (const row of rows) {
+      expect(row.state).toBe('sent');
+      expect(twilio.messages.find((m) => m.to === row.phone_e164)!.sid).toBe(row.provider_message_id);
+    }
+    const reconciled = await app.sql`
+      select 1 from message_updates where event_type = 'reconciled' and message_id in ${app.sql(ids)}`;
+    expect(reconciled).toHaveLength(3);
+    expect(twilio.requests.some((r) => r.method === 'GET' && numbers.includes(r.query.To!))).toBe(true);
+    const debits = await app.sql`select 1 from credit_ledger where kind = 'debit' and message_id in ${app.sql(ids)}`;
+    expect(debits).toHaveLength(8);
+  });
+
+  it('marks a crashed send unknown where the provider cannot be asked (SES), and does not resend it', async () => {
+    const ses: SesStandin = await startSesStandin();
+    try {
+      const account = await createTestAccount(app.sql, { channel: 'email', provider: 'ses', maxPerSecond: 10, batchSize: 5 });
+      const real = createSesEmail({ account: account.key, region: 'us-east-1', endpoint: ses.url, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+      const [contact] = await createContacts(app.sql, company.id, 1);
+      const [id] = await insertMessages(app.sql, company.id, [contact!], 'email');
+      await withWorkers([account], { [account.key]: crashAfterAccept(real, 1) }, async (w) => {
+        const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'email', accountKey: account.key });
+        expect(totals).toMatchObject({ sent: 0, unknown: 1 });
+      });
+      expect(await ses.emails()).toHaveLength(1);
+      const [row] = await app.sql<{ state: string; status_description: string }[]>`select state, status_description from messages where id = ${id!}`;
+      expect(row!.state).toBe('unknown');
+      expect(row!.status_description).toMatch(/cannot be asked/);
+    } finally {
+      await ses.close();
+    }
+  });
+
+  it('fails over to the fallback account when the primary stays unavailable past its retries', async () => {
+    const outbox = await loadAccount(app.sql, 'outbox-sms');
+    const account = await smsAccount({ batchSize: 5, fallbackKey: outbox.key });
+    const contacts = await createContacts(app.sql, company.id, 6);
+    const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
+    twilio.script.push({ status: 503, code: 20503, message: 'Service Unavailable', times: 1000 });
+    try {
+      await withWorkers([account, outbox], { [account.key]: twilioSms(account) }, async (w) => {
+        const totals = await runDispatch(app, w, {
+          companyId: company.id,
+          companyAlias: company.alias,
+          channel: 'sms',
+          accountKey: account.key,
+          sendAttempts: 2,
+        });
+        expect(totals).toMatchObject({ sent: 6, failedOver: 6, waiting: 0 });
+      });
+    } finally {
+      twilio.script.length = 0;
+    }
+    expect(acceptedPerRecipient(await phones(contacts))).toEqual(Array(6).fill(0));
+    const rows = await app.sql<{ provider_account: string; state: string; attempts: number }[]>`
+      select provider_account, state, attempts from messages where id in ${app.sql(ids)}`;
+    expect(rows.every((r) => r.provider_account === 'outbox-sms' && r.state === 'sent')).toBe(true);
+    expect(await app.sql`select 1 from outbox_messages where company_id = ${company.id}`).toHaveLength(6);
+  }, 60_000);
+
+  it('fails a message whose template needs a field the message lacks, naming it', async () => {
+    const account = await smsAccount();
+    const [contact] = await createContacts(app.sql, company.id, 1);
+    const [id] = await app.sql<{ id: number }[]>`
+      insert into messages (company_id, contact_id, channel, template_name, data, contact_at, region)
+      values (${company.id}, ${contact!}, 'sms', 'appointment_reminder', ${app.sql.json({ first_name: 'Bo' })}, now(), 'northeast')
+      returning id`;
+    await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+      expect(await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key })).toMatchObject({ failed: 1 });
+    });
+    const [row] = await app.sql<{ state: string; status_description: string }[]>`select state, status_description from messages where id = ${id!.id}`;
+    expect(row!.state).toBe('failed');
+    expect(row!.status_description).toMatch(/data\.appointment_date/);
+  });
+});
