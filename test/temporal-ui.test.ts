@@ -9,6 +9,7 @@ import { createTestCompany, csv, daysFromNow, EHR_HEADER, ingestFile } from './s
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 
 // The real Temporal Web UI of the test run's dev server, driven in Debian's headless Chromium.
+// The UI renders after its own API calls: every check polls, with room for a busy machine.
 const UI = process.env.TEMPORAL_UI_URL;
 const SHOTS = path.join(PROJECT_ROOT, 'test-output');
 const CHROMIUM_ARGS = [
@@ -64,22 +65,33 @@ describe.skipIf(!UI)('the Temporal Web UI', () => {
       return false;
     }, { timeout: 30_000, interval: 1_000 }).toBe(true);
     expect(new URL(page.url()).searchParams.get('query')).toBe(`CompanyAlias = '${company.alias}'`);
-    await expect.poll(() => page.locator('table tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('table tbody tr').count(), { timeout: 15_000 }).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'temporal-ui-ingest-by-company.png') });
 
     await row.click();
     await page.waitForURL(/\/workflows\/ingest%2F/);
-    await page.getByText('User Metadata', { exact: true }).click();
-    await expect.poll(() => page.getByText(`Ingest of ui-appointments.csv for ${company.alias}`).count()).toBeGreaterThan(0);
+    // the UI renders summaries (markdown) in a sandboxed frame of their own, so every frame's text is read;
+    // a click before the page has hydrated is lost, so the tab is clicked until its content shows
+    const allText = async () =>
+      (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+    await expect.poll(async () => {
+      await page.getByRole('tab', { name: 'User Metadata' }).click();
+      return allText();
+    }, { timeout: 20_000, interval: 1_000 }).toContain(`Ingest of ui-appointments.csv for ${company.alias}`);
+    // the ingest's current details: stage, file and counts
+    await expect.poll(allText, { timeout: 20_000 }).toMatch(/done ui-appointments\.csv\s+rows read 2, loaded 2, rejected 0/);
     await page.screenshot({ path: path.join(SHOTS, 'temporal-ui-ingest-summary.png') });
 
-    await page.getByText('Search Attributes', { exact: true }).click();
     const attributes = page.locator('main');
-    await expect.poll(async () => (await attributes.innerText()).includes(ingest.packet.uuid)).toBe(true);
+    await expect.poll(async () => {
+      await page.getByRole('tab', { name: 'Search Attributes' }).click();
+      // the attributes' JSON, not the page title (which holds the packet id too)
+      return (await attributes.innerText()).includes('PacketStage');
+    }, { timeout: 20_000, interval: 1_000 }).toBe(true);
     const text = await attributes.innerText();
-    expect(text).toContain('CompanyAlias');
-    expect(text).toContain(company.alias);
-    expect(text).toContain('PacketStage');
+    expect(text).toContain(`"CompanyAlias": "${company.alias}"`);
+    expect(text).toContain(`"PacketId": "${ingest.packet.uuid}"`);
+    expect(text).toContain('"PacketStage": "done"');
     expect(text).not.toContain('Lovelace');
     await page.screenshot({ path: path.join(SHOTS, 'temporal-ui-ingest-search-attributes.png') });
   });
