@@ -48,7 +48,7 @@ export function createArchiveActivities({ sql, s3, bucket, log }: ActivityDeps) 
       return { ...moved, objects, bytes };
     },
 
-    async purgeCompanyLogs(input: { companyId: number; cutoff: string }): Promise<{ packetEvents: number; auditRows: number }> {
+    async purgeCompanyLogs(input: { companyId: number; cutoff: string }): Promise<{ packetEvents: number; auditRows: number; webhookDeliveries: number }> {
       return purgeCompanyLogs(sql, input, (n) => Context.current().heartbeat(n));
     },
 

@@ -18,6 +18,8 @@ import { archiveMessages, checkCompanyReadiness } from '../workflows';
 import { makeCompany, makeMessages } from '../test/support/archive-fixtures';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, putPacket } from '../test/support/ingest';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
+import { notifyCompany } from '../lib/webhooks/enqueue';
+import { startReceiver } from '../test/support/webhook-receiver';
 
 // expected failures (the unknown company, the missing file) would otherwise print warnings
 const log = createLogger({ level: 'error' });
@@ -87,6 +89,26 @@ try {
   await save('one-good-one-rejected', (await startPacketIngest(client, { packet, companyAlias: clinic.alias, taskQueue })).handle, 'ingestPacket');
   const { packet: missing } = await putPacket(app, clinic, 'missing.csv', file + '\r\n', { upload: false });
   await save('missing-object', (await startPacketIngest(client, { packet: missing, companyAlias: clinic.alias, taskQueue })).handle, 'ingestPacket');
+
+  // webhook deliveries: one taken after a 500, one refused for good with 410
+  process.env.HERALD_SAVE_HISTORIES_WEBHOOK_SECRET = 'whsec_save_histories';
+  const receiver = await startReceiver(process.env.HERALD_SAVE_HISTORIES_WEBHOOK_SECRET);
+  try {
+    receiver.answer('/retry', [500, 200]);
+    receiver.answer('/gone', [410]);
+    for (const [label, path] of [['delivered-after-retry', '/retry'], ['gone', '/gone']] as const) {
+      await app.sql`
+        insert into webhook_endpoints (company_id, url, events, secret_env, retry_initial_ms)
+        values (${company.id}, ${receiver.url(path)}, ${['packet.completed']}, 'HERALD_SAVE_HISTORIES_WEBHOOK_SECRET', 200)`;
+      const [queued] = await notifyCompany({ sql: app.sql, client, taskQueue }, {
+        companyId: company.id, event: 'packet.completed', payload: { packetId: label }, eventKey: label,
+      });
+      await save(label, client.workflow.getHandle(queued!.workflowId), 'deliverWebhook');
+      await app.sql`update webhook_endpoints set active = false where company_id = ${company.id}`;
+    }
+  } finally {
+    await receiver.close();
+  }
 
   for (const line of saved) say(`saved ${line}`);
 } finally {

@@ -65,11 +65,18 @@ describe('the archive workflow', () => {
     await makePacketEvents(app.sql, company.id, [OLD, RECENT]);
     await app.sql`insert into audit_log (table_name, row_id, company_id, actor, action, at)
                   values ('companies', ${company.id}, ${company.id}, 'test', 'update', ${OLD})`;
+    const [endpoint] = await app.sql<{ id: number }[]>`
+      insert into webhook_endpoints (company_id, url, secret_env) values (${company.id}, 'https://example.com/h', 'UNUSED_SECRET') returning id`;
+    for (const [status, at] of [['delivered', OLD], ['failed', OLD], ['delivering', OLD], ['delivered', RECENT]] as const) {
+      await app.sql`insert into webhook_deliveries (endpoint_id, company_id, event, event_key, payload, status, created_at)
+                    values (${endpoint!.id}, ${company.id}, 'webhook.test', ${status + at}, '{}', ${status}, ${at})`;
+    }
     const before = await countRows(app.sql, company.id);
 
     const first = await runArchive('first', { now: NOW, companyAlias: company.alias, batchSize: 2, exportHistories: false });
     const totals = await first.result();
-    expect(totals).toMatchObject({ companies: 1, messages: 3, updates: 3, packetEvents: 1, auditRows: 1, batches: 2 });
+    // the delivery still being retried and the recent one stay
+    expect(totals).toMatchObject({ companies: 1, messages: 3, updates: 3, packetEvents: 1, auditRows: 1, webhookDeliveries: 2, batches: 2 });
 
     const after = await countRows(app.sql, company.id);
     expect(after).toEqual({
@@ -105,7 +112,7 @@ describe('the archive workflow', () => {
     expect(history!.state).toBe('delivered');
 
     const second = await (await runArchive('again', { now: NOW, companyAlias: company.alias, batchSize: 2, exportHistories: false })).result();
-    expect(second).toMatchObject({ messages: 0, updates: 0, objects: 0, packetEvents: 0, auditRows: 0, batches: 0 });
+    expect(second).toMatchObject({ messages: 0, updates: 0, objects: 0, packetEvents: 0, auditRows: 0, webhookDeliveries: 0, batches: 0 });
     expect(await countRows(app.sql, company.id)).toEqual(after);
     expect(await listKeys(`archive/${company.alias}/`)).toEqual(keys);
   });

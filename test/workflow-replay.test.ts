@@ -18,7 +18,7 @@ describe('saved workflow histories replay against the current workflow code', ()
   it('every history under test/histories replays without a determinism error', async () => {
     const histories = await readSavedHistories();
     const types = new Set(histories.map((h) => h.workflowType));
-    expect([...types].sort()).toEqual(expect.arrayContaining(['archiveMessages', 'checkCompanyReadiness', 'ingestPacket']));
+    expect([...types].sort()).toEqual(expect.arrayContaining(['archiveMessages', 'checkCompanyReadiness', 'deliverWebhook', 'ingestPacket']));
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of Worker.runReplayHistories({ workflowBundle: currentBundle() }, histories)) {

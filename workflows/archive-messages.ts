@@ -1,4 +1,4 @@
-// Nightly archive: final messages past each company's retention to history (exported to S3 first), old logs purged, histories exported.
+// Nightly archive: final messages past each company's retention to history (exported to S3 first), old logs and deliveries purged, histories exported.
 import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ArchivePlan } from '../activities/archive';
@@ -12,6 +12,7 @@ export interface ArchiveTotals {
   bytes: number;
   packetEvents: number;
   auditRows: number;
+  webhookDeliveries: number;
   histories: number;
 }
 
@@ -60,7 +61,7 @@ const long = proxyActivities<Activities>({
 const HISTORIES_PER_NIGHT = 2_000;
 
 export const emptyArchiveTotals = (): ArchiveTotals => ({
-  companies: 0, batches: 0, messages: 0, updates: 0, objects: 0, bytes: 0, packetEvents: 0, auditRows: 0, histories: 0,
+  companies: 0, batches: 0, messages: 0, updates: 0, objects: 0, bytes: 0, packetEvents: 0, auditRows: 0, webhookDeliveries: 0, histories: 0,
 });
 
 export async function archiveMessages(input: ArchiveInput = {}): Promise<ArchiveTotals> {
@@ -103,6 +104,8 @@ export async function archiveMessages(input: ArchiveInput = {}): Promise<Archive
     const purged = await long.purgeCompanyLogs({ companyId: company.companyId, cutoff: company.cutoff });
     totals.packetEvents += purged.packetEvents;
     totals.auditRows += purged.auditRows;
+    // runs that continued as new before this field existed carry totals without it
+    totals.webhookDeliveries = (totals.webhookDeliveries ?? 0) + (purged.webhookDeliveries ?? 0);
     totals.companies += 1;
   }
 

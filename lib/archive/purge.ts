@@ -1,4 +1,4 @@
-// Deletes packet events and audit rows past retention, a chunk at a time so no lock is held for long.
+// Deletes packet events, audit rows and finished webhook deliveries past retention, a chunk at a time so no lock is held for long.
 import type { Sql } from '../db';
 
 const CHUNK = 5_000;
@@ -17,7 +17,7 @@ export async function purgeCompanyLogs(
   sql: Sql,
   input: { companyId: number; cutoff: string },
   progress: (deleted: number) => void = () => {},
-): Promise<{ packetEvents: number; auditRows: number }> {
+): Promise<{ packetEvents: number; auditRows: number; webhookDeliveries: number }> {
   const packetEvents = await inChunks(async () => {
     const r = await sql`
       delete from packet_events where id in (
@@ -32,7 +32,17 @@ export async function purgeCompanyLogs(
         where company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
     return r.count;
   }, (n) => progress(packetEvents + n));
-  return { packetEvents, auditRows };
+  // a delivery still being retried is kept whatever its age; its attempts go with it (on delete cascade)
+  const webhookDeliveries = await inChunks(async () => {
+    const r = await sql`
+      delete from webhook_deliveries where id in (
+        select id from webhook_deliveries
+        where company_id = ${input.companyId} and created_at < ${input.cutoff}::timestamptz
+          and status in ('delivered', 'failed')
+        limit ${CHUNK})`;
+    return r.count;
+  }, (n) => progress(packetEvents + auditRows + n));
+  return { packetEvents, auditRows, webhookDeliveries };
 }
 
 /** Audit rows that belong to no company (shared configuration). */

@@ -21,7 +21,7 @@ export function describeTotals(t: ArchiveTotals): string[] {
     `companies      ${t.companies}`,
     `messages       ${t.messages} moved to messages_history (${t.updates} updates to message_updates_history)`,
     `exported       ${t.objects} objects, ${t.bytes} bytes (gzip NDJSON) in ${t.batches} batches`,
-    `purged         ${t.packetEvents} packet events, ${t.auditRows} audit rows`,
+    `purged         ${t.packetEvents} packet events, ${t.auditRows} audit rows, ${t.webhookDeliveries} webhook deliveries`,
     `histories      ${t.histories} workflow histories exported`,
   ];
 }
