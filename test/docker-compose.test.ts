@@ -100,11 +100,12 @@ describe('docker-compose.yml', () => {
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
       expect(env.S3_ENDPOINT).toBe('http://minio:9000');
       expect(service.depends_on ?? {}, name).toHaveProperty(name === 'herald-migrate' ? 'postgres' : 'herald-migrate');
-      // the entry point each service runs is in the repository (the ingress arrives with issue 5, behind a profile)
+      // the entry point each service runs is in the repository
       const script = service.command?.find((part) => /\.(ts|js)$/.test(part));
-      if (script && !existsSync(path.join(PROJECT_ROOT, script))) expect(service.profiles, `${name} runs a missing ${script}`).toBeDefined();
+      if (script) expect(existsSync(path.join(PROJECT_ROOT, script)), `${name} runs ${script}`).toBe(true);
     }
     expect(compose.services['worker-pipeline']!.environment!.WORKER_TASK_QUEUES).toBe(TASK_QUEUES.pipeline);
+    expect(compose.services.ingress!.healthcheck!.test.join(' ')).toContain('/healthz');
     expect(existsSync(path.join(PROJECT_ROOT, 'Dockerfile'))).toBe(true);
   });
 
