@@ -14,14 +14,17 @@ const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '100000' },
     caps: { type: 'string', default: '500,2000' },
-    batch: { type: 'string', default: '200' },
+    /** messages per send activity; auto = half a second of sending at the cap, from 100 to 500 */
+    batch: { type: 'string', default: 'auto' },
+    /** worker processes sharing the send queue (Temporal's cap holds across all of them) */
+    workers: { type: 'string', default: '1' },
     /** print how the busiest second at the stand-in was made up */
     explain: { type: 'boolean', default: false },
   },
 });
 const messages = Number(values.messages);
 const caps = values.caps.split(',').map(Number);
-const batchSize = Number(values.batch);
+const batchFor = (cap: number) => (values.batch === 'auto' ? Math.min(500, Math.max(100, Math.round(cap / 2))) : Number(values.batch));
 const say = (line: string) => process.stdout.write(line + '\n');
 const SENDER = '+18005550100';
 
@@ -46,7 +49,9 @@ async function seed(app: App, alias: string, n: number): Promise<number> {
 
 /** The real worker process (workers/main.ts), configured like production to send through Twilio. */
 async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+  const batchSize = batchFor(cap);
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'workers/main.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: app.runtime.databaseUrl,
@@ -77,7 +82,10 @@ async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number):
       if (text.includes('worker running')) resolve();
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
+    child.stderr!.on('data', (c: Buffer) => {
+      log.push(c.toString());
+      if (process.env.BENCH_WORKER_LOG) process.stderr.write(c);
+    });
     if (process.env.BENCH_WORKER_LOG) child.stdout!.on('data', (c: Buffer) => process.stderr.write(c));
     child.once('exit', (code) => reject(new Error(`the worker exited with code ${code}:\n${log.join('').slice(-3000)}`)));
   });
@@ -108,9 +116,10 @@ async function historyEvents(app: App, workflowId: string): Promise<number> {
 }
 
 async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Promise<string> {
+  const batchSize = batchFor(cap);
   const alias = `bench-${cap}-${Date.now() % 100000}`;
   const companyId = await seed(app, alias, messages);
-  const worker = await startWorker(app, twilio, cap);
+  const workers = await Promise.all(Array.from({ length: Number(values.workers) }, () => startWorker(app, twilio, cap)));
   try {
     const before = (await twilio.arrivals()).at.length;
     await twilio.lag();
@@ -139,15 +148,15 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
       `max_window=${maxInAnySecond(arrivals)} events_per_1k=${((events * 1000) / arrivals.length).toFixed(1)}`
     );
   } finally {
-    worker.kill('SIGTERM');
-    await new Promise((resolve) => worker.once('exit', resolve));
+    for (const worker of workers) worker.kill('SIGTERM');
+    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
   }
 }
 
 const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn' }), ephemeral: true, setUp: true });
 const twilio = await startTwilioStandinProcess();
 try {
-  say(`bench:dispatch: ${messages} messages per cap, batches of ${batchSize}, caps ${caps.join(', ')}/s`);
+  say(`bench:dispatch: ${messages} messages per cap, caps ${caps.join(', ')}/s, ${values.workers} worker process(es)`);
   const lines: string[] = [];
   for (const cap of caps) {
     const line = await runAtCap(app, twilio, cap);

@@ -149,7 +149,7 @@ export const envSchema = z
     SES_MAX_PER_SECOND: positiveNumber(14, 100_000),
     SEND_BATCH_SIZE: wholeNumber(100, 1000),
     SEND_RATE_HEADROOM_PERCENT: optionalString.transform((v, ctx) => {
-      if (v === undefined) return 2;
+      if (v === undefined) return 3;
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || n >= 50) {
         ctx.addIssue({ code: 'custom', message: 'must be a percentage from 0 to below 50' });

@@ -93,8 +93,84 @@ function decide(scope: ClaimScope, candidates: readonly ClaimCandidate[], availa
   return { send, held };
 }
 
+/** The optimistic claim lost a race for credits or quota: claim again under the locks. */
+class ClaimConflict extends Error {}
+
+/**
+ * Every batch of a company claims against the same balance and counters, so the usual path reads
+ * them without locks, decides, and then takes the rows only for one guarded update each right
+ * before the commit; only when a guard fails (credits or quota ran out meanwhile) does it claim
+ * again holding the locks from the start, where the decisions are exact.
+ */
 export async function claimMessages(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
   if (candidates.length === 0) return { claimed: [], held: [] };
+  try {
+    return await claimOptimistically(sql, scope, candidates);
+  } catch (err) {
+    if (!(err instanceof ClaimConflict)) throw err;
+    return claimLocked(sql, scope, candidates);
+  }
+}
+
+/** scheduled -> sending for the chosen ones, with the claim details; returns what was claimed. */
+async function markSending(tx: TransactionSql, scope: ClaimScope, send: readonly ClaimCandidate[]) {
+  return tx<{ id: number; credits: string }[]>`
+    update messages m
+    set state = 'sending', attempts = m.attempts + 1, sending_at = now(), dispatch_token = ${scope.token},
+        provider = ${scope.provider}, provider_account = ${scope.accountKey}, status_description = null,
+        to_address = v.to_address, credits = v.cost,
+        -- '' and -1 stand for "none": arrays of the same length keep the unnest aligned
+        from_address = nullif(v.from_address, ''), segments = nullif(v.segments, -1), encoding = nullif(v.encoding, '')
+    from unnest(${tx.array(send.map((c) => c.id))}::bigint[], ${tx.array(send.map((c) => c.cost))}::numeric[],
+                ${tx.array(send.map((c) => c.to))}::text[], ${tx.array(send.map((c) => c.from ?? ''))}::text[],
+                ${tx.array(send.map((c) => c.segments ?? -1))}::int[], ${tx.array(send.map((c) => c.encoding ?? ''))}::text[])
+         as v(id, cost, to_address, from_address, segments, encoding)
+    where m.id = v.id and m.company_id = ${scope.company.id} and m.state = 'scheduled'
+    returning m.id, m.credits`;
+}
+
+async function claimOptimistically(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
+  const companyId = scope.company.id;
+  const tz = scope.company.timezone;
+  const [now] = await sql<{ available: string | null; day: number | null; month: number | null }[]>`
+    select (select balance - reserved from credit_accounts where company_id = ${companyId}) as available,
+           (select claimed from company_send_counters where company_id = ${companyId} and channel = ${scope.channel}
+              and period = 'day' and period_start = (now() at time zone ${tz})::date) as day,
+           (select claimed from company_send_counters where company_id = ${companyId} and channel = 'all'
+              and period = 'month' and period_start = date_trunc('month', now() at time zone ${tz})::date) as month`;
+  if (now!.available === null) throw new ClaimConflict();
+  const { send, held } = decide(scope, candidates, Number(now!.available), { day: now!.day ?? 0, month: now!.month ?? 0 });
+  const { plan } = scope.company;
+  return (await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    const claimed = send.length ? await markSending(tx, scope, send) : [];
+    if (claimed.length) {
+      const reserved = claimed.reduce((sum, c) => sum + Number(c.credits), 0);
+      const credit = await tx`
+        update credit_accounts set reserved = reserved + ${reserved}
+        where company_id = ${companyId} and balance - reserved >= ${reserved} returning 1`;
+      if (!credit.length) throw new ClaimConflict();
+      await tx`
+        insert into company_send_counters (company_id, channel, period, period_start)
+        values (${companyId}, ${scope.channel}, 'day', (now() at time zone ${tz})::date),
+               (${companyId}, 'all', 'month', date_trunc('month', now() at time zone ${tz})::date)
+        on conflict do nothing`;
+      const counted = await tx`
+        update company_send_counters set claimed = claimed + ${claimed.length}
+        where company_id = ${companyId}
+          and ((channel = ${scope.channel} and period = 'day' and period_start = (now() at time zone ${tz})::date
+                and (${plan.maxPerDay}::int is null or claimed + ${claimed.length} <= ${plan.maxPerDay}::int))
+            or (channel = 'all' and period = 'month' and period_start = date_trunc('month', now() at time zone ${tz})::date
+                and (${plan.maxPerMonth}::int is null or claimed + ${claimed.length} <= ${plan.maxPerMonth}::int)))
+        returning 1`;
+      if (counted.length !== 2) throw new ClaimConflict();
+    }
+    const heldRows = held.length ? await holdMessages(tx, companyId, scope.channel, held) : [];
+    return { claimed: claimed.map((c) => c.id), held: held.filter((h) => heldRows.includes(h.id)) };
+  })) as ClaimResult;
+}
+
+async function claimLocked(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
   const companyId = scope.company.id;
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
@@ -106,19 +182,7 @@ export async function claimMessages(sql: Sql, scope: ClaimScope, candidates: rea
 
     let claimed: { id: number; credits: string }[] = [];
     if (send.length) {
-      claimed = await tx<{ id: number; credits: string }[]>`
-        update messages m
-        set state = 'sending', attempts = m.attempts + 1, sending_at = now(), dispatch_token = ${scope.token},
-            provider = ${scope.provider}, provider_account = ${scope.accountKey}, status_description = null,
-            to_address = v.to_address, credits = v.cost,
-            -- '' and -1 stand for "none": arrays of the same length keep the unnest aligned
-            from_address = nullif(v.from_address, ''), segments = nullif(v.segments, -1), encoding = nullif(v.encoding, '')
-        from unnest(${tx.array(send.map((c) => c.id))}::bigint[], ${tx.array(send.map((c) => c.cost))}::numeric[],
-                    ${tx.array(send.map((c) => c.to))}::text[], ${tx.array(send.map((c) => c.from ?? ''))}::text[],
-                    ${tx.array(send.map((c) => c.segments ?? -1))}::int[], ${tx.array(send.map((c) => c.encoding ?? ''))}::text[])
-             as v(id, cost, to_address, from_address, segments, encoding)
-        where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
-        returning m.id, m.credits`;
+      claimed = await markSending(tx, scope, send);
       const reserved = claimed.reduce((sum, c) => sum + Number(c.credits), 0);
       await tx`update credit_accounts set reserved = reserved + ${reserved} where company_id = ${companyId}`;
       await adjustCounters(tx, companyId, scope.channel, scope.company.timezone, new Date(), claimed.length);

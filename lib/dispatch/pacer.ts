@@ -17,15 +17,15 @@ import { scheduleSends, type TimedSend } from './schedule';
  */
 const CHUNK_MS = 250;
 const MAX_CLAIM = 250;
-/** An idle limiter starts this far from now: time for the first claim before the first slot. */
-const FIRST_SLOT_LEAD_MS = 150;
+/** An idle limiter starts this far from now: time for the reply to reach us and the timer to be set. */
+const FIRST_SLOT_LEAD_MS = 30;
 const MAX_IN_FLIGHT = 256;
 /**
  * A send later than this after its slot is not sent late (a late send next to on-time ones would
  * crowd one second past the cap): it gets a fresh slot instead. With the headroom this keeps every
  * one-second window at the vendor under the cap, whatever the database or the event loop did.
  */
-export const LATE_LIMIT_MS = 8;
+export const LATE_LIMIT_MS = 10;
 /** Consecutive unavailable answers that stop a round (the vendor is down; stop knocking). */
 const UNAVAILABLE_STOP = 3;
 
@@ -55,6 +55,8 @@ export interface RoundResult {
   sent: number;
   failed: number;
   held: number;
+  /** sends that missed their slot and took a later one */
+  rescheduled: number;
 }
 
 const candidateOf = (item: PreparedSend) => ({
@@ -79,7 +81,7 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
       leadMs: FIRST_SLOT_LEAD_MS,
     });
   const buffer = createOutcomeBuffer(sql, scope);
-  const result: RoundResult = { notSent: [], unresolved: 0, sawUnavailable: false, sent: 0, failed: 0, held: 0 };
+  const result: RoundResult = { notSent: [], unresolved: 0, sawUnavailable: false, sent: 0, failed: 0, held: 0, rescheduled: 0 };
   let consecutiveUnavailable = 0;
   const inflight = new Set<Promise<void>>();
   const send = provider.send as (input: ChannelInput[keyof ChannelInput]) => ReturnType<AnyProvider['send']>;
@@ -125,6 +127,7 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     if (wait >= 1) await timer(wait);
     while (inflight.size >= MAX_IN_FLIGHT) await Promise.race(inflight);
     if (Date.now() - item.at > LATE_LIMIT_MS) {
+      result.rescheduled++;
       late.push(item);
       return;
     }
@@ -152,15 +155,17 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     const again = late.splice(0);
     const fresh = queue.splice(0, Math.max(0, chunkSize - again.length));
     if (!again.length && !fresh.length) return undefined;
-    const timed = await schedule([...again, ...fresh]);
-    pace.log.debug({ token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at }, 'chunk reserved');
-    const usable = new Set(again.map((item) => item.message.id));
+    // claimed first, slots second: a slow claim then delays the chunk, it cannot make it miss its slots
+    let claimed: PreparedSend[] = [];
     if (fresh.length) {
       const claim = await claimMessages(sql, scope, fresh.map(candidateOf));
       result.held += claim.held.length;
-      for (const id of claim.claimed) usable.add(id);
+      const ids = new Set(claim.claimed);
+      claimed = fresh.filter((item) => ids.has(item.message.id));
     }
-    return timed.filter((item) => usable.has(item.message.id));
+    const timed = await schedule([...again, ...claimed]);
+    pace.log.debug({ token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at }, 'chunk reserved');
+    return timed;
   };
 
   try {

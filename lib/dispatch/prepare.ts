@@ -52,10 +52,29 @@ export interface PrepareOptions {
 
 /** Prepares a batch, spreading messages over the sender numbers in turn. */
 export function prepareSends(messages: readonly DispatchMessage[], opts: PrepareOptions): Preparation[] {
+  const prepare = preparer(opts);
+  return messages.map(prepare);
+}
+
+/** Messages rendered between two yields to the event loop: other batches' send timers must not wait. */
+const RENDER_SLICE = 20;
+
+/** As prepareSends, but in slices, so rendering a large batch never holds up sends already under way. */
+export async function prepareSendsInSlices(messages: readonly DispatchMessage[], opts: PrepareOptions): Promise<Preparation[]> {
+  const prepare = preparer(opts);
+  const out: Preparation[] = [];
+  for (let i = 0; i < messages.length; i += RENDER_SLICE) {
+    out.push(...messages.slice(i, i + RENDER_SLICE).map(prepare));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return out;
+}
+
+function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparation {
   const { company, senders, publicBaseUrl } = opts;
   const renderer = createRenderer({ strict: true, gatherAction: callbackUrl(publicBaseUrl, INGRESS_PATHS.twilioVoiceGather) });
   let turn = 0;
-  return messages.map((message): Preparation => {
+  return (message: DispatchMessage): Preparation => {
     const { to, optedOut, what } = recipient(message);
     if (optedOut) return { kind: 'skip', id: message.id, reason: `the contact opted out of ${message.channel}` };
     if (!to) return { kind: 'skip', id: message.id, reason: `the contact has no ${what}` };
@@ -110,5 +129,5 @@ export function prepareSends(messages: readonly DispatchMessage[], opts: Prepare
       };
     }
     return { kind: 'ready', send: { message, sender, cost: creditCost(rendered, company.creditsPerUnit), rendered, input } };
-  });
+  };
 }

@@ -50,7 +50,9 @@ async function releaseCredits(tx: TransactionSql, companyId: number, rows: reado
   if (total > 0) await tx`update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${companyId}`;
 }
 
-async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<Outcome, { kind: 'sent' }>[]): Promise<void> {
+type SentRow = Released & { segments: number | null };
+
+async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<Outcome, { kind: 'sent' }>[]): Promise<SentRow[]> {
   const companyId = scope.company.id;
   const rows = await tx<(Released & { provider: string; provider_account: string; provider_message_id: string; to_address: string; from_address: string | null; segments: number | null })[]>`
     update messages m
@@ -62,20 +64,7 @@ async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<
     where m.id = v.id and m.company_id = ${companyId} and m.state in ('sending', 'unknown') and m.dispatch_token = ${scope.token}
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id, m.provider, m.provider_account, m.provider_message_id,
               m.to_address, m.from_address, m.segments`;
-  if (!rows.length) return;
-  // the partial unique index on (message_id) where kind = 'debit' makes a second debit impossible
-  await tx`
-    insert into credit_ledger ${tx(
-      rows.map((r) => ({
-        company_id: companyId,
-        kind: 'debit',
-        credits: -Number(r.credits ?? 0),
-        message_id: r.id,
-        note: scope.channel === 'sms' ? `sms, ${r.segments ?? 1} segment(s)` : scope.channel === 'voice' ? 'call, first minute' : 'email',
-      })),
-    )}
-    on conflict (message_id) where kind = 'debit' do nothing`;
-  await releaseCredits(tx, companyId, rows);
+  if (!rows.length) return [];
   if (scope.channel === 'voice') {
     await tx`
       insert into calls ${tx(
@@ -102,6 +91,7 @@ async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<
       .filter((r) => reconciled.has(r.id))
       .map((r) => ({ messageId: r.id, eventId: `reconciled:${r.uuid}`, type: 'reconciled', status: 'sent', detail: `found at the provider as ${r.provider_message_id}` })),
   );
+  return rows;
 }
 
 async function recordUnsent(
@@ -118,9 +108,6 @@ async function recordUnsent(
     from unnest(${tx.array(outcomes.map((o) => o.id))}::bigint[], ${tx.array(outcomes.map((o) => o.reason))}::text[]) as v(id, reason)
     where m.id = v.id and m.company_id = ${scope.company.id} and m.state = 'sending' and m.dispatch_token = ${scope.token}
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id`;
-  await releaseCredits(tx, scope.company.id, rows);
-  // an unknown message may have gone out, so its quota stays used
-  if (state !== 'unknown') await releaseQuota(tx, scope, rows.map((r) => r.sending_at));
   if (state !== 'scheduled') {
     const reasons = new Map(outcomes.map((o) => [o.id, o.reason]));
     await recordEvents(
@@ -133,17 +120,33 @@ async function recordUnsent(
   return rows;
 }
 
+/** Debits what was sent, once (the partial unique index on message_id where kind = 'debit' sees to it). */
+async function debit(tx: TransactionSql, scope: RecordScope, rows: readonly SentRow[]): Promise<void> {
+  if (!rows.length) return;
+  await tx`
+    insert into credit_ledger ${tx(
+      rows.map((r) => ({
+        company_id: scope.company.id,
+        kind: 'debit',
+        credits: -Number(r.credits ?? 0),
+        message_id: r.id,
+        note: scope.channel === 'sms' ? `sms, ${r.segments ?? 1} segment(s)` : scope.channel === 'voice' ? 'call, first minute' : 'email',
+      })),
+    )}
+    on conflict (message_id) where kind = 'debit' do nothing`;
+}
+
 export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: readonly Outcome[]): Promise<void> {
   if (!outcomes.length) return;
   const of = <K extends Outcome['kind']>(kind: K) => outcomes.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
   await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     const sent = of('sent');
-    if (sent.length) await recordSent(tx, scope, sent);
+    const sentRows = sent.length ? await recordSent(tx, scope, sent) : [];
     const failed = of('failed');
     const failedRows = await recordUnsent(tx, scope, 'failed', failed);
-    await recordUnsent(tx, scope, 'scheduled', of('retry'));
-    await recordUnsent(tx, scope, 'unknown', of('unknown'));
+    const retryRows = await recordUnsent(tx, scope, 'scheduled', of('retry'));
+    const unknownRows = await recordUnsent(tx, scope, 'unknown', of('unknown'));
     const optedOut = new Set(failed.filter((f) => f.optOut).map((f) => f.id));
     const contacts = failedRows.filter((r) => optedOut.has(r.id)).map((r) => r.contact_id);
     if (contacts.length) {
@@ -152,5 +155,11 @@ export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: rea
         update contacts set ${tx(DO_NOT[scope.channel])} = true, opted_out_at = coalesce(opted_out_at, now())
         where company_id = ${scope.company.id} and id in ${tx(contacts)}`;
     }
+    // the company's balance and counters are what every batch of the company contends for: they come
+    // last, so their locks are held only for the last statements before the commit
+    await debit(tx, scope, sentRows);
+    await releaseCredits(tx, scope.company.id, [...sentRows, ...failedRows, ...retryRows, ...unknownRows]);
+    // an unknown message may have gone out, so its quota stays used
+    await releaseQuota(tx, scope, [...failedRows, ...retryRows].map((r) => r.sending_at));
   });
 }

@@ -5,7 +5,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import { loadBatchContext, ownSending, reconcileOwn, type BatchRef } from './batch-context';
 import { settleUnsendable } from './claim';
 import { runRound, type Pace } from './pacer';
-import { prepareSends } from './prepare';
+import { prepareSendsInSlices } from './prepare';
 import { limiterKey, pauseLimiter } from './rate-slots';
 import { recordOutcomes } from './record';
 
@@ -102,7 +102,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     else counts.sent++;
   }
   counts.untouched = input.messageIds.length - due.length - mine.length - earlier.length;
-  const preparations = prepareSends(due, prepareOptions);
+  const preparations = await prepareSendsInSlices(due, prepareOptions);
   const skips = preparations.flatMap((p) => (p.kind === 'skip' ? [{ id: p.id, reason: p.reason }] : []));
   const fails = preparations.flatMap((p) => (p.kind === 'fail' ? [{ id: p.id, reason: p.reason }] : []));
   await settleUnsendable(sql, scope, skips, fails);
@@ -113,9 +113,11 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
 
   // 3. paced rounds; a 429 pauses the whole account (every worker), halves this batch's pace, and
   //    the rest goes in the next round; the backoff grows only while rounds send nothing at all
+  let rescheduled = 0;
   for (let throttled = 0; ready.length; ) {
     const result = await runRound(pace, ready);
     lap('send');
+    rescheduled += result.rescheduled;
     counts.sent += result.sent;
     counts.failed += result.failed;
     counts.held += result.held;
@@ -135,7 +137,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     if (result.stop || result.sawUnavailable) throw new BatchIncomplete('unavailable', counts);
     break;
   }
-  deps.log.debug({ account: account.key, batch: input.token, ms: timings, ...counts }, 'batch done');
+  deps.log.debug({ account: account.key, batch: input.token, ms: timings, rescheduled, ...counts }, 'batch done');
   counts.waiting ||= settled.unresolved.length;
   if (settled.unresolved.length) throw new BatchIncomplete('unavailable', counts);
   return counts;
