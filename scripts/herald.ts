@@ -2,9 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './commands/archive';
 import { registerIngestCommands } from './commands/ingest';
+import { registerOutboxCommands } from './commands/outbox';
 import { registerReminderCommands } from './commands/reminders';
 import { registerPacketCommands } from './commands/packets';
 import { registerRuntimeCommands } from './commands/runtime';
+import { registerTemplateCommands } from './commands/templates';
 import { registerWebhookCommands } from './commands/webhooks';
 
 const program = new Command('herald')
@@ -13,6 +15,8 @@ const program = new Command('herald')
   .exitOverride();
 
 registerRuntimeCommands(program);
+registerTemplateCommands(program);
+registerOutboxCommands(program);
 registerArchiveCommands(program);
 registerWebhookCommands(program);
 registerPacketCommands(program);

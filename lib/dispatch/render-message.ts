@@ -41,6 +41,15 @@ export interface RenderInput {
   replaceLookalikes: boolean;
 }
 
+/** The fields each root offers besides data (validation checks templates against them). */
+export const TEMPLATE_ROOT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  company: ['name', 'alias', 'phone_number', 'address_1', 'address_2', 'city', 'state', 'zip'],
+  customer: ['name'],
+  location: ['name', 'phone_number', 'city'],
+  contact: ['first_name', 'last_name', 'language'],
+  message: ['uuid'],
+};
+
 /** What a template may read: the roots the template language names, built from the message's rows. */
 export function templateContext(company: CompanyContext, message: DispatchMessage): TemplateContext {
   return {

@@ -1,0 +1,212 @@
+// `herald template validate|preview`: check a template file, and see a company's template rendered on every channel.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { App } from '../../lib/app';
+import { loadCompanyContext, type DispatchMessage } from '../../lib/dispatch/load';
+import { createRenderer, renderInput, RenderProblem, TEMPLATE_ROOT_FIELDS, type RenderedMessage } from '../../lib/dispatch/render-message';
+import type { Channel } from '../../lib/providers/types';
+import { validateTemplate, type TemplateIssue } from '../../lib/template';
+import { EXIT, print, UsageError, withApp } from '../cli-kit';
+
+const CHANNELS = ['sms', 'voice', 'email'] as const;
+
+/** A template file: one template or several, as the message_templates table holds them. */
+const templateFile = z.object({
+  name: z.string().min(1),
+  channel: z.enum(CHANNELS),
+  language: z.string().default('en'),
+  subject: z.string().optional(),
+  body: z.string(),
+  html_body: z.string().optional(),
+  snippets: z.record(z.string(), z.string()).optional(),
+});
+type TemplateFile = z.infer<typeof templateFile>;
+
+interface FoundIssue extends TemplateIssue {
+  template: string;
+  part: string;
+}
+
+/** Fields planning puts into every message's data, whatever the load map (lib/ingest/plan-messages). */
+const PLANNED_FIELDS = ['first_name', 'last_name', 'appointment_date', 'provider', 'location'];
+
+async function readTemplates(file: string, channel: string | undefined): Promise<TemplateFile[]> {
+  const text = await readFile(file, 'utf8').catch((err: Error) => {
+    throw new UsageError(`cannot read ${file}: ${err.message}`);
+  });
+  if (path.extname(file) !== '.json') {
+    const parsed = z.enum(CHANNELS).safeParse(channel);
+    if (!parsed.success) throw new UsageError('a plain-text template needs --channel sms|voice|email');
+    return [{ name: path.basename(file, path.extname(file)), channel: parsed.data, language: 'en', body: text }];
+  }
+  const parsed = z.union([templateFile, z.array(templateFile)]).safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new UsageError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  }
+  return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+}
+
+/** The data fields a company's active load maps produce: mapped canonical fields plus what planning adds. */
+async function companyFields(app: App, alias: string): Promise<string[]> {
+  const maps = await app.sql<{ load_map: { fields?: Record<string, unknown> } }[]>`
+    select m.load_map from company_load_maps m join companies c on c.id = m.company_id
+    where c.alias = ${alias} and m.active`;
+  if (!maps.length) throw new UsageError(`company "${alias}" has no active load map (or no such company)`);
+  return [...new Set([...PLANNED_FIELDS, ...maps.flatMap((m) => Object.keys(m.load_map.fields ?? {}))])];
+}
+
+function checkTemplate(t: TemplateFile, fields: string[] | undefined): FoundIssue[] {
+  const parts: [string, string | undefined][] = [
+    ['subject', t.subject],
+    ['body', t.body],
+    ['html_body', t.html_body],
+    ...Object.entries(t.snippets ?? {}).map(([name, text]): [string, string] => [`snippets.${name}`, text]),
+  ];
+  const issues: FoundIssue[] = [];
+  if (t.channel === 'email' && !t.subject) {
+    const reason = 'an email template needs a subject';
+    issues.push({ template: `${t.channel} ${t.name} (${t.language})`, part: 'subject', severity: 'error', code: 'syntax', reason, message: reason });
+  }
+  for (const [part, text] of parts) {
+    if (text === undefined) continue;
+    const { errors, warnings } = validateTemplate(text, {
+      channel: part === 'body' ? t.channel : undefined,
+      fields,
+      rootFields: TEMPLATE_ROOT_FIELDS,
+    });
+    issues.push(...[...errors, ...warnings].map((i) => ({ ...i, template: `${t.channel} ${t.name} (${t.language})`, part })));
+  }
+  return issues;
+}
+
+async function validateFile(file: string, opts: { channel?: string; company?: string; json?: boolean }, app?: App): Promise<number> {
+  const templates = await readTemplates(file, opts.channel);
+  const fields = app && opts.company ? await companyFields(app, opts.company) : undefined;
+  const issues = templates.flatMap((t) => checkTemplate(t, fields));
+  const errors = issues.filter((i) => i.severity === 'error');
+  print(!!opts.json, { file, valid: errors.length === 0, templates: templates.length, issues }, () => [
+    `${file}: ${errors.length ? 'invalid' : 'valid'}: ${templates.length} template(s), ${errors.length} error(s), ${issues.length - errors.length} warning(s)` +
+      (fields ? '' : ' (data fields not checked: give --company to check them against its load maps)'),
+    ...issues.map((i) => `  ${i.severity} in ${i.template} ${i.part}: ${i.message}`),
+  ]);
+  return errors.length ? EXIT.failed : EXIT.ok;
+}
+
+/** The message a preview renders: the contact's latest message data (or the given data) on each channel. */
+async function previewMessage(app: App, companyId: number, template: string, opts: { contact?: string; data?: string }) {
+  if (!!opts.contact === !!opts.data) throw new UsageError('give exactly one of --contact ID and --data JSON');
+  let data: Record<string, unknown> = {};
+  let contact = { id: 0, first_name: null as string | null, last_name: null as string | null, language: 'en', timezone: null as string | null };
+  if (opts.data) {
+    try {
+      data = JSON.parse(opts.data) as Record<string, unknown>;
+    } catch (err) {
+      throw new UsageError(`--data is not JSON: ${(err as Error).message}`);
+    }
+  } else {
+    const [row] = await app.sql<(typeof contact)[]>`
+      select id, first_name, last_name, language, timezone from contacts where company_id = ${companyId} and id = ${Number(opts.contact)}`;
+    if (!row) throw new UsageError(`company has no contact with id ${opts.contact}`);
+    contact = row;
+    const [latest] = await app.sql<{ data: Record<string, unknown> }[]>`
+      select data from messages where company_id = ${companyId} and contact_id = ${row.id} order by id desc limit 1`;
+    data = latest?.data ?? { first_name: row.first_name, last_name: row.last_name };
+  }
+  return (channel: Channel): DispatchMessage => ({
+    id: 0,
+    uuid: '00000000-0000-0000-0000-000000000000',
+    companyId,
+    channel,
+    templateName: template,
+    data,
+    state: 'scheduled',
+    dispatchToken: null,
+    sendingAt: null,
+    attempts: 0,
+    credits: null,
+    toAddress: null,
+    fromAddress: null,
+    customerId: null,
+    contact: {
+      id: contact.id,
+      firstName: contact.first_name,
+      lastName: contact.last_name,
+      phone: null,
+      email: null,
+      language: contact.language,
+      timezone: contact.timezone,
+      doNotSms: false,
+      doNotCall: false,
+      doNotEmail: false,
+    },
+    customer: null,
+    location: null,
+  });
+}
+
+function describeRendered(r: RenderedMessage): string[] {
+  if (r.channel === 'sms') {
+    const replaced = r.replaced.map((x) => `${JSON.stringify(x.char)} -> ${JSON.stringify(x.replacement)}`).join(', ');
+    return [`  ${r.segments} segment(s), ${r.encoding}${replaced ? `; replaced ${replaced}` : ''}`, `  ${r.body}`];
+  }
+  if (r.channel === 'voice') return [`  says: ${r.spokenText}`, `  TwiML: ${r.twiml}`];
+  return [`  subject: ${r.subject}`, `  text: ${r.text.replace(/\n/g, '\n        ')}`, `  html: ${r.html}`];
+}
+
+async function preview(app: App, opts: { company: string; template: string; contact?: string; data?: string; json?: boolean }): Promise<number> {
+  const [company] = await app.sql<{ id: number }[]>`select id from companies where alias = ${opts.company}`;
+  if (!company) throw new UsageError(`no company has the alias "${opts.company}"`);
+  const messageFor = await previewMessage(app, company.id, opts.template, opts);
+  const results: { channel: Channel; template?: string; rendered?: RenderedMessage; problem?: string; missing: string[] }[] = [];
+  for (const channel of CHANNELS) {
+    const context = await loadCompanyContext(app.sql, company.id, channel);
+    const renderer = createRenderer({ strict: false });
+    try {
+      const input = renderInput(context, messageFor(channel));
+      const t = input.template;
+      results.push({ channel, template: `${t.scope} ${t.name} (${t.language}) v${t.version}`, rendered: renderer.render(input), missing: renderer.missing() });
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      results.push({ channel, problem: err.message, missing: [] });
+    }
+  }
+  print(!!opts.json, results, () =>
+    results.flatMap((r) => [
+      `${r.channel}: ${r.template ?? r.problem}`,
+      ...(r.rendered ? describeRendered(r.rendered) : []),
+      ...(r.missing.length ? [`  missing (rendered empty): ${r.missing.join(', ')}`] : []),
+    ]),
+  );
+  return results.some((r) => r.rendered) ? EXIT.ok : EXIT.failed;
+}
+
+export function registerTemplateCommands(program: Command): void {
+  const template = program.command('template').description('check message templates and preview them on every channel');
+  template
+    .command('validate')
+    .description('check a template file (JSON, one or a list; or plain text with --channel): syntax, functions, formats, fields')
+    .argument('<file>', 'the template file')
+    .option('--channel <channel>', 'sms | voice | email, for a plain-text file')
+    .option('--company <alias>', "check data fields against the company's active load maps")
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, o: { channel?: string; company?: string; json?: boolean }) => {
+      if (o.company) return withApp({}, (app) => validateFile(file, o, app));
+      try {
+        process.exit(await validateFile(file, o));
+      } catch (err) {
+        process.stderr.write(`herald: ${(err as Error).message}\n`);
+        process.exit(err instanceof UsageError ? EXIT.usage : EXIT.failed);
+      }
+    });
+  template
+    .command('preview')
+    .description("render a company's template on every channel for a contact or given data, with SMS segment counts")
+    .requiredOption('--company <alias>', 'the company alias')
+    .requiredOption('--template <name>', 'the template name, e.g. appointment_reminder')
+    .option('--contact <id>', "a contact's id: its latest message data is used")
+    .option('--data <json>', 'the message data as JSON, e.g. {"first_name":"ann","appointment_date":"2030-03-05T14:30:00Z"}')
+    .option('--json', 'print as JSON')
+    .action((o: { company: string; template: string; contact?: string; data?: string; json?: boolean }) => withApp({}, (app) => preview(app, o)));
+}
