@@ -1,6 +1,7 @@
 // The operator CLI: `herald <command> --help` explains each command. Exit codes: 0 ok, 1 failed, 2 usage.
 import { Command, CommanderError } from 'commander';
 import { registerArchiveCommands } from './commands/archive';
+import { registerHeldCommands } from './commands/held';
 import { registerIngestCommands } from './commands/ingest';
 import { registerOutboxCommands } from './commands/outbox';
 import { registerReminderCommands } from './commands/reminders';
@@ -17,6 +18,7 @@ const program = new Command('herald')
 registerRuntimeCommands(program);
 registerTemplateCommands(program);
 registerOutboxCommands(program);
+registerHeldCommands(program);
 registerArchiveCommands(program);
 registerWebhookCommands(program);
 registerPacketCommands(program);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import type { Channel } from '../lib/providers/types';
@@ -68,7 +69,7 @@ describe('credits', () => {
     ).rejects.toThrow(/credit_ledger_message_debit/);
   });
 
-  it('holds every message, with its reason and an event, when the company has no credits', async () => {
+  it('holds every message, with its reason and an event, when the company has no credits, until released', async () => {
     const company = await createTestCompany(app.sql);
     const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 4), 'sms');
     const totals = await dispatch(company, 'sms');
@@ -81,6 +82,19 @@ describe('credits', () => {
     expect(events).toHaveLength(4);
     expect(events[0]).toEqual({ event_type: 'held', status: 'held' });
     expect(await app.sql`select 1 from outbox_messages where company_id = ${company.id}`).toHaveLength(0);
+
+    // credits bought, an operator releases them, and the next dispatch sends them
+    await app.sql`insert into credit_ledger (company_id, kind, credits, note) values (${company.id}, 'purchase', 10, 'top-up')`;
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/herald.ts', 'held', '--company', company.alias, '--release', '--json'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(JSON.parse(cli.stdout)).toEqual({
+      held: [{ channel: 'sms', reason: 'held: not enough credits (0.00 left, 1.00 needed)', messages: 4 }],
+      released: 4,
+    });
+    expect(await dispatch(company, 'sms')).toMatchObject({ sent: 4, held: 0 });
+    expect(await messageStates(app.sql, ids)).toEqual({ sent: 4 });
   });
 
   it('sends what the credits cover and holds the rest', async () => {

@@ -2,6 +2,7 @@
 import type { Sql, TransactionSql } from '../db';
 import type { Channel } from '../providers/types';
 import type { CompanyContext } from './load';
+import { recordEvents } from './events';
 
 export interface ClaimCandidate {
   id: number;
@@ -211,70 +212,4 @@ async function holdMessages(
     rows.map((r) => ({ messageId: r.id, eventId: `held:${r.uuid}:${Date.now()}`, type: 'held', status: 'held', detail: r.status_description })),
   );
   return rows.map((r) => r.id);
-}
-
-/** herald's own events about a message (held, reconciled, unknown), next to the providers' in message_updates. */
-export async function recordEvents(
-  tx: TransactionSql,
-  companyId: number,
-  channel: Channel,
-  events: readonly { messageId: number; eventId: string; type: string; status: string; detail: string }[],
-): Promise<void> {
-  if (!events.length) return;
-  await tx`
-    insert into message_updates ${tx(
-      events.map((e) => ({
-        message_id: e.messageId,
-        company_id: companyId,
-        channel,
-        provider: 'herald',
-        provider_event_id: e.eventId,
-        event_type: e.type,
-        status: e.status,
-        payload: { reason: e.detail },
-      })),
-    )}
-    on conflict (provider, provider_event_id) do nothing`;
-}
-
-/**
- * Settles messages that will never be sent before any provider sees them: skipped ones (opt-out,
- * no address) go straight from scheduled; unrenderable ones pass through 'sending' to 'failed',
- * the only way the state machine lets a message fail.
- */
-export async function settleUnsendable(
-  sql: Sql,
-  scope: ClaimScope,
-  skips: readonly { id: number; reason: string }[],
-  fails: readonly { id: number; reason: string }[],
-): Promise<void> {
-  if (!skips.length && !fails.length) return;
-  const companyId = scope.company.id;
-  await sql.begin(async (t) => {
-    const tx = t as TransactionSql;
-    const apply = async (list: readonly { id: number; reason: string }[], via: string | null, state: string) => {
-      if (!list.length) return;
-      const ids = tx.array(list.map((s) => s.id));
-      if (via) {
-        await tx`
-          update messages set state = ${via}, dispatch_token = ${scope.token}, sending_at = now()
-          where company_id = ${companyId} and id = any(${ids}::bigint[]) and state = 'scheduled'`;
-      }
-      const rows = await tx<{ id: number; uuid: string }[]>`
-        update messages m set state = ${state}, status_description = v.reason, last_event_at = now()
-        from unnest(${ids}::bigint[], ${tx.array(list.map((s) => s.reason))}::text[]) as v(id, reason)
-        where m.id = v.id and m.company_id = ${companyId} and m.state = ${via ?? 'scheduled'}
-          and (${via}::text is null or m.dispatch_token = ${scope.token})
-        returning m.id, m.uuid`;
-      const reasons = new Map(list.map((s) => [s.id, s.reason]));
-      await recordEvents(
-        tx,
-        companyId,
-        scope.channel,
-        rows.map((r) => ({ messageId: r.id, eventId: `${state}:${r.uuid}`, type: state, status: state, detail: reasons.get(r.id) ?? '' })),
-      );
-    };
-    await apply(skips, null, 'skipped');
-    await apply(fails, 'sending', 'failed');
-  });
 }

@@ -1,7 +1,7 @@
 // Writes what happened to claimed messages: sent (and debited once), failed with a reason, back to scheduled, or unknown.
 import type { Sql, TransactionSql } from '../db';
 import type { Channel, SendResult } from '../providers/types';
-import { recordEvents } from './claim';
+import { recordEvents } from './events';
 import type { CompanyContext } from './load';
 
 export type Outcome =

@@ -3,7 +3,7 @@ import type { Sql } from '../db';
 import type { Logger } from '../log';
 import type { ProviderRegistry } from '../providers/registry';
 import { loadBatchContext, ownSending, reconcileOwn, type BatchRef } from './batch-context';
-import { settleUnsendable } from './claim';
+import { settleUnsendable } from './settle-unsendable';
 import { runRound, type Pace } from './pacer';
 import { prepareSendsInSlices } from './prepare';
 import { limiterKey, pauseLimiter } from './rate-slots';

@@ -1,0 +1,41 @@
+// Held messages (no credits, a plan limit) wait for an operator: see why, and put them back in line to be sent.
+import type { Sql, TransactionSql } from '../db';
+import type { Channel } from '../providers/types';
+import { recordEvents } from './events';
+
+export interface HeldSummary {
+  channel: Channel;
+  reason: string;
+  messages: number;
+}
+
+export async function summarizeHeld(sql: Sql, companyId: number): Promise<HeldSummary[]> {
+  return sql<HeldSummary[]>`
+    select channel, coalesce(status_description, 'held') as reason, count(*)::int as messages
+    from messages where company_id = ${companyId} and state = 'held'
+    group by channel, status_description order by channel, messages desc`;
+}
+
+/** held -> scheduled: the next dispatch sends them if the credits or the plan now allow it, or holds them again. */
+export async function releaseHeld(sql: Sql, companyId: number, opts: { channel?: Channel; actor: string }): Promise<number> {
+  return (await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    const rows = await tx<{ id: number; uuid: string; channel: Channel }[]>`
+      update messages set state = 'scheduled', status_description = null, last_event_at = now()
+      where company_id = ${companyId} and state = 'held'
+        and ${opts.channel ? tx`channel = ${opts.channel}` : tx`true`}
+      returning id, uuid, channel`;
+    const at = Date.now();
+    for (const channel of new Set(rows.map((r) => r.channel))) {
+      await recordEvents(
+        tx,
+        companyId,
+        channel,
+        rows
+          .filter((r) => r.channel === channel)
+          .map((r) => ({ messageId: r.id, eventId: `released:${r.uuid}:${at}`, type: 'released', status: 'scheduled', detail: `released by ${opts.actor}` })),
+      );
+    }
+    return rows.length;
+  })) as number;
+}
