@@ -122,12 +122,31 @@ try {
     },
     'bench',
   );
+  const memory = async (field: 'VmRSS' | 'VmHWM') =>
+    Number(
+      new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${worker.pid}/status`, 'utf8'))?.[1] ?? 0,
+    ) / 1024;
+  const idleMb = await memory('VmRSS');
+  // which stage the worker's memory peaks in: sampled while the packet moves through them
+  let peakStage = { mb: 0, stage: 'received' };
+  const sampler = setInterval(() => {
+    void (async () => {
+      const [mb, [row]] = await Promise.all([
+        memory('VmRSS'),
+        app.sql<{ stage: string }[]>`select stage from data_packets where id = ${packet.id}`,
+      ]);
+      if (mb > peakStage.mb) peakStage = { mb, stage: row?.stage ?? '?' };
+    })().catch(() => {});
+  }, 250);
   started = performance.now();
   const { handle } = await startPacketIngest(await app.client(), { packet, companyAlias: alias, taskQueue });
   await handle.result();
   const oursMs = performance.now() - started;
-  const status = await readFile(`/proc/${worker.pid}/status`, 'utf8');
-  const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  clearInterval(sampler);
+  const peakMb = await memory('VmHWM');
+  say(
+    `worker memory: ${Math.round(idleMb)} MB idle, peak ${Math.round(peakMb)} MB (sampled peak ${Math.round(peakStage.mb)} MB after stage ${peakStage.stage})`,
+  );
   worker.removeAllListeners('exit');
   worker.kill('SIGTERM');
   const summary = (await readPacketSummary(app.sql, packet.uuid))!;
@@ -141,7 +160,7 @@ try {
     `stages: ${events.map((e, i) => `${e.stage} +${i ? seconds(e.at.getTime() - events[i - 1]!.at.getTime()) : '0'}s`).join(', ')}`,
   );
   say(
-    `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} ratio=${(oursMs / copyMs).toFixed(2)} peak_rss_mb=${Math.round(peakKb / 1024)}`,
+    `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} ratio=${(oursMs / copyMs).toFixed(2)} peak_rss_mb=${Math.round(peakMb)}`,
   );
 } finally {
   await app.close();

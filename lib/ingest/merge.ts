@@ -2,6 +2,9 @@
 import type { Sql, TransactionSql } from '../db';
 import type { PacketContext } from './packet-context';
 
+/** Second key of the per-company advisory lock merge and planning hold (lib/load-maps uses 1). */
+export const COMPANY_INGEST_LOCK = 2;
+
 export interface RegionCount {
   region: string;
   reason: string | null;
@@ -31,6 +34,8 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
     const [packet] = await tx<{ merged_at: Date | null; metadata: { merge?: MergeResult } }[]>`
       select merged_at, metadata from data_packets where id = ${packetId} for update`;
     if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
+    // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
+    await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
     // the merge sorts a packet's rows by key; in memory that is far faster than on disk
     await tx`set local work_mem = '256MB'`;
     const [counts] = await tx<{ staged: number; contactOnly: number }[]>`

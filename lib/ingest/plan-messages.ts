@@ -1,6 +1,7 @@
 // Plans reminder messages for the appointments a packet touched, from the company's reminder plan.
 import type { Sql } from '../db';
 import { offsetMinutes } from '../../schemas/company-settings';
+import { COMPANY_INGEST_LOCK } from './merge';
 import type { PacketContext } from './packet-context';
 
 export interface PlanResult {
@@ -28,6 +29,7 @@ export async function planPacketMessages(
   return (await sql.begin(async (tx) => {
     // a packet's appointments times its steps, joined and checked in memory rather than on disk
     await tx`set local work_mem = '256MB'`;
+    await tx`select pg_advisory_xact_lock(${companyId}, ${COMPANY_INGEST_LOCK})`;
     if (reminderPlan.length > 0) {
       await tx`
         insert into messages (company_id, customer_id, location_id, contact_id, appointment_id, packet_id, channel,

@@ -78,155 +78,199 @@ export function bindMapper(
   }
   const used = new Set(bound.flatMap((f) => f.headers));
   const extras = compiled.map.keepUnmapped ? headers.filter((h) => h !== '' && !used.has(h)) : [];
-  return (row) => mapRow(row, compiled, bound, extras, context);
+  const at: Partial<Record<CanonicalField, number>> = {};
+  bound.forEach((f, i) => (at[f.field] = i));
+  const rules: RuleContext = { defaultCountry: compiled.map.defaultCountry };
+  return (row) => mapRow(row, compiled, bound, at, extras, context, rules);
 }
 
-function pick(f: BoundField, values: ParsedRow['values']): { value: CellValue; column: string | null } {
-  for (const header of f.headers) {
-    const value = values[header];
-    if (value !== null && value !== undefined && !(typeof value === 'string' && value.trim() === ''))
-      return { value, column: header };
-  }
-  if (f.defaultValue !== undefined) return { value: f.defaultValue, column: null };
-  return { value: null, column: f.headers[0] ?? f.columns[0] ?? null };
-}
+const isBlankCell = (value: CellValue | undefined): value is null | undefined | '' =>
+  value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
 
+/**
+ * Maps one row. Written for millions of rows: per-field state lives in arrays indexed like `bound` and
+ * nothing is allocated for a field that cleans without trouble.
+ */
 function mapRow(
   row: ParsedRow,
   compiled: CompiledMap,
   bound: BoundField[],
+  at: Partial<Record<CanonicalField, number>>,
   extras: string[],
   context: MapperContext,
+  rules: RuleContext,
 ): MappedRow {
-  const rejects: Reject[] = [];
-  const failed = new Set<CanonicalField>();
-  const out: Partial<Record<CanonicalField, string | null>> = {};
-  const raw: Partial<Record<CanonicalField, { value: CellValue; column: string | null }>> = {};
-  const reject = (field: CanonicalField | null, value: CellValue, reason: string) => {
-    if (field) failed.add(field);
-    rejects.push({
+  const n = bound.length;
+  const rawValues: CellValue[] = new Array<CellValue>(n);
+  const columns: (string | null)[] = new Array<string | null>(n);
+  const out: (string | null)[] = new Array<string | null>(n).fill(null);
+  let failed = 0;
+  let rejects: Reject[] | undefined;
+  const reject = (index: number, value: CellValue, reason: string): void => {
+    if (index >= 0) failed |= 1 << index;
+    (rejects ??= []).push({
       rowNumber: row.rowNumber,
-      column: field ? (raw[field]?.column ?? null) : null,
+      column: index >= 0 ? columns[index]! : null,
       rawValue: rawText(value),
       reason,
     });
   };
-  const rules: RuleContext = { defaultCountry: compiled.map.defaultCountry };
+  const value = (field: CanonicalField): string | null => {
+    const i = at[field];
+    return i === undefined ? null : out[i]!;
+  };
+  const failedAt = (field: CanonicalField): boolean => {
+    const i = at[field];
+    return i !== undefined && (failed & (1 << i)) !== 0;
+  };
 
-  for (const f of bound) {
-    const picked = pick(f, row.values);
-    raw[f.field] = picked;
+  const dateIndex = at.appointment_date ?? -1;
+  for (let i = 0; i < n; i += 1) {
+    const f = bound[i]!;
+    // the first non-blank of the field's columns, else its default
+    let picked: CellValue = null;
+    let column: string | null = null;
+    for (const header of f.headers) {
+      const cell = row.values[header];
+      if (!isBlankCell(cell)) {
+        picked = cell;
+        column = header;
+        break;
+      }
+    }
+    if (column === null) {
+      column = f.headers[0] ?? f.columns[0] ?? null;
+      if (f.defaultValue !== undefined) picked = f.defaultValue;
+    }
+    rawValues[i] = picked;
+    columns[i] = column;
     // the appointment's date is read with its time below, once the row's time zone is known
-    if (f.field === 'appointment_date') continue;
-    const result = f.clean(picked.value, rules);
-    if (result.ok) out[f.field] = result.value;
-    else reject(f.field, picked.value, result.reason);
+    if (i === dateIndex) continue;
+    const result = f.clean(picked, rules);
+    if (result.ok) out[i] = result.value;
+    else reject(i, picked, result.reason);
   }
-  if (out.timezone && !isValidTimezone(out.timezone)) {
+  const timezoneIndex = at.timezone ?? -1;
+  const ownZone = value('timezone');
+  if (ownZone && !isValidTimezone(ownZone)) {
     reject(
-      'timezone',
-      raw.timezone?.value ?? null,
-      `${JSON.stringify(out.timezone)} is not an IANA time zone such as America/Chicago`,
+      timezoneIndex,
+      rawValues[timezoneIndex]!,
+      `${JSON.stringify(ownZone)} is not an IANA time zone such as America/Chicago`,
     );
-    out.timezone = null;
+    out[timezoneIndex] = null;
   }
   const zone =
-    out.timezone ??
+    value('timezone') ??
     compiled.map.timezone ??
-    context.locationTimezone(out.location ?? null, out.location_id ?? null) ??
+    context.locationTimezone(value('location'), value('location_id')) ??
     context.companyTimezone;
   let startsAt: string | null = null;
-  // a time that failed its rule leaves the date unread; the row is rejected for the time alone
-  if (failed.has('appointment_time')) failed.add('appointment_date');
-  if (raw.appointment_date && !failed.has('appointment_date')) {
-    const time = { raw: raw.appointment_time?.value ?? null, cleaned: out.appointment_time ?? null };
-    const read = readAppointmentInstant(compiled, raw.appointment_date.value, time, {
-      ...rules,
-      timezone: zone,
-    });
-    if (read.ok) startsAt = read.value;
-    else reject('appointment_date', raw.appointment_date.value, read.reason);
+  if (dateIndex >= 0) {
+    // a time that failed its rule leaves the date unread; the row is rejected for the time alone
+    if (failedAt('appointment_time')) failed |= 1 << dateIndex;
+    else {
+      const timeIndex = at.appointment_time;
+      const time = {
+        raw: timeIndex === undefined ? null : rawValues[timeIndex]!,
+        cleaned: value('appointment_time'),
+      };
+      const read = readAppointmentInstant(compiled, rawValues[dateIndex]!, time, zoneContext(rules, zone));
+      if (read.ok) startsAt = read.value;
+      else reject(dateIndex, rawValues[dateIndex]!, read.reason);
+    }
   }
-  for (const f of bound) {
-    if (!f.required || failed.has(f.field)) continue;
-    const value = f.field === 'appointment_date' ? startsAt : out[f.field];
-    if (value === null || value === undefined)
-      reject(f.field, null, `${f.field.replace(/_/g, ' ')} is required but blank`);
+  for (let i = 0; i < n; i += 1) {
+    const f = bound[i]!;
+    if (!f.required || (failed & (1 << i)) !== 0) continue;
+    if ((i === dateIndex ? startsAt : out[i]) === null)
+      reject(i, null, `${f.field.replace(/_/g, ' ')} is required but blank`);
   }
-  if (!out.phone && !out.email && !failed.has('phone') && !failed.has('email')) {
+  const phone = value('phone');
+  const email = value('email');
+  if (!phone && !email && !failedAt('phone') && !failedAt('email')) {
     reject(
-      raw.phone ? 'phone' : raw.email ? 'email' : null,
+      at.phone ?? at.email ?? -1,
       null,
       'a phone number or an email address is required; both are blank',
     );
   }
-  const contactKey = keyOf(compiled.contactKeyFields, out, startsAt);
-  if (rejects.length === 0 && contactKey === null) {
+  const contactKey = keyOf(compiled.contactKeyFields, value, startsAt);
+  if (!rejects && contactKey === null) {
     reject(
-      null,
+      -1,
       null,
       `the fields that identify a contact (${compiled.contactKeyFields.join(', ')}) are all blank`,
     );
   }
-  if (rejects.length > 0 || contactKey === null) return { ok: false, rejects };
+  if (rejects || contactKey === null) return { ok: false, rejects: rejects ?? [] };
 
   const data: Record<string, string | number> = {};
   for (const header of extras) {
-    const value = row.values[header];
-    if (value !== null && value !== undefined)
-      data[header] = value instanceof Date ? value.toISOString() : value;
+    const cell = row.values[header];
+    if (cell !== null && cell !== undefined) data[header] = cell instanceof Date ? cell.toISOString() : cell;
   }
   const appointmentKey =
     startsAt === null
       ? null
       : compiled.appointmentKeyFields
-        ? keyOf(compiled.appointmentKeyFields, out, startsAt)
+        ? keyOf(compiled.appointmentKeyFields, value, startsAt)
         : `${contactKey}${KEY_SEPARATOR}${startsAt}`;
-  const phone = out.phone ?? null;
   return {
     ok: true,
     row: {
       rowNumber: row.rowNumber,
       contactKey,
       appointmentKey,
-      externalId: out.external_id ?? null,
-      firstName: out.first_name!,
-      lastName: out.last_name!,
-      middleName: out.middle_name ?? null,
+      externalId: value('external_id'),
+      firstName: value('first_name')!,
+      lastName: value('last_name')!,
+      middleName: value('middle_name'),
       phone,
-      email: out.email ?? null,
-      timezone: out.timezone ?? null,
+      email,
+      timezone: value('timezone'),
       phoneTimezone: phone ? (timezoneForPhone(phone) ?? null) : null,
-      zip: out.zip ?? null,
-      state: out.state ?? null,
-      language: out.language ?? null,
-      consentSource: out.consent_source ?? null,
-      provider: out.provider ?? null,
-      providerId: out.provider_id ?? null,
-      location: out.location ?? null,
-      locationId: out.location_id ?? null,
+      zip: value('zip'),
+      state: value('state'),
+      language: value('language'),
+      consentSource: value('consent_source'),
+      provider: value('provider'),
+      providerId: value('provider_id'),
+      location: value('location'),
+      locationId: value('location_id'),
       startsAt,
       appointmentTimezone: startsAt === null ? null : zone,
-      appointmentExternalId: out.appointment_id ?? null,
-      appointmentStatus:
-        startsAt === null ? null : normalizeAppointmentStatus(out.appointment_status ?? null),
+      appointmentExternalId: value('appointment_id'),
+      appointmentStatus: startsAt === null ? null : normalizeAppointmentStatus(value('appointment_status')),
       data,
     },
   };
 }
 
+// One rule context per zone, made once: rows of a file name the same few zones.
+const zoneContexts = new WeakMap<RuleContext, Map<string, RuleContext & { timezone: string }>>();
+function zoneContext(rules: RuleContext, zone: string): RuleContext & { timezone: string } {
+  let byZone = zoneContexts.get(rules);
+  if (!byZone) zoneContexts.set(rules, (byZone = new Map()));
+  let context = byZone.get(zone);
+  if (!context) byZone.set(zone, (context = { ...rules, timezone: zone }));
+  return context;
+}
+
 /** The dedupe key: the fields' cleaned values, case-folded, joined; null when every one is blank. */
 function keyOf(
   fields: readonly CanonicalField[],
-  out: Partial<Record<CanonicalField, string | null>>,
+  value: (field: CanonicalField) => string | null,
   startsAt: string | null,
 ): string | null {
   let any = false;
-  const parts = fields.map((field) => {
-    const value = field === 'appointment_date' ? startsAt : out[field];
-    if (value === null || value === undefined || value === '') return '';
+  let key = '';
+  for (let i = 0; i < fields.length; i += 1) {
+    const part = fields[i] === 'appointment_date' ? startsAt : value(fields[i]!);
+    if (i > 0) key += KEY_SEPARATOR;
+    if (part === null || part === '') continue;
     any = true;
-    return value.toLowerCase();
-  });
-  return any ? parts.join(KEY_SEPARATOR) : null;
+    key += part.toLowerCase();
+  }
+  return any ? key : null;
 }

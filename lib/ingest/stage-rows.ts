@@ -1,6 +1,9 @@
 // Streams a packet's file through parse, map and clean into its staging rows and rejects, in committed chunks.
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Sql } from '../db';
-import { openRows, ParseError, type ByteSource, type CellValue } from '../parse';
+import { openRows, ParseError, type ByteSource, type CellValue, type RowReader } from '../parse';
 import { copyInto, copyRow } from './copy';
 import { IngestProblem } from './errors';
 import { locationTimezoneOf, type PacketContext } from './packet-context';
@@ -43,17 +46,11 @@ const REJECT_COLUMNS = [
 ];
 // a reject report keeps enough of each value to recognise it, never a whole 10 MB cell
 const MAX_REPORTED_VALUE = 500;
+// rows are handed to COPY in batches of about this many characters: fewer writes, short-lived strings
+const BATCH_CHARACTERS = 64 * 1024;
 
 const cut = (text: string | null) =>
   text !== null && text.length > MAX_REPORTED_VALUE ? `${text.slice(0, MAX_REPORTED_VALUE)}…` : text;
-
-interface Chunk {
-  lastRow: number;
-  lines: string[];
-  rejectLines: string[];
-  staged: number;
-  rejected: number;
-}
 
 function rejectLines(
   packetId: number,
@@ -109,59 +106,75 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   } catch (error) {
     throw asProblem(error);
   }
+  const mapRow = bindOrClose(reader, context);
+  const rows = reader.rows();
   let rowsRead = 0;
-  let pending: Promise<void> = Promise.resolve();
-  const commit = async (chunk: Chunk, bytes: number): Promise<void> => {
-    await sql.begin(async (tx) => {
-      if (chunk.lines.length > 0) await copyInto(tx, 'packet_rows', STAGING_COLUMNS, chunk.lines);
-      if (chunk.rejectLines.length > 0)
-        await copyInto(tx, 'packet_rejects', REJECT_COLUMNS, chunk.rejectLines);
-    });
-    progress.row = chunk.lastRow;
-    progress.staged += chunk.staged;
-    progress.rejected += chunk.rejected;
-    progress.bytes = bytes;
-    opts.onProgress({ ...progress });
-  };
+  let exhausted = false;
   try {
-    const mapRow = bindMapper(context.loadMap.compiled, reader.headers, {
-      companyTimezone: context.company.timezone,
-      locationTimezone: locationTimezoneOf(context.locationZones),
-    });
-    let chunk: Chunk = { lastRow: 0, lines: [], rejectLines: [], staged: 0, rejected: 0 };
-    for await (const row of reader.rows()) {
-      rowsRead += 1;
-      if (row.rowNumber <= progress.row) continue;
-      const mapped = mapRow(row);
-      if (mapped.ok) {
-        chunk.lines.push(copyLine(packetId, mapped.row));
-        chunk.staged += 1;
-      } else {
-        chunk.rejectLines.push(...rejectLines(packetId, companyId, mapped.rejects, row.values));
-        chunk.rejected += 1;
-      }
-      chunk.lastRow = row.rowNumber;
-      if (chunk.staged + chunk.rejected >= chunkRows) {
-        // the previous chunk commits while this one is parsed: Postgres and the parser overlap
-        await pending;
-        pending = commit(chunk, reader.bytesRead);
-        // handled at the next await; without this a failed commit would count as unhandled meanwhile
-        pending.catch(() => {});
-        chunk = { lastRow: 0, lines: [], rejectLines: [], staged: 0, rejected: 0 };
-      }
+    while (!exhausted) {
+      // One transaction per chunk: its rows stream into COPY as they are mapped, so Postgres takes
+      // them while the parser works and memory holds one batch, not the chunk; the commit is the
+      // point a retry can resume after.
+      const chunk = { lastRow: 0, staged: 0, rejected: 0, rejectLines: [] as string[] };
+      await sql.begin(async (tx) => {
+        const copy =
+          await tx`copy packet_rows (${tx(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
+        const copied = finished(copy);
+        copied.catch(() => {});
+        try {
+          let batch = '';
+          while (chunk.staged + chunk.rejected < chunkRows) {
+            const next = await rows.next();
+            if (next.done) {
+              exhausted = true;
+              break;
+            }
+            const row = next.value;
+            rowsRead += 1;
+            if (row.rowNumber <= progress.row) continue;
+            const mapped = mapRow(row);
+            if (mapped.ok) {
+              batch += copyLine(packetId, mapped.row);
+              chunk.staged += 1;
+            } else {
+              chunk.rejectLines.push(...rejectLines(packetId, companyId, mapped.rejects, row.values));
+              chunk.rejected += 1;
+            }
+            chunk.lastRow = row.rowNumber;
+            if (batch.length >= BATCH_CHARACTERS) {
+              await write(copy, batch, copied);
+              batch = '';
+            }
+          }
+          if (batch !== '') await write(copy, batch, copied);
+          copy.end();
+          await copied;
+        } catch (error) {
+          // an unfinished COPY holds the connection: fail it, or the rollback would wait behind it forever
+          copy.destroy(error as Error);
+          await copied.catch(() => {});
+          throw error;
+        }
+        if (chunk.rejectLines.length > 0)
+          await copyInto(tx, 'packet_rejects', REJECT_COLUMNS, chunk.rejectLines);
+      });
+      if (chunk.lastRow === 0) continue;
+      progress.row = chunk.lastRow;
+      progress.staged += chunk.staged;
+      progress.rejected += chunk.rejected;
+      progress.bytes = reader.bytesRead;
+      opts.onProgress({ ...progress });
     }
-    await pending;
-    if (chunk.lastRow > 0) await commit(chunk, reader.bytesRead);
   } catch (error) {
-    await pending.catch(() => {});
-    await reader.close();
+    await rows.return(undefined).catch(() => {});
     throw asProblem(error);
   }
-  if (rowsRead === 0)
+  if (rowsRead === 0) {
     throw new IngestProblem(
       'NoRows',
       `the file has a header row but no data rows (columns: ${reader.headers.join(', ')})`,
     );
+  }
   return {
     ...progress,
     bytes: reader.bytesRead,
@@ -169,6 +182,26 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
     headers: reader.headers.length,
     resumedFrom: resume?.row ?? 0,
   };
+}
+
+/** Binds the map to the file's headers; a missing column closes the file before the packet fails. */
+function bindOrClose(reader: RowReader, context: PacketContext) {
+  try {
+    return bindMapper(context.loadMap.compiled, reader.headers, {
+      companyTimezone: context.company.timezone,
+      locationTimezone: locationTimezoneOf(context.locationZones),
+    });
+  } catch (error) {
+    void reader.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Writes with backpressure; a COPY that failed (its `finished` rejected) ends the wait at once. */
+async function write(copy: Writable, text: string, copied: Promise<void>): Promise<void> {
+  if (copy.errored) throw copy.errored;
+  if (copy.write(text)) return;
+  await Promise.race([once(copy, 'drain'), copied]);
 }
 
 function asProblem(error: unknown): unknown {
