@@ -31,6 +31,12 @@ export type RowMapper = (row: ParsedRow) => MappedRow;
 
 const KEY_SEPARATOR = '\u001f';
 
+/** What the contacts table accepts in these columns (its check constraints and types). */
+const COLUMN_SHAPES: [CanonicalField, RegExp][] = [
+  ['phone', /^\+[1-9][0-9]{6,14}$/],
+  ['state', /^[A-Z]{2}$/],
+];
+
 export function rawText(value: CellValue | undefined): string | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value.toISOString() : String(value);
@@ -150,6 +156,18 @@ function mapRow(
     if (result.ok) out[i] = result.value;
     else reject(i, picked, result.reason);
   }
+  // A rule told to keep what it could not clean (onInvalid: keep) may leave a value its column cannot
+  // hold; such a value stays with the row's other columns instead of breaking the merge.
+  let kept: Record<string, string> | undefined;
+  for (const [field, shape] of COLUMN_SHAPES) {
+    const i = at[field];
+    const text = i === undefined ? null : out[i]!;
+    if (i === undefined || text === null || shape.test(text)) continue;
+    (kept ??= {})[columns[i] ?? field] = text;
+    out[i] = null;
+  }
+  const emailIndex = at.email;
+  if (emailIndex !== undefined && out[emailIndex]) out[emailIndex] = out[emailIndex]!.toLowerCase();
   const timezoneIndex = at.timezone ?? -1;
   const ownZone = value('timezone');
   if (ownZone && !isValidTimezone(ownZone)) {
@@ -205,7 +223,7 @@ function mapRow(
   }
   if (rejects || contactKey === null) return { ok: false, rejects: rejects ?? [] };
 
-  const data: Record<string, string | number> = {};
+  const data: Record<string, string | number> = { ...kept };
   for (const header of extras) {
     const cell = row.values[header];
     if (cell !== null && cell !== undefined) data[header] = cell instanceof Date ? cell.toISOString() : cell;

@@ -104,6 +104,22 @@ describe('the row mapper', () => {
     });
   });
 
+  it('keeps a value a rule was told to keep among the other columns when its column cannot hold it', () => {
+    const keeping = {
+      ...MAP,
+      fields: {
+        ...MAP.fields,
+        phone: { column: ['Cell', 'Home'], rules: [{ rule: 'phone', onInvalid: 'keep' }] },
+      },
+    };
+    const mapped = map(
+      { First: 'Ann', Last: 'Lee', Cell: 'ext 42', Email: 'A@B.CO', Date: '2027-03-15' },
+      2,
+      keeping,
+    );
+    expect(mapped.ok && mapped.row).toMatchObject({ phone: null, email: 'a@b.co', data: { Cell: 'ext 42' } });
+  });
+
   it('fails the packet at once for a missing required column, naming what the file has', () => {
     const bind = () => bindMapper(compileLoadMap(MAP, 'unit'), ['ID', 'First', 'Cell'], context);
     expect(bind).toThrow(IngestProblem);
