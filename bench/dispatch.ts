@@ -155,6 +155,7 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
 
 const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn' }), ephemeral: true, setUp: true });
 const twilio = await startTwilioStandinProcess();
+if (values.explain) process.stderr.write(`database ${app.runtime.databaseUrl}\n`);
 try {
   say(`bench:dispatch: ${messages} messages per cap, caps ${caps.join(', ')}/s, ${values.workers} worker process(es)`);
   const lines: string[] = [];

@@ -142,29 +142,34 @@ async function claimOptimistically(sql: Sql, scope: ClaimScope, candidates: read
   if (now!.available === null) throw new ClaimConflict();
   const { send, held } = decide(scope, candidates, Number(now!.available), { day: now!.day ?? 0, month: now!.month ?? 0 });
   const { plan } = scope.company;
+  if (send.length) {
+    // the day's and month's counter rows exist before the transaction (this takes no lock on them)
+    await sql`
+      insert into company_send_counters (company_id, channel, period, period_start)
+      values (${companyId}, ${scope.channel}, 'day', (now() at time zone ${tz})::date),
+             (${companyId}, 'all', 'month', date_trunc('month', now() at time zone ${tz})::date)
+      on conflict do nothing`;
+  }
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     const claimed = send.length ? await markSending(tx, scope, send) : [];
     if (claimed.length) {
       const reserved = claimed.reduce((sum, c) => sum + Number(c.credits), 0);
-      const credit = await tx`
-        update credit_accounts set reserved = reserved + ${reserved}
-        where company_id = ${companyId} and balance - reserved >= ${reserved} returning 1`;
-      if (!credit.length) throw new ClaimConflict();
-      await tx`
-        insert into company_send_counters (company_id, channel, period, period_start)
-        values (${companyId}, ${scope.channel}, 'day', (now() at time zone ${tz})::date),
-               (${companyId}, 'all', 'month', date_trunc('month', now() at time zone ${tz})::date)
-        on conflict do nothing`;
-      const counted = await tx`
-        update company_send_counters set claimed = claimed + ${claimed.length}
-        where company_id = ${companyId}
-          and ((channel = ${scope.channel} and period = 'day' and period_start = (now() at time zone ${tz})::date
-                and (${plan.maxPerDay}::int is null or claimed + ${claimed.length} <= ${plan.maxPerDay}::int))
-            or (channel = 'all' and period = 'month' and period_start = date_trunc('month', now() at time zone ${tz})::date
-                and (${plan.maxPerMonth}::int is null or claimed + ${claimed.length} <= ${plan.maxPerMonth}::int)))
-        returning 1`;
-      if (counted.length !== 2) throw new ClaimConflict();
+      // one statement takes both contended rows, so they stay locked only until the commit right after
+      const [guard] = await tx<{ credit: number; counted: number }[]>`
+        with credit as (
+          update credit_accounts set reserved = reserved + ${reserved}
+          where company_id = ${companyId} and balance - reserved >= ${reserved} returning 1),
+        counted as (
+          update company_send_counters set claimed = claimed + ${claimed.length}
+          where company_id = ${companyId} and exists (select 1 from credit)
+            and ((channel = ${scope.channel} and period = 'day' and period_start = (now() at time zone ${tz})::date
+                  and (${plan.maxPerDay}::int is null or claimed + ${claimed.length} <= ${plan.maxPerDay}::int))
+              or (channel = 'all' and period = 'month' and period_start = date_trunc('month', now() at time zone ${tz})::date
+                  and (${plan.maxPerMonth}::int is null or claimed + ${claimed.length} <= ${plan.maxPerMonth}::int)))
+          returning 1)
+        select (select count(*) from credit)::int as credit, (select count(*) from counted)::int as counted`;
+      if (guard!.credit !== 1 || guard!.counted !== 2) throw new ClaimConflict();
     }
     const heldRows = held.length ? await holdMessages(tx, companyId, scope.channel, held) : [];
     return { claimed: claimed.map((c) => c.id), held: held.filter((h) => heldRows.includes(h.id)) };

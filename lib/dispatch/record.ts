@@ -120,20 +120,31 @@ async function recordUnsent(
   return rows;
 }
 
-/** Debits what was sent, once (the partial unique index on message_id where kind = 'debit' sees to it). */
-async function debit(tx: TransactionSql, scope: RecordScope, rows: readonly SentRow[]): Promise<void> {
-  if (!rows.length) return;
+/**
+ * Debits what was sent, once (the partial unique index on message_id where kind = 'debit' sees to
+ * it), and gives back every reservation, in one statement: the company's balance row is what all
+ * its batches contend for, and it stays locked only from here to the commit.
+ */
+async function settleCredits(tx: TransactionSql, scope: RecordScope, sent: readonly SentRow[], released: readonly Released[]): Promise<void> {
+  const total = [...sent, ...released].reduce((sum, r) => sum + Number(r.credits ?? 0), 0);
+  if (!sent.length) {
+    if (total > 0) await releaseCredits(tx, scope.company.id, released);
+    return;
+  }
   await tx`
-    insert into credit_ledger ${tx(
-      rows.map((r) => ({
-        company_id: scope.company.id,
-        kind: 'debit',
-        credits: -Number(r.credits ?? 0),
-        message_id: r.id,
-        note: scope.channel === 'sms' ? `sms, ${r.segments ?? 1} segment(s)` : scope.channel === 'voice' ? 'call, first minute' : 'email',
-      })),
-    )}
-    on conflict (message_id) where kind = 'debit' do nothing`;
+    with debit as (
+      insert into credit_ledger ${tx(
+        sent.map((r) => ({
+          company_id: scope.company.id,
+          kind: 'debit',
+          credits: -Number(r.credits ?? 0),
+          message_id: r.id,
+          note: scope.channel === 'sms' ? `sms, ${r.segments ?? 1} segment(s)` : scope.channel === 'voice' ? 'call, first minute' : 'email',
+        })),
+      )}
+      on conflict (message_id) where kind = 'debit' do nothing
+      returning 1)
+    update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${scope.company.id}`;
 }
 
 export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: readonly Outcome[]): Promise<void> {
@@ -157,9 +168,8 @@ export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: rea
     }
     // the company's balance and counters are what every batch of the company contends for: they come
     // last, so their locks are held only for the last statements before the commit
-    await debit(tx, scope, sentRows);
-    await releaseCredits(tx, scope.company.id, [...sentRows, ...failedRows, ...retryRows, ...unknownRows]);
     // an unknown message may have gone out, so its quota stays used
     await releaseQuota(tx, scope, [...failedRows, ...retryRows].map((r) => r.sending_at));
+    await settleCredits(tx, scope, sentRows, [...failedRows, ...retryRows, ...unknownRows]);
   });
 }
