@@ -4,6 +4,9 @@ import { offsetMinutes } from '../../schemas/company-settings';
 import { COMPANY_INGEST_LOCK } from './merge';
 import type { PacketContext } from './packet-context';
 
+/** Parts of a packet's appointments planned at once, each in its own transaction. */
+const PLAN_PARTS = 4;
+
 export interface PlanResult {
   /** messages of this packet, however many attempts it took to plan them */
   messagesPlanned: number;
@@ -23,52 +26,20 @@ export async function planPacketMessages(
   context: PacketContext,
   rowsLoaded: number,
 ): Promise<PlanResult> {
-  const { reminderPlan, fallbackChannel } = context.company.settings;
+  // Each message costs Postgres index and foreign-key work on one core; disjoint parts of the packet's
+  // appointments are planned side by side so a server with several cores uses them. A part that fails
+  // fails the activity once every part has stopped; its retry plans only what is missing.
+  if (context.company.settings.reminderPlan.length > 0) {
+    const parts = await Promise.allSettled(
+      Array.from({ length: PLAN_PARTS }, (_, part) => planPart(sql, context, part)),
+    );
+    const failed = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
   const companyId = context.company.id;
   const packetId = context.packet.id;
   return (await sql.begin(async (tx) => {
-    // a packet's appointments times its steps, joined and checked in memory rather than on disk
-    await tx`set local work_mem = '256MB'`;
-    await tx`select pg_advisory_xact_lock(${companyId}, ${COMPANY_INGEST_LOCK})`;
-    if (reminderPlan.length > 0) {
-      await tx`
-        insert into messages (company_id, customer_id, location_id, contact_id, appointment_id, packet_id, channel,
-                              template_name, plan_step, data, contact_at, expires_at, region)
-        select a.company_id, a.customer_id, a.location_id, c.id, a.id, ${packetId}, ch.channel, s.template, s.step,
-               (a.data - 'provider' - 'location') || jsonb_build_object(
-                 'first_name', c.first_name, 'last_name', c.last_name,
-                 'appointment_date', to_char(a.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                 'provider', a.data -> 'provider', 'location', a.data -> 'location'),
-               t.contact_at, a.starts_at, c.region
-        from appointments a
-        join contacts c on c.id = a.contact_id
-        cross join unnest(${reminderPlan.map((s) => s.step)}::text[], ${reminderPlan.map((s) => s.channel)}::text[],
-                          ${reminderPlan.map((s) => s.template)}::text[], ${reminderPlan.map(offsetMinutes)}::int[],
-                          ${reminderPlan.map((s) => s.at ?? '')}::text[])
-          as s(step, channel, template, offset_minutes, at_time)
-        cross join lateral (
-          select case when s.at_time = '' then a.starts_at + make_interval(mins => s.offset_minutes)
-                      else (((a.starts_at at time zone coalesce(c.timezone, ${context.company.timezone}))::date
-                             + (s.offset_minutes / 1440)) + s.at_time::time)
-                           at time zone coalesce(c.timezone, ${context.company.timezone})
-                 end as contact_at) t
-        cross join lateral (
-          select case when (s.channel = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
-                        or (s.channel = 'voice' and c.phone_e164 is not null and not c.do_not_call)
-                        or (s.channel = 'email' and c.email is not null and not c.do_not_email) then s.channel
-                      when (${fallbackChannel} = 'email' and c.email is not null and not c.do_not_email)
-                        or (${fallbackChannel} = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
-                        or (${fallbackChannel} = 'voice' and c.phone_e164 is not null and not c.do_not_call)
-                        then ${fallbackChannel}::text
-                 end as channel) ch
-        where a.company_id = ${companyId} and a.last_packet_id = ${packetId}
-          and a.status not in ('cancelled', 'completed')
-          and ch.channel is not null
-          and t.contact_at > now() and t.contact_at < a.starts_at
-        on conflict (appointment_id, plan_step)
-          where appointment_id is not null and plan_step is not null and state not in ('cancelled', 'expired')
-          do nothing`;
-    }
+    await tx`select pg_advisory_xact_lock_shared(${companyId}, ${COMPANY_INGEST_LOCK})`;
     let messagesDropped = 0;
     if (context.source?.refreshMode === 'full_refresh' && rowsLoaded > 0) {
       const dropped = await tx`
@@ -85,4 +56,54 @@ export async function planPacketMessages(
     await tx`update data_packets set messages_planned = ${planned!.n} where id = ${packetId}`;
     return { messagesPlanned: planned!.n, messagesDropped };
   })) as PlanResult;
+}
+
+/** Plans the part of the packet's appointments whose id modulo PLAN_PARTS is `part`. */
+async function planPart(sql: Sql, context: PacketContext, part: number): Promise<void> {
+  const { reminderPlan, fallbackChannel } = context.company.settings;
+  const companyId = context.company.id;
+  const packetId = context.packet.id;
+  await sql.begin(async (tx) => {
+    // a packet's appointments times its steps, joined and checked in memory rather than on disk
+    await tx`set local work_mem = '128MB'`;
+    // shared with the other parts, exclusive against a merge of the same company
+    await tx`select pg_advisory_xact_lock_shared(${companyId}, ${COMPANY_INGEST_LOCK})`;
+    await tx`
+      insert into messages (company_id, customer_id, location_id, contact_id, appointment_id, packet_id, channel,
+                            template_name, plan_step, data, contact_at, expires_at, region)
+      select a.company_id, a.customer_id, a.location_id, c.id, a.id, ${packetId}, ch.channel, s.template, s.step,
+             (a.data - 'provider' - 'location') || jsonb_build_object(
+               'first_name', c.first_name, 'last_name', c.last_name,
+               'appointment_date', to_char(a.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               'provider', a.data -> 'provider', 'location', a.data -> 'location'),
+             t.contact_at, a.starts_at, c.region
+      from appointments a
+      join contacts c on c.id = a.contact_id
+      cross join unnest(${reminderPlan.map((s) => s.step)}::text[], ${reminderPlan.map((s) => s.channel)}::text[],
+                        ${reminderPlan.map((s) => s.template)}::text[], ${reminderPlan.map(offsetMinutes)}::int[],
+                        ${reminderPlan.map((s) => s.at ?? '')}::text[])
+        as s(step, channel, template, offset_minutes, at_time)
+      cross join lateral (
+        select case when s.at_time = '' then a.starts_at + make_interval(mins => s.offset_minutes)
+                    else (((a.starts_at at time zone coalesce(c.timezone, ${context.company.timezone}))::date
+                           + (s.offset_minutes / 1440)) + s.at_time::time)
+                         at time zone coalesce(c.timezone, ${context.company.timezone})
+               end as contact_at) t
+      cross join lateral (
+        select case when (s.channel = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
+                      or (s.channel = 'voice' and c.phone_e164 is not null and not c.do_not_call)
+                      or (s.channel = 'email' and c.email is not null and not c.do_not_email) then s.channel
+                    when (${fallbackChannel} = 'email' and c.email is not null and not c.do_not_email)
+                      or (${fallbackChannel} = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
+                      or (${fallbackChannel} = 'voice' and c.phone_e164 is not null and not c.do_not_call)
+                      then ${fallbackChannel}::text
+               end as channel) ch
+      where a.company_id = ${companyId} and a.last_packet_id = ${packetId} and a.id % ${PLAN_PARTS} = ${part}
+        and a.status not in ('cancelled', 'completed')
+        and ch.channel is not null
+        and t.contact_at > now() and t.contact_at < a.starts_at
+      on conflict (appointment_id, plan_step)
+        where appointment_id is not null and plan_step is not null and state not in ('cancelled', 'expired')
+        do nothing`;
+  });
 }
