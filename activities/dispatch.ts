@@ -6,6 +6,7 @@ import { ProviderConfigError } from '../lib/providers/registry';
 import type { Channel } from '../lib/providers/types';
 import type { BatchRef } from '../lib/dispatch/batch-context';
 import { UnknownCompanyError } from '../lib/dispatch/load';
+import { refreshMessageStats } from '../lib/dispatch/planner-stats';
 import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
 import { BatchIncomplete, heartbeatingSleep, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
 import { settleBatch, type SettledBatch } from '../lib/dispatch/settle-batch';
@@ -54,6 +55,7 @@ export function createDispatchActivities({ sql, log, providers }: Pick<ActivityD
     },
 
     async selectDueMessages(input: DueSelection): Promise<number[]> {
+      if (input.afterId === 0 && (await refreshMessageStats(sql))) log.info('analyzed messages before dispatching: its statistics were stale');
       return selectDueMessageIds(sql, input);
     },
 

@@ -103,6 +103,9 @@ function explainBusiestSecond(arrivals: number[]): void {
   const window = sorted.slice(start, start + best);
   const gaps = window.slice(1).map((t, k) => t - window[k]!);
   say(`  busiest second: ${best} arrivals, ${gaps.filter((g) => g < 0.5).length} of them under 0.5 ms after the one before, longest gap ${Math.max(...gaps).toFixed(1)} ms`);
+  const per10s = new Map<number, number>();
+  for (const t of sorted) per10s.set(Math.floor((t - sorted[0]!) / 10_000), (per10s.get(Math.floor((t - sorted[0]!) / 10_000)) ?? 0) + 1);
+  say(`  arrivals per second, by 10 s: ${[...per10s.values()].map((n) => Math.round(n / 10)).join(' ')}`);
 }
 
 async function historyEvents(app: App, workflowId: string): Promise<number> {
@@ -154,7 +157,7 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
 }
 
 const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn' }), ephemeral: true, setUp: true });
-const twilio = await startTwilioStandinProcess();
+const twilio = await startTwilioStandinProcess({ lean: true });
 if (values.explain) process.stderr.write(`database ${app.runtime.databaseUrl}\n`);
 try {
   say(`bench:dispatch: ${messages} messages per cap, caps ${caps.join(', ')}/s, ${values.workers} worker process(es)`);

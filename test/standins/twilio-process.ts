@@ -25,7 +25,7 @@ export interface TwilioStandinProcess {
 }
 
 async function serve(): Promise<void> {
-  const standin = await startTwilioStandin();
+  const standin = await startTwilioStandin({ lean: process.env.TWILIO_STANDIN_LEAN === '1' });
   // how late this process handled requests: a starved stand-in stamps a backlog of arrivals at once
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
@@ -38,8 +38,7 @@ async function serve(): Promise<void> {
       if (url.pathname === `${CONTROL}/requests`) {
         res.end(JSON.stringify(standin.requests.slice(Number(url.searchParams.get('from') ?? 0))));
       } else if (url.pathname === `${CONTROL}/arrivals`) {
-        const accepted = standin.accepted();
-        res.end(JSON.stringify({ at: accepted.map((r) => r.arrivedAt), from: accepted.map((r) => String(r.form.From ?? '')) }));
+        res.end(JSON.stringify(standin.arrivals));
       } else if (url.pathname === `${CONTROL}/lag`) {
         res.end(JSON.stringify({ maxMs: lag.max / 1e6, p99Ms: lag.percentile(99) / 1e6 }));
         lag.reset();
@@ -57,9 +56,10 @@ async function serve(): Promise<void> {
   process.stdout.write(JSON.stringify({ url: standin.url, control: `http://127.0.0.1:${port}`, accountSid: standin.accountSid, authToken: standin.authToken }) + '\n');
 }
 
-export async function startTwilioStandinProcess(): Promise<TwilioStandinProcess> {
+export async function startTwilioStandinProcess(opts: { lean?: boolean } = {}): Promise<TwilioStandinProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
     cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'),
+    env: { ...process.env, TWILIO_STANDIN_LEAN: opts.lean ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // the vendor's clock is not starved by our load: on a busy machine the stand-in gets the CPU first

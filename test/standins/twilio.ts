@@ -45,6 +45,8 @@ export interface TwilioStandin {
   rateLimitPerSecond?: number;
   /** creates accepted (2xx) so far, in arrival order */
   accepted(resource?: Resource): RecordedRequest[];
+  /** arrival times and senders of accepted creates (kept even in lean mode) */
+  arrivals: { at: number[]; from: string[] };
   close(): Promise<void>;
 }
 
@@ -74,7 +76,14 @@ function json(res: http.ServerResponse, status: number, body: unknown): number {
   return status;
 }
 
-export async function startTwilioStandin(opts: { accountSid?: string; authToken?: string; port?: number } = {}): Promise<TwilioStandin> {
+/**
+ * `lean` keeps only what a benchmark reads (arrival times and senders) instead of every request's
+ * payload: 100,000 kept requests make garbage collection pause the stand-in for tens of
+ * milliseconds, and a paused stand-in stamps a backlog of arrivals as if they came at once.
+ */
+export async function startTwilioStandin(
+  opts: { accountSid?: string; authToken?: string; port?: number; lean?: boolean } = {},
+): Promise<TwilioStandin> {
   const accountSid = opts.accountSid ?? `AC${hex(16)}`;
   const authToken = opts.authToken ?? hex(16);
   const requests: RecordedRequest[] = [];
@@ -91,6 +100,7 @@ export async function startTwilioStandin(opts: { accountSid?: string; authToken?
     messages,
     calls,
     script: [],
+    arrivals: { at: [], from: [] },
     accepted: (resource) =>
       requests.filter((r) => r.method === 'POST' && r.answered < 300 && (!resource || r.resource === resource)),
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -129,8 +139,9 @@ export async function startTwilioStandin(opts: { accountSid?: string; authToken?
       subresource_uris: { media: `${base}/Messages/${sid}/Media.json` },
       arrivedAt: at,
     };
-    messages.push(message);
     const { arrivedAt: _at, ...shown } = message;
+    // lean: the body and a few fields stay for lookups, the rest of the resource is not kept
+    messages.push(opts.lean ? { sid, to, from, body, direction: 'outbound-api', status: message.status, date_sent: message.date_sent, arrivedAt: at } : message);
     return json(res, 201, shown);
   }
 
@@ -233,7 +244,7 @@ export async function startTwilioStandin(opts: { accountSid?: string; authToken?
         arrivedAt,
         answered: 0,
       };
-      requests.push(record);
+      if (!opts.lean) requests.push(record);
       if (!match) {
         record.answered = twilioError(res, 404, 20404, 'The requested resource was not found');
       } else if (match[1] !== accountSid || auth?.user !== accountSid || auth.password !== authToken) {
@@ -248,6 +259,10 @@ export async function startTwilioStandin(opts: { accountSid?: string; authToken?
           record.answered = twilioError(res, 429, 20429, 'Too Many Requests');
         } else {
           record.answered = record.resource === 'Messages' ? createMessage(form, arrivedAt, res) : createCall(form, arrivedAt, res);
+          if (record.answered < 300) {
+            standin.arrivals.at.push(arrivedAt);
+            standin.arrivals.from.push(String(form.From ?? ''));
+          }
         }
       } else {
         record.answered = twilioError(res, 405, 20004, 'Method not allowed');
