@@ -62,11 +62,23 @@ async function permanent<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Heartbeats while `fn` runs (a long SQL statement has no progress to report, but the worker is alive). */
-async function keepAlive<T>(details: () => unknown, fn: () => Promise<T>): Promise<T> {
+async function keepAlive<T>(
+  details: () => unknown,
+  fn: (beat: (progress: unknown) => void) => Promise<T>,
+): Promise<T> {
   const context = Context.current();
-  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_EVERY_MS);
+  let lastBeat = Date.now();
+  const beat = (progress: unknown): void => {
+    lastBeat = Date.now();
+    context.heartbeat(progress);
+  };
+  // only when `fn` has been quiet: the server passes on one heartbeat per throttle interval, and it
+  // should be the latest real progress, not a repeat of old details
+  const timer = setInterval(() => {
+    if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) beat(details());
+  }, 1000);
   try {
-    return await fn();
+    return await fn(beat);
   } finally {
     clearInterval(timer);
   }
@@ -141,7 +153,7 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
         try {
           const result = await keepAlive(
             () => last,
-            () =>
+            (beat) =>
               stageRows({
                 sql,
                 context,
@@ -149,7 +161,7 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
                 resume,
                 onProgress: (progress) => {
                   last = progress;
-                  activity.heartbeat(progress);
+                  beat(progress);
                   // a cancelled ingest stops at the next committed chunk; a retry would resume from it
                   activity.cancellationSignal.throwIfAborted();
                 },

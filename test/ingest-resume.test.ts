@@ -90,6 +90,8 @@ describe('a worker killed in the middle of a large load', () => {
     // wait until Temporal holds a heartbeat with committed progress, then kill the worker outright
     const heartbeatRow = await eventually(async () => {
       const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      if (pending && pending.activityType?.name !== 'stagePacketRows')
+        throw new Error('the load ended before a heartbeat was seen');
       const payload = pending?.heartbeatDetails?.payloads?.[0]?.data;
       if (!payload) return undefined;
       const progress = JSON.parse(Buffer.from(payload).toString()) as { row: number };

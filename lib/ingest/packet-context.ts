@@ -102,7 +102,13 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
 
 /** The zone a row's location names: by external id first, then by name compared like headers. */
 export function locationTimezoneOf(zones: ReadonlyMap<string, string>) {
-  return (location: string | null, locationId: string | null): string | undefined =>
-    (locationId ? zones.get(`#${locationId}`) : undefined) ??
-    (location ? zones.get(normalizeHeader(location)) : undefined);
+  // a file names its few locations on every row: each spelling is normalized once
+  const byName = new Map<string, string | undefined>();
+  return (location: string | null, locationId: string | null): string | undefined => {
+    const byId = locationId ? zones.get(`#${locationId}`) : undefined;
+    if (byId || !location) return byId;
+    if (!byName.has(location) && byName.size < 10_000)
+      byName.set(location, zones.get(normalizeHeader(location)));
+    return byName.has(location) ? byName.get(location) : zones.get(normalizeHeader(location));
+  };
 }

@@ -121,10 +121,7 @@ function mapRow(
       reason,
     });
   };
-  const value = (field: CanonicalField): string | null => {
-    const i = at[field];
-    return i === undefined ? null : out[i]!;
-  };
+  const value = (field: CanonicalField): string | null => valueOf(out, at, field);
   const failedAt = (field: CanonicalField): boolean => {
     const i = at[field];
     return i !== undefined && (failed & (1 << i)) !== 0;
@@ -263,6 +260,15 @@ function mapRow(
       data,
     },
   };
+}
+
+function valueOf(
+  out: (string | null)[],
+  at: Partial<Record<CanonicalField, number>>,
+  field: CanonicalField,
+): string | null {
+  const i = at[field];
+  return i === undefined ? null : out[i]!;
 }
 
 // One rule context per zone, made once: rows of a file name the same few zones.

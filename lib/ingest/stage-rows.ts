@@ -110,13 +110,20 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   const rows = reader.rows();
   let rowsRead = 0;
   let exhausted = false;
+  // the previous chunk's commit and progress record, which the next chunk's parsing overlaps
+  let previous: Promise<void> = Promise.resolve();
+  let current: Promise<unknown> = Promise.resolve();
+  // rows up to here were committed by an earlier attempt
+  const skipThrough = progress.row;
   try {
     while (!exhausted) {
       // One transaction per chunk: its rows stream into COPY as they are mapped, so Postgres takes
       // them while the parser works and memory holds one batch, not the chunk; the commit is the
       // point a retry can resume after.
       const chunk = { lastRow: 0, staged: 0, rejected: 0, rejectLines: [] as string[] };
-      await sql.begin(async (tx) => {
+      let taken = (): void => {};
+      const rowsTaken = new Promise<void>((resolve) => (taken = resolve));
+      const committed = sql.begin(async (tx) => {
         const copy =
           await tx`copy packet_rows (${tx(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
         const copied = finished(copy);
@@ -131,7 +138,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
             }
             const row = next.value;
             rowsRead += 1;
-            if (row.rowNumber <= progress.row) continue;
+            if (row.rowNumber <= skipThrough) continue;
             const mapped = mapRow(row);
             if (mapped.ok) {
               batch += copyLine(packetId, mapped.row);
@@ -147,6 +154,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
             }
           }
           if (batch !== '') await write(copy, batch, copied);
+          taken();
           copy.end();
           await copied;
         } catch (error) {
@@ -158,14 +166,28 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
         if (chunk.rejectLines.length > 0)
           await copyInto(tx, 'packet_rejects', REJECT_COLUMNS, chunk.rejectLines);
       });
-      if (chunk.lastRow === 0) continue;
-      progress.row = chunk.lastRow;
-      progress.staged += chunk.staged;
-      progress.rejected += chunk.rejected;
-      progress.bytes = reader.bytesRead;
-      opts.onProgress({ ...progress });
+      committed.catch(() => {});
+      current = committed;
+      // the next chunk is parsed while this one commits; progress is recorded in file order
+      await Promise.race([rowsTaken, committed]);
+      const before = previous;
+      previous = (async () => {
+        await before;
+        await committed;
+        if (chunk.lastRow === 0) return;
+        progress.row = chunk.lastRow;
+        progress.staged += chunk.staged;
+        progress.rejected += chunk.rejected;
+        progress.bytes = reader.bytesRead;
+        opts.onProgress({ ...progress });
+      })();
+      previous.catch(() => {});
+      // at most two chunks in flight: this one, and the one before it committing
+      await before;
     }
+    await previous;
   } catch (error) {
+    await Promise.allSettled([previous, current]);
     await rows.return(undefined).catch(() => {});
     throw asProblem(error);
   }
