@@ -1,5 +1,5 @@
 // Cleaning rule for people's names: tidy the spacing and proper-case names that arrive in one case.
-import { properCaseName } from '../template/names';
+import { NAME_PARTICLES, properCaseName } from '../template/names';
 import { fail, isBlank, ok, quote, type CleanResult } from './result';
 
 export interface NameOptions {
@@ -9,23 +9,6 @@ export interface NameOptions {
   maxLength?: number;
 }
 
-const LEADING_PARTICLES = new Set([
-  'de',
-  'del',
-  'della',
-  'la',
-  'le',
-  'van',
-  'von',
-  'der',
-  'den',
-  'da',
-  'das',
-  'di',
-  'do',
-  'dos',
-  'du',
-]);
 const LETTER = /\p{L}/u;
 
 export function cleanName(value: unknown, options: NameOptions = {}): CleanResult<string | null> {
@@ -46,7 +29,7 @@ function lowercaseLeadingParticles(name: string): string {
   const words = name.split(' ');
   for (let i = 0; i < words.length - 1; i += 1) {
     const lower = words[i]!.toLowerCase();
-    if (!LEADING_PARTICLES.has(lower)) break;
+    if (!NAME_PARTICLES.has(lower)) break;
     words[i] = lower;
   }
   return words.join(' ');

@@ -3,7 +3,7 @@
 // Lowercase inside a name when the input gave no casing to go by ("MARIA DE LA CRUZ" -> "Maria de la Cruz").
 // Never the first word ("La Toya", "Van", and the start of a sentence) nor the last; single letters are
 // left out because in US exports "JOHN E SMITH" is a middle initial far more often than a conjunction.
-const PARTICLES = new Set([
+export const NAME_PARTICLES: ReadonlySet<string> = new Set([
   'de',
   'del',
   'della',
@@ -103,7 +103,7 @@ export function properCaseName(input: string): string {
       let cased: string;
       if (afterComma && CREDENTIALS.has(bare)) cased = CREDENTIALS.get(bare)!;
       else if (index !== wordIndexes[0] && GENERATIONAL.has(bare)) cased = GENERATIONAL.get(bare)!;
-      else if (PARTICLES.has(bare) && index !== wordIndexes[0] && index !== lastWord) cased = bare;
+      else if (NAME_PARTICLES.has(bare) && index !== wordIndexes[0] && index !== lastWord) cased = bare;
       else cased = bare.split('-').map(casePiece).join('-');
       if (comma || word.startsWith(',')) afterComma = true;
       return cased + comma;
