@@ -44,21 +44,13 @@ export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: s
   // Each zone lookup costs a formatToParts call (~10 µs); files repeat the same few hundred appointment
   // slots, so answers are remembered per zone and wall-clock time (bounded, cleared when full). Keys are
   // numbers: string keys built per row would keep a rope of pieces each, megabytes over a file.
-  const wall = Date.UTC(
-    date.year,
-    date.month - 1,
-    date.day,
-    time.hour,
-    time.minute,
-    time.second,
-    time.millisecond,
-  );
+  const wall = wallClockMs(date, time);
   let zoneInstants = instants.get(timezone);
   if (!zoneInstants) instants.set(timezone, (zoneInstants = new Map()));
   const known = zoneInstants.get(wall);
   if (known !== undefined) return known;
   if (zoneInstants.size >= MAX_REMEMBERED_INSTANTS) zoneInstants.clear();
-  const instant = computeInstant(date, time, timezone);
+  const instant = computeInstant(wall, timezone);
   zoneInstants.set(wall, instant);
   return instant;
 }
@@ -66,17 +58,13 @@ export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: s
 const MAX_REMEMBERED_INSTANTS = 50_000;
 const instants = new Map<string, Map<number, number>>();
 
-function computeInstant(date: LocalDate, time: LocalTime, timezone: string): number {
+/** The wall-clock time as if it were UTC: the key instants are remembered under, and the start of the zone search. */
+function wallClockMs(date: LocalDate, time: LocalTime): number {
+  return Date.UTC(date.year, date.month - 1, date.day, time.hour, time.minute, time.second, time.millisecond);
+}
+
+function computeInstant(wall: number, timezone: string): number {
   const zone = IANAZone.create(timezone);
-  const wall = Date.UTC(
-    date.year,
-    date.month - 1,
-    date.day,
-    time.hour,
-    time.minute,
-    time.second,
-    time.millisecond,
-  );
   // Zones change offset at most once within a day either side, so these two offsets cover every case.
   const offsetBefore = zone.offset(wall - MS_PER_DAY);
   const offsetAfter = zone.offset(wall + MS_PER_DAY);
