@@ -78,13 +78,7 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
   const fields = Array.isArray(dedupe?.criteria.fields) ? dedupe.criteria.fields.map(String) : undefined;
   const compiled = compileLoadMap(chosen.load_map, `${chosen.name} v${chosen.version}`, fields);
 
-  const locations = await sql<{ name: string; external_id: string | null; timezone: string | null }[]>`
-    select name, external_id, timezone from company_locations where company_id = ${company.id} and timezone is not null`;
-  const locationZones = new Map<string, string>();
-  for (const l of locations) {
-    locationZones.set(normalizeHeader(l.name), l.timezone!);
-    if (l.external_id) locationZones.set(`#${l.external_id}`, l.timezone!);
-  }
+  const locationZones = await loadLocationZones(sql, company.id);
   return {
     packet,
     company: {
@@ -98,6 +92,18 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
     source: source ? { id: source.id, name: source.name, refreshMode: source.refresh_mode } : null,
     locationZones,
   };
+}
+
+/** The company's locations that have a zone, keyed as `locationTimezoneOf` looks them up. */
+export async function loadLocationZones(sql: Sql, companyId: number): Promise<Map<string, string>> {
+  const locations = await sql<{ name: string; external_id: string | null; timezone: string }[]>`
+    select name, external_id, timezone from company_locations where company_id = ${companyId} and timezone is not null`;
+  const zones = new Map<string, string>();
+  for (const l of locations) {
+    zones.set(normalizeHeader(l.name), l.timezone);
+    if (l.external_id) zones.set(`#${l.external_id}`, l.timezone);
+  }
+  return zones;
 }
 
 /** The zone a row's location names: by external id first, then by name compared like headers. */

@@ -7,9 +7,9 @@ import type { App } from '../../lib/app';
 import { ConfigError } from '../../lib/config';
 import { compileLoadMap, type CompiledMap } from '../../lib/ingest/compile-map';
 import { IngestProblem } from '../../lib/ingest/errors';
-import { locationTimezoneOf } from '../../lib/ingest/packet-context';
+import { loadLocationZones, locationTimezoneOf } from '../../lib/ingest/packet-context';
 import { bindMapper, type MappedRow } from '../../lib/ingest/row-mapper';
-import { normalizeHeader, openRows, ParseError } from '../../lib/parse';
+import { openRows, ParseError } from '../../lib/parse';
 import { loadMapSchema, type LoadMap } from '../../schemas/load-map';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
 
@@ -112,13 +112,7 @@ async function preview(app: App, file: string, o: PreviewOptions): Promise<numbe
     if (err instanceof IngestProblem) throw new UsageError(err.message);
     throw err;
   }
-  const locations = await app.sql<{ name: string; external_id: string | null; timezone: string }[]>`
-    select name, external_id, timezone from company_locations where company_id = ${company.id} and timezone is not null`;
-  const zones = new Map<string, string>();
-  for (const l of locations) {
-    zones.set(normalizeHeader(l.name), l.timezone);
-    if (l.external_id) zones.set(`#${l.external_id}`, l.timezone);
-  }
+  const zones = await loadLocationZones(app.sql, company.id);
   const format = compiled.map.format;
   const results: { rowNumber: number; mapped: MappedRow }[] = [];
   let headers: readonly string[] = [];
