@@ -1,34 +1,8 @@
-// `npm start`'s sending step: dispatch a company's due messages on every channel and print the outbox and a summary.
+// `npm start`'s sending summary: the newest outbox entries and a company's messages by channel and state.
 import type { App } from '../lib/app';
 import { listOutbox } from '../lib/providers/outbox';
-import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
-import { dispatchMessages } from '../workflows';
-import type { DispatchTotals } from '../workflows/dispatch-messages';
 
 const CHANNELS = ['sms', 'voice', 'email'] as const;
-
-export async function dispatchDueMessages(app: App, companyAlias: string): Promise<Record<string, DispatchTotals>> {
-  const [company] = await app.sql<{ id: number }[]>`select id from companies where alias = ${companyAlias}`;
-  if (!company) throw new Error(`no company has the alias "${companyAlias}"`);
-  const client = await app.client();
-  const runKey = new Date().toISOString();
-  const results: Record<string, DispatchTotals> = {};
-  await Promise.all(
-    CHANNELS.map(async (channel) => {
-      results[channel] = await client.workflow.execute(dispatchMessages, {
-        taskQueue: TASK_QUEUES.pipeline,
-        workflowId: WORKFLOW_IDS.dispatch(companyAlias, channel, runKey),
-        args: [{ companyId: company.id, companyAlias, channel, dueBefore: runKey }],
-        typedSearchAttributes: [
-          { key: SA.CompanyAlias, value: companyAlias },
-          { key: SA.Channel, value: channel },
-        ],
-        staticSummary: `Send ${companyAlias}'s due ${channel} messages`,
-      });
-    }),
-  );
-  return results;
-}
 
 /** The lines `npm start` prints: the newest outbox entries, then messages by channel and state. */
 export async function describeSending(app: App, companyAlias: string, limit = 10): Promise<string[]> {
