@@ -3,7 +3,9 @@ import type { App } from '../lib/app';
 import { SCHEDULE_IDS } from '../lib/names';
 import {
   ensureReminderSchedule,
+  PausedBySettingsError,
   pauseReminderSchedule,
+  SETTINGS_PAUSE_NOTE,
   resumeReminderSchedule,
   showReminderSchedule,
 } from '../lib/reminders/schedule';
@@ -105,7 +107,34 @@ describe('the reminder schedule', () => {
       taskQueue: workers.taskQueue,
     });
     expect(updated).toMatchObject({ change: 'updated', paused: true, note: 'paused by a test' });
-    await resumeReminderSchedule(client, company.alias, 'resumed by a test');
+    await resumeReminderSchedule(client, app.sql, company.alias, 'resumed by a test');
+    expect((await showReminderSchedule(client, app.sql, company.alias))?.paused).toBe(false);
+  });
+
+  it('follows paused in the settings both ways; the CLI cannot resume what the settings pause', async () => {
+    const client = await app.client();
+    const sync = () => ensureReminderSchedule(client, app.sql, company.alias, { taskQueue: workers.taskQueue });
+    const setPaused = (paused: boolean) => app.sql`
+      update companies set settings = jsonb_set(settings, '{reminders,schedule,paused}', ${app.sql.json(paused)})
+      where id = ${company.id}`;
+    try {
+      await setPaused(true);
+      expect(await sync()).toMatchObject({ paused: true, note: SETTINGS_PAUSE_NOTE });
+      await expect(resumeReminderSchedule(client, app.sql, company.alias, 'resumed by a test')).rejects.toThrow(
+        PausedBySettingsError,
+      );
+      expect((await showReminderSchedule(client, app.sql, company.alias))?.paused).toBe(true);
+
+      await setPaused(false);
+      expect(await sync()).toMatchObject({ paused: false });
+
+      // an operator's pause is theirs to lift: a sync with the settings unpaused keeps it
+      await pauseReminderSchedule(client, company.alias, 'paused by a test during an incident');
+      expect(await sync()).toMatchObject({ paused: true, note: 'paused by a test during an incident' });
+    } finally {
+      await setPaused(false);
+      await resumeReminderSchedule(client, app.sql, company.alias, 'resumed by a test');
+    }
     expect((await showReminderSchedule(client, app.sql, company.alias))?.paused).toBe(false);
   });
 

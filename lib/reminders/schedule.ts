@@ -69,10 +69,35 @@ function describeState(
   };
 }
 
+/** The note of a pause the settings made: only such a pause is lifted when `paused` leaves the settings. */
+export const SETTINGS_PAUSE_NOTE = 'paused in the company settings';
+
+/** A resume asked from the CLI while the company settings say `paused: true`: the settings win. */
+export class PausedBySettingsError extends Error {
+  constructor(companyAlias: string) {
+    super(
+      `${companyAlias}'s reminder settings say paused: true; remove it from the settings and run \`herald reminders schedule --company ${companyAlias}\` to resume`,
+    );
+    this.name = 'PausedBySettingsError';
+  }
+}
+
 /**
- * Creates the schedule, or brings it in line with the company's settings. A pause made from the
- * CLI survives an update; `paused: true` in the settings pauses it.
+ * Whether the schedule is paused after a sync, and why. Each pause is lifted by whoever made it:
+ * `paused: true` in the settings pauses, and removing it resumes a pause the settings made; a pause
+ * made from the CLI (any other note) survives every sync until `--resume`.
  */
+export function syncedPause(
+  settingsPaused: boolean,
+  current: { paused: boolean; note?: string },
+): { paused: boolean; note?: string } {
+  if (settingsPaused) return { paused: true, note: current.paused ? current.note : SETTINGS_PAUSE_NOTE };
+  if (current.paused && current.note === SETTINGS_PAUSE_NOTE)
+    return { paused: false, note: 'resumed: paused was removed from the company settings' };
+  return current;
+}
+
+/** Creates the schedule, or brings it in line with the company's settings (pauses as `syncedPause` says). */
 export async function ensureReminderSchedule(
   client: Client,
   sql: Sql,
@@ -110,20 +135,15 @@ export async function ensureReminderSchedule(
       ...options,
       state: {
         paused: s.paused,
-        note: s.paused ? 'paused in the company settings' : `reminders of ${companyAlias}`,
+        note: s.paused ? SETTINGS_PAUSE_NOTE : `reminders of ${companyAlias}`,
       },
     });
     return describeState(scheduleId, 'created', await handle.describe(), s, loaded.timezone);
   }
-  const paused = s.paused || existing.state.paused;
   await handle.update((prev) => ({
     ...prev,
     ...options,
-    state: {
-      ...prev.state,
-      paused,
-      note: s.paused && !existing.state.paused ? 'paused in the company settings' : prev.state.note,
-    },
+    state: { ...prev.state, ...syncedPause(s.paused, { paused: prev.state.paused, note: prev.state.note }) },
   }));
   return describeState(scheduleId, 'updated', await handle.describe(), s, loaded.timezone);
 }
@@ -136,11 +156,15 @@ export async function pauseReminderSchedule(
   await client.schedule.getHandle(SCHEDULE_IDS.reminders(companyAlias)).pause(note);
 }
 
+/** Resumes a pause made from the CLI; refused while the company settings say `paused: true`. */
 export async function resumeReminderSchedule(
   client: Client,
+  sql: Sql,
   companyAlias: string,
   note: string,
 ): Promise<void> {
+  if ((await loadScheduleSettings(sql, companyAlias)).schedule.paused)
+    throw new PausedBySettingsError(companyAlias);
   await client.schedule.getHandle(SCHEDULE_IDS.reminders(companyAlias)).unpause(note);
 }
 

@@ -132,7 +132,7 @@ export function registerReminderCommands(program: Command): void {
     )
     .requiredOption('--company <alias>', 'the company alias')
     .option('--pause', 'pause the schedule (runs stop until --resume)')
-    .option('--resume', 'resume a paused schedule')
+    .option('--resume', 'resume a pause made with --pause (refused while the settings say paused)')
     .option('--show', 'only show the schedule')
     .option('--json', 'print as JSON')
     .action((opts: { company: string; pause?: boolean; resume?: boolean; show?: boolean; json?: boolean }) =>
@@ -141,7 +141,7 @@ export function registerReminderCommands(program: Command): void {
           throw new UsageError('give at most one of --pause, --resume, --show');
         const client = await app.client();
         if (opts.pause) await pauseReminderSchedule(client, opts.company, `paused by ${app.config.actor}`);
-        if (opts.resume) await resumeReminderSchedule(client, opts.company, `resumed by ${app.config.actor}`);
+        if (opts.resume) await resumeReminderSchedule(client, app.sql, opts.company, `resumed by ${app.config.actor}`);
         const state =
           opts.pause || opts.resume || opts.show
             ? await showReminderSchedule(client, app.sql, opts.company)
