@@ -2,6 +2,8 @@
 import type { Sql, TransactionSql } from '../db';
 import type { ProviderEvent } from '../providers/types';
 import { optOut } from '../reminders/consent';
+import { applyToArchived } from './archived-events';
+import { applyPendingEvents, keepPendingEvent } from './pending-events';
 import type { Channel } from '../reminders/quiet-hours';
 
 export interface EventTarget {
@@ -18,7 +20,11 @@ export type ApplyOutcome =
   | { kind: 'applied'; message: EventTarget; state: string }
   /** the same event came before: nothing was written */
   | { kind: 'duplicate'; message: EventTarget }
-  /** no message of ours has that provider id */
+  /** the message is archived: the event went to its history row (see archived-events) */
+  | { kind: 'archived'; message: EventTarget; state: string; duplicate: boolean }
+  /** no message has that provider id yet: the event is kept until dispatch records it (see pending-events) */
+  | { kind: 'pending'; duplicate: boolean }
+  /** the event names no provider message id at all */
   | { kind: 'unknown' };
 
 /**
@@ -34,7 +40,9 @@ export async function findMessage(
   const [row] = await tx<EventTarget[]>`
     select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, state
     from messages where provider in ${tx(providers as string[])} and provider_message_id = ${providerMessageId}
-    limit 1`;
+    limit 1
+    -- the archive locks the rows it moves: an event waits for it and then finds the message in history
+    for no key update`;
   return row;
 }
 
@@ -55,13 +63,18 @@ export async function recordProviderEvent(
 }
 
 /** Moves the message where the event says, when the SQL state machine allows it (a late 'sent' never undoes 'delivered'). */
-async function moveMessage(tx: TransactionSql, message: EventTarget, event: ProviderEvent): Promise<string> {
+export async function moveMessage(
+  tx: TransactionSql,
+  message: EventTarget,
+  event: ProviderEvent,
+  table: 'messages' | 'messages_history' = 'messages',
+): Promise<string> {
   if (!event.state) return message.state;
   const description = event.errorCode
     ? `${event.eventType}: provider error ${event.errorCode}`
     : event.eventType;
   const [row] = await tx<{ state: string }[]>`
-    update messages m
+    update ${tx(table)} m
     set state = ${event.state}, last_event_at = now(),
         delivered_at = case when ${event.state} = 'delivered' then coalesce(m.delivered_at, now()) else m.delivered_at end,
         status_description = case when ${event.state} in ('failed', 'undelivered') then ${description} else m.status_description end,
@@ -74,7 +87,7 @@ async function moveMessage(tx: TransactionSql, message: EventTarget, event: Prov
 }
 
 /** Twilio's call status as the call record's, with its timestamps; a status the call has passed is ignored. */
-async function updateCall(
+export async function updateCall(
   tx: TransactionSql,
   message: EventTarget,
   providerCallSid: string,
@@ -102,28 +115,52 @@ async function updateCall(
     values (${call.id}, ${message.companyId}, ${event.eventType}, ${call.status}, ${moved?.status ?? call.status}, ${tx.json(event.payload as never)})`;
 }
 
-/** One status callback in one transaction: recorded once, applied once. */
+/** Records and applies a new event to a live message; 'duplicate' when it came before. */
+export async function applyToMessage(
+  tx: TransactionSql,
+  message: EventTarget,
+  opts: { recordAs: string; event: ProviderEvent },
+): Promise<Extract<ApplyOutcome, { kind: 'applied' | 'duplicate' }>> {
+  if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event))) return { kind: 'duplicate', message };
+  const state = await moveMessage(tx, message, opts.event);
+  if (message.channel === 'voice') await updateCall(tx, message, opts.event.providerMessageId, opts.event);
+  await applyConsent(tx, message, opts);
+  return { kind: 'applied', message, state };
+}
+
+/** The provider says this person cannot or will not receive this channel (Twilio 21610, a hard bounce, a complaint). */
+export async function applyConsent(
+  tx: TransactionSql,
+  message: EventTarget,
+  opts: { recordAs: string; event: ProviderEvent },
+): Promise<void> {
+  if (!opts.event.optOut) return;
+  await optOut(tx, {
+    companyId: message.companyId,
+    contactIds: [message.contactId],
+    channels: [message.channel],
+    reason: `${opts.event.eventType}${opts.event.errorCode ? ` ${opts.event.errorCode}` : ''} reported by ${opts.recordAs}`,
+  });
+}
+
+/**
+ * One status callback in one transaction, recorded once and applied once: to the live message, else
+ * to its archived row, else kept until dispatch records the provider id (the callback overtook it).
+ */
 export async function applyProviderEvent(
   sql: Sql,
   opts: { providers: readonly string[]; recordAs: string; event: ProviderEvent },
 ): Promise<ApplyOutcome> {
-  return (await sql.begin(async (t) => {
+  if (!opts.event.providerMessageId) return { kind: 'unknown' };
+  const outcome = (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     const message = await findMessage(tx, opts.providers, opts.event.providerMessageId);
-    if (!message) return { kind: 'unknown' };
-    if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event)))
-      return { kind: 'duplicate', message };
-    const state = await moveMessage(tx, message, opts.event);
-    if (message.channel === 'voice') await updateCall(tx, message, opts.event.providerMessageId, opts.event);
-    if (opts.event.optOut) {
-      // the provider says this person cannot or will not receive this channel (Twilio 21610, a hard bounce, a complaint)
-      await optOut(tx, {
-        companyId: message.companyId,
-        contactIds: [message.contactId],
-        channels: [message.channel],
-        reason: `${opts.event.eventType}${opts.event.errorCode ? ` ${opts.event.errorCode}` : ''} reported by ${opts.recordAs}`,
-      });
-    }
-    return { kind: 'applied', message, state };
+    if (message) return applyToMessage(tx, message, opts);
+    const archived = await applyToArchived(tx, opts);
+    if (archived) return archived;
+    return { kind: 'pending', duplicate: !(await keepPendingEvent(tx, opts)) };
   })) as ApplyOutcome;
+  // dispatch may have recorded the id between our lookup and our commit, its notice finding nothing yet
+  if (outcome.kind === 'pending') await applyPendingEvents(sql, { providerMessageId: opts.event.providerMessageId });
+  return outcome;
 }

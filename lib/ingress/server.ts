@@ -9,6 +9,7 @@ import { createTwilioSms } from '../providers/twilio-sms';
 import { createTwilioVoice } from '../providers/twilio-voice';
 import { EMPTY_TWIML, HttpError, parseForm, readBody, send, sendTwiml } from './http';
 import { applyInboundSms } from './inbound-sms';
+import { watchPendingEvents } from './pending-events';
 import { applyProviderEvent } from './provider-events';
 import { verifySnsRequest, type SnsCheck } from './sns';
 import { confirmPage, donePage, notFoundPage, unsubscribeByMessage } from './unsubscribe';
@@ -176,10 +177,16 @@ export interface RunningIngress {
   close(): Promise<void>;
 }
 
-/** Listens on `port` (0 = any free one); `publicBaseUrl` defaults to the address it listens on. */
+/** How often waiting status callbacks are looked at when no notice came (see pending-events). */
+const PENDING_SWEEP_MS = 30_000;
+
+/**
+ * Listens on `port` (0 = any free one); `publicBaseUrl` defaults to the address it listens on.
+ * Also applies status callbacks that arrived before their message's provider id was recorded.
+ */
 export async function startIngress(
   deps: Omit<IngressDeps, 'publicBaseUrl'> & { publicBaseUrl?: string },
-  opts: { port: number; host?: string },
+  opts: { port: number; host?: string; pendingSweepMs?: number },
 ): Promise<RunningIngress> {
   const server = http.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -192,9 +199,13 @@ export async function startIngress(
   // the handler needs the port for its default public URL, so requests are taken only once it is known
   const handler = createIngressHandler({ ...deps, publicBaseUrl: deps.publicBaseUrl ?? url });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handler(req, res));
+  const pending = await watchPendingEvents(deps.sql, deps.log, { sweepMs: opts.pendingSweepMs ?? PENDING_SWEEP_MS });
   return {
     url,
     port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pending.close();
+    },
   };
 }
