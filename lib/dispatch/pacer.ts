@@ -8,7 +8,9 @@ import { claimMessages, type ClaimScope } from './claim';
 import type { CompanyContext } from './load';
 import { createOutcomeBuffer } from './outcome-buffer';
 import type { PreparedSend } from './prepare';
+import { limiterKey } from './rate-slots';
 import { scheduleSends, type TimedSend } from './schedule';
+import { enterWindows, sendWindow, type SendWindow } from './send-window';
 
 /**
  * A batch is sent in chunks of about this much sending time: each chunk reserves its slots and is
@@ -20,12 +22,8 @@ const MAX_CLAIM = 250;
 /** An idle limiter starts this far from now: time for the reply to reach us and the timer to be set. */
 const FIRST_SLOT_LEAD_MS = 30;
 const MAX_IN_FLIGHT = 256;
-/**
- * A send later than this after its slot is not sent late (a late send next to on-time ones would
- * crowd one second past the cap): it gets a fresh slot instead. With the headroom this keeps every
- * one-second window at the vendor under the cap, whatever the database or the event loop did.
- */
-export const LATE_LIMIT_MS = 10;
+/** A send this much past its slot counts as late in the batch's log line. */
+const LATE_MS = 10;
 /** Consecutive unavailable answers that stop a round (the vendor is down; stop knocking). */
 const UNAVAILABLE_STOP = 3;
 
@@ -55,8 +53,8 @@ export interface RoundResult {
   sent: number;
   failed: number;
   held: number;
-  /** sends that missed their slot and took a later one */
-  rescheduled: number;
+  /** sends that went later than their slot (the event loop, the database or a full send window held them) */
+  late: number;
 }
 
 const candidateOf = (item: PreparedSend) => ({
@@ -70,6 +68,15 @@ const candidateOf = (item: PreparedSend) => ({
 
 const timer = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A send counts in the windows of every cap it falls under, at the caps themselves (the headroom is the schedule's). */
+function windowsOf(pace: Pace, item: PreparedSend): SendWindow[] {
+  const list = [sendWindow(limiterKey.account(pace.account.key), pace.account.maxPerSecond)];
+  const companyCap = pace.company.plan.maxSendsPerSecond;
+  if (companyCap) list.push(sendWindow(limiterKey.company(pace.company.id), companyCap));
+  if (item.sender) list.push(sendWindow(limiterKey.sender(item.sender.id), item.sender.maxPerSecond));
+  return list;
+}
+
 export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Promise<RoundResult> {
   const { sql, provider, scope } = pace;
   const schedule = (items: readonly PreparedSend[]) =>
@@ -81,12 +88,12 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
       leadMs: FIRST_SLOT_LEAD_MS,
     });
   const buffer = createOutcomeBuffer(sql, scope);
-  const result: RoundResult = { notSent: [], unresolved: 0, sawUnavailable: false, sent: 0, failed: 0, held: 0, rescheduled: 0 };
+  const result: RoundResult = { notSent: [], unresolved: 0, sawUnavailable: false, sent: 0, failed: 0, held: 0, late: 0 };
   let consecutiveUnavailable = 0;
   const inflight = new Set<Promise<void>>();
   const send = provider.send as (input: ChannelInput[keyof ChannelInput]) => ReturnType<AnyProvider['send']>;
 
-  const sendOne = async (item: PreparedSend) => {
+  const sendOne = async (item: PreparedSend, release: () => void) => {
     const id = item.message.id;
     try {
       buffer.add({ kind: 'sent', id, result: await send(item.input) });
@@ -113,11 +120,16 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
         }
         if (++consecutiveUnavailable >= UNAVAILABLE_STOP) result.stop ??= 'unavailable';
       }
+    } finally {
+      release();
     }
   };
 
-  /** Sends at the slot, or sets the message aside for a fresh slot when it is too late for this one. */
-  const launch = async (item: TimedSend, late: PreparedSend[]) => {
+  /**
+   * Sends at the slot, or as soon after it as the send windows allow. A late send needs no new slot:
+   * the windows keep it from crowding any second past a cap.
+   */
+  const launch = async (item: TimedSend) => {
     if (result.stop) {
       buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
       result.notSent.push(item);
@@ -126,44 +138,31 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     const wait = item.at - Date.now();
     if (wait >= 1) await timer(wait);
     while (inflight.size >= MAX_IN_FLIGHT) await Promise.race(inflight);
-    if (Date.now() - item.at > LATE_LIMIT_MS) {
-      result.rescheduled++;
-      late.push(item);
-      return;
-    }
-    const p: Promise<void> = sendOne(item).finally(() => inflight.delete(p));
+    const release = await enterWindows(windowsOf(pace, item));
+    if (Date.now() - item.at > LATE_MS) result.late++;
+    const p: Promise<void> = sendOne(item, release).finally(() => inflight.delete(p));
     inflight.add(p);
   };
 
   const queue = [...ready];
-  const late: PreparedSend[] = [];
   const chunkSize = Math.min(
     MAX_CLAIM,
     Math.max(1, Math.round((pace.account.maxPerSecond * (1 - pace.headroom) * pace.slowdown * CHUNK_MS) / 1000)),
   );
 
-  /** Reserves slots for the next chunk (late ones first: they are claimed already) and claims the new ones. */
+  /** Claims the next chunk and reserves its slots. */
   const nextChunk = async (): Promise<TimedSend[] | undefined> => {
     if (result.stop) {
       result.notSent.push(...queue.splice(0));
-      for (const item of late.splice(0)) {
-        buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
-        result.notSent.push(item);
-      }
       return undefined;
     }
-    const again = late.splice(0);
-    const fresh = queue.splice(0, Math.max(0, chunkSize - again.length));
-    if (!again.length && !fresh.length) return undefined;
+    const fresh = queue.splice(0, chunkSize);
+    if (!fresh.length) return undefined;
     // claimed first, slots second: a slow claim then delays the chunk, it cannot make it miss its slots
-    let claimed: PreparedSend[] = [];
-    if (fresh.length) {
-      const claim = await claimMessages(sql, scope, fresh.map(candidateOf));
-      result.held += claim.held.length;
-      const ids = new Set(claim.claimed);
-      claimed = fresh.filter((item) => ids.has(item.message.id));
-    }
-    const timed = await schedule([...again, ...claimed]);
+    const claim = await claimMessages(sql, scope, fresh.map(candidateOf));
+    result.held += claim.held.length;
+    const ids = new Set(claim.claimed);
+    const timed = await schedule(fresh.filter((item) => ids.has(item.message.id)));
     pace.log.debug({ token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at }, 'chunk reserved');
     return timed;
   };
@@ -172,18 +171,13 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     let pending = nextChunk();
     for (;;) {
       const chunk = await pending;
-      if (!chunk) {
-        if (!late.length || result.stop) break;
-        pending = nextChunk();
-        continue;
-      }
+      if (!chunk) break;
       // the next chunk is reserved and claimed while this one is sent
       pending = nextChunk();
-      for (const item of chunk) await launch(item, late);
+      for (const item of chunk) await launch(item);
       pace.heartbeat({ ...buffer.counts, held: result.held });
     }
     await pending.catch(() => undefined);
-    if (late.length) await nextChunk();
   } finally {
     await Promise.all(inflight);
     await buffer.flush();

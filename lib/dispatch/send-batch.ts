@@ -113,11 +113,11 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
 
   // 3. paced rounds; a 429 pauses the whole account (every worker), halves this batch's pace, and
   //    the rest goes in the next round; the backoff grows only while rounds send nothing at all
-  let rescheduled = 0;
+  let late = 0;
   for (let throttled = 0; ready.length; ) {
     const result = await runRound(pace, ready);
     lap('send');
-    rescheduled += result.rescheduled;
+    late += result.late;
     counts.sent += result.sent;
     counts.failed += result.failed;
     counts.held += result.held;
@@ -137,7 +137,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     if (result.stop || result.sawUnavailable) throw new BatchIncomplete('unavailable', counts);
     break;
   }
-  deps.log.debug({ account: account.key, batch: input.token, ms: timings, rescheduled, ...counts }, 'batch done');
+  deps.log.debug({ account: account.key, batch: input.token, ms: timings, late, ...counts }, 'batch done');
   counts.waiting ||= settled.unresolved.length;
   if (settled.unresolved.length) throw new BatchIncomplete('unavailable', counts);
   return counts;
