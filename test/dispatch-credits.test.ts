@@ -13,6 +13,8 @@ import {
   type TestCompany,
 } from './support/dispatch';
 import { openTestApp } from './support/harness';
+import { startTestIngress } from './support/ingress';
+import { INGRESS_PATHS } from '../lib/names';
 
 let app: App;
 beforeAll(async () => {
@@ -67,6 +69,41 @@ describe('credits', () => {
     await expect(
       app.sql`insert into credit_ledger (company_id, kind, credits, message_id) values (${company.id}, 'debit', -2, ${sms[0]!})`,
     ).rejects.toThrow(/credit_ledger_message_debit/);
+  });
+
+  it('charges the minutes of a call past the first when its completion callback reports the duration, once however often it comes', async () => {
+    const company = await createTestCompany(app.sql, { credits: 100 });
+    const [long, short] = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 2), 'voice');
+    expect((await dispatch(company, 'voice')).sent).toBe(2);
+    const sids = new Map(
+      (await app.sql<{ id: number; sid: string }[]>`
+        select id, provider_message_id as sid from messages where id in ${app.sql([long!, short!])}`).map((r) => [r.id, r.sid]),
+    );
+    expect(await balance(company.id)).toEqual({ balance: 100 - 2 - 2, reserved: 0 });
+
+    const ingress = await startTestIngress(app);
+    try {
+      const status = (id: number, CallStatus: string, extra: Record<string, string> = {}) =>
+        ingress.post(INGRESS_PATHS.twilioVoiceStatus, { CallSid: sids.get(id)!, CallStatus, ...extra });
+      expect((await status(long!, 'in-progress', { SequenceNumber: '1' })).status).toBe(200);
+      // 2 min 5 s: three started minutes, the first already paid; the callback delivered twice
+      for (let i = 0; i < 2; i++) {
+        expect((await status(long!, 'completed', { SequenceNumber: '2', CallDuration: '125' })).status).toBe(200);
+      }
+      // exactly one minute: nothing more to pay
+      expect((await status(short!, 'completed', { SequenceNumber: '1', CallDuration: '60' })).status).toBe(200);
+    } finally {
+      await ingress.close();
+    }
+    const rows = await app.sql<{ message_id: number; kind: string; credits: string; note: string }[]>`
+      select message_id, kind, credits, note from credit_ledger
+      where company_id = ${company.id} and kind in ('debit', 'call_minutes') order by message_id, kind`;
+    expect(rows.map((r) => ({ ...r, credits: Number(r.credits) }))).toEqual([
+      { message_id: long, kind: 'call_minutes', credits: -4, note: 'call, 2 more started minute(s) of 125 s' },
+      { message_id: long, kind: 'debit', credits: -2, note: 'call, first minute' },
+      { message_id: short, kind: 'debit', credits: -2, note: 'call, first minute' },
+    ]);
+    expect(await balance(company.id)).toEqual({ balance: 100 - 2 - 2 - 4, reserved: 0 });
   });
 
   it('holds every message, with its reason and an event, when the company has no credits, until released', async () => {
