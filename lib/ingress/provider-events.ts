@@ -1,6 +1,7 @@
 // Applies a provider's delivery event once: message_updates (unique per provider event), the message state, call records, opt-outs.
 import type { Sql, TransactionSql } from '../db';
 import type { ProviderEvent } from '../providers/types';
+import { chargeCallMinutes } from '../dispatch/call-minutes';
 import { optOut } from '../reminders/consent';
 import { applyToArchived } from './archived-events';
 import { applyPendingEvents, keepPendingEvent } from './pending-events';
@@ -123,7 +124,11 @@ export async function applyToMessage(
 ): Promise<Extract<ApplyOutcome, { kind: 'applied' | 'duplicate' }>> {
   if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event))) return { kind: 'duplicate', message };
   const state = await moveMessage(tx, message, opts.event);
-  if (message.channel === 'voice') await updateCall(tx, message, opts.event.providerMessageId, opts.event);
+  if (message.channel === 'voice') {
+    await updateCall(tx, message, opts.event.providerMessageId, opts.event);
+    // billing (lib/dispatch/call-minutes): the minutes past the first, once the completed call reports its duration
+    await chargeCallMinutes(tx, message.id, opts.event.durationSeconds);
+  }
   await applyConsent(tx, message, opts);
   return { kind: 'applied', message, state };
 }
