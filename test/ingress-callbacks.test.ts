@@ -1,7 +1,5 @@
-import { createSign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { snsStringToSign, type SnsMessage } from '../lib/ingress/sns';
 import { unsubscribeToken } from '../lib/ingress/unsubscribe-token';
 import { INGRESS_PATHS } from '../lib/names';
 import { createTestCompany, type TestCompany } from './support/dispatch';
@@ -9,8 +7,8 @@ import { openTestApp } from './support/harness';
 import {
   SNS_CERT_URL,
   SNS_TOPIC,
-  snsKeys,
   sentMessage,
+  signedSns,
   startTestIngress,
   UNSUBSCRIBE_SECRET,
   updatesOf,
@@ -167,22 +165,7 @@ describe('Twilio status callbacks', () => {
   });
 });
 
-function signedSns(
-  fields: Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'>,
-): SnsMessage {
-  const m = { ...fields, SignatureVersion: '2', SigningCertURL: SNS_CERT_URL, Signature: '' } as SnsMessage;
-  m.Signature = createSign('RSA-SHA256').update(snsStringToSign(m)).sign(snsKeys.privateKey, 'base64');
-  return m;
-}
-
-const postSns = async (body: unknown) => {
-  const r = await fetch(`${ingress.url}${INGRESS_PATHS.sesEvents}`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain' },
-    body: JSON.stringify(body),
-  });
-  return r.status;
-};
+const postSns = (body: unknown) => ingress.postSns(body);
 
 describe('SES events through SNS', () => {
   const bounce = (messageId: string) => ({

@@ -22,15 +22,25 @@ export type InboundOutcome =
       companies: number[];
     };
 
-/** The reminder the text answers: the newest one texted to that phone, preferring ones sent from the number it came to. */
+/**
+ * The reminder the text answers: the newest one texted to that phone, preferring ones sent from the
+ * number it came to; an archived one when the live table has none (a late STOP must still find its company).
+ */
 async function repliedMessage(tx: TransactionSql, sms: InboundSms): Promise<RepliedMessage | undefined> {
-  const [row] = await tx<RepliedMessage[]>`
+  const [live] = await tx<RepliedMessage[]>`
     select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel
     from messages
     where to_address = ${sms.from} and channel = 'sms' and sent_at is not null
     order by (from_address is not distinct from ${sms.to}) desc, sent_at desc, id desc
     limit 1`;
-  return row;
+  if (live) return live;
+  const [archived] = await tx<RepliedMessage[]>`
+    select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, true as archived
+    from messages_history
+    where to_address = ${sms.from} and channel = 'sms' and sent_at is not null
+    order by (from_address is not distinct from ${sms.to}) desc, sent_at desc, id desc
+    limit 1`;
+  return archived;
 }
 
 /**
@@ -72,7 +82,7 @@ export async function applyInboundSms(sql: Sql, sms: InboundSms): Promise<Inboun
     const stored = await tx`
       insert into inbound_messages (provider, provider_event_id, channel, from_address, to_address, body, intent, company_id, contact_id, message_id)
       values ('twilio', ${sms.sid}, 'sms', ${sms.from}, ${sms.to}, ${sms.body}, ${intent.kind},
-              ${message?.companyId ?? null}, ${message?.contactId ?? null}, ${message?.id ?? null})
+              ${message?.companyId ?? null}, ${message?.contactId ?? null}, ${message && !message.archived ? message.id : null})
       on conflict (provider, provider_event_id) do nothing
       returning id`;
     if (!stored.length) return { kind: 'duplicate' };

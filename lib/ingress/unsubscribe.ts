@@ -12,12 +12,18 @@ export async function unsubscribeByMessage(
 ): Promise<UnsubscribeOutcome> {
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
+    // an old email's link still works after the archive moved its message to history
     const [message] = await tx<
-      { id: number; company_id: number; contact_id: number; company_name: string }[]
+      { id: number; company_id: number; contact_id: number; company_name: string; archived: boolean }[]
     >`
-      select m.id, m.company_id, m.contact_id, c.name as company_name
+      select m.id, m.company_id, m.contact_id, c.name as company_name, false as archived
       from messages m join companies c on c.id = m.company_id
-      where m.uuid = ${messageUuid} and m.channel = 'email'`;
+      where m.uuid = ${messageUuid} and m.channel = 'email'
+      union all
+      select h.id, h.company_id, h.contact_id, c.name, true
+      from messages_history h join companies c on c.id = h.company_id
+      where h.uuid = ${messageUuid} and h.channel = 'email'
+      limit 1`;
     if (!message) return { kind: 'unknown' };
     await optOut(tx, {
       companyId: message.company_id,
@@ -26,7 +32,8 @@ export async function unsubscribeByMessage(
       reason: how,
     });
     await tx`
-      update messages set contact_status = 'opted_out', raw_response = ${how}, last_event_at = now()
+      update ${tx(message.archived ? 'messages_history' : 'messages')}
+      set contact_status = 'opted_out', raw_response = ${how}, last_event_at = now()
       where id = ${message.id} and company_id = ${message.company_id}`;
     return { kind: 'unsubscribed', companyName: message.company_name };
   })) as UnsubscribeOutcome;

@@ -10,6 +10,8 @@ export interface RepliedMessage {
   contactId: number;
   appointmentId: number | null;
   channel: Channel;
+  /** the archive has moved it to messages_history: the answer is written on its history row */
+  archived?: boolean;
 }
 
 export interface ReplyEffect {
@@ -44,7 +46,8 @@ export async function applyReply(
 ): Promise<ReplyEffect> {
   const contactStatus = contactStatusOf(intent);
   await tx`
-    update messages set contact_status = ${contactStatus}, raw_response = ${raw}, last_event_at = now()
+    update ${tx(message.archived ? 'messages_history' : 'messages')}
+    set contact_status = ${contactStatus}, raw_response = ${raw}, last_event_at = now()
     where id = ${message.id} and company_id = ${message.companyId}`;
   const effect: ReplyEffect = { contactStatus, stoppedMessages: 0 };
 
@@ -68,11 +71,14 @@ export async function applyReply(
   }
   if (intent.kind === 'other' || message.appointmentId === null) return effect;
 
-  // a cancelled or completed appointment is not brought back by a late "C"
+  // a cancelled or completed appointment is not brought back by a late "C"; an answer to an archived
+  // reminder acts only on an appointment still ahead (a short retention can archive before it)
   const [appointment] = await tx<{ status: string }[]>`
     update appointments set status = ${APPOINTMENT_STATUS[intent.kind]}
     where id = ${message.appointmentId} and company_id = ${message.companyId} and status not in ('cancelled', 'completed')
+      and ${message.archived ? tx`starts_at > now()` : tx`true`}
     returning status`;
+  if (message.archived && !appointment) return effect;
   const sequence = SEQUENCE[intent.kind];
   const stopped = await stopSequences(tx, message.companyId, {
     appointmentIds: [message.appointmentId],

@@ -1,8 +1,10 @@
 // Test helpers for the ingress: one running on a free port with a known Twilio token, and messages already sent.
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
 import { startIngress, type RunningIngress } from '../../lib/ingress/server';
+import { snsStringToSign, type SnsMessage } from '../../lib/ingress/sns';
+import { INGRESS_PATHS } from '../../lib/names';
 import { postAsTwilio } from '../../lib/ingress/simulate-twilio';
 import type { Person } from './reminders';
 
@@ -14,7 +16,18 @@ export const UNSUBSCRIBE_SECRET = 'unsubscribe-secret-for-tests';
 /** The key SNS would sign with; the ingress fetches its public half from the (stubbed) certificate URL. */
 export const snsKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
+/** An SNS message as AWS signs it (version 2) with `snsKeys`. */
+export function signedSns(
+  fields: Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'>,
+): SnsMessage {
+  const m = { ...fields, SignatureVersion: '2', SigningCertURL: SNS_CERT_URL, Signature: '' } as SnsMessage;
+  m.Signature = createSign('RSA-SHA256').update(snsStringToSign(m)).sign(snsKeys.privateKey, 'base64');
+  return m;
+}
+
 export interface TestIngress extends RunningIngress {
+  /** posts an SNS message (as SNS does, text/plain JSON) to the SES events route; the response status */
+  postSns(body: unknown): Promise<number>;
   /** SNS URLs the ingress fetched (certificate, subscription confirmations) */
   fetched: string[];
   post(
@@ -47,6 +60,14 @@ export async function startTestIngress(app: App): Promise<TestIngress> {
   return {
     ...ingress,
     fetched,
+    async postSns(body) {
+      const r = await fetch(`${ingress.url}${INGRESS_PATHS.sesEvents}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(body),
+      });
+      return r.status;
+    },
     async post(path, params, opts = {}) {
       if (opts.signature !== undefined) {
         const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
