@@ -5,6 +5,17 @@ import type { Logger } from '../lib/log';
 
 let runtimeInstalled = false;
 
+/**
+ * Queues this process hosts for activities only (the send queues: their batches are started by
+ * workflows on the pipeline queue). The SDK warns that such a worker polls no workflow tasks;
+ * for these queues that is the design, so the notice is logged at debug, not as a warning.
+ */
+const activityOnlyQueues = new Set<string>();
+export function hostsActivitiesOnly(taskQueue: string): void {
+  activityOnlyQueues.add(taskQueue);
+}
+const NO_WORKFLOWS_NOTICE = 'No workflows registered';
+
 /** Routes the SDK's own log lines into pino once per process; signals are handled by the caller. */
 export function installTemporalLogging(log: Logger): void {
   if (runtimeInstalled) return;
@@ -13,7 +24,8 @@ export function installTemporalLogging(log: Logger): void {
   Runtime.install({
     shutdownSignals: [],
     logger: new DefaultLogger('WARN', (entry) => {
-      log[levels[entry.level]]({ ...entry.meta, sdk: 'temporal' }, entry.message);
+      const expected = entry.message.startsWith(NO_WORKFLOWS_NOTICE) && activityOnlyQueues.has(String(entry.meta?.taskQueue));
+      log[expected ? 'debug' : levels[entry.level]]({ ...entry.meta, sdk: 'temporal' }, entry.message);
     }),
   });
 }

@@ -8,6 +8,7 @@ import { TASK_QUEUES } from '../lib/names';
 import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker } from '../lib/temporal';
+import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
 import { createWorkers, installTemporalLogging, runWorkers } from './create-workers';
 import { configuredSendWorkers } from './send-workers';
 import { workflowBundle } from './workflow-bundle';
@@ -41,10 +42,16 @@ try {
     activities,
     workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
   });
-  workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
+  const sendWorkers = await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities });
+  workers.push(...sendWorkers);
   // the process hosting the pipeline queue keeps the nightly archive schedule in line with its configuration
-  if (taskQueues.includes(TASK_QUEUES.pipeline)) await ensureArchiveSchedule(await app.client(), config.archive);
-  log.info('worker running');
+  // and the webhook outbox's drainer running
+  if (taskQueues.includes(TASK_QUEUES.pipeline)) {
+    await ensureArchiveSchedule(await app.client(), config.archive);
+    await ensureWebhookDrainer(await app.client());
+  }
+  // send queues run activities only: the workflows that start their batches are on the pipeline queue
+  log.info({ sendQueues: sendWorkers.map((w) => w.options.taskQueue) }, 'worker running');
   await runWorkers(workers, stop.signal);
   await connection.close();
 } finally {

@@ -4,6 +4,7 @@ import type { Activities } from '../activities';
 import type { Config } from '../lib/config';
 import type { Sql } from '../lib/db';
 import { listActiveAccounts, type ProviderAccount } from '../lib/providers/accounts';
+import { hostsActivitiesOnly } from './create-workers';
 
 /** Batches of one account this process sends at once; each mostly waits for its send slots. */
 const CONCURRENT_BATCHES = 16;
@@ -27,6 +28,7 @@ export async function createSendWorkers(opts: {
   accounts: ProviderAccount[];
   activities: Activities;
 }): Promise<Worker[]> {
+  for (const account of opts.accounts) hostsActivitiesOnly(account.taskQueue);
   return Promise.all(
     opts.accounts.map((account) =>
       Worker.create({
