@@ -1,0 +1,117 @@
+// `npm run bench:webhook-triggers`: what the webhook outbox trigger on messages costs a bulk status update,
+// with no endpoint anywhere, with another company's endpoint, and with the updated company subscribed.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSql, type Sql } from '../lib/db';
+import { createLogger } from '../lib/log';
+import { migrate } from '../lib/migrate';
+import { freePort } from '../lib/runtime/ports';
+import { startEmbeddedPostgres } from '../lib/runtime/postgres';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const n = Number(values.messages);
+const runs = Number(values.runs);
+const say = (line: string) => process.stdout.write(line + '\n');
+
+async function seedCompany(sql: Sql, alias: string): Promise<number> {
+  const [company] = await sql<{ id: number }[]>`insert into companies (alias, name) values (${alias}, ${alias}) returning id`;
+  const id = company!.id;
+  await sql`
+    insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
+    select ${id}, 'b' || g, 'Pat', '+1' || (2000000000 + ${id} * 1000000 + g)::text, 'northeast' from generate_series(1, ${n}) g`;
+  // 'sending': the state a dispatch batch moves to 'sent' (an event) in one statement
+  await sql`
+    insert into messages (company_id, contact_id, channel, template_name, data, contact_at, region, state)
+    select ${id}, c.id, 'sms', 'appointment_reminder', jsonb_build_object('first_name', c.first_name),
+           now(), 'northeast', 'sending'
+    from contacts c where c.company_id = ${id}`;
+  return id;
+}
+
+type Change = 'sent' | 'touch';
+
+/**
+ * One update of every message of the company under EXPLAIN ANALYZE, rolled back so each run starts alike:
+ * the wall time, and the time Postgres reports for the webhook trigger's own function.
+ */
+async function timeUpdate(sql: Sql, companyId: number, change: Change): Promise<{ ms: number; triggerMs: number; deliveries: number }> {
+  let result = { ms: 0, triggerMs: 0, deliveries: 0 };
+  await sql
+    .begin(async (tx) => {
+      const started = process.hrtime.bigint();
+      const [row] = change === 'sent'
+        ? await tx<{ plan: Plan[] }[]>`explain (analyze, format json) update messages set state = 'sent', sent_at = now() where company_id = ${companyId}`
+        : await tx<{ plan: Plan[] }[]>`explain (analyze, format json) update messages set attempts = attempts + 1 where company_id = ${companyId}`;
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const plan = (row as unknown as Record<string, Plan[]>)['QUERY PLAN']![0]!;
+      const trigger = plan.Triggers?.find((t) => t['Trigger Name'] === 'messages_webhook_events');
+      const [after] = await tx<{ n: number }[]>`select count(*)::int as n from webhook_deliveries`;
+      result = { ms, triggerMs: trigger?.Time ?? 0, deliveries: after!.n };
+      throw new Rollback();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof Rollback)) throw err;
+    });
+  await sql`vacuum messages`;
+  return result;
+}
+
+interface Plan {
+  Triggers?: { 'Trigger Name': string; Time: number; Calls: number }[];
+}
+
+class Rollback extends Error {}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const CASES = ['no-trigger', 'trigger,no-endpoint-anywhere', 'trigger,other-company-subscribed', 'trigger,this-company-subscribed'] as const;
+type Case = (typeof CASES)[number];
+
+/** Rounds of every case in turn, so a busy spell on the machine falls on all of them alike. */
+async function measure(sql: Sql, quiet: number, subscribed: number, change: Change) {
+  const samples = new Map<Case, { ms: number; triggerMs: number; deliveries: number }[]>(CASES.map((c) => [c, []]));
+  for (let round = 0; round < runs; round++) {
+    await sql`alter table messages disable trigger messages_webhook_events`;
+    samples.get('no-trigger')!.push(await timeUpdate(sql, quiet, change));
+    await sql`alter table messages enable trigger messages_webhook_events`;
+    samples.get('trigger,no-endpoint-anywhere')!.push(await timeUpdate(sql, quiet, change));
+    const [endpoint] = await sql<{ id: number }[]>`
+      insert into webhook_endpoints (company_id, url, secret_env) values (${subscribed}, 'http://127.0.0.1:9/hook', 'BENCH_SECRET') returning id`;
+    samples.get('trigger,other-company-subscribed')!.push(await timeUpdate(sql, quiet, change));
+    samples.get('trigger,this-company-subscribed')!.push(await timeUpdate(sql, subscribed, change));
+    await sql`delete from webhook_endpoints where id = ${endpoint!.id}`;
+  }
+  const base = median(samples.get('no-trigger')!.map((s) => s.ms));
+  for (const [label, s] of samples) {
+    const ms = median(s.map((x) => x.ms));
+    say(`bench:webhook-triggers update=${change} messages=${n} case=${label} median_ms=${ms.toFixed(0)} ` +
+      `vs_no_trigger=${(((ms - base) / base) * 100).toFixed(1)}% trigger_fn_ms=${median(s.map((x) => x.triggerMs)).toFixed(1)} ` +
+      `runs_ms=${s.map((x) => x.ms.toFixed(0)).join(',')} deliveries=${s[0]!.deliveries}`);
+  }
+}
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-webhooks-'));
+const log = createLogger({ level: 'warn', pretty: false });
+const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log });
+const sql = createSql({ url: pg.url, actor: 'bench' });
+try {
+  await migrate(sql);
+  const quiet = await seedCompany(sql, 'bench-quiet');
+  const subscribed = await seedCompany(sql, 'bench-subscribed');
+  await sql`vacuum analyze`;
+  say(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  for (const change of ['sent', 'touch'] as const) await measure(sql, quiet, subscribed, change);
+  say(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+} finally {
+  await sql.end();
+  await pg.stop();
+  await rm(dir, { recursive: true, force: true });
+}
