@@ -1,9 +1,12 @@
-// Activities of outbound webhooks: notifyCompany (the entry other workflows call) and one signed delivery attempt.
+// Activities of outbound webhooks: notifyCompany (the entry other workflows call), one signed delivery attempt,
+// and the outbox drainer's run.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { attemptDelivery, markDeliveryFailed } from '../lib/webhooks/deliver';
+import { drainWebhookOutbox } from '../lib/webhooks/drain';
 import { notifyCompany, UnknownWebhookEventError, type NotifyCompanyInput, type QueuedDelivery } from '../lib/webhooks/enqueue';
 import { MissingSecretError } from '../lib/sources/secrets';
 import { activityLog } from './activity-log';
+import type { DrainWebhooksInput } from '../workflows/drain-webhooks';
 import type { ActivityDeps } from './deps';
 
 export type { NotifyCompanyInput, QueuedDelivery } from '../lib/webhooks/enqueue';
@@ -42,6 +45,25 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
         type: 'WebhookRetry',
         nextRetryDelay: result.retryAfterMs,
       });
+    },
+
+    /**
+     * For `runForMs`: starts the delivery workflows (on this activity's task queue) of every event the
+     * triggers recorded, looking again every `pollMs` while the outbox is empty; heartbeats as it goes.
+     */
+    async drainWebhookOutbox(input: DrainWebhooksInput): Promise<{ started: number }> {
+      const ctx = Context.current();
+      const deadline = Date.now() + input.runForMs;
+      let started = 0;
+      while (Date.now() < deadline) {
+        const n = await drainWebhookOutbox({ sql, client: ctx.client, taskQueue: ctx.info.taskQueue }, { limit: input.batchSize });
+        started += n;
+        ctx.heartbeat({ started });
+        // a full batch means more are waiting; otherwise rest (a cancellation ends the rest, and the run)
+        if (n < input.batchSize) await ctx.sleep(Math.min(input.pollMs, Math.max(0, deadline - Date.now())));
+      }
+      if (started > 0) activityLog(log, {}).info({ started }, 'webhook deliveries started from the outbox');
+      return { started };
     },
 
     async markWebhookFailed(input: { deliveryId: string; reason: string }): Promise<void> {

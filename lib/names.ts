@@ -52,6 +52,8 @@ export const WORKFLOW_IDS = {
   archive: (runKey: string) => `archive/${runKey}`,
   /** one webhook event to one endpoint; the delivery's uuid makes a repeat of the same event a no-op */
   webhookDelivery: (deliveryUuid: string) => `webhook/${deliveryUuid}`,
+  /** the one long-running drainer of the webhook outbox (deliveries the database's triggers recorded) */
+  webhookDrainer: 'webhooks/drain',
   /** one company's due messages of one channel (and region), sent through its provider account */
   dispatch: (companyAlias: string, channel: string, runKey: string) => `dispatch/${companyAlias}/${channel}/${runKey}`,
 } as const;

@@ -5,18 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import type { App } from '../lib/app';
 import { createProviderRegistry } from '../lib/providers/registry';
+import { loadAccount } from '../lib/providers/accounts';
+import { drainWebhookOutbox } from '../lib/webhooks/drain';
+import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
 import { notifyCompany, type NotifyCompanyInput, type QueuedDelivery } from '../lib/webhooks/enqueue';
 import { makeCompany } from './support/archive-fixtures';
-import { TASK_QUEUES } from '../lib/names';
+import { INGRESS_PATHS, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { herald } from './support/cli';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import { startReceiver, type Receiver } from './support/webhook-receiver';
+import { createContacts, createTestCompany as createDispatchCompany, insertMessages, runDispatch, startDispatchWorkers } from './support/dispatch';
+import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { csv, daysFromNow, EHR_HEADER, createTestCompany as createIngestCompany, ingestFile } from './support/ingest';
+import { sentMessage, startTestIngress, type TestIngress } from './support/ingress';
+import { addPerson } from './support/reminders';
+import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
 
 const SECRET_ENV = 'HERALD_TEST_WEBHOOK_SECRET';
 const secret = `whsec_${randomUUID()}`;
 let app: App;
 let worker: TestWorker;
 let receiver: Receiver;
+let drainerId: string;
 
 beforeAll(async () => {
   // the workers sign with the key the endpoint names by variable; the test's worker runs in this process
@@ -24,8 +32,15 @@ beforeAll(async () => {
   app = await openTestApp();
   worker = await startTestWorker(app);
   receiver = await startReceiver(secret);
+  // the outbox's drainer, as the pipeline worker runs it, on this test's queue (short runs: the worker stops soon)
+  drainerId = await ensureWebhookDrainer(await app.client(), {
+    taskQueue: worker.taskQueue,
+    workflowId: `webhooks/drain/test-${randomUUID()}`,
+    input: { pollMs: 200, runForMs: 5000, batchSize: 100 },
+  });
 });
 afterAll(async () => {
+  if (drainerId) await (await app.client()).workflow.getHandle(drainerId).terminate('test over').catch(() => undefined);
   await worker?.stop();
   await receiver?.close();
   await app?.close();
@@ -151,6 +166,171 @@ describe('outbound webhooks', () => {
     expect(queued).toHaveLength(1);
     await client.workflow.getHandle(queued[0]!.workflowId).result();
     expect(receiver.received.filter((r) => r.path === `/activity/${company.alias}`).map((r) => r.verified.ok)).toEqual([true]);
+  });
+});
+
+/** What the receiver got on `path`, once `count` requests arrived (waits for the drainer and the deliveries). */
+async function receivedOn(path: string, count: number): Promise<Received[]> {
+  return eventually(async () => {
+    const got = receiver.received.filter((r) => r.path === path);
+    return got.length >= count ? got : undefined;
+  }, 90_000);
+}
+
+/** The events in the bodies received on `path`, sorted, after their signatures are checked. */
+function eventsOf(got: Received[]): { event: string; data: Record<string, unknown> }[] {
+  for (const r of got) expect(r.verified).toEqual({ ok: true, timestamp: expect.any(Number) });
+  return got.map((r) => JSON.parse(r.body) as { event: string; data: Record<string, unknown> })
+    .sort((a, b) => `${a.event}${JSON.stringify(a.data)}`.localeCompare(`${b.event}${JSON.stringify(b.data)}`));
+}
+
+async function deliveriesOf(companyId: number) {
+  return app.sql<{ event: string; status: string; attempts: number; workflow_id: string | null }[]>`
+    select event, status, attempts, workflow_id from webhook_deliveries where company_id = ${companyId} order by id`;
+}
+
+/** Waits until every delivery of the company has finished, delivered or not. */
+async function settled(companyId: number, count: number) {
+  return eventually(async () => {
+    const rows = await deliveriesOf(companyId);
+    return rows.length === count && rows.every((r) => r.status === 'delivered' || r.status === 'failed') ? rows : undefined;
+  }, 90_000);
+}
+
+function appointmentRows(count: number, prefix: string) {
+  return csv(EHR_HEADER, Array.from({ length: count }, (_, i) => [
+    `${prefix}${i}`, 'Zelda', `Quixote${i}`, `617555${String(2000 + i).padStart(4, '0')}`, '', '',
+    daysFromNow(12), '10:00', `${prefix}-A${i}`, '', '', '', '02110', 'MA', '',
+  ]));
+}
+
+describe('events the database records with the change they report', () => {
+  it('sends packet.completed after an ingest, with counts and no personal data, and packet.failed after a failed one', async () => {
+    const company = await createIngestCompany(app, { prefix: 'wh' });
+    const path = `/packets/${company.alias}`;
+    await addEndpoint(company.id, path, { events: ['packet.completed', 'packet.failed'] });
+
+    const done = await ingestFile(app, worker.taskQueue, company, 'appointments.csv', appointmentRows(4, 'W'));
+    expect(done.summary.stage).toBe('done');
+    const [completed] = eventsOf(await receivedOn(path, 1));
+    expect(completed).toEqual({
+      id: expect.any(String), event: 'packet.completed', company: company.alias, created_at: expect.any(String),
+      data: {
+        packetId: done.packet.uuid, stage: 'done', fileName: 'appointments.csv', rowsRead: 4, rowsLoaded: 4, rowsRejected: 0,
+        rowsDuplicate: 0, messagesPlanned: done.summary.messagesPlanned, finishedAt: expect.any(String),
+      },
+    });
+    expect(JSON.stringify(completed)).not.toMatch(/Zelda|Quixote|617555/);
+
+    const failed = await ingestFile(app, worker.taskQueue, company, 'wrong.csv', 'a,b\r\n1,2\r\n');
+    expect(failed.summary.stage).toBe('failed');
+    const events = eventsOf(await receivedOn(path, 2));
+    expect(events.map((e) => e.event)).toEqual(['packet.completed', 'packet.failed']);
+    expect(events[1]!.data).toMatchObject({
+      packetId: failed.packet.uuid, stage: 'failed', fileName: 'wrong.csv', error: expect.stringMatching(/^the file lacks required columns/),
+    });
+    expect((await settled(company.id, 2)).map((d) => [d.event, d.status, d.attempts])).toEqual([
+      ['packet.completed', 'delivered', 1], ['packet.failed', 'delivered', 1],
+    ]);
+  });
+
+  it('sends message.sent after a dispatch to the local outbox, only to endpoints that want it, and nothing for companies without endpoints', async () => {
+    const [outbox] = await app.sql<{ key: string }[]>`select key from provider_accounts where channel = 'sms' and is_default`;
+    const workers = await startDispatchWorkers(app, { accounts: [await loadAccount(app.sql, outbox!.key)] });
+    try {
+      const company = await createDispatchCompany(app.sql, { credits: 100 });
+      const all = `/all/${company.alias}`;
+      const deliveredOnly = `/delivered-only/${company.alias}`;
+      await addEndpoint(company.id, all);
+      await addEndpoint(company.id, deliveredOnly, { events: ['message.delivered'] });
+      const silent = await createDispatchCompany(app.sql, { credits: 100 });
+
+      const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 3), 'sms');
+      await insertMessages(app.sql, silent.id, await createContacts(app.sql, silent.id, 2), 'sms');
+      expect((await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'sms' })).sent).toBe(3);
+      expect((await runDispatch(app, workers, { companyId: silent.id, companyAlias: silent.alias, channel: 'sms' })).sent).toBe(2);
+
+      const uuids = await app.sql<{ uuid: string }[]>`select uuid from messages where id in ${app.sql(ids)} order by uuid`;
+      const events = eventsOf(await receivedOn(all, 3));
+      expect(events.map((e) => [e.event, e.data.messageId, e.data.status, e.data.previousStatus, e.data.channel])).toEqual(
+        uuids.map((u) => ['message.sent', u.uuid, 'sent', 'sending', 'sms']),
+      );
+      expect(JSON.stringify(events)).not.toMatch(/\+1617|Ann|example\.com/);
+      expect(await settled(company.id, 3)).toHaveLength(3);
+      expect(receiver.received.filter((r) => r.path === deliveredOnly)).toHaveLength(0);
+      expect(await deliveriesOf(silent.id)).toEqual([]);
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('sends message.delivered and message.failed after ingress callbacks, and message.replied for an answer', async () => {
+    const ingress: TestIngress = await startTestIngress(app);
+    try {
+      const company = await createDispatchCompany(app.sql, { credits: 100 });
+      const path = `/callbacks/${company.alias}`;
+      await addEndpoint(company.id, path, { events: ['message.delivered', 'message.failed', 'message.replied'] });
+      const person = () => addPerson(app.sql, company.id, {
+        state: 'NY', timezone: 'America/New_York', region: 'northeast', appointmentAt: new Date(Date.now() + 86_400_000),
+      });
+      const okPerson = await person();
+      const ok = await sentMessage(app.sql, company.id, okPerson, { channel: 'sms', from: '+16175550199' });
+      const bad = await sentMessage(app.sql, company.id, await person(), { channel: 'sms' });
+      const status = (sid: string, s: string, extra: Record<string, string> = {}) => ({
+        MessageSid: sid, SmsSid: sid, MessageStatus: s, SmsStatus: s, AccountSid: 'AC00000000000000000000000000000000', ...extra,
+      });
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(200);
+      // the same callback again is applied once, and so is its event
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(200);
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(bad.sid, 'failed', { ErrorCode: '30006' }))).status).toBe(200);
+      // the person texts back C: confirmed (the reply's text itself is not sent)
+      const sid = `SM${randomUUID().replace(/-/g, '')}`;
+      const reply = { MessageSid: sid, SmsSid: sid, From: okPerson.phone, To: '+16175550199', Body: 'C', NumMedia: '0' };
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsInbound, reply)).status).toBe(200);
+
+      const events = eventsOf(await receivedOn(path, 3));
+      expect(events.map((e) => [e.event, e.data.messageId, e.data.status, e.data.response])).toEqual([
+        ['message.delivered', ok.uuid, 'delivered', undefined],
+        ['message.failed', bad.uuid, 'failed', undefined],
+        ['message.replied', ok.uuid, 'delivered', 'confirmed'],
+      ]);
+      expect(await settled(company.id, 3)).toHaveLength(3);
+      expect(receiver.received.filter((r) => r.path === path)).toHaveLength(3);
+    } finally {
+      await ingress.close();
+    }
+  });
+
+  it('delivers an event once with three attempts when the receiver fails twice, however often it is drained', async () => {
+    const company = await makeCompany(app.sql);
+    const path = `/twice/${company.alias}`;
+    receiver.answer(path, [500, 502, 200]);
+    await addEndpoint(company.id, path);
+    const [packet] = await app.sql<{ id: number; uuid: string }[]>`
+      insert into data_packets (company_id, dedupe_key, object_key, stage) values (${company.id}, ${randomUUID()}, 'raw/x.csv', 'planned')
+      returning id, uuid`;
+    await app.sql`update data_packets set stage = 'done', finished_at = now() where id = ${packet!.id}`;
+    // the test's own drains race the running drainer: one workflow per delivery whoever starts it
+    const client = await app.client();
+    await Promise.all([1, 2].map(() => drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 100 })));
+    const [delivery] = await settled(company.id, 1);
+    expect(delivery).toMatchObject({ event: 'packet.completed', status: 'delivered', attempts: 3 });
+    const [row] = await app.sql<{ uuid: string }[]>`select uuid from webhook_deliveries where company_id = ${company.id}`;
+    const uuid = row!.uuid;
+    expect((await attemptsOf(uuid)).map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
+      [1, 500, 'retry'], [2, 502, 'retry'], [3, 200, 'delivered'],
+    ]);
+    // drained again after it finished (as if a drainer lost its note of the workflow): no second run, nothing sent
+    const handle = client.workflow.getHandle(WORKFLOW_IDS.webhookDelivery(uuid));
+    const before = await handle.describe();
+    await app.sql`update webhook_deliveries set workflow_id = null, status = 'pending' where uuid = ${uuid}`;
+    await drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 100 });
+    const after = await handle.describe();
+    expect([after.runId, after.status.name]).toEqual([before.runId, 'COMPLETED']);
+    await app.sql`update webhook_deliveries set status = 'delivered' where uuid = ${uuid}`;
+    const got = receiver.received.filter((r) => r.path === path);
+    expect(got.map((r) => r.headers['x-herald-delivery'])).toEqual([uuid, uuid, uuid]);
+    expect(new Set(got.map((r) => r.body)).size).toBe(1);
   });
 });
 

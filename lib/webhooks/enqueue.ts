@@ -56,28 +56,46 @@ export async function notifyCompany(
           select uuid, status from webhook_deliveries where endpoint_id = ${endpoint.id} and event_key = ${eventKey}`;
     const workflowId = WORKFLOW_IDS.webhookDelivery(delivery!.uuid);
     if (delivery!.status === 'pending' || delivery!.status === 'delivering') {
-      try {
-        await client.workflow.start(deliverWebhook, {
-          taskQueue: deps.taskQueue ?? TASK_QUEUES.pipeline,
-          workflowId,
-          args: [{
-            deliveryId: delivery!.uuid,
-            maxAttempts: endpoint.max_attempts,
-            initialIntervalMs: endpoint.retry_initial_ms,
-            timeoutMs: endpoint.timeout_ms,
-          }],
-          // one delivery, one workflow: a repeat joins the running one and never restarts a finished one
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [{ key: SA.CompanyAlias, value: endpoint.alias }],
-          staticSummary: `Webhook ${input.event} to ${new URL(endpoint.url).host}`,
-        });
-        await sql`update webhook_deliveries set workflow_id = ${workflowId} where uuid = ${delivery!.uuid} and workflow_id is null`;
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
+      await startDeliveryWorkflow(sql, client, deps.taskQueue ?? TASK_QUEUES.pipeline, {
+        uuid: delivery!.uuid, event: input.event, url: endpoint.url, alias: endpoint.alias,
+        max_attempts: endpoint.max_attempts, retry_initial_ms: endpoint.retry_initial_ms, timeout_ms: endpoint.timeout_ms,
+      });
     }
     queued.push({ deliveryId: delivery!.uuid, endpointUrl: endpoint.url, workflowId, created: Boolean(inserted) });
   }
   return queued;
+}
+
+/** What starting a delivery's workflow needs: the delivery and its endpoint's retry policy. */
+export interface DeliveryToStart {
+  uuid: string;
+  event: string;
+  url: string;
+  alias: string;
+  max_attempts: number;
+  retry_initial_ms: number;
+  timeout_ms: number;
+}
+
+/**
+ * Starts the delivery's workflow (its id derived from the delivery's uuid, so a second start joins the
+ * first and a finished one is never restarted) and notes the workflow id on the delivery.
+ */
+export async function startDeliveryWorkflow(sql: Sql, client: Client, taskQueue: string, d: DeliveryToStart): Promise<string> {
+  const workflowId = WORKFLOW_IDS.webhookDelivery(d.uuid);
+  try {
+    await client.workflow.start(deliverWebhook, {
+      taskQueue,
+      workflowId,
+      args: [{ deliveryId: d.uuid, maxAttempts: d.max_attempts, initialIntervalMs: d.retry_initial_ms, timeoutMs: d.timeout_ms }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [{ key: SA.CompanyAlias, value: d.alias }],
+      staticSummary: `Webhook ${d.event} to ${new URL(d.url).host}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  await sql`update webhook_deliveries set workflow_id = ${workflowId} where uuid = ${d.uuid} and workflow_id is null`;
+  return workflowId;
 }
