@@ -32,6 +32,8 @@ export interface DispatchMessagesInput {
   region?: string;
   /** ISO time: messages due at or before it are sent */
   dueBefore: string;
+  /** only messages this reminder-region workflow screened ready (unset = every due message) */
+  screenedBy?: string;
   /** a particular account; unset = the company's account for the channel, else the channel's default */
   accountKey?: string;
   /** tries of a batch on an account before it is settled and failed over (default 5) */
@@ -117,6 +119,7 @@ export async function dispatchMessages(input: DispatchMessagesInput): Promise<Di
       channel: input.channel,
       region: input.region,
       dueBefore: input.dueBefore,
+      screenedBy: input.screenedBy,
       afterId,
       limit: pageSize,
     });

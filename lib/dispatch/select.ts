@@ -9,6 +9,8 @@ export interface DueSelection {
   region?: string;
   /** ISO time: messages whose contact time is at or before it */
   dueBefore: string;
+  /** only messages this reminder-region workflow screened ready (quiet hours, opt-outs, expiry checked) */
+  screenedBy?: string;
   afterId: number;
   limit: number;
 }
@@ -20,6 +22,7 @@ export async function selectDueMessageIds(sql: Sql, s: DueSelection): Promise<nu
       and contact_at <= ${s.dueBefore} and id > ${s.afterId}
       and (expires_at is null or expires_at > now())
       and ${s.region === undefined ? sql`true` : sql`region = ${s.region}`}
+      and ${s.screenedBy === undefined || s.screenedBy === null ? sql`true` : sql`screened_by = ${s.screenedBy}`}
     order by id
     limit ${s.limit}`;
   return rows.map((r) => r.id);
