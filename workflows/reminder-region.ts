@@ -79,6 +79,8 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
   };
   setHandler(reminderRegionProgressQuery, () => progress);
 
+  // what this workflow screens ready carries its id, and its dispatch sends only that (see migration 0032)
+  const screenedBy = workflowInfo().workflowId;
   let cursor = input.carry?.cursor;
   for (let pagesThisRun = 0; ; pagesThisRun++) {
     const page = await screenDueMessages({
@@ -87,6 +89,7 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
       now: input.now,
       cursor,
       limit: input.pageSize ?? 1000,
+      screenedBy,
     });
     add(progress.screened, page);
     progress.pages++;
@@ -113,6 +116,7 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
             channel,
             region: input.region,
             dueBefore: input.now,
+            screenedBy,
           },
         ],
         typedSearchAttributes: [

@@ -112,7 +112,10 @@ export function effectiveWindow(rules: QuietHoursRules, states: readonly string[
 }
 
 export type QuietHoursDecision =
-  { kind: 'send' } | { kind: 'defer'; until: Date; reason: string } | { kind: 'expire'; reason: string };
+  /** closesAt: when the allowed hours it is sent in end (unset when quiet hours do not hold this channel) */
+  | { kind: 'send'; closesAt?: Date }
+  | { kind: 'defer'; until: Date; reason: string }
+  | { kind: 'expire'; reason: string };
 
 export interface QuietHoursInput {
   /** when the message would go out (the run's clock) */
@@ -127,6 +130,14 @@ export interface QuietHoursInput {
 
 const hhmm = (minutes: number) =>
   `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+/** Where the day's window ends; its wall time, so a DST change that day does not move it. */
+function windowEnd(local: DateTime, window: EffectiveWindow): DateTime {
+  const day = local.startOf('day');
+  return window.end >= 24 * 60
+    ? day.plus({ days: 1 })
+    : day.set({ hour: Math.floor(window.end / 60), minute: window.end % 60 });
+}
 
 /** The first allowed local time at or after `local`, within a week; undefined when no day has one. */
 function nextOpening(local: DateTime, window: EffectiveWindow, skipSunday: boolean): DateTime | undefined {
@@ -154,7 +165,7 @@ export function quietHoursDecision(input: QuietHoursInput): QuietHoursDecision {
     return { kind: 'expire', reason: `quiet hours: the rules that apply leave no allowed time (${rule})` };
   }
   const opening = nextOpening(local, window, skipSunday);
-  if (opening && +opening === +local) return { kind: 'send' };
+  if (opening && +opening === +local) return { kind: 'send', closesAt: windowEnd(local, window).toJSDate() };
   const now = `${local.toFormat('ccc HH:mm')} in ${zone}`;
   if (!opening)
     return { kind: 'expire', reason: `quiet hours: no allowed time within a week of ${now} (${rule})` };

@@ -17,6 +17,8 @@ export interface ScreenPageInput {
   now: string;
   cursor?: PageCursor;
   limit: number;
+  /** who screens (the reminder-region workflow id): ready messages carry it, and its dispatch takes only those */
+  screenedBy?: string;
 }
 
 export interface ScreenCounts {
@@ -178,7 +180,8 @@ async function defer(
   >`
     update messages m
     set contact_at = v.until, planned_contact_at = coalesce(m.planned_contact_at, m.contact_at),
-        deferrals = m.deferrals + 1, status_description = v.reason, last_event_at = now()
+        deferrals = m.deferrals + 1, status_description = v.reason, last_event_at = now(),
+        screened_by = null, send_by = null
     from unnest(${tx.array(list.map((d) => d.id))}::bigint[], ${tx.array(list.map((d) => d.until.toISOString()))}::timestamptz[],
                 ${tx.array(list.map((d) => d.reason))}::text[]) as v(id, until, reason)
     where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
@@ -196,6 +199,29 @@ async function defer(
     })),
   );
   return rows.length;
+}
+
+/**
+ * Marks what screening let through: who screened it, and when the recipient's allowed hours end,
+ * counted on the database's clock from the run's (a run "as of" another time keeps the same margin).
+ * A message changed since it was read (no longer scheduled) is not marked, and not counted ready.
+ */
+async function markReady(
+  tx: TransactionSql,
+  input: ScreenPageInput,
+  ready: readonly { id: number; sendBy?: Date }[],
+): Promise<{ id: number; channel: Channel }[]> {
+  if (!ready.length) return [];
+  const runClock = new Date(input.now).getTime();
+  return tx<{ id: number; channel: Channel }[]>`
+    update messages m
+    set screened_by = ${input.screenedBy ?? null},
+        send_by = case when v.left_ms < 0 then null else now() + v.left_ms * interval '1 millisecond' end
+    from unnest(${tx.array(ready.map((r) => r.id))}::bigint[],
+                ${tx.array(ready.map((r) => (r.sendBy ? Math.max(0, r.sendBy.getTime() - runClock) : -1)))}::bigint[])
+         as v(id, left_ms)
+    where m.id = v.id and m.company_id = ${input.companyId} and m.state = 'scheduled'
+    returning m.id, m.channel`;
 }
 
 export async function screenDuePage(
@@ -233,8 +259,9 @@ export async function screenDuePage(
     );
     for (const settled of await settleScheduled(tx, input.companyId, final))
       counts[settled.type as 'expired' | 'cancelled' | 'skipped']++;
+    const ready = of('ready').map(({ row, s }) => ({ id: row.id, sendBy: s.sendBy }));
+    for (const marked of await markReady(tx, input, ready)) counts.ready[marked.channel]++;
   });
-  for (const { row } of of('ready')) counts.ready[row.channel]++;
   const last = rows[rows.length - 1];
   return {
     ...counts,

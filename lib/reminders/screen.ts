@@ -24,7 +24,8 @@ export interface DueMessage {
 }
 
 export type Screening =
-  | { kind: 'ready' }
+  /** sendBy: the recipient's allowed hours end then; dispatch must not claim it later */
+  | { kind: 'ready'; sendBy?: Date }
   | { kind: 'defer'; until: Date; reason: string }
   | { kind: 'expired'; reason: string }
   | { kind: 'cancelled'; reason: string }
@@ -81,7 +82,7 @@ export function screenMessage(m: DueMessage, ctx: ScreenContext): Screening {
     rules: ctx.rules,
     expiresAt: deadline,
   });
-  if (quiet.kind === 'send') return { kind: 'ready' };
+  if (quiet.kind === 'send') return { kind: 'ready', sendBy: quiet.closesAt };
   if (quiet.kind === 'defer') return quiet;
   return { kind: 'expired', reason: quiet.reason };
 }

@@ -111,12 +111,13 @@ describe('quiet hours decisions', () => {
     expect(hi.kind === 'defer' && hi.reason).toMatch(
       /07:00 in Pacific\/Honolulu is outside 08:00-21:00.*deferred to Fri 08:00/,
     );
-    expect(decide({ at: now, recipient: newYork })).toEqual({ kind: 'send' });
+    expect(decide({ at: now, recipient: newYork })).toEqual({ kind: 'send', closesAt: at('2027-01-16T02:00:00Z') });
   });
 
   it('treats the window as start inclusive, end exclusive', () => {
-    expect(decide({ at: at('2027-01-15T13:00:00Z'), recipient: newYork })).toEqual({ kind: 'send' });
-    expect(decide({ at: at('2027-01-16T01:59:00Z'), recipient: newYork })).toEqual({ kind: 'send' });
+    const closesAt = at('2027-01-16T02:00:00Z');
+    expect(decide({ at: at('2027-01-15T13:00:00Z'), recipient: newYork })).toEqual({ kind: 'send', closesAt });
+    expect(decide({ at: at('2027-01-16T01:59:00Z'), recipient: newYork })).toEqual({ kind: 'send', closesAt });
     expect(decide({ at: at('2027-01-16T02:00:00Z'), recipient: newYork })).toMatchObject({
       kind: 'defer',
       until: at('2027-01-16T13:00:00Z'),
@@ -134,6 +135,11 @@ describe('quiet hours decisions', () => {
     });
     expect(d).toMatchObject({ kind: 'defer', until: at('2027-01-16T13:00:00Z') });
     expect(d.kind === 'defer' && d.reason).toMatch(/08:00-20:00 \(FL\)/);
+    // sent at 19:00, it may go only until Florida's 20:00
+    expect(decide({ at: at('2027-01-16T00:00:00Z'), recipient: { state: 'FL', timezone: 'America/New_York' } })).toEqual({
+      kind: 'send',
+      closesAt: at('2027-01-16T01:00:00Z'),
+    });
   });
 
   it('applies Florida rules to a Florida number living in New York', () => {
@@ -174,10 +180,12 @@ describe('quiet hours decisions', () => {
       kind: 'defer',
       until: at('2027-01-18T13:00:00Z'),
     });
+    const closesAt = at('2027-01-18T02:00:00Z');
     expect(decide({ at: sunday, channel: 'sms', recipient: newYork, rules: noSunday })).toEqual({
       kind: 'send',
+      closesAt,
     });
-    expect(decide({ at: sunday, channel: 'voice', recipient: newYork })).toEqual({ kind: 'send' });
+    expect(decide({ at: sunday, channel: 'voice', recipient: newYork })).toEqual({ kind: 'send', closesAt });
     // Saturday 22:00 -> Monday 08:00, skipping Sunday
     expect(
       decide({ at: at('2027-01-17T03:00:00Z'), channel: 'voice', recipient: newYork, rules: noSunday }),
@@ -200,7 +208,15 @@ describe('quiet hours decisions', () => {
       until: at('2027-11-07T13:00:00Z'),
     });
     // 20:59 EDT on the last day of summer time is inside, 21:00 is outside
-    expect(decide({ at: at('2027-11-07T00:59:00Z'), recipient: newYork })).toEqual({ kind: 'send' });
+    expect(decide({ at: at('2027-11-07T00:59:00Z'), recipient: newYork })).toEqual({
+      kind: 'send',
+      closesAt: at('2027-11-07T01:00:00Z'),
+    });
+    // on the day clocks spring forward the window still closes at 21:00 wall time (EDT)
+    expect(decide({ at: at('2027-03-14T16:00:00Z'), recipient: newYork })).toEqual({
+      kind: 'send',
+      closesAt: at('2027-03-15T01:00:00Z'),
+    });
     // Hawaii keeps no DST: 08:00 HST is 18:00Z in July as in January
     expect(decide({ at: at('2027-07-15T17:00:00Z'), recipient: hawaii })).toMatchObject({
       until: at('2027-07-15T18:00:00Z'),
