@@ -42,12 +42,31 @@ function dateFunction(
       return { prepared: parts, issues };
     },
     apply: (value, parts, scope) => {
+      const key = typeof value === 'string' ? `${scope.timezone}\u0000${scope.locale}\u0000${value}` : undefined;
+      const known = key === undefined ? undefined : formattedDates.get(parts)?.get(key);
+      if (known !== undefined) return known;
       const dt = toZonedDateTime(value, scope.timezone, scope.locale);
       if (!dt)
         throw new FunctionInputError(`is not a date (${JSON.stringify(valueToText(value)).slice(0, 60)})`);
-      return formatDate(dt, parts);
+      const text = formatDate(dt, parts);
+      if (key !== undefined) rememberDate(parts, key, text);
+      return text;
     },
   };
+}
+
+/**
+ * Dates already formatted, per prepared format: a batch of reminders shares a handful of appointment
+ * times, and reading one in its time zone costs Intl calls that dominate rendering otherwise. The
+ * result depends only on the text, zone, locale and format, so a hit is exact; the memory is bounded.
+ */
+const formattedDates = new WeakMap<readonly DatePart[], Map<string, string>>();
+const MAX_REMEMBERED_DATES = 10_000;
+function rememberDate(parts: readonly DatePart[], key: string, text: string): void {
+  let known = formattedDates.get(parts);
+  if (!known) formattedDates.set(parts, (known = new Map()));
+  if (known.size >= MAX_REMEMBERED_DATES) known.clear();
+  known.set(key, text);
 }
 
 const ALL: TemplateFunction[] = [

@@ -39,12 +39,17 @@ export interface RenderReport {
   problems: TemplateIssue[];
 }
 
+/** Zones already found valid: checking one asks Intl for an offset, which is slow enough to matter per message. */
+const knownZones = new Set<string>();
+
 function readScope(options: RenderOptions): FunctionScope {
   const timezone = options.timezone ?? 'UTC';
   const locale = options.locale ?? 'en-US';
   const country = (options.country ?? 'US').toUpperCase();
-  if (!DateTime.now().setZone(timezone).isValid)
-    throw templateError('bad_option', `unknown time zone "${timezone}"`);
+  if (!knownZones.has(timezone)) {
+    if (!DateTime.now().setZone(timezone).isValid) throw templateError('bad_option', `unknown time zone "${timezone}"`);
+    knownZones.add(timezone);
+  }
   if (!isSupportedCountry(country)) throw templateError('bad_option', `unknown country "${country}"`);
   return { timezone, locale, country };
 }
