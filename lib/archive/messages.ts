@@ -16,7 +16,9 @@ export interface MovedCounts {
 
 export class ArchiveCountMismatch extends Error {
   constructor(table: string, inserted: number, deleted: number, expected: number) {
-    super(`archiving ${table}: ${inserted} rows copied to history, ${deleted} deleted, ${expected} expected; rolled back`);
+    super(
+      `archiving ${table}: ${inserted} rows copied to history, ${deleted} deleted, ${expected} expected; rolled back`,
+    );
     this.name = 'ArchiveCountMismatch';
   }
 }
@@ -45,6 +47,25 @@ async function columnsOf(tx: TransactionSql, table: string): Promise<string[]> {
     where table_schema = current_schema() and table_name = ${table} and is_generated = 'NEVER'
     order by ordinal_position`;
   return rows.map((r) => r.column_name);
+}
+
+/** Copies the rows whose `key` is one of `ids` to `<table>_history` and deletes them; both counts must be `expected`. */
+async function moveToHistory(
+  tx: TransactionSql,
+  table: 'messages' | 'message_updates',
+  key: 'id' | 'message_id',
+  ids: number[],
+  expected: number,
+): Promise<number> {
+  const columns = await columnsOf(tx, table);
+  const copied = await tx`
+    insert into ${tx(`${table}_history`)} (${tx(columns)})
+    select ${tx(columns)} from ${tx(table)} where ${tx(key)} = any(${ids}::bigint[])`;
+  const deleted = await tx`delete from ${tx(table)} where ${tx(key)} = any(${ids}::bigint[])`;
+  if (copied.count !== deleted.count || copied.count !== expected) {
+    throw new ArchiveCountMismatch(table, copied.count, deleted.count, expected);
+  }
+  return copied.count;
 }
 
 /**
@@ -83,22 +104,8 @@ export async function archiveMessageBatch(
     );
 
     // updates first: deleting a message would cascade to its updates before they were copied
-    const updateColumns = await columnsOf(tx, 'message_updates');
-    const updatesIn = await tx`
-      insert into message_updates_history (${tx(updateColumns)})
-      select ${tx(updateColumns)} from message_updates where message_id = any(${ids}::bigint[])`;
-    const updatesOut = await tx`delete from message_updates where message_id = any(${ids}::bigint[])`;
-    if (updatesIn.count !== updatesOut.count || updatesIn.count !== updates.length) {
-      throw new ArchiveCountMismatch('message_updates', updatesIn.count, updatesOut.count, updates.length);
-    }
-    const messageColumns = await columnsOf(tx, 'messages');
-    const messagesIn = await tx`
-      insert into messages_history (${tx(messageColumns)})
-      select ${tx(messageColumns)} from messages where id = any(${ids}::bigint[])`;
-    const messagesOut = await tx`delete from messages where id = any(${ids}::bigint[])`;
-    if (messagesIn.count !== messagesOut.count || messagesIn.count !== ids.length) {
-      throw new ArchiveCountMismatch('messages', messagesIn.count, messagesOut.count, ids.length);
-    }
-    return { messages: messagesIn.count, updates: updatesIn.count, alreadyArchived };
+    const updatesMoved = await moveToHistory(tx, 'message_updates', 'message_id', ids, updates.length);
+    const messagesMoved = await moveToHistory(tx, 'messages', 'id', ids, ids.length);
+    return { messages: messagesMoved, updates: updatesMoved, alreadyArchived };
   })) as MovedCounts & { alreadyArchived: number };
 }

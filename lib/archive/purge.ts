@@ -1,15 +1,26 @@
 // Deletes packet events, audit rows and finished webhook deliveries past retention, a chunk at a time so no lock is held for long.
+import type { PendingQuery, Row } from 'postgres';
 import type { Sql } from '../db';
 
 const CHUNK = 5_000;
 
-async function inChunks(step: () => Promise<number>, progress: (deleted: number) => void): Promise<number> {
+/**
+ * Deletes the rows of `table` that `where` selects, CHUNK at a time (each chunk its own statement, so no
+ * lock is held for long); reports the running total after each chunk and returns it.
+ */
+async function deleteInChunks(
+  sql: Sql,
+  table: 'packet_events' | 'audit_log' | 'webhook_deliveries',
+  where: () => PendingQuery<Row[]>,
+  progress: (deleted: number) => void,
+): Promise<number> {
   let total = 0;
   for (;;) {
-    const deleted = await step();
-    total += deleted;
+    const { count } = await sql`
+      delete from ${sql(table)} where id in (select id from ${sql(table)} where ${where()} limit ${CHUNK})`;
+    total += count;
     progress(total);
-    if (deleted < CHUNK) return total;
+    if (count < CHUNK) return total;
   }
 }
 
@@ -18,30 +29,26 @@ export async function purgeCompanyLogs(
   input: { companyId: number; cutoff: string },
   progress: (deleted: number) => void = () => {},
 ): Promise<{ packetEvents: number; auditRows: number; webhookDeliveries: number }> {
-  const packetEvents = await inChunks(async () => {
-    const r = await sql`
-      delete from packet_events where id in (
-        select id from packet_events
-        where company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
-    return r.count;
-  }, progress);
-  const auditRows = await inChunks(async () => {
-    const r = await sql`
-      delete from audit_log where id in (
-        select id from audit_log
-        where company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
-    return r.count;
-  }, (n) => progress(packetEvents + n));
+  const packetEvents = await deleteInChunks(
+    sql,
+    'packet_events',
+    () => sql`company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz`,
+    progress,
+  );
+  const auditRows = await deleteInChunks(
+    sql,
+    'audit_log',
+    () => sql`company_id = ${input.companyId} and at < ${input.cutoff}::timestamptz`,
+    (n) => progress(packetEvents + n),
+  );
   // a delivery still being retried is kept whatever its age; its attempts go with it (on delete cascade)
-  const webhookDeliveries = await inChunks(async () => {
-    const r = await sql`
-      delete from webhook_deliveries where id in (
-        select id from webhook_deliveries
-        where company_id = ${input.companyId} and created_at < ${input.cutoff}::timestamptz
-          and status in ('delivered', 'failed')
-        limit ${CHUNK})`;
-    return r.count;
-  }, (n) => progress(packetEvents + auditRows + n));
+  const webhookDeliveries = await deleteInChunks(
+    sql,
+    'webhook_deliveries',
+    () =>
+      sql`company_id = ${input.companyId} and created_at < ${input.cutoff}::timestamptz and status in ('delivered', 'failed')`,
+    (n) => progress(packetEvents + auditRows + n),
+  );
   return { packetEvents, auditRows, webhookDeliveries };
 }
 
@@ -51,10 +58,10 @@ export async function purgeSystemAuditLog(
   input: { cutoff: string },
   progress: (deleted: number) => void = () => {},
 ): Promise<number> {
-  return inChunks(async () => {
-    const r = await sql`
-      delete from audit_log where id in (
-        select id from audit_log where company_id is null and at < ${input.cutoff}::timestamptz limit ${CHUNK})`;
-    return r.count;
-  }, progress);
+  return deleteInChunks(
+    sql,
+    'audit_log',
+    () => sql`company_id is null and at < ${input.cutoff}::timestamptz`,
+    progress,
+  );
 }
