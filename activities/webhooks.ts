@@ -3,7 +3,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { attemptDelivery, markDeliveryFailed } from '../lib/webhooks/deliver';
 import { drainWebhookOutbox } from '../lib/webhooks/drain';
-import { notifyCompany, UnknownWebhookEventError, type NotifyCompanyInput, type QueuedDelivery } from '../lib/webhooks/enqueue';
+import {
+  notifyCompany,
+  UnknownWebhookEventError,
+  type NotifyCompanyInput,
+  type QueuedDelivery,
+} from '../lib/webhooks/enqueue';
 import { MissingSecretError } from '../lib/sources/secrets';
 import { activityLog } from './activity-log';
 import type { DrainWebhooksInput } from '../workflows/drain-webhooks';
@@ -23,23 +28,32 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
       try {
         return await notifyCompany({ sql, client: ctx.client, taskQueue: ctx.info.taskQueue }, input);
       } catch (err) {
-        if (err instanceof UnknownWebhookEventError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownWebhookEvent');
+        if (err instanceof UnknownWebhookEventError)
+          throw ApplicationFailure.nonRetryable(err.message, 'UnknownWebhookEvent');
         throw err;
       }
     },
 
-    async sendWebhook(input: { deliveryId: string; timeoutMs: number }): Promise<{ statusCode: number | null }> {
+    async sendWebhook(input: {
+      deliveryId: string;
+      timeoutMs: number;
+    }): Promise<{ statusCode: number | null }> {
       const { attempt } = Context.current().info;
       let result;
       try {
         result = await attemptDelivery(sql, { ...input, attempt });
       } catch (err) {
-        if (err instanceof MissingSecretError) throw ApplicationFailure.nonRetryable(err.message, 'MissingSecret');
+        if (err instanceof MissingSecretError)
+          throw ApplicationFailure.nonRetryable(err.message, 'MissingSecret');
         throw err;
       }
-      activityLog(log, { deliveryId: input.deliveryId }).info({ outcome: result.outcome, statusCode: result.statusCode }, 'webhook attempt');
+      activityLog(log, { deliveryId: input.deliveryId }).info(
+        { outcome: result.outcome, statusCode: result.statusCode },
+        'webhook attempt',
+      );
       if (result.outcome === 'delivered') return { statusCode: result.statusCode };
-      if (result.outcome === 'permanent') throw ApplicationFailure.nonRetryable(result.error ?? 'refused', 'WebhookRejected');
+      if (result.outcome === 'permanent')
+        throw ApplicationFailure.nonRetryable(result.error ?? 'refused', 'WebhookRejected');
       throw ApplicationFailure.create({
         message: result.error ?? 'failed',
         type: 'WebhookRetry',
@@ -56,7 +70,10 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
       const deadline = Date.now() + input.runForMs;
       let started = 0;
       while (Date.now() < deadline) {
-        const n = await drainWebhookOutbox({ sql, client: ctx.client, taskQueue: ctx.info.taskQueue }, { limit: input.batchSize });
+        const n = await drainWebhookOutbox(
+          { sql, client: ctx.client, taskQueue: ctx.info.taskQueue },
+          { limit: input.batchSize },
+        );
         started += n;
         ctx.heartbeat({ started });
         // a full batch means more are waiting; otherwise rest (a cancellation ends the rest, and the run)

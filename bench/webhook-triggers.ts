@@ -21,7 +21,9 @@ const runs = Number(values.runs);
 const say = (line: string) => process.stdout.write(line + '\n');
 
 async function seedCompany(sql: Sql, alias: string): Promise<number> {
-  const [company] = await sql<{ id: number }[]>`insert into companies (alias, name) values (${alias}, ${alias}) returning id`;
+  const [company] = await sql<
+    { id: number }[]
+  >`insert into companies (alias, name) values (${alias}, ${alias}) returning id`;
   const id = company!.id;
   await sql`
     insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
@@ -41,14 +43,23 @@ type Change = 'sent' | 'touch';
  * One update of every message of the company under EXPLAIN ANALYZE, rolled back so each run starts alike:
  * the wall time, and the time Postgres reports for the webhook trigger's own function.
  */
-async function timeUpdate(sql: Sql, companyId: number, change: Change): Promise<{ ms: number; triggerMs: number; deliveries: number }> {
+async function timeUpdate(
+  sql: Sql,
+  companyId: number,
+  change: Change,
+): Promise<{ ms: number; triggerMs: number; deliveries: number }> {
   let result = { ms: 0, triggerMs: 0, deliveries: 0 };
   await sql
     .begin(async (tx) => {
       const started = process.hrtime.bigint();
-      const [row] = change === 'sent'
-        ? await tx<{ plan: Plan[] }[]>`explain (analyze, format json) update messages set state = 'sent', sent_at = now() where company_id = ${companyId}`
-        : await tx<{ plan: Plan[] }[]>`explain (analyze, format json) update messages set attempts = attempts + 1 where company_id = ${companyId}`;
+      const [row] =
+        change === 'sent'
+          ? await tx<
+              { plan: Plan[] }[]
+            >`explain (analyze, format json) update messages set state = 'sent', sent_at = now() where company_id = ${companyId}`
+          : await tx<
+              { plan: Plan[] }[]
+            >`explain (analyze, format json) update messages set attempts = attempts + 1 where company_id = ${companyId}`;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const plan = (row as unknown as Record<string, Plan[]>)['QUERY PLAN']![0]!;
       const trigger = plan.Triggers?.find((t) => t['Trigger Name'] === 'messages_webhook_events');
@@ -71,12 +82,19 @@ class Rollback extends Error {}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const CASES = ['no-trigger', 'trigger,no-endpoint-anywhere', 'trigger,other-company-subscribed', 'trigger,this-company-subscribed'] as const;
+const CASES = [
+  'no-trigger',
+  'trigger,no-endpoint-anywhere',
+  'trigger,other-company-subscribed',
+  'trigger,this-company-subscribed',
+] as const;
 type Case = (typeof CASES)[number];
 
 /** Rounds of every case in turn, so a busy spell on the machine falls on all of them alike. */
 async function measure(sql: Sql, quiet: number, subscribed: number, change: Change) {
-  const samples = new Map<Case, { ms: number; triggerMs: number; deliveries: number }[]>(CASES.map((c) => [c, []]));
+  const samples = new Map<Case, { ms: number; triggerMs: number; deliveries: number }[]>(
+    CASES.map((c) => [c, []]),
+  );
   for (let round = 0; round < runs; round++) {
     await sql`alter table messages disable trigger messages_webhook_events`;
     samples.get('no-trigger')!.push(await timeUpdate(sql, quiet, change));
@@ -91,9 +109,11 @@ async function measure(sql: Sql, quiet: number, subscribed: number, change: Chan
   const base = median(samples.get('no-trigger')!.map((s) => s.ms));
   for (const [label, s] of samples) {
     const ms = median(s.map((x) => x.ms));
-    say(`bench:webhook-triggers update=${change} messages=${n} case=${label} median_ms=${ms.toFixed(0)} ` +
-      `vs_no_trigger=${(((ms - base) / base) * 100).toFixed(1)}% trigger_fn_ms=${median(s.map((x) => x.triggerMs)).toFixed(1)} ` +
-      `runs_ms=${s.map((x) => x.ms.toFixed(0)).join(',')} deliveries=${s[0]!.deliveries}`);
+    say(
+      `bench:webhook-triggers update=${change} messages=${n} case=${label} median_ms=${ms.toFixed(0)} ` +
+        `vs_no_trigger=${(((ms - base) / base) * 100).toFixed(1)}% trigger_fn_ms=${median(s.map((x) => x.triggerMs)).toFixed(1)} ` +
+        `runs_ms=${s.map((x) => x.ms.toFixed(0)).join(',')} deliveries=${s[0]!.deliveries}`,
+    );
   }
 }
 
@@ -106,10 +126,20 @@ try {
   const quiet = await seedCompany(sql, 'bench-quiet');
   const subscribed = await seedCompany(sql, 'bench-subscribed');
   await sql`vacuum analyze`;
-  say(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   for (const change of ['sent', 'touch'] as const) await measure(sql, quiet, subscribed, change);
-  say(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   await sql.end();
   await pg.stop();

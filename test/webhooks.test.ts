@@ -12,9 +12,21 @@ import { notifyCompany, type NotifyCompanyInput, type QueuedDelivery } from '../
 import { makeCompany } from './support/archive-fixtures';
 import { INGRESS_PATHS, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { herald } from './support/cli';
-import { createContacts, createTestCompany as createDispatchCompany, insertMessages, runDispatch, startDispatchWorkers } from './support/dispatch';
+import {
+  createContacts,
+  createTestCompany as createDispatchCompany,
+  insertMessages,
+  runDispatch,
+  startDispatchWorkers,
+} from './support/dispatch';
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import { csv, daysFromNow, EHR_HEADER, createTestCompany as createIngestCompany, ingestFile } from './support/ingest';
+import {
+  csv,
+  daysFromNow,
+  EHR_HEADER,
+  createTestCompany as createIngestCompany,
+  ingestFile,
+} from './support/ingest';
 import { sentMessage, startTestIngress, type TestIngress } from './support/ingress';
 import { addPerson } from './support/reminders';
 import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
@@ -40,13 +52,23 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  if (drainerId) await (await app.client()).workflow.getHandle(drainerId).terminate('test over').catch(() => undefined);
+  if (drainerId)
+    await (
+      await app.client()
+    ).workflow
+      .getHandle(drainerId)
+      .terminate('test over')
+      .catch(() => undefined);
   await worker?.stop();
   await receiver?.close();
   await app?.close();
 });
 
-async function addEndpoint(companyId: number, path: string, opts: { events?: string[]; maxAttempts?: number; secretEnv?: string } = {}) {
+async function addEndpoint(
+  companyId: number,
+  path: string,
+  opts: { events?: string[]; maxAttempts?: number; secretEnv?: string } = {},
+) {
   const [row] = await app.sql<{ id: number }[]>`
     insert into webhook_endpoints (company_id, url, events, secret_env, max_attempts, retry_initial_ms, timeout_ms)
     values (${companyId}, ${receiver.url(path)}, ${opts.events ?? []}, ${opts.secretEnv ?? SECRET_ENV},
@@ -59,7 +81,15 @@ async function notifyAndWait(input: NotifyCompanyInput) {
   const client = await app.client();
   const queued = await notifyCompany({ sql: app.sql, client, taskQueue: worker.taskQueue }, input);
   const outcomes = await Promise.all(
-    queued.map((q) => client.workflow.getHandle(q.workflowId).result().then(() => 'delivered', (e: unknown) => e as WorkflowFailedError)),
+    queued.map((q) =>
+      client.workflow
+        .getHandle(q.workflowId)
+        .result()
+        .then(
+          () => 'delivered',
+          (e: unknown) => e as WorkflowFailedError,
+        ),
+    ),
   );
   return { queued, outcomes };
 }
@@ -71,7 +101,15 @@ async function attemptsOf(deliveryId: string) {
 }
 
 async function deliveryRow(deliveryId: string) {
-  const [row] = await app.sql<{ status: string; attempts: number; last_status_code: number | null; last_error: string | null; delivered_at: Date | null }[]>`
+  const [row] = await app.sql<
+    {
+      status: string;
+      attempts: number;
+      last_status_code: number | null;
+      last_error: string | null;
+      delivered_at: Date | null;
+    }[]
+  >`
     select status, attempts, last_status_code, last_error, delivered_at from webhook_deliveries where uuid = ${deliveryId}`;
   return row!;
 }
@@ -80,20 +118,48 @@ describe('outbound webhooks', () => {
   it('delivers a signed packet.completed the receiver verifies, records it, and sends the same event once', async () => {
     const company = await makeCompany(app.sql);
     await addEndpoint(company.id, `/ok/${company.alias}`);
-    const payload = { packetId: randomUUID(), fileName: 'appointments.csv', rowsLoaded: 120, rowsRejected: 3 };
-    const { queued, outcomes } = await notifyAndWait({ companyId: company.id, event: 'packet.completed', payload, eventKey: `packet:${payload.packetId}:completed` });
+    const payload = {
+      packetId: randomUUID(),
+      fileName: 'appointments.csv',
+      rowsLoaded: 120,
+      rowsRejected: 3,
+    };
+    const { queued, outcomes } = await notifyAndWait({
+      companyId: company.id,
+      event: 'packet.completed',
+      payload,
+      eventKey: `packet:${payload.packetId}:completed`,
+    });
     expect(outcomes).toEqual(['delivered']);
     const got = receiver.received.filter((r) => r.path === `/ok/${company.alias}`);
     expect(got).toHaveLength(1);
     expect(got[0]!.verified.ok).toBe(true);
     expect(got[0]!.headers['x-herald-event']).toBe('packet.completed');
     expect(got[0]!.headers['x-herald-delivery']).toBe(queued[0]!.deliveryId);
-    expect(JSON.parse(got[0]!.body)).toMatchObject({ id: queued[0]!.deliveryId, event: 'packet.completed', company: company.alias, data: payload });
-    expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 200 });
-    expect(await attemptsOf(queued[0]!.deliveryId)).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, outcome: 'delivered' })]);
+    expect(JSON.parse(got[0]!.body)).toMatchObject({
+      id: queued[0]!.deliveryId,
+      event: 'packet.completed',
+      company: company.alias,
+      data: payload,
+    });
+    expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      last_status_code: 200,
+    });
+    expect(await attemptsOf(queued[0]!.deliveryId)).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: 200, outcome: 'delivered' }),
+    ]);
 
-    const again = await notifyAndWait({ companyId: company.id, event: 'packet.completed', payload, eventKey: `packet:${payload.packetId}:completed` });
-    expect(again.queued).toEqual([expect.objectContaining({ deliveryId: queued[0]!.deliveryId, created: false })]);
+    const again = await notifyAndWait({
+      companyId: company.id,
+      event: 'packet.completed',
+      payload,
+      eventKey: `packet:${payload.packetId}:completed`,
+    });
+    expect(again.queued).toEqual([
+      expect.objectContaining({ deliveryId: queued[0]!.deliveryId, created: false }),
+    ]);
     expect(receiver.received.filter((r) => r.path === `/ok/${company.alias}`)).toHaveLength(1);
   });
 
@@ -102,14 +168,22 @@ describe('outbound webhooks', () => {
     const path = `/flaky/${company.alias}`;
     receiver.answer(path, [500, 503, 200]);
     await addEndpoint(company.id, path);
-    const { queued, outcomes } = await notifyAndWait({ companyId: company.id, event: 'message.delivered', payload: { messageId: randomUUID(), channel: 'sms' } });
+    const { queued, outcomes } = await notifyAndWait({
+      companyId: company.id,
+      event: 'message.delivered',
+      payload: { messageId: randomUUID(), channel: 'sms' },
+    });
     expect(outcomes).toEqual(['delivered']);
     const got = receiver.received.filter((r) => r.path === path);
     expect(got).toHaveLength(3);
     expect(got.every((r) => r.verified.ok)).toBe(true);
     expect(new Set(got.map((r) => r.body)).size).toBe(1);
     const attempts = await attemptsOf(queued[0]!.deliveryId);
-    expect(attempts.map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([[1, 500, 'retry'], [2, 503, 'retry'], [3, 200, 'delivered']]);
+    expect(attempts.map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
+      [1, 500, 'retry'],
+      [2, 503, 'retry'],
+      [3, 200, 'delivered'],
+    ]);
     expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({ status: 'delivered', attempts: 3 });
   });
 
@@ -118,28 +192,56 @@ describe('outbound webhooks', () => {
     const path = `/gone/${company.alias}`;
     receiver.answer(path, [410]);
     const endpointId = await addEndpoint(company.id, path);
-    const { queued, outcomes } = await notifyAndWait({ companyId: company.id, event: 'packet.failed', payload: { packetId: randomUUID(), error: 'no rows' } });
+    const { queued, outcomes } = await notifyAndWait({
+      companyId: company.id,
+      event: 'packet.failed',
+      payload: { packetId: randomUUID(), error: 'no rows' },
+    });
     expect(outcomes[0]).toBeInstanceOf(WorkflowFailedError);
-    expect(((outcomes[0] as WorkflowFailedError).cause as Error).message).toBe('webhook not delivered: the endpoint answered 410 Gone');
+    expect(((outcomes[0] as WorkflowFailedError).cause as Error).message).toBe(
+      'webhook not delivered: the endpoint answered 410 Gone',
+    );
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(1);
-    expect(await attemptsOf(queued[0]!.deliveryId)).toEqual([expect.objectContaining({ attempt: 1, status_code: 410, outcome: 'permanent' })]);
-    expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410 });
-    const [endpoint] = await app.sql<{ active: boolean; disabled_reason: string }[]>`select active, disabled_reason from webhook_endpoints where id = ${endpointId}`;
-    expect(endpoint).toMatchObject({ active: false, disabled_reason: expect.stringMatching(/^answered 410 Gone at /) });
-    expect((await notifyAndWait({ companyId: company.id, event: 'packet.failed', payload: { again: true } })).queued).toEqual([]);
+    expect(await attemptsOf(queued[0]!.deliveryId)).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: 410, outcome: 'permanent' }),
+    ]);
+    expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_status_code: 410,
+    });
+    const [endpoint] = await app.sql<
+      { active: boolean; disabled_reason: string }[]
+    >`select active, disabled_reason from webhook_endpoints where id = ${endpointId}`;
+    expect(endpoint).toMatchObject({
+      active: false,
+      disabled_reason: expect.stringMatching(/^answered 410 Gone at /),
+    });
+    expect(
+      (await notifyAndWait({ companyId: company.id, event: 'packet.failed', payload: { again: true } }))
+        .queued,
+    ).toEqual([]);
   });
 
-  it('gives up after the endpoint\'s max attempts, and sends each endpoint only the events it asked for', async () => {
+  it("gives up after the endpoint's max attempts, and sends each endpoint only the events it asked for", async () => {
     const company = await makeCompany(app.sql);
     const down = `/down/${company.alias}`;
     receiver.answer(down, [503]);
     await addEndpoint(company.id, down, { maxAttempts: 3 });
     await addEndpoint(company.id, `/failures-only/${company.alias}`, { events: ['packet.failed'] });
-    const { queued, outcomes } = await notifyAndWait({ companyId: company.id, event: 'packet.completed', payload: { n: 1 } });
+    const { queued, outcomes } = await notifyAndWait({
+      companyId: company.id,
+      event: 'packet.completed',
+      payload: { n: 1 },
+    });
     expect(queued).toHaveLength(1);
     expect(outcomes[0]).toBeInstanceOf(WorkflowFailedError);
     expect((await attemptsOf(queued[0]!.deliveryId)).map((a) => a.status_code)).toEqual([503, 503, 503]);
-    expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({ status: 'failed', attempts: 3, last_error: 'the endpoint answered 503 Service Unavailable' });
+    expect(await deliveryRow(queued[0]!.deliveryId)).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      last_error: 'the endpoint answered 503 Service Unavailable',
+    });
     expect(receiver.received.filter((r) => r.path === `/failures-only/${company.alias}`)).toHaveLength(0);
   });
 
@@ -147,25 +249,41 @@ describe('outbound webhooks', () => {
     const company = await makeCompany(app.sql);
     const path = `/nosecret/${company.alias}`;
     await addEndpoint(company.id, path, { secretEnv: 'HERALD_TEST_UNSET_WEBHOOK_SECRET' });
-    const { queued, outcomes } = await notifyAndWait({ companyId: company.id, event: 'webhook.test', payload: {} });
+    const { queued, outcomes } = await notifyAndWait({
+      companyId: company.id,
+      event: 'webhook.test',
+      payload: {},
+    });
     expect(outcomes[0]).toBeInstanceOf(WorkflowFailedError);
-    expect((await deliveryRow(queued[0]!.deliveryId)).last_error).toMatch(/HERALD_TEST_UNSET_WEBHOOK_SECRET .*is not set/);
+    expect((await deliveryRow(queued[0]!.deliveryId)).last_error).toMatch(
+      /HERALD_TEST_UNSET_WEBHOOK_SECRET .*is not set/,
+    );
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(0);
   });
 
-  it('is callable as the notifyCompany activity; deliveries run on the calling worker\'s task queue', async () => {
+  it("is callable as the notifyCompany activity; deliveries run on the calling worker's task queue", async () => {
     const company = await makeCompany(app.sql);
     await addEndpoint(company.id, `/activity/${company.alias}`);
     const client = await app.client();
     const activities = createActivities({
-      sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log, providers: createProviderRegistry({ sql: app.sql, config: app.config }),
+      sql: app.sql,
+      s3: app.s3,
+      bucket: app.bucket,
+      log: app.log,
+      providers: createProviderRegistry({ sql: app.sql, config: app.config }),
     });
     const env = new MockActivityEnvironment({ taskQueue: worker.taskQueue }, { client });
-    const input: NotifyCompanyInput = { companyId: company.id, event: 'message.failed', payload: { messageId: 'm1' } };
+    const input: NotifyCompanyInput = {
+      companyId: company.id,
+      event: 'message.failed',
+      payload: { messageId: 'm1' },
+    };
     const queued = (await env.run(activities.notifyCompany, input)) as QueuedDelivery[];
     expect(queued).toHaveLength(1);
     await client.workflow.getHandle(queued[0]!.workflowId).result();
-    expect(receiver.received.filter((r) => r.path === `/activity/${company.alias}`).map((r) => r.verified.ok)).toEqual([true]);
+    expect(
+      receiver.received.filter((r) => r.path === `/activity/${company.alias}`).map((r) => r.verified.ok),
+    ).toEqual([true]);
   });
 });
 
@@ -180,8 +298,11 @@ async function receivedOn(path: string, count: number): Promise<Received[]> {
 /** The events in the bodies received on `path`, sorted, after their signatures are checked. */
 function eventsOf(got: Received[]): { event: string; data: Record<string, unknown> }[] {
   for (const r of got) expect(r.verified).toEqual({ ok: true, timestamp: expect.any(Number) });
-  return got.map((r) => JSON.parse(r.body) as { event: string; data: Record<string, unknown> })
-    .sort((a, b) => `${a.event}${JSON.stringify(a.data)}`.localeCompare(`${b.event}${JSON.stringify(b.data)}`));
+  return got
+    .map((r) => JSON.parse(r.body) as { event: string; data: Record<string, unknown> })
+    .sort((a, b) =>
+      `${a.event}${JSON.stringify(a.data)}`.localeCompare(`${b.event}${JSON.stringify(b.data)}`),
+    );
 }
 
 async function deliveriesOf(companyId: number) {
@@ -193,15 +314,33 @@ async function deliveriesOf(companyId: number) {
 async function settled(companyId: number, count: number) {
   return eventually(async () => {
     const rows = await deliveriesOf(companyId);
-    return rows.length === count && rows.every((r) => r.status === 'delivered' || r.status === 'failed') ? rows : undefined;
+    return rows.length === count && rows.every((r) => r.status === 'delivered' || r.status === 'failed')
+      ? rows
+      : undefined;
   }, 90_000);
 }
 
 function appointmentRows(count: number, prefix: string) {
-  return csv(EHR_HEADER, Array.from({ length: count }, (_, i) => [
-    `${prefix}${i}`, 'Zelda', `Quixote${i}`, `617555${String(2000 + i).padStart(4, '0')}`, '', '',
-    daysFromNow(12), '10:00', `${prefix}-A${i}`, '', '', '', '02110', 'MA', '',
-  ]));
+  return csv(
+    EHR_HEADER,
+    Array.from({ length: count }, (_, i) => [
+      `${prefix}${i}`,
+      'Zelda',
+      `Quixote${i}`,
+      `617555${String(2000 + i).padStart(4, '0')}`,
+      '',
+      '',
+      daysFromNow(12),
+      '10:00',
+      `${prefix}-A${i}`,
+      '',
+      '',
+      '',
+      '02110',
+      'MA',
+      '',
+    ]),
+  );
 }
 
 describe('events the database records with the change they report', () => {
@@ -210,14 +349,30 @@ describe('events the database records with the change they report', () => {
     const path = `/packets/${company.alias}`;
     await addEndpoint(company.id, path, { events: ['packet.completed', 'packet.failed'] });
 
-    const done = await ingestFile(app, worker.taskQueue, company, 'appointments.csv', appointmentRows(4, 'W'));
+    const done = await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'appointments.csv',
+      appointmentRows(4, 'W'),
+    );
     expect(done.summary.stage).toBe('done');
     const [completed] = eventsOf(await receivedOn(path, 1));
     expect(completed).toEqual({
-      id: expect.any(String), event: 'packet.completed', company: company.alias, created_at: expect.any(String),
+      id: expect.any(String),
+      event: 'packet.completed',
+      company: company.alias,
+      created_at: expect.any(String),
       data: {
-        packetId: done.packet.uuid, stage: 'done', fileName: 'appointments.csv', rowsRead: 4, rowsLoaded: 4, rowsRejected: 0,
-        rowsDuplicate: 0, messagesPlanned: done.summary.messagesPlanned, finishedAt: expect.any(String),
+        packetId: done.packet.uuid,
+        stage: 'done',
+        fileName: 'appointments.csv',
+        rowsRead: 4,
+        rowsLoaded: 4,
+        rowsRejected: 0,
+        rowsDuplicate: 0,
+        messagesPlanned: done.summary.messagesPlanned,
+        finishedAt: expect.any(String),
       },
     });
     expect(JSON.stringify(completed)).not.toMatch(/Zelda|Quixote|617555/);
@@ -227,15 +382,21 @@ describe('events the database records with the change they report', () => {
     const events = eventsOf(await receivedOn(path, 2));
     expect(events.map((e) => e.event)).toEqual(['packet.completed', 'packet.failed']);
     expect(events[1]!.data).toMatchObject({
-      packetId: failed.packet.uuid, stage: 'failed', fileName: 'wrong.csv', error: expect.stringMatching(/^the file lacks required columns/),
+      packetId: failed.packet.uuid,
+      stage: 'failed',
+      fileName: 'wrong.csv',
+      error: expect.stringMatching(/^the file lacks required columns/),
     });
     expect((await settled(company.id, 2)).map((d) => [d.event, d.status, d.attempts])).toEqual([
-      ['packet.completed', 'delivered', 1], ['packet.failed', 'delivered', 1],
+      ['packet.completed', 'delivered', 1],
+      ['packet.failed', 'delivered', 1],
     ]);
   });
 
   it('sends message.sent after a dispatch to the local outbox, only to endpoints that want it, and nothing for companies without endpoints', async () => {
-    const [outbox] = await app.sql<{ key: string }[]>`select key from provider_accounts where channel = 'sms' and is_default`;
+    const [outbox] = await app.sql<
+      { key: string }[]
+    >`select key from provider_accounts where channel = 'sms' and is_default`;
     const workers = await startDispatchWorkers(app, { accounts: [await loadAccount(app.sql, outbox!.key)] });
     try {
       const company = await createDispatchCompany(app.sql, { credits: 100 });
@@ -245,16 +406,39 @@ describe('events the database records with the change they report', () => {
       await addEndpoint(company.id, deliveredOnly, { events: ['message.delivered'] });
       const silent = await createDispatchCompany(app.sql, { credits: 100 });
 
-      const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 3), 'sms');
-      await insertMessages(app.sql, silent.id, await createContacts(app.sql, silent.id, 2), 'sms');
-      expect((await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'sms' })).sent).toBe(3);
-      expect((await runDispatch(app, workers, { companyId: silent.id, companyAlias: silent.alias, channel: 'sms' })).sent).toBe(2);
-
-      const uuids = await app.sql<{ uuid: string }[]>`select uuid from messages where id in ${app.sql(ids)} order by uuid`;
-      const events = eventsOf(await receivedOn(all, 3));
-      expect(events.map((e) => [e.event, e.data.messageId, e.data.status, e.data.previousStatus, e.data.channel])).toEqual(
-        uuids.map((u) => ['message.sent', u.uuid, 'sent', 'sending', 'sms']),
+      const ids = await insertMessages(
+        app.sql,
+        company.id,
+        await createContacts(app.sql, company.id, 3),
+        'sms',
       );
+      await insertMessages(app.sql, silent.id, await createContacts(app.sql, silent.id, 2), 'sms');
+      expect(
+        (
+          await runDispatch(app, workers, {
+            companyId: company.id,
+            companyAlias: company.alias,
+            channel: 'sms',
+          })
+        ).sent,
+      ).toBe(3);
+      expect(
+        (
+          await runDispatch(app, workers, {
+            companyId: silent.id,
+            companyAlias: silent.alias,
+            channel: 'sms',
+          })
+        ).sent,
+      ).toBe(2);
+
+      const uuids = await app.sql<
+        { uuid: string }[]
+      >`select uuid from messages where id in ${app.sql(ids)} order by uuid`;
+      const events = eventsOf(await receivedOn(all, 3));
+      expect(
+        events.map((e) => [e.event, e.data.messageId, e.data.status, e.data.previousStatus, e.data.channel]),
+      ).toEqual(uuids.map((u) => ['message.sent', u.uuid, 'sent', 'sending', 'sms']));
       expect(JSON.stringify(events)).not.toMatch(/\+1617|Ann|example\.com/);
       expect(await settled(company.id, 3)).toHaveLength(3);
       expect(receiver.received.filter((r) => r.path === deliveredOnly)).toHaveLength(0);
@@ -269,23 +453,48 @@ describe('events the database records with the change they report', () => {
     try {
       const company = await createDispatchCompany(app.sql, { credits: 100 });
       const path = `/callbacks/${company.alias}`;
-      await addEndpoint(company.id, path, { events: ['message.delivered', 'message.failed', 'message.replied'] });
-      const person = () => addPerson(app.sql, company.id, {
-        state: 'NY', timezone: 'America/New_York', region: 'northeast', appointmentAt: new Date(Date.now() + 86_400_000),
+      await addEndpoint(company.id, path, {
+        events: ['message.delivered', 'message.failed', 'message.replied'],
       });
+      const person = () =>
+        addPerson(app.sql, company.id, {
+          state: 'NY',
+          timezone: 'America/New_York',
+          region: 'northeast',
+          appointmentAt: new Date(Date.now() + 86_400_000),
+        });
       const okPerson = await person();
       const ok = await sentMessage(app.sql, company.id, okPerson, { channel: 'sms', from: '+16175550199' });
       const bad = await sentMessage(app.sql, company.id, await person(), { channel: 'sms' });
       const status = (sid: string, s: string, extra: Record<string, string> = {}) => ({
-        MessageSid: sid, SmsSid: sid, MessageStatus: s, SmsStatus: s, AccountSid: 'AC00000000000000000000000000000000', ...extra,
+        MessageSid: sid,
+        SmsSid: sid,
+        MessageStatus: s,
+        SmsStatus: s,
+        AccountSid: 'AC00000000000000000000000000000000',
+        ...extra,
       });
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(200);
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(
+        200,
+      );
       // the same callback again is applied once, and so is its event
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(200);
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(bad.sid, 'failed', { ErrorCode: '30006' }))).status).toBe(200);
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(
+        200,
+      );
+      expect(
+        (await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(bad.sid, 'failed', { ErrorCode: '30006' })))
+          .status,
+      ).toBe(200);
       // the person texts back C: confirmed (the reply's text itself is not sent)
       const sid = `SM${randomUUID().replace(/-/g, '')}`;
-      const reply = { MessageSid: sid, SmsSid: sid, From: okPerson.phone, To: '+16175550199', Body: 'C', NumMedia: '0' };
+      const reply = {
+        MessageSid: sid,
+        SmsSid: sid,
+        From: okPerson.phone,
+        To: '+16175550199',
+        Body: 'C',
+        NumMedia: '0',
+      };
       expect((await ingress.post(INGRESS_PATHS.twilioSmsInbound, reply)).status).toBe(200);
 
       const events = eventsOf(await receivedOn(path, 3));
@@ -312,13 +521,21 @@ describe('events the database records with the change they report', () => {
     await app.sql`update data_packets set stage = 'done', finished_at = now() where id = ${packet!.id}`;
     // the test's own drains race the running drainer: one workflow per delivery whoever starts it
     const client = await app.client();
-    await Promise.all([1, 2].map(() => drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 100 })));
+    await Promise.all(
+      [1, 2].map(() =>
+        drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 100 }),
+      ),
+    );
     const [delivery] = await settled(company.id, 1);
     expect(delivery).toMatchObject({ event: 'packet.completed', status: 'delivered', attempts: 3 });
-    const [row] = await app.sql<{ uuid: string }[]>`select uuid from webhook_deliveries where company_id = ${company.id}`;
+    const [row] = await app.sql<
+      { uuid: string }[]
+    >`select uuid from webhook_deliveries where company_id = ${company.id}`;
     const uuid = row!.uuid;
     expect((await attemptsOf(uuid)).map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
-      [1, 500, 'retry'], [2, 502, 'retry'], [3, 200, 'delivered'],
+      [1, 500, 'retry'],
+      [2, 502, 'retry'],
+      [3, 200, 'delivered'],
     ]);
     // drained again after it finished (as if a drainer lost its note of the workflow): no second run, nothing sent
     const handle = client.workflow.getHandle(WORKFLOW_IDS.webhookDelivery(uuid));
@@ -341,13 +558,41 @@ describe('herald webhooks', () => {
     const pipeline = await startTestWorker(app, { taskQueue: TASK_QUEUES.pipeline });
     try {
       const url = receiver.url(`/cli/${company.alias}`);
-      const added = await herald(['webhooks', 'add', '--company', company.alias, '--url', url, '--secret-env', SECRET_ENV,
-        '--events', 'packet.completed,webhook.test', '--json']);
+      const added = await herald([
+        'webhooks',
+        'add',
+        '--company',
+        company.alias,
+        '--url',
+        url,
+        '--secret-env',
+        SECRET_ENV,
+        '--events',
+        'packet.completed,webhook.test',
+        '--json',
+      ]);
       expect(added.stderr).toBe('');
       expect(added.code).toBe(0);
-      expect(JSON.parse(added.stdout)).toMatchObject({ company: company.alias, url, events: ['packet.completed', 'webhook.test'], secret_env: SECRET_ENV, active: true });
+      expect(JSON.parse(added.stdout)).toMatchObject({
+        company: company.alias,
+        url,
+        events: ['packet.completed', 'webhook.test'],
+        secret_env: SECRET_ENV,
+        active: true,
+      });
 
-      const bad = await herald(['webhooks', 'add', '--company', company.alias, '--url', url, '--secret-env', SECRET_ENV, '--events', 'packet.exploded']);
+      const bad = await herald([
+        'webhooks',
+        'add',
+        '--company',
+        company.alias,
+        '--url',
+        url,
+        '--secret-env',
+        SECRET_ENV,
+        '--events',
+        'packet.exploded',
+      ]);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('unknown event(s) packet.exploded');
 
@@ -361,7 +606,14 @@ describe('herald webhooks', () => {
       expect(got.map((r) => [JSON.parse(r.body).event, r.verified.ok])).toEqual([['webhook.test', true]]);
 
       const deliveries = await herald(['webhooks', 'deliveries', '--company', company.alias, '--json']);
-      expect(JSON.parse(deliveries.stdout)).toEqual([expect.objectContaining({ event: 'webhook.test', status: 'delivered', attempts: 1, last_status_code: 200 })]);
+      expect(JSON.parse(deliveries.stdout)).toEqual([
+        expect.objectContaining({
+          event: 'webhook.test',
+          status: 'delivered',
+          attempts: 1,
+          last_status_code: 200,
+        }),
+      ]);
     } finally {
       await pipeline.stop();
     }

@@ -39,7 +39,8 @@ export async function exportClosedHistories(
   }
   const clauses = ["ExecutionStatus != 'Running'"];
   if (after) clauses.push(`CloseTime > ${quote(after)}`);
-  if (input.workflowTypes?.length) clauses.push(`WorkflowType IN (${input.workflowTypes.map(quote).join(', ')})`);
+  if (input.workflowTypes?.length)
+    clauses.push(`WorkflowType IN (${input.workflowTypes.map(quote).join(', ')})`);
 
   const result: HistoryExportResult = { exported: 0, skipped: 0, events: 0 };
   for await (const run of client.workflow.list({ query: clauses.join(' AND ') })) {
@@ -54,7 +55,12 @@ export async function exportClosedHistories(
     const key = historyObjectKey(run.type, run.workflowId, run.runId);
     const events = history.events?.length ?? 0;
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: historyToJSON(history), ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: historyToJSON(history),
+        ContentType: 'application/json',
+      }),
     );
     await sql`
       insert into workflow_history_exports (workflow_id, run_id, workflow_type, object_key, events, closed_at)

@@ -1,5 +1,10 @@
 // The nightly archive's Temporal Schedule: created if missing, brought in line with the configuration if not.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import { SCHEDULE_IDS, TASK_QUEUES, WORKFLOW_IDS } from '../names';
 
 export interface ArchiveScheduleSettings {
@@ -25,7 +30,8 @@ const action = (s: ArchiveScheduleSettings) => ({
   args: [{ batchSize: s.batchSize }],
   // the server keeps a cron only as calendars; the memo keeps the expression to compare and show
   memo: { cron: s.cron },
-  staticSummary: 'Nightly archive: final messages past retention to history and S3, old logs purged, histories exported',
+  staticSummary:
+    'Nightly archive: final messages past retention to history and S3, old logs purged, histories exported',
 });
 
 function currentCron(d: ScheduleDescription): string | undefined {
@@ -37,7 +43,10 @@ function currentBatchSize(d: ScheduleDescription): number | undefined {
   return (d.action.args?.[0] as { batchSize?: number } | undefined)?.batchSize;
 }
 
-export async function ensureArchiveSchedule(client: Client, s: ArchiveScheduleSettings): Promise<ArchiveScheduleState> {
+export async function ensureArchiveSchedule(
+  client: Client,
+  s: ArchiveScheduleSettings,
+): Promise<ArchiveScheduleState> {
   const scheduleId = SCHEDULE_IDS.archive;
   let created = false;
   let updated = false;

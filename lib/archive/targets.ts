@@ -16,7 +16,10 @@ export interface ArchivePlan {
   systemAuditCutoff: string | null;
 }
 
-export async function planArchive(sql: Sql, input: { now: string; companyAlias?: string }): Promise<ArchivePlan> {
+export async function planArchive(
+  sql: Sql,
+  input: { now: string; companyAlias?: string },
+): Promise<ArchivePlan> {
   const rows = await sql<{ id: number; alias: string; retention_days: number; cutoff: Date }[]>`
     select id, alias, retention_days, ${input.now}::timestamptz - make_interval(days => retention_days) as cutoff
     from companies

@@ -26,7 +26,11 @@ function workflowIdsOf(packet: Packet): string[] {
  * A workflow nobody works on (no worker for its queue, a worker stuck) cannot act on a cancellation, so
  * after `graceMs` it is terminated instead, with the operator's reason.
  */
-export async function cancelRunningIngest(client: Client, packet: Packet, opts: { actor: string; graceMs: number }): Promise<string | null> {
+export async function cancelRunningIngest(
+  client: Client,
+  packet: Packet,
+  opts: { actor: string; graceMs: number },
+): Promise<string | null> {
   for (const workflowId of workflowIdsOf(packet)) {
     const handle = client.workflow.getHandle(workflowId);
     let status: string;
@@ -41,12 +45,19 @@ export async function cancelRunningIngest(client: Client, packet: Packet, opts: 
     // the workflow may finish its current activity first; nothing is changed until it has stopped
     let timer: NodeJS.Timeout | undefined;
     const stopped = await Promise.race([
-      handle.result().then(() => true, () => true),
+      handle.result().then(
+        () => true,
+        () => true,
+      ),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), opts.graceMs))),
     ]);
     clearTimeout(timer);
     if (!stopped) {
-      await handle.terminate(`${opts.actor}: did not stop within ${Math.round(opts.graceMs / 1000)} s of its cancellation`).catch(() => {});
+      await handle
+        .terminate(
+          `${opts.actor}: did not stop within ${Math.round(opts.graceMs / 1000)} s of its cancellation`,
+        )
+        .catch(() => {});
     }
     return workflowId;
   }
@@ -56,7 +67,8 @@ export async function cancelRunningIngest(client: Client, packet: Packet, opts: 
 export async function runningIngest(client: Client, packet: Packet): Promise<string | null> {
   for (const workflowId of workflowIdsOf(packet)) {
     try {
-      if ((await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING') return workflowId;
+      if ((await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING')
+        return workflowId;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
@@ -76,14 +88,19 @@ export async function reachedStage(sql: Sql, packet: Packet, stage: PacketStage)
 /** Points the packet at another version of its load map (a full re-run reads the file through it). */
 export async function chooseLoadMapVersion(sql: Sql, packet: Packet, version: string): Promise<string> {
   const match = /^(?:([a-z0-9][a-z0-9_-]*)@)?v?(\d+)$/.exec(version);
-  if (!match) throw new PacketOperationRefused(`--load-map must be a version number, or name@version (got "${version}")`);
+  if (!match)
+    throw new PacketOperationRefused(
+      `--load-map must be a version number, or name@version (got "${version}")`,
+    );
   const [current] = await sql<{ name: string }[]>`
     select name from company_load_maps where id = ${packet.load_map_id ?? 0} and company_id = ${packet.company_id}`;
   const name = match[1] ?? current?.name;
-  if (!name) throw new PacketOperationRefused('the packet has no load map yet: give --load-map as name@version');
+  if (!name)
+    throw new PacketOperationRefused('the packet has no load map yet: give --load-map as name@version');
   const [map] = await sql<{ id: number }[]>`
     select id from company_load_maps where company_id = ${packet.company_id} and name = ${name} and version = ${Number(match[2])}`;
-  if (!map) throw new PacketOperationRefused(`${packet.company_alias} has no load map ${name} version ${match[2]}`);
+  if (!map)
+    throw new PacketOperationRefused(`${packet.company_alias} has no load map ${name} version ${match[2]}`);
   await sql`update data_packets set load_map_id = ${map.id} where id = ${packet.id} and company_id = ${packet.company_id}`;
   return `${name} v${match[2]}`;
 }
@@ -97,7 +114,9 @@ export async function startPacketRun(
   const { sql, client } = deps;
   const needs = NEEDS[opts.from];
   if (needs && !(await reachedStage(sql, packet, needs))) {
-    throw new PacketOperationRefused(`packet ${packet.uuid} never reached ${needs}; run it from the file (--from fetched)`);
+    throw new PacketOperationRefused(
+      `packet ${packet.uuid} never reached ${needs}; run it from the file (--from fetched)`,
+    );
   }
   const [{ n } = { n: 0 }] = await sql<{ n: number }[]>`
     select count(*)::int as n from packet_events
@@ -107,7 +126,12 @@ export async function startPacketRun(
   const fileName = packet.original_name ?? packet.object_key.split('/').pop();
   await sql.begin(async (tx) => {
     await tx`update data_packets set workflow_id = ${workflowId} where id = ${packet.id} and company_id = ${packet.company_id}`;
-    await recordPacketEvent(tx, packet, packet.stage, opts.event, opts.actor, { ...(opts.details ?? {}), from: opts.from, run, workflowId });
+    await recordPacketEvent(tx, packet, packet.stage, opts.event, opts.actor, {
+      ...(opts.details ?? {}),
+      from: opts.from,
+      run,
+      workflowId,
+    });
   });
   await client.workflow.start(ingestPacket, {
     taskQueue: deps.taskQueue ?? TASK_QUEUES.pipeline,
@@ -124,6 +148,17 @@ export async function startPacketRun(
 }
 
 /** Moves the packet to `stage` by hand (after its workflow was cancelled), recorded with the operator. */
-export async function setStageByOperator(sql: Sql, packet: Packet, stage: PacketStage, actor: string, event: string, details: Record<string, unknown> = {}) {
-  return setPacketStage(sql, packet.id, stage, actor, { event, details, error: stage === 'failed' ? 'set by an operator' : null });
+export async function setStageByOperator(
+  sql: Sql,
+  packet: Packet,
+  stage: PacketStage,
+  actor: string,
+  event: string,
+  details: Record<string, unknown> = {},
+) {
+  return setPacketStage(sql, packet.id, stage, actor, {
+    event,
+    details,
+    error: stage === 'failed' ? 'set by an operator' : null,
+  });
 }

@@ -39,10 +39,22 @@ export async function listPackets(
   sql: Sql,
   filters: { companyAlias?: string; stage?: PacketStage; since?: Date; limit: number },
 ): Promise<PacketListItem[]> {
-  const rows = await sql<{
-    uuid: string; alias: string; original_name: string | null; object_key: string; stage: PacketStage; rows_read: number;
-    rows_loaded: number; rows_rejected: number; messages_planned: number; created_at: Date; finished_at: Date | null; error: string | null;
-  }[]>`
+  const rows = await sql<
+    {
+      uuid: string;
+      alias: string;
+      original_name: string | null;
+      object_key: string;
+      stage: PacketStage;
+      rows_read: number;
+      rows_loaded: number;
+      rows_rejected: number;
+      messages_planned: number;
+      created_at: Date;
+      finished_at: Date | null;
+      error: string | null;
+    }[]
+  >`
     select p.uuid, c.alias, p.original_name, p.object_key, p.stage, p.rows_read, p.rows_loaded, p.rows_rejected,
            p.messages_planned, p.created_at, p.finished_at, p.error
     from data_packets p join companies c on c.id = p.company_id
@@ -100,7 +112,14 @@ export async function packetDetail(sql: Sql, id: string): Promise<PacketDetail> 
     select column_name as column, reason, count(*)::int as rows, min(row_number)::int as "firstRow"
     from packet_rejects where packet_id = ${packet.id} and company_id = ${packet.company_id}
     group by column_name, reason order by count(*) desc, min(row_number) limit 10`;
-  return { ...summary, objectKey: packet.object_key, createdAt: packet.created_at, finishedAt: packet.finished_at, events, rejectReasons };
+  return {
+    ...summary,
+    objectKey: packet.object_key,
+    createdAt: packet.created_at,
+    finishedAt: packet.finished_at,
+    events,
+    rejectReasons,
+  };
 }
 
 export interface RejectRow {
@@ -110,7 +129,10 @@ export interface RejectRow {
   reason: string;
 }
 
-export async function packetRejects(sql: Sql, packet: Pick<PacketRow, 'id' | 'company_id'>): Promise<RejectRow[]> {
+export async function packetRejects(
+  sql: Sql,
+  packet: Pick<PacketRow, 'id' | 'company_id'>,
+): Promise<RejectRow[]> {
   return sql<RejectRow[]>`
     select row_number, column_name, raw_value, reason from packet_rejects
     where packet_id = ${packet.id} and company_id = ${packet.company_id} order by row_number, id`;

@@ -56,10 +56,21 @@ export async function attemptDelivery(
     where d.uuid = ${input.deliveryId}`;
   if (!d) return { outcome: 'permanent', statusCode: null, error: `no webhook delivery ${input.deliveryId}` };
   if (d.status === 'delivered') return { outcome: 'delivered', statusCode: null, error: null };
-  if (!d.active) return record(sql, d, input.attempt, new Date(), 0, { outcome: 'permanent', statusCode: null, error: 'the endpoint is disabled' });
+  if (!d.active)
+    return record(sql, d, input.attempt, new Date(), 0, {
+      outcome: 'permanent',
+      statusCode: null,
+      error: 'the endpoint is disabled',
+    });
 
   const secret = readSecret(d.secret_env, `the webhook secret of ${d.url}`);
-  const body = webhookBody({ id: d.uuid, event: d.event, company: d.alias, created_at: d.created_at.toISOString(), data: d.payload });
+  const body = webhookBody({
+    id: d.uuid,
+    event: d.event,
+    company: d.alias,
+    created_at: d.created_at.toISOString(),
+    data: d.payload,
+  });
   const started = new Date();
   let result: AttemptResult & { responseBody?: string };
   try {
@@ -82,13 +93,19 @@ export async function attemptDelivery(
     result = {
       outcome,
       statusCode: response.status,
-      error: outcome === 'delivered' ? null : `the endpoint answered ${response.status} ${response.statusText}`.trim(),
+      error:
+        outcome === 'delivered'
+          ? null
+          : `the endpoint answered ${response.status} ${response.statusText}`.trim(),
       retryAfterMs: outcome === 'retry' ? retryAfter(response.headers.get('retry-after')) : undefined,
       responseBody: text,
     };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    const reason = e.name === 'TimeoutError' ? `no answer within ${input.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    const reason =
+      e.name === 'TimeoutError'
+        ? `no answer within ${input.timeoutMs} ms`
+        : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
     result = { outcome: 'retry', statusCode: null, error: reason };
   }
   return record(sql, d, input.attempt, started, Date.now() - started.getTime(), result);
@@ -128,7 +145,10 @@ async function record(
 }
 
 /** After the last retry: the delivery is failed, with the last reason kept. */
-export async function markDeliveryFailed(sql: Sql, input: { deliveryId: string; reason: string }): Promise<void> {
+export async function markDeliveryFailed(
+  sql: Sql,
+  input: { deliveryId: string; reason: string },
+): Promise<void> {
   await sql`
     update webhook_deliveries set status = 'failed', last_error = coalesce(last_error, ${input.reason})
     where uuid = ${input.deliveryId} and status <> 'delivered'`;

@@ -24,7 +24,9 @@ export async function drainWebhookOutbox(
     order by d.id
     limit ${opts.limit}`;
   for (let i = 0; i < rows.length; i += START_CONCURRENCY) {
-    await Promise.all(rows.slice(i, i + START_CONCURRENCY).map((d) => startDeliveryWorkflow(sql, client, taskQueue, d)));
+    await Promise.all(
+      rows.slice(i, i + START_CONCURRENCY).map((d) => startDeliveryWorkflow(sql, client, taskQueue, d)),
+    );
   }
   return rows.length;
 }

@@ -25,19 +25,32 @@ export class WebhookSetupError extends Error {
 export async function addEndpoint(
   sql: Sql,
   actor: string,
-  input: { companyAlias: string; url: string; secretEnv: string; events: string[]; maxAttempts?: number; description?: string },
+  input: {
+    companyAlias: string;
+    url: string;
+    secretEnv: string;
+    events: string[];
+    maxAttempts?: number;
+    description?: string;
+  },
 ): Promise<EndpointRow> {
   const unknown = input.events.filter((e) => !isWebhookEvent(e));
-  if (unknown.length) throw new WebhookSetupError(`unknown event(s) ${unknown.join(', ')}; herald sends ${WEBHOOK_EVENTS.join(', ')}`);
+  if (unknown.length)
+    throw new WebhookSetupError(
+      `unknown event(s) ${unknown.join(', ')}; herald sends ${WEBHOOK_EVENTS.join(', ')}`,
+    );
   let url: URL;
   try {
     url = new URL(input.url);
   } catch {
     throw new WebhookSetupError(`"${input.url}" is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new WebhookSetupError('the URL must be http(s)');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new WebhookSetupError('the URL must be http(s)');
   if (!/^[A-Z][A-Z0-9_]{2,100}$/.test(input.secretEnv)) {
-    throw new WebhookSetupError('--secret-env must name an environment variable (upper case, digits, _), e.g. WEBHOOK_SECRET_ACME');
+    throw new WebhookSetupError(
+      '--secret-env must name an environment variable (upper case, digits, _), e.g. WEBHOOK_SECRET_ACME',
+    );
   }
   const [company] = await sql<{ id: number }[]>`select id from companies where alias = ${input.companyAlias}`;
   if (!company) throw new WebhookSetupError(`no company has the alias "${input.companyAlias}"`);
@@ -75,7 +88,10 @@ export interface DeliveryRow {
   delivered_at: Date | null;
 }
 
-export async function listDeliveries(sql: Sql, opts: { companyAlias?: string; status?: string; limit: number }): Promise<DeliveryRow[]> {
+export async function listDeliveries(
+  sql: Sql,
+  opts: { companyAlias?: string; status?: string; limit: number },
+): Promise<DeliveryRow[]> {
   return sql<DeliveryRow[]>`
     select d.uuid, c.alias as company, e.url, d.event, d.status, d.attempts, d.last_status_code, d.last_error,
            d.last_duration_ms, d.created_at, d.delivered_at

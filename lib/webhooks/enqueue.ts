@@ -36,8 +36,19 @@ export async function notifyCompany(
 ): Promise<QueuedDelivery[]> {
   const { sql, client } = deps;
   if (!isWebhookEvent(input.event)) throw new UnknownWebhookEventError(input.event);
-  const eventKey = input.eventKey ?? `${input.event}:${createHash('sha256').update(JSON.stringify(input.payload)).digest('hex')}`;
-  const endpoints = await sql<{ id: number; url: string; alias: string; max_attempts: number; retry_initial_ms: number; timeout_ms: number }[]>`
+  const eventKey =
+    input.eventKey ??
+    `${input.event}:${createHash('sha256').update(JSON.stringify(input.payload)).digest('hex')}`;
+  const endpoints = await sql<
+    {
+      id: number;
+      url: string;
+      alias: string;
+      max_attempts: number;
+      retry_initial_ms: number;
+      timeout_ms: number;
+    }[]
+  >`
     select e.id, e.url, c.alias, e.max_attempts, e.retry_initial_ms, e.timeout_ms
     from webhook_endpoints e join companies c on c.id = e.company_id
     where e.company_id = ${input.companyId} and e.active
@@ -57,11 +68,21 @@ export async function notifyCompany(
     const workflowId = WORKFLOW_IDS.webhookDelivery(delivery!.uuid);
     if (delivery!.status === 'pending' || delivery!.status === 'delivering') {
       await startDeliveryWorkflow(sql, client, deps.taskQueue ?? TASK_QUEUES.pipeline, {
-        uuid: delivery!.uuid, event: input.event, url: endpoint.url, alias: endpoint.alias,
-        max_attempts: endpoint.max_attempts, retry_initial_ms: endpoint.retry_initial_ms, timeout_ms: endpoint.timeout_ms,
+        uuid: delivery!.uuid,
+        event: input.event,
+        url: endpoint.url,
+        alias: endpoint.alias,
+        max_attempts: endpoint.max_attempts,
+        retry_initial_ms: endpoint.retry_initial_ms,
+        timeout_ms: endpoint.timeout_ms,
       });
     }
-    queued.push({ deliveryId: delivery!.uuid, endpointUrl: endpoint.url, workflowId, created: Boolean(inserted) });
+    queued.push({
+      deliveryId: delivery!.uuid,
+      endpointUrl: endpoint.url,
+      workflowId,
+      created: Boolean(inserted),
+    });
   }
   return queued;
 }
@@ -81,13 +102,25 @@ export interface DeliveryToStart {
  * Starts the delivery's workflow (its id derived from the delivery's uuid, so a second start joins the
  * first and a finished one is never restarted) and notes the workflow id on the delivery.
  */
-export async function startDeliveryWorkflow(sql: Sql, client: Client, taskQueue: string, d: DeliveryToStart): Promise<string> {
+export async function startDeliveryWorkflow(
+  sql: Sql,
+  client: Client,
+  taskQueue: string,
+  d: DeliveryToStart,
+): Promise<string> {
   const workflowId = WORKFLOW_IDS.webhookDelivery(d.uuid);
   try {
     await client.workflow.start(deliverWebhook, {
       taskQueue,
       workflowId,
-      args: [{ deliveryId: d.uuid, maxAttempts: d.max_attempts, initialIntervalMs: d.retry_initial_ms, timeoutMs: d.timeout_ms }],
+      args: [
+        {
+          deliveryId: d.uuid,
+          maxAttempts: d.max_attempts,
+          initialIntervalMs: d.retry_initial_ms,
+          timeoutMs: d.timeout_ms,
+        },
+      ],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [{ key: SA.CompanyAlias, value: d.alias }],

@@ -27,5 +27,11 @@ export interface WebhookEnvelope {
 
 /** The exact bytes sent (and signed); built from the stored delivery, so every retry sends the same body. */
 export function webhookBody(e: WebhookEnvelope): string {
-  return JSON.stringify({ id: e.id, event: e.event, company: e.company, created_at: e.created_at, data: e.data });
+  return JSON.stringify({
+    id: e.id,
+    event: e.event,
+    company: e.company,
+    created_at: e.created_at,
+    data: e.data,
+  });
 }

@@ -31,7 +31,8 @@ export function verifyWebhook(
   const parts = header.split(',').map((p) => p.trim().split('='));
   const timestamp = Number(parts.find(([k]) => k === 't')?.[1]);
   const signatures = parts.filter(([k, v]) => k === 'v1' && v).map(([, v]) => v!);
-  if (!Number.isInteger(timestamp) || signatures.length === 0) return { ok: false, reason: 'malformed signature header' };
+  if (!Number.isInteger(timestamp) || signatures.length === 0)
+    return { ok: false, reason: 'malformed signature header' };
   const age = Math.abs((opts.now ?? new Date()).getTime() / 1000 - timestamp);
   if (age > (opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) {
     return { ok: false, reason: `timestamp is ${Math.round(age)} s away from now` };

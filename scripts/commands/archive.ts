@@ -12,7 +12,10 @@ import { rootCause, watchProgress } from '../watch-progress';
 function parseInstant(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--now must be an ISO date or instant such as 2025-01-31T03:00:00Z (got "${value}")`);
+  if (Number.isNaN(at.getTime()))
+    throw new UsageError(
+      `--now must be an ISO date or instant such as 2025-01-31T03:00:00Z (got "${value}")`,
+    );
   return at.toISOString();
 }
 
@@ -29,46 +32,62 @@ export function describeTotals(t: ArchiveTotals): string[] {
 export function registerArchiveCommands(program: Command): void {
   const archive = program
     .command('archive')
-    .description('move final messages past retention to history and S3, purge old logs, export workflow histories');
+    .description(
+      'move final messages past retention to history and S3, purge old logs, export workflow histories',
+    );
 
   archive
     .command('run')
-    .description('run the archive workflow now and print what it moved (needs a running worker: npm start or npm run worker)')
+    .description(
+      'run the archive workflow now and print what it moved (needs a running worker: npm start or npm run worker)',
+    )
     .option('--now <instant>', 'measure retention from this instant instead of now (ISO 8601)')
     .option('--company <alias>', 'only this company')
     .option('--batch-size <n>', 'messages per batch', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('must be a whole number from 1 to 10000');
+      if (!Number.isInteger(n) || n < 1 || n > 10_000)
+        throw new InvalidArgumentError('must be a whole number from 1 to 10000');
       return n;
     })
     .option('--no-histories', 'do not export finished workflow histories')
     .option('--json', 'print the counts as JSON')
-    .action((opts: { now?: string; company?: string; batchSize?: number; histories: boolean; json?: boolean }) =>
-      withApp({}, async (app) => {
-        const now = parseInstant(opts.now);
-        const client = await app.client();
-        const handle = await client.workflow.start(archiveMessages, {
-          taskQueue: TASK_QUEUES.pipeline,
-          workflowId: WORKFLOW_IDS.archive(`manual/${opts.company ?? 'all'}/${new Date().toISOString()}`),
-          args: [{ now, companyAlias: opts.company, batchSize: opts.batchSize ?? app.config.archive.batchSize, exportHistories: opts.histories }],
-          typedSearchAttributes: opts.company ? [{ key: SA.CompanyAlias, value: opts.company }] : [],
-          staticSummary: `Archive run${opts.company ? ` of ${opts.company}` : ''}${now ? ` as of ${now}` : ''}`,
-        });
-        const stopWatching = watchProgress(async () => {
-          const p = await handle.query(archiveProgressQuery);
-          return `archive: ${p.step}${p.company ? ` (${p.company})` : ''}, companies ${p.companiesDone}/${p.companiesTotal}, ${p.totals.messages} messages moved`;
-        });
-        const totals = await handle
-          .result()
-          .catch((err: unknown) => {
-            // the person wants the activity's reason, not "Workflow execution failed"
-            if (err instanceof WorkflowFailedError) throw new Error(rootCause(err), { cause: err });
-            throw err;
-          })
-          .finally(stopWatching);
-        const link = workflowUiUrl(app.temporal, handle.workflowId);
-        print(!!opts.json, { workflowId: handle.workflowId, ...totals }, () => [...describeTotals(totals), ...(link ? [`workflow       ${link}`] : [])]);
-      }),
+    .action(
+      (opts: { now?: string; company?: string; batchSize?: number; histories: boolean; json?: boolean }) =>
+        withApp({}, async (app) => {
+          const now = parseInstant(opts.now);
+          const client = await app.client();
+          const handle = await client.workflow.start(archiveMessages, {
+            taskQueue: TASK_QUEUES.pipeline,
+            workflowId: WORKFLOW_IDS.archive(`manual/${opts.company ?? 'all'}/${new Date().toISOString()}`),
+            args: [
+              {
+                now,
+                companyAlias: opts.company,
+                batchSize: opts.batchSize ?? app.config.archive.batchSize,
+                exportHistories: opts.histories,
+              },
+            ],
+            typedSearchAttributes: opts.company ? [{ key: SA.CompanyAlias, value: opts.company }] : [],
+            staticSummary: `Archive run${opts.company ? ` of ${opts.company}` : ''}${now ? ` as of ${now}` : ''}`,
+          });
+          const stopWatching = watchProgress(async () => {
+            const p = await handle.query(archiveProgressQuery);
+            return `archive: ${p.step}${p.company ? ` (${p.company})` : ''}, companies ${p.companiesDone}/${p.companiesTotal}, ${p.totals.messages} messages moved`;
+          });
+          const totals = await handle
+            .result()
+            .catch((err: unknown) => {
+              // the person wants the activity's reason, not "Workflow execution failed"
+              if (err instanceof WorkflowFailedError) throw new Error(rootCause(err), { cause: err });
+              throw err;
+            })
+            .finally(stopWatching);
+          const link = workflowUiUrl(app.temporal, handle.workflowId);
+          print(!!opts.json, { workflowId: handle.workflowId, ...totals }, () => [
+            ...describeTotals(totals),
+            ...(link ? [`workflow       ${link}`] : []),
+          ]);
+        }),
     );
 
   archive
@@ -79,8 +98,12 @@ export function registerArchiveCommands(program: Command): void {
     .action((opts: { cron?: string; json?: boolean }) =>
       withApp({}, async (app) => {
         const cron = opts.cron ?? app.config.archive.cron;
-        if (!/^\S+( \S+){4}$/.test(cron)) throw new UsageError(`--cron must have five fields, e.g. "0 3 * * *" (got "${cron}")`);
-        const state = await ensureArchiveSchedule(await app.client(), { cron, batchSize: app.config.archive.batchSize });
+        if (!/^\S+( \S+){4}$/.test(cron))
+          throw new UsageError(`--cron must have five fields, e.g. "0 3 * * *" (got "${cron}")`);
+        const state = await ensureArchiveSchedule(await app.client(), {
+          cron,
+          batchSize: app.config.archive.batchSize,
+        });
         print(!!opts.json, state, () => [
           `schedule ${state.scheduleId}: ${state.cron} (UTC)${state.created ? ', created' : state.updated ? ', updated' : ', unchanged'}`,
           `next runs ${state.nextRuns.join(', ')}`,

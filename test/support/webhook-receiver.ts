@@ -27,7 +27,12 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const header = req.headers[SIGNATURE_HEADER.toLowerCase()] as string | undefined;
-      received.push({ path: req.url ?? '/', headers: req.headers, body, verified: verifyWebhook(header, body, secret) });
+      received.push({
+        path: req.url ?? '/',
+        headers: req.headers,
+        body,
+        verified: verifyWebhook(header, body, secret),
+      });
       const plan = plans.get(req.url ?? '/') ?? [200];
       const status = plan.length > 1 ? plan.shift()! : plan[0]!;
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'thanks' : `no (${status})`);
