@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import type { App } from '../lib/app';
 import { createProviderRegistry } from '../lib/providers/registry';
+import { archiveMessageBatch } from '../lib/archive/messages';
 import { loadAccount } from '../lib/providers/accounts';
 import { drainWebhookOutbox } from '../lib/webhooks/drain';
 import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
@@ -505,6 +506,45 @@ describe('events the database records with the change they report', () => {
       ]);
       expect(await settled(company.id, 3)).toHaveLength(3);
       expect(receiver.received.filter((r) => r.path === path)).toHaveLength(3);
+    } finally {
+      await ingress.close();
+    }
+  });
+
+  it('sends message.replied for an answer to a message the archive has already moved to history', async () => {
+    const ingress: TestIngress = await startTestIngress(app);
+    try {
+      const company = await createDispatchCompany(app.sql, { credits: 100 });
+      const path = `/archived/${company.alias}`;
+      await addEndpoint(company.id, path, { events: ['message.replied'] });
+      const person = await addPerson(app.sql, company.id, {
+        state: 'NY',
+        timezone: 'America/New_York',
+        region: 'northeast',
+        appointmentAt: new Date(Date.now() + 86_400_000),
+      });
+      const m = await sentMessage(app.sql, company.id, person, { channel: 'sms', from: '+16175550199' });
+      await app.sql`update messages set state = 'delivered', delivered_at = now() where id = ${m.id}`;
+      expect(
+        (await archiveMessageBatch(app.sql, { companyId: company.id, messageIds: [m.id] }, async () => {}))
+          .messages,
+      ).toBe(1);
+
+      const sid = `SM${randomUUID().replace(/-/g, '')}`;
+      const reply = {
+        MessageSid: sid,
+        SmsSid: sid,
+        From: person.phone,
+        To: '+16175550199',
+        Body: '2',
+        NumMedia: '0',
+      };
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsInbound, reply)).status).toBe(200);
+      const [event] = eventsOf(await receivedOn(path, 1));
+      expect(event).toMatchObject({
+        event: 'message.replied',
+        data: { messageId: m.uuid, status: 'delivered', response: 'cancelled' },
+      });
     } finally {
       await ingress.close();
     }
