@@ -39,20 +39,11 @@ export async function notifyCompany(
   const eventKey =
     input.eventKey ??
     `${input.event}:${createHash('sha256').update(JSON.stringify(input.payload)).digest('hex')}`;
-  const endpoints = await sql<
-    {
-      id: number;
-      url: string;
-      alias: string;
-      max_attempts: number;
-      retry_initial_ms: number;
-      timeout_ms: number;
-    }[]
-  >`
+  const endpoints = await sql<(Omit<DeliveryToStart, 'uuid' | 'event'> & { id: number })[]>`
     select e.id, e.url, c.alias, e.max_attempts, e.retry_initial_ms, e.timeout_ms
     from webhook_endpoints e join companies c on c.id = e.company_id
     where e.company_id = ${input.companyId} and e.active
-      and (cardinality(e.events) = 0 or ${input.event} = any(e.events))
+      and herald_webhook_wants(e.events, ${input.event})
     order by e.id`;
   const queued: QueuedDelivery[] = [];
   for (const endpoint of endpoints) {
@@ -68,13 +59,9 @@ export async function notifyCompany(
     const workflowId = WORKFLOW_IDS.webhookDelivery(delivery!.uuid);
     if (delivery!.status === 'pending' || delivery!.status === 'delivering') {
       await startDeliveryWorkflow(sql, client, deps.taskQueue ?? TASK_QUEUES.pipeline, {
+        ...endpoint,
         uuid: delivery!.uuid,
         event: input.event,
-        url: endpoint.url,
-        alias: endpoint.alias,
-        max_attempts: endpoint.max_attempts,
-        retry_initial_ms: endpoint.retry_initial_ms,
-        timeout_ms: endpoint.timeout_ms,
       });
     }
     queued.push({
