@@ -44,13 +44,21 @@ export class TwilioHttpClient extends twilio.RequestClient {
     this.agents = { http: new http.Agent(pool), https: new https.Agent(pool) };
   }
 
+  /** Targets of URIs without a query (every create of an account goes to one): parsed once. */
+  private readonly targets = new Map<string, URL>();
+  private readonly basicAuth = new Map<string, string>();
+
   private target(uri: string, params: Params | undefined): URL {
+    const plain = !params || Object.keys(params).length === 0;
+    const known = plain ? this.targets.get(uri) : undefined;
+    if (known) return known;
     let url = new URL(uri);
     if (this.base && url.hostname.endsWith('twilio.com')) {
       url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`);
     }
-    const query = encode(params);
+    const query = plain ? '' : encode(params);
     if (query) url.search = url.search ? `${url.search}&${query}` : query;
+    else if (this.targets.size < 64) this.targets.set(uri, url);
     return url;
   }
 
@@ -58,7 +66,10 @@ export class TwilioHttpClient extends twilio.RequestClient {
     const url = this.target(opts.uri, opts.params as Params | undefined);
     const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined) };
     if (opts.username && opts.password) {
-      headers.Authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+      const credentials = `${opts.username}:${opts.password}`;
+      let basic = this.basicAuth.get(credentials);
+      if (!basic) this.basicAuth.set(credentials, (basic = `Basic ${Buffer.from(credentials).toString('base64')}`));
+      headers.Authorization = basic;
     } else if (opts.authStrategy) {
       headers.Authorization = await opts.authStrategy.getAuthString();
     }
