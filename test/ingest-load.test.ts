@@ -1,10 +1,9 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { ingestProgressQuery } from '../workflows/ingest-packet';
-import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { eventually, type TestWorker } from './support/harness';
 import {
-  createTestCompany,
   csv,
   daysFromNow,
   EHR_HEADER,
@@ -13,20 +12,13 @@ import {
   runIngest,
   type TestCompany,
 } from './support/ingest';
+import { useIngestEnv } from './support/ingest-env';
 
 let app: App;
 let worker: TestWorker;
 let company: TestCompany;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  worker = await startTestWorker(app);
-  company = await createTestCompany(app, { prefix: 'load' });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+useIngestEnv('load', (env) => ({ app, worker, company } = env));
 
 const day5 = daysFromNow(5);
 const day9 = daysFromNow(9);

@@ -1,33 +1,18 @@
 // The ingest workflow itself: history that does not grow with the file, one run per packet, visible failure.
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { SA } from '../lib/names';
-import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import {
-  createTestCompany,
-  csv,
-  daysFromNow,
-  EHR_HEADER,
-  ingestFile,
-  putPacket,
-  type TestCompany,
-} from './support/ingest';
+import { eventually, type TestWorker } from './support/harness';
+import { csv, daysFromNow, EHR_HEADER, ingestFile, putPacket, type TestCompany } from './support/ingest';
+import { useIngestEnv } from './support/ingest-env';
 
 let app: App;
 let worker: TestWorker;
 let company: TestCompany;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  worker = await startTestWorker(app);
-  company = await createTestCompany(app, { prefix: 'wf' });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+useIngestEnv('wf', (env) => ({ app, worker, company } = env));
 
 function rows(count: number, prefix: string): string {
   const day = daysFromNow(12);
