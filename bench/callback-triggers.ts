@@ -22,7 +22,9 @@ const say = (line: string) => process.stdout.write(line + '\n');
 
 /** A company whose n messages sit in `state`, as a dispatch batch finds them. */
 async function seedCompany(sql: Sql, alias: string, state: 'sending' | 'scheduled'): Promise<number> {
-  const [company] = await sql<{ id: number }[]>`insert into companies (alias, name) values (${alias}, ${alias}) returning id`;
+  const [company] = await sql<
+    { id: number }[]
+  >`insert into companies (alias, name) values (${alias}, ${alias}) returning id`;
   const id = company!.id;
   await sql`
     insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
@@ -48,7 +50,11 @@ const TRIGGER: Record<Update, string> = {
 };
 
 /** One bulk update under EXPLAIN ANALYZE, rolled back: the wall time and the trigger function's own time. */
-async function timeUpdate(sql: Sql, companyId: number, update: Update): Promise<{ ms: number; triggerMs: number }> {
+async function timeUpdate(
+  sql: Sql,
+  companyId: number,
+  update: Update,
+): Promise<{ ms: number; triggerMs: number }> {
   let result = { ms: 0, triggerMs: 0 };
   await sql
     .begin(async (tx) => {
@@ -75,8 +81,15 @@ async function timeUpdate(sql: Sql, companyId: number, update: Update): Promise<
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Rounds of every case in turn, so a busy spell on the machine falls on all of them alike. */
-async function measure(sql: Sql, companyId: number, update: Update, cases: Record<string, () => Promise<void>>) {
-  const samples = new Map<string, { ms: number; triggerMs: number }[]>(Object.keys(cases).map((c) => [c, []]));
+async function measure(
+  sql: Sql,
+  companyId: number,
+  update: Update,
+  cases: Record<string, () => Promise<void>>,
+) {
+  const samples = new Map<string, { ms: number; triggerMs: number }[]>(
+    Object.keys(cases).map((c) => [c, []]),
+  );
   for (let round = 0; round < runs; round++) {
     for (const [label, prepare] of Object.entries(cases)) {
       await prepare();
@@ -84,7 +97,12 @@ async function measure(sql: Sql, companyId: number, update: Update, cases: Recor
     }
   }
   await sql`alter table messages enable trigger ${sql(TRIGGER[update])}`;
-  const base = median(samples.values().next().value!.map((s) => s.ms));
+  const base = median(
+    samples
+      .values()
+      .next()
+      .value!.map((s) => s.ms),
+  );
   for (const [label, s] of samples) {
     const ms = median(s.map((x) => x.ms));
     say(
@@ -104,7 +122,12 @@ try {
   const sending = await seedCompany(sql, 'bench-sending', 'sending');
   const scheduled = await seedCompany(sql, 'bench-scheduled', 'scheduled');
   await sql`vacuum analyze`;
-  say(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const toggle = (update: Update, on: boolean) => async () => {
     await sql`alter table messages ${on ? sql`enable` : sql`disable`} trigger ${sql(TRIGGER[update])}`;
@@ -127,7 +150,12 @@ try {
     'no-trigger': toggle('claim', false),
     trigger: toggle('claim', true),
   });
-  say(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  say(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   await sql.end();
   await pg.stop();

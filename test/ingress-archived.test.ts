@@ -44,14 +44,25 @@ const person = () =>
 /** Delivered, then moved to history by the archive's own batch move. */
 async function archive(messageId: number): Promise<void> {
   await app.sql`update messages set state = 'delivered', delivered_at = now() where id = ${messageId} and state = 'sent'`;
-  const moved = await archiveMessageBatch(app.sql, { companyId: company.id, messageIds: [messageId] }, async () => {});
+  const moved = await archiveMessageBatch(
+    app.sql,
+    { companyId: company.id, messageIds: [messageId] },
+    async () => {},
+  );
   expect(moved.messages).toBe(1);
   expect(await app.sql`select 1 from messages where id = ${messageId}`).toHaveLength(0);
 }
 
 const historyRow = async (id: number) =>
   (
-    await app.sql<{ state: string; contact_status: string | null; raw_response: string | null; last_event_at: Date | null }[]>`
+    await app.sql<
+      {
+        state: string;
+        contact_status: string | null;
+        raw_response: string | null;
+        last_event_at: Date | null;
+      }[]
+    >`
       select state, contact_status, raw_response, last_event_at from messages_history where id = ${id}`
   )[0]!;
 const historyUpdates = (id: number) =>
@@ -63,7 +74,11 @@ const contact = async (id: number) =>
       select do_not_sms, do_not_email from contacts where id = ${id}`
   )[0]!;
 const waitingEvents = async (sid: string) =>
-  (await app.sql<{ n: number }[]>`select count(*)::int as n from provider_events_pending where provider_message_id = ${sid}`)[0]!.n;
+  (
+    await app.sql<
+      { n: number }[]
+    >`select count(*)::int as n from provider_events_pending where provider_message_id = ${sid}`
+  )[0]!.n;
 
 const smsStatus = (sid: string, status: string, extra: Record<string, string> = {}) => ({
   MessageSid: sid,
@@ -78,7 +93,9 @@ describe('callbacks for archived messages', () => {
   it('records a late Twilio status in the history tables once, and still applies its opt-out to the contact', async () => {
     const p = await person();
     const m = await sentMessage(app.sql, company.id, p, { channel: 'sms', from: SENDER });
-    expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'))).status).toBe(200);
+    expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'))).status).toBe(
+      200,
+    );
     await archive(m.id);
     const later = await planTouch(app.sql, company.id, p, {
       channel: 'sms',
@@ -89,13 +106,20 @@ describe('callbacks for archived messages', () => {
     const before = (await historyRow(m.id)).last_event_at;
 
     // Twilio repeats the delivery it already told us of: the history has it, so nothing is added
-    expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'))).status).toBe(200);
-    expect(await historyUpdates(m.id)).toEqual([{ provider: 'twilio', event_type: 'sms.delivered', status: 'delivered' }]);
+    expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'))).status).toBe(
+      200,
+    );
+    expect(await historyUpdates(m.id)).toEqual([
+      { provider: 'twilio', event_type: 'sms.delivered', status: 'delivered' },
+    ]);
     expect((await historyRow(m.id)).last_event_at).toEqual(before);
 
     // a new event: recorded in history (twice sent, once kept), the state machine still rules the row
     for (let i = 0; i < 2; i++)
-      await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'undelivered', { ErrorCode: '21610' }));
+      await ingress.post(
+        INGRESS_PATHS.twilioSmsStatus,
+        smsStatus(m.sid, 'undelivered', { ErrorCode: '21610' }),
+      );
     expect(await historyUpdates(m.id)).toEqual([
       { provider: 'twilio', event_type: 'sms.delivered', status: 'delivered' },
       { provider: 'twilio', event_type: 'sms.undelivered', status: 'undelivered' },
@@ -111,7 +135,11 @@ describe('callbacks for archived messages', () => {
 
   it('applies an SES bounce of an archived email: do_not_email, recorded in history', async () => {
     const p = await person();
-    const m = await sentMessage(app.sql, company.id, p, { channel: 'email', provider: 'ses', to: 'ann@example.com' });
+    const m = await sentMessage(app.sql, company.id, p, {
+      channel: 'email',
+      provider: 'ses',
+      to: 'ann@example.com',
+    });
     await archive(m.id);
     const bounce = signedSns({
       Type: 'Notification',
@@ -126,7 +154,9 @@ describe('callbacks for archived messages', () => {
     });
     expect(await ingress.postSns(bounce)).toBe(200);
     expect(await ingress.postSns(bounce)).toBe(200);
-    expect(await historyUpdates(m.id)).toEqual([{ provider: 'ses', event_type: 'email.bounce', status: 'undelivered' }]);
+    expect(await historyUpdates(m.id)).toEqual([
+      { provider: 'ses', event_type: 'email.bounce', status: 'undelivered' },
+    ]);
     expect(await contact(p.contactId)).toMatchObject({ do_not_email: true, do_not_sms: false });
     expect(await waitingEvents(m.sid)).toBe(0);
   });
@@ -154,22 +184,41 @@ describe('callbacks for archived messages', () => {
     expect(await historyRow(m.id)).toMatchObject({ contact_status: 'opted_out', raw_response: 'STOP' });
     const [inbound] = await app.sql`
       select company_id, contact_id, message_id, intent from inbound_messages where provider_event_id = ${sid}`;
-    expect(inbound).toMatchObject({ company_id: company.id, contact_id: p.contactId, message_id: null, intent: 'opt_out' });
+    expect(inbound).toMatchObject({
+      company_id: company.id,
+      contact_id: p.contactId,
+      message_id: null,
+      intent: 'opt_out',
+    });
   });
 
-  it("confirms from an archived reminder only while the appointment is still ahead", async () => {
+  it('confirms from an archived reminder only while the appointment is still ahead', async () => {
     const ahead = await person();
     const m = await sentMessage(app.sql, company.id, ahead, { channel: 'sms', from: SENDER });
     await archive(m.id);
-    await ingress.post(INGRESS_PATHS.twilioSmsInbound, { MessageSid: `SM${randomUUID()}`, From: ahead.phone, To: SENDER, Body: 'C' });
-    expect((await app.sql`select status from appointments where id = ${ahead.appointmentId}`)[0]!.status).toBe('confirmed');
+    await ingress.post(INGRESS_PATHS.twilioSmsInbound, {
+      MessageSid: `SM${randomUUID()}`,
+      From: ahead.phone,
+      To: SENDER,
+      Body: 'C',
+    });
+    expect(
+      (await app.sql`select status from appointments where id = ${ahead.appointmentId}`)[0]!.status,
+    ).toBe('confirmed');
 
     const past = await person();
     await app.sql`update appointments set starts_at = now() - interval '30 days' where id = ${past.appointmentId}`;
     const old = await sentMessage(app.sql, company.id, past, { channel: 'sms', from: SENDER });
     await archive(old.id);
-    await ingress.post(INGRESS_PATHS.twilioSmsInbound, { MessageSid: `SM${randomUUID()}`, From: past.phone, To: SENDER, Body: 'C' });
-    expect((await app.sql`select status from appointments where id = ${past.appointmentId}`)[0]!.status).toBe('scheduled');
+    await ingress.post(INGRESS_PATHS.twilioSmsInbound, {
+      MessageSid: `SM${randomUUID()}`,
+      From: past.phone,
+      To: SENDER,
+      Body: 'C',
+    });
+    expect((await app.sql`select status from appointments where id = ${past.appointmentId}`)[0]!.status).toBe(
+      'scheduled',
+    );
     expect(await historyRow(old.id)).toMatchObject({ contact_status: 'confirmed', raw_response: 'C' });
   });
 
@@ -182,6 +231,9 @@ describe('callbacks for archived messages', () => {
     const done = await fetch(link, { method: 'POST' });
     expect(done.status).toBe(200);
     expect((await contact(p.contactId)).do_not_email).toBe(true);
-    expect(await historyRow(m.id)).toMatchObject({ contact_status: 'opted_out', raw_response: 'unsubscribe link' });
+    expect(await historyRow(m.id)).toMatchObject({
+      contact_status: 'opted_out',
+      raw_response: 'unsubscribe link',
+    });
   });
 });

@@ -34,7 +34,10 @@ const person = () =>
   });
 
 /** A message a dispatcher has claimed and handed to Twilio, whose answer (the sid) is not written yet. */
-async function claimedMessage(p: Person, channel: Channel): Promise<{ id: number; sid: string; token: string }> {
+async function claimedMessage(
+  p: Person,
+  channel: Channel,
+): Promise<{ id: number; sid: string; token: string }> {
   const token = `test-dispatch-${randomUUID()}`;
   const [row] = await app.sql<{ id: number }[]>`
     insert into messages (company_id, contact_id, appointment_id, channel, template_name, plan_step, contact_at, region,
@@ -60,8 +63,10 @@ const smsStatus = (sid: string, status: string) => ({
 });
 
 const waiting = async (sid: string) =>
-  (await app.sql<{ n: number }[]>`
-    select count(*)::int as n from provider_events_pending where provider_message_id = ${sid}`)[0]!.n;
+  (
+    await app.sql<{ n: number }[]>`
+    select count(*)::int as n from provider_events_pending where provider_message_id = ${sid}`
+  )[0]!.n;
 
 describe('a status callback that overtakes dispatch', () => {
   it('is kept, and applied once when dispatch records the id: delivered before sent ends delivered', async () => {
@@ -102,7 +107,10 @@ describe('a status callback that overtakes dispatch', () => {
     });
     expect(r.status).toBe(200);
     await recordSent(m, 'voice');
-    await eventually(async () => ((await messageRow(app.sql, m.id)).state === 'delivered' ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await messageRow(app.sql, m.id)).state === 'delivered' ? true : undefined),
+      30_000,
+    );
     const [call] = await app.sql`select status, duration_seconds from calls where message_id = ${m.id}`;
     expect(call).toMatchObject({ status: 'completed', duration_seconds: 31 });
     const [row] = await app.sql`select duration_seconds from messages where id = ${m.id}`;
@@ -111,7 +119,8 @@ describe('a status callback that overtakes dispatch', () => {
 
   it('is applied exactly once when several sweeps race for it', async () => {
     const messages = await Promise.all([1, 2, 3].map(async () => claimedMessage(await person(), 'sms')));
-    for (const m of messages) await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'));
+    for (const m of messages)
+      await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'));
     await Promise.all(messages.map((m) => recordSent(m, 'sms')));
     // the ingress's own notice-driven sweep races these three
     await Promise.all([1, 2, 3].map(() => applyPendingEvents(app.sql)));
@@ -133,7 +142,10 @@ describe('a status callback that overtakes dispatch', () => {
     expect(await waiting(m.sid)).toBe(1);
     expect((await messageRow(app.sql, m.id)).state).toBe('sent');
     ingress = await startTestIngress(app);
-    await eventually(async () => ((await messageRow(app.sql, m.id)).state === 'delivered' ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await messageRow(app.sql, m.id)).state === 'delivered' ? true : undefined),
+      30_000,
+    );
     expect(await waiting(m.sid)).toBe(0);
     expect(await updatesOf(app.sql, m.id)).toHaveLength(1);
   });

@@ -113,16 +113,17 @@ describe('the reminder schedule', () => {
 
   it('follows paused in the settings both ways; the CLI cannot resume what the settings pause', async () => {
     const client = await app.client();
-    const sync = () => ensureReminderSchedule(client, app.sql, company.alias, { taskQueue: workers.taskQueue });
+    const sync = () =>
+      ensureReminderSchedule(client, app.sql, company.alias, { taskQueue: workers.taskQueue });
     const setPaused = (paused: boolean) => app.sql`
       update companies set settings = jsonb_set(settings, '{reminders,schedule,paused}', ${app.sql.json(paused)})
       where id = ${company.id}`;
     try {
       await setPaused(true);
       expect(await sync()).toMatchObject({ paused: true, note: SETTINGS_PAUSE_NOTE });
-      await expect(resumeReminderSchedule(client, app.sql, company.alias, 'resumed by a test')).rejects.toThrow(
-        PausedBySettingsError,
-      );
+      await expect(
+        resumeReminderSchedule(client, app.sql, company.alias, 'resumed by a test'),
+      ).rejects.toThrow(PausedBySettingsError);
       expect((await showReminderSchedule(client, app.sql, company.alias))?.paused).toBe(true);
 
       await setPaused(false);

@@ -1,7 +1,13 @@
 // Callbacks for messages the archive has moved to messages_history: recorded there once, applied to the history row and the contact.
 import type { TransactionSql } from '../db';
 import type { ProviderEvent } from '../providers/types';
-import { applyConsent, moveMessage, updateCall, type ApplyOutcome, type EventTarget } from './provider-events';
+import {
+  applyConsent,
+  moveMessage,
+  updateCall,
+  type ApplyOutcome,
+  type EventTarget,
+} from './provider-events';
 
 async function findArchivedMessage(
   tx: TransactionSql,

@@ -71,7 +71,8 @@ export async function applyPendingEvents(
         const input = { providers: row.providers, recordAs: row.provider, event: row.event };
         const message = await findMessage(tx, row.providers, row.event.providerMessageId);
         const outcome = message ? await applyToMessage(tx, message, input) : await applyToArchived(tx, input);
-        if (outcome?.kind === 'duplicate' || (outcome?.kind === 'archived' && outcome.duplicate)) sweep.duplicates++;
+        if (outcome?.kind === 'duplicate' || (outcome?.kind === 'archived' && outcome.duplicate))
+          sweep.duplicates++;
         else sweep.applied++;
         await tx`delete from provider_events_pending where id = ${row.id}`;
       }
@@ -95,7 +96,11 @@ export interface PendingWatch {
  * Applies waiting events when dispatch records their provider id (LISTEN), and sweeps every
  * `sweepMs` for a notice nobody heard (the ingress was down, a race at the commit). One sweep at a time.
  */
-export async function watchPendingEvents(sql: Sql, log: Logger, opts: { sweepMs: number }): Promise<PendingWatch> {
+export async function watchPendingEvents(
+  sql: Sql,
+  log: Logger,
+  opts: { sweepMs: number },
+): Promise<PendingWatch> {
   let running: Promise<void> = Promise.resolve();
   let closed = false;
   const run = (providerMessageId?: string) => {
@@ -103,7 +108,8 @@ export async function watchPendingEvents(sql: Sql, log: Logger, opts: { sweepMs:
       if (closed) return;
       try {
         const sweep = await applyPendingEvents(sql, { providerMessageId });
-        if (sweep.applied || sweep.duplicates || sweep.dropped) log.info(sweep, 'applied status callbacks that had waited for their message');
+        if (sweep.applied || sweep.duplicates || sweep.dropped)
+          log.info(sweep, 'applied status callbacks that had waited for their message');
       } catch (err) {
         log.error({ err }, 'applying waiting status callbacks failed; the next sweep tries again');
       }

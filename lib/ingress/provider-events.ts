@@ -122,7 +122,8 @@ export async function applyToMessage(
   message: EventTarget,
   opts: { recordAs: string; event: ProviderEvent },
 ): Promise<Extract<ApplyOutcome, { kind: 'applied' | 'duplicate' }>> {
-  if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event))) return { kind: 'duplicate', message };
+  if (!(await recordProviderEvent(tx, message, opts.recordAs, opts.event)))
+    return { kind: 'duplicate', message };
   const state = await moveMessage(tx, message, opts.event);
   if (message.channel === 'voice') {
     await updateCall(tx, message, opts.event.providerMessageId, opts.event);
@@ -166,6 +167,7 @@ export async function applyProviderEvent(
     return { kind: 'pending', duplicate: !(await keepPendingEvent(tx, opts)) };
   })) as ApplyOutcome;
   // dispatch may have recorded the id between our lookup and our commit, its notice finding nothing yet
-  if (outcome.kind === 'pending') await applyPendingEvents(sql, { providerMessageId: opts.event.providerMessageId });
+  if (outcome.kind === 'pending')
+    await applyPendingEvents(sql, { providerMessageId: opts.event.providerMessageId });
   return outcome;
 }

@@ -199,7 +199,9 @@ export async function startIngress(
   // the handler needs the port for its default public URL, so requests are taken only once it is known
   const handler = createIngressHandler({ ...deps, publicBaseUrl: deps.publicBaseUrl ?? url });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void handler(req, res));
-  const pending = await watchPendingEvents(deps.sql, deps.log, { sweepMs: opts.pendingSweepMs ?? PENDING_SWEEP_MS });
+  const pending = await watchPendingEvents(deps.sql, deps.log, {
+    sweepMs: opts.pendingSweepMs ?? PENDING_SWEEP_MS,
+  });
   return {
     url,
     port,

@@ -111,13 +111,22 @@ describe('quiet hours decisions', () => {
     expect(hi.kind === 'defer' && hi.reason).toMatch(
       /07:00 in Pacific\/Honolulu is outside 08:00-21:00.*deferred to Fri 08:00/,
     );
-    expect(decide({ at: now, recipient: newYork })).toEqual({ kind: 'send', closesAt: at('2027-01-16T02:00:00Z') });
+    expect(decide({ at: now, recipient: newYork })).toEqual({
+      kind: 'send',
+      closesAt: at('2027-01-16T02:00:00Z'),
+    });
   });
 
   it('treats the window as start inclusive, end exclusive', () => {
     const closesAt = at('2027-01-16T02:00:00Z');
-    expect(decide({ at: at('2027-01-15T13:00:00Z'), recipient: newYork })).toEqual({ kind: 'send', closesAt });
-    expect(decide({ at: at('2027-01-16T01:59:00Z'), recipient: newYork })).toEqual({ kind: 'send', closesAt });
+    expect(decide({ at: at('2027-01-15T13:00:00Z'), recipient: newYork })).toEqual({
+      kind: 'send',
+      closesAt,
+    });
+    expect(decide({ at: at('2027-01-16T01:59:00Z'), recipient: newYork })).toEqual({
+      kind: 'send',
+      closesAt,
+    });
     expect(decide({ at: at('2027-01-16T02:00:00Z'), recipient: newYork })).toMatchObject({
       kind: 'defer',
       until: at('2027-01-16T13:00:00Z'),
@@ -136,7 +145,9 @@ describe('quiet hours decisions', () => {
     expect(d).toMatchObject({ kind: 'defer', until: at('2027-01-16T13:00:00Z') });
     expect(d.kind === 'defer' && d.reason).toMatch(/08:00-20:00 \(FL\)/);
     // sent at 19:00, it may go only until Florida's 20:00
-    expect(decide({ at: at('2027-01-16T00:00:00Z'), recipient: { state: 'FL', timezone: 'America/New_York' } })).toEqual({
+    expect(
+      decide({ at: at('2027-01-16T00:00:00Z'), recipient: { state: 'FL', timezone: 'America/New_York' } }),
+    ).toEqual({
       kind: 'send',
       closesAt: at('2027-01-16T01:00:00Z'),
     });

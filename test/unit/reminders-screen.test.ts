@@ -32,7 +32,10 @@ function message(over: Partial<DueMessage> = {}, contact: Partial<DueMessage['co
 
 describe('screening a due message', () => {
   it('lets a message inside the window go, until the window closes (21:00 in New York)', () => {
-    expect(screenMessage(message(), ctx)).toEqual({ kind: 'ready', sendBy: new Date('2027-01-16T02:00:00Z') });
+    expect(screenMessage(message(), ctx)).toEqual({
+      kind: 'ready',
+      sendBy: new Date('2027-01-16T02:00:00Z'),
+    });
   });
 
   it('cancels a reminder of a cancelled appointment', () => {
