@@ -133,6 +133,20 @@ describe('a status callback that overtakes dispatch', () => {
     }
   });
 
+  it('drops an event that no message claimed within a week, and keeps a younger one', async () => {
+    const old = `SM${randomUUID().replace(/-/g, '')}`;
+    const young = `SM${randomUUID().replace(/-/g, '')}`;
+    for (const sid of [old, young])
+      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(sid, 'delivered'))).status).toBe(
+        200,
+      );
+    await app.sql`update provider_events_pending set received_at = now() - interval '8 days' where provider_message_id = ${old}`;
+    // (the ingress's own sweep may get there first: either way it is gone)
+    await applyPendingEvents(app.sql);
+    expect(await waiting(old)).toBe(0);
+    expect(await waiting(young)).toBe(1);
+  });
+
   it('waits while the ingress is down, and is applied by the sweep when it starts again', async () => {
     const m = await claimedMessage(await person(), 'sms');
     await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'));
