@@ -9,6 +9,7 @@ import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker, workflowUiUrl } from '../lib/temporal';
+import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
 import { createWorkers, installTemporalLogging, runWorkers } from '../workers/create-workers';
 import { configuredSendWorkers } from '../workers/send-workers';
 import { workflowBundle } from '../workers/workflow-bundle';
@@ -54,6 +55,8 @@ try {
   workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
   const running = runWorkers(workers, stop.signal);
   await ensureArchiveSchedule(await app.client(), config.archive);
+  // companies' webhook endpoints get their events here as in production
+  await ensureWebhookDrainer(await app.client());
 
   const client = await app.client();
   const workflowId = WORKFLOW_IDS.readinessCheck(DEMO_COMPANY, new Date().toISOString());
