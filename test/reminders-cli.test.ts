@@ -123,5 +123,16 @@ describe('herald reminders and optout', () => {
     expect(paused.stdout).toMatch(/PAUSED \(paused by /);
     const shown = await herald(['reminders', 'schedule', '--company', company.alias, '--show', '--json']);
     expect(JSON.parse(shown.stdout)).toMatchObject({ paused: true, everyMinutes: 15 });
+
+    // the settings win: while they say paused, --resume is refused with the way out
+    await app.sql`
+      update companies set settings = jsonb_set(coalesce(settings, '{}'), '{reminders}',
+        coalesce(settings->'reminders', '{}') || '{"schedule": {"paused": true}}')
+      where id = ${company.id}`;
+    const refused = await herald(['reminders', 'schedule', '--company', company.alias, '--resume']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/reminder settings say paused: true; remove it from the settings/);
+    const still = await herald(['reminders', 'schedule', '--company', company.alias, '--show', '--json']);
+    expect(JSON.parse(still.stdout)).toMatchObject({ paused: true });
   });
 });
