@@ -115,8 +115,12 @@ export async function watchPendingEvents(
       }
     });
   };
-  const listening = await sql.listen(PENDING_EVENTS_CHANNEL, (providerMessageId) => run(providerMessageId));
-  run();
+  // onlisten fires at the first LISTEN and after every reconnect: a sweep then catches notices sent while deaf
+  const listening = await sql.listen(
+    PENDING_EVENTS_CHANNEL,
+    (providerMessageId) => run(providerMessageId),
+    () => run(),
+  );
   const timer = setInterval(() => run(), opts.sweepMs);
   timer.unref();
   return {
