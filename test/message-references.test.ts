@@ -1,4 +1,4 @@
-// Messages name their company, customer, location, packet, region and state: checked once per statement, not by foreign keys.
+// Messages, contacts and appointments name their company, packet, region (and more): checked once per statement, not by per-row foreign keys.
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../lib/db';
 import { setUpDatabase } from '../lib/setup-database';
@@ -105,6 +105,58 @@ describe('message references', () => {
       // the region's other columns may change; once its messages are gone, so may it
       await sql`update regions set name = 'Renamed' where code = ${p.region}`;
       await sql`delete from messages`;
+      await sql`delete from regions where code = ${p.region}`;
+      await sql`delete from data_packets where id = ${p.packetId}`;
+    }));
+});
+
+describe('contact and appointment references', () => {
+  it('refuse a contact or appointment whose packet, region or company does not exist, inserted or updated', () =>
+    withScratchDatabase(async (sql) => {
+      const p = await parents(sql);
+      await expect(
+        sql`insert into contacts (company_id, dedupe_key, first_name, last_name, region, first_packet_id)
+            values (${p.companyId}, 'k2', 'Bo', 'Ng', 'atlantis', ${p.packetId})`,
+      ).rejects.toMatchObject({
+        code: '23503',
+        message: expect.stringMatching(/"contacts" violates foreign key constraint "contacts_region_fkey"/),
+        detail: 'Key (region)=(atlantis) is not present in table "regions".',
+      });
+      await expect(
+        sql`update contacts set last_packet_id = ${p.packetId + 1000} where id = ${p.contactId}`,
+      ).rejects.toMatchObject({
+        code: '23503',
+        message: expect.stringMatching(/contacts_last_packet_id_fkey/),
+      });
+      const appointment = (companyId: number, packetId: number) => sql`
+        insert into appointments (company_id, contact_id, dedupe_key, starts_at, first_packet_id, last_packet_id)
+        values (${companyId}, ${p.contactId}, 'a1', now() + interval '3 days', ${packetId}, ${packetId})
+        on conflict (company_id, dedupe_key) do update set last_packet_id = excluded.last_packet_id`;
+      await expect(appointment(p.companyId + 1000, p.packetId)).rejects.toMatchObject({
+        code: '23503',
+        message: expect.stringMatching(/appointments_company_id_fkey/),
+      });
+      await appointment(p.companyId, p.packetId);
+      // the upsert's update path is checked too
+      await expect(appointment(p.companyId, p.packetId + 1000)).rejects.toMatchObject({
+        code: '23503',
+        detail: `Key (last_packet_id)=(${p.packetId + 1000}) is not present in table "data_packets".`,
+      });
+    }));
+
+  it('keep a packet or region that contacts or appointments still name from being deleted', () =>
+    withScratchDatabase(async (sql) => {
+      const p = await parents(sql);
+      await sql`update contacts set region = ${p.region}, last_packet_id = ${p.packetId} where id = ${p.contactId}`;
+      await expect(sql`delete from regions where code = ${p.region}`).rejects.toMatchObject({
+        code: '23503',
+        message: expect.stringMatching(/"regions" violates foreign key constraint "contacts_region_fkey"/),
+      });
+      await expect(sql`delete from data_packets where id = ${p.packetId}`).rejects.toMatchObject({
+        code: '23503',
+        detail: `Key (id)=(${p.packetId}) is still referenced from table "contacts".`,
+      });
+      await sql`update contacts set region = 'unassigned', last_packet_id = null where id = ${p.contactId}`;
       await sql`delete from regions where code = ${p.region}`;
       await sql`delete from data_packets where id = ${p.packetId}`;
     }));
