@@ -129,15 +129,17 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
    * Sends at the slot, or as soon after it as the send windows allow. A late send needs no new slot:
    * the windows keep it from crowding any second past a cap.
    */
+  const setAside = (item: TimedSend) => {
+    buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
+    result.notSent.push(item);
+  };
   const launch = async (item: TimedSend) => {
-    if (result.stop) {
-      buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
-      result.notSent.push(item);
-      return;
-    }
+    if (result.stop) return setAside(item);
     const wait = item.at - Date.now();
     if (wait >= 1) await timer(wait);
     while (inflight.size >= MAX_IN_FLIGHT) await Promise.race(inflight);
+    // a 429 or an outage may have come in while this one waited for its slot
+    if (result.stop) return setAside(item);
     const release = await enterWindows(windowsOf(pace, item));
     if (Date.now() - item.at > LATE_MS) result.late++;
     const p: Promise<void> = sendOne(item, release).finally(() => inflight.delete(p));
