@@ -9,8 +9,8 @@ import { SourceError } from '../lib/sources/errors';
 import { FORMAT_EXTENSIONS, openApiSource } from '../lib/sources/http-pull';
 import { DEDUPE_KEYS, rawObjectKey } from '../lib/sources/raw-keys';
 import { clientForSource, isForeignBucket, listS3Page, openS3Object, relativeKey, type ListedObject } from '../lib/sources/s3-listing';
-import { listRemoteFiles, openRemoteFile, openSftp, type RemoteFile } from '../lib/sources/sftp';
-import { storeObject } from '../lib/sources/store-object';
+import { listRemotePage, openRemoteFile, openSftp, type RemoteFile } from '../lib/sources/sftp';
+import { copyResumable, type CopiedObject, type CopyCheckpoint, type CopyProgress } from '../lib/sources/resumable-copy';
 import { findSourceByUuid, type StoredSource } from '../lib/sources/store';
 import type { ActivityDeps } from './deps';
 
@@ -39,10 +39,19 @@ function startIngestHere(): StartIngest {
   };
 }
 
-/** Heartbeats the bytes copied so far, so a stuck copy is noticed within the heartbeat timeout. */
-function heartbeatBytes(): (bytes: number) => void {
+/**
+ * A copy heartbeats its bytes and its upload's completed parts, so a stuck copy is noticed within the
+ * heartbeat timeout and the retry continues the same upload from the last heartbeat's parts.
+ */
+function copyHeartbeats(): { previous?: CopyCheckpoint; onProgress: (progress: CopyProgress) => void; signal: AbortSignal } {
   const context = Context.current();
-  return (bytes) => context.heartbeat({ bytes });
+  const last = context.info.heartbeatDetails as CopyProgress | undefined;
+  return { previous: last?.checkpoint, onProgress: (progress) => context.heartbeat(progress), signal: context.cancellationSignal };
+}
+
+/** What a copy adds to its packet's metadata: where a resumed copy continued. */
+function copyMetadata(copied: CopiedObject): Record<string, unknown> {
+  return copied.resumedFrom > 0 ? { resumedFromByte: copied.resumedFrom } : {};
 }
 
 export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
@@ -118,32 +127,33 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
         }
         const { client, own } = clientForSource(s3, source.config);
         try {
-          const object = await openS3Object(client, source.config.bucket, input.key, input.etag);
           const key = rawObjectKey(source.companyAlias, source.name, dedupeKey, relativeKey(source.config, input.key));
-          const stored = await storeObject(s3, bucket, key, object.stream, {
-            contentType: object.contentType,
-            onProgress: heartbeatBytes(),
-            signal: Context.current().cancellationSignal,
+          const copied = await copyResumable(s3, bucket, key, async (from) => {
+            const offset = from?.version === input.etag ? from.offset : 0;
+            const object = await openS3Object(client, source.config.bucket, input.key, input.etag, offset);
+            return { ...object, offset, version: input.etag, totalSize: input.size };
+          }, copyHeartbeats());
+          return admit(source, dedupeKey, copied, {
+            ...meta,
+            contentType: copied.contentType,
+            metadata: { ...meta.metadata, ...copyMetadata(copied) },
           });
-          return admit(source, dedupeKey, stored, { ...meta, contentType: object.contentType });
         } finally {
           if (own) client.destroy();
         }
       });
     },
 
-    /** New files in the source's SFTP directory (up to `limit`), oldest first; `newCount` says how many there are in all. */
-    async listNewSftpFiles(input: { sourceUuid: string; limit: number; excludePaths?: string[] }): Promise<{ files: RemoteFile[]; listed: number; newCount: number }> {
+    /** One page of the source's SFTP directory, minus the files already packets: only new files enter workflow history. */
+    async listNewSftpFiles(input: { sourceUuid: string; continuationToken?: string }): Promise<{ objects: RemoteFile[]; listed: number; nextToken?: string }> {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 'sftp');
         const session = await openSftp(source.config);
         try {
-          const files = await listRemoteFiles(session.sftp, source.config.directory, source.config.glob);
+          const page = await listRemotePage(session.sftp, source.config.directory, source.config.glob, { continuationToken: input.continuationToken });
           const keyOf = (f: RemoteFile) => DEDUPE_KEYS.sftp(source.uuid, f.path, f.size, f.mtime);
-          const known = await knownDedupeKeys(sql, source.companyId, files.map(keyOf));
-          const excluded = new Set(input.excludePaths ?? []);
-          const fresh = files.filter((f) => !known.has(keyOf(f)) && !excluded.has(f.path));
-          return { files: fresh.slice(0, input.limit), listed: files.length, newCount: fresh.length };
+          const known = await knownDedupeKeys(sql, source.companyId, page.files.map(keyOf));
+          return { objects: page.files.filter((f) => !known.has(keyOf(f))), listed: page.listed, nextToken: page.nextToken };
         } finally {
           session.close();
         }
@@ -156,20 +166,22 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
         const source = await load(input.sourceUuid, 'sftp');
         const dedupeKey = DEDUPE_KEYS.sftp(source.uuid, input.path, input.size, input.mtime);
         const session = await openSftp(source.config);
+        // the listed size and mtime are the version: the dedupe key, and what a resumed copy must still find
+        const version = `${input.size}:${input.mtime}`;
         try {
-          const remote = await openRemoteFile(session.sftp, input.path);
-          if (remote.size !== input.size || remote.mtime !== input.mtime) {
-            remote.stream.destroy();
-            throw new SourceError('RemoteFileChanged', `the SFTP file ${input.path} changed since it was listed; the next discovery takes the new version`, true);
-          }
           const key = rawObjectKey(source.companyAlias, source.name, dedupeKey, input.name);
-          const stored = await storeObject(s3, bucket, key, remote.stream, {
-            onProgress: heartbeatBytes(),
-            signal: Context.current().cancellationSignal,
-          });
-          return admit(source, dedupeKey, stored, {
+          const copied = await copyResumable(s3, bucket, key, async (from) => {
+            const offset = from?.version === version ? from.offset : 0;
+            const remote = await openRemoteFile(session.sftp, input.path, offset);
+            if (remote.size !== input.size || remote.mtime !== input.mtime) {
+              remote.stream.destroy();
+              throw new SourceError('RemoteFileChanged', `the SFTP file ${input.path} changed since it was listed; the next discovery takes the new version`, true);
+            }
+            return { stream: remote.stream, offset, version, totalSize: input.size };
+          }, copyHeartbeats());
+          return admit(source, dedupeKey, copied, {
             originalName: input.name,
-            metadata: { host: source.config.host, path: input.path, mtime: input.mtime },
+            metadata: { host: source.config.host, path: input.path, mtime: input.mtime, ...copyMetadata(copied) },
           });
         } finally {
           session.close();
@@ -182,23 +194,25 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 'api');
         const context = Context.current();
-        const response = await openApiSource(source.config, { signal: context.cancellationSignal });
+        const heartbeats = copyHeartbeats();
+        // a retry continues under the key its earlier attempt began
         const pulledAt = new Date().toISOString().replace(/[:.]/g, '-');
-        const fileName = `pull-${pulledAt}.${FORMAT_EXTENSIONS[source.config.format]}`;
-        const key = rawObjectKey(source.companyAlias, source.name, `api:${context.info.activityId}:${pulledAt}`, fileName);
-        const stored = await storeObject(s3, bucket, key, response.stream, {
-          contentType: response.contentType,
-          onProgress: heartbeatBytes(),
-          signal: context.cancellationSignal,
-        });
+        const key =
+          heartbeats.previous?.key ??
+          rawObjectKey(source.companyAlias, source.name, `api:${context.info.activityId}:${pulledAt}`, `pull-${pulledAt}.${FORMAT_EXTENSIONS[source.config.format]}`);
+        const fileName = posix.basename(key);
+        const stored = await copyResumable(s3, bucket, key, async (from) => {
+          const response = await openApiSource(source.config, { signal: context.cancellationSignal, resume: from && { offset: from.offset, validator: from.version } });
+          return { stream: response.stream, offset: response.offset, version: response.validator, totalSize: response.contentLength, contentType: response.contentType };
+        }, heartbeats);
         if (stored.sizeBytes === 0) {
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
           throw new SourceError('EmptyResponse', `${new URL(source.config.url).origin} answered with no content`, true);
         }
         const result = await admit(source, DEDUPE_KEYS.api(source.uuid, stored.sha256), stored, {
           originalName: fileName,
-          contentType: response.contentType,
-          metadata: { url: source.config.url, format: source.config.format },
+          contentType: stored.contentType,
+          metadata: { url: source.config.url, format: source.config.format, ...copyMetadata(stored) },
         });
         // the same answer as before: its bytes are already kept under the first packet
         if (!result.created) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

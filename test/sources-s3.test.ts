@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { SCHEDULE_IDS } from '../lib/names';
 import { syncDiscoverySchedule } from '../lib/sources/schedule';
-import { discoverSource } from '../workflows';
-import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
-import { activityAttempts, addTestSource, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery, triggerAndWait } from './support/sources';
+import { activityAttempts, addTestSource, discoverOnePagePerRun, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery, triggerAndWait } from './support/sources';
 
 let app: App;
 let worker: TestWorker;
@@ -101,20 +100,8 @@ describe('an S3 source, discovered through its Temporal schedule', () => {
     const source = await addTestSource(app, company.alias, { kind: 's3', config: { bucket: app.bucket, prefix, glob: '*.csv' }, loadMap: 'ehr' });
 
     // one page per run: the second page is listed by the run the first continued as new into, totals carried over
-    const client = await app.client();
-    const handle = await client.workflow.start(discoverSource, {
-      taskQueue: worker.taskQueue,
-      workflowId: `discover/${source.uuid}/paged`,
-      args: [{ sourceUuid: source.uuid, pagesPerRun: 1 }],
-    });
-    expect(await handle.result()).toMatchObject({ listed: 1002, admitted: 2, skipped: 1000, failed: 0 });
-    // the visibility store catches up with the runs a moment later
-    const runs = await eventually(async () => {
-      const found: string[] = [];
-      for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) found.push(run.status.name);
-      // both runs listed is not enough: the last may still show RUNNING until its close is indexed
-      return found.length === 2 && !found.includes('RUNNING') ? found.sort() : undefined;
-    });
+    const { totals, runs } = await discoverOnePagePerRun(app, source, worker.taskQueue);
+    expect(totals).toMatchObject({ listed: 1002, admitted: 2, skipped: 1000, failed: 0 });
     expect(runs).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
     const packets = await ingestsFinished(app, source, 2);
     // ours already: no copy under raw/

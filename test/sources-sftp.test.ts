@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -9,12 +9,13 @@ import { sshFingerprint } from '../lib/sources/sftp';
 import { startSftpStandin, type SftpStandin } from './standins/sftp';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
-import { activityAttempts, addTestSource, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery } from './support/sources';
+import { activityAttempts, addTestSource, discoverOnePagePerRun, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery } from './support/sources';
 
 let app: App;
 let worker: TestWorker;
 let company: TestCompany;
 let server: SftpStandin;
+let root: string;
 const userKey = ssh2.utils.generateKeyPairSync('ed25519');
 
 const day = daysFromNow(8);
@@ -22,7 +23,7 @@ const march = csv(EHR_HEADER, [['F1', 'ROBERT', 'CHEN', '(617) 555-0111', '', ''
 const april = csv(EHR_HEADER, [['F2', 'grace', 'lee', '(617) 555-0156', '', 'grace@example.com', day, '3:30 PM', 'FA2', '', '', '', '02135', 'MA', '']]);
 
 beforeAll(async () => {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'herald-sftp-'));
+  root = await mkdtemp(path.join(os.tmpdir(), 'herald-sftp-'));
   await mkdir(path.join(root, 'outbound'));
   await writeFile(path.join(root, 'outbound', 'appts-2027-03.csv'), march);
   await writeFile(path.join(root, 'outbound', 'appts-2027-04.csv'), april);
@@ -67,7 +68,8 @@ describe('an SFTP source', () => {
     const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig(), loadMap: 'ehr' });
     const first = await runDiscovery(app, source, worker.taskQueue);
     expect(first.error).toBeUndefined();
-    expect(first.totals).toMatchObject({ listed: 2, admitted: 2, skipped: 0, failed: 0 });
+    // summary.pdf is listed but not taken: it does not match the glob
+    expect(first.totals).toMatchObject({ listed: 3, admitted: 2, skipped: 1, failed: 0 });
     // copied in parallel: packet order is not file order
     const packets = (await ingestsFinished(app, source, 2)).sort((a, b) => a.original_name!.localeCompare(b.original_name!));
     expect(packets.map((p) => p.original_name)).toEqual(['appts-2027-03.csv', 'appts-2027-04.csv']);
@@ -82,7 +84,7 @@ describe('an SFTP source', () => {
 
     const opened = server.log.opened.length;
     const again = await runDiscovery(app, source, worker.taskQueue);
-    expect(again.totals).toMatchObject({ listed: 2, admitted: 0, skipped: 2 });
+    expect(again.totals).toMatchObject({ listed: 3, admitted: 0, skipped: 3 });
     expect(server.log.opened.length).toBe(opened);
     expect(await packetsOf(app, source)).toHaveLength(2);
     expect(await historyText(app, first.workflowId)).not.toContain('CHEN');
@@ -95,7 +97,7 @@ describe('an SFTP source', () => {
       loadMap: 'ehr',
     });
     const run = await runDiscovery(app, source, worker.taskQueue);
-    expect(run.totals).toMatchObject({ listed: 1, admitted: 1 });
+    expect(run.totals).toMatchObject({ listed: 3, admitted: 1 });
     expect(server.log.logins.at(-1)).toBe('acme:publickey');
   });
 
@@ -129,6 +131,37 @@ describe('an SFTP source', () => {
     expect(run.error?.totals).toMatchObject({ admitted: 1, failed: 1 });
     const packets = await ingestsFinished(app, source, 1);
     expect(packets[0]!.original_name).toBe('appts-ok.csv');
+  });
+
+  it('pages through a directory of more than a thousand files, a bounded page per listing, continuing as new', async () => {
+    // 1,002 files, oldest first: the first and last CSV fall on different listing pages of 1,000
+    const dir = path.join(root, 'many');
+    await mkdir(dir);
+    const now = Date.now() / 1000;
+    await writeFile(path.join(dir, 'a-first.csv'), march);
+    await utimes(path.join(dir, 'a-first.csv'), now - 3600, now - 3600);
+    for (let i = 0; i < 1000; i += 1) {
+      const file = path.join(dir, `archive-${String(i).padStart(4, '0')}.bak`);
+      await writeFile(file, 'x');
+      await utimes(file, now - 1800, now - 1800);
+    }
+    await writeFile(path.join(dir, 'z-last.csv'), april);
+    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig({ directory: '/many', glob: '*.csv' }), loadMap: 'ehr' });
+
+    const { totals, runs, workflowId, firstRunId } = await discoverOnePagePerRun(app, source, worker.taskQueue);
+    expect(totals).toMatchObject({ listed: 1002, admitted: 2, skipped: 1000, failed: 0 });
+    expect(runs).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+    // the first run listed one full page and handed the rest to the run it continued as new into
+    const firstRun = await (await app.client()).workflow.getHandle(workflowId, firstRunId).fetchHistory();
+    const pages = (firstRun.events ?? [])
+      .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+      .filter((data): data is Uint8Array => data != null)
+      .map((data) => JSON.parse(Buffer.from(data).toString()) as { listed?: number; objects?: { name: string }[]; nextToken?: string })
+      .filter((r) => r.listed !== undefined);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]).toMatchObject({ listed: 1000, objects: [{ name: 'a-first.csv' }], nextToken: expect.stringMatching(/\/archive-0998\.bak$/) });
+    const packets = await ingestsFinished(app, source, 2);
+    expect(packets.map((p) => p.original_name).sort()).toEqual(['a-first.csv', 'z-last.csv']);
   });
 
   it('says which environment variable is missing', async () => {

@@ -19,11 +19,9 @@ export interface DiscoveryTotals {
 
 export interface DiscoverSourceInput {
   sourceUuid: string;
-  /** an S3 listing continues here after continue-as-new */
+  /** an S3 or SFTP listing continues here after continue-as-new */
   continuationToken?: string;
-  /** SFTP paths that failed in an earlier run of this discovery, not retried in the same discovery */
-  excludePaths?: string[];
-  /** listing pages (of up to 1,000 keys) one run handles before it continues as new (default 20) */
+  /** listing pages (of up to 1,000 keys or files) one run handles before it continues as new (default 20) */
   pagesPerRun?: number;
   totals?: DiscoveryTotals;
 }
@@ -33,16 +31,15 @@ const discovery = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
-// copies stream whole files: long, heartbeating, resumed by a fresh attempt that overwrites the same key
+// copies stream whole files: long, heartbeating their upload's parts; a retry continues from the last part heartbeated
 const copying = proxyActivities<Activities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
 const PAGES_PER_RUN = 20;
 const PARALLEL_COPIES = 4;
-const SFTP_BATCH = 200;
 const KEPT = 20;
 
 function failureReason(err: unknown): string {
@@ -50,8 +47,7 @@ function failureReason(err: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-async function admitAll<T>(items: T[], name: (item: T) => string, admit: (item: T) => Promise<AdmitResult>, totals: DiscoveryTotals): Promise<string[]> {
-  const failedNames: string[] = [];
+async function admitAll<T>(items: T[], name: (item: T) => string, admit: (item: T) => Promise<AdmitResult>, totals: DiscoveryTotals): Promise<void> {
   for (let i = 0; i < items.length; i += PARALLEL_COPIES) {
     const batch = items.slice(i, i + PARALLEL_COPIES);
     const results = await Promise.allSettled(batch.map(admit));
@@ -63,12 +59,36 @@ async function admitAll<T>(items: T[], name: (item: T) => string, admit: (item: 
         } else totals.skipped += 1;
       } else {
         totals.failed += 1;
-        failedNames.push(name(batch[j]!));
         if (totals.failures.length < KEPT) totals.failures.push({ file: name(batch[j]!), error: failureReason(result.reason) });
       }
     });
   }
-  return failedNames;
+}
+
+interface Pager<T> {
+  list(continuationToken: string | undefined): Promise<{ objects: T[]; listed: number; nextToken?: string }>;
+  name(item: T): string;
+  admit(item: T): Promise<AdmitResult>;
+}
+
+/**
+ * Lists page after page, admitting each page's new files before the next; every run handles a bounded
+ * number of pages and continues as new with the next page's token and the totals so far, so neither
+ * an activity result nor the history grows with the directory.
+ */
+async function pageThrough<T>(input: DiscoverSourceInput, totals: DiscoveryTotals, pager: Pager<T>): Promise<void> {
+  let token = input.continuationToken;
+  for (let page = 1; ; page += 1) {
+    const listing = await pager.list(token);
+    totals.listed += listing.listed;
+    totals.skipped += listing.listed - listing.objects.length;
+    await admitAll(listing.objects, pager.name, pager.admit, totals);
+    if (!listing.nextToken) return;
+    token = listing.nextToken;
+    if (page >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof discoverSource>({ sourceUuid: input.sourceUuid, continuationToken: token, totals, pagesPerRun: input.pagesPerRun });
+    }
+  }
 }
 
 /** A source that cannot be listed or fetched fails the discovery with the activity's own reason and type, not "activity failed". */
@@ -90,35 +110,17 @@ async function discover(input: DiscoverSourceInput): Promise<DiscoveryTotals> {
   if (!source.active) return totals;
 
   if (source.kind === 's3') {
-    let token = input.continuationToken;
-    for (let page = 1; ; page += 1) {
-      const listing = await discovery.listNewS3Objects({ sourceUuid, continuationToken: token });
-      totals.listed += listing.listed;
-      totals.skipped += listing.listed - listing.objects.length;
-      await admitAll(listing.objects, (o) => o.key, (o) => copying.admitS3Object({ sourceUuid, ...o }), totals);
-      if (!listing.nextToken) break;
-      token = listing.nextToken;
-      if (page >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof discoverSource>({ sourceUuid, continuationToken: token, totals, pagesPerRun: input.pagesPerRun });
-      }
-    }
+    await pageThrough(input, totals, {
+      list: (continuationToken) => discovery.listNewS3Objects({ sourceUuid, continuationToken }),
+      name: (o) => o.key,
+      admit: (o) => copying.admitS3Object({ sourceUuid, ...o }),
+    });
   } else if (source.kind === 'sftp') {
-    const exclude = [...(input.excludePaths ?? [])];
-    // the first listing counts what is on the server; later ones (after a batch) only bring the rest of the new files
-    let first = input.totals === undefined;
-    for (;;) {
-      const listing = await discovery.listNewSftpFiles({ sourceUuid, limit: SFTP_BATCH, excludePaths: exclude });
-      if (first) {
-        totals.listed += listing.listed;
-        totals.skipped += listing.listed - listing.newCount;
-        first = false;
-      }
-      exclude.push(...(await admitAll(listing.files, (f) => f.path, (f) => copying.admitSftpFile({ sourceUuid, ...f }), totals)));
-      if (listing.newCount <= listing.files.length) break;
-      if (workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof discoverSource>({ sourceUuid, excludePaths: exclude, totals });
-      }
-    }
+    await pageThrough(input, totals, {
+      list: (continuationToken) => discovery.listNewSftpFiles({ sourceUuid, continuationToken }),
+      name: (f) => f.path,
+      admit: (f) => copying.admitSftpFile({ sourceUuid, ...f }),
+    });
   } else if (source.kind === 'api') {
     // one answer per run: a refused fetch fails the discovery with its own reason (HttpStatus, WrongContentType...)
     totals.listed += 1;

@@ -18,8 +18,21 @@ export const FORMAT_EXTENSIONS: Record<ApiSourceConfig['format'], string> = { cs
 export interface OpenedResponse {
   stream: IncomingMessage;
   contentType: string | undefined;
-  /** bytes announced by the server, when it said */
+  /** bytes of the whole answer, when the server said (a partial answer says it in Content-Range) */
   contentLength: number | undefined;
+  /** the byte the stream starts at: the one asked for when the server sent that range, else 0 */
+  offset: number;
+  /**
+   * What a later request can resume this answer with (If-Range): a strong ETag or else Last-Modified,
+   * and only when the server advertises `Accept-Ranges: bytes`; empty when it cannot be resumed.
+   */
+  validator: string;
+}
+
+/** Asks for the answer from `offset` on, only while it is still the one `validator` names. */
+export interface ResumeAt {
+  offset: number;
+  validator: string;
 }
 
 const MAX_REDIRECTS = 5;
@@ -56,10 +69,28 @@ function statusError(url: URL, response: IncomingMessage): SourceError {
   );
 }
 
-/** GETs the source's URL, following up to five redirects; secret headers never follow a redirect to another host. */
+function resumeValidator(response: IncomingMessage): string {
+  if (!/\bbytes\b/i.test(String(response.headers['accept-ranges'] ?? ''))) return '';
+  const etag = response.headers.etag;
+  // a weak ETag may not be used in If-Range
+  if (etag && !etag.startsWith('W/')) return etag;
+  return response.headers['last-modified'] ?? '';
+}
+
+/** Where a 206 answer starts and how long the whole answer is, from its Content-Range. */
+function contentRange(response: IncomingMessage): { start: number; total: number | undefined } | undefined {
+  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(String(response.headers['content-range'] ?? '').trim());
+  return match ? { start: Number(match[1]), total: match[2] === '*' ? undefined : Number(match[2]) } : undefined;
+}
+
+/**
+ * GETs the source's URL, following up to five redirects; secret headers never follow a redirect to
+ * another host. With `resume`, asks for the rest of an answer (Range with If-Range): a server that
+ * answers in full instead (the content changed, or it does not do ranges) gives a stream at offset 0.
+ */
 export async function openApiSource(
   config: ApiSourceConfig,
-  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; resume?: ResumeAt } = {},
 ): Promise<OpenedResponse> {
   const ca = config.caFile ? await readFile(config.caFile) : undefined;
   const configured = resolveValues(config.headers, 'header', opts.env);
@@ -69,12 +100,19 @@ export async function openApiSource(
   for (let hop = 0; ; hop += 1) {
     const sameOrigin = url.origin === origin;
     const headers = sameOrigin ? configured : Object.fromEntries(Object.entries(config.headers).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-    const response = await get(url, { 'user-agent': 'herald-ingest', ...headers }, ca, config.timeoutSeconds * 1000, opts.signal);
+    const ranged: Record<string, string> = opts.resume ? { range: `bytes=${opts.resume.offset}-`, 'if-range': opts.resume.validator } : {};
+    const response = await get(url, { 'user-agent': 'herald-ingest', ...headers, ...ranged }, ca, config.timeoutSeconds * 1000, opts.signal);
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location && hop < MAX_REDIRECTS) {
       response.resume();
       url = new URL(response.headers.location, url);
       continue;
+    }
+    const range = status === 206 ? contentRange(response) : undefined;
+    if (opts.resume && (status === 416 || (status === 206 && range?.start !== opts.resume.offset))) {
+      // the range does not fit the answer any more: ask for all of it
+      response.resume();
+      return openApiSource(config, { ...opts, resume: undefined });
     }
     if (status < 200 || status >= 300) throw statusError(url, response);
     const contentType = response.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
@@ -87,7 +125,13 @@ export async function openApiSource(
         true,
       );
     }
-    const length = Number(response.headers['content-length']);
-    return { stream: response, contentType, contentLength: Number.isFinite(length) ? length : undefined };
+    const length = range ? range.total : Number(response.headers['content-length']);
+    return {
+      stream: response,
+      contentType,
+      contentLength: length !== undefined && Number.isFinite(length) ? length : undefined,
+      offset: range?.start ?? 0,
+      validator: resumeValidator(response),
+    };
   }
 }

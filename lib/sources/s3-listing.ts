@@ -70,15 +70,20 @@ export async function listS3Page(
   }
 }
 
-/** Opens the object, insisting on the ETag that was listed, so a file replaced meanwhile is not copied under the old one's name. */
+/**
+ * Opens the object from byte `start`, insisting on the ETag that was listed, so a file replaced
+ * meanwhile is not copied under the old one's name (nor resumed with another file's bytes).
+ */
 export async function openS3Object(
   client: S3Client,
   bucket: string,
   key: string,
   etag: string,
+  start = 0,
 ): Promise<{ stream: Readable; contentType?: string }> {
   try {
-    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${etag}"` }));
+    const range = start > 0 ? `bytes=${start}-` : undefined;
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${etag}"`, Range: range }));
     return { stream: object.Body as Readable, contentType: object.ContentType };
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

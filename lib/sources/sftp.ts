@@ -88,8 +88,30 @@ export async function openSftp(c: SftpSourceConfig, env: NodeJS.ProcessEnv = pro
   });
 }
 
-/** Regular files in the source's directory whose names match its glob, oldest first. */
-export async function listRemoteFiles(sftp: SFTPWrapper, directory: string, glob: string): Promise<RemoteFile[]> {
+/** Entries one listing page holds, as an S3 listing page does: what one activity result carries at most. */
+export const SFTP_PAGE_SIZE = 1000;
+
+export interface SftpPage {
+  /** the page's files whose names match the glob */
+  files: RemoteFile[];
+  /** regular files the page looked at, matching the glob or not */
+  listed: number;
+  /** where the next page starts, when there is one */
+  nextToken?: string;
+}
+
+/**
+ * One page of the regular files in a directory, oldest first (then by name), starting after
+ * `continuationToken`. SFTP has no listing cursor of its own, so each page reads the directory and
+ * the token names the last file of the page before (its mtime and name): a file added meanwhile
+ * lands in this discovery when it sorts after the token, else in the next one.
+ */
+export async function listRemotePage(
+  sftp: SFTPWrapper,
+  directory: string,
+  glob: string,
+  opts: { continuationToken?: string; pageSize?: number } = {},
+): Promise<SftpPage> {
   const matches = compileGlob(glob);
   const entries = await new Promise<Parameters<Parameters<SFTPWrapper['readdir']>[1]>[1]>((resolve, reject) =>
     sftp.readdir(directory, (err, list) =>
@@ -98,18 +120,37 @@ export async function listRemoteFiles(sftp: SFTPWrapper, directory: string, glob
         : resolve(list),
     ),
   );
-  return entries
-    .filter((e) => e.attrs.isFile() && matches(e.filename))
+  const after = opts.continuationToken === undefined ? undefined : parseToken(opts.continuationToken);
+  const files = entries
+    .filter((e) => e.attrs.isFile())
     .map((e) => ({ path: posix.join(directory, e.filename), name: e.filename, size: e.attrs.size, mtime: e.attrs.mtime }))
-    .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
+    .sort(oldestFirst)
+    .filter((f) => after === undefined || oldestFirst(f, after) > 0);
+  const page = files.slice(0, opts.pageSize ?? SFTP_PAGE_SIZE);
+  const last = page.at(-1);
+  return {
+    files: page.filter((f) => matches(f.name)),
+    listed: page.length,
+    nextToken: files.length > page.length && last ? `${last.mtime}/${last.name}` : undefined,
+  };
+}
+
+function oldestFirst(a: { mtime: number; name: string }, b: { mtime: number; name: string }): number {
+  return a.mtime - b.mtime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** `<mtime>/<name>`: a file name never holds a slash. */
+function parseToken(token: string): { mtime: number; name: string } {
+  const slash = token.indexOf('/');
+  return { mtime: Number(token.slice(0, slash)), name: token.slice(slash + 1) };
 }
 
 function isNoSuchFile(err: Error & { code?: unknown }): boolean {
   return err.code === 2; // SSH_FX_NO_SUCH_FILE
 }
 
-/** Checks the file is still there (it may have been taken away since the listing) and opens it for reading. */
-export async function openRemoteFile(sftp: SFTPWrapper, path: string): Promise<{ stream: Readable; size: number; mtime: number }> {
+/** Checks the file is still there (it may have been taken away since the listing) and opens it for reading from `start`. */
+export async function openRemoteFile(sftp: SFTPWrapper, path: string, start = 0): Promise<{ stream: Readable; size: number; mtime: number }> {
   const attrs = await new Promise<{ size: number; mtime: number }>((resolve, reject) =>
     sftp.stat(path, (err, stats) =>
       err
@@ -121,5 +162,5 @@ export async function openRemoteFile(sftp: SFTPWrapper, path: string): Promise<{
         : resolve(stats),
     ),
   );
-  return { stream: sftp.createReadStream(path), size: attrs.size, mtime: attrs.mtime };
+  return { stream: sftp.createReadStream(path, { start }), size: attrs.size, mtime: attrs.mtime };
 }

@@ -1,5 +1,5 @@
 // A company's HTTP(S) export endpoint for API-source tests: scripted answers per path, every request recorded.
-import http, { type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
@@ -7,6 +7,10 @@ export interface FeedAnswer {
   status?: number;
   contentType?: string;
   body: string | Buffer;
+  /** sent as ETag; a Range request's If-Range must name it */
+  etag?: string;
+  /** advertise `Accept-Ranges: bytes` and answer `Range: bytes=N-` with 206 */
+  ranges?: boolean;
 }
 
 export interface HttpFeed {
@@ -14,13 +18,26 @@ export interface HttpFeed {
   /** what each path answers; a list is answered in turn, its last entry from then on */
   routes: Map<string, FeedAnswer | FeedAnswer[]>;
   requests: { path: string; headers: IncomingHttpHeaders }[];
+  /** answers stop after byte `from` of the body, the connection kept open, until `release()` */
+  hold(from: number): void;
+  release(): void;
   close(): Promise<void>;
+}
+
+/** The byte a `Range: bytes=N-` request asks to start at, when it may be served as a range. */
+function rangeStart(req: IncomingMessage, answer: FeedAnswer): number | undefined {
+  const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  if (!answer.ranges || !match) return undefined;
+  const ifRange = req.headers['if-range'];
+  if (ifRange !== undefined && ifRange !== answer.etag) return undefined;
+  return Number(match[1]);
 }
 
 export async function startHttpFeed(tls?: { key: string; cert: string }): Promise<HttpFeed> {
   const routes = new Map<string, FeedAnswer | FeedAnswer[]>();
   const requests: HttpFeed['requests'] = [];
-  const handler: RequestListener = (req, res) => {
+  let held: { from: number; released: Promise<void>; release(): void } | undefined;
+  const handler: RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://feed');
     requests.push({ path: url.pathname + url.search, headers: req.headers });
     const route = routes.get(url.pathname);
@@ -29,8 +46,22 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(answer.status ?? 200, answer.contentType ? { 'content-type': answer.contentType } : {});
-    res.end(answer.body);
+    const body = Buffer.from(answer.body);
+    const start = rangeStart(req, answer);
+    const headers: Record<string, string | number> = { 'content-length': body.length - (start ?? 0) };
+    if (answer.contentType) headers['content-type'] = answer.contentType;
+    if (answer.etag) headers.etag = answer.etag;
+    if (answer.ranges) headers['accept-ranges'] = 'bytes';
+    if (start !== undefined) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+    res.writeHead(start !== undefined ? 206 : (answer.status ?? 200), headers);
+    const from = start ?? 0;
+    const hold = held;
+    if (hold && hold.from > from) {
+      res.write(body.subarray(from, hold.from));
+      await hold.released;
+      if (res.destroyed) return;
+      res.end(body.subarray(hold.from));
+    } else res.end(body.subarray(from));
   };
   const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -39,6 +70,19 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     routes,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    hold(from) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      held = { from, released, release };
+    },
+    release() {
+      held?.release();
+      held = undefined;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        held?.release();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -24,9 +24,19 @@ export interface SftpStandin {
   port: number;
   /** the host key's fingerprint as `ssh-keygen -lf` prints it */
   fingerprint: string;
-  /** what clients did: logins accepted, and the files they opened */
-  log: { logins: string[]; opened: string[] };
+  /** what clients did: logins accepted, the files they opened, and the byte each open file was first read at */
+  log: { logins: string[]; opened: string[]; reads: { path: string; firstOffset: number }[] };
+  /** reads of the named file from byte `from` on wait, unanswered, until `release()` */
+  hold(name: string, from: number): void;
+  release(): void;
   close(): Promise<void>;
+}
+
+interface Hold {
+  name: string;
+  from: number;
+  released: Promise<void>;
+  release(): void;
 }
 
 function parsed(key: string): ParsedKey {
@@ -39,8 +49,8 @@ function attrsOf(st: Stats): Attributes {
   return { mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
 }
 
-function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin['log']): void {
-  const handles = new Map<number, { fd?: number; entries?: string[]; dir?: string }>();
+function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin['log'], holding: () => Hold | undefined): void {
+  const handles = new Map<number, { fd?: number; path?: string; read?: boolean; entries?: string[]; dir?: string }>();
   let next = 0;
   const vanishing = new Set(opts.vanishing ?? []);
   const resolve = (p: string) => path.join(opts.root, path.posix.normalize('/' + p));
@@ -76,7 +86,8 @@ function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin
     const open = lookup(h);
     if (!open?.entries) return sftp.status(id, STATUS.FAILURE);
     if (open.entries.length === 0) return sftp.status(id, STATUS.EOF);
-    const names = open.entries.splice(0).map((filename) => {
+    // real servers answer a long directory in several READDIR replies; so does this one
+    const names = open.entries.splice(0, 100).map((filename) => {
       const st = statSync(path.join(resolve(open.dir!), filename));
       return { filename, longname: filename, attrs: attrsOf(st) };
     });
@@ -87,7 +98,7 @@ function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin
     if (gone(p)) return sftp.status(id, STATUS.NO_SUCH_FILE);
     try {
       const fd = openSync(resolve(p), 'r');
-      handles.set(++next, { fd });
+      handles.set(++next, { fd, path: p });
       log.opened.push(p);
       sftp.handle(id, handle(next));
     } catch {
@@ -99,13 +110,26 @@ function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin
     if (open?.fd === undefined) return sftp.status(id, STATUS.FAILURE);
     sftp.attrs(id, attrsOf(fstatSync(open.fd)));
   });
-  sftp.on('READ', (id, h, offset, length) => {
+  sftp.on('READ', async (id, h, offset, length) => {
     const open = lookup(h);
     if (open?.fd === undefined) return sftp.status(id, STATUS.FAILURE);
+    if (!open.read) {
+      open.read = true;
+      log.reads.push({ path: open.path!, firstOffset: offset });
+    }
+    const hold = holding();
+    if (hold && hold.name === path.posix.basename(open.path!) && offset + length > hold.from) {
+      await hold.released;
+      if (!handles.has(h.readUInt32BE(0))) return;
+    }
     const buffer = Buffer.alloc(length);
     const read = readSync(open.fd, buffer, 0, length, offset);
-    if (read === 0) return sftp.status(id, STATUS.EOF);
-    sftp.data(id, buffer.subarray(0, read));
+    try {
+      if (read === 0) sftp.status(id, STATUS.EOF);
+      else sftp.data(id, buffer.subarray(0, read));
+    } catch {
+      // the client went away while its read was held (a killed worker): nobody to answer
+    }
   });
   sftp.on('CLOSE', (id, h) => {
     const open = lookup(h);
@@ -139,7 +163,8 @@ function authenticate(client: Connection, opts: SftpStandinOptions, log: SftpSta
 export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpStandin> {
   const hostKey = utils.generateKeyPairSync('ed25519');
   const fingerprint = 'SHA256:' + createHash('sha256').update(parsed(hostKey.public).getPublicSSH()).digest('base64').replace(/=+$/, '');
-  const log: SftpStandin['log'] = { logins: [], opened: [] };
+  const log: SftpStandin['log'] = { logins: [], opened: [], reads: [] };
+  let hold: Hold | undefined;
   const clients = new Set<Connection>();
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     clients.add(client);
@@ -148,7 +173,7 @@ export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpSt
     authenticate(client, opts, log);
     client.on('ready', () => {
       client.on('session', (accept) => {
-        accept().on('sftp', (acceptSftp) => serveSftp(acceptSftp(), opts, log));
+        accept().on('sftp', (acceptSftp) => serveSftp(acceptSftp(), opts, log, () => hold));
       });
     });
   });
@@ -159,8 +184,18 @@ export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpSt
     port,
     fingerprint,
     log,
+    hold(name, from) {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      hold = { name, from, released, release };
+    },
+    release() {
+      hold?.release();
+      hold = undefined;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        hold?.release();
         for (const c of clients) c.end();
         server.close(() => resolve());
       }),

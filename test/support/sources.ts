@@ -7,6 +7,7 @@ import type { PacketRow } from '../../lib/packets';
 import { startDiscovery } from '../../lib/sources/run-discovery';
 import { saveSource, type StoredSource } from '../../lib/sources/store';
 import type { IngestSourceInput } from '../../schemas/ingest-source';
+import { discoverSource } from '../../workflows';
 import type { DiscoveryTotals } from '../../workflows/discover-source';
 import { eventually } from './harness';
 
@@ -47,6 +48,27 @@ export async function runDiscovery(app: App, source: StoredSource, taskQueue: st
   const client = await app.client();
   const handle = await startDiscovery(client, source, { taskQueue });
   return outcomeOf(client, handle.workflowId);
+}
+
+/**
+ * Runs discovery with one listing page per run, as a long listing continues as new, and waits until
+ * visibility shows every run closed: the totals, the runs' statuses and the first run's id.
+ */
+export async function discoverOnePagePerRun(app: App, source: StoredSource, taskQueue: string) {
+  const client = await app.client();
+  const handle = await client.workflow.start(discoverSource, {
+    taskQueue,
+    workflowId: `discover/${source.uuid}/paged`,
+    args: [{ sourceUuid: source.uuid, pagesPerRun: 1 }],
+  });
+  const totals = await handle.result();
+  const runs = await eventually(async () => {
+    const found: string[] = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) found.push(run.status.name);
+    // every run listed is not enough: the last may still show RUNNING until its close is indexed
+    return found.length > 1 && !found.includes('RUNNING') ? found.sort() : undefined;
+  }, 30_000);
+  return { totals, runs, workflowId: handle.workflowId, firstRunId: handle.firstExecutionRunId };
 }
 
 /** Triggers the schedule now and waits for the discovery run it starts. */
