@@ -1,26 +1,7 @@
 // Callbacks for messages the archive has moved to messages_history: recorded there once, applied to the history row and the contact.
 import type { TransactionSql } from '../db';
 import type { ProviderEvent } from '../providers/types';
-import {
-  applyConsent,
-  moveMessage,
-  updateCall,
-  type ApplyOutcome,
-  type EventTarget,
-} from './provider-events';
-
-async function findArchivedMessage(
-  tx: TransactionSql,
-  providers: readonly string[],
-  providerMessageId: string,
-): Promise<EventTarget | undefined> {
-  const [row] = await tx<EventTarget[]>`
-    select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, state
-    from messages_history where provider in ${tx(providers as string[])} and provider_message_id = ${providerMessageId}
-    limit 1
-    for no key update`;
-  return row;
-}
+import { applyConsent, findMessage, moveMessage, updateCall, type ApplyOutcome } from './provider-events';
 
 /**
  * A late event for an archived message is history too: its row goes to message_updates_history
@@ -34,7 +15,7 @@ export async function applyToArchived(
   opts: { providers: readonly string[]; recordAs: string; event: ProviderEvent },
 ): Promise<Extract<ApplyOutcome, { kind: 'archived' }> | undefined> {
   const { event } = opts;
-  const message = await findArchivedMessage(tx, opts.providers, event.providerMessageId);
+  const message = await findMessage(tx, opts.providers, event.providerMessageId, 'messages_history');
   if (!message) return undefined;
   const inserted = await tx`
     insert into message_updates_history (id, message_id, company_id, channel, provider, provider_event_id, event_type, status, payload)

@@ -27,20 +27,17 @@ export type InboundOutcome =
  * number it came to; an archived one when the live table has none (a late STOP must still find its company).
  */
 async function repliedMessage(tx: TransactionSql, sms: InboundSms): Promise<RepliedMessage | undefined> {
-  const [live] = await tx<RepliedMessage[]>`
-    select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel
-    from messages
-    where to_address = ${sms.from} and channel = 'sms' and sent_at is not null
-    order by (from_address is not distinct from ${sms.to}) desc, sent_at desc, id desc
-    limit 1`;
-  if (live) return live;
-  const [archived] = await tx<RepliedMessage[]>`
-    select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, true as archived
-    from messages_history
-    where to_address = ${sms.from} and channel = 'sms' and sent_at is not null
-    order by (from_address is not distinct from ${sms.to}) desc, sent_at desc, id desc
-    limit 1`;
-  return archived;
+  for (const table of ['messages', 'messages_history'] as const) {
+    const [row] = await tx<RepliedMessage[]>`
+      select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel,
+             ${table === 'messages_history'} as archived
+      from ${tx(table)}
+      where to_address = ${sms.from} and channel = 'sms' and sent_at is not null
+      order by (from_address is not distinct from ${sms.to}) desc, sent_at desc, id desc
+      limit 1`;
+    if (row) return row;
+  }
+  return undefined;
 }
 
 /**

@@ -36,11 +36,12 @@ export async function findMessage(
   tx: Sql | TransactionSql,
   providers: readonly string[],
   providerMessageId: string,
+  table: 'messages' | 'messages_history' = 'messages',
 ): Promise<EventTarget | undefined> {
   if (!providerMessageId) return undefined;
   const [row] = await tx<EventTarget[]>`
     select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, state
-    from messages where provider in ${tx(providers as string[])} and provider_message_id = ${providerMessageId}
+    from ${tx(table)} where provider in ${tx(providers as string[])} and provider_message_id = ${providerMessageId}
     limit 1
     -- the archive locks the rows it moves: an event waits for it and then finds the message in history
     for no key update`;
