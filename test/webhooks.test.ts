@@ -6,6 +6,8 @@ import { createActivities } from '../activities';
 import type { App } from '../lib/app';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { archiveMessageBatch } from '../lib/archive/messages';
+import { startPacketRun } from '../lib/packet-ops/control';
+import { findPacket } from '../lib/packet-ops/read';
 import { loadAccount } from '../lib/providers/accounts';
 import { drainWebhookOutbox } from '../lib/webhooks/drain';
 import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
@@ -392,6 +394,36 @@ describe('events the database records with the change they report', () => {
       ['packet.completed', 'delivered', 1],
       ['packet.failed', 'delivered', 1],
     ]);
+  });
+
+  it("reports a replayed packet's completion again, as a new event with its own delivery", async () => {
+    const company = await createIngestCompany(app, { prefix: 'whr' });
+    const path = `/replayed/${company.alias}`;
+    await addEndpoint(company.id, path, { events: ['packet.completed'] });
+    const done = await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'appointments.csv',
+      appointmentRows(2, 'R'),
+    );
+    expect(done.summary.stage).toBe('done');
+    await receivedOn(path, 1);
+
+    const client = await app.client();
+    const { workflowId } = await startPacketRun(
+      { sql: app.sql, client, taskQueue: worker.taskQueue },
+      await findPacket(app.sql, done.packet.uuid),
+      { from: 'sharded', actor: 'test', event: 'replay by the webhook test' },
+    );
+    await client.workflow.getHandle(workflowId).result();
+    const got = await receivedOn(path, 2);
+    const events = eventsOf(got);
+    expect(events.map((e) => [e.event, e.data.packetId, e.data.rowsLoaded])).toEqual([
+      ['packet.completed', done.packet.uuid, 2],
+      ['packet.completed', done.packet.uuid, 2],
+    ]);
+    expect(new Set(got.map((r) => r.headers['x-herald-delivery'])).size).toBe(2);
   });
 
   it('sends message.sent after a dispatch to the local outbox, only to endpoints that want it, and nothing for companies without endpoints', async () => {
