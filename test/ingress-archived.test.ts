@@ -10,6 +10,7 @@ import {
   SNS_TOPIC,
   sentMessage,
   signedSns,
+  smsStatus,
   startTestIngress,
   UNSUBSCRIBE_SECRET,
   type TestIngress,
@@ -79,15 +80,6 @@ const waitingEvents = async (sid: string) =>
       { n: number }[]
     >`select count(*)::int as n from provider_events_pending where provider_message_id = ${sid}`
   )[0]!.n;
-
-const smsStatus = (sid: string, status: string, extra: Record<string, string> = {}) => ({
-  MessageSid: sid,
-  SmsSid: sid,
-  MessageStatus: status,
-  SmsStatus: status,
-  AccountSid: 'AC00000000000000000000000000000000',
-  ...extra,
-});
 
 describe('callbacks for archived messages', () => {
   it('records a late Twilio status in the history tables once, and still applies its opt-out to the contact', async () => {

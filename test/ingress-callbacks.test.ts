@@ -9,6 +9,7 @@ import {
   SNS_TOPIC,
   sentMessage,
   signedSns,
+  smsStatus,
   startTestIngress,
   UNSUBSCRIBE_SECRET,
   updatesOf,
@@ -37,15 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ingress?.close();
   await app?.close();
-});
-
-const smsStatus = (sid: string, status: string, extra: Record<string, string> = {}) => ({
-  MessageSid: sid,
-  SmsSid: sid,
-  MessageStatus: status,
-  SmsStatus: status,
-  AccountSid: 'AC00000000000000000000000000000000',
-  ...extra,
 });
 
 describe('Twilio status callbacks', () => {

@@ -8,7 +8,7 @@ import { INGRESS_PATHS } from '../lib/names';
 import type { Channel } from '../lib/providers/types';
 import { createTestCompany, type TestCompany } from './support/dispatch';
 import { eventually, openTestApp } from './support/harness';
-import { startTestIngress, updatesOf, type TestIngress } from './support/ingress';
+import { smsStatus, startTestIngress, updatesOf, type TestIngress } from './support/ingress';
 import { addPerson, messageRow, type Person } from './support/reminders';
 
 let app: App;
@@ -53,14 +53,6 @@ async function recordSent(m: { id: number; sid: string; token: string }, channel
   const scope = { company: await loadCompanyContext(app.sql, company.id, channel), channel, token: m.token };
   await recordOutcomes(app.sql, scope, [{ kind: 'sent', id: m.id, result: { providerMessageId: m.sid } }]);
 }
-
-const smsStatus = (sid: string, status: string) => ({
-  MessageSid: sid,
-  SmsSid: sid,
-  MessageStatus: status,
-  SmsStatus: status,
-  AccountSid: 'AC00000000000000000000000000000000',
-});
 
 const waiting = async (sid: string) =>
   (

@@ -89,6 +89,16 @@ export async function startTestIngress(app: App): Promise<TestIngress> {
   };
 }
 
+/** The form Twilio posts to a message's status callback URL. */
+export const smsStatus = (sid: string, status: string, extra: Record<string, string> = {}) => ({
+  MessageSid: sid,
+  SmsSid: sid,
+  MessageStatus: status,
+  SmsStatus: status,
+  AccountSid: 'AC00000000000000000000000000000000',
+  ...extra,
+});
+
 let sidSerial = 0;
 
 /** A message of the person's plan that a provider has already accepted. */
