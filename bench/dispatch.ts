@@ -1,6 +1,7 @@
 // `npm run bench:dispatch`: messages through the real worker process and Temporal to a Twilio stand-in in its own
 // process, at each cap; measures the rate the stand-in saw, the busiest second, and Temporal events per 1,000.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openApp, type App } from '../lib/app';
 import { loadConfig } from '../lib/config';
@@ -108,6 +109,17 @@ function explainBusiestSecond(arrivals: number[]): void {
   say(`  arrivals per second, by 10 s: ${[...per10s.values()].map((n) => Math.round(n / 10)).join(' ')}`);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where there is no /proc. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 a second on Linux)
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function historyEvents(app: App, workflowId: string): Promise<number> {
   const client = await app.client();
   let events = 0;
@@ -129,11 +141,13 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
     const workflowId = WORKFLOW_IDS.dispatch(alias, 'sms', new Date().toISOString());
     const client = await app.client();
     const started = Date.now();
+    const cpuBefore = workers.map((w) => cpuSeconds(w.pid));
     const totals = await client.workflow.execute(dispatchMessages, {
       taskQueue: TASK_QUEUES.pipeline,
       workflowId,
       args: [{ companyId, companyAlias: alias, channel: 'sms', dueBefore: new Date().toISOString() }],
     });
+    const cpuUsed = workers.reduce((sum, w, i) => sum + (cpuSeconds(w.pid) ?? NaN) - (cpuBefore[i] ?? NaN), 0);
     const arrivals = (await twilio.arrivals()).at.slice(before);
     const first = Math.min(...arrivals);
     const last = Math.max(...arrivals);
@@ -144,7 +158,8 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
     say(
       `  cap ${cap}/s: ${totals.sent} sent, ${totals.held} held, ${totals.failed} failed, ${totals.waiting} waiting in ` +
         `${((Date.now() - started) / 1000).toFixed(1)} s (${totals.batches} batches of ${batchSize}); ` +
-        `stand-in event-loop delay max ${lag.maxMs.toFixed(0)} ms, p99 ${lag.p99Ms.toFixed(0)} ms`,
+        `stand-in event-loop delay max ${lag.maxMs.toFixed(0)} ms, p99 ${lag.p99Ms.toFixed(0)} ms; ` +
+        `worker CPU ${Number.isNaN(cpuUsed) ? 'unknown' : `${((cpuUsed * 1000) / totals.sent).toFixed(3)} ms per message`}`,
     );
     return (
       `bench:dispatch messages=${arrivals.length} cap=${cap} achieved=${achieved.toFixed(1)} ratio=${(achieved / cap).toFixed(3)} ` +
