@@ -18,6 +18,7 @@ interface CreatedMessage {
   from?: string | null;
 }
 
+/** Copied per request: the SDK adds its own headers to the object it is given. */
 const FORM_HEADERS = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
 
 /** How many of a recipient's messages a reconciliation reads; a crash window holds few. */
@@ -53,7 +54,7 @@ export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
       else data.MessagingServiceSid = sender.messagingServiceSid!;
       data.Body = input.body;
       try {
-        const message = (await api.create({ uri: messagesUri, method: 'post', data, headers: FORM_HEADERS })) as CreatedMessage;
+        const message = (await api.create({ uri: messagesUri, method: 'post', data, headers: { ...FORM_HEADERS } })) as CreatedMessage;
         return {
           providerMessageId: message.sid,
           status: message.status,
