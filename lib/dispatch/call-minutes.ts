@@ -8,7 +8,11 @@ import type { TransactionSql } from '../db';
  * charges once. The call has happened: the debit is recorded even when it takes the balance below
  * zero, and the company's next messages are then held for credits as usual.
  */
-export async function chargeCallMinutes(tx: TransactionSql, messageId: number, durationSeconds: number | undefined): Promise<void> {
+export async function chargeCallMinutes(
+  tx: TransactionSql,
+  messageId: number,
+  durationSeconds: number | undefined,
+): Promise<void> {
   if (durationSeconds === undefined || !(durationSeconds > 60)) return;
   const extra = Math.ceil(durationSeconds / 60) - 1;
   await tx`

@@ -43,7 +43,11 @@ describe('send windows', () => {
       const sender = i % 2;
       const release = await enterWindows([account, senders[sender]!]);
       const stamped: number[] = [];
-      sends.push(request(stamped, () => Math.random() * 3).then(() => void arrivals.push({ sender, at: stamped[0]! })).finally(release));
+      sends.push(
+        request(stamped, () => Math.random() * 3)
+          .then(() => void arrivals.push({ sender, at: stamped[0]! }))
+          .finally(release),
+      );
     }
     await Promise.all(sends);
     for (const sender of [0, 1]) {
