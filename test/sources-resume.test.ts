@@ -82,6 +82,13 @@ async function copyAcrossAKill(source: StoredSource, release: () => void) {
   return { checkpoint, totals };
 }
 
+/** An API source for a path of the feed, whose answers stop short of the third part's end until released. */
+async function heldApiSource(pathname: string): Promise<StoredSource> {
+  const source = await addTestSource(app, company.alias, { kind: 'api', config: { url: `${feed.url}${pathname}`, format: 'csv' }, loadMap: 'ehr' });
+  feed.hold(2 * PART + MiB);
+  return source;
+}
+
 async function storedBytes(key: string): Promise<Buffer> {
   const object = await app.s3.send(new GetObjectCommand({ Bucket: app.bucket, Key: key }));
   return Buffer.from(await object.Body!.transformToByteArray());
@@ -116,12 +123,7 @@ describe('a copy interrupted by a killed worker', () => {
   it('continues an HTTP answer with a Range request while its ETag is unchanged, byte for byte', async () => {
     const file = numberedFile();
     feed.routes.set('/export/big.csv', { contentType: 'text/csv', body: file, etag: '"v1-big"', ranges: true });
-    const source = await addTestSource(app, company.alias, {
-      kind: 'api',
-      config: { url: `${feed.url}/export/big.csv`, format: 'csv' },
-      loadMap: 'ehr',
-    });
-    feed.hold(2 * PART + MiB);
+    const source = await heldApiSource('/export/big.csv');
 
     const { totals } = await copyAcrossAKill(source, () => feed.release());
     expect(totals).toMatchObject({ listed: 1, admitted: 1, failed: 0 });
@@ -141,12 +143,7 @@ describe('a copy interrupted by a killed worker', () => {
       { contentType: 'text/csv', body: before, etag: '"v1"', ranges: true },
       { contentType: 'text/csv', body: after, etag: '"v2"', ranges: true },
     ]);
-    const source = await addTestSource(app, company.alias, {
-      kind: 'api',
-      config: { url: `${feed.url}/export/changing.csv`, format: 'csv' },
-      loadMap: 'ehr',
-    });
-    feed.hold(2 * PART + MiB);
+    const source = await heldApiSource('/export/changing.csv');
 
     const { totals } = await copyAcrossAKill(source, () => feed.release());
     expect(totals).toMatchObject({ admitted: 1, failed: 0 });

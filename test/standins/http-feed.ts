@@ -2,6 +2,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { closedGate, type Gate } from './gate';
 
 export interface FeedAnswer {
   status?: number;
@@ -36,7 +37,7 @@ function rangeStart(req: IncomingMessage, answer: FeedAnswer): number | undefine
 export async function startHttpFeed(tls?: { key: string; cert: string }): Promise<HttpFeed> {
   const routes = new Map<string, FeedAnswer | FeedAnswer[]>();
   const requests: HttpFeed['requests'] = [];
-  let held: { from: number; released: Promise<void>; release(): void } | undefined;
+  let held: (Gate & { from: number }) | undefined;
   const handler: RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://feed');
     requests.push({ path: url.pathname + url.search, headers: req.headers });
@@ -58,7 +59,7 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
     const hold = held;
     if (hold && hold.from > from) {
       res.write(body.subarray(from, hold.from));
-      await hold.released;
+      await hold.opened;
       if (res.destroyed) return;
       res.end(body.subarray(hold.from));
     } else res.end(body.subarray(from));
@@ -71,17 +72,15 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
     routes,
     requests,
     hold(from) {
-      let release = () => {};
-      const released = new Promise<void>((resolve) => (release = resolve));
-      held = { from, released, release };
+      held = { from, ...closedGate() };
     },
     release() {
-      held?.release();
+      held?.open();
       held = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {
-        held?.release();
+        held?.open();
         server.close(() => resolve());
       }),
   };

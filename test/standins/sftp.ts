@@ -4,6 +4,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type S
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import ssh2, { type Attributes, type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
+import { closedGate, type Gate } from './gate';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
@@ -32,11 +33,9 @@ export interface SftpStandin {
   close(): Promise<void>;
 }
 
-interface Hold {
+interface Hold extends Gate {
   name: string;
   from: number;
-  released: Promise<void>;
-  release(): void;
 }
 
 function parsed(key: string): ParsedKey {
@@ -119,7 +118,7 @@ function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin
     }
     const hold = holding();
     if (hold && hold.name === path.posix.basename(open.path!) && offset + length > hold.from) {
-      await hold.released;
+      await hold.opened;
       if (!handles.has(h.readUInt32BE(0))) return;
     }
     const buffer = Buffer.alloc(length);
@@ -185,17 +184,15 @@ export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpSt
     fingerprint,
     log,
     hold(name, from) {
-      let release = () => {};
-      const released = new Promise<void>((resolve) => (release = resolve));
-      hold = { name, from, released, release };
+      hold = { name, from, ...closedGate() };
     },
     release() {
-      hold?.release();
+      hold?.open();
       hold = undefined;
     },
     close: () =>
       new Promise<void>((resolve) => {
-        hold?.release();
+        hold?.open();
         for (const c of clients) c.end();
         server.close(() => resolve());
       }),
