@@ -90,6 +90,8 @@ describe('credits', () => {
       for (let i = 0; i < 2; i++) {
         expect((await status(long!, 'completed', { SequenceNumber: '2', CallDuration: '125' })).status).toBe(200);
       }
+      // the same completion as another event (a later sequence number): the ledger still charges once
+      expect((await status(long!, 'completed', { SequenceNumber: '3', CallDuration: '125' })).status).toBe(200);
       // exactly one minute: nothing more to pay
       expect((await status(short!, 'completed', { SequenceNumber: '1', CallDuration: '60' })).status).toBe(200);
     } finally {
