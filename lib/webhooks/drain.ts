@@ -4,7 +4,7 @@ import type { Sql } from '../db';
 import { startDeliveryWorkflow, type DeliveryToStart } from './enqueue';
 
 /** Workflow starts in flight at once: enough to keep up with a dispatch burst, few enough for a small server. */
-const START_CONCURRENCY = 16;
+const START_CONCURRENCY = 64;
 
 /**
  * Starts the workflows of up to `limit` deliveries that have none yet, oldest first; returns how many.
