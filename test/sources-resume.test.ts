@@ -155,6 +155,20 @@ describe('a copy interrupted by a killed worker', () => {
     // asked for the rest, was given the whole new answer (If-Range did not match)
     expect(asked).toEqual([undefined, `bytes=${2 * PART}-`]);
   }, 600_000);
+
+  it('asks for an HTTP answer whole again when the server did not advertise ranges', async () => {
+    const file = numberedFile();
+    feed.routes.set('/export/no-ranges.csv', { contentType: 'text/csv', body: file, etag: '"v1"' });
+    const source = await heldApiSource('/export/no-ranges.csv');
+
+    const { totals } = await copyAcrossAKill(source, () => feed.release());
+    expect(totals).toMatchObject({ admitted: 1, failed: 0 });
+    const [packet] = await packetsOf(app, source);
+    expect((await storedBytes(packet!.object_key)).equals(file)).toBe(true);
+    expect(metadataOf(packet!)).not.toHaveProperty('resumedFromByte');
+    const asked = feed.requests.filter((r) => r.path === '/export/no-ranges.csv').map((r) => r.headers.range);
+    expect(asked).toEqual([undefined, undefined]);
+  }, 600_000);
 });
 
 /** The packet's metadata column, which the typed row leaves out. */
