@@ -149,7 +149,8 @@ async function copyFrom(
   kept: CopyCheckpoint | undefined,
   opts: CopyOptions,
 ): Promise<CopiedObject> {
-  const partSize = opts.partSize ?? COPY_PART_SIZE;
+  // S3 takes at most 10,000 parts: a file over ~70 GiB gets larger parts when its size is known
+  const partSize = opts.partSize ?? Math.max(COPY_PART_SIZE, Math.ceil((source.totalSize ?? 0) / 9_000));
   const parts: CopiedPart[] = kept ? [...kept.parts] : [];
   let uploadId = kept?.uploadId;
   // a copy done in one go is hashed on the way; a resumed one is hashed from the stored object
