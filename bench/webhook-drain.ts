@@ -2,17 +2,13 @@
 // deliverWebhook workflow each, to a local receiver; how long until every one is delivered, and the rate.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { WORKFLOW_IDS } from '../lib/names';
-import { createProviderRegistry } from '../lib/providers/registry';
-import { connectWorker } from '../lib/temporal';
 import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
+import { startTestWorker } from '../test/support/harness';
 import { startReceiver } from '../test/support/webhook-receiver';
-import { createWorkers, installTemporalLogging } from '../workers/create-workers';
-import { buildWorkflowBundle } from '../workers/workflow-bundle';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '2000' } } });
 const n = Number(values.events);
@@ -22,24 +18,9 @@ process.env[SECRET_ENV] = 'whsec_bench';
 
 const log = createLogger({ level: 'error', pretty: false });
 const app = await openApp({ config: loadConfig(), log, ephemeral: true, setUp: true, notice: say });
-installTemporalLogging(log);
 const receiver = await startReceiver(process.env[SECRET_ENV]);
 const taskQueue = 'bench-webhooks';
-const connection = await connectWorker(app.temporal);
-const [worker] = await createWorkers({
-  connection,
-  namespace: app.temporal.namespace,
-  taskQueues: [taskQueue],
-  activities: createActivities({
-    sql: app.sql,
-    s3: app.s3,
-    bucket: app.bucket,
-    log,
-    providers: createProviderRegistry({ sql: app.sql, config: app.config }),
-  }),
-  workflowBundle: await buildWorkflowBundle(),
-});
-const running = worker!.run();
+const worker = await startTestWorker(app, { taskQueue });
 try {
   const [company] = await app.sql<{ id: number }[]>`
     insert into companies (alias, name) values ('bench-webhooks', 'Bench Webhooks') returning id`;
@@ -86,9 +67,7 @@ try {
   );
   await client.workflow.getHandle(WORKFLOW_IDS.webhookDrainer).terminate('bench over');
 } finally {
-  worker!.shutdown();
-  await running;
-  await connection.close();
+  await worker.stop();
   await receiver.close();
   await app.close();
 }

@@ -31,7 +31,7 @@ import {
   ingestFile,
 } from './support/ingest';
 import { sentMessage, startTestIngress, type TestIngress } from './support/ingress';
-import { addPerson } from './support/reminders';
+import { addPerson, type Person } from './support/reminders';
 import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
 
 const SECRET_ENV = 'HERALD_TEST_WEBHOOK_SECRET';
@@ -481,54 +481,60 @@ describe('events the database records with the change they report', () => {
     }
   });
 
-  it('sends message.delivered and message.failed after ingress callbacks, and message.replied for an answer', async () => {
-    const ingress: TestIngress = await startTestIngress(app);
-    try {
+  describe('through the ingress', () => {
+    let ingress: TestIngress;
+    beforeAll(async () => {
+      ingress = await startTestIngress(app);
+    });
+    afterAll(async () => {
+      await ingress?.close();
+    });
+
+    const SENDER = '+16175550199';
+    const newPerson = (companyId: number) =>
+      addPerson(app.sql, companyId, {
+        state: 'NY',
+        timezone: 'America/New_York',
+        region: 'northeast',
+        appointmentAt: new Date(Date.now() + 86_400_000),
+      });
+    const smsStatus = (sid: string, status: string, extra: Record<string, string> = {}) =>
+      ingress.post(INGRESS_PATHS.twilioSmsStatus, {
+        MessageSid: sid,
+        SmsSid: sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        AccountSid: 'AC00000000000000000000000000000000',
+        ...extra,
+      });
+    /** the person texts `body` back to the number the reminder came from */
+    const textBack = (person: Person, body: string) => {
+      const sid = `SM${randomUUID().replace(/-/g, '')}`;
+      return ingress.post(INGRESS_PATHS.twilioSmsInbound, {
+        MessageSid: sid,
+        SmsSid: sid,
+        From: person.phone,
+        To: SENDER,
+        Body: body,
+        NumMedia: '0',
+      });
+    };
+
+    it('sends message.delivered and message.failed after status callbacks, and message.replied for an answer', async () => {
       const company = await createDispatchCompany(app.sql, { credits: 100 });
       const path = `/callbacks/${company.alias}`;
       await addEndpoint(company.id, path, {
         events: ['message.delivered', 'message.failed', 'message.replied'],
       });
-      const person = () =>
-        addPerson(app.sql, company.id, {
-          state: 'NY',
-          timezone: 'America/New_York',
-          region: 'northeast',
-          appointmentAt: new Date(Date.now() + 86_400_000),
-        });
-      const okPerson = await person();
-      const ok = await sentMessage(app.sql, company.id, okPerson, { channel: 'sms', from: '+16175550199' });
-      const bad = await sentMessage(app.sql, company.id, await person(), { channel: 'sms' });
-      const status = (sid: string, s: string, extra: Record<string, string> = {}) => ({
-        MessageSid: sid,
-        SmsSid: sid,
-        MessageStatus: s,
-        SmsStatus: s,
-        AccountSid: 'AC00000000000000000000000000000000',
-        ...extra,
-      });
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(
-        200,
-      );
+      const okPerson = await newPerson(company.id);
+      const ok = await sentMessage(app.sql, company.id, okPerson, { channel: 'sms', from: SENDER });
+      const bad = await sentMessage(app.sql, company.id, await newPerson(company.id), { channel: 'sms' });
+      expect((await smsStatus(ok.sid, 'delivered')).status).toBe(200);
       // the same callback again is applied once, and so is its event
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(ok.sid, 'delivered'))).status).toBe(
-        200,
-      );
-      expect(
-        (await ingress.post(INGRESS_PATHS.twilioSmsStatus, status(bad.sid, 'failed', { ErrorCode: '30006' })))
-          .status,
-      ).toBe(200);
-      // the person texts back C: confirmed (the reply's text itself is not sent)
-      const sid = `SM${randomUUID().replace(/-/g, '')}`;
-      const reply = {
-        MessageSid: sid,
-        SmsSid: sid,
-        From: okPerson.phone,
-        To: '+16175550199',
-        Body: 'C',
-        NumMedia: '0',
-      };
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsInbound, reply)).status).toBe(200);
+      expect((await smsStatus(ok.sid, 'delivered')).status).toBe(200);
+      expect((await smsStatus(bad.sid, 'failed', { ErrorCode: '30006' })).status).toBe(200);
+      // C: confirmed (the reply's text itself is not sent)
+      expect((await textBack(okPerson, 'C')).status).toBe(200);
 
       const events = eventsOf(await receivedOn(path, 3));
       expect(events.map((e) => [e.event, e.data.messageId, e.data.status, e.data.response])).toEqual([
@@ -538,48 +544,30 @@ describe('events the database records with the change they report', () => {
       ]);
       expect(await settled(company.id, 3)).toHaveLength(3);
       expect(receiver.received.filter((r) => r.path === path)).toHaveLength(3);
-    } finally {
-      await ingress.close();
-    }
-  });
+    });
 
-  it('sends message.replied for an answer to a message the archive has already moved to history', async () => {
-    const ingress: TestIngress = await startTestIngress(app);
-    try {
+    it('sends message.replied for an answer to a message the archive has already moved to history', async () => {
       const company = await createDispatchCompany(app.sql, { credits: 100 });
       const path = `/archived/${company.alias}`;
       await addEndpoint(company.id, path, { events: ['message.replied'] });
-      const person = await addPerson(app.sql, company.id, {
-        state: 'NY',
-        timezone: 'America/New_York',
-        region: 'northeast',
-        appointmentAt: new Date(Date.now() + 86_400_000),
-      });
-      const m = await sentMessage(app.sql, company.id, person, { channel: 'sms', from: '+16175550199' });
+      const person = await newPerson(company.id);
+      const m = await sentMessage(app.sql, company.id, person, { channel: 'sms', from: SENDER });
       await app.sql`update messages set state = 'delivered', delivered_at = now() where id = ${m.id}`;
-      expect(
-        (await archiveMessageBatch(app.sql, { companyId: company.id, messageIds: [m.id] }, async () => {}))
-          .messages,
-      ).toBe(1);
+      const moved = await archiveMessageBatch(
+        app.sql,
+        { companyId: company.id, messageIds: [m.id] },
+        async () => {},
+      );
+      expect(moved.messages).toBe(1);
 
-      const sid = `SM${randomUUID().replace(/-/g, '')}`;
-      const reply = {
-        MessageSid: sid,
-        SmsSid: sid,
-        From: person.phone,
-        To: '+16175550199',
-        Body: '2',
-        NumMedia: '0',
-      };
-      expect((await ingress.post(INGRESS_PATHS.twilioSmsInbound, reply)).status).toBe(200);
+      // 2: cancelled
+      expect((await textBack(person, '2')).status).toBe(200);
       const [event] = eventsOf(await receivedOn(path, 1));
       expect(event).toMatchObject({
         event: 'message.replied',
         data: { messageId: m.uuid, status: 'delivered', response: 'cancelled' },
       });
-    } finally {
-      await ingress.close();
-    }
+    });
   });
 
   it('delivers an event once with three attempts when the receiver fails twice, however often it is drained', async () => {
