@@ -35,14 +35,20 @@ try {
   await syncConfiguredAccounts(app.sql, config);
   const providers = createProviderRegistry({ sql: app.sql, config });
   const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers, quietHours: config.reminders.quietHours });
-  const workers = await createWorkers({
-    connection,
-    namespace: app.temporal.namespace,
-    taskQueues,
-    activities,
-    workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
-  });
   const sendWorkers = await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities });
+  // a send queue named in --queues is hosted by its send worker (activities only, at the account's
+  // rate), not by a second worker without the rate; a process of send queues alone bundles no workflows
+  const sendQueues = new Set(sendWorkers.map((w) => w.options.taskQueue));
+  const workflowQueues = taskQueues.filter((q) => !sendQueues.has(q));
+  const workers = workflowQueues.length
+    ? await createWorkers({
+        connection,
+        namespace: app.temporal.namespace,
+        taskQueues: workflowQueues,
+        activities,
+        workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
+      })
+    : [];
   workers.push(...sendWorkers);
   // the process hosting the pipeline queue keeps the nightly archive schedule in line with its configuration
   // and the webhook outbox's drainer running
