@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -29,6 +29,8 @@ if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a posit
 const say = (line: string) => process.stdout.write(line + '\n');
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
+// the cleaned rows and the workflow bundle; ~200 MB a million rows, removed at the end
+const workDir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-'));
 // a fresh runtime of our own, so nothing else on the machine shares the database during the run
 const app = await openApp({
   config: loadConfig(),
@@ -46,7 +48,7 @@ try {
 
   // 1. the messy file into S3, and the same rows cleaned kept aside for the baseline
   const key = `raw/${alias}/bench/appointments-${rows}.csv`;
-  const cleanFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'herald-bench-')), 'clean.copy');
+  const cleanFile = path.join(workDir, 'clean.copy');
   const cleanLines: string[] = [];
   let cleanText = '';
   async function* file(): AsyncGenerator<string> {
@@ -88,7 +90,7 @@ try {
   say(`baseline: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s`);
 
   // 3. ours: a worker process (prebuilt workflow bundle, so bundling is not in its memory) ingests the file
-  const bundlePath = path.join(path.dirname(cleanFile), 'workflows.js');
+  const bundlePath = path.join(workDir, 'workflows.js');
   await writeFile(bundlePath, (await buildWorkflowBundle()).code);
   const taskQueue = `bench-${randomUUID()}`;
   const worker = spawn(
@@ -172,4 +174,5 @@ try {
   );
 } finally {
   await app.close();
+  await rm(workDir, { recursive: true, force: true });
 }
