@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,39 +12,20 @@ import { readPacketSummary } from '../lib/ingest/summary';
 import { openRows } from '../lib/parse';
 import { eventually, openTestApp } from './support/harness';
 import { createTestCompany, putPacket, type TestCompany } from './support/ingest';
+import { killWorkerProcesses, startWorkerProcess } from './support/worker-process';
 
 const ROWS = 200_000;
 let app: App;
 let company: TestCompany;
-const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
   app = await openTestApp();
   company = await createTestCompany(app, { prefix: 'resume', loadMap: BENCH_MAP });
 });
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  killWorkerProcesses();
   await app?.close();
 });
-
-/** A worker in its own process, as in production, on the test's queue. */
-async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', taskQueue], {
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.push(child);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.on('exit', (code) => reject(new Error(`worker exited (${code}): ${output}`)));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      output += c.toString();
-      if (output.includes('worker running')) resolve();
-    });
-  });
-  return child;
-}
 
 /** What a clean run must end with, computed from the file by the same mapper, without any database. */
 async function expectedOutcome(file: string) {
