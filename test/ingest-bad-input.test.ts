@@ -3,9 +3,9 @@
 import { deflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import type { TestWorker } from './support/harness';
 import {
   addLoadMap,
   createTestCompany,
@@ -16,6 +16,7 @@ import {
   ingestFile,
   type TestCompany,
 } from './support/ingest';
+import { useIngestEnv } from './support/ingest-env';
 import { SOURCE_BAD_INPUTS } from './support/source-bad-inputs';
 import { zip } from './support/zip';
 
@@ -423,15 +424,7 @@ let app: App;
 let worker: TestWorker;
 let company: TestCompany;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  worker = await startTestWorker(app);
-  company = await createTestCompany(app, { prefix: 'bad' });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+useIngestEnv('bad', (env) => ({ app, worker, company } = env));
 
 /** Puts the case's file in S3 as a packet of the case's company and map, and ingests it. */
 async function runDefault(c: BadInput, env: Env, index: number): Promise<Outcome> {
