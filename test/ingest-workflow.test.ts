@@ -5,7 +5,7 @@ import type { App } from '../lib/app';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { SA } from '../lib/names';
 import { eventually, type TestWorker } from './support/harness';
-import { csv, daysFromNow, EHR_HEADER, ingestFile, putPacket, type TestCompany } from './support/ingest';
+import { ehrRows, ingestFile, putPacket, type TestCompany } from './support/ingest';
 import { useIngestEnv } from './support/ingest-env';
 
 let app: App;
@@ -14,34 +14,10 @@ let company: TestCompany;
 
 useIngestEnv('wf', (env) => ({ app, worker, company } = env));
 
-function rows(count: number, prefix: string): string {
-  const day = daysFromNow(12);
-  return csv(
-    EHR_HEADER,
-    Array.from({ length: count }, (_, i) => [
-      `${prefix}${i}`,
-      `Zelda${prefix}`,
-      `Quixote${i}`,
-      `617555${String(1000 + (i % 9000)).padStart(4, '0')}`,
-      '',
-      '',
-      day,
-      '10:00',
-      `${prefix}-A${i}`,
-      '',
-      '',
-      '',
-      '02110',
-      'MA',
-      '',
-    ]),
-  );
-}
-
 describe('the ingest workflow', () => {
   it('keeps row data out of its history: a 5,000-row file makes as many events as a 50-row file', async () => {
-    const small = await ingestFile(app, worker.taskQueue, company, 'small.csv', rows(50, 'S'));
-    const large = await ingestFile(app, worker.taskQueue, company, 'large.csv', rows(5000, 'L'));
+    const small = await ingestFile(app, worker.taskQueue, company, 'small.csv', ehrRows(50, 'S'));
+    const large = await ingestFile(app, worker.taskQueue, company, 'large.csv', ehrRows(5000, 'L'));
     expect(small.summary).toMatchObject({ stage: 'done', rowsLoaded: 50 });
     expect(large.summary).toMatchObject({ stage: 'done', rowsLoaded: 5000 });
     const client = await app.client();
@@ -58,7 +34,7 @@ describe('the ingest workflow', () => {
   });
 
   it('starts once per packet: a second start joins or finds the first run', async () => {
-    const { packet } = await putPacket(app, company, 'once.csv', rows(3, 'O'));
+    const { packet } = await putPacket(app, company, 'once.csv', ehrRows(3, 'O'));
     const client = await app.client();
     const first = await startPacketIngest(client, {
       packet,
@@ -108,7 +84,7 @@ describe('the ingest workflow', () => {
   });
 
   it('stops when an operator cancels it, and marks the packet cancelled with no staging rows left', async () => {
-    const { packet } = await putPacket(app, company, 'cancel.csv', rows(60_000, 'C'));
+    const { packet } = await putPacket(app, company, 'cancel.csv', ehrRows(60_000, 'C'));
     const { handle } = await startPacketIngest(await app.client(), {
       packet,
       companyAlias: company.alias,

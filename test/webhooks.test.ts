@@ -23,13 +23,7 @@ import {
   startDispatchWorkers,
 } from './support/dispatch';
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import {
-  csv,
-  daysFromNow,
-  EHR_HEADER,
-  createTestCompany as createIngestCompany,
-  ingestFile,
-} from './support/ingest';
+import { createTestCompany as createIngestCompany, ehrRows, ingestFile } from './support/ingest';
 import { sentMessage, startTestIngress, type TestIngress } from './support/ingress';
 import { addPerson, type Person } from './support/reminders';
 import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
@@ -323,42 +317,13 @@ async function settled(companyId: number, count: number) {
   }, 90_000);
 }
 
-function appointmentRows(count: number, prefix: string) {
-  return csv(
-    EHR_HEADER,
-    Array.from({ length: count }, (_, i) => [
-      `${prefix}${i}`,
-      'Zelda',
-      `Quixote${i}`,
-      `617555${String(2000 + i).padStart(4, '0')}`,
-      '',
-      '',
-      daysFromNow(12),
-      '10:00',
-      `${prefix}-A${i}`,
-      '',
-      '',
-      '',
-      '02110',
-      'MA',
-      '',
-    ]),
-  );
-}
-
 describe('events the database records with the change they report', () => {
   it('sends packet.completed after an ingest, with counts and no personal data, and packet.failed after a failed one', async () => {
     const company = await createIngestCompany(app, { prefix: 'wh' });
     const path = `/packets/${company.alias}`;
     await addEndpoint(company.id, path, { events: ['packet.completed', 'packet.failed'] });
 
-    const done = await ingestFile(
-      app,
-      worker.taskQueue,
-      company,
-      'appointments.csv',
-      appointmentRows(4, 'W'),
-    );
+    const done = await ingestFile(app, worker.taskQueue, company, 'appointments.csv', ehrRows(4, 'W'));
     expect(done.summary.stage).toBe('done');
     const [completed] = eventsOf(await receivedOn(path, 1));
     expect(completed).toEqual({
@@ -400,13 +365,7 @@ describe('events the database records with the change they report', () => {
     const company = await createIngestCompany(app, { prefix: 'whr' });
     const path = `/replayed/${company.alias}`;
     await addEndpoint(company.id, path, { events: ['packet.completed'] });
-    const done = await ingestFile(
-      app,
-      worker.taskQueue,
-      company,
-      'appointments.csv',
-      appointmentRows(2, 'R'),
-    );
+    const done = await ingestFile(app, worker.taskQueue, company, 'appointments.csv', ehrRows(2, 'R'));
     expect(done.summary.stage).toBe('done');
     await receivedOn(path, 1);
 

@@ -164,3 +164,28 @@ export function daysFromNow(days: number): string {
   const d = new Date(Date.now() + days * 86_400_000);
   return `${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/${d.getUTCFullYear()}`;
 }
+
+/** An EHR file of `count` good appointments 12 days ahead; ids, names and appointment ids start with `prefix`. */
+export function ehrRows(count: number, prefix: string): string {
+  const day = daysFromNow(12);
+  return csv(
+    EHR_HEADER,
+    Array.from({ length: count }, (_, i) => [
+      `${prefix}${i}`,
+      `Zelda${prefix}`,
+      `Quixote${i}`,
+      `617555${String(1000 + (i % 9000)).padStart(4, '0')}`,
+      '',
+      '',
+      day,
+      '10:00',
+      `${prefix}-A${i}`,
+      '',
+      '',
+      '',
+      '02110',
+      'MA',
+      '',
+    ]),
+  );
+}
