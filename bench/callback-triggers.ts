@@ -1,34 +1,23 @@
 // `npm run bench:callback-triggers`: what migrations 0031/0032's row triggers on messages cost dispatch's two bulk
 // updates: recording provider ids (a notice for waiting callbacks) and claiming (the quiet-hours guard).
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { createSql, type Sql } from '../lib/db';
-import { createLogger } from '../lib/log';
-import { migrate } from '../lib/migrate';
-import { freePort } from '../lib/runtime/ports';
-import { startEmbeddedPostgres } from '../lib/runtime/postgres';
+import type { Sql } from '../lib/db';
+import {
+  benchOptions,
+  interleavedRounds,
+  median,
+  say,
+  sayLoadAverage,
+  seedCompanyContacts,
+  timeUpdate,
+  type UpdateSample,
+  withBenchPostgres,
+} from './trigger-timing';
 
-const { values } = parseArgs({
-  options: {
-    messages: { type: 'string', default: '100000' },
-    runs: { type: 'string', default: '3' },
-  },
-});
-const n = Number(values.messages);
-const runs = Number(values.runs);
-const say = (line: string) => process.stdout.write(line + '\n');
+const { messages: n, runs } = benchOptions();
 
 /** A company whose n messages sit in `state`, as a dispatch batch finds them. */
 async function seedCompany(sql: Sql, alias: string, state: 'sending' | 'scheduled'): Promise<number> {
-  const [company] = await sql<
-    { id: number }[]
-  >`insert into companies (alias, name) values (${alias}, ${alias}) returning id`;
-  const id = company!.id;
-  await sql`
-    insert into contacts (company_id, dedupe_key, first_name, phone_e164, region)
-    select ${id}, 'b' || g, 'Pat', '+1' || (2000000000 + ${id} * 1000000 + g)::text, 'northeast' from generate_series(1, ${n}) g`;
+  const id = await seedCompanyContacts(sql, alias, n);
   // send_by a day ahead: the guard reads it and lets every claim through
   await sql`
     insert into messages (company_id, contact_id, channel, template_name, data, contact_at, region, state, provider, send_by)
@@ -37,65 +26,44 @@ async function seedCompany(sql: Sql, alias: string, state: 'sending' | 'schedule
   return id;
 }
 
-interface Plan {
-  Triggers?: { 'Trigger Name': string; Time: number; Calls: number }[];
-}
-
-class Rollback extends Error {}
-
 type Update = 'record-sent' | 'claim';
 const TRIGGER: Record<Update, string> = {
   'record-sent': 'messages_pending_provider_events',
   claim: 'messages_quiet_hours_claim',
 };
 
-/** One bulk update under EXPLAIN ANALYZE, rolled back: the wall time and the trigger function's own time. */
-async function timeUpdate(
-  sql: Sql,
-  companyId: number,
-  update: Update,
-): Promise<{ ms: number; triggerMs: number }> {
-  let result = { ms: 0, triggerMs: 0 };
-  await sql
-    .begin(async (tx) => {
-      const started = process.hrtime.bigint();
-      const [row] =
-        update === 'record-sent'
-          ? await tx`explain (analyze, format json)
+/** One bulk update of every message of the company: the wall time and the trigger function's own time. */
+function timeBulkUpdate(sql: Sql, companyId: number, update: Update): Promise<UpdateSample> {
+  return timeUpdate(sql, {
+    update: (tx) =>
+      update === 'record-sent'
+        ? tx`explain (analyze, format json)
               update messages set state = 'sent', provider_message_id = 'SM' || id, sent_at = now() where company_id = ${companyId}`
-          : await tx`explain (analyze, format json)
-              update messages set state = 'sending', sending_at = now() where company_id = ${companyId}`;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const plan = (row as unknown as Record<string, Plan[]>)['QUERY PLAN']![0]!;
-      const trigger = plan.Triggers?.find((t) => t['Trigger Name'] === TRIGGER[update]);
-      result = { ms, triggerMs: trigger?.Time ?? 0 };
-      throw new Rollback();
-    })
-    .catch((err: unknown) => {
-      if (!(err instanceof Rollback)) throw err;
-    });
-  await sql`vacuum messages`;
-  return result;
+        : tx`explain (analyze, format json)
+              update messages set state = 'sending', sending_at = now() where company_id = ${companyId}`,
+    isTrigger: (name) => name === TRIGGER[update],
+  });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** Rounds of every case in turn, so a busy spell on the machine falls on all of them alike. */
+/** Every case for one update (each prepares its state; the first is the base), in interleaved rounds, and a line each. */
 async function measure(
   sql: Sql,
   companyId: number,
   update: Update,
   cases: Record<string, () => Promise<void>>,
 ) {
-  const samples = new Map<string, { ms: number; triggerMs: number }[]>(
-    Object.keys(cases).map((c) => [c, []]),
+  const samples = await interleavedRounds(
+    runs,
+    Object.fromEntries(
+      Object.entries(cases).map(([label, prepare]) => [
+        label,
+        async () => {
+          await prepare();
+          return timeBulkUpdate(sql, companyId, update);
+        },
+      ]),
+    ),
   );
-  for (let round = 0; round < runs; round++) {
-    for (const [label, prepare] of Object.entries(cases)) {
-      await prepare();
-      samples.get(label)!.push(await timeUpdate(sql, companyId, update));
-    }
-  }
   await sql`alter table messages enable trigger ${sql(TRIGGER[update])}`;
   const base = median(
     samples
@@ -113,21 +81,11 @@ async function measure(
   }
 }
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-callbacks-'));
-const log = createLogger({ level: 'warn', pretty: false });
-const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log });
-const sql = createSql({ url: pg.url, actor: 'bench' });
-try {
-  await migrate(sql);
+await withBenchPostgres('callbacks', async (sql) => {
   const sending = await seedCompany(sql, 'bench-sending', 'sending');
   const scheduled = await seedCompany(sql, 'bench-scheduled', 'scheduled');
   await sql`vacuum analyze`;
-  say(
-    `load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  sayLoadAverage();
 
   const toggle = (update: Update, on: boolean) => async () => {
     await sql`alter table messages ${on ? sql`enable` : sql`disable`} trigger ${sql(TRIGGER[update])}`;
@@ -150,14 +108,5 @@ try {
     'no-trigger': toggle('claim', false),
     trigger: toggle('claim', true),
   });
-  say(
-    `load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
-} finally {
-  await sql.end();
-  await pg.stop();
-  await rm(dir, { recursive: true, force: true });
-}
+  sayLoadAverage();
+});
