@@ -33,7 +33,9 @@ afterAll(async () => {
   await app.close();
 });
 
-async function smsAccount(opts: { maxPerSecond?: number; batchSize?: number; fallbackKey?: string } = {}): Promise<ProviderAccount> {
+async function smsAccount(
+  opts: { maxPerSecond?: number; batchSize?: number; fallbackKey?: string } = {},
+): Promise<ProviderAccount> {
   return createTestAccount(app.sql, {
     channel: 'sms',
     provider: 'twilio',
@@ -45,9 +47,18 @@ async function smsAccount(opts: { maxPerSecond?: number; batchSize?: number; fal
 }
 
 const twilioSms = (account: ProviderAccount) =>
-  createTwilioSms({ account: account.key, accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.url });
+  createTwilioSms({
+    account: account.key,
+    accountSid: twilio.accountSid,
+    authToken: twilio.authToken,
+    apiBaseUrl: twilio.url,
+  });
 
-async function withWorkers<T>(accounts: ProviderAccount[], instances: Record<string, AnyProvider>, fn: (w: Awaited<ReturnType<typeof startDispatchWorkers>>) => Promise<T>) {
+async function withWorkers<T>(
+  accounts: ProviderAccount[],
+  instances: Record<string, AnyProvider>,
+  fn: (w: Awaited<ReturnType<typeof startDispatchWorkers>>) => Promise<T>,
+) {
   const workers = await startDispatchWorkers(app, { accounts, instances });
   try {
     return await fn(workers);
@@ -63,22 +74,40 @@ function acceptedPerRecipient(numbers: string[]): number[] {
 }
 
 const phones = async (contactIds: number[]) =>
-  (await app.sql<{ phone_e164: string }[]>`select phone_e164 from contacts where id in ${app.sql(contactIds)} order by id`).map((r) => r.phone_e164);
+  (
+    await app.sql<
+      { phone_e164: string }[]
+    >`select phone_e164 from contacts where id in ${app.sql(contactIds)} order by id`
+  ).map((r) => r.phone_e164);
 
 describe('when the provider refuses or fails', () => {
   it('fails a message the provider refuses (4xx) with its reason, and sends the rest', async () => {
     const account = await smsAccount();
     const contacts = await createContacts(app.sql, company.id, 5, { state: 'MA' });
     const [bad] = await phones(contacts.slice(0, 1));
-    twilio.script.push({ to: bad!, status: 400, code: 21211, message: `The 'To' number ${bad} is not a valid phone number.`, times: 1 });
+    twilio.script.push({
+      to: bad!,
+      status: 400,
+      code: 21211,
+      message: `The 'To' number ${bad} is not a valid phone number.`,
+      times: 1,
+    });
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
     await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-      const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      const totals = await runDispatch(app, w, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'sms',
+        accountKey: account.key,
+      });
       expect(totals).toMatchObject({ sent: 4, failed: 1, waiting: 0 });
     });
     const [failed] = await app.sql<{ state: string; status_description: string; credits: string }[]>`
       select state, status_description from messages where id = ${ids[0]!}`;
-    expect(failed).toEqual({ state: 'failed', status_description: `21211: Twilio refused the message (HTTP 400: The 'To' number ${bad} is not a valid phone number.)` });
+    expect(failed).toEqual({
+      state: 'failed',
+      status_description: `21211: Twilio refused the message (HTTP 400: The 'To' number ${bad} is not a valid phone number.)`,
+    });
     expect(await app.sql`select 1 from credit_ledger where message_id = ${ids[0]!}`).toHaveLength(0);
   });
 
@@ -86,16 +115,35 @@ describe('when the provider refuses or fails', () => {
     const account = await smsAccount();
     const [contact] = await createContacts(app.sql, company.id, 1);
     const [phone] = await phones([contact!]);
-    twilio.script.push({ to: phone!, status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient', times: 1 });
+    twilio.script.push({
+      to: phone!,
+      status: 400,
+      code: 21610,
+      message: 'Attempt to send to unsubscribed recipient',
+      times: 1,
+    });
     const [first] = await insertMessages(app.sql, company.id, [contact!], 'sms');
     await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-      await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
-      const [row] = await app.sql<{ do_not_sms: boolean }[]>`select do_not_sms from contacts where id = ${contact!}`;
+      await runDispatch(app, w, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'sms',
+        accountKey: account.key,
+      });
+      const [row] = await app.sql<
+        { do_not_sms: boolean }[]
+      >`select do_not_sms from contacts where id = ${contact!}`;
       expect(row!.do_not_sms).toBe(true);
       const [later] = await insertMessages(app.sql, company.id, [contact!], 'sms');
-      const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      const totals = await runDispatch(app, w, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'sms',
+        accountKey: account.key,
+      });
       expect(totals).toMatchObject({ sent: 0, skipped: 1 });
-      const states = await app.sql`select id, state, status_description from messages where id in ${app.sql([first!, later!])} order by id`;
+      const states =
+        await app.sql`select id, state, status_description from messages where id in ${app.sql([first!, later!])} order by id`;
       expect(states.map((s) => s.state)).toEqual(['failed', 'skipped']);
       expect(states[1]!.status_description).toBe('the contact opted out of sms');
     });
@@ -110,7 +158,12 @@ describe('when the provider refuses or fails', () => {
     twilio.rateLimitPerSecond = 6;
     try {
       await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-        const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+        const totals = await runDispatch(app, w, {
+          companyId: company.id,
+          companyAlias: company.alias,
+          channel: 'sms',
+          accountKey: account.key,
+        });
         expect(totals).toMatchObject({ sent: 30, failed: 0, waiting: 0 });
       });
     } finally {
@@ -127,7 +180,12 @@ describe('when the provider refuses or fails', () => {
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
     const crashing = crashAfterAccept(twilioSms(account), 3);
     await withWorkers([account], { [account.key]: crashing }, async (w) => {
-      const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      const totals = await runDispatch(app, w, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'sms',
+        accountKey: account.key,
+      });
       expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 8, waiting: 0, unknown: 0 });
     });
     expect(crashing.crashes).toBe(3);
@@ -145,23 +203,41 @@ describe('when the provider refuses or fails', () => {
       select 1 from message_updates where event_type = 'reconciled' and message_id in ${app.sql(ids)}`;
     expect(reconciled).toHaveLength(3);
     expect(twilio.requests.some((r) => r.method === 'GET' && numbers.includes(r.query.To!))).toBe(true);
-    const debits = await app.sql`select 1 from credit_ledger where kind = 'debit' and message_id in ${app.sql(ids)}`;
+    const debits =
+      await app.sql`select 1 from credit_ledger where kind = 'debit' and message_id in ${app.sql(ids)}`;
     expect(debits).toHaveLength(8);
   });
 
   it('marks a crashed send unknown where the provider cannot be asked (SES), and does not resend it', async () => {
     const ses: SesStandin = await startSesStandin();
     try {
-      const account = await createTestAccount(app.sql, { channel: 'email', provider: 'ses', maxPerSecond: 10, batchSize: 5 });
-      const real = createSesEmail({ account: account.key, region: 'us-east-1', endpoint: ses.url, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+      const account = await createTestAccount(app.sql, {
+        channel: 'email',
+        provider: 'ses',
+        maxPerSecond: 10,
+        batchSize: 5,
+      });
+      const real = createSesEmail({
+        account: account.key,
+        region: 'us-east-1',
+        endpoint: ses.url,
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      });
       const [contact] = await createContacts(app.sql, company.id, 1);
       const [id] = await insertMessages(app.sql, company.id, [contact!], 'email');
       await withWorkers([account], { [account.key]: crashAfterAccept(real, 1) }, async (w) => {
-        const totals = await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'email', accountKey: account.key });
+        const totals = await runDispatch(app, w, {
+          companyId: company.id,
+          companyAlias: company.alias,
+          channel: 'email',
+          accountKey: account.key,
+        });
         expect(totals).toMatchObject({ sent: 0, unknown: 1 });
       });
       expect(await ses.emails()).toHaveLength(1);
-      const [row] = await app.sql<{ state: string; status_description: string }[]>`select state, status_description from messages where id = ${id!}`;
+      const [row] = await app.sql<
+        { state: string; status_description: string }[]
+      >`select state, status_description from messages where id = ${id!}`;
       expect(row!.state).toBe('unknown');
       expect(row!.status_description).toMatch(/cannot be asked/);
     } finally {
@@ -204,9 +280,18 @@ describe('when the provider refuses or fails', () => {
       values (${company.id}, ${contact!}, 'sms', 'appointment_reminder', ${app.sql.json({ first_name: 'Bo' })}, now(), 'northeast')
       returning id`;
     await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-      expect(await runDispatch(app, w, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key })).toMatchObject({ failed: 1 });
+      expect(
+        await runDispatch(app, w, {
+          companyId: company.id,
+          companyAlias: company.alias,
+          channel: 'sms',
+          accountKey: account.key,
+        }),
+      ).toMatchObject({ failed: 1 });
     });
-    const [row] = await app.sql<{ state: string; status_description: string }[]>`select state, status_description from messages where id = ${id!.id}`;
+    const [row] = await app.sql<
+      { state: string; status_description: string }[]
+    >`select state, status_description from messages where id = ${id!.id}`;
     expect(row!.state).toBe('failed');
     expect(row!.status_description).toMatch(/data\.appointment_date/);
   });

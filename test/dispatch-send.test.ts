@@ -34,7 +34,11 @@ afterAll(async () => {
   await app.close();
 });
 
-const twilioSettings = () => ({ accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.url });
+const twilioSettings = () => ({
+  accountSid: twilio.accountSid,
+  authToken: twilio.authToken,
+  apiBaseUrl: twilio.url,
+});
 
 describe('dispatch sends each due message once, through its account', () => {
   it('texts through Twilio: the exact form per message, states, provider ids and one debit per segment', async () => {
@@ -53,12 +57,19 @@ describe('dispatch sends each due message once, through its account', () => {
     try {
       const contacts = await createContacts(app.sql, company.id, 10);
       const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-      const totals = await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      const totals = await runDispatch(app, workers, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'sms',
+        accountKey: account.key,
+      });
       expect(totals).toMatchObject({ sent: 10, failed: 0, held: 0, waiting: 0, batches: 3 });
 
       const posts = twilio.accepted('Messages').filter((r) => String(r.form.Body).includes('Harbor Dental'));
       expect(posts).toHaveLength(10);
-      const [first] = await app.sql<{ phone_e164: string }[]>`select phone_e164 from contacts where id = ${contacts[0]!}`;
+      const [first] = await app.sql<
+        { phone_e164: string }[]
+      >`select phone_e164 from contacts where id = ${contacts[0]!}`;
       expect(posts.find((p) => p.form.To === first!.phone_e164)!.form).toEqual({
         To: first!.phone_e164,
         From: '+16175550199',
@@ -67,18 +78,44 @@ describe('dispatch sends each due message once, through its account', () => {
       });
       expect(new Set(posts.map((p) => p.form.To)).size).toBe(10);
 
-      const rows = await app.sql<{ state: string; provider: string; provider_account: string; provider_message_id: string; segments: number; attempts: number }[]>`
+      const rows = await app.sql<
+        {
+          state: string;
+          provider: string;
+          provider_account: string;
+          provider_message_id: string;
+          segments: number;
+          attempts: number;
+        }[]
+      >`
         select state, provider, provider_account, provider_message_id, segments, attempts from messages where id in ${app.sql(ids)} order by id`;
-      expect(rows.every((r) => r.state === 'sent' && r.provider === 'twilio' && r.provider_account === account.key && r.attempts === 1)).toBe(true);
-      expect(new Set(rows.map((r) => r.provider_message_id))).toEqual(new Set(twilio.messages.slice(-10).map((m) => m.sid)));
+      expect(
+        rows.every(
+          (r) =>
+            r.state === 'sent' &&
+            r.provider === 'twilio' &&
+            r.provider_account === account.key &&
+            r.attempts === 1,
+        ),
+      ).toBe(true);
+      expect(new Set(rows.map((r) => r.provider_message_id))).toEqual(
+        new Set(twilio.messages.slice(-10).map((m) => m.sid)),
+      );
       const debits = await app.sql<{ credits: string }[]>`
         select credits from credit_ledger where kind = 'debit' and message_id in ${app.sql(ids)}`;
       expect(debits.map((d) => Number(d.credits))).toEqual(Array(10).fill(-1));
 
       // a second run finds nothing due and sends nothing
-      const again = await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+      const again = await runDispatch(app, workers, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'sms',
+        accountKey: account.key,
+      });
       expect(again.sent).toBe(0);
-      expect(twilio.accepted('Messages').filter((r) => String(r.form.Body).includes('Harbor Dental'))).toHaveLength(10);
+      expect(
+        twilio.accepted('Messages').filter((r) => String(r.form.Body).includes('Harbor Dental')),
+      ).toHaveLength(10);
     } finally {
       await workers.stop();
     }
@@ -105,10 +142,17 @@ describe('dispatch sends each due message once, through its account', () => {
       const [spanish, english] = await createContacts(app.sql, company.id, 2, { language: 'es-MX' });
       await app.sql`update contacts set language = 'fr' where id = ${english!}`;
       const [id] = await insertMessages(app.sql, company.id, [spanish!], 'voice');
-      const totals = await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'voice', accountKey: account.key });
+      const totals = await runDispatch(app, workers, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'voice',
+        accountKey: account.key,
+      });
       expect(totals.sent).toBe(1);
       const call = twilio.accepted('Calls').at(-1)!;
-      const [callee] = await app.sql<{ phone_e164: string }[]>`select phone_e164 from contacts where id = ${spanish!}`;
+      const [callee] = await app.sql<
+        { phone_e164: string }[]
+      >`select phone_e164 from contacts where id = ${spanish!}`;
       expect(call.form).toMatchObject({ To: callee!.phone_e164, From: '+16175550188', Timeout: '30' });
       expect(call.form.Twiml).toBe(
         '<?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" timeout="6">' +
@@ -119,10 +163,19 @@ describe('dispatch sends each due message once, through its account', () => {
       );
       const [record] = await app.sql<{ status: string; provider_call_sid: string; to_number: string }[]>`
         select status, provider_call_sid, to_number from calls where message_id = ${id!}`;
-      expect(record).toEqual({ status: 'queued', provider_call_sid: twilio.calls.at(-1)!.sid, to_number: callee!.phone_e164 });
+      expect(record).toEqual({
+        status: 'queued',
+        provider_call_sid: twilio.calls.at(-1)!.sid,
+        to_number: callee!.phone_e164,
+      });
       // a language the company has no template in falls back to English, said by an English voice
       await insertMessages(app.sql, company.id, [english!], 'voice');
-      await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'voice', accountKey: account.key });
+      await runDispatch(app, workers, {
+        companyId: company.id,
+        companyAlias: company.alias,
+        channel: 'voice',
+        accountKey: account.key,
+      });
       expect(twilio.accepted('Calls').at(-1)!.form.Twiml).toContain(
         '<Say language="en-US">Hello Ann0. This is Harbor Dental with a reminder of your appointment on Tuesday, March 5 at 9:30 AM.</Say>',
       );
@@ -132,7 +185,12 @@ describe('dispatch sends each due message once, through its account', () => {
   });
 
   it('emails through SES with the company as sender and an unsubscribe header', async () => {
-    const account = await createTestAccount(app.sql, { channel: 'email', provider: 'ses', maxPerSecond: 10, batchSize: 5 });
+    const account = await createTestAccount(app.sql, {
+      channel: 'email',
+      provider: 'ses',
+      maxPerSecond: 10,
+      batchSize: 5,
+    });
     const workers = await startDispatchWorkers(app, {
       accounts: [account],
       instances: {
@@ -148,33 +206,60 @@ describe('dispatch sends each due message once, through its account', () => {
     try {
       const [contact] = await createContacts(app.sql, company.id, 1);
       const [id] = await insertMessages(app.sql, company.id, [contact!], 'email');
-      expect((await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'email', accountKey: account.key })).sent).toBe(1);
+      expect(
+        (
+          await runDispatch(app, workers, {
+            companyId: company.id,
+            companyAlias: company.alias,
+            channel: 'email',
+            accountKey: account.key,
+          })
+        ).sent,
+      ).toBe(1);
       const [row] = await app.sql<{ uuid: string }[]>`select uuid from messages where id = ${id!}`;
       const uuid = row!.uuid;
-      const body = ses.requests.at(-1)!.body as { FromEmailAddress: string; Content: { Simple: { Subject: { Data: string }; Headers: unknown[]; Body: { Html: { Data: string } } } } };
+      const body = ses.requests.at(-1)!.body as {
+        FromEmailAddress: string;
+        Content: {
+          Simple: { Subject: { Data: string }; Headers: unknown[]; Body: { Html: { Data: string } } };
+        };
+      };
       expect(body.FromEmailAddress).toBe('"Harbor Dental" <reminders@harbor.example>');
       expect(body.Content.Simple.Subject.Data).toBe('Reminder: your appointment on Mar 5 at 9:30 AM');
       expect(body.Content.Simple.Body.Html.Data).toContain('<strong>Harbor Dental</strong>');
-      expect(body.Content.Simple.Headers).toEqual([{ Name: 'List-Unsubscribe', Value: `<mailto:desk@harbor.example?subject=unsubscribe%20${uuid}>` }]);
-      expect(ses.requests.at(-1)!.body).toMatchObject({ ReplyToAddresses: ['desk@harbor.example'], ConfigurationSetName: 'herald' });
+      expect(body.Content.Simple.Headers).toEqual([
+        { Name: 'List-Unsubscribe', Value: `<mailto:desk@harbor.example?subject=unsubscribe%20${uuid}>` },
+      ]);
+      expect(ses.requests.at(-1)!.body).toMatchObject({
+        ReplyToAddresses: ['desk@harbor.example'],
+        ConfigurationSetName: 'herald',
+      });
     } finally {
       await workers.stop();
     }
   });
 
   it('stores in the local outbox by default', async () => {
-    const [outbox] = await app.sql<{ key: string }[]>`select key from provider_accounts where channel = 'sms' and is_default`;
+    const [outbox] = await app.sql<
+      { key: string }[]
+    >`select key from provider_accounts where channel = 'sms' and is_default`;
     const { loadAccount } = await import('../lib/providers/accounts');
     const workers = await startDispatchWorkers(app, { accounts: [await loadAccount(app.sql, outbox!.key)] });
     try {
       const other = await createTestCompany(app.sql, { credits: 100 });
       const ids = await insertMessages(app.sql, other.id, await createContacts(app.sql, other.id, 3), 'sms');
-      expect((await runDispatch(app, workers, { companyId: other.id, companyAlias: other.alias, channel: 'sms' })).sent).toBe(3);
+      expect(
+        (await runDispatch(app, workers, { companyId: other.id, companyAlias: other.alias, channel: 'sms' }))
+          .sent,
+      ).toBe(3);
       expect(await messageStates(app.sql, ids)).toEqual({ sent: 3 });
-      const stored = await app.sql`select to_address, body from outbox_messages where company_id = ${other.id} order by id`;
+      const stored =
+        await app.sql`select to_address, body from outbox_messages where company_id = ${other.id} order by id`;
       expect(stored).toHaveLength(3);
       // sends within a batch run concurrently, so the outbox order is not the message order
-      const greetings = stored.map((row) => String(row.body).match(/^Hi (Ann\d), this is Harbor Dental/)?.[1]).sort();
+      const greetings = stored
+        .map((row) => String(row.body).match(/^Hi (Ann\d), this is Harbor Dental/)?.[1])
+        .sort();
       expect(greetings).toEqual(['Ann0', 'Ann1', 'Ann2']);
     } finally {
       await workers.stop();
