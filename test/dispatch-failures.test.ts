@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { loadAccount, type ProviderAccount } from '../lib/providers/accounts';
 import { createSesEmail } from '../lib/providers/ses-email';
 import { createTwilioSms } from '../lib/providers/twilio-sms';
 import type { AnyProvider } from '../lib/providers/types';
 import { startSesStandin, type SesStandin } from './standins/ses';
-import { startTwilioStandin, type TwilioStandin } from './standins/twilio';
+import type { TwilioStandin } from './standins/twilio';
 import {
   createContacts,
   createTestAccount,
-  createTestCompany,
   insertMessages,
   messageStates,
   runDispatch,
@@ -17,21 +16,13 @@ import {
   type TestCompany,
 } from './support/dispatch';
 import { crashAfterAccept } from './support/faults';
-import { openTestApp } from './support/harness';
+import { useDispatchEnv } from './support/dispatch-env';
 
 let app: App;
 let twilio: TwilioStandin;
 let company: TestCompany;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  twilio = await startTwilioStandin();
-  company = await createTestCompany(app.sql, { credits: 10_000 });
-});
-afterAll(async () => {
-  await twilio.close();
-  await app.close();
-});
+useDispatchEnv({ credits: 10_000 }, (env) => ({ app, twilio, company } = env));
 
 async function smsAccount(
   opts: { maxPerSecond?: number; batchSize?: number; fallbackKey?: string } = {},

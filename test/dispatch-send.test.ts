@@ -4,7 +4,7 @@ import { createSesEmail } from '../lib/providers/ses-email';
 import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { createTwilioVoice } from '../lib/providers/twilio-voice';
 import { startSesStandin, type SesStandin } from './standins/ses';
-import { startTwilioStandin, type TwilioStandin } from './standins/twilio';
+import type { TwilioStandin } from './standins/twilio';
 import {
   createContacts,
   createTestAccount,
@@ -15,24 +15,18 @@ import {
   startDispatchWorkers,
   type TestCompany,
 } from './support/dispatch';
-import { openTestApp } from './support/harness';
+import { useDispatchEnv } from './support/dispatch-env';
 
 let app: App;
 let twilio: TwilioStandin;
 let ses: SesStandin;
 let company: TestCompany;
 
+useDispatchEnv({ credits: 1000 }, (env) => ({ app, twilio, company } = env));
 beforeAll(async () => {
-  app = await openTestApp();
-  twilio = await startTwilioStandin();
   ses = await startSesStandin();
-  company = await createTestCompany(app.sql, { credits: 1000 });
 });
-afterAll(async () => {
-  await twilio.close();
-  await ses.close();
-  await app.close();
-});
+afterAll(() => ses.close());
 
 const twilioSettings = () => ({
   accountSid: twilio.accountSid,
