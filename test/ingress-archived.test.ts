@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { archiveMessageBatch } from '../lib/archive/messages';
 import { unsubscribeToken } from '../lib/ingress/unsubscribe-token';
 import { INGRESS_PATHS } from '../lib/names';
-import { createTestCompany, type TestCompany } from './support/dispatch';
-import { openTestApp } from './support/harness';
+import type { TestCompany } from './support/dispatch';
 import {
   SNS_TOPIC,
   sentMessage,
   signedSns,
   smsStatus,
-  startTestIngress,
   UNSUBSCRIBE_SECRET,
   type TestIngress,
 } from './support/ingress';
+import { useIngressEnv } from './support/ingress-env';
 import { addPerson, messageRow, planTouch } from './support/reminders';
 
 let app: App;
@@ -23,15 +22,7 @@ let company: TestCompany;
 const SENDER = '+16175550199';
 const inADay = () => new Date(Date.now() + 86_400_000);
 
-beforeAll(async () => {
-  app = await openTestApp();
-  ingress = await startTestIngress(app);
-  company = await createTestCompany(app.sql, { credits: 100 });
-});
-afterAll(async () => {
-  await ingress?.close();
-  await app?.close();
-});
+useIngressEnv((env) => ({ app, ingress, company } = env));
 
 const person = () =>
   addPerson(app.sql, company.id, {

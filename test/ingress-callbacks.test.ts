@@ -1,20 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { unsubscribeToken } from '../lib/ingress/unsubscribe-token';
 import { INGRESS_PATHS } from '../lib/names';
-import { createTestCompany, type TestCompany } from './support/dispatch';
-import { openTestApp } from './support/harness';
+import type { TestCompany } from './support/dispatch';
 import {
   SNS_CERT_URL,
   SNS_TOPIC,
   sentMessage,
   signedSns,
   smsStatus,
-  startTestIngress,
   UNSUBSCRIBE_SECRET,
   updatesOf,
   type TestIngress,
 } from './support/ingress';
+import { useIngressEnv } from './support/ingress-env';
 import { addPerson, messageRow, planTouch } from './support/reminders';
 
 let app: App;
@@ -30,15 +29,7 @@ const person = () =>
     email: `ann${Date.now()}@example.com`,
   });
 
-beforeAll(async () => {
-  app = await openTestApp();
-  ingress = await startTestIngress(app);
-  company = await createTestCompany(app.sql, { credits: 100 });
-});
-afterAll(async () => {
-  await ingress?.close();
-  await app?.close();
-});
+useIngressEnv((env) => ({ app, ingress, company } = env));
 
 describe('Twilio status callbacks', () => {
   it('refuses a forged or unsigned callback with 403 and writes nothing', async () => {

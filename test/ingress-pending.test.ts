@@ -1,28 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { loadCompanyContext } from '../lib/dispatch/load';
 import { recordOutcomes } from '../lib/dispatch/record';
 import { applyPendingEvents } from '../lib/ingress/pending-events';
 import { INGRESS_PATHS } from '../lib/names';
 import type { Channel } from '../lib/providers/types';
-import { createTestCompany, type TestCompany } from './support/dispatch';
-import { eventually, openTestApp } from './support/harness';
+import type { TestCompany } from './support/dispatch';
+import { eventually } from './support/harness';
 import { smsStatus, startTestIngress, updatesOf, type TestIngress } from './support/ingress';
+import { useIngressEnv, type IngressEnv } from './support/ingress-env';
 import { addPerson, messageRow, type Person } from './support/reminders';
 
 let app: App;
 let ingress: TestIngress;
 let company: TestCompany;
+let env: IngressEnv;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  ingress = await startTestIngress(app);
-  company = await createTestCompany(app.sql, { credits: 100 });
-});
-afterAll(async () => {
-  await ingress?.close();
-  await app?.close();
+// the env's ingress is the one closed at the end, and the last test starts a new one
+useIngressEnv((e) => {
+  env = e;
+  ({ app, ingress, company } = e);
 });
 
 const person = () =>
@@ -147,7 +145,7 @@ describe('a status callback that overtakes dispatch', () => {
     // nobody listened to the notice: the event still waits
     expect(await waiting(m.sid)).toBe(1);
     expect((await messageRow(app.sql, m.id)).state).toBe('sent');
-    ingress = await startTestIngress(app);
+    ingress = env.ingress = await startTestIngress(app);
     await eventually(
       async () => ((await messageRow(app.sql, m.id)).state === 'delivered' ? true : undefined),
       30_000,

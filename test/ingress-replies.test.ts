@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { INGRESS_PATHS } from '../lib/names';
 import { createTestCompany, type TestCompany } from './support/dispatch';
-import { openTestApp } from './support/harness';
-import { sentMessage, startTestIngress, type TestIngress } from './support/ingress';
+import { sentMessage, type TestIngress } from './support/ingress';
+import { useIngressEnv } from './support/ingress-env';
 import { addPerson, messageRow, planTouch, type Person } from './support/reminders';
 
 let app: App;
@@ -13,15 +13,7 @@ let company: TestCompany;
 const SENDER = '+16175550199';
 const inADay = () => new Date(Date.now() + 86_400_000);
 
-beforeAll(async () => {
-  app = await openTestApp();
-  ingress = await startTestIngress(app);
-  company = await createTestCompany(app.sql, { credits: 100 });
-});
-afterAll(async () => {
-  await ingress?.close();
-  await app?.close();
-});
+useIngressEnv((env) => ({ app, ingress, company } = env));
 
 const person = (companyId = company.id) =>
   addPerson(app.sql, companyId, {
