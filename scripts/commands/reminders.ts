@@ -73,6 +73,21 @@ async function companyId(sql: import('../../lib/db').Sql, alias: string): Promis
   return company.id;
 }
 
+/** The contacts of `--company` that `--phone` or `--email` names, and the channels asked for; a usage error if none. */
+async function targetContacts(
+  sql: import('../../lib/db').Sql,
+  opts: { company: string; phone?: string; email?: string; channel?: string },
+): Promise<{ companyId: number; contactIds: number[]; channels: Channel[] }> {
+  const t = target(opts);
+  const id = await companyId(sql, opts.company);
+  const contactIds = await findContacts(sql, id, t);
+  if (!contactIds.length)
+    throw new UsageError(
+      `no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`,
+    );
+  return { companyId: id, contactIds, channels: t.channels };
+}
+
 export function registerReminderCommands(program: Command): void {
   const reminders = program.command('reminders').description('reminder runs and their schedules');
 
@@ -141,7 +156,8 @@ export function registerReminderCommands(program: Command): void {
           throw new UsageError('give at most one of --pause, --resume, --show');
         const client = await app.client();
         if (opts.pause) await pauseReminderSchedule(client, opts.company, `paused by ${app.config.actor}`);
-        if (opts.resume) await resumeReminderSchedule(client, app.sql, opts.company, `resumed by ${app.config.actor}`);
+        if (opts.resume)
+          await resumeReminderSchedule(client, app.sql, opts.company, `resumed by ${app.config.actor}`);
         const state =
           opts.pause || opts.resume || opts.show
             ? await showReminderSchedule(client, app.sql, opts.company)
@@ -173,23 +189,12 @@ export function registerReminderCommands(program: Command): void {
     .option('--reason <text>', 'why, kept on every skipped message', 'asked an operator')
     .action((opts: { company: string; phone?: string; email?: string; channel?: string; reason: string }) =>
       withApp({}, async (app) => {
-        const t = target(opts);
-        const id = await companyId(app.sql, opts.company);
-        const contactIds = await findContacts(app.sql, id, t);
-        if (!contactIds.length)
-          throw new UsageError(
-            `no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`,
-          );
+        const who = await targetContacts(app.sql, opts);
         const result = await withActor(app.sql, app.config.actor, (tx) =>
-          optOut(tx, {
-            companyId: id,
-            contactIds,
-            channels: t.channels,
-            reason: `${opts.reason} (herald optout add by ${app.config.actor})`,
-          }),
+          optOut(tx, { ...who, reason: `${opts.reason} (herald optout add by ${app.config.actor})` }),
         );
         print(false, result, () => [
-          `opted out ${contactIds.length} contact(s) of ${t.channels.join(', ')}; ${result.skipped} pending message(s) skipped`,
+          `opted out ${who.contactIds.length} contact(s) of ${who.channels.join(', ')}; ${result.skipped} pending message(s) skipped`,
         ]);
       }),
     );
@@ -198,17 +203,9 @@ export function registerReminderCommands(program: Command): void {
     optout.command('remove').description('opt a person back in (messages already skipped stay skipped)'),
   ).action((opts: { company: string; phone?: string; email?: string; channel?: string }) =>
     withApp({}, async (app) => {
-      const t = target(opts);
-      const id = await companyId(app.sql, opts.company);
-      const contactIds = await findContacts(app.sql, id, t);
-      if (!contactIds.length)
-        throw new UsageError(
-          `no contact of ${opts.company} has that ${t.phone ? 'phone number' : 'email address'}`,
-        );
-      const n = await withActor(app.sql, app.config.actor, (tx) =>
-        optIn(tx, { companyId: id, contactIds, channels: t.channels }),
-      );
-      print(false, { contacts: n }, () => [`opted ${n} contact(s) back in to ${t.channels.join(', ')}`]);
+      const who = await targetContacts(app.sql, opts);
+      const n = await withActor(app.sql, app.config.actor, (tx) => optIn(tx, who));
+      print(false, { contacts: n }, () => [`opted ${n} contact(s) back in to ${who.channels.join(', ')}`]);
     }),
   );
 
