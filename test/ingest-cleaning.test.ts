@@ -1,21 +1,15 @@
 // Each cleaning rule as a load map applies it to a file's rows, read back from contacts and appointments.
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import type { TestWorker } from './support/harness';
+import { useWorkerEnv } from './support/worker-env';
 import { createTestCompany, csv, ingestFile, type TestCompany } from './support/ingest';
 
 let app: App;
 let worker: TestWorker;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  worker = await startTestWorker(app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+useWorkerEnv((env) => ({ app, worker } = env));
 
 const year = new Date().getUTCFullYear() + 1;
 

@@ -1,7 +1,8 @@
 // Reminder planning: local times of day, never in the past, re-planning moved and cancelled appointments, full refresh.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import type { TestWorker } from './support/harness';
+import { useWorkerEnv } from './support/worker-env';
 import {
   createTestCompany,
   csv,
@@ -14,14 +15,7 @@ import {
 let app: App;
 let worker: TestWorker;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  worker = await startTestWorker(app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+useWorkerEnv((env) => ({ app, worker } = env));
 
 const appointment = (id: string, date: string, time: string, extra: Partial<Record<string, string>> = {}) =>
   EHR_HEADER.map(

@@ -1,23 +1,17 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { SA, WORKFLOW_IDS } from '../lib/names';
 import { checkCompanyReadiness } from '../workflows';
 import { readinessProgressQuery } from '../workflows/check-company-readiness';
-import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { eventually, type TestWorker } from './support/harness';
+import { useWorkerEnv } from './support/worker-env';
 
 let app: App;
 let worker: TestWorker;
 
-beforeAll(async () => {
-  app = await openTestApp();
-  worker = await startTestWorker(app);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+useWorkerEnv((env) => ({ app, worker } = env));
 
 describe('the readiness check workflow, on the real Temporal server', () => {
   it('reads the company from Postgres and stores its report in S3', async () => {
@@ -36,7 +30,11 @@ describe('the readiness check workflow, on the real Temporal server', () => {
       ready: true,
       problems: [],
       activeLoadMaps: ['ehr-appointments@v1'],
-      templatesByChannel: { sms: ['appointment_reminder'], voice: ['appointment_reminder'], email: ['appointment_reminder'] },
+      templatesByChannel: {
+        sms: ['appointment_reminder'],
+        voice: ['appointment_reminder'],
+        email: ['appointment_reminder'],
+      },
     });
     expect(result.creditBalance).toBeGreaterThan(0);
     expect(result.regions).toBe(7);
@@ -59,7 +57,9 @@ describe('the readiness check workflow, on the real Temporal server', () => {
     });
     await handle.result();
     const found = await eventually(async () => {
-      for await (const wf of client.workflow.list({ query: `CompanyAlias = '${alias}' AND WorkflowId = '${handle.workflowId}'` })) {
+      for await (const wf of client.workflow.list({
+        query: `CompanyAlias = '${alias}' AND WorkflowId = '${handle.workflowId}'`,
+      })) {
         return wf;
       }
       return undefined;
@@ -76,7 +76,10 @@ describe('the readiness check workflow, on the real Temporal server', () => {
     });
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    const cause = (error as WorkflowFailedError).cause?.cause as Error & { type?: string; nonRetryable?: boolean };
+    const cause = (error as WorkflowFailedError).cause?.cause as Error & {
+      type?: string;
+      nonRetryable?: boolean;
+    };
     expect(cause.message).toBe('no company has the alias "no-such-co"');
     expect(cause.type).toBe('UnknownCompany');
     const history = await handle.fetchHistory();

@@ -1,12 +1,9 @@
 // The set-up ingest test files share: the app, a worker on a queue of the file's own, and a test company.
-import { afterAll, beforeAll } from 'vitest';
-import type { App } from '../../lib/app';
-import { openTestApp, startTestWorker, type TestWorker } from './harness';
+import { beforeAll } from 'vitest';
 import { createTestCompany, type TestCompany } from './ingest';
+import { useWorkerEnv, type WorkerEnv } from './worker-env';
 
-export interface IngestEnv {
-  app: App;
-  worker: TestWorker;
+export interface IngestEnv extends WorkerEnv {
   company: TestCompany;
 }
 
@@ -15,15 +12,9 @@ export interface IngestEnv {
  * start with `prefix`) before the file's tests, hands them to `ready`, and closes them after.
  */
 export function useIngestEnv(prefix: string, ready: (env: IngestEnv) => void): void {
-  let app: App | undefined;
-  let worker: TestWorker | undefined;
+  let env: WorkerEnv;
+  useWorkerEnv((e) => (env = e));
   beforeAll(async () => {
-    app = await openTestApp();
-    worker = await startTestWorker(app);
-    ready({ app, worker, company: await createTestCompany(app, { prefix }) });
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await app?.close();
+    ready({ ...env, company: await createTestCompany(env.app, { prefix }) });
   });
 }
