@@ -151,6 +151,11 @@ function readTimeOfDay(value: unknown, formats: readonly DateTimeFormat[]): Clea
   );
 }
 
+// Module-level, not made per call: tsx names every function it creates, a cost paid on every row.
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
 /** A time of day with no date or zone ("2:30 PM", "14:30", 0.6041666 from Excel), as HH:mm:ss. */
 export function parseTimeOfDay(
   value: unknown,
@@ -159,7 +164,6 @@ export function parseTimeOfDay(
   if (isBlank(value)) return ok(null);
   const time = readTimeOfDay(value, options.formats ?? DEFAULT_FORMATS);
   if (!time.ok) return time;
-  const pad = (n: number): string => String(n).padStart(2, '0');
   return ok(`${pad(time.value.hour)}:${pad(time.value.minute)}:${pad(time.value.second)}`);
 }
 
@@ -173,6 +177,5 @@ export function parseLocalDate(
   if (!reading.ok) return reading;
   const { date } = reading.value;
   if (!date) return fail(`${quote(value)} is a time without a date`);
-  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
   return ok(`${pad(date.year, 4)}-${pad(date.month)}-${pad(date.day)}`);
 }
