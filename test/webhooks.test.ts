@@ -24,7 +24,7 @@ import {
 } from './support/dispatch';
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany as createIngestCompany, ehrRows, ingestFile } from './support/ingest';
-import { sentMessage, startTestIngress, type TestIngress } from './support/ingress';
+import { sentMessage, smsStatus, startTestIngress, type TestIngress } from './support/ingress';
 import { addPerson, type Person } from './support/reminders';
 import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
 
@@ -457,15 +457,8 @@ describe('events the database records with the change they report', () => {
         region: 'northeast',
         appointmentAt: new Date(Date.now() + 86_400_000),
       });
-    const smsStatus = (sid: string, status: string, extra: Record<string, string> = {}) =>
-      ingress.post(INGRESS_PATHS.twilioSmsStatus, {
-        MessageSid: sid,
-        SmsSid: sid,
-        MessageStatus: status,
-        SmsStatus: status,
-        AccountSid: 'AC00000000000000000000000000000000',
-        ...extra,
-      });
+    const postStatus = (sid: string, status: string, extra: Record<string, string> = {}) =>
+      ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(sid, status, extra));
     /** the person texts `body` back to the number the reminder came from */
     const textBack = (person: Person, body: string) => {
       const sid = `SM${randomUUID().replace(/-/g, '')}`;
@@ -488,10 +481,10 @@ describe('events the database records with the change they report', () => {
       const okPerson = await newPerson(company.id);
       const ok = await sentMessage(app.sql, company.id, okPerson, { channel: 'sms', from: SENDER });
       const bad = await sentMessage(app.sql, company.id, await newPerson(company.id), { channel: 'sms' });
-      expect((await smsStatus(ok.sid, 'delivered')).status).toBe(200);
+      expect((await postStatus(ok.sid, 'delivered')).status).toBe(200);
       // the same callback again is applied once, and so is its event
-      expect((await smsStatus(ok.sid, 'delivered')).status).toBe(200);
-      expect((await smsStatus(bad.sid, 'failed', { ErrorCode: '30006' })).status).toBe(200);
+      expect((await postStatus(ok.sid, 'delivered')).status).toBe(200);
+      expect((await postStatus(bad.sid, 'failed', { ErrorCode: '30006' })).status).toBe(200);
       // C: confirmed (the reply's text itself is not sent)
       expect((await textBack(okPerson, 'C')).status).toBe(200);
 
