@@ -11,12 +11,11 @@ import {
   createTestAccount,
   insertMessages,
   messageStates,
-  runDispatch,
   startDispatchWorkers,
   type TestCompany,
 } from './support/dispatch';
 import { crashAfterAccept } from './support/faults';
-import { useDispatchEnv } from './support/dispatch-env';
+import { dispatchThrough, useDispatchEnv } from './support/dispatch-env';
 
 let app: App;
 let twilio: TwilioStandin;
@@ -85,12 +84,7 @@ describe('when the provider refuses or fails', () => {
     });
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
     await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-      const totals = await runDispatch(app, w, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'sms',
-        accountKey: account.key,
-      });
+      const totals = await dispatchThrough(app, w, company, account);
       expect(totals).toMatchObject({ sent: 4, failed: 1, waiting: 0 });
     });
     const [failed] = await app.sql<{ state: string; status_description: string; credits: string }[]>`
@@ -115,23 +109,13 @@ describe('when the provider refuses or fails', () => {
     });
     const [first] = await insertMessages(app.sql, company.id, [contact!], 'sms');
     await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-      await runDispatch(app, w, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'sms',
-        accountKey: account.key,
-      });
+      await dispatchThrough(app, w, company, account);
       const [row] = await app.sql<
         { do_not_sms: boolean }[]
       >`select do_not_sms from contacts where id = ${contact!}`;
       expect(row!.do_not_sms).toBe(true);
       const [later] = await insertMessages(app.sql, company.id, [contact!], 'sms');
-      const totals = await runDispatch(app, w, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'sms',
-        accountKey: account.key,
-      });
+      const totals = await dispatchThrough(app, w, company, account);
       expect(totals).toMatchObject({ sent: 0, skipped: 1 });
       const states =
         await app.sql`select id, state, status_description from messages where id in ${app.sql([first!, later!])} order by id`;
@@ -149,12 +133,7 @@ describe('when the provider refuses or fails', () => {
     twilio.rateLimitPerSecond = 6;
     try {
       await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-        const totals = await runDispatch(app, w, {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'sms',
-          accountKey: account.key,
-        });
+        const totals = await dispatchThrough(app, w, company, account);
         expect(totals).toMatchObject({ sent: 30, failed: 0, waiting: 0 });
       });
     } finally {
@@ -171,12 +150,7 @@ describe('when the provider refuses or fails', () => {
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
     const crashing = crashAfterAccept(twilioSms(account), 3);
     await withWorkers([account], { [account.key]: crashing }, async (w) => {
-      const totals = await runDispatch(app, w, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'sms',
-        accountKey: account.key,
-      });
+      const totals = await dispatchThrough(app, w, company, account);
       expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 8, waiting: 0, unknown: 0 });
     });
     expect(crashing.crashes).toBe(3);
@@ -217,12 +191,7 @@ describe('when the provider refuses or fails', () => {
       const [contact] = await createContacts(app.sql, company.id, 1);
       const [id] = await insertMessages(app.sql, company.id, [contact!], 'email');
       await withWorkers([account], { [account.key]: crashAfterAccept(real, 1) }, async (w) => {
-        const totals = await runDispatch(app, w, {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'email',
-          accountKey: account.key,
-        });
+        const totals = await dispatchThrough(app, w, company, account);
         expect(totals).toMatchObject({ sent: 0, unknown: 1 });
       });
       expect(await ses.emails()).toHaveLength(1);
@@ -244,13 +213,7 @@ describe('when the provider refuses or fails', () => {
     twilio.script.push({ status: 503, code: 20503, message: 'Service Unavailable', times: 1000 });
     try {
       await withWorkers([account, outbox], { [account.key]: twilioSms(account) }, async (w) => {
-        const totals = await runDispatch(app, w, {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'sms',
-          accountKey: account.key,
-          sendAttempts: 2,
-        });
+        const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 2 });
         expect(totals).toMatchObject({ sent: 6, failedOver: 6, waiting: 0 });
       });
     } finally {
@@ -271,14 +234,7 @@ describe('when the provider refuses or fails', () => {
       values (${company.id}, ${contact!}, 'sms', 'appointment_reminder', ${app.sql.json({ first_name: 'Bo' })}, now(), 'northeast')
       returning id`;
     await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
-      expect(
-        await runDispatch(app, w, {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'sms',
-          accountKey: account.key,
-        }),
-      ).toMatchObject({ failed: 1 });
+      expect(await dispatchThrough(app, w, company, account)).toMatchObject({ failed: 1 });
     });
     const [row] = await app.sql<
       { state: string; status_description: string }[]

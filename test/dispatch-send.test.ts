@@ -15,7 +15,7 @@ import {
   startDispatchWorkers,
   type TestCompany,
 } from './support/dispatch';
-import { useDispatchEnv } from './support/dispatch-env';
+import { dispatchThrough, useDispatchEnv } from './support/dispatch-env';
 
 let app: App;
 let twilio: TwilioStandin;
@@ -51,12 +51,7 @@ describe('dispatch sends each due message once, through its account', () => {
     try {
       const contacts = await createContacts(app.sql, company.id, 10);
       const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-      const totals = await runDispatch(app, workers, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'sms',
-        accountKey: account.key,
-      });
+      const totals = await dispatchThrough(app, workers, company, account);
       expect(totals).toMatchObject({ sent: 10, failed: 0, held: 0, waiting: 0, batches: 3 });
 
       const posts = twilio.accepted('Messages').filter((r) => String(r.form.Body).includes('Harbor Dental'));
@@ -100,12 +95,7 @@ describe('dispatch sends each due message once, through its account', () => {
       expect(debits.map((d) => Number(d.credits))).toEqual(Array(10).fill(-1));
 
       // a second run finds nothing due and sends nothing
-      const again = await runDispatch(app, workers, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'sms',
-        accountKey: account.key,
-      });
+      const again = await dispatchThrough(app, workers, company, account);
       expect(again.sent).toBe(0);
       expect(
         twilio.accepted('Messages').filter((r) => String(r.form.Body).includes('Harbor Dental')),
@@ -136,12 +126,7 @@ describe('dispatch sends each due message once, through its account', () => {
       const [spanish, english] = await createContacts(app.sql, company.id, 2, { language: 'es-MX' });
       await app.sql`update contacts set language = 'fr' where id = ${english!}`;
       const [id] = await insertMessages(app.sql, company.id, [spanish!], 'voice');
-      const totals = await runDispatch(app, workers, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'voice',
-        accountKey: account.key,
-      });
+      const totals = await dispatchThrough(app, workers, company, account);
       expect(totals.sent).toBe(1);
       const call = twilio.accepted('Calls').at(-1)!;
       const [callee] = await app.sql<
@@ -164,12 +149,7 @@ describe('dispatch sends each due message once, through its account', () => {
       });
       // a language the company has no template in falls back to English, said by an English voice
       await insertMessages(app.sql, company.id, [english!], 'voice');
-      await runDispatch(app, workers, {
-        companyId: company.id,
-        companyAlias: company.alias,
-        channel: 'voice',
-        accountKey: account.key,
-      });
+      await dispatchThrough(app, workers, company, account);
       expect(twilio.accepted('Calls').at(-1)!.form.Twiml).toContain(
         '<Say language="en-US">Hello Ann0. This is Harbor Dental with a reminder of your appointment on Tuesday, March 5 at 9:30 AM.</Say>',
       );
@@ -200,16 +180,7 @@ describe('dispatch sends each due message once, through its account', () => {
     try {
       const [contact] = await createContacts(app.sql, company.id, 1);
       const [id] = await insertMessages(app.sql, company.id, [contact!], 'email');
-      expect(
-        (
-          await runDispatch(app, workers, {
-            companyId: company.id,
-            companyAlias: company.alias,
-            channel: 'email',
-            accountKey: account.key,
-          })
-        ).sent,
-      ).toBe(1);
+      expect((await dispatchThrough(app, workers, company, account)).sent).toBe(1);
       const [row] = await app.sql<{ uuid: string }[]>`select uuid from messages where id = ${id!}`;
       const uuid = row!.uuid;
       const body = ses.requests.at(-1)!.body as {

@@ -1,8 +1,10 @@
 // The set-up dispatch test files share: the app, the Twilio stand-in, and a company with credits to send with.
 import { afterAll, beforeAll } from 'vitest';
 import type { App } from '../../lib/app';
+import type { ProviderAccount } from '../../lib/providers/accounts';
+import type { DispatchTotals } from '../../workflows/dispatch-messages';
 import { startTwilioStandin, type TwilioStandin } from '../standins/twilio';
-import { createTestCompany, type TestCompany } from './dispatch';
+import { createTestCompany, runDispatch, type DispatchWorkers, type TestCompany } from './dispatch';
 import { openTestApp } from './harness';
 
 export interface DispatchEnv {
@@ -26,5 +28,22 @@ export function useDispatchEnv(opts: { credits: number }, ready: (env: DispatchE
   afterAll(async () => {
     await twilio?.close();
     await app?.close();
+  });
+}
+
+/** Dispatches the company's due messages on the account's channel through that account; the run's totals. */
+export function dispatchThrough(
+  app: App,
+  workers: DispatchWorkers,
+  company: TestCompany,
+  account: ProviderAccount,
+  opts: { sendAttempts?: number } = {},
+): Promise<DispatchTotals> {
+  return runDispatch(app, workers, {
+    companyId: company.id,
+    companyAlias: company.alias,
+    channel: account.channel,
+    accountKey: account.key,
+    ...opts,
   });
 }
