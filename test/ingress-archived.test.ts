@@ -14,7 +14,7 @@ import {
   type TestIngress,
 } from './support/ingress';
 import { useIngressEnv } from './support/ingress-env';
-import { addPerson, messageRow, planTouch } from './support/reminders';
+import { addNewYorker, messageRow, planTouch } from './support/reminders';
 
 let app: App;
 let ingress: TestIngress;
@@ -25,13 +25,7 @@ const inADay = () => new Date(Date.now() + 86_400_000);
 useIngressEnv((env) => ({ app, ingress, company } = env));
 
 const person = () =>
-  addPerson(app.sql, company.id, {
-    state: 'NY',
-    timezone: 'America/New_York',
-    region: 'northeast',
-    appointmentAt: inADay(),
-    email: `ann${randomUUID().slice(0, 8)}@example.com`,
-  });
+  addNewYorker(app.sql, company.id, { email: `ann${randomUUID().slice(0, 8)}@example.com` });
 
 /** Delivered, then moved to history by the archive's own batch move. */
 async function archive(messageId: number): Promise<void> {

@@ -14,20 +14,13 @@ import {
   type TestIngress,
 } from './support/ingress';
 import { useIngressEnv } from './support/ingress-env';
-import { addPerson, messageRow, planTouch } from './support/reminders';
+import { addNewYorker, messageRow, planTouch } from './support/reminders';
 
 let app: App;
 let ingress: TestIngress;
 let company: TestCompany;
 const inADay = () => new Date(Date.now() + 86_400_000);
-const person = () =>
-  addPerson(app.sql, company.id, {
-    state: 'NY',
-    timezone: 'America/New_York',
-    region: 'northeast',
-    appointmentAt: inADay(),
-    email: `ann${Date.now()}@example.com`,
-  });
+const person = () => addNewYorker(app.sql, company.id, { email: `ann${Date.now()}@example.com` });
 
 useIngressEnv((env) => ({ app, ingress, company } = env));
 

@@ -10,7 +10,7 @@ import type { TestCompany } from './support/dispatch';
 import { eventually } from './support/harness';
 import { smsStatus, startTestIngress, updatesOf, type TestIngress } from './support/ingress';
 import { useIngressEnv, type IngressEnv } from './support/ingress-env';
-import { addPerson, messageRow, type Person } from './support/reminders';
+import { addNewYorker, messageRow, type Person } from './support/reminders';
 
 let app: App;
 let ingress: TestIngress;
@@ -23,13 +23,7 @@ useIngressEnv((e) => {
   ({ app, ingress, company } = e);
 });
 
-const person = () =>
-  addPerson(app.sql, company.id, {
-    state: 'NY',
-    timezone: 'America/New_York',
-    region: 'northeast',
-    appointmentAt: new Date(Date.now() + 86_400_000),
-  });
+const person = () => addNewYorker(app.sql, company.id);
 
 /** A message a dispatcher has claimed and handed to Twilio, whose answer (the sid) is not written yet. */
 async function claimedMessage(

@@ -5,7 +5,7 @@ import { INGRESS_PATHS } from '../lib/names';
 import { createTestCompany, type TestCompany } from './support/dispatch';
 import { sentMessage, type TestIngress } from './support/ingress';
 import { useIngressEnv } from './support/ingress-env';
-import { addPerson, messageRow, planTouch, type Person } from './support/reminders';
+import { addNewYorker, messageRow, planTouch, type Person } from './support/reminders';
 
 let app: App;
 let ingress: TestIngress;
@@ -15,13 +15,7 @@ const inADay = () => new Date(Date.now() + 86_400_000);
 
 useIngressEnv((env) => ({ app, ingress, company } = env));
 
-const person = (companyId = company.id) =>
-  addPerson(app.sql, companyId, {
-    state: 'NY',
-    timezone: 'America/New_York',
-    region: 'northeast',
-    appointmentAt: inADay(),
-  });
+const person = (companyId = company.id) => addNewYorker(app.sql, companyId);
 
 function reply(p: Person, body: string, sid = `SM${randomUUID().replace(/-/g, '')}`) {
   return ingress.post(INGRESS_PATHS.twilioSmsInbound, {

@@ -25,7 +25,7 @@ import {
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany as createIngestCompany, ehrRows, ingestFile } from './support/ingest';
 import { sentMessage, smsStatus, startTestIngress, type TestIngress } from './support/ingress';
-import { addPerson, type Person } from './support/reminders';
+import { addNewYorker, type Person } from './support/reminders';
 import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
 
 const SECRET_ENV = 'HERALD_TEST_WEBHOOK_SECRET';
@@ -450,13 +450,7 @@ describe('events the database records with the change they report', () => {
     });
 
     const SENDER = '+16175550199';
-    const newPerson = (companyId: number) =>
-      addPerson(app.sql, companyId, {
-        state: 'NY',
-        timezone: 'America/New_York',
-        region: 'northeast',
-        appointmentAt: new Date(Date.now() + 86_400_000),
-      });
+    const newPerson = (companyId: number) => addNewYorker(app.sql, companyId);
     const postStatus = (sid: string, status: string, extra: Record<string, string> = {}) =>
       ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(sid, status, extra));
     /** the person texts `body` back to the number the reminder came from */

@@ -46,6 +46,17 @@ export async function addPerson(
   return { contactId: contact!.id, appointmentId: appointment!.id, phone };
 }
 
+/** A New Yorker (northeast) whose appointment is a day from now: the person the ingress tests message. */
+export function addNewYorker(sql: Sql, companyId: number, opts: { email?: string } = {}): Promise<Person> {
+  return addPerson(sql, companyId, {
+    state: 'NY',
+    timezone: 'America/New_York',
+    region: 'northeast',
+    appointmentAt: new Date(Date.now() + 86_400_000),
+    ...opts,
+  });
+}
+
 /** One touch of the person's reminder plan, as ingest plans it (appointment, step, expiry). */
 export async function planTouch(
   sql: Sql,
