@@ -19,9 +19,27 @@ export function cleanName(value: unknown, options: NameOptions = {}): CleanResul
   if (!LETTER.test(text)) return fail(`${quote(value)} is not a name: it has no letters`);
   if (text.length > maxLength)
     return fail(`${quote(value)} is not a name: it is longer than ${maxLength} characters`);
-  const cased = properCaseName(text);
+  const cased = properCase(text);
   if (options.part !== 'family' || cased === text) return ok(cased);
   return ok(lowercaseLeadingParticles(cased));
+}
+
+// Files repeat the same names (first names, providers) row after row, and proper-casing is pure, so each
+// spelling is cased once; the memo is bounded and simply starts over when full.
+const MAX_REMEMBERED_NAMES = 20_000;
+const casedNames = new Map<string, string>();
+
+function properCase(text: string): string {
+  let cased = casedNames.get(text);
+  if (cased === undefined) {
+    if (casedNames.size >= MAX_REMEMBERED_NAMES) casedNames.clear();
+    // A cell is a slice of the parser's whole chunk of text; remembering it would keep that chunk
+    // alive, so the memo holds a copy (the concatenation and slice make a short string of its own).
+    const key = ` ${text}`.slice(1);
+    cased = properCaseName(key);
+    casedNames.set(key, cased);
+  }
+  return cased;
 }
 
 // "De la Cruz" -> "de la Cruz"; the last word is the surname proper, so a lone "Di" keeps its capital.

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cleanName } from '../../lib/clean/names';
+import { properCaseName } from '../../lib/template/names';
 
 const value = (input: unknown, options?: Parameters<typeof cleanName>[1]) => {
   const result = cleanName(input, options);
@@ -56,5 +58,27 @@ describe('name cleaning', () => {
       ok: false,
       reason: expect.stringContaining('longer than 100 characters'),
     });
+  });
+
+  it('gives the same name whether or not its spelling was cased before (the memo of cased names)', () => {
+    const word = fc.stringMatching(/^[A-Za-z][A-Za-zÀ-ÿ'-]{0,11}$/);
+    const name = fc.array(word, { minLength: 1, maxLength: 4 }).map((words) => words.join(' '));
+    fc.assert(
+      fc.property(
+        name,
+        fc.constantFrom('full' as const, 'given' as const, 'family' as const),
+        (text, part) => {
+          const first = value(text, { part });
+          expect(value(text, { part })).toBe(first);
+          if (part !== 'family') expect(first).toBe(properCaseName(text));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // past the memo's bound (it starts over when full) a spelling seen long ago is cased again, alike
+    const early = value('MARIA DE LA CRUZ', { part: 'family' });
+    for (let i = 0; i < 25_000; i += 1) value(`NAME ${i}`);
+    expect(value('MARIA DE LA CRUZ', { part: 'family' })).toBe(early);
+    expect(early).toBe('Maria de la Cruz');
   });
 });
