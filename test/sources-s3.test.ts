@@ -83,7 +83,7 @@ describe('an S3 source, discovered through its Temporal schedule', () => {
     expect(packets.map((p) => p.stage)).toEqual(['done', 'done']);
 
     // the discovery's history carries keys and counts, never the file's rows
-    const history = await historyText(app, first.workflowId);
+    const history = await historyText(app, first.workflowId, first.runId);
     expect(history).toContain('appointments.csv');
     expect(history).not.toContain('GONZALEZ');
   });

@@ -87,7 +87,7 @@ describe('an SFTP source', () => {
     expect(again.totals).toMatchObject({ listed: 3, admitted: 0, skipped: 3 });
     expect(server.log.opened.length).toBe(opened);
     expect(await packetsOf(app, source)).toHaveLength(2);
-    expect(await historyText(app, first.workflowId)).not.toContain('CHEN');
+    expect(await historyText(app, first.workflowId, first.runId)).not.toContain('CHEN');
   });
 
   it('logs in with a private key from an environment variable', async () => {

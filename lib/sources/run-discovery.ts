@@ -1,5 +1,5 @@
 // Starts a source's discovery now, outside its schedule, or joins the one already running.
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../names';
 import type { discoverSource } from '../../workflows/discover-source';
 import type { StoredSource } from './store';
@@ -13,7 +13,7 @@ export async function startDiscovery(
   client: Client,
   source: Pick<StoredSource, 'uuid' | 'companyAlias' | 'name' | 'kind'>,
   opts: { taskQueue?: string } = {},
-): Promise<WorkflowHandle<typeof discoverSource>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof discoverSource>> {
   return client.workflow.start<typeof discoverSource>('discoverSource', {
     taskQueue: opts.taskQueue ?? TASK_QUEUES.pipeline,
     workflowId: WORKFLOW_IDS.discoverSource(source.uuid),

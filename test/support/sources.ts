@@ -28,18 +28,20 @@ export async function keysUnder(app: App, prefix: string): Promise<string[]> {
 
 export interface DiscoveryOutcome {
   workflowId: string;
+  /** the run a schedule's trigger started: runs triggered within one second share their workflow id */
+  runId?: string;
   totals?: DiscoveryTotals;
   /** the failure's message and Temporal type when the discovery failed */
   error?: { message: string; type?: string; totals?: DiscoveryTotals };
 }
 
-async function outcomeOf(client: Client, workflowId: string): Promise<DiscoveryOutcome> {
+async function outcomeOf(client: Client, workflowId: string, runId?: string): Promise<DiscoveryOutcome> {
   try {
-    return { workflowId, totals: (await client.workflow.getHandle(workflowId).result()) as DiscoveryTotals };
+    return { workflowId, runId, totals: (await client.workflow.getHandle(workflowId, runId).result()) as DiscoveryTotals };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause as Error & { type?: string; details?: unknown[] };
-    return { workflowId, error: { message: cause.message, type: cause.type, totals: cause.details?.[0] as DiscoveryTotals | undefined } };
+    return { workflowId, runId, error: { message: cause.message, type: cause.type, totals: cause.details?.[0] as DiscoveryTotals | undefined } };
   }
 }
 
@@ -47,7 +49,7 @@ async function outcomeOf(client: Client, workflowId: string): Promise<DiscoveryO
 export async function runDiscovery(app: App, source: StoredSource, taskQueue: string): Promise<DiscoveryOutcome> {
   const client = await app.client();
   const handle = await startDiscovery(client, source, { taskQueue });
-  return outcomeOf(client, handle.workflowId);
+  return outcomeOf(client, handle.workflowId, handle.firstExecutionRunId);
 }
 
 /**
@@ -76,11 +78,11 @@ export async function triggerAndWait(app: App, schedule: ScheduleHandle): Promis
   const client = await app.client();
   const before = (await schedule.describe()).info.recentActions.length;
   await schedule.trigger();
-  const workflowId = await eventually(async () => {
+  const started = await eventually(async () => {
     const actions = (await schedule.describe()).info.recentActions;
-    return actions.length > before ? actions.at(-1)!.action.workflow.workflowId : undefined;
+    return actions.length > before ? actions.at(-1)!.action.workflow : undefined;
   }, 30_000);
-  return outcomeOf(client, workflowId);
+  return outcomeOf(client, started.workflowId, started.firstExecutionRunId);
 }
 
 /** Waits until every packet of the source has finished its ingest. */
@@ -91,9 +93,9 @@ export async function ingestsFinished(app: App, source: StoredSource, count: num
   }, 90_000);
 }
 
-/** A workflow's history as text with its payloads decoded, to check what it carries. */
-export async function historyText(app: App, workflowId: string): Promise<string> {
-  const history = JSON.stringify(await (await app.client()).workflow.getHandle(workflowId).fetchHistory());
+/** A workflow run's history (the latest run without a run id) as text with its payloads decoded, to check what it carries. */
+export async function historyText(app: App, workflowId: string, runId?: string): Promise<string> {
+  const history = JSON.stringify(await (await app.client()).workflow.getHandle(workflowId, runId).fetchHistory());
   return history.replace(/"data":"([A-Za-z0-9+/=]*)"/g, (_, b64: string) => JSON.stringify(Buffer.from(b64, 'base64').toString('utf8')));
 }
 
