@@ -9,7 +9,16 @@ import { sshFingerprint } from '../lib/sources/sftp';
 import { startSftpStandin, type SftpStandin } from './standins/sftp';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
-import { activityAttempts, addTestSource, discoverOnePagePerRun, historyText, ingestsFinished, keysUnder, packetsOf, runDiscovery } from './support/sources';
+import {
+  activityAttempts,
+  addTestSource,
+  discoverOnePagePerRun,
+  historyText,
+  ingestsFinished,
+  keysUnder,
+  packetsOf,
+  runDiscovery,
+} from './support/sources';
 
 let app: App;
 let worker: TestWorker;
@@ -19,8 +28,28 @@ let root: string;
 const userKey = ssh2.utils.generateKeyPairSync('ed25519');
 
 const day = daysFromNow(8);
-const march = csv(EHR_HEADER, [['F1', 'ROBERT', 'CHEN', '(617) 555-0111', '', '', day, '8:00 AM', 'FA1', '', '', '', '02111', 'MA', '']]);
-const april = csv(EHR_HEADER, [['F2', 'grace', 'lee', '(617) 555-0156', '', 'grace@example.com', day, '3:30 PM', 'FA2', '', '', '', '02135', 'MA', '']]);
+const march = csv(EHR_HEADER, [
+  ['F1', 'ROBERT', 'CHEN', '(617) 555-0111', '', '', day, '8:00 AM', 'FA1', '', '', '', '02111', 'MA', ''],
+]);
+const april = csv(EHR_HEADER, [
+  [
+    'F2',
+    'grace',
+    'lee',
+    '(617) 555-0156',
+    '',
+    'grace@example.com',
+    day,
+    '3:30 PM',
+    'FA2',
+    '',
+    '',
+    '',
+    '02135',
+    'MA',
+    '',
+  ],
+]);
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'herald-sftp-'));
@@ -65,15 +94,24 @@ const sftpConfig = (overrides: Record<string, unknown> = {}) => ({
 
 describe('an SFTP source', () => {
   it('logs in with a password, copies the files matching its glob into raw/, and takes each file once', async () => {
-    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig(), loadMap: 'ehr' });
+    const source = await addTestSource(app, company.alias, {
+      kind: 'sftp',
+      config: sftpConfig(),
+      loadMap: 'ehr',
+    });
     const first = await runDiscovery(app, source, worker.taskQueue);
     expect(first.error).toBeUndefined();
     // summary.pdf is listed but not taken: it does not match the glob
     expect(first.totals).toMatchObject({ listed: 3, admitted: 2, skipped: 1, failed: 0 });
     // copied in parallel: packet order is not file order
-    const packets = (await ingestsFinished(app, source, 2)).sort((a, b) => a.original_name!.localeCompare(b.original_name!));
+    const packets = (await ingestsFinished(app, source, 2)).sort((a, b) =>
+      a.original_name!.localeCompare(b.original_name!),
+    );
     expect(packets.map((p) => p.original_name)).toEqual(['appts-2027-03.csv', 'appts-2027-04.csv']);
-    for (const [packet, body] of [[packets[0]!, march], [packets[1]!, april]] as const) {
+    for (const [packet, body] of [
+      [packets[0]!, march],
+      [packets[1]!, april],
+    ] as const) {
       expect(packet.object_key.startsWith(`raw/${company.alias}/${source.name}/`)).toBe(true);
       const object = await app.s3.send(new GetObjectCommand({ Bucket: app.bucket, Key: packet.object_key }));
       expect(await object.Body!.transformToString()).toBe(body);
@@ -104,7 +142,11 @@ describe('an SFTP source', () => {
   it('refuses a server presenting another host key before sending credentials, naming both fingerprints, and writes nothing', async () => {
     const otherKey = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
     const impostor = sshFingerprint(otherKey.getPublicSSH());
-    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig({ hostKeySha256: impostor }), loadMap: 'ehr' });
+    const source = await addTestSource(app, company.alias, {
+      kind: 'sftp',
+      config: sftpConfig({ hostKeySha256: impostor }),
+      loadMap: 'ehr',
+    });
     const logins = server.log.logins.length;
     const run = await runDiscovery(app, source, worker.taskQueue);
     expect(run.error?.type).toBe('HostKeyMismatch');
@@ -116,18 +158,31 @@ describe('an SFTP source', () => {
   });
 
   it('refuses wrong credentials without retrying', async () => {
-    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig({ passwordEnv: 'HERALD_TEST_SFTP_WRONG' }), loadMap: 'ehr' });
+    const source = await addTestSource(app, company.alias, {
+      kind: 'sftp',
+      config: sftpConfig({ passwordEnv: 'HERALD_TEST_SFTP_WRONG' }),
+      loadMap: 'ehr',
+    });
     const run = await runDiscovery(app, source, worker.taskQueue);
-    expect(run.error).toMatchObject({ type: 'SftpAuthentication', message: expect.stringContaining('acme@127.0.0.1') });
+    expect(run.error).toMatchObject({
+      type: 'SftpAuthentication',
+      message: expect.stringContaining('acme@127.0.0.1'),
+    });
     expect(await activityAttempts(app, run.workflowId)).toEqual({ describeSource: 1, listNewSftpFiles: 1 });
     expect(await packetsOf(app, source)).toEqual([]);
   });
 
   it('takes in the files that are there when one vanished after the listing, and names the missing one', async () => {
-    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig({ directory: '/flaky', glob: '*.csv' }), loadMap: 'ehr' });
+    const source = await addTestSource(app, company.alias, {
+      kind: 'sftp',
+      config: sftpConfig({ directory: '/flaky', glob: '*.csv' }),
+      loadMap: 'ehr',
+    });
     const run = await runDiscovery(app, source, worker.taskQueue);
     expect(run.error?.type).toBe('DiscoveryIncomplete');
-    expect(run.error?.message).toContain('/flaky/appts-gone.csv: the SFTP file /flaky/appts-gone.csv is no longer on the server');
+    expect(run.error?.message).toContain(
+      '/flaky/appts-gone.csv: the SFTP file /flaky/appts-gone.csv is no longer on the server',
+    );
     expect(run.error?.totals).toMatchObject({ admitted: 1, failed: 1 });
     const packets = await ingestsFinished(app, source, 1);
     expect(packets[0]!.original_name).toBe('appts-ok.csv');
@@ -146,9 +201,17 @@ describe('an SFTP source', () => {
       await utimes(file, now - 1800, now - 1800);
     }
     await writeFile(path.join(dir, 'z-last.csv'), april);
-    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig({ directory: '/many', glob: '*.csv' }), loadMap: 'ehr' });
+    const source = await addTestSource(app, company.alias, {
+      kind: 'sftp',
+      config: sftpConfig({ directory: '/many', glob: '*.csv' }),
+      loadMap: 'ehr',
+    });
 
-    const { totals, runs, workflowId, firstRunId } = await discoverOnePagePerRun(app, source, worker.taskQueue);
+    const { totals, runs, workflowId, firstRunId } = await discoverOnePagePerRun(
+      app,
+      source,
+      worker.taskQueue,
+    );
     expect(totals).toMatchObject({ listed: 1002, admitted: 2, skipped: 1000, failed: 0 });
     expect(runs).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
     // the first run listed one full page and handed the rest to the run it continued as new into
@@ -156,17 +219,36 @@ describe('an SFTP source', () => {
     const pages = (firstRun.events ?? [])
       .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
       .filter((data): data is Uint8Array => data != null)
-      .map((data) => JSON.parse(Buffer.from(data).toString()) as { listed?: number; objects?: { name: string }[]; nextToken?: string })
+      .map(
+        (data) =>
+          JSON.parse(Buffer.from(data).toString()) as {
+            listed?: number;
+            objects?: { name: string }[];
+            nextToken?: string;
+          },
+      )
       .filter((r) => r.listed !== undefined);
     expect(pages).toHaveLength(1);
-    expect(pages[0]).toMatchObject({ listed: 1000, objects: [{ name: 'a-first.csv' }], nextToken: expect.stringMatching(/\/archive-0998\.bak$/) });
+    expect(pages[0]).toMatchObject({
+      listed: 1000,
+      objects: [{ name: 'a-first.csv' }],
+      nextToken: expect.stringMatching(/\/archive-0998\.bak$/),
+    });
     const packets = await ingestsFinished(app, source, 2);
     expect(packets.map((p) => p.original_name).sort()).toEqual(['a-first.csv', 'z-last.csv']);
   });
 
   it('says which environment variable is missing', async () => {
-    const source = await addTestSource(app, company.alias, { kind: 'sftp', config: sftpConfig({ passwordEnv: 'HERALD_TEST_UNSET_SECRET' }), loadMap: 'ehr' });
+    const source = await addTestSource(app, company.alias, {
+      kind: 'sftp',
+      config: sftpConfig({ passwordEnv: 'HERALD_TEST_UNSET_SECRET' }),
+      loadMap: 'ehr',
+    });
     const run = await runDiscovery(app, source, worker.taskQueue);
-    expect(run.error).toMatchObject({ type: 'MissingSecret', message: 'the environment variable HERALD_TEST_UNSET_SECRET (the SFTP password) is not set on this worker' });
+    expect(run.error).toMatchObject({
+      type: 'MissingSecret',
+      message:
+        'the environment variable HERALD_TEST_UNSET_SECRET (the SFTP password) is not set on this worker',
+    });
   });
 });

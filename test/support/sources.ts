@@ -11,8 +11,17 @@ import { discoverSource } from '../../workflows';
 import type { DiscoveryTotals } from '../../workflows/discover-source';
 import { eventually } from './harness';
 
-export async function addTestSource(app: App, companyAlias: string, input: Omit<IngestSourceInput, 'name'> & { name?: string }): Promise<StoredSource> {
-  const { source } = await saveSource(app.sql, companyAlias, { name: `${input.kind}-${randomUUID().slice(0, 8)}`, ...input } as IngestSourceInput, 'test');
+export async function addTestSource(
+  app: App,
+  companyAlias: string,
+  input: Omit<IngestSourceInput, 'name'> & { name?: string },
+): Promise<StoredSource> {
+  const { source } = await saveSource(
+    app.sql,
+    companyAlias,
+    { name: `${input.kind}-${randomUUID().slice(0, 8)}`, ...input } as IngestSourceInput,
+    'test',
+  );
   return source;
 }
 
@@ -37,16 +46,32 @@ export interface DiscoveryOutcome {
 
 async function outcomeOf(client: Client, workflowId: string, runId?: string): Promise<DiscoveryOutcome> {
   try {
-    return { workflowId, runId, totals: (await client.workflow.getHandle(workflowId, runId).result()) as DiscoveryTotals };
+    return {
+      workflowId,
+      runId,
+      totals: (await client.workflow.getHandle(workflowId, runId).result()) as DiscoveryTotals,
+    };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause as Error & { type?: string; details?: unknown[] };
-    return { workflowId, runId, error: { message: cause.message, type: cause.type, totals: cause.details?.[0] as DiscoveryTotals | undefined } };
+    return {
+      workflowId,
+      runId,
+      error: {
+        message: cause.message,
+        type: cause.type,
+        totals: cause.details?.[0] as DiscoveryTotals | undefined,
+      },
+    };
   }
 }
 
 /** Runs discovery as `herald sources run` does, on the test's queue, and waits for it. */
-export async function runDiscovery(app: App, source: StoredSource, taskQueue: string): Promise<DiscoveryOutcome> {
+export async function runDiscovery(
+  app: App,
+  source: StoredSource,
+  taskQueue: string,
+): Promise<DiscoveryOutcome> {
   const client = await app.client();
   const handle = await startDiscovery(client, source, { taskQueue });
   return outcomeOf(client, handle.workflowId, handle.firstExecutionRunId);
@@ -66,7 +91,8 @@ export async function discoverOnePagePerRun(app: App, source: StoredSource, task
   const totals = await handle.result();
   const runs = await eventually(async () => {
     const found: string[] = [];
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) found.push(run.status.name);
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+      found.push(run.status.name);
     // every run listed is not enough: the last may still show RUNNING until its close is indexed
     return found.length > 1 && !found.includes('RUNNING') ? found.sort() : undefined;
   }, 30_000);
@@ -89,14 +115,20 @@ export async function triggerAndWait(app: App, schedule: ScheduleHandle): Promis
 export async function ingestsFinished(app: App, source: StoredSource, count: number): Promise<PacketRow[]> {
   return eventually(async () => {
     const packets = await packetsOf(app, source);
-    return packets.length === count && packets.every((p) => ['done', 'failed'].includes(p.stage)) ? packets : undefined;
+    return packets.length === count && packets.every((p) => ['done', 'failed'].includes(p.stage))
+      ? packets
+      : undefined;
   }, 90_000);
 }
 
 /** A workflow run's history (the latest run without a run id) as text with its payloads decoded, to check what it carries. */
 export async function historyText(app: App, workflowId: string, runId?: string): Promise<string> {
-  const history = JSON.stringify(await (await app.client()).workflow.getHandle(workflowId, runId).fetchHistory());
-  return history.replace(/"data":"([A-Za-z0-9+/=]*)"/g, (_, b64: string) => JSON.stringify(Buffer.from(b64, 'base64').toString('utf8')));
+  const history = JSON.stringify(
+    await (await app.client()).workflow.getHandle(workflowId, runId).fetchHistory(),
+  );
+  return history.replace(/"data":"([A-Za-z0-9+/=]*)"/g, (_, b64: string) =>
+    JSON.stringify(Buffer.from(b64, 'base64').toString('utf8')),
+  );
 }
 
 /** The attempt number of each activity a workflow ran, by type: a failure not retried shows attempt 1. */
