@@ -36,6 +36,27 @@ function rule<S extends z.ZodRawShape>(
   return { description, options: z.strictObject(shape), build };
 }
 
+// Appointment files repeat a few hundred dates and time slots on every row. A date or time rule's answer
+// depends only on the cell's text (no zone, no clock), so each compiled rule remembers its answers for
+// text cells, at most MAX_REMEMBERED_TEXTS, starting over when full.
+const MAX_REMEMBERED_TEXTS = 10_000;
+
+function rememberText(clean: CleanFunction): CleanFunction {
+  const known = new Map<string, CleanResult<CleanValue>>();
+  return (value, context) => {
+    if (typeof value !== 'string') return clean(value, context);
+    let result = known.get(value);
+    if (result === undefined) {
+      if (known.size >= MAX_REMEMBERED_TEXTS) known.clear();
+      // a cell is a slice of the parser's whole chunk of text: the memo keeps a copy, not the chunk
+      const text = ` ${value}`.slice(1);
+      result = clean(text, context);
+      known.set(text, result);
+    }
+    return result;
+  };
+}
+
 export const CLEAN_RULES = {
   text: rule(
     'trim and collapse whitespace; optional maximum length',
@@ -87,12 +108,12 @@ export const CLEAN_RULES = {
   date: rule(
     'a calendar date without time or zone (a birth date), as YYYY-MM-DD',
     { formats: formats.optional() },
-    (o) => (v) => parseLocalDate(v, o),
+    (o) => rememberText((v) => parseLocalDate(v, o)),
   ),
   time: rule(
     'a time of day without date or zone (an appointment time column), as HH:mm:ss',
     { formats: formats.optional() },
-    (o) => (v) => parseTimeOfDay(v, o),
+    (o) => rememberText((v) => parseTimeOfDay(v, o)),
   ),
 } as const;
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CLEAN_RULES, compileRule, compileRules, type CleanFunction } from '../../lib/clean';
+import {
+  CLEAN_RULES,
+  compileRule,
+  compileRules,
+  parseLocalDate,
+  parseTimeOfDay,
+  type CleanFunction,
+} from '../../lib/clean';
 import { cleanText } from '../../lib/clean/text';
 
 const compiled = (spec: unknown): CleanFunction => {
@@ -110,5 +117,19 @@ describe('cleaning rule registry', () => {
       ok: false,
       reason: '"abcdef" is longer than 5 characters',
     });
+  });
+
+  it('answers a date or time cell it has seen before exactly as the first time (their memo of texts)', () => {
+    const formats = ['MM/DD/YYYY', 'M/D/YY', 'YYYY-MM-DD'] as const;
+    const date = compiled({ rule: 'date', formats });
+    const time = compiled({ rule: 'time' });
+    const dates = ['03/15/2026', '3/5/26', '2026-02-30', 'soon', ' 2026-03-15 ', '13/01/2026', '', 46096];
+    const times = ['2:30 PM', '14:30', '25:00', 'noon', 0.5, '  9:00 am'];
+    for (let round = 0; round < 2; round += 1) {
+      for (const value of dates) expect(date(value)).toEqual(parseLocalDate(value, { formats }));
+      for (const value of times) expect(time(value)).toEqual(parseTimeOfDay(value));
+      // more distinct texts than the memo holds, so the second round reads its cells again
+      for (let i = 0; i < 12_000; i += 1) time(`${i % 24}:${String(i % 60).padStart(2, '0')}:${i}`);
+    }
   });
 });
