@@ -71,7 +71,7 @@ export interface Config {
   };
   /** the deployment's quiet-hour rules; companies may narrow them in their settings */
   reminders: { quietHours: QuietHoursPolicy };
-  worker: { taskQueues?: string[]; workflowBundlePath?: string };
+  worker: { taskQueues?: string[]; workflowBundlePath?: string; heartbeatThrottleMs: number };
   archive: { cron: string; batchSize: number };
 }
 
@@ -161,6 +161,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       taskQueues: env.WORKER_TASK_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+      heartbeatThrottleMs: env.WORKER_HEARTBEAT_THROTTLE_MS,
     },
     archive: { cron: env.ARCHIVE_CRON, batchSize: env.ARCHIVE_BATCH_SIZE },
   };

@@ -184,6 +184,7 @@ export const envSchema = z
     }),
     QUIET_HOURS_NO_SUNDAY_VOICE: bool(false),
     WORKER_TASK_QUEUES: optionalString,
+    WORKER_HEARTBEAT_THROTTLE_MS: wholeNumber(60_000, 3_600_000),
     WORKFLOW_BUNDLE_PATH: optionalString,
     ARCHIVE_CRON: optionalString
       .transform((v) => v ?? '0 3 * * *')

@@ -36,6 +36,8 @@ export async function createWorkers(opts: {
   taskQueues: string[];
   activities: Activities;
   workflowBundle: WorkflowBundleOption;
+  /** the longest a heartbeat may wait before it reaches the server (finer resume points, more server load) */
+  heartbeatThrottleMs?: number;
 }): Promise<Worker[]> {
   return Promise.all(
     opts.taskQueues.map((taskQueue) =>
@@ -45,6 +47,7 @@ export async function createWorkers(opts: {
         taskQueue,
         workflowBundle: opts.workflowBundle,
         activities: opts.activities,
+        ...(opts.heartbeatThrottleMs ? { maxHeartbeatThrottleInterval: opts.heartbeatThrottleMs } : {}),
       }),
     ),
   );

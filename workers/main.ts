@@ -47,6 +47,7 @@ try {
         taskQueues: workflowQueues,
         activities,
         workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
+        heartbeatThrottleMs: config.worker.heartbeatThrottleMs,
       })
     : [];
   workers.push(...sendWorkers);

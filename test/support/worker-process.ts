@@ -4,9 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 const started: ChildProcess[] = [];
 
 /** Starts `workers/main.ts` on the queue and resolves once it says it runs. */
-export async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
+export async function startWorkerProcess(taskQueue: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', taskQueue], {
-    env: process.env,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);
