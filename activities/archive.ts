@@ -1,7 +1,11 @@
 // Activities of the nightly archive: plan per company, move message batches (exported first), purge logs, export histories.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { archiveBatchName, exportArchivedMessages } from '../lib/archive/export';
-import { exportClosedHistories, type HistoryExportInput, type HistoryExportResult } from '../lib/archive/histories';
+import {
+  exportClosedHistories,
+  type HistoryExportInput,
+  type HistoryExportResult,
+} from '../lib/archive/histories';
 import { archiveMessageBatch, selectArchiveBatch } from '../lib/archive/messages';
 import { purgeCompanyLogs, purgeSystemAuditLog } from '../lib/archive/purge';
 import { planArchive, UnknownCompanyError, type ArchivePlan } from '../lib/archive/targets';
@@ -25,7 +29,8 @@ export function createArchiveActivities({ sql, s3, bucket, log }: ActivityDeps) 
       try {
         return await planArchive(sql, input);
       } catch (err) {
-        if (err instanceof UnknownCompanyError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownCompany');
+        if (err instanceof UnknownCompanyError)
+          throw ApplicationFailure.nonRetryable(err.message, 'UnknownCompany');
         throw err;
       }
     },
@@ -35,20 +40,34 @@ export function createArchiveActivities({ sql, s3, bucket, log }: ActivityDeps) 
     },
 
     /** Exports the batch to S3 and moves it to history in one transaction: a crash before the commit leaves the rows live. */
-    async archiveMessageBatch(input: { companyId: number; companyAlias: string; messageIds: number[] }): Promise<ArchivedBatch> {
+    async archiveMessageBatch(input: {
+      companyId: number;
+      companyAlias: string;
+      messageIds: number[];
+    }): Promise<ArchivedBatch> {
       const batchName = archiveBatchName(input.messageIds);
       let objects = 0;
       let bytes = 0;
       const moved = await archiveMessageBatch(sql, input, async (rows) => {
-        const written = await exportArchivedMessages(s3, bucket, { companyAlias: input.companyAlias, batchName, rows });
+        const written = await exportArchivedMessages(s3, bucket, {
+          companyAlias: input.companyAlias,
+          batchName,
+          rows,
+        });
         objects = written.keys.length;
         bytes = written.bytes;
       });
-      activityLog(log, { companyId: input.companyId }).info({ ...moved, objects, bytes, batchName }, 'archived a batch');
+      activityLog(log, { companyId: input.companyId }).info(
+        { ...moved, objects, bytes, batchName },
+        'archived a batch',
+      );
       return { ...moved, objects, bytes };
     },
 
-    async purgeCompanyLogs(input: { companyId: number; cutoff: string }): Promise<{ packetEvents: number; auditRows: number; webhookDeliveries: number }> {
+    async purgeCompanyLogs(input: {
+      companyId: number;
+      cutoff: string;
+    }): Promise<{ packetEvents: number; auditRows: number; webhookDeliveries: number }> {
       return purgeCompanyLogs(sql, input, (n) => Context.current().heartbeat(n));
     },
 
@@ -58,7 +77,9 @@ export function createArchiveActivities({ sql, s3, bucket, log }: ActivityDeps) 
 
     async exportWorkflowHistories(input: HistoryExportInput): Promise<HistoryExportResult> {
       const { client } = Context.current();
-      const result = await exportClosedHistories({ client, sql, s3, bucket }, input, (n) => Context.current().heartbeat(n));
+      const result = await exportClosedHistories({ client, sql, s3, bucket }, input, (n) =>
+        Context.current().heartbeat(n),
+      );
       activityLog(log).info(result, 'exported workflow histories');
       return result;
     },

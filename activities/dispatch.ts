@@ -1,7 +1,12 @@
 // Activities that send: route a company's channel to its account, page its due messages, send and settle batches.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { loadAccount, accountForCompany, UnknownAccountError, type ProviderAccount } from '../lib/providers/accounts';
+import {
+  loadAccount,
+  accountForCompany,
+  UnknownAccountError,
+  type ProviderAccount,
+} from '../lib/providers/accounts';
 import { ProviderConfigError } from '../lib/providers/registry';
 import type { Channel } from '../lib/providers/types';
 import type { BatchRef } from '../lib/dispatch/batch-context';
@@ -27,25 +32,46 @@ export interface DispatchRoute {
   fallback?: AccountRoute;
 }
 
-const route = (a: ProviderAccount): AccountRoute => ({ key: a.key, taskQueue: a.taskQueue, batchSize: a.batchSize, maxPerSecond: a.maxPerSecond });
+const route = (a: ProviderAccount): AccountRoute => ({
+  key: a.key,
+  taskQueue: a.taskQueue,
+  batchSize: a.batchSize,
+  maxPerSecond: a.maxPerSecond,
+});
 
 /** Problems no retry can fix (a missing account, missing credentials) stop at once, naming what to fix. */
 function permanent(err: unknown): never {
-  if (err instanceof ProviderConfigError || err instanceof UnknownAccountError || err instanceof UnknownCompanyError) {
+  if (
+    err instanceof ProviderConfigError ||
+    err instanceof UnknownAccountError ||
+    err instanceof UnknownCompanyError
+  ) {
     throw ApplicationFailure.nonRetryable(err.message, err.name);
   }
   throw err;
 }
 
-export function createDispatchActivities({ sql, log, providers }: Pick<ActivityDeps, 'sql' | 'log' | 'providers'>) {
+export function createDispatchActivities({
+  sql,
+  log,
+  providers,
+}: Pick<ActivityDeps, 'sql' | 'log' | 'providers'>) {
   const heartbeat = (details: unknown) => Context.current().heartbeat(details);
 
   return {
-    async describeDispatchRoute(input: { companyId: number; channel: Channel; accountKey?: string }): Promise<DispatchRoute> {
+    async describeDispatchRoute(input: {
+      companyId: number;
+      channel: Channel;
+      accountKey?: string;
+    }): Promise<DispatchRoute> {
       try {
-        const primary = input.accountKey ? await loadAccount(sql, input.accountKey) : await accountForCompany(sql, input.companyId, input.channel);
+        const primary = input.accountKey
+          ? await loadAccount(sql, input.accountKey)
+          : await accountForCompany(sql, input.companyId, input.channel);
         if (primary.channel !== input.channel) {
-          throw new UnknownAccountError(`account ${primary.key} sends ${primary.channel}, not ${input.channel}`);
+          throw new UnknownAccountError(
+            `account ${primary.key} sends ${primary.channel}, not ${input.channel}`,
+          );
         }
         const fallback = primary.fallbackKey ? await loadAccount(sql, primary.fallbackKey) : undefined;
         return { primary: route(primary), fallback: fallback?.active ? route(fallback) : undefined };
@@ -55,7 +81,8 @@ export function createDispatchActivities({ sql, log, providers }: Pick<ActivityD
     },
 
     async selectDueMessages(input: DueSelection): Promise<number[]> {
-      if (input.afterId === 0 && (await refreshMessageStats(sql))) log.info('analyzed messages before dispatching: its statistics were stale');
+      if (input.afterId === 0 && (await refreshMessageStats(sql)))
+        log.info('analyzed messages before dispatching: its statistics were stale');
       return selectDueMessageIds(sql, input);
     },
 

@@ -27,7 +27,10 @@ export function createReadinessActivities({ sql, s3, bucket, log }: ActivityDeps
       const [company] = await sql<{ id: number; name: string; active: boolean; timezone: string }[]>`
         select id, name, active, timezone from companies where alias = ${input.companyAlias}`;
       if (!company) {
-        throw ApplicationFailure.nonRetryable(`no company has the alias "${input.companyAlias}"`, 'UnknownCompany');
+        throw ApplicationFailure.nonRetryable(
+          `no company has the alias "${input.companyAlias}"`,
+          'UnknownCompany',
+        );
       }
       const maps = await sql<{ name: string; version: number }[]>`
         select name, version from company_load_maps
@@ -64,10 +67,20 @@ export function createReadinessActivities({ sql, s3, bucket, log }: ActivityDeps
     },
 
     /** Writes the report and reads it back, so the check proves the bucket round trip. */
-    async storeReadinessReport(input: { workflowId: string; report: CompanyReadiness; checkedAt: string }): Promise<StoredReport> {
+    async storeReadinessReport(input: {
+      workflowId: string;
+      report: CompanyReadiness;
+      checkedAt: string;
+    }): Promise<StoredReport> {
       const key = `reports/readiness/${input.report.companyAlias}/${input.checkedAt.replace(/[:.]/g, '-')}.json`;
-      const body = JSON.stringify({ workflowId: input.workflowId, checkedAt: input.checkedAt, ...input.report }, null, 2);
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      const body = JSON.stringify(
+        { workflowId: input.workflowId, checkedAt: input.checkedAt, ...input.report },
+        null,
+        2,
+      );
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }),
+      );
       const back = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const text = await back.Body?.transformToString();
       if (text !== body) throw new Error(`S3 returned different content for ${key}`);

@@ -8,9 +8,21 @@ import { admitPacket, knownDedupeKeys, type AdmitResult, type StartIngest } from
 import { SourceError } from '../lib/sources/errors';
 import { FORMAT_EXTENSIONS, openApiSource } from '../lib/sources/http-pull';
 import { DEDUPE_KEYS, rawObjectKey } from '../lib/sources/raw-keys';
-import { clientForSource, isForeignBucket, listS3Page, openS3Object, relativeKey, type ListedObject } from '../lib/sources/s3-listing';
+import {
+  clientForSource,
+  isForeignBucket,
+  listS3Page,
+  openS3Object,
+  relativeKey,
+  type ListedObject,
+} from '../lib/sources/s3-listing';
 import { listRemotePage, openRemoteFile, openSftp, type RemoteFile } from '../lib/sources/sftp';
-import { copyResumable, type CopiedObject, type CopyCheckpoint, type CopyProgress } from '../lib/sources/resumable-copy';
+import {
+  copyResumable,
+  type CopiedObject,
+  type CopyCheckpoint,
+  type CopyProgress,
+} from '../lib/sources/resumable-copy';
 import { findSourceByUuid, type StoredSource } from '../lib/sources/store';
 import type { ActivityDeps } from './deps';
 
@@ -24,7 +36,12 @@ async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof SourceError) {
-      throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: err.permanent, cause: err.cause as Error | undefined });
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: err.type,
+        nonRetryable: err.permanent,
+        cause: err.cause as Error | undefined,
+      });
     }
     throw err;
   }
@@ -34,7 +51,11 @@ async function asActivity<T>(fn: () => Promise<T>): Promise<T> {
 function startIngestHere(): StartIngest {
   const context = Context.current();
   return async (packet, companyAlias) => {
-    const handle = await startPacketIngest(context.client, { packet, companyAlias, taskQueue: context.info.taskQueue });
+    const handle = await startPacketIngest(context.client, {
+      packet,
+      companyAlias,
+      taskQueue: context.info.taskQueue,
+    });
     return { workflowId: handle.workflowId };
   };
 }
@@ -43,10 +64,18 @@ function startIngestHere(): StartIngest {
  * A copy heartbeats its bytes and its upload's completed parts, so a stuck copy is noticed within the
  * heartbeat timeout and the retry continues the same upload from the last heartbeat's parts.
  */
-function copyHeartbeats(): { previous?: CopyCheckpoint; onProgress: (progress: CopyProgress) => void; signal: AbortSignal } {
+function copyHeartbeats(): {
+  previous?: CopyCheckpoint;
+  onProgress: (progress: CopyProgress) => void;
+  signal: AbortSignal;
+} {
   const context = Context.current();
   const last = context.info.heartbeatDetails as CopyProgress | undefined;
-  return { previous: last?.checkpoint, onProgress: (progress) => context.heartbeat(progress), signal: context.cancellationSignal };
+  return {
+    previous: last?.checkpoint,
+    onProgress: (progress) => context.heartbeat(progress),
+    signal: context.cancellationSignal,
+  };
 }
 
 /** What a copy adds to its packet's metadata: where a resumed copy continued. */
@@ -58,15 +87,25 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
   async function load<K extends StoredSource['kind']>(sourceUuid: string, kind: K): Promise<SourceOf<K>> {
     const source = await findSourceByUuid(sql, sourceUuid);
     if (!source) throw new SourceError('UnknownSource', `no ingest source has the id ${sourceUuid}`, true);
-    if (source.kind !== kind) throw new SourceError('SourceConfig', `source ${source.companyAlias}/${source.name} is ${source.kind}, not ${kind}`, true);
+    if (source.kind !== kind)
+      throw new SourceError(
+        'SourceConfig',
+        `source ${source.companyAlias}/${source.name} is ${source.kind}, not ${kind}`,
+        true,
+      );
     return source as SourceOf<K>;
   }
 
-  async function admit(source: StoredSource, dedupeKey: string, stored: { key: string; etag: string | null; sizeBytes: number; sha256?: string }, extra: {
-    originalName: string;
-    contentType?: string;
-    metadata: Record<string, unknown>;
-  }): Promise<AdmitResult> {
+  async function admit(
+    source: StoredSource,
+    dedupeKey: string,
+    stored: { key: string; etag: string | null; sizeBytes: number; sha256?: string },
+    extra: {
+      originalName: string;
+      contentType?: string;
+      metadata: Record<string, unknown>;
+    },
+  ): Promise<AdmitResult> {
     const actor = `source:${source.companyAlias}/${source.name}`;
     const result = await admitPacket(
       sql,
@@ -87,21 +126,40 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
       actor,
       startIngestHere(),
     );
-    log.info({ companyAlias: source.companyAlias, source: source.name, packetId: result.packetId, created: result.created }, 'file admitted');
+    log.info(
+      {
+        companyAlias: source.companyAlias,
+        source: source.name,
+        packetId: result.packetId,
+        created: result.created,
+      },
+      'file admitted',
+    );
     return result;
   }
 
   return {
-    async describeSource(input: { sourceUuid: string }): Promise<{ kind: StoredSource['kind']; name: string; companyAlias: string; active: boolean }> {
+    async describeSource(input: {
+      sourceUuid: string;
+    }): Promise<{ kind: StoredSource['kind']; name: string; companyAlias: string; active: boolean }> {
       return asActivity(async () => {
         const source = await findSourceByUuid(sql, input.sourceUuid);
-        if (!source) throw new SourceError('UnknownSource', `no ingest source has the id ${input.sourceUuid}`, true);
-        return { kind: source.kind, name: source.name, companyAlias: source.companyAlias, active: source.active };
+        if (!source)
+          throw new SourceError('UnknownSource', `no ingest source has the id ${input.sourceUuid}`, true);
+        return {
+          kind: source.kind,
+          name: source.name,
+          companyAlias: source.companyAlias,
+          active: source.active,
+        };
       });
     },
 
     /** One listing page, minus the objects already packets: only new keys enter workflow history. */
-    async listNewS3Objects(input: { sourceUuid: string; continuationToken?: string }): Promise<{ objects: ListedObject[]; listed: number; nextToken?: string }> {
+    async listNewS3Objects(input: {
+      sourceUuid: string;
+      continuationToken?: string;
+    }): Promise<{ objects: ListedObject[]; listed: number; nextToken?: string }> {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 's3');
         const { client, own } = clientForSource(s3, source.config);
@@ -121,18 +179,32 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 's3');
         const dedupeKey = DEDUPE_KEYS.s3(source.uuid, source.config.bucket, input.key, input.etag);
-        const meta = { originalName: posix.basename(input.key), metadata: { bucket: source.config.bucket, key: input.key } };
+        const meta = {
+          originalName: posix.basename(input.key),
+          metadata: { bucket: source.config.bucket, key: input.key },
+        };
         if (!isForeignBucket(source.config, bucket)) {
           return admit(source, dedupeKey, { key: input.key, etag: input.etag, sizeBytes: input.size }, meta);
         }
         const { client, own } = clientForSource(s3, source.config);
         try {
-          const key = rawObjectKey(source.companyAlias, source.name, dedupeKey, relativeKey(source.config, input.key));
-          const copied = await copyResumable(s3, bucket, key, async (from) => {
-            const offset = from?.version === input.etag ? from.offset : 0;
-            const object = await openS3Object(client, source.config.bucket, input.key, input.etag, offset);
-            return { ...object, offset, version: input.etag, totalSize: input.size };
-          }, copyHeartbeats());
+          const key = rawObjectKey(
+            source.companyAlias,
+            source.name,
+            dedupeKey,
+            relativeKey(source.config, input.key),
+          );
+          const copied = await copyResumable(
+            s3,
+            bucket,
+            key,
+            async (from) => {
+              const offset = from?.version === input.etag ? from.offset : 0;
+              const object = await openS3Object(client, source.config.bucket, input.key, input.etag, offset);
+              return { ...object, offset, version: input.etag, totalSize: input.size };
+            },
+            copyHeartbeats(),
+          );
           return admit(source, dedupeKey, copied, {
             ...meta,
             contentType: copied.contentType,
@@ -145,15 +217,24 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
     },
 
     /** One page of the source's SFTP directory, minus the files already packets: only new files enter workflow history. */
-    async listNewSftpFiles(input: { sourceUuid: string; continuationToken?: string }): Promise<{ objects: RemoteFile[]; listed: number; nextToken?: string }> {
+    async listNewSftpFiles(input: {
+      sourceUuid: string;
+      continuationToken?: string;
+    }): Promise<{ objects: RemoteFile[]; listed: number; nextToken?: string }> {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 'sftp');
         const session = await openSftp(source.config);
         try {
-          const page = await listRemotePage(session.sftp, source.config.directory, source.config.glob, { continuationToken: input.continuationToken });
+          const page = await listRemotePage(session.sftp, source.config.directory, source.config.glob, {
+            continuationToken: input.continuationToken,
+          });
           const keyOf = (f: RemoteFile) => DEDUPE_KEYS.sftp(source.uuid, f.path, f.size, f.mtime);
           const known = await knownDedupeKeys(sql, source.companyId, page.files.map(keyOf));
-          return { objects: page.files.filter((f) => !known.has(keyOf(f))), listed: page.listed, nextToken: page.nextToken };
+          return {
+            objects: page.files.filter((f) => !known.has(keyOf(f))),
+            listed: page.listed,
+            nextToken: page.nextToken,
+          };
         } finally {
           session.close();
         }
@@ -170,18 +251,33 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
         const version = `${input.size}:${input.mtime}`;
         try {
           const key = rawObjectKey(source.companyAlias, source.name, dedupeKey, input.name);
-          const copied = await copyResumable(s3, bucket, key, async (from) => {
-            const offset = from?.version === version ? from.offset : 0;
-            const remote = await openRemoteFile(session.sftp, input.path, offset);
-            if (remote.size !== input.size || remote.mtime !== input.mtime) {
-              remote.stream.destroy();
-              throw new SourceError('RemoteFileChanged', `the SFTP file ${input.path} changed since it was listed; the next discovery takes the new version`, true);
-            }
-            return { stream: remote.stream, offset, version, totalSize: input.size };
-          }, copyHeartbeats());
+          const copied = await copyResumable(
+            s3,
+            bucket,
+            key,
+            async (from) => {
+              const offset = from?.version === version ? from.offset : 0;
+              const remote = await openRemoteFile(session.sftp, input.path, offset);
+              if (remote.size !== input.size || remote.mtime !== input.mtime) {
+                remote.stream.destroy();
+                throw new SourceError(
+                  'RemoteFileChanged',
+                  `the SFTP file ${input.path} changed since it was listed; the next discovery takes the new version`,
+                  true,
+                );
+              }
+              return { stream: remote.stream, offset, version, totalSize: input.size };
+            },
+            copyHeartbeats(),
+          );
           return admit(source, dedupeKey, copied, {
             originalName: input.name,
-            metadata: { host: source.config.host, path: input.path, mtime: input.mtime, ...copyMetadata(copied) },
+            metadata: {
+              host: source.config.host,
+              path: input.path,
+              mtime: input.mtime,
+              ...copyMetadata(copied),
+            },
           });
         } finally {
           session.close();
@@ -199,15 +295,39 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
         const pulledAt = new Date().toISOString().replace(/[:.]/g, '-');
         const key =
           heartbeats.previous?.key ??
-          rawObjectKey(source.companyAlias, source.name, `api:${context.info.activityId}:${pulledAt}`, `pull-${pulledAt}.${FORMAT_EXTENSIONS[source.config.format]}`);
+          rawObjectKey(
+            source.companyAlias,
+            source.name,
+            `api:${context.info.activityId}:${pulledAt}`,
+            `pull-${pulledAt}.${FORMAT_EXTENSIONS[source.config.format]}`,
+          );
         const fileName = posix.basename(key);
-        const stored = await copyResumable(s3, bucket, key, async (from) => {
-          const response = await openApiSource(source.config, { signal: context.cancellationSignal, resume: from && { offset: from.offset, validator: from.version } });
-          return { stream: response.stream, offset: response.offset, version: response.validator, totalSize: response.contentLength, contentType: response.contentType };
-        }, heartbeats);
+        const stored = await copyResumable(
+          s3,
+          bucket,
+          key,
+          async (from) => {
+            const response = await openApiSource(source.config, {
+              signal: context.cancellationSignal,
+              resume: from && { offset: from.offset, validator: from.version },
+            });
+            return {
+              stream: response.stream,
+              offset: response.offset,
+              version: response.validator,
+              totalSize: response.contentLength,
+              contentType: response.contentType,
+            };
+          },
+          heartbeats,
+        );
         if (stored.sizeBytes === 0) {
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-          throw new SourceError('EmptyResponse', `${new URL(source.config.url).origin} answered with no content`, true);
+          throw new SourceError(
+            'EmptyResponse',
+            `${new URL(source.config.url).origin} answered with no content`,
+            true,
+          );
         }
         const result = await admit(source, DEDUPE_KEYS.api(source.uuid, stored.sha256), stored, {
           originalName: fileName,

@@ -25,7 +25,8 @@ const { values } = parseArgs({
 });
 const messages = Number(values.messages);
 const caps = values.caps.split(',').map(Number);
-const batchFor = (cap: number) => (values.batch === 'auto' ? Math.min(500, Math.max(100, Math.round(cap / 2))) : Number(values.batch));
+const batchFor = (cap: number) =>
+  values.batch === 'auto' ? Math.min(500, Math.max(100, Math.round(cap / 2))) : Number(values.batch);
 const say = (line: string) => process.stdout.write(line + '\n');
 const SENDER = '+18005550100';
 
@@ -51,7 +52,9 @@ async function seed(app: App, alias: string, n: number): Promise<number> {
 /** The real worker process (workers/main.ts), configured like production to send through Twilio. */
 async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number): Promise<ChildProcess> {
   const batchSize = batchFor(cap);
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'workers/main.ts'], {
     env: {
       ...process.env,
@@ -88,7 +91,9 @@ async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number):
       if (process.env.BENCH_WORKER_LOG) process.stderr.write(c);
     });
     if (process.env.BENCH_WORKER_LOG) child.stdout!.on('data', (c: Buffer) => process.stderr.write(c));
-    child.once('exit', (code) => reject(new Error(`the worker exited with code ${code}:\n${log.join('').slice(-3000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the worker exited with code ${code}:\n${log.join('').slice(-3000)}`)),
+    );
   });
   return child;
 }
@@ -103,9 +108,15 @@ function explainBusiestSecond(arrivals: number[]): void {
   }
   const window = sorted.slice(start, start + best);
   const gaps = window.slice(1).map((t, k) => t - window[k]!);
-  say(`  busiest second: ${best} arrivals, ${gaps.filter((g) => g < 0.5).length} of them under 0.5 ms after the one before, longest gap ${Math.max(...gaps).toFixed(1)} ms`);
+  say(
+    `  busiest second: ${best} arrivals, ${gaps.filter((g) => g < 0.5).length} of them under 0.5 ms after the one before, longest gap ${Math.max(...gaps).toFixed(1)} ms`,
+  );
   const per10s = new Map<number, number>();
-  for (const t of sorted) per10s.set(Math.floor((t - sorted[0]!) / 10_000), (per10s.get(Math.floor((t - sorted[0]!) / 10_000)) ?? 0) + 1);
+  for (const t of sorted)
+    per10s.set(
+      Math.floor((t - sorted[0]!) / 10_000),
+      (per10s.get(Math.floor((t - sorted[0]!) / 10_000)) ?? 0) + 1,
+    );
   say(`  arrivals per second, by 10 s: ${[...per10s.values()].map((n) => Math.round(n / 10)).join(' ')}`);
 }
 
@@ -134,7 +145,9 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
   const batchSize = batchFor(cap);
   const alias = `bench-${cap}-${Date.now() % 100000}`;
   const companyId = await seed(app, alias, messages);
-  const workers = await Promise.all(Array.from({ length: Number(values.workers) }, () => startWorker(app, twilio, cap)));
+  const workers = await Promise.all(
+    Array.from({ length: Number(values.workers) }, () => startWorker(app, twilio, cap)),
+  );
   try {
     const before = (await twilio.arrivals()).at.length;
     await twilio.lag();
@@ -147,7 +160,10 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
       workflowId,
       args: [{ companyId, companyAlias: alias, channel: 'sms', dueBefore: new Date().toISOString() }],
     });
-    const cpuUsed = workers.reduce((sum, w, i) => sum + (cpuSeconds(w.pid) ?? NaN) - (cpuBefore[i] ?? NaN), 0);
+    const cpuUsed = workers.reduce(
+      (sum, w, i) => sum + (cpuSeconds(w.pid) ?? NaN) - (cpuBefore[i] ?? NaN),
+      0,
+    );
     const arrivals = (await twilio.arrivals()).at.slice(before);
     const first = Math.min(...arrivals);
     const last = Math.max(...arrivals);
@@ -171,11 +187,18 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
   }
 }
 
-const app = await openApp({ config: loadConfig(), log: createLogger({ level: 'warn' }), ephemeral: true, setUp: true });
+const app = await openApp({
+  config: loadConfig(),
+  log: createLogger({ level: 'warn' }),
+  ephemeral: true,
+  setUp: true,
+});
 const twilio = await startTwilioStandinProcess({ lean: true });
 if (values.explain) process.stderr.write(`database ${app.runtime.databaseUrl}\n`);
 try {
-  say(`bench:dispatch: ${messages} messages per cap, caps ${caps.join(', ')}/s, ${values.workers} worker process(es)`);
+  say(
+    `bench:dispatch: ${messages} messages per cap, caps ${caps.join(', ')}/s, ${values.workers} worker process(es)`,
+  );
   const lines: string[] = [];
   for (const cap of caps) {
     const line = await runAtCap(app, twilio, cap);

@@ -37,7 +37,11 @@ export async function openApp(opts: OpenOptions = {}): Promise<App> {
   const runtime = await startRuntime(config, { log, ephemeral: opts.ephemeral, notice: opts.notice });
   const sql = createSql({ url: runtime.databaseUrl, actor: config.actor });
   const s3 = createS3Client(runtime.s3);
-  const temporal: TemporalSettings = { ...runtime.temporal, tls: config.temporal.tls, apiKey: config.temporal.apiKey };
+  const temporal: TemporalSettings = {
+    ...runtime.temporal,
+    tls: config.temporal.tls,
+    apiKey: config.temporal.apiKey,
+  };
   let client: Promise<Client> | undefined;
   const app: App = {
     config,

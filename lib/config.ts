@@ -45,7 +45,13 @@ export interface Config {
     embeddedPort: number;
   };
   providers: { sms: Env['SMS_PROVIDER']; voice: Env['VOICE_PROVIDER']; email: Env['EMAIL_PROVIDER'] };
-  twilio: { accountSid?: string; authToken?: string; fromNumber?: string; messagingServiceSid?: string; apiBaseUrl?: string };
+  twilio: {
+    accountSid?: string;
+    authToken?: string;
+    fromNumber?: string;
+    messagingServiceSid?: string;
+    apiBaseUrl?: string;
+  };
   ses: { region: string; endpoint?: string; fromAddress?: string; configurationSet?: string };
   sending: {
     fallback: { sms?: 'outbox' | 'twilio'; voice?: 'outbox' | 'twilio'; email?: 'outbox' | 'ses' };
@@ -82,7 +88,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? 'environment');
         const raw = source[variable];
-        const shown = raw === undefined || /SECRET|TOKEN|PASSWORD|KEY$/.test(variable) ? '' : ` (got "${raw}")`;
+        const shown =
+          raw === undefined || /SECRET|TOKEN|PASSWORD|KEY$/.test(variable) ? '' : ` (got "${raw}")`;
         return { variable, message: `${issue.message}${shown}` };
       }),
     );
@@ -141,7 +148,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       workerAccounts:
         env.WORKER_SEND_ACCOUNTS === 'all' || env.WORKER_SEND_ACCOUNTS === 'none'
           ? env.WORKER_SEND_ACCOUNTS
-          : env.WORKER_SEND_ACCOUNTS.split(',').map((k) => k.trim()).filter(Boolean),
+          : env.WORKER_SEND_ACCOUNTS.split(',')
+              .map((k) => k.trim())
+              .filter(Boolean),
     },
     ingress: {
       port: env.INGRESS_PORT,
@@ -159,7 +168,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     worker: {
-      taskQueues: env.WORKER_TASK_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean),
+      taskQueues: env.WORKER_TASK_QUEUES?.split(',')
+        .map((q) => q.trim())
+        .filter(Boolean),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
       heartbeatThrottleMs: env.WORKER_HEARTBEAT_THROTTLE_MS,
     },

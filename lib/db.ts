@@ -26,7 +26,11 @@ export function createSql(opts: DbOptions): Sql {
 }
 
 /** Runs `fn` in one transaction whose audit rows name `actor` (an operator running a CLI command). */
-export async function withActor<T>(sql: Sql, actor: string, fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
+export async function withActor<T>(
+  sql: Sql,
+  actor: string,
+  fn: (tx: TransactionSql) => Promise<T>,
+): Promise<T> {
   return (await sql.begin(async (tx) => {
     await tx`select set_config('herald.actor', ${actor}, true)`;
     return fn(tx as TransactionSql);

@@ -59,7 +59,8 @@ export async function syncLoadMapFiles(sql: Sql, dir = LOADMAPS_DIR): Promise<Sy
         select version, load_map from company_load_maps
         where company_id = ${company.id} and name = ${map.name}
         order by version desc limit 1`;
-      if (latest && isDeepStrictEqual(latest.load_map, map)) return { version: latest.version, changed: false };
+      if (latest && isDeepStrictEqual(latest.load_map, map))
+        return { version: latest.version, changed: false };
       const version = (latest?.version ?? 0) + 1;
       await tx`update company_load_maps set active = false where company_id = ${company.id} and name = ${map.name}`;
       await tx`

@@ -50,7 +50,9 @@ export async function migrate(sql: Sql, opts: { dir?: string } = {}): Promise<Mi
         checksum text not null,
         applied_at timestamptz not null default now()
       )`;
-    const rows = await tx<{ version: string; checksum: string }[]>`select version, checksum from schema_migrations`;
+    const rows = await tx<
+      { version: string; checksum: string }[]
+    >`select version, checksum from schema_migrations`;
     const done = new Map(rows.map((r) => [r.version, r.checksum]));
     const applied: string[] = [];
     for (const m of migrations) {

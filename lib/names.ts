@@ -24,7 +24,10 @@ export const SA = {
 } as const;
 
 /** Set by Temporal on workflows a Schedule starts: the time the action was due (a reminder run's clock). */
-export const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+export const SCHEDULED_START_TIME = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
 
 /** Task queues. Dispatch runs one queue per region (and, later, per provider account). */
 export const TASK_QUEUES = {
@@ -55,11 +58,13 @@ export const WORKFLOW_IDS = {
   /** the one long-running drainer of the webhook outbox (deliveries the database's triggers recorded) */
   webhookDrainer: 'webhooks/drain',
   /** one company's due messages of one channel (and region), sent through its provider account */
-  dispatch: (companyAlias: string, channel: string, runKey: string) => `dispatch/${companyAlias}/${channel}/${runKey}`,
+  dispatch: (companyAlias: string, channel: string, runKey: string) =>
+    `dispatch/${companyAlias}/${channel}/${runKey}`,
 } as const;
 
 /** Who owns a message in 'sending': the batch of a dispatch workflow (stable across activity retries). */
-export const DISPATCH_TOKEN = (workflowId: string, batch: number, account: string) => `${workflowId}#${batch}@${account}`;
+export const DISPATCH_TOKEN = (workflowId: string, batch: number, account: string) =>
+  `${workflowId}#${batch}@${account}`;
 
 /** Paths the HTTP ingress serves for provider callbacks; dispatch puts them into what it sends. */
 export const INGRESS_PATHS = {

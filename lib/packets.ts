@@ -2,7 +2,15 @@
 import type { Sql, TransactionSql } from './db';
 
 export const PACKET_STAGES = [
-  'received', 'fetched', 'parsed', 'loaded', 'sharded', 'planned', 'done', 'failed', 'cancelled',
+  'received',
+  'fetched',
+  'parsed',
+  'loaded',
+  'sharded',
+  'planned',
+  'done',
+  'failed',
+  'cancelled',
 ] as const;
 export type PacketStage = (typeof PACKET_STAGES)[number];
 

@@ -1,10 +1,5 @@
 // The S3 client herald uses everywhere: endpoint + path style, exactly as for AWS or MinIO.
-import {
-  CreateBucketCommand,
-  HeadBucketCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 // herald supports Node 20 until its LTS ends; the SDK's yearly notice about it is not news to operators
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -41,9 +36,12 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<boolea
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status !== 404) {
-      throw new Error(`S3 bucket ${bucket} is not reachable: ${(err as Error).name} ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new Error(
+        `S3 bucket ${bucket} is not reachable: ${(err as Error).name} ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -11,7 +11,11 @@ export interface TemporalSettings {
 }
 
 export async function connectClient(t: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: t.address, tls: t.tls || undefined, apiKey: t.apiKey });
+  const connection = await Connection.connect({
+    address: t.address,
+    tls: t.tls || undefined,
+    apiKey: t.apiKey,
+  });
   return new Client({ connection, namespace: t.namespace });
 }
 

@@ -1,6 +1,11 @@
 // The zod schema of herald's configuration: every environment variable, its default and its check.
 import { z } from 'zod';
-import { DEFAULT_QUIET_WINDOW, DEFAULT_STATE_WINDOWS, parseStateWindowsText, parseWindowText } from './reminder-settings';
+import {
+  DEFAULT_QUIET_WINDOW,
+  DEFAULT_STATE_WINDOWS,
+  parseStateWindowsText,
+  parseWindowText,
+} from './reminder-settings';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -21,21 +26,23 @@ const optionalUrl = (protocols: string[], example: string) =>
       return;
     }
     if (!protocols.includes(url.protocol)) {
-      ctx.addIssue({ code: 'custom', message: `must start with ${protocols.join(' or ')} (e.g. ${example})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must start with ${protocols.join(' or ')} (e.g. ${example})`,
+      });
     }
   });
 
 const port = (fallback: number) =>
-  optionalString
-    .transform((v, ctx) => {
-      if (v === undefined) return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'must be a port number between 0 and 65535' });
-        return z.NEVER;
-      }
-      return n;
-    });
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'must be a port number between 0 and 65535' });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 const positiveNumber = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   optionalString.transform((v, ctx) => {
@@ -110,7 +117,10 @@ export const envSchema = z
       .pipe(
         z
           .string()
-          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)'),
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)',
+          ),
       ),
     S3_REGION: optionalString.transform((v) => v ?? 'us-east-1'),
     S3_ACCESS_KEY_ID: optionalString,
@@ -118,8 +128,12 @@ export const envSchema = z
     S3_FORCE_PATH_STYLE: bool(true),
     EMBEDDED_S3_PORT: port(0),
 
-    SMS_PROVIDER: optionalString.pipe(z.enum(['outbox', 'twilio']).optional()).transform((v) => v ?? 'outbox'),
-    VOICE_PROVIDER: optionalString.pipe(z.enum(['outbox', 'twilio']).optional()).transform((v) => v ?? 'outbox'),
+    SMS_PROVIDER: optionalString
+      .pipe(z.enum(['outbox', 'twilio']).optional())
+      .transform((v) => v ?? 'outbox'),
+    VOICE_PROVIDER: optionalString
+      .pipe(z.enum(['outbox', 'twilio']).optional())
+      .transform((v) => v ?? 'outbox'),
     EMAIL_PROVIDER: optionalString.pipe(z.enum(['outbox', 'ses']).optional()).transform((v) => v ?? 'outbox'),
 
     TWILIO_ACCOUNT_SID: optionalString.superRefine((v, ctx) => {
@@ -162,16 +176,26 @@ export const envSchema = z
 
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),
     INGRESS_PORT: port(8787),
-    SES_SNS_TOPIC_ARNS: optionalString.transform((v) => (v ?? '').split(',').map((a) => a.trim()).filter(Boolean)),
+    SES_SNS_TOPIC_ARNS: optionalString.transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    ),
     SES_SNS_SECRET: optionalString,
     UNSUBSCRIBE_SECRET: optionalString.superRefine((v, ctx) => {
-      if (v !== undefined && v.length < 16) ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
+      if (v !== undefined && v.length < 16)
+        ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
     }),
 
     QUIET_HOURS: optionalString.transform((v, ctx) => {
       if (v === undefined) return DEFAULT_QUIET_WINDOW;
       const window = parseWindowText(v);
-      if (!window) ctx.addIssue({ code: 'custom', message: 'must be HH:mm-HH:mm with start before end, e.g. 08:00-21:00' });
+      if (!window)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be HH:mm-HH:mm with start before end, e.g. 08:00-21:00',
+        });
       return window ?? DEFAULT_QUIET_WINDOW;
     }),
     QUIET_HOURS_STATES: optionalString.transform((v, ctx) => {
@@ -200,16 +224,22 @@ export const envSchema = z
     const need = (variable: string, when: string) =>
       ctx.addIssue({ code: 'custom', path: [variable], message: `is required when ${when}` });
     const twilio = env.SMS_PROVIDER === 'twilio' || env.VOICE_PROVIDER === 'twilio';
-    const twilioFallback = !twilio && (env.SMS_FALLBACK_PROVIDER === 'twilio' || env.VOICE_FALLBACK_PROVIDER === 'twilio');
-    if (twilioFallback && !env.TWILIO_ACCOUNT_SID) need('TWILIO_ACCOUNT_SID', 'a fallback provider is twilio');
+    const twilioFallback =
+      !twilio && (env.SMS_FALLBACK_PROVIDER === 'twilio' || env.VOICE_FALLBACK_PROVIDER === 'twilio');
+    if (twilioFallback && !env.TWILIO_ACCOUNT_SID)
+      need('TWILIO_ACCOUNT_SID', 'a fallback provider is twilio');
     if (twilioFallback && !env.TWILIO_AUTH_TOKEN) need('TWILIO_AUTH_TOKEN', 'a fallback provider is twilio');
-    if (twilio && !env.TWILIO_ACCOUNT_SID) need('TWILIO_ACCOUNT_SID', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
-    if (twilio && !env.TWILIO_AUTH_TOKEN) need('TWILIO_AUTH_TOKEN', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
+    if (twilio && !env.TWILIO_ACCOUNT_SID)
+      need('TWILIO_ACCOUNT_SID', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
+    if (twilio && !env.TWILIO_AUTH_TOKEN)
+      need('TWILIO_AUTH_TOKEN', 'SMS_PROVIDER or VOICE_PROVIDER is twilio');
     if (twilio && !env.TWILIO_FROM_NUMBER && !env.TWILIO_MESSAGING_SERVICE_SID) {
       need('TWILIO_FROM_NUMBER', 'Twilio sends and no TWILIO_MESSAGING_SERVICE_SID is set');
     }
-    if (env.EMAIL_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_PROVIDER is ses');
-    if (env.EMAIL_FALLBACK_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS) need('SES_FROM_ADDRESS', 'EMAIL_FALLBACK_PROVIDER is ses');
+    if (env.EMAIL_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS)
+      need('SES_FROM_ADDRESS', 'EMAIL_PROVIDER is ses');
+    if (env.EMAIL_FALLBACK_PROVIDER === 'ses' && !env.SES_FROM_ADDRESS)
+      need('SES_FROM_ADDRESS', 'EMAIL_FALLBACK_PROVIDER is ses');
     // real mail carries unsubscribe links: they must be signed so nobody can unsubscribe someone else
     if ((env.EMAIL_PROVIDER === 'ses' || env.EMAIL_FALLBACK_PROVIDER === 'ses') && !env.UNSUBSCRIBE_SECRET) {
       need('UNSUBSCRIBE_SECRET', 'emails are sent through SES');
@@ -224,8 +254,15 @@ export const envSchema = z
         });
       }
     }
-    if (env.S3_ENDPOINT && env.S3_ENDPOINT !== 'aws' && (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)) {
-      need(env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'S3_ENDPOINT points at a server');
+    if (
+      env.S3_ENDPOINT &&
+      env.S3_ENDPOINT !== 'aws' &&
+      (!env.S3_ACCESS_KEY_ID || !env.S3_SECRET_ACCESS_KEY)
+    ) {
+      need(
+        env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID',
+        'S3_ENDPOINT points at a server',
+      );
     }
   });
 

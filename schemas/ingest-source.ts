@@ -18,17 +18,20 @@ const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|key|token|se
 
 /** Names (of headers or query parameters) whose literal value would put a secret in the database. */
 const secretValues = (kind: string, example: string) =>
-  z.record(z.string().min(1), z.union([z.string(), envRef])).default({}).superRefine((all, ctx) => {
-    for (const [name, value] of Object.entries(all)) {
-      if (typeof value === 'string' && SECRET_HEADER.test(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `${kind} ${name} carries a secret: reference an environment variable instead, e.g. ${example}`,
-        });
+  z
+    .record(z.string().min(1), z.union([z.string(), envRef]))
+    .default({})
+    .superRefine((all, ctx) => {
+      for (const [name, value] of Object.entries(all)) {
+        if (typeof value === 'string' && SECRET_HEADER.test(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `${kind} ${name} carries a secret: reference an environment variable instead, e.g. ${example}`,
+          });
+        }
       }
-    }
-  });
+    });
 
 /** A key prefix: no leading slash; empty means the whole bucket. */
 const keyPrefix = z
@@ -36,26 +39,36 @@ const keyPrefix = z
   .default('')
   .refine((p) => !p.startsWith('/'), { message: 'must not start with /' });
 
-const glob = z.string().min(1).refine((g) => !g.includes('/'), { message: 'matches file names in the directory, so it cannot contain /' });
+const glob = z
+  .string()
+  .min(1)
+  .refine((g) => !g.includes('/'), {
+    message: 'matches file names in the directory, so it cannot contain /',
+  });
 
-export const s3SourceConfig = z.strictObject({
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
-  prefix: keyPrefix,
-  /** only objects whose name (after the prefix) matches are taken; default every object */
-  glob: glob.default('*'),
-  /** another account or S3-compatible server; unset = the same S3 herald uses */
-  endpoint: z.url().optional(),
-  region: z.string().optional(),
-  accessKeyIdEnv: envVarName.optional(),
-  secretAccessKeyEnv: envVarName.optional(),
-}).refine((c) => !c.accessKeyIdEnv === !c.secretAccessKeyEnv, {
-  message: 'accessKeyIdEnv and secretAccessKeyEnv go together',
-  path: ['secretAccessKeyEnv'],
-});
+export const s3SourceConfig = z
+  .strictObject({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    prefix: keyPrefix,
+    /** only objects whose name (after the prefix) matches are taken; default every object */
+    glob: glob.default('*'),
+    /** another account or S3-compatible server; unset = the same S3 herald uses */
+    endpoint: z.url().optional(),
+    region: z.string().optional(),
+    accessKeyIdEnv: envVarName.optional(),
+    secretAccessKeyEnv: envVarName.optional(),
+  })
+  .refine((c) => !c.accessKeyIdEnv === !c.secretAccessKeyEnv, {
+    message: 'accessKeyIdEnv and secretAccessKeyEnv go together',
+    path: ['secretAccessKeyEnv'],
+  });
 
 export const sha256Fingerprint = z
   .string()
-  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256 fingerprint as `ssh-keygen -lf` prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8');
+  .regex(
+    /^SHA256:[A-Za-z0-9+/]{43}$/,
+    'must be a SHA256 fingerprint as `ssh-keygen -lf` prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8',
+  );
 
 export const sftpSourceConfig = z
   .strictObject({
@@ -81,7 +94,10 @@ const httpUrl = z.url().refine(
   (u) => {
     const url = new URL(u);
     // plain http only to this machine (a sidecar or a tunnel); anything else travels encrypted
-    return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
+    );
   },
   { message: 'must be an https URL (http is accepted only for localhost)' },
 );
@@ -93,7 +109,7 @@ export const apiSourceConfig = z.strictObject({
   }),
   headers: secretValues('header', '{"Authorization": {"env": "ACME_API_TOKEN", "prefix": "Bearer "}}').refine(
     (h) => Object.keys(h).every((n) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(n)),
-    { message: 'header names may hold only letters, digits and !#$%&\'*+.^_`|~-' },
+    { message: "header names may hold only letters, digits and !#$%&'*+.^_`|~-" },
   ),
   /** query parameters added to the URL, secrets by env reference */
   query: secretValues('query parameter', '{"api_key": {"env": "ACME_API_KEY"}}'),
@@ -137,4 +153,3 @@ export type IngestSource = z.infer<typeof ingestSourceSchema>;
 export type S3SourceConfig = z.infer<typeof s3SourceConfig>;
 export type SftpSourceConfig = z.infer<typeof sftpSourceConfig>;
 export type ApiSourceConfig = z.infer<typeof apiSourceConfig>;
-

@@ -45,7 +45,10 @@ export const loadMapSchema = z
       .default({ kind: 'auto', encoding: 'auto' }),
     /** dates and times in the file are read in this zone; else the location's, else the company's */
     timezone: ianaTimezone.optional(),
-    defaultCountry: z.string().regex(/^[A-Z]{2}$/).default('US'),
+    defaultCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .default('US'),
     fields: z.partialRecord(canonicalField, fieldMapping),
     /** columns not mapped to a canonical field are kept in the row's data */
     keepUnmapped: z.boolean().default(true),
@@ -59,14 +62,19 @@ export const loadMapSchema = z
   .superRefine((map, ctx) => {
     // seed 001: at least first name, last name, and phone or email
     for (const field of ['first_name', 'last_name'] as const) {
-      if (!map.fields[field]) ctx.addIssue({ code: 'custom', path: ['fields', field], message: 'is required' });
+      if (!map.fields[field])
+        ctx.addIssue({ code: 'custom', path: ['fields', field], message: 'is required' });
     }
     if (!map.fields.phone && !map.fields.email) {
       ctx.addIssue({ code: 'custom', path: ['fields'], message: 'must map phone or email (or both)' });
     }
     for (const field of map.dedupe.contact) {
       if (!map.fields[field]) {
-        ctx.addIssue({ code: 'custom', path: ['dedupe', 'contact'], message: `uses ${field}, which the map does not fill` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dedupe', 'contact'],
+          message: `uses ${field}, which the map does not fill`,
+        });
       }
     }
   });

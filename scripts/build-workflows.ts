@@ -8,4 +8,6 @@ const out = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 await mkdir(path.dirname(out), { recursive: true });
 const { code } = await buildWorkflowBundle();
 await writeFile(out, code);
-console.log(`wrote ${path.relative(process.cwd(), out)} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB)`);
+console.log(
+  `wrote ${path.relative(process.cwd(), out)} (${(Buffer.byteLength(code) / 1024).toFixed(0)} KiB)`,
+);

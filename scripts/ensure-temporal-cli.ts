@@ -6,7 +6,11 @@ try {
     cliPath: process.env.TEMPORAL_CLI_PATH || undefined,
     notice: (m) => console.log(m),
   });
-  console.log(cli ? `Temporal CLI: ${cli.path} (from ${cli.source})` : 'No Temporal CLI and no Go: the SDK will download its dev server (needs internet).');
+  console.log(
+    cli
+      ? `Temporal CLI: ${cli.path} (from ${cli.source})`
+      : 'No Temporal CLI and no Go: the SDK will download its dev server (needs internet).',
+  );
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

@@ -34,7 +34,11 @@ const [worker] = await createWorkers({
   namespace: app.temporal.namespace,
   taskQueues: [taskQueue],
   activities: createActivities({
-    sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers: createProviderRegistry({ sql: app.sql, config: app.config }),
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log,
+    providers: createProviderRegistry({ sql: app.sql, config: app.config }),
   }),
   workflowBundle: await buildWorkflowBundle(),
 });
@@ -43,7 +47,11 @@ const client = await app.client();
 const saved: string[] = [];
 
 /** Saves every run of the workflow (a continue-as-new chain gives several), numbered from 1. */
-async function save(label: string, handle: WorkflowHandle & { firstExecutionRunId?: string }, workflowType: string): Promise<void> {
+async function save(
+  label: string,
+  handle: WorkflowHandle & { firstExecutionRunId?: string },
+  workflowType: string,
+): Promise<void> {
   await handle.result().catch(() => {});
   let runId: string | undefined = handle.firstExecutionRunId ?? (await handle.describe()).runId;
   for (let run = 1; runId; run++) {
@@ -61,34 +69,81 @@ try {
   await rm(SAVED_HISTORIES_DIR, { recursive: true, force: true });
   const stamp = 'saved';
 
-  await save('ready-company', await client.workflow.start(checkCompanyReadiness, {
-    taskQueue, workflowId: WORKFLOW_IDS.readinessCheck('demo-clinic', stamp), args: [{ companyAlias: 'demo-clinic' }],
-    typedSearchAttributes: [{ key: SA.CompanyAlias, value: 'demo-clinic' }],
-  }), 'checkCompanyReadiness');
-  await save('unknown-company', await client.workflow.start(checkCompanyReadiness, {
-    taskQueue, workflowId: WORKFLOW_IDS.readinessCheck('no-such-company', stamp), args: [{ companyAlias: 'no-such-company' }],
-  }), 'checkCompanyReadiness');
+  await save(
+    'ready-company',
+    await client.workflow.start(checkCompanyReadiness, {
+      taskQueue,
+      workflowId: WORKFLOW_IDS.readinessCheck('demo-clinic', stamp),
+      args: [{ companyAlias: 'demo-clinic' }],
+      typedSearchAttributes: [{ key: SA.CompanyAlias, value: 'demo-clinic' }],
+    }),
+    'checkCompanyReadiness',
+  );
+  await save(
+    'unknown-company',
+    await client.workflow.start(checkCompanyReadiness, {
+      taskQueue,
+      workflowId: WORKFLOW_IDS.readinessCheck('no-such-company', stamp),
+      args: [{ companyAlias: 'no-such-company' }],
+    }),
+    'checkCompanyReadiness',
+  );
 
   // three batches of two with a continue-as-new after each, then the purge and the history export
   const company = await makeCompany(app.sql, { alias: 'replay-archive', retentionDays: 30 });
-  await makeMessages(app.sql, company.id, Array.from({ length: 5 }, (_, i) => ({
-    state: 'delivered', contactAt: `2025-05-0${i + 1}T10:00:00Z`, updates: i % 2,
-  })));
-  await save('batches-continue-as-new', await client.workflow.start(archiveMessages, {
-    taskQueue, workflowId: WORKFLOW_IDS.archive(stamp),
-    args: [{ now: '2025-06-30T03:00:00Z', companyAlias: company.alias, batchSize: 2, batchesPerRun: 1 }],
-  }), 'archiveMessages');
+  await makeMessages(
+    app.sql,
+    company.id,
+    Array.from({ length: 5 }, (_, i) => ({
+      state: 'delivered',
+      contactAt: `2025-05-0${i + 1}T10:00:00Z`,
+      updates: i % 2,
+    })),
+  );
+  await save(
+    'batches-continue-as-new',
+    await client.workflow.start(archiveMessages, {
+      taskQueue,
+      workflowId: WORKFLOW_IDS.archive(stamp),
+      args: [{ now: '2025-06-30T03:00:00Z', companyAlias: company.alias, batchSize: 2, batchesPerRun: 1 }],
+    }),
+    'archiveMessages',
+  );
 
   // an ingest with one good row and one rejected row, and one that fails (its file is not in S3)
   const clinic = await createTestCompany(app, { prefix: 'replay' });
   const file = csv(EHR_HEADER, [
-    ['P1', 'Ada', 'Lovelace', '(617) 555-0101', '', 'ada@example.com', daysFromNow(7), '09:30', 'A1', 'scheduled', 'Dr Who', 'Main', '02139', 'MA', ''],
+    [
+      'P1',
+      'Ada',
+      'Lovelace',
+      '(617) 555-0101',
+      '',
+      'ada@example.com',
+      daysFromNow(7),
+      '09:30',
+      'A1',
+      'scheduled',
+      'Dr Who',
+      'Main',
+      '02139',
+      'MA',
+      '',
+    ],
     ['P2', '', 'Nobody', 'not a phone', '', '', 'someday', '', 'A2', 'scheduled', '', '', '', '', ''],
   ]);
   const { packet } = await putPacket(app, clinic, 'appointments.csv', file);
-  await save('one-good-one-rejected', (await startPacketIngest(client, { packet, companyAlias: clinic.alias, taskQueue })).handle, 'ingestPacket');
+  await save(
+    'one-good-one-rejected',
+    (await startPacketIngest(client, { packet, companyAlias: clinic.alias, taskQueue })).handle,
+    'ingestPacket',
+  );
   const { packet: missing } = await putPacket(app, clinic, 'missing.csv', file + '\r\n', { upload: false });
-  await save('missing-object', (await startPacketIngest(client, { packet: missing, companyAlias: clinic.alias, taskQueue })).handle, 'ingestPacket');
+  await save(
+    'missing-object',
+    (await startPacketIngest(client, { packet: missing, companyAlias: clinic.alias, taskQueue })).handle,
+    'ingestPacket',
+  );
 
   // webhook deliveries: one taken after a 500, one refused for good with 410
   process.env.HERALD_SAVE_HISTORIES_WEBHOOK_SECRET = 'whsec_save_histories';
@@ -96,13 +151,22 @@ try {
   try {
     receiver.answer('/retry', [500, 200]);
     receiver.answer('/gone', [410]);
-    for (const [label, path] of [['delivered-after-retry', '/retry'], ['gone', '/gone']] as const) {
+    for (const [label, path] of [
+      ['delivered-after-retry', '/retry'],
+      ['gone', '/gone'],
+    ] as const) {
       await app.sql`
         insert into webhook_endpoints (company_id, url, events, secret_env, retry_initial_ms)
         values (${company.id}, ${receiver.url(path)}, ${['packet.completed']}, 'HERALD_SAVE_HISTORIES_WEBHOOK_SECRET', 200)`;
-      const [queued] = await notifyCompany({ sql: app.sql, client, taskQueue }, {
-        companyId: company.id, event: 'packet.completed', payload: { packetId: label }, eventKey: label,
-      });
+      const [queued] = await notifyCompany(
+        { sql: app.sql, client, taskQueue },
+        {
+          companyId: company.id,
+          event: 'packet.completed',
+          payload: { packetId: label },
+          eventKey: label,
+        },
+      );
       await save(label, client.workflow.getHandle(queued!.workflowId), 'deliverWebhook');
       await app.sql`update webhook_endpoints set active = false where company_id = ${company.id}`;
     }

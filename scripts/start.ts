@@ -43,7 +43,14 @@ try {
   const connection = await connectWorker(app.temporal);
   await syncConfiguredAccounts(app.sql, config);
   const providers = createProviderRegistry({ sql: app.sql, config });
-  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers, quietHours: config.reminders.quietHours });
+  const activities = createActivities({
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log,
+    providers,
+    quietHours: config.reminders.quietHours,
+  });
   const workers = await createWorkers({
     connection,
     namespace: app.temporal.namespace,
@@ -52,7 +59,15 @@ try {
     activities,
     workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
   });
-  workers.push(...(await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities })));
+  workers.push(
+    ...(await configuredSendWorkers({
+      sql: app.sql,
+      config,
+      connection,
+      namespace: app.temporal.namespace,
+      activities,
+    })),
+  );
   const running = runWorkers(workers, stop.signal);
   await ensureArchiveSchedule(await app.client(), config.archive);
   // companies' webhook endpoints get their events here as in production
@@ -71,7 +86,9 @@ try {
   say('');
   say(`Company ${result.companyAlias} (${result.companyName}), time zone ${result.timezone}`);
   say(`  load maps   ${result.activeLoadMaps.join(', ') || 'none'}`);
-  say(`  templates   sms ${result.templatesByChannel.sms.length}, voice ${result.templatesByChannel.voice.length}, email ${result.templatesByChannel.email.length}`);
+  say(
+    `  templates   sms ${result.templatesByChannel.sms.length}, voice ${result.templatesByChannel.voice.length}, email ${result.templatesByChannel.email.length}`,
+  );
   say(`  credits     ${result.creditBalance}`);
   say(`  regions     ${result.regions}`);
   say(`  report      s3://${app.bucket}/${result.reportKey}`);
@@ -90,7 +107,9 @@ try {
   if (values.once) {
     stop.abort();
   } else {
-    say(`herald is running. Temporal Web UI: ${app.temporal.uiUrl ?? '(set TEMPORAL_UI_URL)'}  Press Ctrl-C to stop.`);
+    say(
+      `herald is running. Temporal Web UI: ${app.temporal.uiUrl ?? '(set TEMPORAL_UI_URL)'}  Press Ctrl-C to stop.`,
+    );
   }
   await running;
   await reminders.ingress?.close();

@@ -6,10 +6,13 @@ export function watchProgress(line: () => Promise<string>): () => void {
   if (!process.stderr.isTTY) return () => {};
   let width = 0;
   const timer = setInterval(() => {
-    line().then((text) => {
-      width = Math.max(width, text.length);
-      process.stderr.write(`\r${text.padEnd(width)}`);
-    }, () => {});
+    line().then(
+      (text) => {
+        width = Math.max(width, text.length);
+        process.stderr.write(`\r${text.padEnd(width)}`);
+      },
+      () => {},
+    );
   }, 1000);
   return () => {
     clearInterval(timer);

@@ -37,7 +37,10 @@ async function listKeys(prefix: string): Promise<string[]> {
 async function readNdjson(key: string): Promise<Record<string, unknown>[]> {
   const object = await app.s3.send(new GetObjectCommand({ Bucket: app.bucket, Key: key }));
   const text = gunzipSync(Buffer.from(await object.Body!.transformToByteArray())).toString('utf8');
-  return text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function runArchive(workflowKey: string, input: Parameters<typeof archiveMessages>[0]) {
@@ -67,16 +70,34 @@ describe('the archive workflow', () => {
                   values ('companies', ${company.id}, ${company.id}, 'test', 'update', ${OLD})`;
     const [endpoint] = await app.sql<{ id: number }[]>`
       insert into webhook_endpoints (company_id, url, secret_env) values (${company.id}, 'https://example.com/h', 'UNUSED_SECRET') returning id`;
-    for (const [status, at] of [['delivered', OLD], ['failed', OLD], ['delivering', OLD], ['delivered', RECENT]] as const) {
+    for (const [status, at] of [
+      ['delivered', OLD],
+      ['failed', OLD],
+      ['delivering', OLD],
+      ['delivered', RECENT],
+    ] as const) {
       await app.sql`insert into webhook_deliveries (endpoint_id, company_id, event, event_key, payload, status, created_at)
                     values (${endpoint!.id}, ${company.id}, 'webhook.test', ${status + at}, '{}', ${status}, ${at})`;
     }
     const before = await countRows(app.sql, company.id);
 
-    const first = await runArchive('first', { now: NOW, companyAlias: company.alias, batchSize: 2, exportHistories: false });
+    const first = await runArchive('first', {
+      now: NOW,
+      companyAlias: company.alias,
+      batchSize: 2,
+      exportHistories: false,
+    });
     const totals = await first.result();
     // the delivery still being retried and the recent one stay
-    expect(totals).toMatchObject({ companies: 1, messages: 3, updates: 3, packetEvents: 1, auditRows: 1, webhookDeliveries: 2, batches: 2 });
+    expect(totals).toMatchObject({
+      companies: 1,
+      messages: 3,
+      updates: 3,
+      packetEvents: 1,
+      auditRows: 1,
+      webhookDeliveries: 2,
+      batches: 2,
+    });
 
     const after = await countRows(app.sql, company.id);
     expect(after).toEqual({
@@ -87,7 +108,9 @@ describe('the archive workflow', () => {
       events: before.events - 1,
       audit: before.audit - 1,
     });
-    const live = await app.sql<{ id: number }[]>`select id from messages where company_id = ${company.id} order by id`;
+    const live = await app.sql<
+      { id: number }[]
+    >`select id from messages where company_id = ${company.id} order by id`;
     expect(live.map((r) => r.id)).toEqual(kept);
 
     // batches of 2 ordered by contact time: [OLD, OLD] then [OLD_NEXT_DAY], one object per day and batch
@@ -99,7 +122,12 @@ describe('the archive workflow', () => {
     ]);
     const day1 = await readNdjson(keys[0]!);
     expect(day1.map((m) => m.id)).toEqual([archived[0], archived[1]]);
-    expect(day1[0]).toMatchObject({ company_id: company.id, state: 'delivered', channel: 'sms', data: { note: 'fixture' } });
+    expect(day1[0]).toMatchObject({
+      company_id: company.id,
+      state: 'delivered',
+      channel: 'sms',
+      data: { note: 'fixture' },
+    });
     expect((day1[0]!.updates as unknown[]).length).toBe(2);
     expect((day1[1]!.updates as unknown[]).length).toBe(0);
     const day2 = await readNdjson(keys[1]!);
@@ -111,46 +139,93 @@ describe('the archive workflow', () => {
       select state, archived_at from messages_history where id = ${archived[0]!}`;
     expect(history!.state).toBe('delivered');
 
-    const second = await (await runArchive('again', { now: NOW, companyAlias: company.alias, batchSize: 2, exportHistories: false })).result();
-    expect(second).toMatchObject({ messages: 0, updates: 0, objects: 0, packetEvents: 0, auditRows: 0, webhookDeliveries: 0, batches: 0 });
+    const second = await (
+      await runArchive('again', {
+        now: NOW,
+        companyAlias: company.alias,
+        batchSize: 2,
+        exportHistories: false,
+      })
+    ).result();
+    expect(second).toMatchObject({
+      messages: 0,
+      updates: 0,
+      objects: 0,
+      packetEvents: 0,
+      auditRows: 0,
+      webhookDeliveries: 0,
+      batches: 0,
+    });
     expect(await countRows(app.sql, company.id)).toEqual(after);
     expect(await listKeys(`archive/${company.alias}/`)).toEqual(keys);
   });
 
   it('continues as new between batches on a long run, carrying its totals', async () => {
     const company = await makeCompany(app.sql, { retentionDays: 30 });
-    await makeMessages(app.sql, company.id, Array.from({ length: 5 }, () => ({ state: 'delivered', contactAt: OLD })));
+    await makeMessages(
+      app.sql,
+      company.id,
+      Array.from({ length: 5 }, () => ({ state: 'delivered', contactAt: OLD })),
+    );
     const handle = await runArchive('long', {
-      now: NOW, companyAlias: company.alias, batchSize: 2, batchesPerRun: 1, exportHistories: false,
+      now: NOW,
+      companyAlias: company.alias,
+      batchSize: 2,
+      batchesPerRun: 1,
+      exportHistories: false,
     });
     const totals = await handle.result();
     expect(totals).toMatchObject({ messages: 5, batches: 3, companies: 1 });
-    const firstRun = await (await app.client()).workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
+    const firstRun = await (
+      await app.client()
+    ).workflow
+      .getHandle(handle.workflowId, handle.firstExecutionRunId)
+      .fetchHistory();
     expect(firstRun.events?.some((e) => e.workflowExecutionContinuedAsNewEventAttributes)).toBe(true);
     expect((await countRows(app.sql, company.id)).history).toBe(5);
   });
 
   it('rolls a batch back when history does not receive every row', async () => {
     const company = await makeCompany(app.sql, { retentionDays: 30 });
-    const ids = await makeMessages(app.sql, company.id, [{ state: 'delivered', contactAt: OLD, updates: 1 }, { state: 'expired', contactAt: OLD }]);
+    const ids = await makeMessages(app.sql, company.id, [
+      { state: 'delivered', contactAt: OLD, updates: 1 },
+      { state: 'expired', contactAt: OLD },
+    ]);
     // a trigger that silently drops one company's history rows stands for any lost insert
     await app.sql.unsafe(`
       create or replace function test_drop_history() returns trigger language plpgsql as $$
       begin if new.company_id = ${company.id} then return null; end if; return new; end $$;
       create trigger test_drop_history before insert on messages_history for each row execute function test_drop_history();`);
     try {
-      const error = await archiveMessageBatch(app.sql, { companyId: company.id, messageIds: ids }, async () => {}).catch((e: Error) => e);
+      const error = await archiveMessageBatch(
+        app.sql,
+        { companyId: company.id, messageIds: ids },
+        async () => {},
+      ).catch((e: Error) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/archiving messages: 0 rows copied to history, 2 deleted, 2 expected; rolled back/);
+      expect((error as Error).message).toMatch(
+        /archiving messages: 0 rows copied to history, 2 deleted, 2 expected; rolled back/,
+      );
     } finally {
-      await app.sql.unsafe('drop trigger test_drop_history on messages_history; drop function test_drop_history()');
+      await app.sql.unsafe(
+        'drop trigger test_drop_history on messages_history; drop function test_drop_history()',
+      );
     }
-    expect(await countRows(app.sql, company.id)).toMatchObject({ live: 2, history: 0, liveUpdates: 1, historyUpdates: 0 });
+    expect(await countRows(app.sql, company.id)).toMatchObject({
+      live: 2,
+      history: 0,
+      liveUpdates: 1,
+      historyUpdates: 0,
+    });
   });
 
   it('exports finished workflow histories to S3 once each, readable by the SDK', async () => {
     const company = await makeCompany(app.sql, { retentionDays: 30 });
-    const earlier = await runArchive('earlier', { now: NOW, companyAlias: company.alias, exportHistories: false });
+    const earlier = await runArchive('earlier', {
+      now: NOW,
+      companyAlias: company.alias,
+      exportHistories: false,
+    });
     await earlier.result();
     const run = await runArchive('histories', { now: NOW, companyAlias: company.alias });
     const totals = await run.result();
@@ -158,13 +233,17 @@ describe('the archive workflow', () => {
     const key = `histories/archiveMessages/${earlier.workflowId}/${earlier.firstExecutionRunId}.json`;
     const object = await app.s3.send(new GetObjectCommand({ Bucket: app.bucket, Key: key }));
     const history = historyFromJSON(JSON.parse(await object.Body!.transformToString()));
-    expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('archiveMessages');
+    expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(
+      'archiveMessages',
+    );
     const [row] = await app.sql<{ events: number }[]>`
       select events from workflow_history_exports where workflow_id = ${earlier.workflowId}`;
     expect(row!.events).toBe(history.events!.length);
 
     // the next run exports only what finished since (at least the run above), never the same run twice
-    const again = await (await runArchive('histories-again', { now: NOW, companyAlias: company.alias })).result();
+    const again = await (
+      await runArchive('histories-again', { now: NOW, companyAlias: company.alias })
+    ).result();
     const [{ n } = { n: 0 }] = await app.sql<{ n: number }[]>`
       select count(*)::int as n from workflow_history_exports where workflow_id = ${earlier.workflowId}`;
     expect(n).toBe(1);
@@ -193,11 +272,29 @@ describe('the nightly schedule', () => {
 describe('herald archive', () => {
   it('run --now --company --json prints the counts; text output names them', async () => {
     const company = await makeCompany(app.sql, { retentionDays: 30 });
-    await makeMessages(app.sql, company.id, [{ state: 'delivered', contactAt: OLD, updates: 1 }, { state: 'skipped', contactAt: OLD }]);
-    const json = await herald(['archive', 'run', '--now', NOW, '--company', company.alias, '--no-histories', '--json']);
+    await makeMessages(app.sql, company.id, [
+      { state: 'delivered', contactAt: OLD, updates: 1 },
+      { state: 'skipped', contactAt: OLD },
+    ]);
+    const json = await herald([
+      'archive',
+      'run',
+      '--now',
+      NOW,
+      '--company',
+      company.alias,
+      '--no-histories',
+      '--json',
+    ]);
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ companies: 1, messages: 2, updates: 1, objects: 1, histories: 0 });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      companies: 1,
+      messages: 2,
+      updates: 1,
+      objects: 1,
+      histories: 0,
+    });
 
     const text = await herald(['archive', 'run', '--now', NOW, '--company', company.alias, '--no-histories']);
     expect(text.code).toBe(0);

@@ -16,7 +16,10 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 function herald(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/herald.ts', ...args], { encoding: 'utf8', timeout: 90_000 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/herald.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   return { code: run.status, out: run.stdout, err: run.stderr };
 }
 
@@ -25,24 +28,43 @@ describe('herald template and outbox commands', () => {
     const file = path.join(os.tmpdir(), `tmpl-${process.pid}.json`);
     await writeFile(
       file,
-      JSON.stringify({ name: 'r', channel: 'sms', body: 'Hi {data.frist_name}, {data.appointment_date|date|MM/DD/YYYY HH:MM} {company.nmae}' }),
+      JSON.stringify({
+        name: 'r',
+        channel: 'sms',
+        body: 'Hi {data.frist_name}, {data.appointment_date|date|MM/DD/YYYY HH:MM} {company.nmae}',
+      }),
     );
     const run = herald('template', 'validate', file, '--company', 'demo-clinic', '--json');
     expect(run.code).toBe(1);
-    const result = JSON.parse(run.out) as { valid: boolean; issues: { severity: string; code: string; message: string }[] };
+    const result = JSON.parse(run.out) as {
+      valid: boolean;
+      issues: { severity: string; code: string; message: string }[];
+    };
     expect(result.valid).toBe(false);
     expect(result.issues.map((i) => [i.severity, i.code])).toEqual([
       ['error', 'unknown_field'],
       ['error', 'unknown_field'],
       ['warning', 'argument_warning'],
     ]);
-    expect(result.issues[0]!.message).toBe('unknown field "data.frist_name" at line 1, column 4 (did you mean "data.first_name"?)');
+    expect(result.issues[0]!.message).toBe(
+      'unknown field "data.frist_name" at line 1, column 4 (did you mean "data.first_name"?)',
+    );
     expect(herald('template', 'validate', file.replace('.json', '.txt')).code).toBe(2);
   });
 
   it('preview shows every channel, with segment counts, for given data or a contact', () => {
     const data = JSON.stringify({ first_name: 'JOSÉ', appointment_date: '2030-03-05T14:30:00Z' });
-    const run = herald('template', 'preview', '--company', company.alias, '--template', 'appointment_reminder', '--data', data, '--json');
+    const run = herald(
+      'template',
+      'preview',
+      '--company',
+      company.alias,
+      '--template',
+      'appointment_reminder',
+      '--data',
+      data,
+      '--json',
+    );
     expect(run.err).toBe('');
     const results = JSON.parse(run.out) as { channel: string; rendered: Record<string, unknown> }[];
     expect(results.map((r) => r.channel)).toEqual(['sms', 'voice', 'email']);
@@ -53,17 +75,37 @@ describe('herald template and outbox commands', () => {
     });
     expect(results[1]!.rendered.twiml).toContain('<Gather numDigits="1"');
     expect(results[2]!.rendered.subject).toBe('Reminder: your appointment on Mar 5 at 9:30 AM');
-    const text = herald('template', 'preview', '--company', company.alias, '--template', 'appointment_reminder', '--data', '{}');
+    const text = herald(
+      'template',
+      'preview',
+      '--company',
+      company.alias,
+      '--template',
+      'appointment_reminder',
+      '--data',
+      '{}',
+    );
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^sms: global appointment_reminder \(en\) v1\n {2}1 segment\(s\), GSM-7\n/);
     expect(text.out).toContain('missing (rendered empty): data.first_name, data.appointment_date');
-    expect(herald('template', 'preview', '--company', company.alias, '--template', 'appointment_reminder').code).toBe(2);
+    expect(
+      herald('template', 'preview', '--company', company.alias, '--template', 'appointment_reminder').code,
+    ).toBe(2);
   });
 
   it('preview uses a contact’s latest message data; outbox lists what the local outbox stored', async () => {
     const [contact] = await createContacts(app.sql, company.id, 1);
     await insertMessages(app.sql, company.id, [contact!], 'sms');
-    const run = herald('template', 'preview', '--company', company.alias, '--template', 'appointment_reminder', '--contact', String(contact));
+    const run = herald(
+      'template',
+      'preview',
+      '--company',
+      company.alias,
+      '--template',
+      'appointment_reminder',
+      '--contact',
+      String(contact),
+    );
     expect(run.code).toBe(0);
     expect(run.out).toContain('Hi Ann0, this is Harbor Dental');
 
@@ -72,7 +114,9 @@ describe('herald template and outbox commands', () => {
       values (gen_random_uuid(), ${company.id}, 'outbox-sms', 'sms', '+16175550123', '+16175550199', 'Hello from the outbox', 1)`;
     const outbox = herald('outbox', '--company', company.alias, '--limit', '5');
     expect(outbox.code).toBe(0);
-    expect(outbox.out).toMatch(/sms {2}\+16175550199 -> \+16175550123 {2}\(outbox-sms\)\n {2}Hello from the outbox {2}\[1 segment\(s\)\]/);
+    expect(outbox.out).toMatch(
+      /sms {2}\+16175550199 -> \+16175550123 {2}\(outbox-sms\)\n {2}Hello from the outbox {2}\[1 segment\(s\)\]/,
+    );
     expect(herald('outbox', '--limit', 'x').code).toBe(2);
   });
 });

@@ -24,10 +24,20 @@ afterAll(() => app.close());
 
 /** Sends a company's due messages of one channel through a fresh local-outbox account. */
 async function dispatch(company: TestCompany, channel: Channel) {
-  const account = await createTestAccount(app.sql, { channel, provider: 'outbox', maxPerSecond: 100, batchSize: 10 });
+  const account = await createTestAccount(app.sql, {
+    channel,
+    provider: 'outbox',
+    maxPerSecond: 100,
+    batchSize: 10,
+  });
   const workers = await startDispatchWorkers(app, { accounts: [account] });
   try {
-    return await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel, accountKey: account.key });
+    return await runDispatch(app, workers, {
+      companyId: company.id,
+      companyAlias: company.alias,
+      channel,
+      accountKey: account.key,
+    });
   } finally {
     await workers.stop();
   }
@@ -61,7 +71,9 @@ describe('credits', () => {
     expect(sms.map((id) => by.get(id))).toEqual([-2, -2, -2]);
     expect(by.get(voice[0]!)).toBe(-2);
     expect(by.get(email[0]!)).toBe(-1);
-    const [segments] = await app.sql<{ segments: number; encoding: string }[]>`select segments, encoding from messages where id = ${sms[0]!}`;
+    const [segments] = await app.sql<
+      { segments: number; encoding: string }[]
+    >`select segments, encoding from messages where id = ${sms[0]!}`;
     expect(segments).toEqual({ segments: 2, encoding: 'UCS-2' });
     expect(await balance(company.id)).toEqual({ balance: 100 - 6 - 2 - 1, reserved: 0 });
 
@@ -73,11 +85,18 @@ describe('credits', () => {
 
   it('charges the minutes of a call past the first when its completion callback reports the duration, once however often it comes', async () => {
     const company = await createTestCompany(app.sql, { credits: 100 });
-    const [long, short] = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 2), 'voice');
+    const [long, short] = await insertMessages(
+      app.sql,
+      company.id,
+      await createContacts(app.sql, company.id, 2),
+      'voice',
+    );
     expect((await dispatch(company, 'voice')).sent).toBe(2);
     const sids = new Map(
-      (await app.sql<{ id: number; sid: string }[]>`
-        select id, provider_message_id as sid from messages where id in ${app.sql([long!, short!])}`).map((r) => [r.id, r.sid]),
+      (
+        await app.sql<{ id: number; sid: string }[]>`
+        select id, provider_message_id as sid from messages where id in ${app.sql([long!, short!])}`
+      ).map((r) => [r.id, r.sid]),
     );
     expect(await balance(company.id)).toEqual({ balance: 100 - 2 - 2, reserved: 0 });
 
@@ -88,12 +107,18 @@ describe('credits', () => {
       expect((await status(long!, 'in-progress', { SequenceNumber: '1' })).status).toBe(200);
       // 2 min 5 s: three started minutes, the first already paid; the callback delivered twice
       for (let i = 0; i < 2; i++) {
-        expect((await status(long!, 'completed', { SequenceNumber: '2', CallDuration: '125' })).status).toBe(200);
+        expect((await status(long!, 'completed', { SequenceNumber: '2', CallDuration: '125' })).status).toBe(
+          200,
+        );
       }
       // the same completion as another event (a later sequence number): the ledger still charges once
-      expect((await status(long!, 'completed', { SequenceNumber: '3', CallDuration: '125' })).status).toBe(200);
+      expect((await status(long!, 'completed', { SequenceNumber: '3', CallDuration: '125' })).status).toBe(
+        200,
+      );
       // exactly one minute: nothing more to pay
-      expect((await status(short!, 'completed', { SequenceNumber: '1', CallDuration: '60' })).status).toBe(200);
+      expect((await status(short!, 'completed', { SequenceNumber: '1', CallDuration: '60' })).status).toBe(
+        200,
+      );
     } finally {
       await ingress.close();
     }
@@ -101,7 +126,12 @@ describe('credits', () => {
       select message_id, kind, credits, note from credit_ledger
       where company_id = ${company.id} and kind in ('debit', 'call_minutes') order by message_id, kind`;
     expect(rows.map((r) => ({ ...r, credits: Number(r.credits) }))).toEqual([
-      { message_id: long, kind: 'call_minutes', credits: -4, note: 'call, 2 more started minute(s) of 125 s' },
+      {
+        message_id: long,
+        kind: 'call_minutes',
+        credits: -4,
+        note: 'call, 2 more started minute(s) of 125 s',
+      },
       { message_id: long, kind: 'debit', credits: -2, note: 'call, first minute' },
       { message_id: short, kind: 'debit', credits: -2, note: 'call, first minute' },
     ]);
@@ -110,24 +140,34 @@ describe('credits', () => {
 
   it('holds every message, with its reason and an event, when the company has no credits, until released', async () => {
     const company = await createTestCompany(app.sql);
-    const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 4), 'sms');
+    const ids = await insertMessages(
+      app.sql,
+      company.id,
+      await createContacts(app.sql, company.id, 4),
+      'sms',
+    );
     const totals = await dispatch(company, 'sms');
     expect(totals).toMatchObject({ sent: 0, held: 4 });
     const rows = await app.sql<{ state: string; status_description: string }[]>`
       select state, status_description from messages where id in ${app.sql(ids)}`;
     expect(rows.every((r) => r.state === 'held')).toBe(true);
     expect(rows[0]!.status_description).toBe('held: not enough credits (0.00 left, 1.00 needed)');
-    const events = await app.sql`select event_type, status from message_updates where message_id in ${app.sql(ids)}`;
+    const events =
+      await app.sql`select event_type, status from message_updates where message_id in ${app.sql(ids)}`;
     expect(events).toHaveLength(4);
     expect(events[0]).toEqual({ event_type: 'held', status: 'held' });
     expect(await app.sql`select 1 from outbox_messages where company_id = ${company.id}`).toHaveLength(0);
 
     // credits bought, an operator releases them, and the next dispatch sends them
     await app.sql`insert into credit_ledger (company_id, kind, credits, note) values (${company.id}, 'purchase', 10, 'top-up')`;
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/herald.ts', 'held', '--company', company.alias, '--release', '--json'], {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/herald.ts', 'held', '--company', company.alias, '--release', '--json'],
+      {
+        encoding: 'utf8',
+        timeout: 90_000,
+      },
+    );
     expect(JSON.parse(cli.stdout)).toEqual({
       held: [{ channel: 'sms', reason: 'held: not enough credits (0.00 left, 1.00 needed)', messages: 4 }],
       released: 4,
@@ -138,7 +178,12 @@ describe('credits', () => {
 
   it('sends what the credits cover and holds the rest', async () => {
     const company = await createTestCompany(app.sql, { credits: 3 });
-    const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 5), 'sms');
+    const ids = await insertMessages(
+      app.sql,
+      company.id,
+      await createContacts(app.sql, company.id, 5),
+      'sms',
+    );
     expect(await dispatch(company, 'sms')).toMatchObject({ sent: 3, held: 2 });
     expect(await messageStates(app.sql, ids)).toEqual({ sent: 3, held: 2 });
     expect(await balance(company.id)).toEqual({ balance: 0, reserved: 0 });
@@ -146,10 +191,17 @@ describe('credits', () => {
 
   it('holds messages past the plan limit for the day, naming the limit', async () => {
     const company = await createTestCompany(app.sql, { credits: 100, plan: { max_sms_per_day: 2 } });
-    const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 4), 'sms');
+    const ids = await insertMessages(
+      app.sql,
+      company.id,
+      await createContacts(app.sql, company.id, 4),
+      'sms',
+    );
     expect(await dispatch(company, 'sms')).toMatchObject({ sent: 2, held: 2 });
     const held = await app.sql<{ status_description: string }[]>`
       select status_description from messages where id in ${app.sql(ids)} and state = 'held'`;
-    expect(held.map((h) => h.status_description)).toEqual(Array(2).fill('held: plan limit of 2 sms messages a day reached'));
+    expect(held.map((h) => h.status_description)).toEqual(
+      Array(2).fill('held: plan limit of 2 sms messages a day reached'),
+    );
   });
 });

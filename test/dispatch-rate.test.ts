@@ -42,16 +42,31 @@ async function sendAll(opts: {
     batchSize: opts.batchSize,
     senders: opts.senders.map((s) => ({ ...s, kind: 'short_code' as const })),
   });
-  const ids = await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, opts.count), 'sms');
+  const ids = await insertMessages(
+    app.sql,
+    company.id,
+    await createContacts(app.sql, company.id, opts.count),
+    'sms',
+  );
   const before = (await twilio.requests()).length;
   const workers = await startDispatchWorkers(app, {
     accounts: [account],
     instances: {
-      [account.key]: createTwilioSms({ account: account.key, accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.url }),
+      [account.key]: createTwilioSms({
+        account: account.key,
+        accountSid: twilio.accountSid,
+        authToken: twilio.authToken,
+        apiBaseUrl: twilio.url,
+      }),
     },
   });
   try {
-    const totals = await runDispatch(app, workers, { companyId: company.id, companyAlias: company.alias, channel: 'sms', accountKey: account.key });
+    const totals = await runDispatch(app, workers, {
+      companyId: company.id,
+      companyAlias: company.alias,
+      channel: 'sms',
+      accountKey: account.key,
+    });
     const arrivals = (await twilio.requests(before)).filter((r) => r.method === 'POST' && r.answered === 201);
     return { totals, arrivals, states: await messageStates(app.sql, ids) };
   } finally {

@@ -28,7 +28,9 @@ let compose: { services: Record<string, Service>; volumes: Record<string, unknow
 let sql: Sql;
 
 beforeAll(async () => {
-  compose = yaml.load(await readFile(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as typeof compose;
+  compose = yaml.load(
+    await readFile(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'),
+  ) as typeof compose;
   sql = createSql({ url: process.env.DATABASE_URL!, actor: 'test' });
 });
 afterAll(async () => {
@@ -39,7 +41,9 @@ const heraldServices = () => Object.entries(compose.services).filter(([, s]) => 
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification schema', async () => {
-    const schema = JSON.parse(await readFile(path.join(PROJECT_ROOT, 'test/compose-spec/compose-spec.json'), 'utf8'));
+    const schema = JSON.parse(
+      await readFile(path.join(PROJECT_ROOT, 'test/compose-spec/compose-spec.json'), 'utf8'),
+    );
     // the schema names draft-07 by a URL ajv knows under another spelling; ajv speaks draft-07 natively
     delete schema.$schema;
     const ajv = new Ajv({ allErrors: true, strict: false });
@@ -51,15 +55,30 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs Postgres, Temporal on it with its UI, MinIO with the bucket, SFTP, and herald', () => {
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining([
-      'postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'minio', 'minio-init', 'sftp', 'herald-migrate', 'worker-pipeline', 'ingress',
-    ]));
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining([
+        'postgres',
+        'temporal',
+        'temporal-setup',
+        'temporal-ui',
+        'minio',
+        'minio-init',
+        'sftp',
+        'herald-migrate',
+        'worker-pipeline',
+        'ingress',
+      ]),
+    );
     const temporal = compose.services.temporal!;
     expect(temporal.image).toMatch(/^temporalio\/auto-setup:/);
     expect(temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres' });
     expect(compose.services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
-    expect(compose.services['minio-init']!.entrypoint!.join(' ')).toContain('mc mb --ignore-existing "local/$$S3_BUCKET"');
-    expect(compose.services['minio-init']!.environment!.S3_BUCKET).toBe(compose.services['worker-pipeline']!.environment!.S3_BUCKET);
+    expect(compose.services['minio-init']!.entrypoint!.join(' ')).toContain(
+      'mc mb --ignore-existing "local/$$S3_BUCKET"',
+    );
+    expect(compose.services['minio-init']!.environment!.S3_BUCKET).toBe(
+      compose.services['worker-pipeline']!.environment!.S3_BUCKET,
+    );
     expect(compose.services.sftp!.image).toMatch(/^atmoz\/sftp/);
   });
 
@@ -71,12 +90,22 @@ describe('docker-compose.yml', () => {
     expect(loop.sort()).toEqual(Object.values(SEARCH_ATTRIBUTES).sort());
     expect(script).toContain('temporal operator search-attribute create');
     expect(script).toContain('--type Keyword');
-    expect(script).toMatch(/--history-archival-state enabled --history-uri "file:\/\/\/etc\/temporal\/archival\/history"/);
-    expect(script).toMatch(/--visibility-archival-state enabled --visibility-uri "file:\/\/\/etc\/temporal\/archival\/visibility"/);
+    expect(script).toMatch(
+      /--history-archival-state enabled --history-uri "file:\/\/\/etc\/temporal\/archival\/history"/,
+    );
+    expect(script).toMatch(
+      /--visibility-archival-state enabled --visibility-uri "file:\/\/\/etc\/temporal\/archival\/visibility"/,
+    );
     expect(compose.services.temporal!.volumes).toContain('temporal_archival:/etc/temporal/archival');
-    const dynamic = yaml.load(await readFile(path.join(PROJECT_ROOT, 'deploy/temporal/dynamicconfig.yaml'), 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(dynamic)).toEqual(expect.arrayContaining(['history.archivalProcessorArchiveDelay', 'limit.maxIDLength']));
-    expect(compose.services.temporal!.environment!.DYNAMIC_CONFIG_FILE_PATH).toBe('config/dynamicconfig/herald.yaml');
+    const dynamic = yaml.load(
+      await readFile(path.join(PROJECT_ROOT, 'deploy/temporal/dynamicconfig.yaml'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(Object.keys(dynamic)).toEqual(
+      expect.arrayContaining(['history.archivalProcessorArchiveDelay', 'limit.maxIDLength']),
+    );
+    expect(compose.services.temporal!.environment!.DYNAMIC_CONFIG_FILE_PATH).toBe(
+      'config/dynamicconfig/herald.yaml',
+    );
   });
 
   it('waits only on healthchecks that exist and on one-shot set-up services', () => {
@@ -84,8 +113,10 @@ describe('docker-compose.yml', () => {
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         const target = compose.services[dependency];
         expect(target, `${name} depends on ${dependency}`).toBeDefined();
-        if (condition === 'service_healthy') expect(target!.healthcheck, `${dependency} has a healthcheck`).toBeDefined();
-        if (condition === 'service_completed_successfully') expect(target!.restart, `${dependency} runs once`).toBe('no');
+        if (condition === 'service_healthy')
+          expect(target!.healthcheck, `${dependency} has a healthcheck`).toBeDefined();
+        if (condition === 'service_completed_successfully')
+          expect(target!.restart, `${dependency} runs once`).toBe('no');
       }
     }
     expect(compose.services.postgres!.healthcheck!.test.join(' ')).toContain('pg_isready');
@@ -95,11 +126,16 @@ describe('docker-compose.yml', () => {
     const known = new Set(Object.keys(envSchema.shape));
     for (const [name, service] of heraldServices()) {
       const env = service.environment ?? {};
-      expect(Object.keys(env).filter((k) => !known.has(k)), `${name}'s environment`).toEqual([]);
+      expect(
+        Object.keys(env).filter((k) => !known.has(k)),
+        `${name}'s environment`,
+      ).toEqual([]);
       expect(env.DATABASE_URL).toMatch(/@postgres:5432\/herald$/);
       expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
       expect(env.S3_ENDPOINT).toBe('http://minio:9000');
-      expect(service.depends_on ?? {}, name).toHaveProperty(name === 'herald-migrate' ? 'postgres' : 'herald-migrate');
+      expect(service.depends_on ?? {}, name).toHaveProperty(
+        name === 'herald-migrate' ? 'postgres' : 'herald-migrate',
+      );
       // the entry point each service runs is in the repository
       const script = service.command?.find((part) => /\.(ts|js)$/.test(part));
       if (script) expect(existsSync(path.join(PROJECT_ROOT, script)), `${name} runs ${script}`).toBe(true);
@@ -109,10 +145,14 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(PROJECT_ROOT, 'Dockerfile'))).toBe(true);
   });
 
-  it('has one dispatch worker for every active region\'s task queue', async () => {
-    const regions = await sql<{ code: string; task_queue: string }[]>`select code, task_queue from regions where active order by code`;
+  it("has one dispatch worker for every active region's task queue", async () => {
+    const regions = await sql<
+      { code: string; task_queue: string }[]
+    >`select code, task_queue from regions where active order by code`;
     expect(regions.length).toBeGreaterThan(0);
-    const hosted = heraldServices().flatMap(([, s]) => (s.environment?.WORKER_TASK_QUEUES ?? '').split(',').filter(Boolean));
+    const hosted = heraldServices().flatMap(([, s]) =>
+      (s.environment?.WORKER_TASK_QUEUES ?? '').split(',').filter(Boolean),
+    );
     expect(regions.map((r) => r.task_queue).filter((q) => !hosted.includes(q))).toEqual([]);
   });
 });

@@ -16,7 +16,11 @@ let runtime: Runtime | undefined;
 export async function setup(_project: TestProject): Promise<void> {
   const log = createLogger({ level: 'warn', pretty: false });
   const config = loadConfig();
-  runtime = await startRuntime(config, { log, ephemeral: true, notice: (m) => process.stderr.write(m + '\n') });
+  runtime = await startRuntime(config, {
+    log,
+    ephemeral: true,
+    notice: (m) => process.stderr.write(m + '\n'),
+  });
   const sql = createSql({ url: runtime.databaseUrl, actor: 'test-setup' });
   try {
     await setUpDatabase(sql);

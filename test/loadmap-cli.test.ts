@@ -5,7 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runHerald } from './support/cli';
 
 let dir: string;
-const EXAMPLES = ['loadmaps/demo-clinic-ehr.json', 'loadmaps/demo-school-conferences.json', 'loadmaps/demo-utility-service-notices.json'];
+const EXAMPLES = [
+  'loadmaps/demo-clinic-ehr.json',
+  'loadmaps/demo-school-conferences.json',
+  'loadmaps/demo-utility-service-notices.json',
+];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'herald-loadmap-'));
@@ -40,16 +44,45 @@ describe('herald loadmap validate', () => {
     [
       'missing required fields, with their paths',
       { name: 'Bad Name', fields: { first_name: { column: 'First' } } },
-      ['name: lower-case letters, digits, - and _', 'fields.last_name: is required', 'fields: must map phone or email (or both)', 'dedupe.contact: uses last_name, which the map does not fill'],
+      [
+        'name: lower-case letters, digits, - and _',
+        'fields.last_name: is required',
+        'fields: must map phone or email (or both)',
+        'dedupe.contact: uses last_name, which the map does not fill',
+      ],
     ],
-    ['a field with neither column nor default', { ...base, fields: { ...base.fields, email: { required: true } } }, ['fields.email: needs a column or a default']],
-    ['an unknown cleaning rule', { ...base, fields: { ...base.fields, phone: { column: 'Phone', rules: [{ rule: 'phonee' }] } } }, ['fields.phone: unknown rule "phonee"; known rules: text, name, phone']],
+    [
+      'a field with neither column nor default',
+      { ...base, fields: { ...base.fields, email: { required: true } } },
+      ['fields.email: needs a column or a default'],
+    ],
+    [
+      'an unknown cleaning rule',
+      { ...base, fields: { ...base.fields, phone: { column: 'Phone', rules: [{ rule: 'phonee' }] } } },
+      ['fields.phone: unknown rule "phonee"; known rules: text, name, phone'],
+    ],
     [
       "a rule's wrong option",
-      { ...base, fields: { ...base.fields, phone: { column: 'Phone', rules: [{ rule: 'phone', defaultCountry: 'USA' }] } } },
+      {
+        ...base,
+        fields: {
+          ...base.fields,
+          phone: { column: 'Phone', rules: [{ rule: 'phone', defaultCountry: 'USA' }] },
+        },
+      },
       ['fields.phone: rule phone: defaultCountry:'],
     ],
-    ['an unknown option', { ...base, fields: { ...base.fields, first_name: { column: 'First', rules: [{ rule: 'name', casing: 'upper' }] } } }, ['fields.first_name: rule name:', 'casing']],
+    [
+      'an unknown option',
+      {
+        ...base,
+        fields: {
+          ...base.fields,
+          first_name: { column: 'First', rules: [{ rule: 'name', casing: 'upper' }] },
+        },
+      },
+      ['fields.first_name: rule name:', 'casing'],
+    ],
   ])('refuses %s, exit code 1, listing every problem', async (_what, content, expected) => {
     const run = await runHerald(['loadmap', 'validate', await mapFile('bad.json', content), '--json']);
     expect(run.code).toBe(1);
@@ -67,50 +100,112 @@ describe('herald loadmap validate', () => {
 
 describe('herald loadmap preview', () => {
   it('shows the first rows of a Windows-1252, semicolon-delimited notice list as the utility map reads them, with rejects and reasons', async () => {
-    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-utility-service-notices.csv', '--company', 'demo-utility', '--map', 'service-notices', '--rows', '8', '--json']);
+    const run = await runHerald([
+      'loadmap',
+      'preview',
+      'loadmaps/samples/demo-utility-service-notices.csv',
+      '--company',
+      'demo-utility',
+      '--map',
+      'service-notices',
+      '--rows',
+      '8',
+      '--json',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as {
       map: string;
       shown: number;
       rejected: number;
-      rows: { rowNumber: number; ok: boolean; row?: Record<string, unknown>; rejects?: { column: string | null; rawValue: string | null; reason: string }[] }[];
+      rows: {
+        rowNumber: number;
+        ok: boolean;
+        row?: Record<string, unknown>;
+        rejects?: { column: string | null; rawValue: string | null; reason: string }[];
+      }[];
     };
     expect(result.map).toBe('service-notices v1');
     expect(result.shown).toBe(8);
-    expect(result.rows[0]).toMatchObject({ rowNumber: 2, ok: true, row: { firstName: 'María José', lastName: 'Peña', phone: '+15105550190', startsAt: '2027-01-12T16:00:00.000Z', appointmentTimezone: 'America/Los_Angeles' } });
+    expect(result.rows[0]).toMatchObject({
+      rowNumber: 2,
+      ok: true,
+      row: {
+        firstName: 'María José',
+        lastName: 'Peña',
+        phone: '+15105550190',
+        startsAt: '2027-01-12T16:00:00.000Z',
+        appointmentTimezone: 'America/Los_Angeles',
+      },
+    });
     expect(result.rows[2]!.row).toMatchObject({ lastName: 'O\u2019Neil', firstName: 'Siobhán', email: null });
-    const rejects = result.rows.filter((r) => !r.ok).map((r) => [r.rowNumber, r.rejects![0]!.column, r.rejects![0]!.reason]);
+    const rejects = result.rows
+      .filter((r) => !r.ok)
+      .map((r) => [r.rowNumber, r.rejects![0]!.column, r.rejects![0]!.reason]);
     expect(rejects).toEqual([
       [6, 'Account Number', 'external id is required but blank'],
       [7, 'Phone', '"510-555-01" is not a valid phone number for country US'],
-      [8, 'Window Start', '"TBD" is not a date in the expected formats (MM/DD/YYYY, YYYY-MM-DD, h:mm A, HH:mm)'],
+      [
+        8,
+        'Window Start',
+        '"TBD" is not a date in the expected formats (MM/DD/YYYY, YYYY-MM-DD, h:mm A, HH:mm)',
+      ],
     ]);
     expect(result.rejected).toBe(3);
   });
 
   it("reads the school roster's named sheet of an XLSX file (date cells, time cells, numbers for phones)", async () => {
-    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-school-conferences.xlsx', '--company', 'demo-school', '--map', 'sis-conferences']);
+    const run = await runHerald([
+      'loadmap',
+      'preview',
+      'loadmaps/samples/demo-school-conferences.xlsx',
+      '--company',
+      'demo-school',
+      '--map',
+      'sis-conferences',
+    ]);
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toContain('read with sis-conferences v1 (demo-school, America/Chicago)');
-    expect(lines).toContain('row 2    ok      Linh Nguyen  +16305550142  linh.nguyen@example.com  2027-03-09T21:30:00.000Z (America/Chicago)  Ms. Rebecca Hartley, Maple Grove Elementary, IL, 60540');
-    expect(run.stdout).toContain('row 8    REJECT  Guardian1_Cell: "630-555-01" is not a valid phone number for country US');
+    expect(lines).toContain(
+      'row 2    ok      Linh Nguyen  +16305550142  linh.nguyen@example.com  2027-03-09T21:30:00.000Z (America/Chicago)  Ms. Rebecca Hartley, Maple Grove Elementary, IL, 60540',
+    );
+    expect(run.stdout).toContain(
+      'row 8    REJECT  Guardian1_Cell: "630-555-01" is not a valid phone number for country US',
+    );
     expect(run.stdout).toContain('row 9    REJECT  Guardian1_Last: last name is required but blank');
     expect(lines.at(-2)).toBe('9 rows shown, 6 ok, 3 rejected');
   });
 
   it('previews with a map file not yet recorded, and says which columns are missing', async () => {
-    const ehr = JSON.parse(await readFile('loadmaps/demo-clinic-ehr.json', 'utf8')) as { fields: Record<string, { column: unknown }> };
+    const ehr = JSON.parse(await readFile('loadmaps/demo-clinic-ehr.json', 'utf8')) as {
+      fields: Record<string, { column: unknown }>;
+    };
     ehr.fields.first_name!.column = 'Given Name';
-    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-clinic-ehr-appointments.csv', '--company', 'demo-clinic', '--map', await mapFile('draft.json', ehr)]);
+    const run = await runHerald([
+      'loadmap',
+      'preview',
+      'loadmaps/samples/demo-clinic-ehr-appointments.csv',
+      '--company',
+      'demo-clinic',
+      '--map',
+      await mapFile('draft.json', ehr),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('the file lacks required columns: first_name ("Given Name")');
     expect(run.stdout).toContain('"Patient First Name"');
   });
 
   it('stops with exit code 2 for a map the company does not have', async () => {
-    const run = await runHerald(['loadmap', 'preview', 'loadmaps/samples/demo-clinic-ehr-appointments.csv', '--company', 'demo-clinic', '--map', 'nope']);
+    const run = await runHerald([
+      'loadmap',
+      'preview',
+      'loadmaps/samples/demo-clinic-ehr-appointments.csv',
+      '--company',
+      'demo-clinic',
+      '--map',
+      'nope',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no active load map "nope" (the company has: ehr-appointments)');
   });

@@ -10,9 +10,16 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, opts: { killAfter?: (out: string) => boolean } = {}): Promise<Run> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: { killAfter?: (out: string) => boolean } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let signalled = false;
@@ -31,7 +38,9 @@ function run(args: string[], env: NodeJS.ProcessEnv, opts: { killAfter?: (out: s
 /** The environment of a machine with nothing configured: every server embedded. */
 function bareEnv(dataDir: string): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'HERALD_CACHE_DIR', 'XDG_CACHE_HOME', 'TEMPORAL_CLI_PATH'];
-  const env: NodeJS.ProcessEnv = Object.fromEntries(keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+  );
   return { ...env, HERALD_DATA_DIR: dataDir, TEMPORAL_UI_PORT: '0', CI: 'true' };
 }
 
@@ -46,7 +55,9 @@ describe('npm start --once (the main job)', () => {
     expect(result.stdout).toContain('Company demo-clinic (Lakeside Family Clinic)');
     expect(result.stdout).toContain('ready       yes');
     expect(result.stdout).toMatch(/report {6}s3:\/\/herald\/reports\/readiness\/demo-clinic\//);
-    expect(result.stdout).toMatch(/workflow {4}http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/readiness%2Fdemo-clinic/);
+    expect(result.stdout).toMatch(
+      /workflow {4}http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/readiness%2Fdemo-clinic/,
+    );
     // reminders: sent through reminder runs, the provider's callbacks and two replies through the signed ingress
     expect(result.stdout).toMatch(/Reminder run of demo-clinic at \S+: \d+ due, [1-9]\d* sent/);
     expect(result.stdout).toMatch(/a forged callback \(wrong signature\): HTTP 403, nothing written/);
@@ -62,7 +73,10 @@ describe('npm start --once (the main job)', () => {
 
   it('stops with a clear message and exit code 2 when the configuration is wrong', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'herald-start-'));
-    const result = await run(['scripts/start.ts', '--once'], { ...bareEnv(dataDir), DATABASE_URL: 'mysql://nope' });
+    const result = await run(['scripts/start.ts', '--once'], {
+      ...bareEnv(dataDir),
+      DATABASE_URL: 'mysql://nope',
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('DATABASE_URL must start with postgres: or postgresql:');
   });
@@ -70,11 +84,18 @@ describe('npm start --once (the main job)', () => {
 
 describe('the worker process', () => {
   it('hosts the queues it is told to and shuts down cleanly on SIGTERM', async () => {
-    const result = await run(['workers/main.ts', '--queues', 'test-shutdown-a,test-shutdown-b'], process.env, {
-      killAfter: (out) => out.includes('worker running'),
-    });
+    const result = await run(
+      ['workers/main.ts', '--queues', 'test-shutdown-a,test-shutdown-b'],
+      process.env,
+      {
+        killAfter: (out) => out.includes('worker running'),
+      },
+    );
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; taskQueues?: string[] });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; taskQueues?: string[] });
     const running = lines.find((l) => l.msg === 'worker running');
     expect(running?.taskQueues).toEqual(['test-shutdown-a', 'test-shutdown-b']);
     expect(lines.map((l) => l.msg)).toContain('shutting down: finishing in-flight tasks');

@@ -21,7 +21,9 @@ describe('migrations', () => {
       expect(first.applied).toEqual(all.map((m) => m.file));
       const second = await migrate(sql);
       expect(second).toEqual({ applied: [], alreadyApplied: all.length });
-      const recorded = await sql<{ version: string }[]>`select version from schema_migrations order by version`;
+      const recorded = await sql<
+        { version: string }[]
+      >`select version from schema_migrations order by version`;
       expect(recorded.map((r) => r.version)).toEqual(all.map((m) => m.version));
     }));
 
@@ -30,13 +32,18 @@ describe('migrations', () => {
       const dir = await copyOfMigrations();
       await migrate(sql, { dir });
       await appendFile(path.join(dir, '0001_foundation.sql'), '\n-- edited\n');
-      await expect(migrate(sql, { dir })).rejects.toThrow(/0001_foundation\.sql was changed after it was applied/);
+      await expect(migrate(sql, { dir })).rejects.toThrow(
+        /0001_foundation\.sql was changed after it was applied/,
+      );
     }));
 
   it('leave nothing behind when one fails, and name the file', () =>
     withScratchDatabase(async (sql) => {
       const dir = await copyOfMigrations();
-      await writeFile(path.join(dir, '9999_broken.sql'), 'create table half_done (id int);\nselect * from no_such_table;');
+      await writeFile(
+        path.join(dir, '9999_broken.sql'),
+        'create table half_done (id int);\nselect * from no_such_table;',
+      );
       await expect(migrate(sql, { dir })).rejects.toThrow(/9999_broken\.sql failed: .*no_such_table/);
       const [tables] = await sql<{ n: number }[]>`
         select count(*)::int as n from information_schema.tables where table_name in ('half_done', 'companies')`;
@@ -48,7 +55,9 @@ describe('migrations', () => {
   it('reject badly named migration files', async () => {
     const dir = await copyOfMigrations();
     await writeFile(path.join(dir, '12_oops.sql'), 'select 1');
-    await expect(readMigrations(dir)).rejects.toThrow(/12_oops\.sql: migration files must be named NNNN_snake_name\.sql/);
+    await expect(readMigrations(dir)).rejects.toThrow(
+      /12_oops\.sql: migration files must be named NNNN_snake_name\.sql/,
+    );
   });
 });
 
@@ -56,8 +65,14 @@ describe('the audit trail', () => {
   it('records actor, before and after for changes to configuration tables', () =>
     withScratchDatabase(async (sql) => {
       await setUpDatabase(sql);
-      await withActor(sql, 'alice@ops', (tx) => tx`update companies set name = 'Lakeside Clinic' where alias = 'demo-clinic'`);
-      const [row] = await sql<{ actor: string; action: string; before: { name: string }; after: { name: string } }[]>`
+      await withActor(
+        sql,
+        'alice@ops',
+        (tx) => tx`update companies set name = 'Lakeside Clinic' where alias = 'demo-clinic'`,
+      );
+      const [row] = await sql<
+        { actor: string; action: string; before: { name: string }; after: { name: string } }[]
+      >`
         select actor, action, before, after from audit_log
         where table_name = 'companies' and action = 'update' order by id desc limit 1`;
       expect(row).toMatchObject({ actor: 'alice@ops', action: 'update' });
@@ -100,7 +115,9 @@ describe('the data model', () => {
   it('keeps updated_at current by trigger', () =>
     withScratchDatabase(async (sql) => {
       await setUpDatabase(sql);
-      const [before] = await sql<{ updated_at: Date }[]>`select updated_at from companies where alias = 'demo-clinic'`;
+      const [before] = await sql<
+        { updated_at: Date }[]
+      >`select updated_at from companies where alias = 'demo-clinic'`;
       await new Promise((r) => setTimeout(r, 20));
       const [after] = await sql<{ updated_at: Date }[]>`
         update companies set timezone = 'America/Chicago' where alias = 'demo-clinic' returning updated_at`;
@@ -139,12 +156,16 @@ describe('the data model', () => {
       const prices = await sql<{ credits_package: number; price_per_credit: string }[]>`
         select credits_package, price_per_credit from credit_prices order by credits_package`;
       expect(prices.map((p) => [p.credits_package, Number(p.price_per_credit)])).toEqual([
-        [5000, 0.1], [20000, 0.08], [50000, 0.06],
+        [5000, 0.1],
+        [20000, 0.08],
+        [50000, 0.06],
       ]);
       const templates = await sql<{ channel: string }[]>`
         select channel from message_templates where scope = 'global' and name = 'appointment_reminder' order by channel`;
       expect(templates.map((t) => t.channel)).toEqual(['email', 'sms', 'voice']);
-      const [balance] = await sql<{ balance: string }[]>`select balance from company_credit_balances where alias = 'demo-clinic'`;
+      const [balance] = await sql<
+        { balance: string }[]
+      >`select balance from company_credit_balances where alias = 'demo-clinic'`;
       expect(Number(balance!.balance)).toBe(5000);
     }));
 

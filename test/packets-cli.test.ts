@@ -7,7 +7,17 @@ import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { herald } from './support/cli';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import { addLoadMap, createTestCompany, csv, daysFromNow, EHR_HEADER, EHR_MAP, ingestFile, putPacket, type TestCompany } from './support/ingest';
+import {
+  addLoadMap,
+  createTestCompany,
+  csv,
+  daysFromNow,
+  EHR_HEADER,
+  EHR_MAP,
+  ingestFile,
+  putPacket,
+  type TestCompany,
+} from './support/ingest';
 
 let app: App;
 let worker: TestWorker;
@@ -15,9 +25,57 @@ let company: TestCompany;
 let packetId: string;
 
 const FILE = csv(EHR_HEADER, [
-  ['P1', 'Ada', 'Lovelace', '(617) 555-0101', '', 'ada@example.com', daysFromNow(8), '09:30', 'A1', 'scheduled', 'Dr Who', 'Main', '02139', 'MA', ''],
-  ['P2', 'Alan', 'Turing', '(617) 555-0102', '', '', daysFromNow(9), '10:00', 'A2', 'scheduled', 'Dr Who', 'Main', '02139', 'MA', ''],
-  ['P3', 'Grace', 'Hopper', '(617) 555-0103', '', '', 'not a date', '10:00', 'A3', 'scheduled', 'Dr Who', 'Main', '02139', 'MA', ''],
+  [
+    'P1',
+    'Ada',
+    'Lovelace',
+    '(617) 555-0101',
+    '',
+    'ada@example.com',
+    daysFromNow(8),
+    '09:30',
+    'A1',
+    'scheduled',
+    'Dr Who',
+    'Main',
+    '02139',
+    'MA',
+    '',
+  ],
+  [
+    'P2',
+    'Alan',
+    'Turing',
+    '(617) 555-0102',
+    '',
+    '',
+    daysFromNow(9),
+    '10:00',
+    'A2',
+    'scheduled',
+    'Dr Who',
+    'Main',
+    '02139',
+    'MA',
+    '',
+  ],
+  [
+    'P3',
+    'Grace',
+    'Hopper',
+    '(617) 555-0103',
+    '',
+    '',
+    'not a date',
+    '10:00',
+    'A3',
+    'scheduled',
+    'Dr Who',
+    'Main',
+    '02139',
+    'MA',
+    '',
+  ],
 ]);
 
 async function counts(companyId: number) {
@@ -37,7 +95,11 @@ async function events(id: string) {
 /** A packet whose ingest runs on a queue no worker polls: the stuck packet an operator resets or cancels. */
 async function stuckPacket(name: string): Promise<string> {
   const { packet } = await putPacket(app, company, name, FILE + `\r\n`.repeat(name.length));
-  await startPacketIngest(await app.client(), { packet, companyAlias: company.alias, taskQueue: `nobody-polls-${packet.uuid}` });
+  await startPacketIngest(await app.client(), {
+    packet,
+    companyAlias: company.alias,
+    taskQueue: `nobody-polls-${packet.uuid}`,
+  });
   return packet.uuid;
 }
 
@@ -59,9 +121,26 @@ describe('herald packets', () => {
   it('list filters by company, stage and since', async () => {
     const all = await herald(['packets', 'list', '--company', company.alias, '--json']);
     expect(all.code).toBe(0);
-    expect(JSON.parse(all.stdout)).toEqual([expect.objectContaining({ packetId, stage: 'done', rowsLoaded: 2, rowsRejected: 1, fileName: 'clinic-export.csv' })]);
-    expect(JSON.parse((await herald(['packets', 'list', '--company', company.alias, '--stage', 'failed', '--json'])).stdout)).toEqual([]);
-    expect(JSON.parse((await herald(['packets', 'list', '--company', company.alias, '--since', '2999-01-01', '--json'])).stdout)).toEqual([]);
+    expect(JSON.parse(all.stdout)).toEqual([
+      expect.objectContaining({
+        packetId,
+        stage: 'done',
+        rowsLoaded: 2,
+        rowsRejected: 1,
+        fileName: 'clinic-export.csv',
+      }),
+    ]);
+    expect(
+      JSON.parse(
+        (await herald(['packets', 'list', '--company', company.alias, '--stage', 'failed', '--json'])).stdout,
+      ),
+    ).toEqual([]);
+    expect(
+      JSON.parse(
+        (await herald(['packets', 'list', '--company', company.alias, '--since', '2999-01-01', '--json']))
+          .stdout,
+      ),
+    ).toEqual([]);
     const text = await herald(['packets', 'list', '--company', company.alias, '--since', '1d']);
     expect(text.stdout).toContain(packetId);
     expect((await herald(['packets', 'list', '--stage', 'exploded'])).code).toBe(2);
@@ -71,8 +150,18 @@ describe('herald packets', () => {
     const shown = await herald(['packets', 'show', packetId, '--json']);
     expect(shown.code).toBe(0);
     const detail = JSON.parse(shown.stdout);
-    expect(detail.events.map((e: { stage: string }) => e.stage)).toEqual(['received', 'fetched', 'parsed', 'loaded', 'sharded', 'planned', 'done']);
-    expect(detail.rejectReasons).toEqual([expect.objectContaining({ column: 'Appt Date', rows: 1, firstRow: 4 })]);
+    expect(detail.events.map((e: { stage: string }) => e.stage)).toEqual([
+      'received',
+      'fetched',
+      'parsed',
+      'loaded',
+      'sharded',
+      'planned',
+      'done',
+    ]);
+    expect(detail.rejectReasons).toEqual([
+      expect.objectContaining({ column: 'Appt Date', rows: 1, firstRow: 4 }),
+    ]);
     expect(detail.workflowUrl).toContain(encodeURIComponent(WORKFLOW_IDS.ingestPacket(packetId)));
     expect(detail.running).toBe(false);
     const text = await herald(['packets', 'show', packetId]);
@@ -88,7 +177,11 @@ describe('herald packets', () => {
     expect(lines[0]).toBe('row,column,value,reason');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^"4","Appt Date","not a date",/);
-    expect((await events(packetId)).at(-1)).toMatchObject({ event: 'rejects exported', actor: 'test', details: { to: out, rows: 1 } });
+    expect((await events(packetId)).at(-1)).toMatchObject({
+      event: 'rejects exported',
+      actor: 'test',
+      details: { to: out, rows: 1 },
+    });
   });
 
   it('replay re-runs from the raw file without duplicating anything, from merged rows, and through another load-map version', async () => {
@@ -96,7 +189,14 @@ describe('herald packets', () => {
     const replay = await herald(['packets', 'replay', packetId, '--json']);
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
-    expect(JSON.parse(replay.stdout)).toMatchObject({ run: 1, from: 'fetched', stage: 'done', rowsLoaded: 2, rowsRejected: 1, workflowId: WORKFLOW_IDS.ingestReplay(packetId, 1) });
+    expect(JSON.parse(replay.stdout)).toMatchObject({
+      run: 1,
+      from: 'fetched',
+      stage: 'done',
+      rowsLoaded: 2,
+      rowsRejected: 1,
+      workflowId: WORKFLOW_IDS.ingestReplay(packetId, 1),
+    });
     expect(await counts(company.id)).toEqual(before);
 
     const replan = await herald(['packets', 'replay', packetId, '--from', 'loaded', '--json']);
@@ -106,11 +206,17 @@ describe('herald packets', () => {
     await addLoadMap(app, company.id, EHR_MAP);
     const remapped = await herald(['packets', 'replay', packetId, '--load-map', '2', '--json']);
     expect(JSON.parse(remapped.stdout)).toMatchObject({ run: 3, loadMap: 'ehr v2', stage: 'done' });
-    expect((await herald(['packets', 'replay', packetId, '--load-map', '9'])).stderr).toContain(`${company.alias} has no load map ehr version 9`);
+    expect((await herald(['packets', 'replay', packetId, '--load-map', '9'])).stderr).toContain(
+      `${company.alias} has no load map ehr version 9`,
+    );
     expect((await herald(['packets', 'replay', packetId, '--from', 'planned'])).code).toBe(2);
 
     const log = (await events(packetId)).filter((e) => e.event === 'replay requested');
-    expect(log.map((e) => [e.actor, e.details.from, e.details.run])).toEqual([['test', 'fetched', 1], ['test', 'loaded', 2], ['test', 'fetched', 3]]);
+    expect(log.map((e) => [e.actor, e.details.from, e.details.run])).toEqual([
+      ['test', 'fetched', 1],
+      ['test', 'loaded', 2],
+      ['test', 'fetched', 3],
+    ]);
     expect(log[2]!.details.loadMap).toBe('ehr v2');
   });
 
@@ -119,20 +225,41 @@ describe('herald packets', () => {
     const reset = await herald(['packets', 'reset', stuck, '--stage', 'received', '--grace', '2', '--json']);
     expect(reset.stderr).toBe('');
     expect(reset.code).toBe(0);
-    expect(JSON.parse(reset.stdout)).toMatchObject({ stage: 'done', rowsLoaded: 2, cancelledWorkflow: WORKFLOW_IDS.ingestPacket(stuck) });
-    const stopped = await (await app.client()).workflow.getHandle(WORKFLOW_IDS.ingestPacket(stuck)).describe();
+    expect(JSON.parse(reset.stdout)).toMatchObject({
+      stage: 'done',
+      rowsLoaded: 2,
+      cancelledWorkflow: WORKFLOW_IDS.ingestPacket(stuck),
+    });
+    const stopped = await (
+      await app.client()
+    ).workflow
+      .getHandle(WORKFLOW_IDS.ingestPacket(stuck))
+      .describe();
     expect(['CANCELLED', 'TERMINATED']).toContain(stopped.status.name);
     const log = await events(stuck);
-    expect(log.find((e) => e.event === 'reset to received by an operator')).toMatchObject({ actor: 'test', details: { previousStage: 'received' } });
-    expect(log.find((e) => e.event === 'run after reset')).toMatchObject({ actor: 'test', details: { from: 'fetched', run: 1 } });
+    expect(log.find((e) => e.event === 'reset to received by an operator')).toMatchObject({
+      actor: 'test',
+      details: { previousStage: 'received' },
+    });
+    expect(log.find((e) => e.event === 'run after reset')).toMatchObject({
+      actor: 'test',
+      details: { from: 'fetched', run: 1 },
+    });
   });
 
   it('cancel stops a stuck ingest and marks the packet cancelled; a done packet cannot be cancelled', async () => {
     const stuck = await stuckPacket('stuck-too.csv');
     const cancel = await herald(['packets', 'cancel', stuck, '--grace', '1', '--json']);
     expect(cancel.code).toBe(0);
-    expect(JSON.parse(cancel.stdout)).toMatchObject({ stage: 'cancelled', cancelledWorkflow: WORKFLOW_IDS.ingestPacket(stuck) });
-    expect((await events(stuck)).at(-1)).toMatchObject({ stage: 'cancelled', event: 'cancelled by an operator', actor: 'test' });
+    expect(JSON.parse(cancel.stdout)).toMatchObject({
+      stage: 'cancelled',
+      cancelledWorkflow: WORKFLOW_IDS.ingestPacket(stuck),
+    });
+    expect((await events(stuck)).at(-1)).toMatchObject({
+      stage: 'cancelled',
+      event: 'cancelled by an operator',
+      actor: 'test',
+    });
     const again = await herald(['packets', 'cancel', packetId]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('is already done');

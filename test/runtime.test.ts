@@ -30,7 +30,9 @@ describe('the embedded runtime', () => {
   it('registers every herald search attribute as Keyword, and doing it again changes nothing', async () => {
     const connection = await Connection.connect({ address: app.temporal.address });
     try {
-      const listed = await connection.operatorService.listSearchAttributes({ namespace: app.temporal.namespace });
+      const listed = await connection.operatorService.listSearchAttributes({
+        namespace: app.temporal.namespace,
+      });
       for (const name of Object.values(SEARCH_ATTRIBUTES)) {
         // 2 = INDEXED_VALUE_TYPE_KEYWORD
         expect(listed.customAttributes?.[name]).toBe(2);
@@ -49,14 +51,21 @@ describe('the embedded runtime', () => {
   it('lists objects page by page (continuation tokens) on the local S3 server', async () => {
     const prefix = `test/pages-${Date.now()}/`;
     for (let i = 0; i < 5; i++) {
-      await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: `${prefix}${i}.csv`, Body: `row ${i}` }));
+      await app.s3.send(
+        new PutObjectCommand({ Bucket: app.bucket, Key: `${prefix}${i}.csv`, Body: `row ${i}` }),
+      );
     }
     const keys: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
       const page = await app.s3.send(
-        new ListObjectsV2Command({ Bucket: app.bucket, Prefix: prefix, MaxKeys: 2, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: app.bucket,
+          Prefix: prefix,
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
       );
       keys.push(...(page.Contents ?? []).map((o) => o.Key!));
       token = page.NextContinuationToken;
@@ -74,7 +83,9 @@ describe('the embedded runtime', () => {
   it('explains a taken port and names the variable to change', async () => {
     const taken = await occupy();
     try {
-      await expect(choosePort(taken.port, 'the Temporal Web UI', 'TEMPORAL_UI_PORT')).rejects.toThrow(PortTakenError);
+      await expect(choosePort(taken.port, 'the Temporal Web UI', 'TEMPORAL_UI_PORT')).rejects.toThrow(
+        PortTakenError,
+      );
       await expect(choosePort(taken.port, 'the Temporal Web UI', 'TEMPORAL_UI_PORT')).rejects.toThrow(
         `Port ${taken.port} for the Temporal Web UI is already taken by another program. Stop that program, or set TEMPORAL_UI_PORT`,
       );

@@ -22,80 +22,225 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   const client = await app.client();
-  for (const id of schedules) await client.schedule.getHandle(id).delete().catch(() => {});
+  for (const id of schedules)
+    await client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => {});
   await worker?.stop();
   await app?.close();
 });
 
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
-type Added = { source: { uuid: string; name: string; config: Record<string, unknown> }; created: boolean; schedule: string; scheduleId: string };
+type Added = {
+  source: { uuid: string; name: string; config: Record<string, unknown> };
+  created: boolean;
+  schedule: string;
+  scheduleId: string;
+};
 
 describe('herald sources', () => {
   it('adds an S3 source with its schedule, changes the schedule, lists it and runs its discovery now', async () => {
     const prefix = `inbox/${company.alias}/`;
-    const add = await runHerald(['sources', 'add', '--company', company.alias, '--name', 'nightly-drop', '--kind', 's3', '--bucket', app.bucket,
-      '--prefix', prefix, '--glob', '*.csv', '--schedule', '15m', '--load-map', 'ehr', '--json']);
+    const add = await runHerald([
+      'sources',
+      'add',
+      '--company',
+      company.alias,
+      '--name',
+      'nightly-drop',
+      '--kind',
+      's3',
+      '--bucket',
+      app.bucket,
+      '--prefix',
+      prefix,
+      '--glob',
+      '*.csv',
+      '--schedule',
+      '15m',
+      '--load-map',
+      'ehr',
+      '--json',
+    ]);
     expect(add.stderr).toBe('');
     expect(add.code).toBe(0);
     const added = json<Added>(add.stdout);
-    expect(added).toMatchObject({ created: true, schedule: 'created', scheduleId: SCHEDULE_IDS.discoverSource(added.source.uuid) });
+    expect(added).toMatchObject({
+      created: true,
+      schedule: 'created',
+      scheduleId: SCHEDULE_IDS.discoverSource(added.source.uuid),
+    });
     schedules.push(added.scheduleId);
     const client = await app.client();
     const described = await client.schedule.getHandle(added.scheduleId).describe();
     expect(described.spec.intervals?.[0]?.every).toBe(15 * 60_000);
-    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'discoverSource', taskQueue: TASK_QUEUES.pipeline });
+    expect(described.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'discoverSource',
+      taskQueue: TASK_QUEUES.pipeline,
+    });
     expect(described.state.paused).toBe(false);
 
-    const change = await runHerald(['sources', 'add', '--company', company.alias, '--name', 'nightly-drop', '--kind', 's3', '--bucket', app.bucket,
-      '--prefix', prefix, '--schedule', '30 5 * * 1-5', '--load-map', 'ehr']);
+    const change = await runHerald([
+      'sources',
+      'add',
+      '--company',
+      company.alias,
+      '--name',
+      'nightly-drop',
+      '--kind',
+      's3',
+      '--bucket',
+      app.bucket,
+      '--prefix',
+      prefix,
+      '--schedule',
+      '30 5 * * 1-5',
+      '--load-map',
+      'ehr',
+    ]);
     expect(change.code).toBe(0);
-    expect(change.stdout).toContain(`source ${company.alias}/nightly-drop (s3) updated: ${added.source.uuid}`);
+    expect(change.stdout).toContain(
+      `source ${company.alias}/nightly-drop (s3) updated: ${added.source.uuid}`,
+    );
     expect(change.stdout).toContain('schedule updated: ');
     expect(change.stdout).toContain('at "30 5 * * 1-5" (America/Denver)');
     const changed = await client.schedule.getHandle(added.scheduleId).describe();
     expect(changed.spec.timezone).toBe('America/Denver');
-    expect(changed.spec.calendars?.[0]).toMatchObject({ hour: [{ start: 5, end: 5, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] });
+    expect(changed.spec.calendars?.[0]).toMatchObject({
+      hour: [{ start: 5, end: 5, step: 1 }],
+      minute: [{ start: 30, end: 30, step: 1 }],
+    });
 
-    await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: `${prefix}appointments.csv`, Body: csv(EHR_HEADER, [['C1', 'Ana', 'Ruiz', '6175550170', '', '', daysFromNow(4), '11:00 AM', 'CA1', '', '', '', '', 'MA', '']]) }));
+    await app.s3.send(
+      new PutObjectCommand({
+        Bucket: app.bucket,
+        Key: `${prefix}appointments.csv`,
+        Body: csv(EHR_HEADER, [
+          [
+            'C1',
+            'Ana',
+            'Ruiz',
+            '6175550170',
+            '',
+            '',
+            daysFromNow(4),
+            '11:00 AM',
+            'CA1',
+            '',
+            '',
+            '',
+            '',
+            'MA',
+            '',
+          ],
+        ]),
+      }),
+    );
     const run = await runHerald(['sources', 'run', 'nightly-drop', '--company', company.alias, '--json']);
     expect(run.code).toBe(0);
-    expect(json<Record<string, unknown>>(run.stdout)).toMatchObject({ listed: 1, admitted: 1, failed: 0, workflowId: `discover/${added.source.uuid}` });
+    expect(json<Record<string, unknown>>(run.stdout)).toMatchObject({
+      listed: 1,
+      admitted: 1,
+      failed: 0,
+      workflowId: `discover/${added.source.uuid}`,
+    });
     const again = await runHerald(['sources', 'run', 'nightly-drop', '--company', company.alias]);
-    expect(again.stdout).toContain('listed 1, new packets 0, skipped 1 (already received or not matching), failed 0');
+    expect(again.stdout).toContain(
+      'listed 1, new packets 0, skipped 1 (already received or not matching), failed 0',
+    );
 
     const list = await runHerald(['sources', 'list', '--company', company.alias, '--json']);
     expect(json<Record<string, unknown>[]>(list.stdout)).toEqual([
-      expect.objectContaining({ name: 'nightly-drop', kind: 's3', schedule: '30 5 * * 1-5', loadMap: 'ehr', active: true, packets: 1 }),
+      expect.objectContaining({
+        name: 'nightly-drop',
+        kind: 's3',
+        schedule: '30 5 * * 1-5',
+        loadMap: 'ehr',
+        active: true,
+        packets: 1,
+      }),
     ]);
   });
 
   it('adds an API source from a JSON file, its secret header kept as a reference, paused while inactive', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-sources-'));
     const file = path.join(dir, 'acme-api.json');
-    await writeFile(file, JSON.stringify({
-      company: company.alias,
-      name: 'acme-api',
-      kind: 'api',
-      config: { url: 'https://api.acme-health.example/v1/appointments', format: 'ndjson', headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' } } },
-      schedule: '1h',
-      active: false,
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        company: company.alias,
+        name: 'acme-api',
+        kind: 'api',
+        config: {
+          url: 'https://api.acme-health.example/v1/appointments',
+          format: 'ndjson',
+          headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' } },
+        },
+        schedule: '1h',
+        active: false,
+      }),
+    );
     const add = await runHerald(['sources', 'add', '--file', file, '--json']);
     expect(add.code).toBe(0);
     const added = json<Added>(add.stdout);
     schedules.push(added.scheduleId);
-    expect(added.source.config).toMatchObject({ headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' } } });
-    expect((await (await app.client()).schedule.getHandle(added.scheduleId).describe()).state).toMatchObject({ paused: true, note: 'the source is inactive' });
+    expect(added.source.config).toMatchObject({
+      headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' } },
+    });
+    expect((await (await app.client()).schedule.getHandle(added.scheduleId).describe()).state).toMatchObject({
+      paused: true,
+      note: 'the source is inactive',
+    });
   });
 
   it('reads "{env:NAME}" in a header flag as a reference, and refuses a secret written in clear', async () => {
-    const add = await runHerald(['sources', 'add', '--company', company.alias, '--name', 'flags-api', '--kind', 'api', '--url', 'https://api.example.com/export',
-      '--format', 'csv', '--header', 'Authorization: Bearer {env:ACME_API_TOKEN}', '--header', 'Accept: text/csv', '--json']);
+    const add = await runHerald([
+      'sources',
+      'add',
+      '--company',
+      company.alias,
+      '--name',
+      'flags-api',
+      '--kind',
+      'api',
+      '--url',
+      'https://api.example.com/export',
+      '--format',
+      'csv',
+      '--header',
+      'Authorization: Bearer {env:ACME_API_TOKEN}',
+      '--header',
+      'Accept: text/csv',
+      '--json',
+    ]);
     expect(add.code).toBe(0);
-    expect(json<Added>(add.stdout)).toMatchObject({ schedule: 'none', source: { config: { headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' } } } });
+    expect(json<Added>(add.stdout)).toMatchObject({
+      schedule: 'none',
+      source: {
+        config: {
+          headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' },
+        },
+      },
+    });
 
-    const clear = await runHerald(['sources', 'add', '--company', company.alias, '--name', 'leaky', '--kind', 'api', '--url', 'https://api.example.com/export',
-      '--format', 'csv', '--header', 'Authorization: Bearer abc123']);
+    const clear = await runHerald([
+      'sources',
+      'add',
+      '--company',
+      company.alias,
+      '--name',
+      'leaky',
+      '--kind',
+      'api',
+      '--url',
+      'https://api.example.com/export',
+      '--format',
+      'csv',
+      '--header',
+      'Authorization: Bearer abc123',
+    ]);
     expect(clear.code).toBe(2);
     expect(clear.stderr).toContain('config.headers.Authorization: header Authorization carries a secret');
     expect((await app.sql`select id from data_ingest_sources where name = 'leaky'`).length).toBe(0);

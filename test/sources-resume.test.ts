@@ -50,7 +50,8 @@ afterAll(async () => {
 function numberedFile(): Buffer {
   const lines = Math.ceil((2.6 * PART) / 16);
   const body = Buffer.alloc(lines * 16);
-  for (let i = 0; i < lines; i += 1) body.write(`${String(i).padStart(10, '0')},${randomBytes(2).toString('hex')}\n`, i * 16);
+  for (let i = 0; i < lines; i += 1)
+    body.write(`${String(i).padStart(10, '0')},${randomBytes(2).toString('hex')}\n`, i * 16);
   return Buffer.concat([Buffer.from('line,noise\n'), body]);
 }
 
@@ -84,7 +85,11 @@ async function copyAcrossAKill(source: StoredSource, release: () => void) {
 
 /** An API source for a path of the feed, whose answers stop short of the third part's end until released. */
 async function heldApiSource(pathname: string): Promise<StoredSource> {
-  const source = await addTestSource(app, company.alias, { kind: 'api', config: { url: `${feed.url}${pathname}`, format: 'csv' }, loadMap: 'ehr' });
+  const source = await addTestSource(app, company.alias, {
+    kind: 'api',
+    config: { url: `${feed.url}${pathname}`, format: 'csv' },
+    loadMap: 'ehr',
+  });
   feed.hold(2 * PART + MiB);
   return source;
 }
@@ -100,7 +105,15 @@ describe('a copy interrupted by a killed worker', () => {
     await writeFile(path.join(root, 'outbound', 'big-export.csv'), file);
     const source = await addTestSource(app, company.alias, {
       kind: 'sftp',
-      config: { host: sftp.host, port: sftp.port, username: 'acme', passwordEnv: 'HERALD_TEST_SFTP_RESUME_PASSWORD', hostKeySha256: sftp.fingerprint, directory: '/outbound', glob: '*.csv' },
+      config: {
+        host: sftp.host,
+        port: sftp.port,
+        username: 'acme',
+        passwordEnv: 'HERALD_TEST_SFTP_RESUME_PASSWORD',
+        hostKeySha256: sftp.fingerprint,
+        directory: '/outbound',
+        glob: '*.csv',
+      },
       loadMap: 'ehr',
     });
     // reads stop short of the third part's end until the first worker is dead
@@ -116,13 +129,20 @@ describe('a copy interrupted by a killed worker', () => {
     expect(packet!.checksum).toBe(`sha256:${createSha256(file)}`);
     expect(metadataOf(packet!)).toMatchObject({ resumedFromByte: 2 * PART });
     // the second worker read the file from the end of the second part, not from its start
-    const reads = sftp.log.reads.filter((r) => r.path === '/outbound/big-export.csv').map((r) => r.firstOffset);
+    const reads = sftp.log.reads
+      .filter((r) => r.path === '/outbound/big-export.csv')
+      .map((r) => r.firstOffset);
     expect(reads).toEqual([0, 2 * PART]);
   }, 600_000);
 
   it('continues an HTTP answer with a Range request while its ETag is unchanged, byte for byte', async () => {
     const file = numberedFile();
-    feed.routes.set('/export/big.csv', { contentType: 'text/csv', body: file, etag: '"v1-big"', ranges: true });
+    feed.routes.set('/export/big.csv', {
+      contentType: 'text/csv',
+      body: file,
+      etag: '"v1-big"',
+      ranges: true,
+    });
     const source = await heldApiSource('/export/big.csv');
 
     const { totals } = await copyAcrossAKill(source, () => feed.release());
@@ -132,8 +152,13 @@ describe('a copy interrupted by a killed worker', () => {
     expect((await storedBytes(packet!.object_key)).equals(file)).toBe(true);
     expect(packet!.checksum).toBe(`sha256:${createSha256(file)}`);
     expect(metadataOf(packet!)).toMatchObject({ resumedFromByte: 2 * PART });
-    const asked = feed.requests.filter((r) => r.path === '/export/big.csv').map((r) => [r.headers.range, r.headers['if-range']]);
-    expect(asked).toEqual([[undefined, undefined], [`bytes=${2 * PART}-`, '"v1-big"']]);
+    const asked = feed.requests
+      .filter((r) => r.path === '/export/big.csv')
+      .map((r) => [r.headers.range, r.headers['if-range']]);
+    expect(asked).toEqual([
+      [undefined, undefined],
+      [`bytes=${2 * PART}-`, '"v1-big"'],
+    ]);
   }, 600_000);
 
   it('starts an HTTP answer over when its ETag changed meanwhile, keeping none of the old bytes', async () => {

@@ -29,7 +29,15 @@ afterAll(async () => {
 
 describe('herald upload', () => {
   it('uploads the file, ingests it at once, waits, and prints the packet summary', async () => {
-    const run = await runHerald(['upload', SAMPLE, '--company', company.alias, '--load-map', 'ehr-appointments', '--json']);
+    const run = await runHerald([
+      'upload',
+      SAMPLE,
+      '--company',
+      company.alias,
+      '--load-map',
+      'ehr-appointments',
+      '--json',
+    ]);
     expect(run.stderr).not.toMatch(/herald: /);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -48,25 +56,50 @@ describe('herald upload', () => {
     expect(summary.messagesPlanned).toBeGreaterThan(0);
     expect(summary.rejectsUrl).toMatch(new RegExp(`^s3://${app.bucket}/`));
     expect(summary.workflowUrl).toMatch(/\/namespaces\/default\/workflows\/ingest%2F/);
-    expect(summary.objectKey).toMatch(new RegExp(`^raw/${company.alias}/upload/[0-9a-f]{16}/demo-clinic-ehr-appointments\\.csv$`));
-    const stored = await app.s3.send(new GetObjectCommand({ Bucket: app.bucket, Key: summary.objectKey as string }));
+    expect(summary.objectKey).toMatch(
+      new RegExp(`^raw/${company.alias}/upload/[0-9a-f]{16}/demo-clinic-ehr-appointments\\.csv$`),
+    );
+    const stored = await app.s3.send(
+      new GetObjectCommand({ Bucket: app.bucket, Key: summary.objectKey as string }),
+    );
     expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(await readFile(SAMPLE))).toBe(true);
 
     // the same file again is the same packet: nothing uploaded, nothing ingested twice
-    const again = await runHerald(['upload', SAMPLE, '--company', company.alias, '--load-map', 'ehr-appointments']);
+    const again = await runHerald([
+      'upload',
+      SAMPLE,
+      '--company',
+      company.alias,
+      '--load-map',
+      'ehr-appointments',
+    ]);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain(`was already received as packet ${summary.packetId as string}; nothing was uploaded`);
+    expect(again.stderr).toContain(
+      `was already received as packet ${summary.packetId as string}; nothing was uploaded`,
+    );
     expect(again.stdout).toContain(`Packet ${summary.packetId as string}  demo-clinic-ehr-appointments.csv`);
     expect(again.stdout).toContain('rows        read 18, loaded 12, rejected 5, duplicates 1');
     expect(again.stdout).toMatch(/rejects {5}s3:\/\//);
-    expect(again.stdout).toMatch(/workflow {4}http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/ingest%2F/);
+    expect(again.stdout).toMatch(
+      /workflow {4}http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/ingest%2F/,
+    );
     const packets = await app.sql`select id from data_packets where company_id = ${company.id}`;
     expect(packets).toHaveLength(1);
   });
 
   it.each([
-    ['the school roster (XLSX)', 'loadmaps/samples/demo-school-conferences.xlsx', 'demo-school', { rowsRead: 9, rowsLoaded: 6, rowsRejected: 3, rowsDuplicate: 0 }],
-    ['the utility notice list (Windows-1252, semicolons)', 'loadmaps/samples/demo-utility-service-notices.csv', 'demo-utility', { rowsRead: 10, rowsLoaded: 7, rowsRejected: 3, rowsDuplicate: 0 }],
+    [
+      'the school roster (XLSX)',
+      'loadmaps/samples/demo-school-conferences.xlsx',
+      'demo-school',
+      { rowsRead: 9, rowsLoaded: 6, rowsRejected: 3, rowsDuplicate: 0 },
+    ],
+    [
+      'the utility notice list (Windows-1252, semicolons)',
+      'loadmaps/samples/demo-utility-service-notices.csv',
+      'demo-utility',
+      { rowsRead: 10, rowsLoaded: 7, rowsRejected: 3, rowsDuplicate: 0 },
+    ],
   ])('ingests %s into its demo company and plans its reminders', async (_what, file, alias, counts) => {
     const run = await runHerald(['upload', file, '--company', alias, '--json']);
     expect(run.code).toBe(0);
@@ -78,23 +111,57 @@ describe('herald upload', () => {
   it('returns at once with --no-wait, and the ingest goes on without it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-upload-'));
     const file = path.join(dir, 'walk-ins.csv');
-    const header = ['Patient ID', 'Patient First Name', 'Patient Last Name', 'Cell Phone', 'Appt Date', 'Appt Time', 'State'];
-    await writeFile(file, csv(header, [['W1', 'Ana', 'Ruiz', '6175550170', daysFromNow(4), '11:00 AM', 'MA']]));
-    const run = await runHerald(['upload', file, '--company', company.alias, '--load-map', 'ehr-appointments', '--no-wait', '--json']);
+    const header = [
+      'Patient ID',
+      'Patient First Name',
+      'Patient Last Name',
+      'Cell Phone',
+      'Appt Date',
+      'Appt Time',
+      'State',
+    ];
+    await writeFile(
+      file,
+      csv(header, [['W1', 'Ana', 'Ruiz', '6175550170', daysFromNow(4), '11:00 AM', 'MA']]),
+    );
+    const run = await runHerald([
+      'upload',
+      file,
+      '--company',
+      company.alias,
+      '--load-map',
+      'ehr-appointments',
+      '--no-wait',
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as { packetId: string; stage: string };
     expect(summary.stage).not.toBe('done');
     const stage = await eventually(async () => {
-      const [p] = await app.sql<{ stage: string }[]>`select stage from data_packets where uuid = ${summary.packetId}`;
+      const [p] = await app.sql<
+        { stage: string }[]
+      >`select stage from data_packets where uuid = ${summary.packetId}`;
       return p?.stage === 'done' ? p.stage : undefined;
     }, 60_000);
     expect(stage).toBe('done');
   });
 
   it.each([
-    ['an unknown company', [SAMPLE, '--company', 'no-such-company'], 'no company has the alias "no-such-company"'],
-    ['a missing file', ['nope/missing.csv', '--company', 'demo-clinic'], 'nope/missing.csv is not a readable file'],
-    ['an unknown load map', [SAMPLE, '--company', 'demo-clinic', '--load-map', 'nope'], 'company demo-clinic has no active load map "nope" (it has: ehr-appointments)'],
+    [
+      'an unknown company',
+      [SAMPLE, '--company', 'no-such-company'],
+      'no company has the alias "no-such-company"',
+    ],
+    [
+      'a missing file',
+      ['nope/missing.csv', '--company', 'demo-clinic'],
+      'nope/missing.csv is not a readable file',
+    ],
+    [
+      'an unknown load map',
+      [SAMPLE, '--company', 'demo-clinic', '--load-map', 'nope'],
+      'company demo-clinic has no active load map "nope" (it has: ehr-appointments)',
+    ],
   ])('stops with exit code 2 for %s', async (_what, args, message) => {
     const run = await runHerald(['upload', ...args]);
     expect(run.code).toBe(2);

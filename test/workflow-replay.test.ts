@@ -18,7 +18,9 @@ describe('saved workflow histories replay against the current workflow code', ()
   it('every history under test/histories replays without a determinism error', async () => {
     const histories = await readSavedHistories();
     const types = new Set(histories.map((h) => h.workflowType));
-    expect([...types].sort()).toEqual(expect.arrayContaining(['archiveMessages', 'checkCompanyReadiness', 'deliverWebhook', 'ingestPacket']));
+    expect([...types].sort()).toEqual(
+      expect.arrayContaining(['archiveMessages', 'checkCompanyReadiness', 'deliverWebhook', 'ingestPacket']),
+    );
     const failures: string[] = [];
     let replayed = 0;
     for await (const result of Worker.runReplayHistories({ workflowBundle: currentBundle() }, histories)) {
@@ -37,20 +39,32 @@ describe('saved workflow histories replay against the current workflow code', ()
     const dir = path.join(PROJECT_ROOT, 'test-output', 'replay-variant');
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const original = await readFile(path.join(PROJECT_ROOT, 'workflows', 'check-company-readiness.ts'), 'utf8');
+    const original = await readFile(
+      path.join(PROJECT_ROOT, 'workflows', 'check-company-readiness.ts'),
+      'utf8',
+    );
     const changed = original
-      .replace("import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';",
-        "import { defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';")
-      .replace('  const report = await inspectCompany(', "  await sleep('1 second');\n  const report = await inspectCompany(");
+      .replace(
+        "import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';",
+        "import { defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';",
+      )
+      .replace(
+        '  const report = await inspectCompany(',
+        "  await sleep('1 second');\n  const report = await inspectCompany(",
+      );
     expect(changed).toContain("await sleep('1 second')");
     await writeFile(path.join(dir, 'check-company-readiness.ts'), changed);
-    await writeFile(path.join(dir, 'index.ts'), "export { checkCompanyReadiness } from './check-company-readiness';\n");
+    await writeFile(
+      path.join(dir, 'index.ts'),
+      "export { checkCompanyReadiness } from './check-company-readiness';\n",
+    );
     const variant = await bundleWorkflowCode({ workflowsPath: path.join(dir, 'index.ts'), logger: silent });
 
     const histories = (await readSavedHistories()).filter((h) => h.workflowType === 'checkCompanyReadiness');
     expect(histories.length).toBeGreaterThan(0);
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: variant }, histories)) results.push(result);
+    for await (const result of Worker.runReplayHistories({ workflowBundle: variant }, histories))
+      results.push(result);
     expect(results).toHaveLength(histories.length);
     for (const result of results) {
       expect(result.error).toBeInstanceOf(DeterminismViolationError);

@@ -1,5 +1,11 @@
 // Builds Temporal workers for the task queues a process is told to host, with herald's activities.
-import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type NativeConnection,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { Logger } from '../lib/log';
 
@@ -24,7 +30,9 @@ export function installTemporalLogging(log: Logger): void {
   Runtime.install({
     shutdownSignals: [],
     logger: new DefaultLogger('WARN', (entry) => {
-      const expected = entry.message.startsWith(NO_WORKFLOWS_NOTICE) && activityOnlyQueues.has(String(entry.meta?.taskQueue));
+      const expected =
+        entry.message.startsWith(NO_WORKFLOWS_NOTICE) &&
+        activityOnlyQueues.has(String(entry.meta?.taskQueue));
       log[expected ? 'debug' : levels[entry.level]]({ ...entry.meta, sdk: 'temporal' }, entry.message);
     }),
   });

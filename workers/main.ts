@@ -15,7 +15,10 @@ import { workflowBundle } from './workflow-bundle';
 
 const { values } = parseArgs({ options: { queues: { type: 'string' } } });
 const config = loadConfigOrExit();
-const taskQueues = values.queues?.split(',').map((q) => q.trim()).filter(Boolean) ??
+const taskQueues = values.queues
+  ?.split(',')
+  .map((q) => q.trim())
+  .filter(Boolean) ??
   config.worker.taskQueues ?? [TASK_QUEUES.pipeline];
 
 const app = await openApp({ config, setUp: true });
@@ -34,8 +37,21 @@ try {
   const connection = await connectWorker(app.temporal);
   await syncConfiguredAccounts(app.sql, config);
   const providers = createProviderRegistry({ sql: app.sql, config });
-  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log, providers, quietHours: config.reminders.quietHours });
-  const sendWorkers = await configuredSendWorkers({ sql: app.sql, config, connection, namespace: app.temporal.namespace, activities });
+  const activities = createActivities({
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log,
+    providers,
+    quietHours: config.reminders.quietHours,
+  });
+  const sendWorkers = await configuredSendWorkers({
+    sql: app.sql,
+    config,
+    connection,
+    namespace: app.temporal.namespace,
+    activities,
+  });
   // a send queue named in --queues is hosted by its send worker (activities only, at the account's
   // rate), not by a second worker without the rate; a process of send queues alone bundles no workflows
   const sendQueues = new Set(sendWorkers.map((w) => w.options.taskQueue));

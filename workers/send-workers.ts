@@ -14,7 +14,8 @@ const CONCURRENT_BATCHES = 16;
  * by every worker polling it, so adding workers never adds throughput beyond the cap; the send
  * schedule in Postgres then spaces the messages inside each second.
  */
-export const batchesPerSecond = (account: Pick<ProviderAccount, 'maxPerSecond' | 'batchSize'>) => account.maxPerSecond / account.batchSize;
+export const batchesPerSecond = (account: Pick<ProviderAccount, 'maxPerSecond' | 'batchSize'>) =>
+  account.maxPerSecond / account.batchSize;
 
 export function sendAccountsFor(config: Config, accounts: ProviderAccount[]): ProviderAccount[] {
   const wanted = config.sending.workerAccounts;

@@ -13,7 +13,9 @@ export async function buildWorkflowBundle(): Promise<{ code: string }> {
 export async function workflowBundle(prebuiltPath: string | undefined): Promise<WorkflowBundleOption> {
   if (prebuiltPath) {
     if (!existsSync(prebuiltPath)) {
-      throw new Error(`WORKFLOW_BUNDLE_PATH is ${prebuiltPath}, which does not exist; run npm run build:workflows`);
+      throw new Error(
+        `WORKFLOW_BUNDLE_PATH is ${prebuiltPath}, which does not exist; run npm run build:workflows`,
+      );
     }
     return { codePath: prebuiltPath };
   }

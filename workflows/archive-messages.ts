@@ -49,7 +49,12 @@ const quick = proxyActivities<Activities>({
 // a batch holds one transaction open while its S3 objects are written
 const moving = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
 });
 
 const long = proxyActivities<Activities>({
@@ -61,14 +66,26 @@ const long = proxyActivities<Activities>({
 const HISTORIES_PER_NIGHT = 2_000;
 
 export const emptyArchiveTotals = (): ArchiveTotals => ({
-  companies: 0, batches: 0, messages: 0, updates: 0, objects: 0, bytes: 0, packetEvents: 0, auditRows: 0, webhookDeliveries: 0, histories: 0,
+  companies: 0,
+  batches: 0,
+  messages: 0,
+  updates: 0,
+  objects: 0,
+  bytes: 0,
+  packetEvents: 0,
+  auditRows: 0,
+  webhookDeliveries: 0,
+  histories: 0,
 });
 
 export async function archiveMessages(input: ArchiveInput = {}): Promise<ArchiveTotals> {
   const batchSize = input.batchSize ?? 500;
   const plan =
     input.state?.plan ??
-    (await quick.planArchive({ now: input.now ?? new Date(workflowInfo().startTime).toISOString(), companyAlias: input.companyAlias }));
+    (await quick.planArchive({
+      now: input.now ?? new Date(workflowInfo().startTime).toISOString(),
+      companyAlias: input.companyAlias,
+    }));
   const totals = input.state?.totals ?? emptyArchiveTotals();
   let index = input.state?.index ?? 0;
   let step = 'moving messages';
@@ -85,9 +102,17 @@ export async function archiveMessages(input: ArchiveInput = {}): Promise<Archive
     const company = plan.companies[index]!;
     step = 'moving messages';
     for (;;) {
-      const messageIds = await quick.selectArchiveBatch({ companyId: company.companyId, cutoff: company.cutoff, limit: batchSize });
+      const messageIds = await quick.selectArchiveBatch({
+        companyId: company.companyId,
+        cutoff: company.cutoff,
+        limit: batchSize,
+      });
       if (messageIds.length === 0) break;
-      const batch = await moving.archiveMessageBatch({ companyId: company.companyId, companyAlias: company.companyAlias, messageIds });
+      const batch = await moving.archiveMessageBatch({
+        companyId: company.companyId,
+        companyAlias: company.companyAlias,
+        messageIds,
+      });
       totals.batches += 1;
       totals.messages += batch.messages;
       totals.updates += batch.updates;

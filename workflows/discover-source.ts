@@ -1,5 +1,11 @@
 // Discovers new files of one ingest source (S3 prefix, SFTP directory, API URL) and admits each as a packet with its ingest.
-import { ActivityFailure, ApplicationFailure, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AdmitResult } from '../activities/sources';
 
@@ -47,7 +53,12 @@ function failureReason(err: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-async function admitAll<T>(items: T[], name: (item: T) => string, admit: (item: T) => Promise<AdmitResult>, totals: DiscoveryTotals): Promise<void> {
+async function admitAll<T>(
+  items: T[],
+  name: (item: T) => string,
+  admit: (item: T) => Promise<AdmitResult>,
+  totals: DiscoveryTotals,
+): Promise<void> {
   for (let i = 0; i < items.length; i += PARALLEL_COPIES) {
     const batch = items.slice(i, i + PARALLEL_COPIES);
     const results = await Promise.allSettled(batch.map(admit));
@@ -59,7 +70,8 @@ async function admitAll<T>(items: T[], name: (item: T) => string, admit: (item: 
         } else totals.skipped += 1;
       } else {
         totals.failed += 1;
-        if (totals.failures.length < KEPT) totals.failures.push({ file: name(batch[j]!), error: failureReason(result.reason) });
+        if (totals.failures.length < KEPT)
+          totals.failures.push({ file: name(batch[j]!), error: failureReason(result.reason) });
       }
     });
   }
@@ -76,7 +88,11 @@ interface Pager<T> {
  * number of pages and continues as new with the next page's token and the totals so far, so neither
  * an activity result nor the history grows with the directory.
  */
-async function pageThrough<T>(input: DiscoverSourceInput, totals: DiscoveryTotals, pager: Pager<T>): Promise<void> {
+async function pageThrough<T>(
+  input: DiscoverSourceInput,
+  totals: DiscoveryTotals,
+  pager: Pager<T>,
+): Promise<void> {
   let token = input.continuationToken;
   for (let page = 1; ; page += 1) {
     const listing = await pager.list(token);
@@ -86,7 +102,12 @@ async function pageThrough<T>(input: DiscoverSourceInput, totals: DiscoveryTotal
     if (!listing.nextToken) return;
     token = listing.nextToken;
     if (page >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof discoverSource>({ sourceUuid: input.sourceUuid, continuationToken: token, totals, pagesPerRun: input.pagesPerRun });
+      await continueAsNew<typeof discoverSource>({
+        sourceUuid: input.sourceUuid,
+        continuationToken: token,
+        totals,
+        pagesPerRun: input.pagesPerRun,
+      });
     }
   }
 }
@@ -97,14 +118,27 @@ export async function discoverSource(input: DiscoverSourceInput): Promise<Discov
     return await discover(input);
   } catch (err) {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true, details: err.cause.details as unknown[], cause: err });
+      throw ApplicationFailure.create({
+        message: err.cause.message,
+        type: err.cause.type ?? undefined,
+        nonRetryable: true,
+        details: err.cause.details as unknown[],
+        cause: err,
+      });
     }
     throw err;
   }
 }
 
 async function discover(input: DiscoverSourceInput): Promise<DiscoveryTotals> {
-  const totals: DiscoveryTotals = input.totals ?? { listed: 0, admitted: 0, skipped: 0, failed: 0, failures: [], packets: [] };
+  const totals: DiscoveryTotals = input.totals ?? {
+    listed: 0,
+    admitted: 0,
+    skipped: 0,
+    failed: 0,
+    failures: [],
+    packets: [],
+  };
   const { sourceUuid } = input;
   const source = await discovery.describeSource({ sourceUuid });
   if (!source.active) return totals;

@@ -44,7 +44,17 @@ export interface DispatchMessagesInput {
 
 export const dispatchProgressQuery = defineQuery<DispatchTotals>('progress');
 
-const ZERO: DispatchTotals = { sent: 0, failed: 0, held: 0, skipped: 0, unknown: 0, waiting: 0, untouched: 0, failedOver: 0, batches: 0 };
+const ZERO: DispatchTotals = {
+  sent: 0,
+  failed: 0,
+  held: 0,
+  skipped: 0,
+  unknown: 0,
+  waiting: 0,
+  untouched: 0,
+  failedOver: 0,
+  batches: 0,
+};
 /** Pages per run before continue-as-new keeps the history short whatever the volume. */
 const PAGES_PER_RUN = 25;
 
@@ -83,18 +93,32 @@ export async function dispatchMessages(input: DispatchMessagesInput): Promise<Di
   const totals: DispatchTotals = { ...(input.cursor?.totals ?? ZERO) };
   setHandler(dispatchProgressQuery, () => totals);
   const { workflowId } = workflowInfo();
-  const route = await describeDispatchRoute({ companyId: input.companyId, channel: input.channel, accountKey: input.accountKey });
+  const route = await describeDispatchRoute({
+    companyId: input.companyId,
+    channel: input.channel,
+    accountKey: input.accountKey,
+  });
   const attempts = input.sendAttempts ?? 5;
   const primary = { route: route.primary, send: sender(route.primary, attempts) };
-  const fallback = route.fallback ? { route: route.fallback, send: sender(route.fallback, attempts) } : undefined;
+  const fallback = route.fallback
+    ? { route: route.fallback, send: sender(route.fallback, attempts) }
+    : undefined;
   // enough batches in flight to keep the account busy for about two seconds
-  const window = Math.min(32, Math.max(2, Math.ceil((2 * primary.route.maxPerSecond) / primary.route.batchSize)));
+  const window = Math.min(
+    32,
+    Math.max(2, Math.ceil((2 * primary.route.maxPerSecond) / primary.route.batchSize)),
+  );
   const pageSize = Math.min(10_000, primary.route.batchSize * window * 2);
 
   /** One batch on one account; when it gives up, what it provably did not send moves to the next account. */
   async function runBatch(ids: number[], n: number, accounts: NonNullable<typeof fallback>[]): Promise<void> {
     const [account, ...rest] = accounts;
-    const ref = { companyId: input.companyId, accountKey: account!.route.key, messageIds: ids, token: DISPATCH_TOKEN(workflowId, n, account!.route.key) };
+    const ref = {
+      companyId: input.companyId,
+      accountKey: account!.route.key,
+      messageIds: ids,
+      token: DISPATCH_TOKEN(workflowId, n, account!.route.key),
+    };
     try {
       add(totals, await account!.send(ref));
     } catch (err) {
@@ -126,16 +150,21 @@ export async function dispatchMessages(input: DispatchMessagesInput): Promise<Di
     for (let i = 0; i < ids.length; i += primary.route.batchSize) {
       while (inflight.size >= window) await Promise.race(inflight);
       const n = ++totals.batches;
-      const p: Promise<void> = runBatch(ids.slice(i, i + primary.route.batchSize), n, fallback ? [primary, fallback] : [primary]).finally(
-        () => inflight.delete(p),
-      );
+      const p: Promise<void> = runBatch(
+        ids.slice(i, i + primary.route.batchSize),
+        n,
+        fallback ? [primary, fallback] : [primary],
+      ).finally(() => inflight.delete(p));
       inflight.add(p);
     }
     if (ids.length < pageSize) break;
     afterId = ids[ids.length - 1]!;
     if (page + 1 >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await Promise.all(inflight);
-      await continueAsNew<typeof dispatchMessages>({ ...input, cursor: { afterId, batches: totals.batches, totals } });
+      await continueAsNew<typeof dispatchMessages>({
+        ...input,
+        cursor: { afterId, batches: totals.batches, totals },
+      });
     }
   }
   await Promise.all(inflight);

@@ -4,7 +4,14 @@ import { loadAccount, type ProviderAccount } from '../providers/accounts';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AnyProvider } from '../providers/types';
 import type { ClaimScope } from './claim';
-import { loadCompanyContext, loadMessages, loadSenders, type CompanyContext, type DispatchMessage, type SenderNumber } from './load';
+import {
+  loadCompanyContext,
+  loadMessages,
+  loadSenders,
+  type CompanyContext,
+  type DispatchMessage,
+  type SenderNumber,
+} from './load';
 import { prepareSends, type PrepareOptions } from './prepare';
 import { reconcile, type ReconcileResult } from './reconcile';
 
@@ -25,7 +32,11 @@ export interface BatchContext {
   prepareOptions: PrepareOptions;
 }
 
-export async function loadBatchContext(sql: Sql, providers: ProviderRegistry, ref: BatchRef): Promise<BatchContext> {
+export async function loadBatchContext(
+  sql: Sql,
+  providers: ProviderRegistry,
+  ref: BatchRef,
+): Promise<BatchContext> {
   const account = await loadAccount(sql, ref.accountKey);
   const provider = providers.forAccount(account);
   const company = await loadCompanyContext(sql, ref.companyId, account.channel);
@@ -37,13 +48,26 @@ export async function loadBatchContext(sql: Sql, providers: ProviderRegistry, re
     company,
     senders,
     rows,
-    scope: { company, channel: account.channel, token: ref.token, provider: account.provider, accountKey: account.key },
-    prepareOptions: { company, account, senders, publicBaseUrl: providers.publicBaseUrl, unsubscribeSecret: providers.unsubscribeSecret },
+    scope: {
+      company,
+      channel: account.channel,
+      token: ref.token,
+      provider: account.provider,
+      accountKey: account.key,
+    },
+    prepareOptions: {
+      company,
+      account,
+      senders,
+      publicBaseUrl: providers.publicBaseUrl,
+      unsubscribeSecret: providers.unsubscribeSecret,
+    },
   };
 }
 
 /** Messages this batch (an earlier attempt of it) left in 'sending'. */
-export const ownSending = (ctx: BatchContext) => ctx.rows.filter((r) => r.state === 'sending' && r.dispatchToken === ctx.scope.token);
+export const ownSending = (ctx: BatchContext) =>
+  ctx.rows.filter((r) => r.state === 'sending' && r.dispatchToken === ctx.scope.token);
 
 export function reconcileOwn(
   sql: Sql,

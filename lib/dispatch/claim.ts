@@ -33,7 +33,12 @@ interface Counters {
 }
 
 /** Today's and this month's claims for the company, created at 0 and locked for this transaction. */
-async function lockCounters(tx: TransactionSql, companyId: number, channel: Channel, timezone: string): Promise<Counters> {
+async function lockCounters(
+  tx: TransactionSql,
+  companyId: number,
+  channel: Channel,
+  timezone: string,
+): Promise<Counters> {
   await tx`
     insert into company_send_counters (company_id, channel, period, period_start)
     values (${companyId}, ${channel}, 'day', (now() at time zone ${timezone})::date),
@@ -70,7 +75,12 @@ export async function adjustCounters(
 }
 
 /** Decides, in order, which candidates fit the credits and the plan; the rest are held with the reason. */
-function decide(scope: ClaimScope, candidates: readonly ClaimCandidate[], available: number, counters: Counters) {
+function decide(
+  scope: ClaimScope,
+  candidates: readonly ClaimCandidate[],
+  available: number,
+  counters: Counters,
+) {
   const { plan } = scope.company;
   const send: ClaimCandidate[] = [];
   const held: { id: number; reason: string }[] = [];
@@ -79,11 +89,17 @@ function decide(scope: ClaimScope, candidates: readonly ClaimCandidate[], availa
   let month = counters.month;
   for (const c of candidates) {
     if (plan.maxPerDay !== null && day >= plan.maxPerDay) {
-      held.push({ id: c.id, reason: `held: plan limit of ${plan.maxPerDay} ${scope.channel} messages a day reached` });
+      held.push({
+        id: c.id,
+        reason: `held: plan limit of ${plan.maxPerDay} ${scope.channel} messages a day reached`,
+      });
     } else if (plan.maxPerMonth !== null && month >= plan.maxPerMonth) {
       held.push({ id: c.id, reason: `held: plan limit of ${plan.maxPerMonth} messages a month reached` });
     } else if (c.cost > credits) {
-      held.push({ id: c.id, reason: `held: not enough credits (${credits.toFixed(2)} left, ${c.cost.toFixed(2)} needed)` });
+      held.push({
+        id: c.id,
+        reason: `held: not enough credits (${credits.toFixed(2)} left, ${c.cost.toFixed(2)} needed)`,
+      });
     } else {
       send.push(c);
       credits -= c.cost;
@@ -103,7 +119,11 @@ class ClaimConflict extends Error {}
  * before the commit; only when a guard fails (credits or quota ran out meanwhile) does it claim
  * again holding the locks from the start, where the decisions are exact.
  */
-export async function claimMessages(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
+export async function claimMessages(
+  sql: Sql,
+  scope: ClaimScope,
+  candidates: readonly ClaimCandidate[],
+): Promise<ClaimResult> {
   if (candidates.length === 0) return { claimed: [], held: [] };
   try {
     return await claimOptimistically(sql, scope, candidates);
@@ -130,7 +150,11 @@ async function markSending(tx: TransactionSql, scope: ClaimScope, send: readonly
     returning m.id, m.credits`;
 }
 
-async function claimOptimistically(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
+async function claimOptimistically(
+  sql: Sql,
+  scope: ClaimScope,
+  candidates: readonly ClaimCandidate[],
+): Promise<ClaimResult> {
   const companyId = scope.company.id;
   const tz = scope.company.timezone;
   const [now] = await sql<{ available: string | null; day: number | null; month: number | null }[]>`
@@ -140,7 +164,10 @@ async function claimOptimistically(sql: Sql, scope: ClaimScope, candidates: read
            (select claimed from company_send_counters where company_id = ${companyId} and channel = 'all'
               and period = 'month' and period_start = date_trunc('month', now() at time zone ${tz})::date) as month`;
   if (now!.available === null) throw new ClaimConflict();
-  const { send, held } = decide(scope, candidates, Number(now!.available), { day: now!.day ?? 0, month: now!.month ?? 0 });
+  const { send, held } = decide(scope, candidates, Number(now!.available), {
+    day: now!.day ?? 0,
+    month: now!.month ?? 0,
+  });
   const { plan } = scope.company;
   if (send.length) {
     // the day's and month's counter rows exist before the transaction (this takes no lock on them)
@@ -176,7 +203,11 @@ async function claimOptimistically(sql: Sql, scope: ClaimScope, candidates: read
   })) as ClaimResult;
 }
 
-async function claimLocked(sql: Sql, scope: ClaimScope, candidates: readonly ClaimCandidate[]): Promise<ClaimResult> {
+async function claimLocked(
+  sql: Sql,
+  scope: ClaimScope,
+  candidates: readonly ClaimCandidate[],
+): Promise<ClaimResult> {
   const companyId = scope.company.id;
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
@@ -214,7 +245,13 @@ async function holdMessages(
     tx,
     companyId,
     channel,
-    rows.map((r) => ({ messageId: r.id, eventId: `held:${r.uuid}:${Date.now()}`, type: 'held', status: 'held', detail: r.status_description })),
+    rows.map((r) => ({
+      messageId: r.id,
+      eventId: `held:${r.uuid}:${Date.now()}`,
+      type: 'held',
+      status: 'held',
+      detail: r.status_description,
+    })),
   );
   return rows.map((r) => r.id);
 }

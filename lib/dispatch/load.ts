@@ -81,7 +81,11 @@ export class UnknownCompanyError extends Error {
   override readonly name = 'UnknownCompanyError';
 }
 
-export async function loadCompanyContext(sql: Sql, companyId: number, channel: Channel): Promise<CompanyContext> {
+export async function loadCompanyContext(
+  sql: Sql,
+  companyId: number,
+  channel: Channel,
+): Promise<CompanyContext> {
   const [company] = await sql<
     (Omit<CompanyContext, 'plan' | 'creditsPerUnit' | 'templates'> & {
       max_per_day: number | null;
@@ -107,7 +111,14 @@ export async function loadCompanyContext(sql: Sql, companyId: number, channel: C
            subject, body, html_body as "htmlBody", details
     from message_templates
     where active and channel = ${channel} and (scope = 'global' or company_id = ${companyId})`;
-  const { max_per_day, max_messages_per_month, max_sms_segments, max_sends_per_second, credits_per_unit, ...rest } = company;
+  const {
+    max_per_day,
+    max_messages_per_month,
+    max_sms_segments,
+    max_sends_per_second,
+    credits_per_unit,
+    ...rest
+  } = company;
   return {
     ...rest,
     plan: {
@@ -132,7 +143,12 @@ export async function loadSenders(sql: Sql, accountId: number, companyId: number
   return (own.length ? own : rows).map(({ company_id: _c, ...s }) => s);
 }
 
-export async function loadMessages(sql: Sql, companyId: number, channel: Channel, ids: readonly number[]): Promise<DispatchMessage[]> {
+export async function loadMessages(
+  sql: Sql,
+  companyId: number,
+  channel: Channel,
+  ids: readonly number[],
+): Promise<DispatchMessage[]> {
   const rows = await sql<(Record<string, unknown> & { id: number })[]>`
     select m.id, m.uuid, m.company_id, m.channel, m.template_name, m.data, m.state, m.dispatch_token, m.sending_at,
            m.attempts, m.credits, m.to_address, m.from_address, m.customer_id,

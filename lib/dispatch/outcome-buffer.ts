@@ -13,7 +13,11 @@ export interface OutcomeBuffer {
  * Short intervals keep the window small in which a crash leaves an accepted message in 'sending'
  * (such a message is reconciled, not resent, so a wider window costs lookups, not duplicates).
  */
-export function createOutcomeBuffer(sql: Sql, scope: RecordScope, opts: { maxItems?: number; maxDelayMs?: number } = {}): OutcomeBuffer {
+export function createOutcomeBuffer(
+  sql: Sql,
+  scope: RecordScope,
+  opts: { maxItems?: number; maxDelayMs?: number } = {},
+): OutcomeBuffer {
   const maxItems = opts.maxItems ?? 200;
   const maxDelayMs = opts.maxDelayMs ?? 100;
   let pending: Outcome[] = [];
@@ -29,9 +33,11 @@ export function createOutcomeBuffer(sql: Sql, scope: RecordScope, opts: { maxIte
     pending = [];
     if (batch.length) {
       // writes stay in order: a later outcome never overtakes an earlier one
-      chain = chain.then(() => recordOutcomes(sql, scope, batch)).catch((err: unknown) => {
-        failure ??= err;
-      });
+      chain = chain
+        .then(() => recordOutcomes(sql, scope, batch))
+        .catch((err: unknown) => {
+          failure ??= err;
+        });
     }
     return chain.then(() => {
       if (failure) throw failure;

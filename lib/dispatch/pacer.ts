@@ -88,7 +88,15 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
       leadMs: FIRST_SLOT_LEAD_MS,
     });
   const buffer = createOutcomeBuffer(sql, scope);
-  const result: RoundResult = { notSent: [], unresolved: 0, sawUnavailable: false, sent: 0, failed: 0, held: 0, late: 0 };
+  const result: RoundResult = {
+    notSent: [],
+    unresolved: 0,
+    sawUnavailable: false,
+    sent: 0,
+    failed: 0,
+    held: 0,
+    late: 0,
+  };
   let consecutiveUnavailable = 0;
   const inflight = new Set<Promise<void>>();
   const send = provider.send as (input: ChannelInput[keyof ChannelInput]) => ReturnType<AnyProvider['send']>;
@@ -149,7 +157,10 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
   const queue = [...ready];
   const chunkSize = Math.min(
     MAX_CLAIM,
-    Math.max(1, Math.round((pace.account.maxPerSecond * (1 - pace.headroom) * pace.slowdown * CHUNK_MS) / 1000)),
+    Math.max(
+      1,
+      Math.round((pace.account.maxPerSecond * (1 - pace.headroom) * pace.slowdown * CHUNK_MS) / 1000),
+    ),
   );
 
   /** Claims the next chunk and reserves its slots. */
@@ -165,7 +176,10 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     result.held += claim.held.length;
     const ids = new Set(claim.claimed);
     const timed = await schedule(fresh.filter((item) => ids.has(item.message.id)));
-    pace.log.debug({ token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at }, 'chunk reserved');
+    pace.log.debug(
+      { token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at },
+      'chunk reserved',
+    );
     return timed;
   };
 

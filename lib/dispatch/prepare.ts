@@ -60,7 +60,10 @@ export function prepareSends(messages: readonly DispatchMessage[], opts: Prepare
 const RENDER_SLICE = 20;
 
 /** As prepareSends, but in slices, so rendering a large batch never holds up sends already under way. */
-export async function prepareSendsInSlices(messages: readonly DispatchMessage[], opts: PrepareOptions): Promise<Preparation[]> {
+export async function prepareSendsInSlices(
+  messages: readonly DispatchMessage[],
+  opts: PrepareOptions,
+): Promise<Preparation[]> {
   const prepare = preparer(opts);
   const out: Preparation[] = [];
   for (let i = 0; i < messages.length; i += RENDER_SLICE) {
@@ -72,11 +75,15 @@ export async function prepareSendsInSlices(messages: readonly DispatchMessage[],
 
 function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparation {
   const { company, senders, publicBaseUrl } = opts;
-  const renderer = createRenderer({ strict: true, gatherAction: callbackUrl(publicBaseUrl, INGRESS_PATHS.twilioVoiceGather) });
+  const renderer = createRenderer({
+    strict: true,
+    gatherAction: callbackUrl(publicBaseUrl, INGRESS_PATHS.twilioVoiceGather),
+  });
   let turn = 0;
   return (message: DispatchMessage): Preparation => {
     const { to, optedOut, what } = recipient(message);
-    if (optedOut) return { kind: 'skip', id: message.id, reason: `the contact opted out of ${message.channel}` };
+    if (optedOut)
+      return { kind: 'skip', id: message.id, reason: `the contact opted out of ${message.channel}` };
     if (!to) return { kind: 'skip', id: message.id, reason: `the contact has no ${what}` };
     let rendered: RenderedMessage;
     try {
@@ -106,9 +113,17 @@ function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparati
       };
     } else {
       const from = company.emailFrom ?? sender?.address;
-      if (!from) return { kind: 'fail', id: message.id, reason: 'no sender address: set the company email_from or an account sender' };
+      if (!from)
+        return {
+          kind: 'fail',
+          id: message.id,
+          reason: 'no sender address: set the company email_from or an account sender',
+        };
       const replyTo = company.emailReplyTo ?? undefined;
-      const unsubscribeUrl = callbackUrl(publicBaseUrl, `${INGRESS_PATHS.emailUnsubscribe}/${unsubscribeToken(message.uuid, opts.unsubscribeSecret)}`);
+      const unsubscribeUrl = callbackUrl(
+        publicBaseUrl,
+        `${INGRESS_PATHS.emailUnsubscribe}/${unsubscribeToken(message.uuid, opts.unsubscribeSecret)}`,
+      );
       const mailto = `<mailto:${replyTo ?? from}?subject=unsubscribe%20${message.uuid}>`;
       input = {
         ...base,
@@ -128,6 +143,9 @@ function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparati
         tags: { message: message.uuid, company: company.alias },
       };
     }
-    return { kind: 'ready', send: { message, sender, cost: creditCost(rendered, company.creditsPerUnit), rendered, input } };
+    return {
+      kind: 'ready',
+      send: { message, sender, cost: creditCost(rendered, company.creditsPerUnit), rendered, input },
+    };
   };
 }

@@ -34,7 +34,9 @@ function localOffset(measured: number): number {
 async function calibrate(sql: Sql): Promise<void> {
   if (clock.offset !== Infinity) return;
   for (let i = 0; i < 5; i++) {
-    const [row] = await sql<{ db_now_ms: number }[]>`select extract(epoch from clock_timestamp())::float8 * 1000 as db_now_ms`;
+    const [row] = await sql<
+      { db_now_ms: number }[]
+    >`select extract(epoch from clock_timestamp())::float8 * 1000 as db_now_ms`;
     localOffset(Date.now() - row!.db_now_ms);
   }
 }

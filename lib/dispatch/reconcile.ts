@@ -27,7 +27,10 @@ export interface ReconcileResult {
 /** Clock differences between us and the vendor, and its second-granular filters. */
 const WINDOW_MARGIN_MS = 60_000;
 
-export async function reconcile(messages: readonly DispatchMessage[], opts: ReconcileOptions): Promise<ReconcileResult> {
+export async function reconcile(
+  messages: readonly DispatchMessage[],
+  opts: ReconcileOptions,
+): Promise<ReconcileResult> {
   const outcomes: Outcome[] = [];
   const unresolved: number[] = [];
   if (!messages.length) return { outcomes, unresolved };
@@ -49,7 +52,11 @@ export async function reconcile(messages: readonly DispatchMessage[], opts: Reco
 
   for (const message of messages) {
     if (!provider.lookup) {
-      outcomes.push({ kind: 'unknown', id: message.id, reason: `${provider.kind} cannot be asked whether it took the message; check before resending` });
+      outcomes.push({
+        kind: 'unknown',
+        id: message.id,
+        reason: `${provider.kind} cannot be asked whether it took the message; check before resending`,
+      });
       continue;
     }
     try {
@@ -70,7 +77,11 @@ export async function reconcile(messages: readonly DispatchMessage[], opts: Reco
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       if (opts.onLookupFailure === 'unknown') {
-        outcomes.push({ kind: 'unknown', id: message.id, reason: `could not ask the provider after an interrupted send: ${err.reason}` });
+        outcomes.push({
+          kind: 'unknown',
+          id: message.id,
+          reason: `could not ask the provider after an interrupted send: ${err.reason}`,
+        });
       } else {
         unresolved.push(message.id);
       }

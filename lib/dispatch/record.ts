@@ -30,7 +30,11 @@ interface Released {
 const DO_NOT = { sms: 'do_not_sms', voice: 'do_not_call', email: 'do_not_email' } as const;
 
 /** Gives back plan quota for messages that were claimed but not sent, on the day each was claimed. */
-async function releaseQuota(tx: TransactionSql, scope: RecordScope, claimedAt: readonly Date[]): Promise<void> {
+async function releaseQuota(
+  tx: TransactionSql,
+  scope: RecordScope,
+  claimedAt: readonly Date[],
+): Promise<void> {
   if (!claimedAt.length) return;
   const tz = scope.company.timezone;
   const at = tx.array(claimedAt.map((d) => d.toISOString()));
@@ -45,16 +49,34 @@ async function releaseQuota(tx: TransactionSql, scope: RecordScope, claimedAt: r
     where c.company_id = ${scope.company.id} and c.channel = 'all' and c.period = 'month' and c.period_start = g.m`;
 }
 
-async function releaseCredits(tx: TransactionSql, companyId: number, rows: readonly { credits: string | null }[]): Promise<void> {
+async function releaseCredits(
+  tx: TransactionSql,
+  companyId: number,
+  rows: readonly { credits: string | null }[],
+): Promise<void> {
   const total = rows.reduce((sum, r) => sum + Number(r.credits ?? 0), 0);
-  if (total > 0) await tx`update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${companyId}`;
+  if (total > 0)
+    await tx`update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${companyId}`;
 }
 
 type SentRow = Released & { segments: number | null };
 
-async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<Outcome, { kind: 'sent' }>[]): Promise<SentRow[]> {
+async function recordSent(
+  tx: TransactionSql,
+  scope: RecordScope,
+  sent: Extract<Outcome, { kind: 'sent' }>[],
+): Promise<SentRow[]> {
   const companyId = scope.company.id;
-  const rows = await tx<(Released & { provider: string; provider_account: string; provider_message_id: string; to_address: string; from_address: string | null; segments: number | null })[]>`
+  const rows = await tx<
+    (Released & {
+      provider: string;
+      provider_account: string;
+      provider_message_id: string;
+      to_address: string;
+      from_address: string | null;
+      segments: number | null;
+    })[]
+  >`
     update messages m
     set state = 'sent', provider_message_id = v.pid, sent_at = now(), last_event_at = now(),
         segments = coalesce(nullif(v.segments, -1), m.segments), from_address = coalesce(nullif(v.sender, ''), m.from_address)
@@ -89,7 +111,13 @@ async function recordSent(tx: TransactionSql, scope: RecordScope, sent: Extract<
     scope.channel,
     rows
       .filter((r) => reconciled.has(r.id))
-      .map((r) => ({ messageId: r.id, eventId: `reconciled:${r.uuid}`, type: 'reconciled', status: 'sent', detail: `found at the provider as ${r.provider_message_id}` })),
+      .map((r) => ({
+        messageId: r.id,
+        eventId: `reconciled:${r.uuid}`,
+        type: 'reconciled',
+        status: 'sent',
+        detail: `found at the provider as ${r.provider_message_id}`,
+      })),
   );
   return rows;
 }
@@ -114,7 +142,13 @@ async function recordUnsent(
       tx,
       scope.company.id,
       scope.channel,
-      rows.map((r) => ({ messageId: r.id, eventId: `${state}:${r.uuid}`, type: state, status: state, detail: reasons.get(r.id) ?? '' })),
+      rows.map((r) => ({
+        messageId: r.id,
+        eventId: `${state}:${r.uuid}`,
+        type: state,
+        status: state,
+        detail: reasons.get(r.id) ?? '',
+      })),
     );
   }
   return rows;
@@ -125,7 +159,12 @@ async function recordUnsent(
  * it), and gives back every reservation, in one statement: the company's balance row is what all
  * its batches contend for, and it stays locked only from here to the commit.
  */
-async function settleCredits(tx: TransactionSql, scope: RecordScope, sent: readonly SentRow[], released: readonly Released[]): Promise<void> {
+async function settleCredits(
+  tx: TransactionSql,
+  scope: RecordScope,
+  sent: readonly SentRow[],
+  released: readonly Released[],
+): Promise<void> {
   const total = [...sent, ...released].reduce((sum, r) => sum + Number(r.credits ?? 0), 0);
   if (!sent.length) {
     if (total > 0) await releaseCredits(tx, scope.company.id, released);
@@ -139,7 +178,12 @@ async function settleCredits(tx: TransactionSql, scope: RecordScope, sent: reado
           kind: 'debit',
           credits: -Number(r.credits ?? 0),
           message_id: r.id,
-          note: scope.channel === 'sms' ? `sms, ${r.segments ?? 1} segment(s)` : scope.channel === 'voice' ? 'call, first minute' : 'email',
+          note:
+            scope.channel === 'sms'
+              ? `sms, ${r.segments ?? 1} segment(s)`
+              : scope.channel === 'voice'
+                ? 'call, first minute'
+                : 'email',
         })),
       )}
       on conflict (message_id) where kind = 'debit' do nothing
@@ -147,9 +191,14 @@ async function settleCredits(tx: TransactionSql, scope: RecordScope, sent: reado
     update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${scope.company.id}`;
 }
 
-export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: readonly Outcome[]): Promise<void> {
+export async function recordOutcomes(
+  sql: Sql,
+  scope: RecordScope,
+  outcomes: readonly Outcome[],
+): Promise<void> {
   if (!outcomes.length) return;
-  const of = <K extends Outcome['kind']>(kind: K) => outcomes.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
+  const of = <K extends Outcome['kind']>(kind: K) =>
+    outcomes.filter((o): o is Extract<Outcome, { kind: K }> => o.kind === kind);
   await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     const sent = of('sent');
@@ -169,7 +218,11 @@ export async function recordOutcomes(sql: Sql, scope: RecordScope, outcomes: rea
     // the company's balance and counters are what every batch of the company contends for: they come
     // last, so their locks are held only for the last statements before the commit
     // an unknown message may have gone out, so its quota stays used
-    await releaseQuota(tx, scope, [...failedRows, ...retryRows].map((r) => r.sending_at));
+    await releaseQuota(
+      tx,
+      scope,
+      [...failedRows, ...retryRows].map((r) => r.sending_at),
+    );
     await settleCredits(tx, scope, sentRows, [...failedRows, ...retryRows, ...unknownRows]);
   });
 }

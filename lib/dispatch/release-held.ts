@@ -17,7 +17,11 @@ export async function summarizeHeld(sql: Sql, companyId: number): Promise<HeldSu
 }
 
 /** held -> scheduled: the next dispatch sends them if the credits or the plan now allow it, or holds them again. */
-export async function releaseHeld(sql: Sql, companyId: number, opts: { channel?: Channel; actor: string }): Promise<number> {
+export async function releaseHeld(
+  sql: Sql,
+  companyId: number,
+  opts: { channel?: Channel; actor: string },
+): Promise<number> {
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     const rows = await tx<{ id: number; uuid: string; channel: Channel }[]>`
@@ -33,7 +37,13 @@ export async function releaseHeld(sql: Sql, companyId: number, opts: { channel?:
         channel,
         rows
           .filter((r) => r.channel === channel)
-          .map((r) => ({ messageId: r.id, eventId: `released:${r.uuid}:${at}`, type: 'released', status: 'scheduled', detail: `released by ${opts.actor}` })),
+          .map((r) => ({
+            messageId: r.id,
+            eventId: `released:${r.uuid}:${at}`,
+            type: 'released',
+            status: 'scheduled',
+            detail: `released by ${opts.actor}`,
+          })),
       );
     }
     return rows.length;

@@ -54,10 +54,19 @@ export const TEMPLATE_ROOT_FIELDS: Readonly<Record<string, readonly string[]>> =
 export function templateContext(company: CompanyContext, message: DispatchMessage): TemplateContext {
   return {
     data: message.data,
-    company: { name: company.name, alias: company.alias, phone_number: company.phoneNumber, ...company.details },
+    company: {
+      name: company.name,
+      alias: company.alias,
+      phone_number: company.phoneNumber,
+      ...company.details,
+    },
     customer: message.customer ? { name: message.customer.name } : {},
     location: message.location
-      ? { name: message.location.name, phone_number: message.location.phoneNumber, city: message.location.city }
+      ? {
+          name: message.location.name,
+          phone_number: message.location.phoneNumber,
+          city: message.location.city,
+        }
       : {},
     contact: {
       first_name: message.contact.firstName,
@@ -76,7 +85,8 @@ export function pickTemplate(company: CompanyContext, message: DispatchMessage):
     companyId: company.id,
     customerId: message.customerId,
   });
-  if (!template) throw new RenderProblem(`no active ${message.channel} template named "${message.templateName}"`);
+  if (!template)
+    throw new RenderProblem(`no active ${message.channel} template named "${message.templateName}"`);
   return template;
 }
 
@@ -85,7 +95,13 @@ export function createRenderer(settings: RenderSettings) {
   const compiled = new Map<string, CompiledTemplate>();
   const missing: string[] = [];
 
-  function text(template: StoredTemplate, field: string, source: string, input: RenderInput, options: RenderOptions): string {
+  function text(
+    template: StoredTemplate,
+    field: string,
+    source: string,
+    input: RenderInput,
+    options: RenderOptions,
+  ): string {
     const key = `${template.id}:${field}`;
     let program = compiled.get(key);
     try {
@@ -99,7 +115,8 @@ export function createRenderer(settings: RenderSettings) {
       for (const name of report.missing) if (!missing.includes(name)) missing.push(name);
       return report.text;
     } catch (err) {
-      if (err instanceof TemplateError) throw new RenderProblem(`template ${template.name} (${field}): ${err.message}`);
+      if (err instanceof TemplateError)
+        throw new RenderProblem(`template ${template.name} (${field}): ${err.message}`);
       throw err;
     }
   }
@@ -109,7 +126,9 @@ export function createRenderer(settings: RenderSettings) {
     const channel: Channel = t.channel;
     if (channel === 'sms') {
       const raw = text(t, 'body', t.body, input, { channel: 'sms' });
-      const { text: body, replaced } = input.replaceLookalikes ? normalizeForGsm(raw) : { text: raw, replaced: [] };
+      const { text: body, replaced } = input.replaceLookalikes
+        ? normalizeForGsm(raw)
+        : { text: raw, replaced: [] };
       const info = analyzeSms(body);
       if (info.segments === 0) throw new RenderProblem(`template ${t.name} rendered an empty text`);
       const tooLong = checkSegmentLimit(body, input.maxSmsSegments);
@@ -121,7 +140,9 @@ export function createRenderer(settings: RenderSettings) {
       const spokenText = text(t, 'body', t.body, input, { channel: 'voice', escape: 'none' });
       const snippets = t.details?.snippets ?? {};
       const snippet = (name: string) =>
-        snippets[name] !== undefined ? text(t, name, snippets[name], input, { channel: 'voice', escape: 'none' }) : undefined;
+        snippets[name] !== undefined
+          ? text(t, name, snippets[name], input, { channel: 'voice', escape: 'none' })
+          : undefined;
       const twiml = buildReminderTwiml({
         message: spokenText,
         confirmPrompt: snippet('confirm_prompt'),

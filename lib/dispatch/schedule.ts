@@ -17,16 +17,29 @@ export interface TimedSend extends PreparedSend {
 export async function scheduleSends(
   sql: Sql,
   sends: readonly PreparedSend[],
-  limits: { account: ProviderAccount; company: CompanyContext; headroom: number; slowdown?: number; leadMs?: number },
+  limits: {
+    account: ProviderAccount;
+    company: CompanyContext;
+    headroom: number;
+    slowdown?: number;
+    leadMs?: number;
+  },
 ): Promise<TimedSend[]> {
   if (!sends.length) return [];
   const scale = (1 - limits.headroom) * (limits.slowdown ?? 1);
-  const shared: Limit[] = [{ key: limiterKey.account(limits.account.key), perSecond: limits.account.maxPerSecond * scale }];
+  const shared: Limit[] = [
+    { key: limiterKey.account(limits.account.key), perSecond: limits.account.maxPerSecond * scale },
+  ];
   if (limits.company.plan.maxSendsPerSecond) {
-    shared.push({ key: limiterKey.company(limits.company.id), perSecond: limits.company.plan.maxSendsPerSecond * scale });
+    shared.push({
+      key: limiterKey.company(limits.company.id),
+      perSecond: limits.company.plan.maxSendsPerSecond * scale,
+    });
   }
   const entries = sends.map((s) =>
-    s.sender ? [...shared, { key: limiterKey.sender(s.sender.id), perSecond: s.sender.maxPerSecond * scale }] : shared,
+    s.sender
+      ? [...shared, { key: limiterKey.sender(s.sender.id), perSecond: s.sender.maxPerSecond * scale }]
+      : shared,
   );
   const times = await reserveSendTimes(sql, entries, limits.leadMs);
   return sends.map((s, i) => ({ ...s, at: times[i]! })).sort((a, b) => a.at - b.at);

@@ -32,7 +32,9 @@ export class BatchIncomplete extends Error {
     readonly counts: BatchCounts,
     readonly retryAfterMs?: number,
   ) {
-    super(`${counts.waiting} message(s) wait: the provider is ${reason === 'throttled' ? 'throttling us' : 'failing'}`);
+    super(
+      `${counts.waiting} message(s) wait: the provider is ${reason === 'throttled' ? 'throttling us' : 'failing'}`,
+    );
   }
 }
 
@@ -69,7 +71,15 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
   const ctx = await loadBatchContext(sql, deps.providers, input);
   lap('load');
   const { account, company, rows, scope, prepareOptions } = ctx;
-  const counts: BatchCounts = { sent: 0, failed: 0, held: 0, skipped: 0, unknown: 0, waiting: 0, untouched: 0 };
+  const counts: BatchCounts = {
+    sent: 0,
+    failed: 0,
+    held: 0,
+    skipped: 0,
+    unknown: 0,
+    waiting: 0,
+    untouched: 0,
+  };
   const sleep = heartbeatingSleep(deps.heartbeat);
   const pace: Pace = {
     sql,
@@ -95,7 +105,9 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
   // 2. render and address what is due; settle what can never be sent
   const due = rows.filter((r) => r.state === 'scheduled' || again.has(r.id));
   // an earlier attempt of this batch already settled these: report them as this batch's
-  const earlier = rows.filter((r) => r.dispatchToken === input.token && r.state !== 'sending' && r.state !== 'scheduled');
+  const earlier = rows.filter(
+    (r) => r.dispatchToken === input.token && r.state !== 'sending' && r.state !== 'scheduled',
+  );
   for (const r of earlier) {
     if (r.state === 'failed') counts.failed++;
     else if (r.state === 'unknown') counts.unknown++;
@@ -114,7 +126,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
   // 3. paced rounds; a 429 pauses the whole account (every worker), halves this batch's pace, and
   //    the rest goes in the next round; the backoff grows only while rounds send nothing at all
   let late = 0;
-  for (let throttled = 0; ready.length; ) {
+  for (let throttled = 0; ready.length;) {
     const result = await runRound(pace, ready);
     lap('send');
     late += result.late;
@@ -126,7 +138,10 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     if (result.stop === 'throttled' && throttled <= THROTTLE_ROUNDS) {
       const backoff = result.retryAfterMs ?? Math.min(30_000, 1000 * 2 ** (throttled - 1));
       pace.slowdown = Math.max(MIN_SLOWDOWN, pace.slowdown / 2);
-      deps.log.warn({ account: account.key, backoffMs: backoff, waiting: result.notSent.length }, 'provider throttled us: backing off');
+      deps.log.warn(
+        { account: account.key, backoffMs: backoff, waiting: result.notSent.length },
+        'provider throttled us: backing off',
+      );
       await pauseLimiter(sql, limiterKey.account(account.key), Date.now() + backoff);
       await sleep(backoff);
       ready = result.notSent;

@@ -13,7 +13,12 @@ export interface SettledBatch {
   retryable: number[];
 }
 
-export async function settleBatch(sql: Sql, providers: ProviderRegistry, ref: BatchRef, sleep: (ms: number) => Promise<void>): Promise<SettledBatch> {
+export async function settleBatch(
+  sql: Sql,
+  providers: ProviderRegistry,
+  ref: BatchRef,
+  sleep: (ms: number) => Promise<void>,
+): Promise<SettledBatch> {
   const ctx = await loadBatchContext(sql, providers, ref);
   // the account is failing, so a lookup that fails too settles the message as unknown: never guess
   const settled = await reconcileOwn(sql, providers, ctx, 'unknown', sleep);

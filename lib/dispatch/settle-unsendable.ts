@@ -18,7 +18,11 @@ export async function settleUnsendable(
   const companyId = scope.company.id;
   await sql.begin(async (t) => {
     const tx = t as TransactionSql;
-    const apply = async (list: readonly { id: number; reason: string }[], via: string | null, state: string) => {
+    const apply = async (
+      list: readonly { id: number; reason: string }[],
+      via: string | null,
+      state: string,
+    ) => {
       if (!list.length) return;
       const ids = tx.array(list.map((s) => s.id));
       if (via) {
@@ -37,7 +41,13 @@ export async function settleUnsendable(
         tx,
         companyId,
         scope.channel,
-        rows.map((r) => ({ messageId: r.id, eventId: `${state}:${r.uuid}`, type: state, status: state, detail: reasons.get(r.id) ?? '' })),
+        rows.map((r) => ({
+          messageId: r.id,
+          eventId: `${state}:${r.uuid}`,
+          type: state,
+          status: state,
+          detail: reasons.get(r.id) ?? '',
+        })),
       );
     };
     await apply(skips, null, 'skipped');

@@ -24,7 +24,10 @@ const columns = (sql: Sql) => sql`
   a.id, a.key, a.channel, a.provider, a.max_per_second::float8 as "maxPerSecond", a.batch_size as "batchSize",
   f.key as "fallbackKey", a.settings, a.active`;
 
-const withQueue = (row: Row): ProviderAccount => ({ ...row, taskQueue: providerTaskQueue(row.provider, row.key) });
+const withQueue = (row: Row): ProviderAccount => ({
+  ...row,
+  taskQueue: providerTaskQueue(row.provider, row.key),
+});
 
 export class UnknownAccountError extends Error {
   override readonly name = 'UnknownAccountError';
@@ -49,13 +52,20 @@ export async function listActiveAccounts(sql: Sql): Promise<ProviderAccount[]> {
  * The account that sends a company's messages on a channel: the one its settings name
  * (`settings.accounts.sms`), else the channel's default.
  */
-export async function accountForCompany(sql: Sql, companyId: number, channel: Channel): Promise<ProviderAccount> {
+export async function accountForCompany(
+  sql: Sql,
+  companyId: number,
+  channel: Channel,
+): Promise<ProviderAccount> {
   const [row] = await sql<{ key: string }[]>`
     select coalesce(
       (select a.key from companies c join provider_accounts a on a.key = c.settings -> 'accounts' ->> ${channel}
        where c.id = ${companyId} and a.active and a.channel = ${channel}),
       (select key from provider_accounts where channel = ${channel} and is_default and active)) as key`;
-  if (!row?.key) throw new UnknownAccountError(`no active ${channel} provider account is the default, and company ${companyId} names none`);
+  if (!row?.key)
+    throw new UnknownAccountError(
+      `no active ${channel} provider account is the default, and company ${companyId} names none`,
+    );
   return loadAccount(sql, row.key);
 }
 
@@ -66,7 +76,11 @@ export interface AccountDefinition {
   maxPerSecond: number;
   batchSize: number;
   settings?: ProviderAccount['settings'];
-  senders?: { address: string; kind: 'long_code' | 'toll_free' | 'short_code' | 'email'; maxPerSecond: number }[];
+  senders?: {
+    address: string;
+    kind: 'long_code' | 'toll_free' | 'short_code' | 'email';
+    maxPerSecond: number;
+  }[];
 }
 
 /** Creates or updates an account (and its shared senders); used for the configured accounts and by tests. */

@@ -5,7 +5,11 @@ import type { Channel, ProviderKind } from './types';
 import { makeDefault, setFallback, upsertAccount, type AccountDefinition } from './accounts';
 
 /** The embedded outbox accounts the first migration creates. */
-export const OUTBOX_ACCOUNTS: Record<Channel, string> = { sms: 'outbox-sms', voice: 'outbox-voice', email: 'outbox-email' };
+export const OUTBOX_ACCOUNTS: Record<Channel, string> = {
+  sms: 'outbox-sms',
+  voice: 'outbox-voice',
+  email: 'outbox-email',
+};
 
 /** Account keys of the environment's vendor accounts. */
 export const CONFIGURED_ACCOUNTS = { sms: 'twilio-sms', voice: 'twilio-voice', email: 'ses-email' } as const;
@@ -20,7 +24,9 @@ function definition(config: Config, channel: Channel): AccountDefinition {
       maxPerSecond: config.sending.sesMaxPerSecond,
       batchSize,
       settings: config.ses.configurationSet ? { configurationSet: config.ses.configurationSet } : {},
-      senders: config.ses.fromAddress ? [{ address: config.ses.fromAddress, kind: 'email', maxPerSecond: config.sending.sesMaxPerSecond }] : [],
+      senders: config.ses.fromAddress
+        ? [{ address: config.ses.fromAddress, kind: 'email', maxPerSecond: config.sending.sesMaxPerSecond }]
+        : [],
     };
   }
   return {
@@ -29,14 +35,28 @@ function definition(config: Config, channel: Channel): AccountDefinition {
     provider: 'twilio',
     maxPerSecond: config.sending.twilioMaxPerSecond,
     batchSize,
-    settings: config.twilio.messagingServiceSid && channel === 'sms' ? { messagingServiceSid: config.twilio.messagingServiceSid } : {},
+    settings:
+      config.twilio.messagingServiceSid && channel === 'sms'
+        ? { messagingServiceSid: config.twilio.messagingServiceSid }
+        : {},
     senders: config.twilio.fromNumber
-      ? [{ address: config.twilio.fromNumber, kind: 'long_code', maxPerSecond: config.sending.twilioNumberMaxPerSecond }]
+      ? [
+          {
+            address: config.twilio.fromNumber,
+            kind: 'long_code',
+            maxPerSecond: config.sending.twilioNumberMaxPerSecond,
+          },
+        ]
       : [],
   };
 }
 
-async function accountFor(sql: Sql, config: Config, channel: Channel, provider: ProviderKind): Promise<string> {
+async function accountFor(
+  sql: Sql,
+  config: Config,
+  channel: Channel,
+  provider: ProviderKind,
+): Promise<string> {
   if (provider === 'outbox') return OUTBOX_ACCOUNTS[channel];
   return (await upsertAccount(sql, definition(config, channel))).key;
 }

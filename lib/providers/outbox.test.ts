@@ -8,7 +8,9 @@ let companyId: number;
 beforeAll(async () => {
   sql = createSql({ url: process.env.DATABASE_URL!, actor: 'test' });
   const alias = `outbox-${randomUUID().slice(0, 8)}`;
-  const [company] = await sql<{ id: number }[]>`insert into companies (alias, name) values (${alias}, 'Outbox Test') returning id`;
+  const [company] = await sql<
+    { id: number }[]
+  >`insert into companies (alias, name) values (${alias}, 'Outbox Test') returning id`;
   companyId = company!.id;
 });
 afterAll(() => sql.end());
@@ -17,17 +19,34 @@ describe('the local outbox', () => {
   it('stores a text once per message, and finds it again by the message uuid', async () => {
     const sms = createOutboxSms(sql, 'outbox-sms');
     const messageUuid = randomUUID();
-    const input = { messageUuid, to: '+16175550123', from: '+16175550199', body: 'Hi Ann', segments: 1, companyId };
+    const input = {
+      messageUuid,
+      to: '+16175550123',
+      from: '+16175550199',
+      body: 'Hi Ann',
+      segments: 1,
+      companyId,
+    };
     const first = await sms.send(input);
     const again = await sms.send(input);
     expect(first.providerMessageId).toMatch(/^OB[0-9a-f]{32}$/);
     expect(again.providerMessageId).toBe(first.providerMessageId);
-    const rows = await sql`select channel, to_address, from_address, body, segments, account_key from outbox_messages where message_uuid = ${messageUuid}`;
+    const rows =
+      await sql`select channel, to_address, from_address, body, segments, account_key from outbox_messages where message_uuid = ${messageUuid}`;
     expect(rows).toEqual([
-      { channel: 'sms', to_address: '+16175550123', from_address: '+16175550199', body: 'Hi Ann', segments: 1, account_key: 'outbox-sms' },
+      {
+        channel: 'sms',
+        to_address: '+16175550123',
+        from_address: '+16175550199',
+        body: 'Hi Ann',
+        segments: 1,
+        account_key: 'outbox-sms',
+      },
     ]);
     const window = { sentAfter: new Date(0), sentBefore: new Date() };
-    expect(await sms.lookup!({ messageUuid, to: '+16175550123', ...window })).toMatchObject({ providerMessageId: first.providerMessageId });
+    expect(await sms.lookup!({ messageUuid, to: '+16175550123', ...window })).toMatchObject({
+      providerMessageId: first.providerMessageId,
+    });
     expect(await sms.lookup!({ messageUuid: randomUUID(), to: '+16175550123', ...window })).toBeUndefined();
   });
 
@@ -63,6 +82,11 @@ describe('the local outbox', () => {
       html_body: '<p>Hi</p>',
       headers: [{ name: 'List-Unsubscribe', value: '<mailto:u@clinic.example>' }],
     });
-    expect(shown[1]).toMatchObject({ message_uuid: voiceUuid, channel: 'voice', body: 'Hello', twiml: '<Response><Say>Hello</Say></Response>' });
+    expect(shown[1]).toMatchObject({
+      message_uuid: voiceUuid,
+      channel: 'voice',
+      body: 'Hello',
+      twiml: '<Response><Say>Hello</Say></Response>',
+    });
   });
 });

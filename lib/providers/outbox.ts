@@ -40,7 +40,11 @@ function createOutbox(sql: Sql, account: string) {
           insert into outbox_messages ${sql({ ...row, headers: sql.json(row.headers) } as never)}
           on conflict (message_uuid) do update set message_uuid = excluded.message_uuid
           returning uuid`;
-        return { providerMessageId: outboxId(stored!.uuid), status: 'stored', from: row.from_address ?? undefined };
+        return {
+          providerMessageId: outboxId(stored!.uuid),
+          status: 'stored',
+          from: row.from_address ?? undefined,
+        };
       } catch (err) {
         // the insert either committed or not; lookup tells which
         throw new ProviderError(`the outbox could not store the message: ${(err as Error).message}`, {
@@ -55,7 +59,9 @@ function createOutbox(sql: Sql, account: string) {
       const [row] = await sql<{ uuid: string; from_address: string | null }[]>`
         select uuid, from_address from outbox_messages
         where message_uuid = ${query.messageUuid} and account_key = ${account}`;
-      return row ? { providerMessageId: outboxId(row.uuid), status: 'stored', from: row.from_address ?? undefined } : undefined;
+      return row
+        ? { providerMessageId: outboxId(row.uuid), status: 'stored', from: row.from_address ?? undefined }
+        : undefined;
     },
   };
 }

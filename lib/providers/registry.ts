@@ -38,7 +38,9 @@ export function createProviderRegistry({ sql, config, instances = {} }: Registry
   function twilioSettings(account: ProviderAccount) {
     const { accountSid, authToken, apiBaseUrl } = config.twilio;
     if (!accountSid || !authToken) {
-      throw new ProviderConfigError(`account ${account.key} sends through Twilio, but TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set`);
+      throw new ProviderConfigError(
+        `account ${account.key} sends through Twilio, but TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set`,
+      );
     }
     return { account: account.key, accountSid, authToken, apiBaseUrl, timeoutMs };
   }
@@ -67,7 +69,9 @@ export function createProviderRegistry({ sql, config, instances = {} }: Registry
           timeoutMs,
         });
       default:
-        throw new ProviderConfigError(`account ${account.key}: ${account.provider} does not send ${account.channel}`);
+        throw new ProviderConfigError(
+          `account ${account.key}: ${account.provider} does not send ${account.channel}`,
+        );
     }
   }
 
@@ -80,7 +84,9 @@ export function createProviderRegistry({ sql, config, instances = {} }: Registry
       let provider = built.get(account.key);
       if (!provider) built.set(account.key, (provider = build(account)));
       if (provider.channel !== account.channel) {
-        throw new ProviderConfigError(`account ${account.key} is for ${account.channel}, its provider sends ${provider.channel}`);
+        throw new ProviderConfigError(
+          `account ${account.key} is for ${account.channel}, its provider sends ${provider.channel}`,
+        );
       }
       return provider;
     },

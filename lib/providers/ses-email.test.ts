@@ -28,7 +28,11 @@ const email = {
   html: '<p>Hi Ann,</p><p>See you on <strong>Tuesday</strong>.</p>',
   text: 'Hi Ann,\n\nSee you on Tuesday.',
   headers: [
-    { name: 'List-Unsubscribe', value: '<https://herald.example/unsubscribe/9d1c9e0e>, <mailto:frontdesk@lakeside-clinic.example?subject=unsubscribe>' },
+    {
+      name: 'List-Unsubscribe',
+      value:
+        '<https://herald.example/unsubscribe/9d1c9e0e>, <mailto:frontdesk@lakeside-clinic.example?subject=unsubscribe>',
+    },
     { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
   ],
   tags: { message: '9d1c9e0e-3a55-4c59-9d3b-5d7a1c0b2f11', company: 'demo-clinic' },
@@ -49,7 +53,10 @@ describe('SES v2 email', () => {
       Content: {
         Simple: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },
-          Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+          Body: {
+            Html: { Data: email.html, Charset: 'UTF-8' },
+            Text: { Data: email.text, Charset: 'UTF-8' },
+          },
           Headers: [
             { Name: 'List-Unsubscribe', Value: email.headers[0]!.value },
             { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
@@ -77,24 +84,40 @@ describe('SES v2 email', () => {
   });
 
   it('encodes a display name outside ASCII', () => {
-    expect(formatAddress('a@b.example', 'Clínica Sôl')).toBe('=?UTF-8?B?Q2zDrW5pY2EgU8O0bA==?= <a@b.example>');
+    expect(formatAddress('a@b.example', 'Clínica Sôl')).toBe(
+      '=?UTF-8?B?Q2zDrW5pY2EgU8O0bA==?= <a@b.example>',
+    );
     expect(formatAddress('a@b.example', 'Dr "Bob"')).toBe('"Dr \\"Bob\\"" <a@b.example>');
   });
 
   it('classifies SES refusals by status and error type', async () => {
     ses.script.push({ status: 400, type: 'MessageRejected', times: 1 });
-    const rejected = await provider().send(email).catch((e: unknown) => e);
+    const rejected = await provider()
+      .send(email)
+      .catch((e: unknown) => e);
     expect(rejected).toBeInstanceOf(ProviderError);
     expect(rejected).toMatchObject({ kind: 'rejected', code: 'MessageRejected', httpStatus: 400 });
 
     ses.script.push({ status: 429, type: 'TooManyRequestsException', times: 1 });
-    expect(await provider().send(email).catch((e: unknown) => e)).toMatchObject({ kind: 'throttled' });
+    expect(
+      await provider()
+        .send(email)
+        .catch((e: unknown) => e),
+    ).toMatchObject({ kind: 'throttled' });
 
     ses.script.push({ status: 500, type: 'InternalFailure', times: 1 });
-    expect(await provider().send(email).catch((e: unknown) => e)).toMatchObject({ kind: 'unavailable', maybeAccepted: true });
+    expect(
+      await provider()
+        .send(email)
+        .catch((e: unknown) => e),
+    ).toMatchObject({ kind: 'unavailable', maybeAccepted: true });
 
     ses.script.push({ status: 400, type: 'SendingPausedException', times: 1 });
-    expect(await provider().send(email).catch((e: unknown) => e)).toMatchObject({ kind: 'unavailable', maybeAccepted: false });
+    expect(
+      await provider()
+        .send(email)
+        .catch((e: unknown) => e),
+    ).toMatchObject({ kind: 'unavailable', maybeAccepted: false });
   });
 
   it('has no lookup: SES cannot say whether it took a message', () => {

@@ -22,7 +22,12 @@ const ACCOUNT_PROBLEMS = new Set([
   'NotFoundException',
   'MailFromDomainNotVerifiedException',
 ]);
-const THROTTLING = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling']);
+const THROTTLING = new Set([
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'Throttling',
+]);
 
 export function classifySesError(err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
@@ -32,8 +37,10 @@ export function classifySesError(err: unknown): ProviderError {
   if (status === undefined) return networkError(err, 'SES');
   const message = `SES refused the email (HTTP ${status} ${name}${aws.message ? `: ${aws.message}` : ''})`;
   const details = { code: name, httpStatus: status, cause: err };
-  if (status === 429 || THROTTLING.has(name)) return new ProviderError(message, { ...details, kind: 'throttled', maybeAccepted: false });
-  if (status >= 500) return new ProviderError(message, { ...details, kind: 'unavailable', maybeAccepted: status !== 503 });
+  if (status === 429 || THROTTLING.has(name))
+    return new ProviderError(message, { ...details, kind: 'throttled', maybeAccepted: false });
+  if (status >= 500)
+    return new ProviderError(message, { ...details, kind: 'unavailable', maybeAccepted: status !== 503 });
   if (status === 401 || status === 403 || ACCOUNT_PROBLEMS.has(name)) {
     return new ProviderError(message, { ...details, kind: 'unavailable', maybeAccepted: false });
   }
@@ -72,7 +79,10 @@ export function createSesEmail(opts: SesEmailOptions): EmailProvider {
           // Simple content carries custom headers (List-Unsubscribe) since 2024, so no MIME is built by hand
           Simple: {
             Subject: { Data: input.subject, Charset: charset },
-            Body: { Html: { Data: input.html, Charset: charset }, Text: { Data: input.text, Charset: charset } },
+            Body: {
+              Html: { Data: input.html, Charset: charset },
+              Text: { Data: input.text, Charset: charset },
+            },
             Headers: input.headers.map((h) => ({ Name: h.name, Value: h.value })),
           },
         },
@@ -81,7 +91,11 @@ export function createSesEmail(opts: SesEmailOptions): EmailProvider {
       });
       try {
         const result = await client.send(command);
-        if (!result.MessageId) throw new ProviderError('SES answered without a MessageId', { kind: 'unavailable', maybeAccepted: true });
+        if (!result.MessageId)
+          throw new ProviderError('SES answered without a MessageId', {
+            kind: 'unavailable',
+            maybeAccepted: true,
+          });
         return { providerMessageId: result.MessageId, status: 'accepted' };
       } catch (err) {
         throw classifySesError(err);
@@ -100,8 +114,14 @@ export function createSesEmail(opts: SesEmailOptions): EmailProvider {
       };
       const type = event.eventType ?? event.notificationType ?? 'Unknown';
       const id = event.mail?.messageId ?? '';
-      const feedback = event.bounce?.feedbackId ?? event.complaint?.feedbackId ?? event.delivery?.timestamp ?? '';
-      const state = type === 'Delivery' ? 'delivered' : type === 'Bounce' && event.bounce?.bounceType === 'Permanent' ? 'undelivered' : undefined;
+      const feedback =
+        event.bounce?.feedbackId ?? event.complaint?.feedbackId ?? event.delivery?.timestamp ?? '';
+      const state =
+        type === 'Delivery'
+          ? 'delivered'
+          : type === 'Bounce' && event.bounce?.bounceType === 'Permanent'
+            ? 'undelivered'
+            : undefined;
       return {
         providerMessageId: id,
         eventId: `${id}:${type}:${feedback}`,

@@ -54,7 +54,9 @@ export class TwilioHttpClient extends twilio.RequestClient {
     if (known) return known;
     let url = new URL(uri);
     if (this.base && url.hostname.endsWith('twilio.com')) {
-      url = new URL(`${this.base.origin}${this.base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`);
+      url = new URL(
+        `${this.base.origin}${this.base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`,
+      );
     }
     const query = plain ? '' : encode(params);
     if (query) url.search = url.search ? `${url.search}&${query}` : query;
@@ -62,20 +64,26 @@ export class TwilioHttpClient extends twilio.RequestClient {
     return url;
   }
 
-  override async request<TData>(opts: TwilioRequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
+  override async request<TData>(
+    opts: TwilioRequestClient.RequestOptions<TData>,
+  ): Promise<TwilioResponse<TData>> {
     const url = this.target(opts.uri, opts.params as Params | undefined);
     const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined) };
     if (opts.username && opts.password) {
       const credentials = `${opts.username}:${opts.password}`;
       let basic = this.basicAuth.get(credentials);
-      if (!basic) this.basicAuth.set(credentials, (basic = `Basic ${Buffer.from(credentials).toString('base64')}`));
+      if (!basic)
+        this.basicAuth.set(credentials, (basic = `Basic ${Buffer.from(credentials).toString('base64')}`));
       headers.Authorization = basic;
     } else if (opts.authStrategy) {
       headers.Authorization = await opts.authStrategy.getAuthString();
     }
     let body: string | undefined;
     if (opts.data !== undefined) {
-      body = headers['Content-Type'] === 'application/json' ? JSON.stringify(opts.data) : encode(opts.data as Params);
+      body =
+        headers['Content-Type'] === 'application/json'
+          ? JSON.stringify(opts.data)
+          : encode(opts.data as Params);
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
     const secure = url.protocol === 'https:';
@@ -83,18 +91,31 @@ export class TwilioHttpClient extends twilio.RequestClient {
     return new Promise<TwilioResponse<TData>>((resolve, reject) => {
       const req = (secure ? https : http).request(
         url,
-        { method: opts.method.toUpperCase(), headers, agent: secure ? this.agents.https : this.agents.http, timeout },
+        {
+          method: opts.method.toUpperCase(),
+          headers,
+          agent: secure ? this.agents.https : this.agents.http,
+          timeout,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
             // a string body: the SDK parses it itself
-            resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers } as unknown as TwilioResponse<TData>),
+            resolve({
+              statusCode: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
+            } as unknown as TwilioResponse<TData>),
           );
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer from Twilio in ${timeout} ms`), { code: 'ETIMEDOUT' })));
+      req.on('timeout', () =>
+        req.destroy(
+          Object.assign(new Error(`no answer from Twilio in ${timeout} ms`), { code: 'ETIMEDOUT' }),
+        ),
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -102,7 +123,10 @@ export class TwilioHttpClient extends twilio.RequestClient {
 }
 
 export function createTwilioClient(settings: TwilioSettings): twilio.Twilio {
-  const httpClient = new TwilioHttpClient({ timeout: settings.timeoutMs ?? 15_000, baseUrl: settings.apiBaseUrl });
+  const httpClient = new TwilioHttpClient({
+    timeout: settings.timeoutMs ?? 15_000,
+    baseUrl: settings.apiBaseUrl,
+  });
   // retries belong to Temporal, where they are visible and reconciled: the SDK's autoRetry stays off
   return twilio(settings.accountSid, settings.authToken, { httpClient });
 }
@@ -155,7 +179,9 @@ export function classifyTwilioError(err: unknown, what: string): ProviderError {
 }
 
 /** Twilio's callbacks and lists name the same message states in its own words. */
-export function twilioStatusToState(status: string | undefined): 'sent' | 'delivered' | 'undelivered' | 'failed' | undefined {
+export function twilioStatusToState(
+  status: string | undefined,
+): 'sent' | 'delivered' | 'undelivered' | 'failed' | undefined {
   switch (status) {
     case 'queued':
     case 'accepted':

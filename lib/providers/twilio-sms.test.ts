@@ -27,14 +27,21 @@ const input = {
 };
 
 async function refusal(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProviderError);
   return err as ProviderError;
 }
 
 describe('Twilio SMS', () => {
   it('posts To, From, Body and StatusCallback to Messages.json with the account credentials', async () => {
-    const result = await sms().send({ ...input, from: '+16175550199', statusCallback: 'https://herald.example/cb/sms' });
+    const result = await sms().send({
+      ...input,
+      from: '+16175550199',
+      statusCallback: 'https://herald.example/cb/sms',
+    });
     const request = standin.requests.at(-1)!;
     expect(request.method).toBe('POST');
     expect(request.path).toBe(`/2010-04-01/Accounts/${standin.accountSid}/Messages.json`);
@@ -60,22 +67,50 @@ describe('Twilio SMS', () => {
   });
 
   it('classifies refusals by HTTP status and Twilio code', async () => {
-    standin.script.push({ status: 400, code: 21211, message: "The 'To' number is not a valid phone number.", times: 1 });
+    standin.script.push({
+      status: 400,
+      code: 21211,
+      message: "The 'To' number is not a valid phone number.",
+      times: 1,
+    });
     const invalid = await refusal(sms().send({ ...input, from: '+16175550199' }));
-    expect(invalid).toMatchObject({ kind: 'rejected', code: '21211', httpStatus: 400, optOut: false, maybeAccepted: false });
+    expect(invalid).toMatchObject({
+      kind: 'rejected',
+      code: '21211',
+      httpStatus: 400,
+      optOut: false,
+      maybeAccepted: false,
+    });
     expect(invalid.reason).toMatch(/^21211: /);
 
-    standin.script.push({ status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient', times: 1 });
-    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({ kind: 'rejected', optOut: true });
+    standin.script.push({
+      status: 400,
+      code: 21610,
+      message: 'Attempt to send to unsubscribed recipient',
+      times: 1,
+    });
+    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({
+      kind: 'rejected',
+      optOut: true,
+    });
 
     standin.script.push({ status: 429, code: 20429, times: 1 });
-    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({ kind: 'throttled', maybeAccepted: false });
+    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({
+      kind: 'throttled',
+      maybeAccepted: false,
+    });
 
     standin.script.push({ status: 500, code: 20500, times: 1 });
-    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({ kind: 'unavailable', maybeAccepted: true });
+    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({
+      kind: 'unavailable',
+      maybeAccepted: true,
+    });
 
     standin.script.push({ status: 503, code: 20503, times: 1 });
-    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({ kind: 'unavailable', maybeAccepted: false });
+    expect(await refusal(sms().send({ ...input, from: '+16175550199' }))).toMatchObject({
+      kind: 'unavailable',
+      maybeAccepted: false,
+    });
   });
 
   it('reports a vendor it cannot connect to as unavailable, and safe to resend', async () => {
@@ -97,7 +132,13 @@ describe('Twilio SMS', () => {
     const first = await sms().send({ ...input, to, from: '+16175550199', body: 'first' });
     const second = await sms().send({ ...input, to, from: '+16175550199', body: 'second' });
     const window = { sentAfter: new Date(Date.now() - 60_000), sentBefore: new Date(Date.now() + 60_000) };
-    const found = await sms().lookup!({ messageUuid: input.messageUuid, to, from: '+16175550199', body: 'first', ...window });
+    const found = await sms().lookup!({
+      messageUuid: input.messageUuid,
+      to,
+      from: '+16175550199',
+      body: 'first',
+      ...window,
+    });
     expect(found?.providerMessageId).toBe(first.providerMessageId);
     const request = standin.requests.at(-1)!;
     expect(request.method).toBe('GET');

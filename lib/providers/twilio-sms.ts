@@ -1,6 +1,11 @@
 // Twilio SMS through the Messages API: send from a number or a Messaging Service, look up by to/from/date, parse status callbacks.
 import type { LookupQuery, ProviderEvent, SendResult, SmsInput, SmsProvider } from './types';
-import { classifyTwilioError, createTwilioClient, twilioStatusToState, type TwilioSettings } from './twilio-client';
+import {
+  classifyTwilioError,
+  createTwilioClient,
+  twilioStatusToState,
+  type TwilioSettings,
+} from './twilio-client';
 import { ProviderError } from './errors';
 
 export interface TwilioSmsOptions extends TwilioSettings {
@@ -39,10 +44,13 @@ export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
     async send(input: SmsInput): Promise<SendResult> {
       const sender = input.from ? { from: input.from } : { messagingServiceSid: opts.messagingServiceSid };
       if (!sender.from && !sender.messagingServiceSid) {
-        throw new ProviderError(`Twilio account ${opts.account} has no sender number and no Messaging Service`, {
-          kind: 'unavailable',
-          maybeAccepted: false,
-        });
+        throw new ProviderError(
+          `Twilio account ${opts.account} has no sender number and no Messaging Service`,
+          {
+            kind: 'unavailable',
+            maybeAccepted: false,
+          },
+        );
       }
       // the form and headers the SDK's messages.create sends, in its order, through its own request
       // layer (auth, user agent, httpClient, RestException for non-2xx); only the reply is read here
@@ -54,7 +62,12 @@ export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
       else data.MessagingServiceSid = sender.messagingServiceSid!;
       data.Body = input.body;
       try {
-        const message = (await api.create({ uri: messagesUri, method: 'post', data, headers: { ...FORM_HEADERS } })) as CreatedMessage;
+        const message = (await api.create({
+          uri: messagesUri,
+          method: 'post',
+          data,
+          headers: { ...FORM_HEADERS },
+        })) as CreatedMessage;
         return {
           providerMessageId: message.sid,
           status: message.status,
@@ -85,7 +98,12 @@ export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
             !query.excludeIds?.includes(m.sid),
         );
         return found
-          ? { providerMessageId: found.sid, status: found.status, segments: Number(found.numSegments) || undefined, from: found.from }
+          ? {
+              providerMessageId: found.sid,
+              status: found.status,
+              segments: Number(found.numSegments) || undefined,
+              from: found.from,
+            }
           : undefined;
       } catch (err) {
         throw classifyTwilioError(err, 'message lookup');

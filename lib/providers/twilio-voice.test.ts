@@ -19,7 +19,7 @@ const voice = () =>
   });
 
 const twiml = buildReminderTwiml({
-  message: 'Hola Ana. Le recordamos su cita con Dr. O\'Neil & Asociados el martes.',
+  message: "Hola Ana. Le recordamos su cita con Dr. O'Neil & Asociados el martes.",
   confirmPrompt: 'Oprima 1 para confirmar. Oprima 2 para cancelar.',
   noInput: 'No recibimos su respuesta. Adiós.',
   language: 'es',
@@ -78,7 +78,14 @@ describe('Twilio voice', () => {
 
   it('finds a placed call by to, from and start time', async () => {
     const to = '+16175550888';
-    const placed = await voice().send({ messageUuid: 'a3', to, from: '+16175550199', twiml, spokenText: '', companyId: 1 });
+    const placed = await voice().send({
+      messageUuid: 'a3',
+      to,
+      from: '+16175550199',
+      twiml,
+      spokenText: '',
+      companyId: 1,
+    });
     const found = await voice().lookup!({
       messageUuid: 'a3',
       to,
@@ -93,7 +100,14 @@ describe('Twilio voice', () => {
   });
 
   it('parses call status and gathered digits from callbacks', () => {
-    expect(voice().parseCallback!({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '47', SequenceNumber: '3' })).toMatchObject({
+    expect(
+      voice().parseCallback!({
+        CallSid: 'CA1',
+        CallStatus: 'completed',
+        CallDuration: '47',
+        SequenceNumber: '3',
+      }),
+    ).toMatchObject({
       providerMessageId: 'CA1',
       eventId: 'CA1:completed:3',
       state: 'delivered',

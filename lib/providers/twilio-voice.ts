@@ -57,7 +57,11 @@ export function createTwilioVoice(opts: TwilioVoiceOptions): VoiceProvider {
           twiml: input.twiml,
           timeout: opts.ringTimeoutSeconds ?? 30,
           ...(input.statusCallback
-            ? { statusCallback: input.statusCallback, statusCallbackEvent: CALL_EVENTS, statusCallbackMethod: 'POST' }
+            ? {
+                statusCallback: input.statusCallback,
+                statusCallbackEvent: CALL_EVENTS,
+                statusCallbackMethod: 'POST',
+              }
             : {}),
         });
         return { providerMessageId: call.sid, status: call.status, from: call.from };
@@ -76,7 +80,9 @@ export function createTwilioVoice(opts: TwilioVoiceOptions): VoiceProvider {
           pageSize: 100,
           limit: 200,
         });
-        const found = calls.find((c) => c.direction.startsWith('outbound') && !query.excludeIds?.includes(c.sid));
+        const found = calls.find(
+          (c) => c.direction.startsWith('outbound') && !query.excludeIds?.includes(c.sid),
+        );
         return found ? { providerMessageId: found.sid, status: found.status, from: found.from } : undefined;
       } catch (err) {
         throw classifyTwilioError(err, 'call lookup');
@@ -89,7 +95,10 @@ export function createTwilioVoice(opts: TwilioVoiceOptions): VoiceProvider {
       const duration = params.CallDuration ?? params.Duration;
       return {
         providerMessageId: sid,
-        eventId: params.Digits !== undefined ? `${sid}:digits:${params.Digits}` : `${sid}:${status}:${params.SequenceNumber ?? ''}`,
+        eventId:
+          params.Digits !== undefined
+            ? `${sid}:digits:${params.Digits}`
+            : `${sid}:${status}:${params.SequenceNumber ?? ''}`,
         eventType: params.Digits !== undefined ? 'voice.gather' : `voice.${status}`,
         state: params.Digits !== undefined ? undefined : callStatusToState(status),
         errorCode: params.ErrorCode || undefined,

@@ -21,11 +21,19 @@ export interface SavedHistory {
 
 export async function readSavedHistories(dir = SAVED_HISTORIES_DIR): Promise<SavedHistory[]> {
   const saved: SavedHistory[] = [];
-  for (const type of (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const type of (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
     for (const file of (await readdir(path.join(dir, type))).filter((f) => f.endsWith('.json')).sort()) {
       const full = path.join(dir, type, file);
       const history = historyFromJSON(JSON.parse(await readFile(full, 'utf8')));
-      saved.push({ workflowType: type, file: path.relative(PROJECT_ROOT, full), workflowId: `${type}/${file}`, history });
+      saved.push({
+        workflowType: type,
+        file: path.relative(PROJECT_ROOT, full),
+        workflowId: `${type}/${file}`,
+        history,
+      });
     }
   }
   return saved;

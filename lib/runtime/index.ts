@@ -69,7 +69,11 @@ async function attachToRunning(config: Config): Promise<Runtime | undefined> {
   return {
     databaseUrl: config.database.url ?? state.databaseUrl,
     temporal: config.temporal.address
-      ? { address: config.temporal.address, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl }
+      ? {
+          address: config.temporal.address,
+          namespace: config.temporal.namespace,
+          uiUrl: config.temporal.uiUrl,
+        }
       : state.temporal,
     s3: config.s3.endpoint ? s3FromConfig(config) : state.s3,
     embedded: { postgres: false, temporal: false, s3: false },
@@ -103,7 +107,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
   const stops: (() => Promise<void>)[] = [];
   const childPids: number[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => log.error({ err }, 'stopping a server failed'));
+    for (const stop of stops.reverse())
+      await stop().catch((err) => log.error({ err }, 'stopping a server failed'));
     stops.length = 0;
   };
 
@@ -118,7 +123,11 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       })(),
       (async () => {
         if (!needs.temporal) {
-          return { address: config.temporal.address as string, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl };
+          return {
+            address: config.temporal.address as string,
+            namespace: config.temporal.namespace,
+            uiUrl: config.temporal.uiUrl,
+          };
         }
         const cli = await resolveTemporalCli({ cliPath: config.temporal.cliPath, notice });
         const server = cli
@@ -132,11 +141,18 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
           : await startSdkDownloadedServer({ namespace: config.temporal.namespace, log });
         stops.push(server.stop);
         if (server.pid) childPids.push(server.pid);
-        return { address: server.address, namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl ?? server.uiUrl };
+        return {
+          address: server.address,
+          namespace: config.temporal.namespace,
+          uiUrl: config.temporal.uiUrl ?? server.uiUrl,
+        };
       })(),
       (async (): Promise<S3Settings> => {
         if (!needs.s3) return s3FromConfig(config);
-        const server = await startLocalS3({ directory: path.join(dataDir, 's3'), port: config.s3.embeddedPort });
+        const server = await startLocalS3({
+          directory: path.join(dataDir, 's3'),
+          port: config.s3.embeddedPort,
+        });
         stops.push(server.stop);
         if (server.pid) childPids.push(server.pid);
         return {

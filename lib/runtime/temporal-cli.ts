@@ -61,10 +61,14 @@ export async function resolveTemporalCli(opts: ResolveOptions = {}): Promise<Res
   const env = opts.env ?? process.env;
   if (opts.cliPath) {
     if (!existsSync(opts.cliPath)) {
-      throw new TemporalCliError(`TEMPORAL_CLI_PATH points at ${opts.cliPath}, which does not exist. Fix or unset it.`);
+      throw new TemporalCliError(
+        `TEMPORAL_CLI_PATH points at ${opts.cliPath}, which does not exist. Fix or unset it.`,
+      );
     }
     if (!isExecutable(opts.cliPath)) {
-      throw new TemporalCliError(`TEMPORAL_CLI_PATH points at ${opts.cliPath}, which is not executable (chmod +x it).`);
+      throw new TemporalCliError(
+        `TEMPORAL_CLI_PATH points at ${opts.cliPath}, which is not executable (chmod +x it).`,
+      );
     }
     return { path: opts.cliPath, source: 'TEMPORAL_CLI_PATH' };
   }
@@ -75,7 +79,8 @@ export async function resolveTemporalCli(opts: ResolveOptions = {}): Promise<Res
   const cached = path.join(binDir, 'temporal');
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
 
-  const go = findOnPath('go', env.PATH) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go =
+    findOnPath('go', env.PATH) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go || opts.build === false) return undefined;
 
   opts.notice?.(

@@ -13,9 +13,17 @@ export interface RunningTemporal {
 }
 
 const searchAttributeFlags = () =>
-  Object.values(SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=${SEARCH_ATTRIBUTE_TYPE}`]);
+  Object.values(SEARCH_ATTRIBUTES).flatMap((name) => [
+    '--search-attribute',
+    `${name}=${SEARCH_ATTRIBUTE_TYPE}`,
+  ]);
 
-async function waitUntilServing(address: string, namespace: string, child: ChildProcess, output: () => string) {
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  output: () => string,
+) {
   const deadline = Date.now() + 90_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -36,7 +44,9 @@ async function waitUntilServing(address: string, namespace: string, child: Child
     }
   }
   child.kill('SIGKILL');
-  throw new Error(`The Temporal dev server did not answer at ${address} within 90 s: ${String(lastError)}\n${output()}`);
+  throw new Error(
+    `The Temporal dev server did not answer at ${address} within 90 s: ${String(lastError)}\n${output()}`,
+  );
 }
 
 export async function startTemporalDevServer(opts: {
@@ -51,22 +61,32 @@ export async function startTemporalDevServer(opts: {
   const port = await freePort();
   const uiPort = await choosePort(opts.uiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(await freePort()),
-    '--metrics-port', String(await freePort()),
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(await freePort()),
+    '--metrics-port',
+    String(await freePort()),
+    '--log-level',
+    'error',
     ...searchAttributeFlags(),
     ...(opts.namespace !== 'default' ? ['--namespace', opts.namespace] : []),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     // retain finished workflows long enough for operators to look back in the UI
-    '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true',
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=true',
     // one partition per task queue: a queue's rate limit (the send queues' maxTaskQueueActivitiesPerSecond)
     // is split evenly across partitions, which at a few batches a second dispatches well under the cap
-    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
   ];
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -100,9 +120,14 @@ export async function startTemporalDevServer(opts: {
 }
 
 /** Without the CLI and without Go, the SDK downloads its own dev server (needs internet). */
-export async function startSdkDownloadedServer(opts: { namespace: string; log: Logger }): Promise<RunningTemporal> {
+export async function startSdkDownloadedServer(opts: {
+  namespace: string;
+  log: Logger;
+}): Promise<RunningTemporal> {
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  opts.log.warn('no Temporal CLI and no Go: letting the Temporal SDK download its dev server (needs internet)');
+  opts.log.warn(
+    'no Temporal CLI and no Go: letting the Temporal SDK download its dev server (needs internet)',
+  );
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       namespace: opts.namespace,

@@ -20,7 +20,12 @@ export interface AdmitResult {
  * upload with --load-map). Packets that name none take their source's map, or the company's only
  * one, when their ingest starts (lib/ingest/packet-context).
  */
-export async function activeLoadMapId(sql: Sql, companyId: number, companyAlias: string, name: string): Promise<number> {
+export async function activeLoadMapId(
+  sql: Sql,
+  companyId: number,
+  companyAlias: string,
+  name: string,
+): Promise<number> {
   const maps = await sql<{ id: number; name: string }[]>`
     select distinct on (name) id, name from company_load_maps
     where company_id = ${companyId} and active order by name, version desc`;
@@ -34,7 +39,11 @@ export async function activeLoadMapId(sql: Sql, companyId: number, companyAlias:
 }
 
 /** Keys among `dedupeKeys` that are already packets of the company: listings skip them before copying anything. */
-export async function knownDedupeKeys(sql: Sql, companyId: number, dedupeKeys: readonly string[]): Promise<Set<string>> {
+export async function knownDedupeKeys(
+  sql: Sql,
+  companyId: number,
+  dedupeKeys: readonly string[],
+): Promise<Set<string>> {
   if (dedupeKeys.length === 0) return new Set();
   const rows = await sql<{ dedupe_key: string }[]>`
     select dedupe_key from data_packets where company_id = ${companyId} and dedupe_key = any(${dedupeKeys as string[]})`;

@@ -13,7 +13,11 @@ const ACCEPTED_TYPES: Record<ApiSourceConfig['format'], RegExp> = {
   ndjson: /^(application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines|json|octet-stream)|text\/plain)$/,
 };
 
-export const FORMAT_EXTENSIONS: Record<ApiSourceConfig['format'], string> = { csv: 'csv', json: 'json', ndjson: 'ndjson' };
+export const FORMAT_EXTENSIONS: Record<ApiSourceConfig['format'], string> = {
+  csv: 'csv',
+  json: 'json',
+  ndjson: 'ndjson',
+};
 
 export interface OpenedResponse {
   stream: IncomingMessage;
@@ -38,7 +42,13 @@ export interface ResumeAt {
 const MAX_REDIRECTS = 5;
 const TLS_TRUST_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
-function get(url: URL, headers: Record<string, string>, ca: Buffer | undefined, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
+function get(
+  url: URL,
+  headers: Record<string, string>,
+  ca: Buffer | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = transport.get(url, { headers, ca, timeout: timeoutMs, signal }, resolve);
@@ -46,11 +56,23 @@ function get(url: URL, headers: Record<string, string>, ca: Buffer | undefined, 
     request.once('error', (err: NodeJS.ErrnoException) => {
       // an untrusted certificate stays untrusted on retry: a person must fix the server or name its CA
       if (typeof err.code === 'string' && TLS_TRUST_CODES.test(err.code)) {
-        reject(new SourceError('TlsCertificate',
-          `${url.origin} presented a certificate this worker does not trust (${err.code}: ${err.message}); if the company uses its own certificate authority, set caFile on the source`,
-          true, { cause: err }));
+        reject(
+          new SourceError(
+            'TlsCertificate',
+            `${url.origin} presented a certificate this worker does not trust (${err.code}: ${err.message}); if the company uses its own certificate authority, set caFile on the source`,
+            true,
+            { cause: err },
+          ),
+        );
       } else {
-        reject(new SourceError('HttpConnection', `cannot fetch ${url.origin}${url.pathname}: ${err.message}`, false, { cause: err }));
+        reject(
+          new SourceError(
+            'HttpConnection',
+            `cannot fetch ${url.origin}${url.pathname}: ${err.message}`,
+            false,
+            { cause: err },
+          ),
+        );
       }
     });
   });
@@ -64,7 +86,7 @@ function statusError(url: URL, response: IncomingMessage): SourceError {
   return new SourceError(
     'HttpStatus',
     `${url.origin}${url.pathname} answered ${status} ${response.statusMessage ?? ''}`.trim() +
-      (permanent ? ': check the source\'s URL and credentials' : '; will retry'),
+      (permanent ? ": check the source's URL and credentials" : '; will retry'),
     permanent,
   );
 }
@@ -80,7 +102,9 @@ function resumeValidator(response: IncomingMessage): string {
 /** Where a 206 answer starts and how long the whole answer is, from its Content-Range. */
 function contentRange(response: IncomingMessage): { start: number; total: number | undefined } | undefined {
   const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(String(response.headers['content-range'] ?? '').trim());
-  return match ? { start: Number(match[1]), total: match[2] === '*' ? undefined : Number(match[2]) } : undefined;
+  return match
+    ? { start: Number(match[1]), total: match[2] === '*' ? undefined : Number(match[2]) }
+    : undefined;
 }
 
 /**
@@ -95,13 +119,26 @@ export async function openApiSource(
   const ca = config.caFile ? await readFile(config.caFile) : undefined;
   const configured = resolveValues(config.headers, 'header', opts.env);
   let url = new URL(config.url);
-  for (const [name, value] of Object.entries(resolveValues(config.query, 'query parameter', opts.env))) url.searchParams.set(name, value);
+  for (const [name, value] of Object.entries(resolveValues(config.query, 'query parameter', opts.env)))
+    url.searchParams.set(name, value);
   const origin = url.origin;
   for (let hop = 0; ; hop += 1) {
     const sameOrigin = url.origin === origin;
-    const headers = sameOrigin ? configured : Object.fromEntries(Object.entries(config.headers).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-    const ranged: Record<string, string> = opts.resume ? { range: `bytes=${opts.resume.offset}-`, 'if-range': opts.resume.validator } : {};
-    const response = await get(url, { 'user-agent': 'herald-ingest', ...headers, ...ranged }, ca, config.timeoutSeconds * 1000, opts.signal);
+    const headers = sameOrigin
+      ? configured
+      : (Object.fromEntries(
+          Object.entries(config.headers).filter(([, v]) => typeof v === 'string'),
+        ) as Record<string, string>);
+    const ranged: Record<string, string> = opts.resume
+      ? { range: `bytes=${opts.resume.offset}-`, 'if-range': opts.resume.validator }
+      : {};
+    const response = await get(
+      url,
+      { 'user-agent': 'herald-ingest', ...headers, ...ranged },
+      ca,
+      config.timeoutSeconds * 1000,
+      opts.signal,
+    );
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location && hop < MAX_REDIRECTS) {
       response.resume();

@@ -88,7 +88,10 @@ export async function copyResumable(
 ): Promise<CopiedObject> {
   const previous = opts.previous?.key === key ? opts.previous : undefined;
   if (opts.previous && !previous) await abortUpload(s3, bucket, opts.previous);
-  let kept = previous && previous.version !== '' && previous.parts.length > 0 ? await partsStillThere(s3, bucket, previous) : undefined;
+  let kept =
+    previous && previous.version !== '' && previous.parts.length > 0
+      ? await partsStillThere(s3, bucket, previous)
+      : undefined;
   const offset = kept ? sumSizes(kept.parts) : 0;
   let source = await open(kept ? { offset, version: kept.version } : undefined);
   if (kept && (source.offset !== offset || source.version !== kept.version)) {
@@ -121,16 +124,27 @@ function isMissingUpload(err: unknown): boolean {
 }
 
 /** The checkpoint's parts as S3 still holds them; undefined when the upload is gone or differs. */
-async function partsStillThere(s3: S3Client, bucket: string, checkpoint: CopyCheckpoint): Promise<CopyCheckpoint | undefined> {
+async function partsStillThere(
+  s3: S3Client,
+  bucket: string,
+  checkpoint: CopyCheckpoint,
+): Promise<CopyCheckpoint | undefined> {
   try {
-    const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: checkpoint.key, UploadId: checkpoint.uploadId }));
+    const listed = await s3.send(
+      new ListPartsCommand({ Bucket: bucket, Key: checkpoint.key, UploadId: checkpoint.uploadId }),
+    );
     const held = new Map((listed.Parts ?? []).map((p) => [p.PartNumber, unquote(p.ETag)]));
     return checkpoint.parts.every((p) => held.get(p.number) === p.etag) ? checkpoint : undefined;
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     // stores without ListParts (the local s3rver) are trusted with the checkpoint; a missing upload
     // still fails its first part or the completion, and the retry after that starts over
-    if (e.name === 'NotImplemented' || e.name === 'MethodNotAllowed' || [405, 501].includes(e.$metadata?.httpStatusCode ?? 0)) return checkpoint;
+    if (
+      e.name === 'NotImplemented' ||
+      e.name === 'MethodNotAllowed' ||
+      [405, 501].includes(e.$metadata?.httpStatusCode ?? 0)
+    )
+      return checkpoint;
     if (isMissingUpload(err)) return undefined;
     throw err;
   }
@@ -138,7 +152,11 @@ async function partsStillThere(s3: S3Client, bucket: string, checkpoint: CopyChe
 
 async function abortUpload(s3: S3Client, bucket: string, checkpoint: CopyCheckpoint): Promise<void> {
   // best effort: an upload nobody completes is also removed by the bucket's lifecycle rule
-  await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: checkpoint.key, UploadId: checkpoint.uploadId })).catch(() => {});
+  await s3
+    .send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: checkpoint.key, UploadId: checkpoint.uploadId }),
+    )
+    .catch(() => {});
 }
 
 async function copyFrom(
@@ -165,17 +183,28 @@ async function copyFrom(
   const report = (checkpointed: boolean) => {
     if (!opts.onProgress || (!checkpointed && Date.now() - reported < 250)) return;
     reported = Date.now();
-    opts.onProgress({ bytes, checkpoint: uploadId ? { key, uploadId, version: source.version, parts: [...parts] } : undefined });
+    opts.onProgress({
+      bytes,
+      checkpoint: uploadId ? { key, uploadId, version: source.version, parts: [...parts] } : undefined,
+    });
   };
 
   const uploadPart = async (body: Buffer): Promise<void> => {
-    uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: source.contentType }))).UploadId!;
+    uploadId ??= (
+      await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: source.contentType }),
+      )
+    ).UploadId!;
     const number = parts.length + 1;
-    const answer = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: body }));
+    const answer = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: body }),
+    );
     const etag = unquote(answer.ETag);
     // a plain part ETag is the MD5 of its bytes: a mismatch means the part did not arrive intact
     if (/^[0-9a-f]{32}$/.test(etag) && etag !== createHash('md5').update(body).digest('hex')) {
-      throw new Error(`part ${number} of ${key} was stored with ETag ${etag}, which is not the MD5 of the bytes sent`);
+      throw new Error(
+        `part ${number} of ${key} was stored with ETag ${etag}, which is not the MD5 of the bytes sent`,
+      );
     }
     parts.push({ number, etag, size: body.length });
     report(true);
@@ -214,7 +243,14 @@ async function copyFrom(
   let etag: string | null;
   if (uploadId === undefined) {
     // smaller than a part: one plain PUT
-    etag = unquote((await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: rest, ContentType: source.contentType }))).ETag) || null;
+    etag =
+      unquote(
+        (
+          await s3.send(
+            new PutObjectCommand({ Bucket: bucket, Key: key, Body: rest, ContentType: source.contentType }),
+          )
+        ).ETag,
+      ) || null;
   } else {
     if (rest.length > 0) await uploadPart(rest);
     const done = await s3.send(
@@ -231,18 +267,33 @@ async function copyFrom(
 
   const stored = await verifiedSize(s3, bucket, key, bytes, source.totalSize);
   const sha256 = hash ? hash.digest('hex') : await hashStored(s3, bucket, key, stored);
-  return { key, etag, sizeBytes: stored, sha256, contentType: source.contentType, resumedFrom: source.offset };
+  return {
+    key,
+    etag,
+    sizeBytes: stored,
+    sha256,
+    contentType: source.contentType,
+    resumedFrom: source.offset,
+  };
 }
 
 /** The stored object's length, which must be the bytes read and the size the source announced; else it is removed. */
-async function verifiedSize(s3: S3Client, bucket: string, key: string, read: number, announced: number | undefined): Promise<number> {
+async function verifiedSize(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  read: number,
+  announced: number | undefined,
+): Promise<number> {
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   const stored = head.ContentLength ?? -1;
   if (stored === read && (announced === undefined || announced === read)) return stored;
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   throw new SourceError(
     'CopyIncomplete',
-    `the copy of ${key} came out ${stored} bytes long after reading ${read}` + (announced === undefined ? '' : ` of the ${announced} the source announced`) + '; it was removed and will be copied again',
+    `the copy of ${key} came out ${stored} bytes long after reading ${read}` +
+      (announced === undefined ? '' : ` of the ${announced} the source announced`) +
+      '; it was removed and will be copied again',
     false,
   );
 }

@@ -1,5 +1,9 @@
 // Starts a source's discovery now, outside its schedule, or joins the one already running.
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowIdConflictPolicy,
+  type Client,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../names';
 import type { discoverSource } from '../../workflows/discover-source';
 import type { StoredSource } from './store';

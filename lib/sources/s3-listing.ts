@@ -21,7 +21,11 @@ export function isForeignBucket(config: S3SourceConfig, ourBucket: string): bool
 }
 
 /** Herald's own client when the source lives on the same S3, else one built from the source's settings. */
-export function clientForSource(ours: S3Client, config: S3SourceConfig, env: NodeJS.ProcessEnv = process.env): { client: S3Client; own: boolean } {
+export function clientForSource(
+  ours: S3Client,
+  config: S3SourceConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): { client: S3Client; own: boolean } {
   if (config.endpoint === undefined && config.accessKeyIdEnv === undefined && config.region === undefined) {
     return { client: ours, own: false };
   }
@@ -31,8 +35,12 @@ export function clientForSource(ours: S3Client, config: S3SourceConfig, env: Nod
       endpoint: config.endpoint,
       bucket: config.bucket,
       region: config.region ?? 'us-east-1',
-      accessKeyId: config.accessKeyIdEnv ? readSecret(config.accessKeyIdEnv, 'the S3 access key id', env) : undefined,
-      secretAccessKey: config.secretAccessKeyEnv ? readSecret(config.secretAccessKeyEnv, 'the S3 secret key', env) : undefined,
+      accessKeyId: config.accessKeyIdEnv
+        ? readSecret(config.accessKeyIdEnv, 'the S3 access key id', env)
+        : undefined,
+      secretAccessKey: config.secretAccessKeyEnv
+        ? readSecret(config.secretAccessKeyEnv, 'the S3 secret key', env)
+        : undefined,
       forcePathStyle: config.endpoint !== undefined,
     }),
   };
@@ -41,9 +49,17 @@ export function clientForSource(ours: S3Client, config: S3SourceConfig, env: Nod
 function describeS3Error(err: unknown, what: string): SourceError {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
-  const permanent = status === 403 || status === 404 || e.name === 'NoSuchBucket' || e.name === 'NoSuchKey' || e.name === 'AccessDenied';
-  const type = e.name === 'NoSuchKey' || (status === 404 && what.startsWith('read')) ? 'RemoteFileMissing' : 'S3Source';
-  return new SourceError(type, `cannot ${what}: ${e.name ?? 'error'} ${e.message ?? ''}`.trim(), permanent, { cause: err });
+  const permanent =
+    status === 403 ||
+    status === 404 ||
+    e.name === 'NoSuchBucket' ||
+    e.name === 'NoSuchKey' ||
+    e.name === 'AccessDenied';
+  const type =
+    e.name === 'NoSuchKey' || (status === 404 && what.startsWith('read')) ? 'RemoteFileMissing' : 'S3Source';
+  return new SourceError(type, `cannot ${what}: ${e.name ?? 'error'} ${e.message ?? ''}`.trim(), permanent, {
+    cause: err,
+  });
 }
 
 /** One page (up to 1,000 keys) of the source's prefix, only files whose name matches its glob. */
@@ -55,7 +71,11 @@ export async function listS3Page(
   const matches = compileGlob(config.glob);
   try {
     const page = await client.send(
-      new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix || undefined, ContinuationToken: continuationToken }),
+      new ListObjectsV2Command({
+        Bucket: config.bucket,
+        Prefix: config.prefix || undefined,
+        ContinuationToken: continuationToken,
+      }),
     );
     const objects = (page.Contents ?? [])
       .filter((o) => o.Key && !o.Key.endsWith('/') && matches(posix.basename(o.Key)))
@@ -83,12 +103,18 @@ export async function openS3Object(
 ): Promise<{ stream: Readable; contentType?: string }> {
   try {
     const range = start > 0 ? `bytes=${start}-` : undefined;
-    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${etag}"`, Range: range }));
+    const object = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: `"${etag}"`, Range: range }),
+    );
     return { stream: object.Body as Readable, contentType: object.ContentType };
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 412) {
-      throw new SourceError('RemoteFileChanged', `s3://${bucket}/${key} changed since it was listed; the next discovery takes the new version`, true);
+      throw new SourceError(
+        'RemoteFileChanged',
+        `s3://${bucket}/${key} changed since it was listed; the next discovery takes the new version`,
+        true,
+      );
     }
     throw describeS3Error(err, `read s3://${bucket}/${key}`);
   }

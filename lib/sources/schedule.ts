@@ -1,5 +1,10 @@
 // The Temporal Schedule of each source's discovery: created, updated or removed to match the source row.
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import { SA, SCHEDULE_IDS, TASK_QUEUES, WORKFLOW_IDS } from '../names';
 import type { DiscoverSourceInput } from '../../workflows/discover-source';
 import type { StoredSource } from './store';
@@ -54,7 +59,10 @@ export async function syncDiscoverySchedule(
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
     typedSearchAttributes: [{ key: SA.CompanyAlias, value: source.companyAlias }],
-    state: { paused: !source.active, note: source.active ? `source ${source.companyAlias}/${source.name}` : 'the source is inactive' },
+    state: {
+      paused: !source.active,
+      note: source.active ? `source ${source.companyAlias}/${source.name}` : 'the source is inactive',
+    },
   };
   if (exists) {
     await handle.update(() => options);

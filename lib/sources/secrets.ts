@@ -5,8 +5,15 @@ import { SourceError } from './errors';
 /** A secret the source names is not set on this worker: an operator must set it, so retrying cannot help. */
 export class MissingSecretError extends SourceError {
   override readonly name = 'MissingSecretError';
-  constructor(readonly variable: string, usedFor: string) {
-    super('MissingSecret', `the environment variable ${variable} (${usedFor}) is not set on this worker`, true);
+  constructor(
+    readonly variable: string,
+    usedFor: string,
+  ) {
+    super(
+      'MissingSecret',
+      `the environment variable ${variable} (${usedFor}) is not set on this worker`,
+      true,
+    );
   }
 }
 
@@ -24,7 +31,10 @@ export function resolveValues(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
-    out[name] = typeof value === 'string' ? value : (value.prefix ?? '') + readSecret(value.env, `${what} ${name}`, env);
+    out[name] =
+      typeof value === 'string'
+        ? value
+        : (value.prefix ?? '') + readSecret(value.env, `${what} ${name}`, env);
   }
   return out;
 }

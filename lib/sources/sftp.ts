@@ -29,7 +29,9 @@ export interface SftpSession {
 }
 
 async function credentials(c: SftpSourceConfig, env: NodeJS.ProcessEnv): Promise<Partial<ConnectConfig>> {
-  const passphrase = c.passphraseEnv ? readSecret(c.passphraseEnv, 'the SFTP key passphrase', env) : undefined;
+  const passphrase = c.passphraseEnv
+    ? readSecret(c.passphraseEnv, 'the SFTP key passphrase', env)
+    : undefined;
   if (c.passwordEnv) return { password: readSecret(c.passwordEnv, 'the SFTP password', env) };
   if (c.privateKeyEnv) {
     // keys pasted into one-line variables often carry "\n" as two characters
@@ -39,7 +41,11 @@ async function credentials(c: SftpSourceConfig, env: NodeJS.ProcessEnv): Promise
   try {
     return { privateKey: await readFile(c.privateKeyFile!), passphrase };
   } catch (err) {
-    throw new SourceError('SourceConfig', `cannot read the SFTP private key file ${c.privateKeyFile}: ${(err as Error).message}`, true);
+    throw new SourceError(
+      'SourceConfig',
+      `cannot read the SFTP private key file ${c.privateKeyFile}: ${(err as Error).message}`,
+      true,
+    );
   }
 }
 
@@ -47,7 +53,10 @@ async function credentials(c: SftpSourceConfig, env: NodeJS.ProcessEnv): Promise
  * Connects and opens the SFTP subsystem. The host key is checked before any credential is sent; a
  * different key is refused naming both fingerprints, since it means a changed server or an impostor.
  */
-export async function openSftp(c: SftpSourceConfig, env: NodeJS.ProcessEnv = process.env): Promise<SftpSession> {
+export async function openSftp(
+  c: SftpSourceConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SftpSession> {
   const auth = await credentials(c, env);
   const conn = new Client();
   let presented: string | undefined;
@@ -56,20 +65,37 @@ export async function openSftp(c: SftpSourceConfig, env: NodeJS.ProcessEnv = pro
     conn.once('error', (err: Error & { level?: string }) => {
       conn.end();
       if (presented !== undefined && presented !== c.hostKeySha256) {
-        reject(new SourceError('HostKeyMismatch',
-          `SFTP server ${c.host}:${c.port} presented host key ${presented}, but the source expects ${c.hostKeySha256}; nothing was read. ` +
-            'If the server really changed its key, confirm the new fingerprint with its owner and update the source.', true));
+        reject(
+          new SourceError(
+            'HostKeyMismatch',
+            `SFTP server ${c.host}:${c.port} presented host key ${presented}, but the source expects ${c.hostKeySha256}; nothing was read. ` +
+              'If the server really changed its key, confirm the new fingerprint with its owner and update the source.',
+            true,
+          ),
+        );
       } else if (err.level === 'client-authentication') {
-        reject(new SourceError('SftpAuthentication', `SFTP login as ${where} was refused: check the source's credentials`, true));
+        reject(
+          new SourceError(
+            'SftpAuthentication',
+            `SFTP login as ${where} was refused: check the source's credentials`,
+            true,
+          ),
+        );
       } else {
-        reject(new SourceError('SftpConnection', `cannot reach SFTP server ${where}: ${err.message}`, false, { cause: err }));
+        reject(
+          new SourceError('SftpConnection', `cannot reach SFTP server ${where}: ${err.message}`, false, {
+            cause: err,
+          }),
+        );
       }
     });
     conn.once('ready', () => {
       conn.sftp((err, sftp) => {
         if (err) {
           conn.end();
-          return reject(new SourceError('SftpConnection', `${where} refused the SFTP subsystem: ${err.message}`, false));
+          return reject(
+            new SourceError('SftpConnection', `${where} refused the SFTP subsystem: ${err.message}`, false),
+          );
         }
         resolve({ sftp, close: () => conn.end() });
       });
@@ -116,14 +142,25 @@ export async function listRemotePage(
   const entries = await new Promise<Parameters<Parameters<SFTPWrapper['readdir']>[1]>[1]>((resolve, reject) =>
     sftp.readdir(directory, (err, list) =>
       err
-        ? reject(new SourceError('RemoteDirectoryMissing', `cannot list the SFTP directory ${directory}: ${err.message}`, isNoSuchFile(err)))
+        ? reject(
+            new SourceError(
+              'RemoteDirectoryMissing',
+              `cannot list the SFTP directory ${directory}: ${err.message}`,
+              isNoSuchFile(err),
+            ),
+          )
         : resolve(list),
     ),
   );
   const after = opts.continuationToken === undefined ? undefined : parseToken(opts.continuationToken);
   const files = entries
     .filter((e) => e.attrs.isFile())
-    .map((e) => ({ path: posix.join(directory, e.filename), name: e.filename, size: e.attrs.size, mtime: e.attrs.mtime }))
+    .map((e) => ({
+      path: posix.join(directory, e.filename),
+      name: e.filename,
+      size: e.attrs.size,
+      mtime: e.attrs.mtime,
+    }))
     .sort(oldestFirst)
     .filter((f) => after === undefined || oldestFirst(f, after) > 0);
   const page = files.slice(0, opts.pageSize ?? SFTP_PAGE_SIZE);
@@ -150,7 +187,11 @@ function isNoSuchFile(err: Error & { code?: unknown }): boolean {
 }
 
 /** Checks the file is still there (it may have been taken away since the listing) and opens it for reading from `start`. */
-export async function openRemoteFile(sftp: SFTPWrapper, path: string, start = 0): Promise<{ stream: Readable; size: number; mtime: number }> {
+export async function openRemoteFile(
+  sftp: SFTPWrapper,
+  path: string,
+  start = 0,
+): Promise<{ stream: Readable; size: number; mtime: number }> {
   const attrs = await new Promise<{ size: number; mtime: number }>((resolve, reject) =>
     sftp.stat(path, (err, stats) =>
       err

@@ -52,7 +52,13 @@ function fromRow(row: SourceRow): StoredSource {
     },
     `source ${row.company_alias}/${row.name}`,
   );
-  return { ...source, id: row.id, uuid: row.uuid, companyId: row.company_id, companyAlias: row.company_alias };
+  return {
+    ...source,
+    id: row.id,
+    uuid: row.uuid,
+    companyId: row.company_id,
+    companyAlias: row.company_alias,
+  };
 }
 
 const selectSources = (sql: Sql) => sql`
@@ -105,8 +111,14 @@ export async function findSourceByUuid(sql: Sql, uuid: string): Promise<StoredSo
   return row && fromRow(row);
 }
 
-export async function findSourceByName(sql: Sql, companyAlias: string, name: string): Promise<StoredSource | undefined> {
-  const [row] = await sql<SourceRow[]>`${selectSources(sql)} where c.alias = ${companyAlias} and s.name = ${name}`;
+export async function findSourceByName(
+  sql: Sql,
+  companyAlias: string,
+  name: string,
+): Promise<StoredSource | undefined> {
+  const [row] = await sql<
+    SourceRow[]
+  >`${selectSources(sql)} where c.alias = ${companyAlias} and s.name = ${name}`;
   return row && fromRow(row);
 }
 

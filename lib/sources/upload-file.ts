@@ -34,7 +34,12 @@ export interface UploadRequest {
   onProgress?: (sent: number, total: number) => void;
 }
 
-export type UploadOutcome = AdmitResult & { objectKey: string; sizeBytes: number; sha256: string; alreadyReceived: boolean };
+export type UploadOutcome = AdmitResult & {
+  objectKey: string;
+  sizeBytes: number;
+  sha256: string;
+  alreadyReceived: boolean;
+};
 
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -54,9 +59,14 @@ export async function uploadFile(
   const { sql } = deps;
   const info = await stat(request.file).catch(() => undefined);
   if (!info?.isFile()) throw new SourceError('NoSuchFile', `${request.file} is not a readable file`, true);
-  const [company] = await sql<{ id: number; active: boolean }[]>`select id, active from companies where alias = ${request.companyAlias}`;
-  if (!company) throw new SourceError('UnknownCompany', `no company has the alias "${request.companyAlias}"`, true);
-  const loadMapId = request.loadMap ? await activeLoadMapId(sql, company.id, request.companyAlias, request.loadMap) : null;
+  const [company] = await sql<
+    { id: number; active: boolean }[]
+  >`select id, active from companies where alias = ${request.companyAlias}`;
+  if (!company)
+    throw new SourceError('UnknownCompany', `no company has the alias "${request.companyAlias}"`, true);
+  const loadMapId = request.loadMap
+    ? await activeLoadMapId(sql, company.id, request.companyAlias, request.loadMap)
+    : null;
 
   const sha256 = await sha256Of(request.file);
   const dedupeKey = DEDUPE_KEYS.upload(sha256);
@@ -64,8 +74,15 @@ export async function uploadFile(
     select * from data_packets where company_id = ${company.id} and dedupe_key = ${dedupeKey}`;
   if (existing) {
     return {
-      packetUuid: existing.uuid, packetId: existing.id, created: false, stage: existing.stage,
-      ingestWorkflowId: existing.workflow_id, objectKey: existing.object_key, sizeBytes: info.size, sha256, alreadyReceived: true,
+      packetUuid: existing.uuid,
+      packetId: existing.id,
+      created: false,
+      stage: existing.stage,
+      ingestWorkflowId: existing.workflow_id,
+      objectKey: existing.object_key,
+      sizeBytes: info.size,
+      sha256,
+      alreadyReceived: true,
     };
   }
   const name = path.basename(request.file);
@@ -76,7 +93,11 @@ export async function uploadFile(
     onProgress: (sent) => request.onProgress?.(sent, info.size),
   });
   if (stored.sha256 !== sha256) {
-    throw new SourceError('FileChanged', `${request.file} changed while it was being uploaded; upload it again once it is complete`, false);
+    throw new SourceError(
+      'FileChanged',
+      `${request.file} changed while it was being uploaded; upload it again once it is complete`,
+      false,
+    );
   }
   const admitted = await admitPacket(
     sql,
@@ -96,5 +117,11 @@ export async function uploadFile(
     request.actor,
     deps.startIngest,
   );
-  return { ...admitted, objectKey: key, sizeBytes: stored.sizeBytes, sha256, alreadyReceived: !admitted.created };
+  return {
+    ...admitted,
+    objectKey: key,
+    sizeBytes: stored.sizeBytes,
+    sha256,
+    alreadyReceived: !admitted.created,
+  };
 }

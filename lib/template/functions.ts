@@ -42,7 +42,8 @@ function dateFunction(
       return { prepared: parts, issues };
     },
     apply: (value, parts, scope) => {
-      const key = typeof value === 'string' ? `${scope.timezone}\u0000${scope.locale}\u0000${value}` : undefined;
+      const key =
+        typeof value === 'string' ? `${scope.timezone}\u0000${scope.locale}\u0000${value}` : undefined;
       const known = key === undefined ? undefined : formattedDates.get(parts)?.get(key);
       if (known !== undefined) return known;
       const dt = toZonedDateTime(value, scope.timezone, scope.locale);

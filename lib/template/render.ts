@@ -47,7 +47,8 @@ function readScope(options: RenderOptions): FunctionScope {
   const locale = options.locale ?? 'en-US';
   const country = (options.country ?? 'US').toUpperCase();
   if (!knownZones.has(timezone)) {
-    if (!DateTime.now().setZone(timezone).isValid) throw templateError('bad_option', `unknown time zone "${timezone}"`);
+    if (!DateTime.now().setZone(timezone).isValid)
+      throw templateError('bad_option', `unknown time zone "${timezone}"`);
     knownZones.add(timezone);
   }
   if (!isSupportedCountry(country)) throw templateError('bad_option', `unknown country "${country}"`);

@@ -23,7 +23,9 @@ export function loadMapProblems(text: string): { map?: LoadMap; problems: string
   }
   const parsed = loadMapSchema.safeParse(json);
   if (!parsed.success) {
-    return { problems: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`) };
+    return {
+      problems: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`),
+    };
   }
   try {
     compileLoadMap(parsed.data, parsed.data.name);
@@ -40,10 +42,22 @@ async function validate(file: string, json: boolean): Promise<number> {
   });
   const { map, problems } = loadMapProblems(text);
   const fields = map ? Object.keys(map.fields) : [];
-  print(json, { file, valid: problems.length === 0, name: map?.name ?? null, company: map?.company ?? null, fields, problems }, () =>
-    problems.length === 0
-      ? [`${file}: valid: load map ${map!.name}${map!.company ? ` of ${map!.company}` : ''}, ${fields.length} fields (${fields.join(', ')})`]
-      : [`${file}: invalid`, ...problems.map((p) => `  ${p}`)],
+  print(
+    json,
+    {
+      file,
+      valid: problems.length === 0,
+      name: map?.name ?? null,
+      company: map?.company ?? null,
+      fields,
+      problems,
+    },
+    () =>
+      problems.length === 0
+        ? [
+            `${file}: valid: load map ${map!.name}${map!.company ? ` of ${map!.company}` : ''}, ${fields.length} fields (${fields.join(', ')})`,
+          ]
+        : [`${file}: invalid`, ...problems.map((p) => `  ${p}`)],
   );
   return problems.length === 0 ? EXIT.ok : EXIT.failed;
 }
@@ -68,7 +82,11 @@ interface PreviewOptions {
 }
 
 /** The map by name from the company's active versions, or from a file (to try a map before it is recorded). */
-async function mapForPreview(app: App, companyId: number, name: string): Promise<{ raw: unknown; label: string }> {
+async function mapForPreview(
+  app: App,
+  companyId: number,
+  name: string,
+): Promise<{ raw: unknown; label: string }> {
   if (name.endsWith('.json')) {
     const text = await readFile(name, 'utf8').catch((err: Error) => {
       throw new UsageError(`cannot read ${name}: ${err.message}`);
@@ -81,7 +99,10 @@ async function mapForPreview(app: App, companyId: number, name: string): Promise
     select distinct on (name) name, version, load_map from company_load_maps
     where company_id = ${companyId} and active order by name, version desc`;
   const found = maps.find((m) => m.name === name);
-  if (!found) throw new UsageError(`no active load map "${name}" (the company has: ${maps.map((m) => m.name).join(', ') || 'none'})`);
+  if (!found)
+    throw new UsageError(
+      `no active load map "${name}" (the company has: ${maps.map((m) => m.name).join(', ') || 'none'})`,
+    );
   return { raw: found.load_map, label: `${found.name} v${found.version}` };
 }
 
@@ -89,20 +110,27 @@ function describeRow(mapped: MappedRow, rowNumber: number): string[] {
   if (!mapped.ok) {
     return mapped.rejects.map((r, i) => {
       // most reasons quote the value already
-      const value = r.rawValue === null || r.reason.includes(JSON.stringify(r.rawValue)) ? '' : `${JSON.stringify(r.rawValue)} `;
+      const value =
+        r.rawValue === null || r.reason.includes(JSON.stringify(r.rawValue))
+          ? ''
+          : `${JSON.stringify(r.rawValue)} `;
       return `${i === 0 ? `row ${rowNumber}`.padEnd(9) : ' '.repeat(9)}REJECT  ${r.column ? `${r.column}: ` : ''}${value}${r.reason}`;
     });
   }
   const r = mapped.row;
   const when = r.startsAt ? `${r.startsAt} (${r.appointmentTimezone})` : 'no appointment';
   const extras = [r.provider, r.location, r.state, r.zip].filter(Boolean).join(', ');
-  return [`${`row ${rowNumber}`.padEnd(9)}ok      ${r.firstName} ${r.lastName}  ${r.phone ?? '-'}  ${r.email ?? '-'}  ${when}${extras ? `  ${extras}` : ''}`];
+  return [
+    `${`row ${rowNumber}`.padEnd(9)}ok      ${r.firstName} ${r.lastName}  ${r.phone ?? '-'}  ${r.email ?? '-'}  ${when}${extras ? `  ${extras}` : ''}`,
+  ];
 }
 
 async function preview(app: App, file: string, o: PreviewOptions): Promise<number> {
   const limit = Number(o.rows);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--rows must be a whole number above 0');
-  const [company] = await app.sql<{ id: number; timezone: string }[]>`select id, timezone from companies where alias = ${o.company}`;
+  const [company] = await app.sql<
+    { id: number; timezone: string }[]
+  >`select id, timezone from companies where alias = ${o.company}`;
   if (!company) throw new UsageError(`no company has the alias "${o.company}"`);
   const { raw, label } = await mapForPreview(app, company.id, o.map);
   let compiled: CompiledMap;
@@ -125,7 +153,10 @@ async function preview(app: App, file: string, o: PreviewOptions): Promise<numbe
     });
     headers = reader.headers;
     try {
-      const mapRow = bindMapper(compiled, reader.headers, { companyTimezone: company.timezone, locationTimezone: locationTimezoneOf(zones) });
+      const mapRow = bindMapper(compiled, reader.headers, {
+        companyTimezone: company.timezone,
+        locationTimezone: locationTimezoneOf(zones),
+      });
       for await (const row of reader.rows()) {
         results.push({ rowNumber: row.rowNumber, mapped: mapRow(row) });
         if (results.length >= limit) break;
@@ -135,13 +166,22 @@ async function preview(app: App, file: string, o: PreviewOptions): Promise<numbe
     }
   } catch (err) {
     if (!(err instanceof ParseError || err instanceof IngestProblem)) throw err;
-    print(!!o.json, { file, map: label, valid: false, error: err.message, headers }, () => [`${file}: cannot be read with ${label}: ${err.message}`]);
+    print(!!o.json, { file, map: label, valid: false, error: err.message, headers }, () => [
+      `${file}: cannot be read with ${label}: ${err.message}`,
+    ]);
     return EXIT.failed;
   }
   const rejected = results.filter((r) => !r.mapped.ok).length;
   print(
     !!o.json,
-    { file, map: label, headers, rows: results.map((r) => ({ rowNumber: r.rowNumber, ...r.mapped })), shown: results.length, rejected },
+    {
+      file,
+      map: label,
+      headers,
+      rows: results.map((r) => ({ rowNumber: r.rowNumber, ...r.mapped })),
+      shown: results.length,
+      rejected,
+    },
     () => [
       `${file} read with ${label} (${o.company}, ${company.timezone}); columns: ${headers.join(', ')}`,
       ...results.flatMap((r) => describeRow(r.mapped, r.rowNumber)),
@@ -155,13 +195,17 @@ export function registerLoadMapCommands(program: Command): void {
   const loadmap = program.command('loadmap').description('check load maps and preview how they read a file');
   loadmap
     .command('validate')
-    .description('check a load map file: its JSON, the schema (with the path of each problem), and its cleaning rules and options')
+    .description(
+      'check a load map file: its JSON, the schema (with the path of each problem), and its cleaning rules and options',
+    )
     .argument('<file>', 'a load map JSON file')
     .option('--json', 'print as JSON')
     .action((file: string, o: { json?: boolean }) => standalone(() => validate(file, !!o.json)));
   loadmap
     .command('preview')
-    .description("the first rows of a data file mapped and cleaned with a company's load map, and the rejects with their reasons")
+    .description(
+      "the first rows of a data file mapped and cleaned with a company's load map, and the rejects with their reasons",
+    )
     .argument('<datafile>', 'a CSV, XLSX, JSON or NDJSON file')
     .requiredOption('--company <alias>', 'the company (its time zone and locations)')
     .requiredOption('--map <name>', 'an active load map of the company, or a load map .json file')

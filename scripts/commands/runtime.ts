@@ -18,7 +18,9 @@ export function registerRuntimeCommands(program: Command): void {
         print(!!opts.json, result, () => [
           result.applied.length ? `applied ${result.applied.join(', ')}` : 'schema is up to date',
           `${result.alreadyApplied} migrations were already applied`,
-          ...result.loadMaps.map((m) => `load map ${m.company}/${m.name} v${m.version}${m.changed ? ' (new)' : ''}`),
+          ...result.loadMaps.map(
+            (m) => `load map ${m.company}/${m.name} v${m.version}${m.changed ? ' (new)' : ''}`,
+          ),
         ]);
       }),
     );
@@ -35,7 +37,9 @@ export function registerRuntimeCommands(program: Command): void {
 
   program
     .command('check')
-    .description('run the readiness check workflow for a company (needs a running worker: npm start or npm run worker)')
+    .description(
+      'run the readiness check workflow for a company (needs a running worker: npm start or npm run worker)',
+    )
     .requiredOption('--company <alias>', 'the company alias')
     .option('--json', 'print as JSON')
     .action((opts: { company: string; json?: boolean }) =>

@@ -24,11 +24,30 @@ interface AddOptions {
   inactive?: boolean;
   json?: boolean;
   // s3
-  bucket?: string; prefix?: string; glob?: string; endpoint?: string; region?: string; accessKeyIdEnv?: string; secretAccessKeyEnv?: string;
+  bucket?: string;
+  prefix?: string;
+  glob?: string;
+  endpoint?: string;
+  region?: string;
+  accessKeyIdEnv?: string;
+  secretAccessKeyEnv?: string;
   // sftp
-  host?: string; port?: string; user?: string; passwordEnv?: string; privateKeyEnv?: string; privateKeyFile?: string; passphraseEnv?: string; hostKey?: string; dir?: string;
+  host?: string;
+  port?: string;
+  user?: string;
+  passwordEnv?: string;
+  privateKeyEnv?: string;
+  privateKeyFile?: string;
+  passphraseEnv?: string;
+  hostKey?: string;
+  dir?: string;
   // api
-  url?: string; header: string[]; query: string[]; format?: string; caFile?: string; timeout?: string;
+  url?: string;
+  header: string[];
+  query: string[];
+  format?: string;
+  caFile?: string;
+  timeout?: string;
 }
 
 const collect = (value: string, all: string[]) => [...all, value];
@@ -43,18 +62,46 @@ function pairs(list: string[], separator: string, what: string): Record<string, 
   return out;
 }
 
-const clean = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const clean = <T extends Record<string, unknown>>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 function definitionFromFlags(o: AddOptions): Record<string, unknown> {
-  if (!o.name || !o.kind) throw new UsageError('give --name and --kind (s3, sftp, api), or --file with the whole definition');
+  if (!o.name || !o.kind)
+    throw new UsageError('give --name and --kind (s3, sftp, api), or --file with the whole definition');
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const config =
     o.kind === 's3'
-      ? { bucket: o.bucket, prefix: o.prefix, glob: o.glob, endpoint: o.endpoint, region: o.region, accessKeyIdEnv: o.accessKeyIdEnv, secretAccessKeyEnv: o.secretAccessKeyEnv }
+      ? {
+          bucket: o.bucket,
+          prefix: o.prefix,
+          glob: o.glob,
+          endpoint: o.endpoint,
+          region: o.region,
+          accessKeyIdEnv: o.accessKeyIdEnv,
+          secretAccessKeyEnv: o.secretAccessKeyEnv,
+        }
       : o.kind === 'sftp'
-        ? { host: o.host, port: number(o.port), username: o.user, passwordEnv: o.passwordEnv, privateKeyEnv: o.privateKeyEnv, privateKeyFile: o.privateKeyFile, passphraseEnv: o.passphraseEnv, hostKeySha256: o.hostKey, directory: o.dir, glob: o.glob }
+        ? {
+            host: o.host,
+            port: number(o.port),
+            username: o.user,
+            passwordEnv: o.passwordEnv,
+            privateKeyEnv: o.privateKeyEnv,
+            privateKeyFile: o.privateKeyFile,
+            passphraseEnv: o.passphraseEnv,
+            hostKeySha256: o.hostKey,
+            directory: o.dir,
+            glob: o.glob,
+          }
         : o.kind === 'api'
-          ? { url: o.url, headers: pairs(o.header, ':', 'header'), query: pairs(o.query, '=', 'query parameter'), format: o.format, caFile: o.caFile, timeoutSeconds: number(o.timeout) }
+          ? {
+              url: o.url,
+              headers: pairs(o.header, ':', 'header'),
+              query: pairs(o.query, '=', 'query parameter'),
+              format: o.format,
+              caFile: o.caFile,
+              timeoutSeconds: number(o.timeout),
+            }
           : {};
   return clean({
     name: o.name,
@@ -90,7 +137,9 @@ async function add(app: App, o: AddOptions): Promise<number> {
     throw err;
   }
   const { source, created } = saved;
-  const [zone] = await app.sql<{ timezone: string }[]>`select timezone from companies where id = ${source.companyId}`;
+  const [zone] = await app.sql<
+    { timezone: string }[]
+  >`select timezone from companies where id = ${source.companyId}`;
   const timezone = zone!.timezone;
   const schedule = await syncDiscoverySchedule(await app.client(), source, { timezone });
   print(!!o.json, { source, created, schedule, scheduleId: SCHEDULE_IDS.discoverSource(source.uuid) }, () => [
@@ -116,31 +165,48 @@ async function list(app: App, o: { company?: string; json?: boolean }): Promise<
   return EXIT.ok;
 }
 
-async function run(app: App, name: string, o: { company: string; wait: boolean; json?: boolean }): Promise<number> {
+async function run(
+  app: App,
+  name: string,
+  o: { company: string; wait: boolean; json?: boolean },
+): Promise<number> {
   const source = await findSourceByName(app.sql, o.company, name).catch((err: unknown) => {
     if (err instanceof SourceConfigError) throw new UsageError(err.message);
     throw err;
   });
-  if (!source) throw new UsageError(`company ${o.company} has no source named "${name}" (see herald sources list --company ${o.company})`);
-  if (source.kind === 'upload') throw new UsageError(`${name} takes files from herald upload; it has nothing to discover`);
+  if (!source)
+    throw new UsageError(
+      `company ${o.company} has no source named "${name}" (see herald sources list --company ${o.company})`,
+    );
+  if (source.kind === 'upload')
+    throw new UsageError(`${name} takes files from herald upload; it has nothing to discover`);
   const handle = await startDiscovery(await app.client(), source);
   const link = workflowUiUrl(app.temporal, handle.workflowId) ?? '';
   if (!o.wait) {
-    print(!!o.json, { workflowId: handle.workflowId, workflowUrl: link }, () => [`discovery started: ${handle.workflowId}`, link]);
+    print(!!o.json, { workflowId: handle.workflowId, workflowUrl: link }, () => [
+      `discovery started: ${handle.workflowId}`,
+      link,
+    ]);
     return EXIT.ok;
   }
   try {
     const totals = await handle.result();
-    print(!!o.json, { workflowId: handle.workflowId, workflowUrl: link, ...totals }, () => describeTotals(totals, link));
+    print(!!o.json, { workflowId: handle.workflowId, workflowUrl: link, ...totals }, () =>
+      describeTotals(totals, link),
+    );
     return EXIT.ok;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause as (Error & { details?: unknown[] }) | undefined;
     const totals = cause?.details?.[0] as DiscoveryTotals | undefined;
-    print(!!o.json, { workflowId: handle.workflowId, workflowUrl: link, error: cause?.message ?? err.message, ...totals }, () => [
-      `discovery failed: ${cause?.message ?? err.message}`,
-      ...(totals ? describeTotals(totals, link) : [link]),
-    ]);
+    print(
+      !!o.json,
+      { workflowId: handle.workflowId, workflowUrl: link, error: cause?.message ?? err.message, ...totals },
+      () => [
+        `discovery failed: ${cause?.message ?? err.message}`,
+        ...(totals ? describeTotals(totals, link) : [link]),
+      ],
+    );
     return EXIT.failed;
   }
 }
@@ -155,24 +221,41 @@ function describeTotals(t: DiscoveryTotals, link: string): string[] {
 }
 
 export function registerSourceCommands(program: Command): void {
-  const sources = program.command('sources').description("a company's ingest sources (S3, SFTP, HTTPS API) and their discovery");
+  const sources = program
+    .command('sources')
+    .description("a company's ingest sources (S3, SFTP, HTTPS API) and their discovery");
   sources
     .command('add')
-    .description('add a source, or replace the definition of the one with that name, and create or update its schedule')
+    .description(
+      'add a source, or replace the definition of the one with that name, and create or update its schedule',
+    )
     .option('--company <alias>', 'the company (or "company" in --file)')
-    .option('--file <json>', 'the whole definition as JSON: {"name", "kind", "config", "schedule", "loadMap", "refreshMode"}')
+    .option(
+      '--file <json>',
+      'the whole definition as JSON: {"name", "kind", "config", "schedule", "loadMap", "refreshMode"}',
+    )
     .option('--name <name>', 'the source name, unique per company')
     .option('--kind <kind>', 's3 | sftp | api')
-    .option('--schedule <when>', 'discovery interval (15m, 1h, 1d) or a cron expression in the company time zone')
+    .option(
+      '--schedule <when>',
+      'discovery interval (15m, 1h, 1d) or a cron expression in the company time zone',
+    )
     .option('--load-map <name>', "the company's load map for this source's files")
-    .option('--refresh-mode <mode>', 'append (default) | full_refresh: a file replaces the appointments of earlier ones')
+    .option(
+      '--refresh-mode <mode>',
+      'append (default) | full_refresh: a file replaces the appointments of earlier ones',
+    )
     .option('--inactive', 'add it paused')
-    .option('--bucket <bucket>', 's3: the bucket').option('--prefix <prefix>', 's3: the key prefix')
+    .option('--bucket <bucket>', 's3: the bucket')
+    .option('--prefix <prefix>', 's3: the key prefix')
     .option('--glob <glob>', 's3/sftp: file names to take, e.g. "*.csv"')
-    .option('--endpoint <url>', 's3: another S3-compatible server').option('--region <region>', 's3: its region')
+    .option('--endpoint <url>', 's3: another S3-compatible server')
+    .option('--region <region>', 's3: its region')
     .option('--access-key-id-env <VAR>', 's3: env variable with the access key id')
     .option('--secret-access-key-env <VAR>', 's3: env variable with the secret key')
-    .option('--host <host>', 'sftp: server').option('--port <port>', 'sftp: port (22)').option('--user <user>', 'sftp: user name')
+    .option('--host <host>', 'sftp: server')
+    .option('--port <port>', 'sftp: port (22)')
+    .option('--user <user>', 'sftp: user name')
     .option('--password-env <VAR>', 'sftp: env variable with the password')
     .option('--private-key-env <VAR>', 'sftp: env variable with the private key (PEM/OpenSSH)')
     .option('--private-key-file <path>', 'sftp: file with the private key')
@@ -180,9 +263,15 @@ export function registerSourceCommands(program: Command): void {
     .option('--host-key <SHA256:...>', "sftp: the server's host key fingerprint, as ssh-keygen -lf prints it")
     .option('--dir <path>', 'sftp: remote directory')
     .option('--url <url>', 'api: https URL')
-    .option('--header <header>', 'api: "Name: value", secrets as "Authorization: Bearer {env:ACME_API_TOKEN}" (repeatable)', collect, [])
+    .option(
+      '--header <header>',
+      'api: "Name: value", secrets as "Authorization: Bearer {env:ACME_API_TOKEN}" (repeatable)',
+      collect,
+      [],
+    )
     .option('--query <param>', 'api: "name=value" or "api_key={env:ACME_API_KEY}" (repeatable)', collect, [])
-    .option('--format <format>', 'api: csv | json | ndjson').option('--ca-file <pem>', "api: the server's private CA")
+    .option('--format <format>', 'api: csv | json | ndjson')
+    .option('--ca-file <pem>', "api: the server's private CA")
     .option('--timeout <seconds>', 'api: request timeout')
     .option('--json', 'print as JSON')
     .action((o: AddOptions) => withApp({}, (app) => add(app, o)));
@@ -199,5 +288,7 @@ export function registerSourceCommands(program: Command): void {
     .requiredOption('--company <alias>', 'the company')
     .option('--no-wait', 'return once discovery has started')
     .option('--json', 'print as JSON')
-    .action((name: string, o: { company: string; wait: boolean; json?: boolean }) => withApp({}, (app) => run(app, name, o)));
+    .action((name: string, o: { company: string; wait: boolean; json?: boolean }) =>
+      withApp({}, (app) => run(app, name, o)),
+    );
 }

@@ -5,7 +5,13 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { App } from '../../lib/app';
 import { loadCompanyContext, type DispatchMessage } from '../../lib/dispatch/load';
-import { createRenderer, renderInput, RenderProblem, TEMPLATE_ROOT_FIELDS, type RenderedMessage } from '../../lib/dispatch/render-message';
+import {
+  createRenderer,
+  renderInput,
+  RenderProblem,
+  TEMPLATE_ROOT_FIELDS,
+  type RenderedMessage,
+} from '../../lib/dispatch/render-message';
 import type { Channel } from '../../lib/providers/types';
 import { validateTemplate, type TemplateIssue } from '../../lib/template';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
@@ -39,11 +45,15 @@ async function readTemplates(file: string, channel: string | undefined): Promise
   if (path.extname(file) !== '.json') {
     const parsed = z.enum(CHANNELS).safeParse(channel);
     if (!parsed.success) throw new UsageError('a plain-text template needs --channel sms|voice|email');
-    return [{ name: path.basename(file, path.extname(file)), channel: parsed.data, language: 'en', body: text }];
+    return [
+      { name: path.basename(file, path.extname(file)), channel: parsed.data, language: 'en', body: text },
+    ];
   }
   const parsed = z.union([templateFile, z.array(templateFile)]).safeParse(JSON.parse(text));
   if (!parsed.success) {
-    throw new UsageError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    throw new UsageError(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
 }
@@ -67,7 +77,14 @@ function checkTemplate(t: TemplateFile, fields: string[] | undefined): FoundIssu
   const issues: FoundIssue[] = [];
   if (t.channel === 'email' && !t.subject) {
     const reason = 'an email template needs a subject';
-    issues.push({ template: `${t.channel} ${t.name} (${t.language})`, part: 'subject', severity: 'error', code: 'syntax', reason, message: reason });
+    issues.push({
+      template: `${t.channel} ${t.name} (${t.language})`,
+      part: 'subject',
+      severity: 'error',
+      code: 'syntax',
+      reason,
+      message: reason,
+    });
   }
   for (const [part, text] of parts) {
     if (text === undefined) continue;
@@ -76,12 +93,22 @@ function checkTemplate(t: TemplateFile, fields: string[] | undefined): FoundIssu
       fields,
       rootFields: TEMPLATE_ROOT_FIELDS,
     });
-    issues.push(...[...errors, ...warnings].map((i) => ({ ...i, template: `${t.channel} ${t.name} (${t.language})`, part })));
+    issues.push(
+      ...[...errors, ...warnings].map((i) => ({
+        ...i,
+        template: `${t.channel} ${t.name} (${t.language})`,
+        part,
+      })),
+    );
   }
   return issues;
 }
 
-async function validateFile(file: string, opts: { channel?: string; company?: string; json?: boolean }, app?: App): Promise<number> {
+async function validateFile(
+  file: string,
+  opts: { channel?: string; company?: string; json?: boolean },
+  app?: App,
+): Promise<number> {
   const templates = await readTemplates(file, opts.channel);
   const fields = app && opts.company ? await companyFields(app, opts.company) : undefined;
   const issues = templates.flatMap((t) => checkTemplate(t, fields));
@@ -95,10 +122,22 @@ async function validateFile(file: string, opts: { channel?: string; company?: st
 }
 
 /** The message a preview renders: the contact's latest message data (or the given data) on each channel. */
-async function previewMessage(app: App, companyId: number, template: string, opts: { contact?: string; data?: string }) {
-  if (!!opts.contact === !!opts.data) throw new UsageError('give exactly one of --contact ID and --data JSON');
+async function previewMessage(
+  app: App,
+  companyId: number,
+  template: string,
+  opts: { contact?: string; data?: string },
+) {
+  if (!!opts.contact === !!opts.data)
+    throw new UsageError('give exactly one of --contact ID and --data JSON');
   let data: Record<string, unknown> = {};
-  let contact = { id: 0, first_name: null as string | null, last_name: null as string | null, language: 'en', timezone: null as string | null };
+  let contact = {
+    id: 0,
+    first_name: null as string | null,
+    last_name: null as string | null,
+    language: 'en',
+    timezone: null as string | null,
+  };
   if (opts.data) {
     try {
       data = JSON.parse(opts.data) as Record<string, unknown>;
@@ -148,25 +187,44 @@ async function previewMessage(app: App, companyId: number, template: string, opt
 
 function describeRendered(r: RenderedMessage): string[] {
   if (r.channel === 'sms') {
-    const replaced = r.replaced.map((x) => `${JSON.stringify(x.char)} -> ${JSON.stringify(x.replacement)}`).join(', ');
-    return [`  ${r.segments} segment(s), ${r.encoding}${replaced ? `; replaced ${replaced}` : ''}`, `  ${r.body}`];
+    const replaced = r.replaced
+      .map((x) => `${JSON.stringify(x.char)} -> ${JSON.stringify(x.replacement)}`)
+      .join(', ');
+    return [
+      `  ${r.segments} segment(s), ${r.encoding}${replaced ? `; replaced ${replaced}` : ''}`,
+      `  ${r.body}`,
+    ];
   }
   if (r.channel === 'voice') return [`  says: ${r.spokenText}`, `  TwiML: ${r.twiml}`];
   return [`  subject: ${r.subject}`, `  text: ${r.text.replace(/\n/g, '\n        ')}`, `  html: ${r.html}`];
 }
 
-async function preview(app: App, opts: { company: string; template: string; contact?: string; data?: string; json?: boolean }): Promise<number> {
+async function preview(
+  app: App,
+  opts: { company: string; template: string; contact?: string; data?: string; json?: boolean },
+): Promise<number> {
   const [company] = await app.sql<{ id: number }[]>`select id from companies where alias = ${opts.company}`;
   if (!company) throw new UsageError(`no company has the alias "${opts.company}"`);
   const messageFor = await previewMessage(app, company.id, opts.template, opts);
-  const results: { channel: Channel; template?: string; rendered?: RenderedMessage; problem?: string; missing: string[] }[] = [];
+  const results: {
+    channel: Channel;
+    template?: string;
+    rendered?: RenderedMessage;
+    problem?: string;
+    missing: string[];
+  }[] = [];
   for (const channel of CHANNELS) {
     const context = await loadCompanyContext(app.sql, company.id, channel);
     const renderer = createRenderer({ strict: false });
     try {
       const input = renderInput(context, messageFor(channel));
       const t = input.template;
-      results.push({ channel, template: `${t.scope} ${t.name} (${t.language}) v${t.version}`, rendered: renderer.render(input), missing: renderer.missing() });
+      results.push({
+        channel,
+        template: `${t.scope} ${t.name} (${t.language}) v${t.version}`,
+        rendered: renderer.render(input),
+        missing: renderer.missing(),
+      });
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       results.push({ channel, problem: err.message, missing: [] });
@@ -183,10 +241,14 @@ async function preview(app: App, opts: { company: string; template: string; cont
 }
 
 export function registerTemplateCommands(program: Command): void {
-  const template = program.command('template').description('check message templates and preview them on every channel');
+  const template = program
+    .command('template')
+    .description('check message templates and preview them on every channel');
   template
     .command('validate')
-    .description('check a template file (JSON, one or a list; or plain text with --channel): syntax, functions, formats, fields')
+    .description(
+      'check a template file (JSON, one or a list; or plain text with --channel): syntax, functions, formats, fields',
+    )
     .argument('<file>', 'the template file')
     .option('--channel <channel>', 'sms | voice | email, for a plain-text file')
     .option('--company <alias>', "check data fields against the company's active load maps")
@@ -202,11 +264,18 @@ export function registerTemplateCommands(program: Command): void {
     });
   template
     .command('preview')
-    .description("render a company's template on every channel for a contact or given data, with SMS segment counts")
+    .description(
+      "render a company's template on every channel for a contact or given data, with SMS segment counts",
+    )
     .requiredOption('--company <alias>', 'the company alias')
     .requiredOption('--template <name>', 'the template name, e.g. appointment_reminder')
     .option('--contact <id>', "a contact's id: its latest message data is used")
-    .option('--data <json>', 'the message data as JSON, e.g. {"first_name":"ann","appointment_date":"2030-03-05T14:30:00Z"}')
+    .option(
+      '--data <json>',
+      'the message data as JSON, e.g. {"first_name":"ann","appointment_date":"2030-03-05T14:30:00Z"}',
+    )
     .option('--json', 'print as JSON')
-    .action((o: { company: string; template: string; contact?: string; data?: string; json?: boolean }) => withApp({}, (app) => preview(app, o)));
+    .action((o: { company: string; template: string; contact?: string; data?: string; json?: boolean }) =>
+      withApp({}, (app) => preview(app, o)),
+    );
 }

@@ -40,13 +40,22 @@ async function upload(app: App, file: string, opts: UploadOptions): Promise<numb
         sql: app.sql,
         s3: app.s3,
         bucket: app.bucket,
-        startIngest: async (packet, companyAlias) => ({ workflowId: (await startPacketIngest(client, { packet, companyAlias })).workflowId }),
+        startIngest: async (packet, companyAlias) => ({
+          workflowId: (await startPacketIngest(client, { packet, companyAlias })).workflowId,
+        }),
       },
-      { file, companyAlias: opts.company, loadMap: opts.loadMap, actor: app.config.actor, onProgress: (sent, total) => bar.update(sent, total) },
+      {
+        file,
+        companyAlias: opts.company,
+        loadMap: opts.loadMap,
+        actor: app.config.actor,
+        onProgress: (sent, total) => bar.update(sent, total),
+      },
     );
   } catch (err) {
     // a wrong file, company or map is the command line's fault: exit code 2, as for a bad flag
-    if (err instanceof SourceError && ['NoSuchFile', 'UnknownCompany', 'NoLoadMap'].includes(err.type)) throw new UsageError(err.message);
+    if (err instanceof SourceError && ['NoSuchFile', 'UnknownCompany', 'NoLoadMap'].includes(err.type))
+      throw new UsageError(err.message);
     throw err;
   } finally {
     bar.finish();
@@ -84,10 +93,15 @@ async function upload(app: App, file: string, opts: UploadOptions): Promise<numb
 export function registerUploadCommand(program: Command): void {
   program
     .command('upload')
-    .description('upload a file for a company and ingest it now (needs a running worker: npm start or npm run worker)')
+    .description(
+      'upload a file for a company and ingest it now (needs a running worker: npm start or npm run worker)',
+    )
     .argument('<file>', 'a CSV, XLSX, JSON or NDJSON file')
     .requiredOption('--company <alias>', 'the company the file belongs to')
-    .option('--load-map <name>', "the company's load map to read it with (default: the company's only active map)")
+    .option(
+      '--load-map <name>',
+      "the company's load map to read it with (default: the company's only active map)",
+    )
     .option('--no-wait', 'return once the ingest has started, without waiting for its result')
     .option('--json', 'print the packet summary as JSON')
     .action((file: string, opts: UploadOptions) => withApp({}, (app) => upload(app, file, opts)));

@@ -56,11 +56,20 @@ export async function startSesStandin(): Promise<SesStandin> {
       } catch {
         body = { raw: raw.toString() };
       }
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', body, authorization: req.headers.authorization, arrivedAt });
+      requests.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        body,
+        authorization: req.headers.authorization,
+        arrivedAt,
+      });
       const failure = req.url === '/v2/email/outbound-emails' ? script.find((s) => s.times > 0) : undefined;
       if (failure) {
         failure.times--;
-        res.writeHead(failure.status, { 'content-type': 'application/json', 'x-amzn-errortype': failure.type });
+        res.writeHead(failure.status, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': failure.type,
+        });
         res.end(JSON.stringify({ message: `scripted ${failure.type}` }));
         return;
       }
@@ -86,7 +95,9 @@ export async function startSesStandin(): Promise<SesStandin> {
     requests,
     script,
     emails: async () => {
-      const store = (await (await fetch(`http://127.0.0.1:${emulatorPort}/store`)).json()) as { emails: StoredEmail[] };
+      const store = (await (await fetch(`http://127.0.0.1:${emulatorPort}/store`)).json()) as {
+        emails: StoredEmail[];
+      };
       return store.emails;
     },
     close: async () => {

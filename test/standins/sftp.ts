@@ -45,11 +45,26 @@ function parsed(key: string): ParsedKey {
 }
 
 function attrsOf(st: Stats): Attributes {
-  return { mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, atime: Math.floor(st.atimeMs / 1000), mtime: Math.floor(st.mtimeMs / 1000) };
+  return {
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    atime: Math.floor(st.atimeMs / 1000),
+    mtime: Math.floor(st.mtimeMs / 1000),
+  };
 }
 
-function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin['log'], holding: () => Hold | undefined): void {
-  const handles = new Map<number, { fd?: number; path?: string; read?: boolean; entries?: string[]; dir?: string }>();
+function serveSftp(
+  sftp: SFTPWrapper,
+  opts: SftpStandinOptions,
+  log: SftpStandin['log'],
+  holding: () => Hold | undefined,
+): void {
+  const handles = new Map<
+    number,
+    { fd?: number; path?: string; read?: boolean; entries?: string[]; dir?: string }
+  >();
   let next = 0;
   const vanishing = new Set(opts.vanishing ?? []);
   const resolve = (p: string) => path.join(opts.root, path.posix.normalize('/' + p));
@@ -61,7 +76,9 @@ function serveSftp(sftp: SFTPWrapper, opts: SftpStandinOptions, log: SftpStandin
   };
   const lookup = (b: Buffer) => (b.length === 4 ? handles.get(b.readUInt32BE(0)) : undefined);
 
-  sftp.on('REALPATH', (id, p) => sftp.name(id, [{ filename: path.posix.normalize('/' + p), longname: '', attrs: {} as Attributes }]));
+  sftp.on('REALPATH', (id, p) =>
+    sftp.name(id, [{ filename: path.posix.normalize('/' + p), longname: '', attrs: {} as Attributes }]),
+  );
   const stat = (id: number, p: string) => {
     if (gone(p)) return sftp.status(id, STATUS.NO_SUCH_FILE);
     try {
@@ -143,11 +160,20 @@ function authenticate(client: Connection, opts: SftpStandinOptions, log: SftpSta
   client.on('authentication', (ctx) => {
     const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
     if (ctx.username !== opts.username) return ctx.reject();
-    if (ctx.method === 'password' && opts.password !== undefined && same(Buffer.from(ctx.password), Buffer.from(opts.password))) {
+    if (
+      ctx.method === 'password' &&
+      opts.password !== undefined &&
+      same(Buffer.from(ctx.password), Buffer.from(opts.password))
+    ) {
       log.logins.push(`${ctx.username}:password`);
       return ctx.accept();
     }
-    if (ctx.method === 'publickey' && userKey && ctx.key.algo === userKey.type && same(ctx.key.data, userKey.getPublicSSH())) {
+    if (
+      ctx.method === 'publickey' &&
+      userKey &&
+      ctx.key.algo === userKey.type &&
+      same(ctx.key.data, userKey.getPublicSSH())
+    ) {
       // the first offer has no signature: the client asks whether the key would do, then signs
       if (!ctx.signature) return ctx.accept();
       if (userKey.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true) {
@@ -161,7 +187,9 @@ function authenticate(client: Connection, opts: SftpStandinOptions, log: SftpSta
 
 export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpStandin> {
   const hostKey = utils.generateKeyPairSync('ed25519');
-  const fingerprint = 'SHA256:' + createHash('sha256').update(parsed(hostKey.public).getPublicSSH()).digest('base64').replace(/=+$/, '');
+  const fingerprint =
+    'SHA256:' +
+    createHash('sha256').update(parsed(hostKey.public).getPublicSSH()).digest('base64').replace(/=+$/, '');
   const log: SftpStandin['log'] = { logins: [], opened: [], reads: [] };
   let hold: Hold | undefined;
   const clients = new Set<Connection>();

@@ -53,10 +53,19 @@ async function serve(): Promise<void> {
   });
   await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
   const port = (control.address() as { port: number }).port;
-  process.stdout.write(JSON.stringify({ url: standin.url, control: `http://127.0.0.1:${port}`, accountSid: standin.accountSid, authToken: standin.authToken }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      url: standin.url,
+      control: `http://127.0.0.1:${port}`,
+      accountSid: standin.accountSid,
+      authToken: standin.authToken,
+    }) + '\n',
+  );
 }
 
-export async function startTwilioStandinProcess(opts: { lean?: boolean } = {}): Promise<TwilioStandinProcess> {
+export async function startTwilioStandinProcess(
+  opts: { lean?: boolean } = {},
+): Promise<TwilioStandinProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
     cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'),
     env: { ...process.env, TWILIO_STANDIN_LEAN: opts.lean ? '1' : '0' },
@@ -69,15 +78,17 @@ export async function startTwilioStandinProcess(opts: { lean?: boolean } = {}): 
   } catch {
     /* not permitted here */
   }
-  const info = await new Promise<{ url: string; control: string; accountSid: string; authToken: string }>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      buffered += c.toString();
-      const line = buffered.split('\n')[0];
-      if (buffered.includes('\n') && line) resolve(JSON.parse(line) as never);
-    });
-    child.once('exit', (code) => reject(new Error(`the Twilio stand-in exited with code ${code}`)));
-  });
+  const info = await new Promise<{ url: string; control: string; accountSid: string; authToken: string }>(
+    (resolve, reject) => {
+      let buffered = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        buffered += c.toString();
+        const line = buffered.split('\n')[0];
+        if (buffered.includes('\n') && line) resolve(JSON.parse(line) as never);
+      });
+      child.once('exit', (code) => reject(new Error(`the Twilio stand-in exited with code ${code}`)));
+    },
+  );
   const get = async <T>(p: string) => (await (await fetch(`${info.control}${CONTROL}${p}`)).json()) as T;
   return {
     url: info.url,

@@ -102,16 +102,29 @@ export async function startTwilioStandin(
     script: [],
     arrivals: { at: [], from: [] },
     accepted: (resource) =>
-      requests.filter((r) => r.method === 'POST' && r.answered < 300 && (!resource || r.resource === resource)),
+      requests.filter(
+        (r) => r.method === 'POST' && r.answered < 300 && (!resource || r.resource === resource),
+      ),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
-  function createMessage(form: Record<string, string | string[]>, at: number, res: http.ServerResponse): number {
+  function createMessage(
+    form: Record<string, string | string[]>,
+    at: number,
+    res: http.ServerResponse,
+  ): number {
     const to = String(form.To ?? '');
     const from = form.From !== undefined ? String(form.From) : null;
     const service = form.MessagingServiceSid !== undefined ? String(form.MessagingServiceSid) : null;
-    if (!E164.test(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    if (!from && !service) return twilioError(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message");
+    if (!E164.test(to))
+      return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!from && !service)
+      return twilioError(
+        res,
+        400,
+        21603,
+        "A 'From' or 'MessagingServiceSid' parameter is required to send a message",
+      );
     if (form.Body === undefined) return twilioError(res, 400, 21602, 'Message body is required.');
     const sid = `SM${hex(16)}`;
     const body = String(form.Body);
@@ -141,16 +154,32 @@ export async function startTwilioStandin(
     };
     const { arrivedAt: _at, ...shown } = message;
     // lean: the body and a few fields stay for lookups, the rest of the resource is not kept
-    messages.push(opts.lean ? { sid, to, from, body, direction: 'outbound-api', status: message.status, date_sent: message.date_sent, arrivedAt: at } : message);
+    messages.push(
+      opts.lean
+        ? {
+            sid,
+            to,
+            from,
+            body,
+            direction: 'outbound-api',
+            status: message.status,
+            date_sent: message.date_sent,
+            arrivedAt: at,
+          }
+        : message,
+    );
     return json(res, 201, shown);
   }
 
   function createCall(form: Record<string, string | string[]>, at: number, res: http.ServerResponse): number {
     const to = String(form.To ?? '');
     const from = form.From !== undefined ? String(form.From) : '';
-    if (!E164.test(to)) return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    if (!E164.test(from)) return twilioError(res, 400, 21212, `The 'From' number ${from} is not a valid phone number.`);
-    if (form.Twiml === undefined && form.Url === undefined) return twilioError(res, 400, 21205, 'Url or Twiml parameter is required.');
+    if (!E164.test(to))
+      return twilioError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!E164.test(from))
+      return twilioError(res, 400, 21212, `The 'From' number ${from} is not a valid phone number.`);
+    if (form.Twiml === undefined && form.Url === undefined)
+      return twilioError(res, 400, 21205, 'Url or Twiml parameter is required.');
     const sid = `CA${hex(16)}`;
     const call: Stored = {
       sid,
@@ -187,11 +216,16 @@ export async function startTwilioStandin(
     const matches = rows
       .filter((r) => (!query.To || r.to === query.To) && (!query.From || r.from === query.From))
       // Twilio's filters are second-granular: compare at whole seconds like it does
-      .filter((r) => Math.floor(r.arrivedAt / 1000) * 1000 >= after && Math.floor(r.arrivedAt / 1000) * 1000 <= before)
+      .filter(
+        (r) =>
+          Math.floor(r.arrivedAt / 1000) * 1000 >= after && Math.floor(r.arrivedAt / 1000) * 1000 <= before,
+      )
       .reverse();
     const pageSize = Number(query.PageSize ?? 50);
     const page = Number(query.Page ?? 0);
-    const slice = matches.slice(page * pageSize, (page + 1) * pageSize).map(({ arrivedAt: _at, ...shown }) => shown);
+    const slice = matches
+      .slice(page * pageSize, (page + 1) * pageSize)
+      .map(({ arrivedAt: _at, ...shown }) => shown);
     const uri = `${base}/${resource}.json`;
     const more = (page + 1) * pageSize < matches.length;
     const next = new URLSearchParams({ ...query, Page: String(page + 1), PageSize: String(pageSize) });
@@ -208,8 +242,13 @@ export async function startTwilioStandin(
     });
   }
 
-  function scripted(resource: Resource, form: Record<string, string | string[]>): ScriptedFailure | undefined {
-    const rule = standin.script.find((r) => r.times > 0 && (!r.resource || r.resource === resource) && (!r.to || r.to === form.To));
+  function scripted(
+    resource: Resource,
+    form: Record<string, string | string[]>,
+  ): ScriptedFailure | undefined {
+    const rule = standin.script.find(
+      (r) => r.times > 0 && (!r.resource || r.resource === resource) && (!r.to || r.to === form.To),
+    );
     if (rule) rule.times--;
     return rule;
   }
@@ -230,8 +269,12 @@ export async function startTwilioStandin(
       const url = new URL(req.url ?? '/', 'http://standin');
       const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
       const header = req.headers.authorization;
-      const decoded = header?.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString() : undefined;
-      const auth = decoded ? { user: decoded.split(':')[0]!, password: decoded.split(':').slice(1).join(':') } : undefined;
+      const decoded = header?.startsWith('Basic ')
+        ? Buffer.from(header.slice(6), 'base64').toString()
+        : undefined;
+      const auth = decoded
+        ? { user: decoded.split(':')[0]!, password: decoded.split(':').slice(1).join(':') }
+        : undefined;
       const form = formToObject(new URLSearchParams(Buffer.concat(chunks).toString()));
       const query = Object.fromEntries(url.searchParams);
       const record: RecordedRequest = {
@@ -254,11 +297,19 @@ export async function startTwilioStandin(
       } else if (req.method === 'POST') {
         const failure = scripted(record.resource, form);
         if (failure) {
-          record.answered = twilioError(res, failure.status, failure.code ?? failure.status * 100, failure.message ?? 'Scripted failure');
+          record.answered = twilioError(
+            res,
+            failure.status,
+            failure.code ?? failure.status * 100,
+            failure.message ?? 'Scripted failure',
+          );
         } else if (overRate(arrivedAt)) {
           record.answered = twilioError(res, 429, 20429, 'Too Many Requests');
         } else {
-          record.answered = record.resource === 'Messages' ? createMessage(form, arrivedAt, res) : createCall(form, arrivedAt, res);
+          record.answered =
+            record.resource === 'Messages'
+              ? createMessage(form, arrivedAt, res)
+              : createCall(form, arrivedAt, res);
           if (record.answered < 300) {
             standin.arrivals.at.push(arrivedAt);
             standin.arrivals.from.push(String(form.From ?? ''));

@@ -2,7 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../lib/db';
 
-export async function makeCompany(sql: Sql, opts: { alias?: string; retentionDays?: number } = {}): Promise<{ id: number; alias: string }> {
+export async function makeCompany(
+  sql: Sql,
+  opts: { alias?: string; retentionDays?: number } = {},
+): Promise<{ id: number; alias: string }> {
   const alias = opts.alias ?? `arch-${randomUUID().slice(0, 8)}`;
   const [row] = await sql<{ id: number }[]>`
     insert into companies (alias, name, retention_days)
@@ -41,7 +44,16 @@ export async function makeMessages(sql: Sql, companyId: number, specs: MessageSp
 }
 
 export async function countRows(sql: Sql, companyId: number) {
-  const [r] = await sql<{ live: number; history: number; liveUpdates: number; historyUpdates: number; events: number; audit: number }[]>`
+  const [r] = await sql<
+    {
+      live: number;
+      history: number;
+      liveUpdates: number;
+      historyUpdates: number;
+      events: number;
+      audit: number;
+    }[]
+  >`
     select (select count(*)::int from messages where company_id = ${companyId}) as live,
            (select count(*)::int from messages_history where company_id = ${companyId}) as history,
            (select count(*)::int from message_updates where company_id = ${companyId}) as "liveUpdates",

@@ -5,7 +5,12 @@ import { createActivities } from '../../activities';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
 import { WORKFLOW_IDS } from '../../lib/names';
-import { setFallback, upsertAccount, type AccountDefinition, type ProviderAccount } from '../../lib/providers/accounts';
+import {
+  setFallback,
+  upsertAccount,
+  type AccountDefinition,
+  type ProviderAccount,
+} from '../../lib/providers/accounts';
 import { createProviderRegistry } from '../../lib/providers/registry';
 import type { AnyProvider, Channel } from '../../lib/providers/types';
 import { connectWorker } from '../../lib/temporal';
@@ -42,7 +47,12 @@ export async function createTestCompany(
 /** Every contact a test makes gets a number of its own, so counts at a stand-in never mix tests up. */
 let nextPhone = 2_000_000 + Math.floor(Math.random() * 6_000_000);
 
-export async function createContacts(sql: Sql, companyId: number, count: number, extra: Record<string, unknown> = {}): Promise<number[]> {
+export async function createContacts(
+  sql: Sql,
+  companyId: number,
+  count: number,
+  extra: Record<string, unknown> = {},
+): Promise<number[]> {
   const rows = Array.from({ length: count }, (_, i) => ({
     company_id: companyId,
     dedupe_key: `c-${short()}-${i}`,
@@ -55,14 +65,21 @@ export async function createContacts(sql: Sql, companyId: number, count: number,
   }));
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += 5000) {
-    const inserted = await sql<{ id: number }[]>`insert into contacts ${sql(rows.slice(i, i + 5000) as never)} returning id`;
+    const inserted = await sql<
+      { id: number }[]
+    >`insert into contacts ${sql(rows.slice(i, i + 5000) as never)} returning id`;
     ids.push(...inserted.map((r) => r.id));
   }
   return ids;
 }
 
 /** One due message per contact on the channel, with the global appointment_reminder template's fields. */
-export async function insertMessages(sql: Sql, companyId: number, contactIds: number[], channel: Channel): Promise<number[]> {
+export async function insertMessages(
+  sql: Sql,
+  companyId: number,
+  contactIds: number[],
+  channel: Channel,
+): Promise<number[]> {
   const rows = contactIds.map((contactId, i) => ({
     company_id: companyId,
     contact_id: contactId,
@@ -74,7 +91,9 @@ export async function insertMessages(sql: Sql, companyId: number, contactIds: nu
   }));
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += 5000) {
-    const inserted = await sql<{ id: number }[]>`insert into messages ${sql(rows.slice(i, i + 5000) as never)} returning id`;
+    const inserted = await sql<
+      { id: number }[]
+    >`insert into messages ${sql(rows.slice(i, i + 5000) as never)} returning id`;
     ids.push(...inserted.map((r) => r.id));
   }
   return ids;
@@ -97,7 +116,12 @@ export interface DispatchWorkers {
 /** A workflow worker on a fresh queue plus send workers for the given accounts, all with these providers. */
 export async function startDispatchWorkers(
   app: App,
-  opts: { accounts: ProviderAccount[]; instances?: Record<string, AnyProvider>; providerTimeoutMs?: number; publicBaseUrl?: string },
+  opts: {
+    accounts: ProviderAccount[];
+    instances?: Record<string, AnyProvider>;
+    providerTimeoutMs?: number;
+    publicBaseUrl?: string;
+  },
 ): Promise<DispatchWorkers> {
   const config = {
     ...app.config,
@@ -107,10 +131,21 @@ export async function startDispatchWorkers(
     ingress: { ...app.config.ingress, publicBaseUrl: opts.publicBaseUrl },
   };
   const providers = createProviderRegistry({ sql: app.sql, config, instances: opts.instances });
-  const activities = createActivities({ sql: app.sql, s3: app.s3, bucket: app.bucket, log: app.log, providers });
+  const activities = createActivities({
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log: app.log,
+    providers,
+  });
   const main = await startTestWorker(app, { activities });
   const connection = await connectWorker(app.temporal);
-  const senders: Worker[] = await createSendWorkers({ connection, namespace: app.temporal.namespace, accounts: opts.accounts, activities });
+  const senders: Worker[] = await createSendWorkers({
+    connection,
+    namespace: app.temporal.namespace,
+    accounts: opts.accounts,
+    activities,
+  });
   const running = senders.map((w) => w.run());
   return {
     taskQueue: main.taskQueue,

@@ -2,7 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { createSql, type Sql } from '../../lib/db';
 
-export async function withScratchDatabase<T>(fn: (sql: Sql, url: string) => Promise<T>, actor = 'test'): Promise<T> {
+export async function withScratchDatabase<T>(
+  fn: (sql: Sql, url: string) => Promise<T>,
+  actor = 'test',
+): Promise<T> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL is not set: run through the vitest global set-up');
   const name = `scratch_${randomUUID().replace(/-/g, '')}`;

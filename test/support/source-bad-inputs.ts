@@ -45,25 +45,43 @@ function startServers(): Promise<{ sftp: SftpStandin; feed: HttpFeed }> {
     process.env.HERALD_BAD_SFTP_WRONG = 'wrong';
     process.env.HERALD_BAD_API_TOKEN = 'token';
     return {
-      sftp: await startSftpStandin({ root, username: 'feed', password: 'right', vanishing: ['taken-away.csv'] }),
+      sftp: await startSftpStandin({
+        root,
+        username: 'feed',
+        password: 'right',
+        vanishing: ['taken-away.csv'],
+      }),
       feed: await startHttpFeed(),
     };
   })());
 }
 
 /** Runs the source's discovery and insists nothing reached the packets table or herald's bucket. */
-async function discoverNothing(env: Env, input: Omit<IngestSourceInput, 'name'>): Promise<{ error: string | null; type?: string }> {
+async function discoverNothing(
+  env: Env,
+  input: Omit<IngestSourceInput, 'name'>,
+): Promise<{ error: string | null; type?: string }> {
   const source = await addTestSource(env.app, env.company.alias, { loadMap: 'ehr', ...input });
   const run = await runDiscovery(env.app, source, env.taskQueue);
   const packets = await packetsOf(env.app, source);
   const keys = await keysUnder(env.app, `raw/${env.company.alias}/${source.name}/`);
-  if (packets.length > 0 || keys.length > 0) throw new Error(`the failed discovery left ${packets.length} packets and ${keys.length} objects`);
+  if (packets.length > 0 || keys.length > 0)
+    throw new Error(`the failed discovery left ${packets.length} packets and ${keys.length} objects`);
   return { error: run.error?.message ?? null, type: run.error?.type };
 }
 
 async function sftp(overrides: Record<string, unknown>, env: Env) {
   const { sftp: server } = await startServers();
-  const config = { host: server.host, port: server.port, username: 'feed', passwordEnv: 'HERALD_BAD_SFTP_PASSWORD', hostKeySha256: server.fingerprint, directory: '/drop', glob: '*.csv', ...overrides };
+  const config = {
+    host: server.host,
+    port: server.port,
+    username: 'feed',
+    passwordEnv: 'HERALD_BAD_SFTP_PASSWORD',
+    hostKeySha256: server.fingerprint,
+    directory: '/drop',
+    glob: '*.csv',
+    ...overrides,
+  };
   return discoverNothing(env, { kind: 'sftp', config } as Omit<IngestSourceInput, 'name'>);
 }
 
@@ -71,7 +89,10 @@ async function api(answer: FeedAnswer, env: Env, config: Record<string, unknown>
   const { feed } = await startServers();
   const pathname = `/feed/${Math.random().toString(36).slice(2)}`;
   feed.routes.set(pathname, answer);
-  return discoverNothing(env, { kind: 'api', config: { url: `${feed.url}${pathname}`, format: 'csv', ...config } } as Omit<IngestSourceInput, 'name'>);
+  return discoverNothing(env, {
+    kind: 'api',
+    config: { url: `${feed.url}${pathname}`, format: 'csv', ...config },
+  } as Omit<IngestSourceInput, 'name'>);
 }
 
 async function definition(input: Record<string, unknown>, env: Env) {
@@ -84,24 +105,130 @@ async function definition(input: Record<string, unknown>, env: Env) {
   }
 }
 
-const otherHostKey = () => sshFingerprint((ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey).getPublicSSH());
+const otherHostKey = () =>
+  sshFingerprint(
+    (ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey).getPublicSSH(),
+  );
 
 export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
-  { name: 'an SFTP server presenting another host key', run: (env) => sftp({ hostKeySha256: otherHostKey() }, env), fails: /presented host key SHA256:\S+, but the source expects SHA256:\S+; nothing was read/, type: 'HostKeyMismatch' },
-  { name: 'an SFTP password the server refuses', run: (env) => sftp({ passwordEnv: 'HERALD_BAD_SFTP_WRONG' }, env), fails: /SFTP login as feed@127\.0\.0\.1:\d+ was refused: check the source's credentials/, type: 'SftpAuthentication' },
-  { name: 'an SFTP directory that does not exist', run: (env) => sftp({ directory: '/nowhere' }, env), fails: /cannot list the SFTP directory \/nowhere/, type: 'RemoteDirectoryMissing' },
-  { name: 'an SFTP file gone between listing and copy', run: (env) => sftp({}, env), fails: /\/drop\/taken-away\.csv: the SFTP file \/drop\/taken-away\.csv is no longer on the server/, type: 'DiscoveryIncomplete' },
-  { name: 'an SFTP password variable not set on the worker', run: (env) => sftp({ passwordEnv: 'HERALD_BAD_NEVER_SET' }, env), fails: /the environment variable HERALD_BAD_NEVER_SET \(the SFTP password\) is not set on this worker/, type: 'MissingSecret' },
-  { name: 'an API answering 404', run: (env) => api({ status: 404, contentType: 'text/plain', body: 'gone' }, env), fails: /answered 404 Not Found: check the source's URL and credentials/, type: 'HttpStatus' },
-  { name: 'an API answering 500 every time', run: (env) => api({ status: 500, contentType: 'text/plain', body: 'boom' }, env), fails: /answered 500 Internal Server Error; will retry/, type: 'HttpStatus' },
-  { name: 'an API sending HTML instead of CSV', run: (env) => api({ contentType: 'text/html', body: '<html>Sign in</html>' }, env), fails: /sent text\/html, but the source expects csv/, type: 'WrongContentType' },
-  { name: 'an API sending JSON to a CSV source', run: (env) => api({ contentType: 'application/json', body: '[]' }, env), fails: /sent application\/json, but the source expects csv/, type: 'WrongContentType' },
-  { name: 'an API answering with no content', run: (env) => api({ contentType: 'text/csv', body: '' }, env), fails: /answered with no content/, type: 'EmptyResponse' },
-  { name: 'an API token variable not set on the worker', run: (env) => api({ contentType: 'text/csv', body: 'a\r\n1\r\n' }, env, { headers: { Authorization: { env: 'HERALD_BAD_NEVER_SET', prefix: 'Bearer ' } } }), fails: /HERALD_BAD_NEVER_SET \(header Authorization\) is not set/, type: 'MissingSecret' },
-  { name: 'an S3 source whose bucket does not exist', run: (env) => discoverNothing(env, { kind: 's3', config: { bucket: 'herald-no-such-bucket' } }), fails: /cannot list s3:\/\/herald-no-such-bucket\/: NoSuchBucket/, type: 'S3Source' },
-  { name: 'a source storing a token in clear', run: (env) => definition({ name: 'clear', kind: 'api', config: { url: 'https://api.example.com/x', format: 'csv', headers: { Authorization: 'Bearer abc' } } }, env), fails: /config\.headers\.Authorization: header Authorization carries a secret: reference an environment variable/, type: 'SourceConfig' },
-  { name: 'a source with a malformed host-key fingerprint', run: (env) => definition({ name: 'fp', kind: 'sftp', config: { host: 'sftp.example.com', username: 'u', passwordEnv: 'P', hostKeySha256: 'aa:bb:cc' } }, env), fails: /config\.hostKeySha256: must be a SHA256 fingerprint as `ssh-keygen -lf` prints it/, type: 'SourceConfig' },
-  { name: 'an API source over plain http to another host', run: (env) => definition({ name: 'plain', kind: 'api', config: { url: 'http://api.example.com/export.csv', format: 'csv' } }, env), fails: /config\.url: must be an https URL/, type: 'SourceConfig' },
+  {
+    name: 'an SFTP server presenting another host key',
+    run: (env) => sftp({ hostKeySha256: otherHostKey() }, env),
+    fails: /presented host key SHA256:\S+, but the source expects SHA256:\S+; nothing was read/,
+    type: 'HostKeyMismatch',
+  },
+  {
+    name: 'an SFTP password the server refuses',
+    run: (env) => sftp({ passwordEnv: 'HERALD_BAD_SFTP_WRONG' }, env),
+    fails: /SFTP login as feed@127\.0\.0\.1:\d+ was refused: check the source's credentials/,
+    type: 'SftpAuthentication',
+  },
+  {
+    name: 'an SFTP directory that does not exist',
+    run: (env) => sftp({ directory: '/nowhere' }, env),
+    fails: /cannot list the SFTP directory \/nowhere/,
+    type: 'RemoteDirectoryMissing',
+  },
+  {
+    name: 'an SFTP file gone between listing and copy',
+    run: (env) => sftp({}, env),
+    fails: /\/drop\/taken-away\.csv: the SFTP file \/drop\/taken-away\.csv is no longer on the server/,
+    type: 'DiscoveryIncomplete',
+  },
+  {
+    name: 'an SFTP password variable not set on the worker',
+    run: (env) => sftp({ passwordEnv: 'HERALD_BAD_NEVER_SET' }, env),
+    fails: /the environment variable HERALD_BAD_NEVER_SET \(the SFTP password\) is not set on this worker/,
+    type: 'MissingSecret',
+  },
+  {
+    name: 'an API answering 404',
+    run: (env) => api({ status: 404, contentType: 'text/plain', body: 'gone' }, env),
+    fails: /answered 404 Not Found: check the source's URL and credentials/,
+    type: 'HttpStatus',
+  },
+  {
+    name: 'an API answering 500 every time',
+    run: (env) => api({ status: 500, contentType: 'text/plain', body: 'boom' }, env),
+    fails: /answered 500 Internal Server Error; will retry/,
+    type: 'HttpStatus',
+  },
+  {
+    name: 'an API sending HTML instead of CSV',
+    run: (env) => api({ contentType: 'text/html', body: '<html>Sign in</html>' }, env),
+    fails: /sent text\/html, but the source expects csv/,
+    type: 'WrongContentType',
+  },
+  {
+    name: 'an API sending JSON to a CSV source',
+    run: (env) => api({ contentType: 'application/json', body: '[]' }, env),
+    fails: /sent application\/json, but the source expects csv/,
+    type: 'WrongContentType',
+  },
+  {
+    name: 'an API answering with no content',
+    run: (env) => api({ contentType: 'text/csv', body: '' }, env),
+    fails: /answered with no content/,
+    type: 'EmptyResponse',
+  },
+  {
+    name: 'an API token variable not set on the worker',
+    run: (env) =>
+      api({ contentType: 'text/csv', body: 'a\r\n1\r\n' }, env, {
+        headers: { Authorization: { env: 'HERALD_BAD_NEVER_SET', prefix: 'Bearer ' } },
+      }),
+    fails: /HERALD_BAD_NEVER_SET \(header Authorization\) is not set/,
+    type: 'MissingSecret',
+  },
+  {
+    name: 'an S3 source whose bucket does not exist',
+    run: (env) => discoverNothing(env, { kind: 's3', config: { bucket: 'herald-no-such-bucket' } }),
+    fails: /cannot list s3:\/\/herald-no-such-bucket\/: NoSuchBucket/,
+    type: 'S3Source',
+  },
+  {
+    name: 'a source storing a token in clear',
+    run: (env) =>
+      definition(
+        {
+          name: 'clear',
+          kind: 'api',
+          config: {
+            url: 'https://api.example.com/x',
+            format: 'csv',
+            headers: { Authorization: 'Bearer abc' },
+          },
+        },
+        env,
+      ),
+    fails:
+      /config\.headers\.Authorization: header Authorization carries a secret: reference an environment variable/,
+    type: 'SourceConfig',
+  },
+  {
+    name: 'a source with a malformed host-key fingerprint',
+    run: (env) =>
+      definition(
+        {
+          name: 'fp',
+          kind: 'sftp',
+          config: { host: 'sftp.example.com', username: 'u', passwordEnv: 'P', hostKeySha256: 'aa:bb:cc' },
+        },
+        env,
+      ),
+    fails: /config\.hostKeySha256: must be a SHA256 fingerprint as `ssh-keygen -lf` prints it/,
+    type: 'SourceConfig',
+  },
+  {
+    name: 'an API source over plain http to another host',
+    run: (env) =>
+      definition(
+        { name: 'plain', kind: 'api', config: { url: 'http://api.example.com/export.csv', format: 'csv' } },
+        env,
+      ),
+    fails: /config\.url: must be an https URL/,
+    type: 'SourceConfig',
+  },
   {
     name: 'an upload of a file that does not exist',
     run: async (env) => {

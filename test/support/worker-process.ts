@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 const started: ChildProcess[] = [];
 
 /** Starts `workers/main.ts` on the queue and resolves once it says it runs. */
-export async function startWorkerProcess(taskQueue: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+export async function startWorkerProcess(
+  taskQueue: string,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', taskQueue], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,5 +27,6 @@ export async function startWorkerProcess(taskQueue: string, env: Record<string, 
 
 /** Kills every worker process still running: for afterAll. */
 export function killWorkerProcesses(): void {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }

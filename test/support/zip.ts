@@ -54,4 +54,3 @@ export function zip(parts: ZipPart[], hidden: ZipPart[] = []): Buffer {
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
 }
-

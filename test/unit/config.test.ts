@@ -58,9 +58,15 @@ describe('configuration', () => {
     [{ TEMPORAL_TLS: 'maybe' }, 'TEMPORAL_TLS must be true or false'],
     [{ SMS_PROVIDER: 'carrier-pigeon' }, 'SMS_PROVIDER'],
     [{ TWILIO_FROM_NUMBER: '555-1234' }, 'TWILIO_FROM_NUMBER must be an E.164 number'],
-    [{ SMS_PROVIDER: 'twilio' }, 'TWILIO_ACCOUNT_SID is required when SMS_PROVIDER or VOICE_PROVIDER is twilio'],
+    [
+      { SMS_PROVIDER: 'twilio' },
+      'TWILIO_ACCOUNT_SID is required when SMS_PROVIDER or VOICE_PROVIDER is twilio',
+    ],
     [{ EMAIL_PROVIDER: 'ses' }, 'SES_FROM_ADDRESS is required when EMAIL_PROVIDER is ses'],
-    [{ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ACCESS_KEY_ID is required when S3_ENDPOINT points at a server'],
+    [
+      { S3_ENDPOINT: 'http://minio:9000' },
+      'S3_ACCESS_KEY_ID is required when S3_ENDPOINT points at a server',
+    ],
     [{ S3_ENDPOINT: 'ftp://x' }, 'S3_ENDPOINT must be an http(s) URL'],
   ])('names the variable when %o is wrong', (env, expected) => {
     expect(problems(env).join('\n')).toContain(expected);
@@ -68,7 +74,11 @@ describe('configuration', () => {
 
   it('shows the wrong value, except for secrets', () => {
     expect(problems({ LOG_LEVEL: 'loud' }).join()).toContain('(got "loud")');
-    const secret = problems({ SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: 'ACnothex', TWILIO_AUTH_TOKEN: 'hunter2' });
+    const secret = problems({
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: 'ACnothex',
+      TWILIO_AUTH_TOKEN: 'hunter2',
+    });
     expect(secret.join()).toContain('TWILIO_ACCOUNT_SID');
     expect(secret.join()).not.toContain('hunter2');
   });

@@ -36,7 +36,11 @@ function company(templates: StoredTemplate[], over: Partial<CompanyContext> = {}
   };
 }
 
-function message(channel: DispatchMessage['channel'], data: Record<string, unknown>, over: Partial<DispatchMessage['contact']> = {}): DispatchMessage {
+function message(
+  channel: DispatchMessage['channel'],
+  data: Record<string, unknown>,
+  over: Partial<DispatchMessage['contact']> = {},
+): DispatchMessage {
   return {
     id: 1,
     uuid: '11111111-2222-3333-4444-555555555555',
@@ -72,7 +76,12 @@ function message(channel: DispatchMessage['channel'], data: Record<string, unkno
 
 const account = { key: 'a', channel: 'sms' } as ProviderAccount;
 const prepareOne = (c: CompanyContext, m: DispatchMessage, publicBaseUrl?: string) =>
-  prepareSends([m], { company: c, account, senders: [{ id: 1, address: '+16175550199', maxPerSecond: 1 }], publicBaseUrl })[0]!;
+  prepareSends([m], {
+    company: c,
+    account,
+    senders: [{ id: 1, address: '+16175550199', maxPerSecond: 1 }],
+    publicBaseUrl,
+  })[0]!;
 
 describe('preparing a message for its provider', () => {
   it('replaces look-alike characters so a text stays GSM-7, and prices it per segment', () => {
@@ -80,29 +89,63 @@ describe('preparing a message for its provider', () => {
     const prep = prepareOne(c, message('sms', { first_name: 'ANN' }));
     expect(prep.kind).toBe('ready');
     if (prep.kind !== 'ready' || prep.send.rendered.channel !== 'sms') throw new Error('not an sms');
-    expect(prep.send.rendered).toMatchObject({ body: 'Hi Ann - it\'s "Harbor & Sons"', segments: 1, encoding: 'GSM-7' });
+    expect(prep.send.rendered).toMatchObject({
+      body: 'Hi Ann - it\'s "Harbor & Sons"',
+      segments: 1,
+      encoding: 'GSM-7',
+    });
     expect(prep.send.cost).toBe(1);
     expect((prep.send.input as SmsInput).from).toBe('+16175550199');
   });
 
   it('keeps UCS-2 when the company turned replacement off, and fails a text over its segment limit', () => {
-    const c = company([template({ channel: 'sms', body: '{data.note} ’' })], { settings: { sms: { replaceLookalikes: false } } });
+    const c = company([template({ channel: 'sms', body: '{data.note} ’' })], {
+      settings: { sms: { replaceLookalikes: false } },
+    });
     const short = prepareOne(c, message('sms', { note: 'ok' }));
-    expect(short.kind === 'ready' && short.send.rendered.channel === 'sms' && short.send.rendered.encoding).toBe('UCS-2');
+    expect(
+      short.kind === 'ready' && short.send.rendered.channel === 'sms' && short.send.rendered.encoding,
+    ).toBe('UCS-2');
     const long = prepareOne(c, message('sms', { note: 'x'.repeat(200) }));
-    expect(long).toEqual({ kind: 'fail', id: 1, reason: expect.stringMatching(/^message needs 4 SMS segments \(UCS-2.*the limit is 2$/) });
+    expect(long).toEqual({
+      kind: 'fail',
+      id: 1,
+      reason: expect.stringMatching(/^message needs 4 SMS segments \(UCS-2.*the limit is 2$/),
+    });
   });
 
   it('fails a message whose template is missing or needs a field the data lacks, and skips an opted-out contact', () => {
-    const c = company([template({ channel: 'sms', body: 'Hi {data.first_name} at {data.appointment_date|date|h:mm A}' })]);
-    expect(prepareOne(c, message('sms', { first_name: 'a' }))).toMatchObject({ kind: 'fail', reason: expect.stringContaining('data.appointment_date') });
-    expect(prepareOne(company([]), message('sms', {}))).toMatchObject({ kind: 'fail', reason: 'no active sms template named "reminder"' });
-    expect(prepareOne(c, message('sms', {}, { doNotSms: true }))).toEqual({ kind: 'skip', id: 1, reason: 'the contact opted out of sms' });
-    expect(prepareOne(c, message('sms', {}, { phone: null }))).toEqual({ kind: 'skip', id: 1, reason: 'the contact has no phone number' });
+    const c = company([
+      template({ channel: 'sms', body: 'Hi {data.first_name} at {data.appointment_date|date|h:mm A}' }),
+    ]);
+    expect(prepareOne(c, message('sms', { first_name: 'a' }))).toMatchObject({
+      kind: 'fail',
+      reason: expect.stringContaining('data.appointment_date'),
+    });
+    expect(prepareOne(company([]), message('sms', {}))).toMatchObject({
+      kind: 'fail',
+      reason: 'no active sms template named "reminder"',
+    });
+    expect(prepareOne(c, message('sms', {}, { doNotSms: true }))).toEqual({
+      kind: 'skip',
+      id: 1,
+      reason: 'the contact opted out of sms',
+    });
+    expect(prepareOne(c, message('sms', {}, { phone: null }))).toEqual({
+      kind: 'skip',
+      id: 1,
+      reason: 'the contact has no phone number',
+    });
   });
 
   it('escapes values in HTML, makes HTML from text when the template has none, and adds the unsubscribe headers', () => {
-    const c = company([template({ channel: 'email', subject: 'Hi {data.first_name}', body: 'Dear {data.first_name},\n\nSee you.\nBye' })]);
+    const c = company([
+      template({
+        channel: 'email',
+        subject: 'Hi {data.first_name}',
+        body: 'Dear {data.first_name},\n\nSee you.\nBye',
+      }),
+    ]);
     const prep = prepareOne(c, message('email', { first_name: '<b>x</b>' }), 'https://herald.example');
     if (prep.kind !== 'ready') throw new Error(JSON.stringify(prep));
     const input = prep.send.input as EmailInput;
@@ -111,10 +154,15 @@ describe('preparing a message for its provider', () => {
     expect(input.headers).toEqual([
       {
         name: 'List-Unsubscribe',
-        value: '<https://herald.example/unsubscribe/11111111-2222-3333-4444-555555555555>, <mailto:reminders@harbor.example?subject=unsubscribe%2011111111-2222-3333-4444-555555555555>',
+        value:
+          '<https://herald.example/unsubscribe/11111111-2222-3333-4444-555555555555>, <mailto:reminders@harbor.example?subject=unsubscribe%2011111111-2222-3333-4444-555555555555>',
       },
       { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
     ]);
-    expect(input).toMatchObject({ from: 'reminders@harbor.example', fromName: 'Harbor & Sons', to: 'ann@example.com' });
+    expect(input).toMatchObject({
+      from: 'reminders@harbor.example',
+      fromName: 'Harbor & Sons',
+      to: 'ann@example.com',
+    });
   });
 });

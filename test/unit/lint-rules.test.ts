@@ -13,7 +13,9 @@ async function lintWorkflow(code: string): Promise<string[]> {
 
 describe('workflow determinism lint rules', { timeout: LINT_TIMEOUT }, () => {
   it('forbid Node built-ins in workflow code', async () => {
-    const problems = await lintWorkflow(`import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n`);
+    const problems = await lintWorkflow(
+      `import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n`,
+    );
     expect(problems.join('\n')).toContain('Workflow code cannot use Node built-ins.');
     const bare = await lintWorkflow(`import crypto from 'crypto';\nexport const x = crypto;\n`);
     expect(bare.join('\n')).toContain('Workflow code cannot use Node built-ins.');
@@ -27,8 +29,12 @@ describe('workflow determinism lint rules', { timeout: LINT_TIMEOUT }, () => {
   });
 
   it('allow activity types but not activity values', async () => {
-    expect(await lintWorkflow(`import type { Activities } from '../activities';\nexport type A = Activities;\n`)).toEqual([]);
-    const value = await lintWorkflow(`import { createActivities } from '../activities';\nexport const x = createActivities;\n`);
+    expect(
+      await lintWorkflow(`import type { Activities } from '../activities';\nexport type A = Activities;\n`),
+    ).toEqual([]);
+    const value = await lintWorkflow(
+      `import { createActivities } from '../activities';\nexport const x = createActivities;\n`,
+    );
     expect(value.join('\n')).toContain('Workflows may import activity types only');
   });
 

@@ -8,10 +8,12 @@ describe('logging', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(chunk.toString()), done()) });
     const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-    log.child({ packetId: 'p-1', companyId: 7 }).info(
-      { phone: '+15551234567', contact: { email: 'ann@example.com', first_name: 'Ann' }, rows: 3 },
-      'loaded',
-    );
+    log
+      .child({ packetId: 'p-1', companyId: 7 })
+      .info(
+        { phone: '+15551234567', contact: { email: 'ann@example.com', first_name: 'Ann' }, rows: 3 },
+        'loaded',
+      );
     const entry = JSON.parse(lines[0]!);
     expect(entry.packetId).toBe('p-1');
     expect(entry.companyId).toBe(7);

@@ -34,12 +34,16 @@ describe('finding the Temporal CLI', () => {
   it('refuses a TEMPORAL_CLI_PATH that is not executable', async () => {
     const file = path.join(root, 'temporal');
     await writeFile(file, 'not a program');
-    await expect(resolveTemporalCli({ cliPath: file, env: {} })).rejects.toThrow(/not executable \(chmod \+x it\)/);
+    await expect(resolveTemporalCli({ cliPath: file, env: {} })).rejects.toThrow(
+      /not executable \(chmod \+x it\)/,
+    );
   });
 
   it('then looks on PATH', async () => {
     const onPath = await executable(path.join(root, 'b', 'temporal'));
-    const found = await resolveTemporalCli({ env: { PATH: `${path.join(root, 'a')}:${path.join(root, 'b')}` } });
+    const found = await resolveTemporalCli({
+      env: { PATH: `${path.join(root, 'a')}:${path.join(root, 'b')}` },
+    });
     expect(found).toEqual({ path: onPath, source: 'PATH' });
   });
 
@@ -64,16 +68,23 @@ describe('finding the Temporal CLI', () => {
     expect(found).toEqual({ path: path.join(root, 'cache', 'bin', 'temporal'), source: 'built' });
     expect(notices.join()).toContain('takes a few minutes');
     const { readFile } = await import('node:fs/promises');
-    expect((await readFile(log, 'utf8')).trim()).toBe(`install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`);
+    expect((await readFile(log, 'utf8')).trim()).toBe(
+      `install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`,
+    );
   });
 
   it('explains a failed build', async () => {
-    await executable(path.join(root, 'gobin', 'go'), '#!/bin/sh\necho "proxy.golang.org: no such host" >&2\nexit 1\n');
+    await executable(
+      path.join(root, 'gobin', 'go'),
+      '#!/bin/sh\necho "proxy.golang.org: no such host" >&2\nexit 1\n',
+    );
     const attempt = resolveTemporalCli({
       env: { PATH: path.join(root, 'gobin'), HERALD_CACHE_DIR: path.join(root, 'cache') },
     });
     await expect(attempt).rejects.toBeInstanceOf(TemporalCliError);
-    await expect(attempt).rejects.toThrow(/go install exited 1[\s\S]*no such host[\s\S]*set TEMPORAL_CLI_PATH/);
+    await expect(attempt).rejects.toThrow(
+      /go install exited 1[\s\S]*no such host[\s\S]*set TEMPORAL_CLI_PATH/,
+    );
   });
 
   it('returns nothing when there is no binary and no Go, so the SDK download is tried next', async () => {
