@@ -42,8 +42,11 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
       select count(*)::int as staged,
              count(distinct contact_key) filter (where appointment_key is null)::int as "contactOnly"
       from packet_rows where packet_id = ${packetId}`;
+    await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
     const contacts = await upsertContacts(tx, context);
+    await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
     const appointments = await upsertAppointments(tx, context);
+    await analyzeIfGrown(tx, 'appointments', appointments.created + appointments.updated);
     const kept = appointments.kept + counts!.contactOnly;
     const result: MergeResult = {
       rowsLoaded: kept,
@@ -63,6 +66,23 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
     await tx`delete from packet_rows where packet_id = ${packetId}`;
     return result;
   })) as MergeResult;
+}
+
+/**
+ * Refreshes the planner's statistics of a table this packet just grew by a tenth or more. Autovacuum
+ * cannot see a transaction's own rows, so the next statement would be planned for the table as it
+ * was: an appointment upsert of 180,000 rows joined to a contacts table the planner believed held
+ * 236 rows as a nested loop over a scan, and ran for minutes. ANALYZE in the transaction counts its
+ * own rows, and its statistics commit (or roll back) with the packet.
+ */
+async function analyzeIfGrown(
+  tx: TransactionSql,
+  table: 'packet_rows' | 'contacts' | 'appointments',
+  changed: number,
+): Promise<void> {
+  const [stats] = await tx<{ rows: number }[]>`
+    select greatest(reltuples, 0)::float8 as rows from pg_class where oid = ${table}::regclass`;
+  if (changed >= Math.max(1_000, (stats?.rows ?? 0) / 10)) await tx`analyze ${tx(table)}`;
 }
 
 async function upsertContacts(tx: TransactionSql, context: PacketContext) {
