@@ -2,11 +2,10 @@ import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { sshFingerprint } from '../lib/sources/sftp';
-import { startSftpStandin, type SftpStandin } from './standins/sftp';
+import { ed25519KeyPair, otherHostKeyBlob, startSftpStandin, type SftpStandin } from './standins/sftp';
 import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
 import {
@@ -25,7 +24,7 @@ let worker: TestWorker;
 let company: TestCompany;
 let server: SftpStandin;
 let root: string;
-const userKey = ssh2.utils.generateKeyPairSync('ed25519');
+const userKey = ed25519KeyPair();
 
 const day = daysFromNow(8);
 const march = csv(EHR_HEADER, [
@@ -140,8 +139,7 @@ describe('an SFTP source', () => {
   });
 
   it('refuses a server presenting another host key before sending credentials, naming both fingerprints, and writes nothing', async () => {
-    const otherKey = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
-    const impostor = sshFingerprint(otherKey.getPublicSSH());
+    const impostor = sshFingerprint(otherHostKeyBlob());
     const source = await addTestSource(app, company.alias, {
       kind: 'sftp',
       config: sftpConfig({ hostKeySha256: impostor }),

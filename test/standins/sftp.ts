@@ -44,6 +44,25 @@ function parsed(key: string): ParsedKey {
   return Array.isArray(k) ? (k[0] as ParsedKey) : k;
 }
 
+/**
+ * An ed25519 key pair ssh2 can read back. ssh2's generator drops the leading zero byte of about one
+ * key in 250 (measured: 13 of 3,000), and its own parser then calls that key malformed; such a pair
+ * is drawn again.
+ */
+export function ed25519KeyPair(): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.public) instanceof Error) && !(utils.parseKey(pair.private) instanceof Error)) {
+      return pair;
+    }
+  }
+}
+
+/** The public key blob of a fresh host key: what a server other than the stand-in would present. */
+export function otherHostKeyBlob(): Buffer {
+  return parsed(ed25519KeyPair().public).getPublicSSH();
+}
+
 function attrsOf(st: Stats): Attributes {
   return {
     mode: st.mode,
@@ -186,7 +205,7 @@ function authenticate(client: Connection, opts: SftpStandinOptions, log: SftpSta
 }
 
 export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpStandin> {
-  const hostKey = utils.generateKeyPairSync('ed25519');
+  const hostKey = ed25519KeyPair();
   const fingerprint =
     'SHA256:' +
     createHash('sha256').update(parsed(hostKey.public).getPublicSSH()).digest('base64').replace(/=+$/, '');

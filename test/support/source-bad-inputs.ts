@@ -3,14 +3,13 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll } from 'vitest';
 import type { App } from '../../lib/app';
 import { sshFingerprint } from '../../lib/sources/sftp';
 import { SourceConfigError } from '../../lib/sources/store';
 import type { IngestSourceInput } from '../../schemas/ingest-source';
 import { startHttpFeed, type FeedAnswer, type HttpFeed } from '../standins/http-feed';
-import { startSftpStandin, type SftpStandin } from '../standins/sftp';
+import { otherHostKeyBlob, startSftpStandin, type SftpStandin } from '../standins/sftp';
 import { runHerald } from './cli';
 import type { TestCompany } from './ingest';
 import { addTestSource, keysUnder, packetsOf, runDiscovery } from './sources';
@@ -105,10 +104,7 @@ async function definition(input: Record<string, unknown>, env: Env) {
   }
 }
 
-const otherHostKey = () =>
-  sshFingerprint(
-    (ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey).getPublicSSH(),
-  );
+const otherHostKey = () => sshFingerprint(otherHostKeyBlob());
 
 export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
   {
