@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
+import { releaseWindowShares } from '../lib/dispatch/window-shares';
 import { loadConfigOrExit } from '../lib/config';
 import { TASK_QUEUES } from '../lib/names';
 import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
@@ -76,6 +77,8 @@ try {
   // send queues run activities only: the workflows that start their batches are on the pipeline queue
   log.info({ sendQueues: sendWorkers.map((w) => w.options.taskQueue) }, 'worker running');
   await runWorkers(workers, stop.signal);
+  // the sends are over: other processes on these accounts may take our shares of their caps at once
+  await releaseWindowShares(app.sql);
   await connection.close();
 } finally {
   await app.close();

@@ -10,7 +10,8 @@ import { createOutcomeBuffer } from './outcome-buffer';
 import type { PreparedSend } from './prepare';
 import { limiterKey } from './rate-slots';
 import { scheduleSends, type TimedSend } from './schedule';
-import { enterWindows, sendWindow, type SendWindow } from './send-window';
+import { enterWindows, type SendWindow } from './send-window';
+import { windowShares } from './window-shares';
 
 /**
  * A batch is sent in chunks of about this much sending time: each chunk reserves its slots and is
@@ -35,6 +36,8 @@ export interface Pace {
   company: CompanyContext;
   scope: ClaimScope;
   headroom: number;
+  /** how long one vendor request may take (a share of ours outlives its lease by this much) */
+  requestTimeoutMs: number;
   /** < 1 after the vendor throttled this batch */
   slowdown: number;
   heartbeat(details: unknown): void;
@@ -68,12 +71,16 @@ const candidateOf = (item: PreparedSend) => ({
 
 const timer = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A send counts in the windows of every cap it falls under, at the caps themselves (the headroom is the schedule's). */
+/**
+ * A send counts in the windows of every cap it falls under, at this process's shares of the caps
+ * themselves (the headroom is the schedule's).
+ */
 function windowsOf(pace: Pace, item: PreparedSend): SendWindow[] {
-  const list = [sendWindow(limiterKey.account(pace.account.key), pace.account.maxPerSecond)];
+  const shares = windowShares(pace.sql, pace.log, pace.requestTimeoutMs);
+  const list = [shares.window(limiterKey.account(pace.account.key), pace.account.maxPerSecond)];
   const companyCap = pace.company.plan.maxSendsPerSecond;
-  if (companyCap) list.push(sendWindow(limiterKey.company(pace.company.id), companyCap));
-  if (item.sender) list.push(sendWindow(limiterKey.sender(item.sender.id), item.sender.maxPerSecond));
+  if (companyCap) list.push(shares.window(limiterKey.company(pace.company.id), companyCap));
+  if (item.sender) list.push(shares.window(limiterKey.sender(item.sender.id), item.sender.maxPerSecond));
   return list;
 }
 

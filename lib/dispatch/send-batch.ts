@@ -89,6 +89,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     company,
     scope,
     headroom: deps.providers.headroom,
+    requestTimeoutMs: deps.providers.requestTimeoutMs,
     slowdown: 1,
     heartbeat: deps.heartbeat,
     sleep,

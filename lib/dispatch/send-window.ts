@@ -7,8 +7,8 @@
 // those arriving in some second [t, t + 1 s) started before t + 1 s, and every other one of them had
 // started before it and was answered at or after its arrival, so at or after t, hence within the
 // second before that start. All of them were counted when it started, so there are at most `cap`.
-// The guard is per process: the schedule and Temporal's task-queue rate are what hold several
-// worker processes of one account together.
+// Several worker processes of one account each hold a share of the cap (`window-shares.ts`), and each
+// window counts against its process's share: the shares never add up to more than the cap.
 
 const SECOND_MS = 1000;
 
@@ -18,9 +18,37 @@ export class SendWindow {
   private head = 0;
   private inFlight = 0;
   private wake: (() => void)[] = [];
+  /** the sends it may count: the cap alone, or this process's share of it */
+  private limit: number;
+  /** performance.now after which the share is no longer ours: nothing starts until it is renewed */
+  private validUntil = Infinity;
+  /** performance.now of the last send that wanted a place */
+  lastWanted = -Infinity;
+  /** called when a send wants a place the window has no share for */
+  onStarved: (() => void) | undefined;
 
   constructor(readonly cap: number) {
     if (!(cap >= 1)) throw new RangeError(`a send window needs a cap of at least 1 per second, not ${cap}`);
+    this.limit = cap;
+  }
+
+  /** The sends it may count at `now`: none once its share's lease has run out. */
+  room(now: number): number {
+    return now < this.validUntil ? this.limit : 0;
+  }
+
+  /** Sets the share this window counts against, valid until `validUntil` (performance.now); a larger one wakes waiting sends. */
+  setShare(limit: number, validUntil = this.validUntil): void {
+    const grew = limit > this.limit || validUntil > this.validUntil;
+    this.limit = limit;
+    this.validUntil = validUntil;
+    if (grew) this.wakeAll();
+  }
+
+  /** A send wants a place: the share keeps it wanted, and a window without one asks for one at once. */
+  want(now: number): void {
+    this.lastWanted = now;
+    if (this.room(now) === 0) this.onStarved?.();
   }
 
   /** sends in flight plus those answered in the last second */
@@ -50,24 +78,14 @@ export class SendWindow {
   release(): void {
     this.inFlight--;
     this.answered.push(performance.now());
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
     const waiting = this.wake;
     this.wake = [];
     for (const resolve of waiting) resolve();
   }
-}
-
-const windows = new Map<string, SendWindow>();
-
-/** The process's window for a limiter key; a changed cap starts a fresh window (the old one drains on its own). */
-export function sendWindow(key: string, perSecond: number): SendWindow {
-  // a cap under one a second is the schedule's to space; a one-second window can hold only whole sends
-  const cap = Math.max(1, Math.floor(perSecond));
-  let window = windows.get(key);
-  if (!window || window.cap !== cap) {
-    window = new SendWindow(cap);
-    windows.set(key, window);
-  }
-  return window;
 }
 
 /**
@@ -78,7 +96,8 @@ export function sendWindow(key: string, perSecond: number): SendWindow {
 export async function enterWindows(list: readonly SendWindow[]): Promise<() => void> {
   for (;;) {
     const now = performance.now();
-    const full = list.filter((w) => w.used(now) >= w.cap);
+    for (const w of list) w.want(now);
+    const full = list.filter((w) => w.used(now) >= w.room(now));
     if (!full.length) break;
     await Promise.race(full.map((w) => w.changed(now)));
   }

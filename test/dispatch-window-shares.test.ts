@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../lib/app';
+import { createSql } from '../lib/db';
+import { enterWindows } from '../lib/dispatch/send-window';
+import { WindowShares } from '../lib/dispatch/window-shares';
+import { maxInAnySecond } from './support/dispatch';
+import { openTestApp } from './support/harness';
+
+let app: App;
+beforeAll(async () => {
+  app = await openTestApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A request whose arrival falls anywhere between its start and its answer. */
+async function request(arrivals: number[], who: string, sent: Map<string, number[]>): Promise<void> {
+  await pause(Math.random() * 20);
+  const at = performance.timeOrigin + performance.now();
+  arrivals.push(at);
+  sent.get(who)!.push(at);
+  await pause(Math.random() * 20);
+}
+
+/** Sends through `shares`' window for `key` as fast as its share allows until `until` (epoch ms). */
+async function sendUntil(
+  shares: WindowShares,
+  key: string,
+  cap: number,
+  until: () => number,
+  arrivals: number[],
+  sent: Map<string, number[]>,
+  who: string,
+): Promise<void> {
+  const inflight = new Set<Promise<void>>();
+  while (Date.now() < until()) {
+    const release = await enterWindows([shares.window(key, cap)]);
+    const p: Promise<void> = request(arrivals, who, sent)
+      .finally(release)
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+}
+
+describe('send window shares leased through Postgres', () => {
+  it('hold one cap between two processes that both send as fast as they may, and split it between them', async () => {
+    const key = `test:${randomUUID()}`;
+    const cap = 40;
+    const a = new WindowShares(app.sql, app.log, 500);
+    const b = new WindowShares(app.sql, app.log, 500);
+    const arrivals: number[] = [];
+    const sent = new Map([
+      ['a', [] as number[]],
+      ['b', [] as number[]],
+    ]);
+    const end = Date.now() + 8000;
+    await Promise.all([
+      sendUntil(a, key, cap, () => end, arrivals, sent, 'a'),
+      sendUntil(b, key, cap, () => end, arrivals, sent, 'b'),
+    ]);
+    await Promise.all([a.close(), b.close()]);
+    expect(maxInAnySecond(arrivals)).toBeLessThanOrEqual(cap);
+    // both got a fair part once the first had given back half (within a second or two)
+    const lateStart = Date.now() - 5000;
+    expect(sent.get('a')!.filter((t) => t > lateStart).length).toBeGreaterThan(cap);
+    expect(sent.get('b')!.filter((t) => t > lateStart).length).toBeGreaterThan(cap);
+    // the pair keeps close to the cap: handing over costs a second or two of the eight
+    expect(arrivals.length).toBeGreaterThan(cap * 5);
+    const [left] = await app.sql<{ n: number }[]>`
+      select count(*)::int as n from send_window_shares where key = ${key}`;
+    expect(left!.n).toBe(0);
+  }, 60_000);
+
+  it('let a process that cannot renew stop sending, and the other take the whole cap after its lease and grace', async () => {
+    const key = `test:${randomUUID()}`;
+    const cap = 20;
+    const lostSql = createSql({ url: app.runtime.databaseUrl, actor: 'test', max: 2 });
+    const lost = new WindowShares(lostSql, app.log, 200);
+    const other = new WindowShares(app.sql, app.log, 200);
+    const arrivals: number[] = [];
+    const sent = new Map([
+      ['lost', [] as number[]],
+      ['other', [] as number[]],
+    ]);
+    let cutAt = Infinity;
+    const lostRun = sendUntil(lost, key, cap, () => cutAt + 1000, arrivals, sent, 'lost').catch(
+      () => undefined,
+    );
+    const otherEnd = Date.now() + 14_000;
+    const otherRun = sendUntil(other, key, cap, () => otherEnd, arrivals, sent, 'other');
+    await pause(3000);
+    // its database goes away: renewals fail from here on
+    cutAt = Date.now();
+    await lostSql.end({ timeout: 0 });
+    await otherRun;
+    expect(maxInAnySecond(arrivals)).toBeLessThanOrEqual(cap);
+    // a lease runs 3 s from the last renewal: nothing starts after it
+    expect(Math.max(...sent.get('lost')!)).toBeLessThan(cutAt + 3000 + 100);
+    // lease (3 s) + grace (200 ms timeout + 1 s + 1 s margin) later, the other has the whole cap
+    const lastSecond = sent.get('other')!.filter((t) => t > otherEnd - 2000);
+    expect(lastSecond.length).toBeGreaterThan(1.5 * cap);
+    await other.close();
+    void lostRun;
+  }, 60_000);
+});
