@@ -1,5 +1,6 @@
-// `npm run bench:ingest [-- --rows N]`: N messy rows through the real worker and Temporal, against a plain COPY of the same rows cleaned.
+// `npm run bench:ingest [-- --rows N]`: N messy rows through the real worker and Temporal, against a plain COPY of the same rows cleaned and one of our output alone.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { createLogger } from '../lib/log';
 import { registerPacket } from '../lib/packets';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { BENCH_HEADER, BENCH_MAP, messyRows } from './messy-rows';
+import { measureOutputFloor } from './output-floor';
 
 // the worker's heap as `npm run worker` sizes it (package.json): without a cap V8 lets garbage from
 // parsing pile up to ~400 MB on a machine with memory to spare; with it the worker stays near 260 MB
@@ -29,7 +31,8 @@ if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a posit
 const say = (line: string) => process.stdout.write(line + '\n');
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
-// the cleaned rows and the workflow bundle; ~200 MB a million rows, removed at the end
+// the cleaned rows (~1 GB a million rows, removed after the baseline), the workflow bundle and the packet's
+// exported output (~1.5 GB a million rows); removed at the end
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-'));
 // a fresh runtime of our own, so nothing else on the machine shares the database during the run
 const app = await openApp({
@@ -88,6 +91,7 @@ try {
   const copyMs = performance.now() - started;
   const [baseline] = await app.sql<{ n: number }[]>`select count(*)::int as n from bench_baseline`;
   say(`baseline: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s`);
+  await rm(cleanFile);
 
   // 3. ours: a worker process (prebuilt workflow bundle, so bundling is not in its memory) ingests the file
   const bundlePath = path.join(workDir, 'workflows.js');
@@ -168,6 +172,15 @@ try {
     select stage, at from packet_events where packet_id = ${packet.id} order by id`;
   say(
     `stages: ${events.map((e, i) => `${e.stage} +${i ? seconds(e.at.getTime() - events[i - 1]!.at.getTime()) : '0'}s`).join(', ')}`,
+  );
+  // 4. the output floor: our output rows alone, COPYed into empty tables shaped like ours, with the worker gone
+  if (worker.exitCode === null && worker.signalCode === null) await once(worker, 'exit');
+  const floor = await measureOutputFloor(app.sql, packet.id, workDir);
+  say(
+    `output floor: COPY of our output (${floor.tables.map((t) => `${t.rows} ${t.table}`).join(', ')}) ` +
+      `into tables shaped like ours in ${seconds(floor.ms)} s = ${(floor.ms / copyMs).toFixed(2)}× the baseline, ` +
+      `${Math.round((100 * floor.ms) / oursMs)}% of ours ` +
+      `(${floor.tables.map((t) => `${t.table} ${seconds(t.ms)} s`).join(', ')})`,
   );
   say(
     `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} ratio=${(oursMs / copyMs).toFixed(2)} peak_rss_mb=${Math.round(peakMb)}`,
