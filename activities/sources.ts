@@ -1,8 +1,8 @@
 // Activities of source discovery: list a source's new files, copy each into herald's bucket, register it, start its ingest.
 import { posix } from 'node:path';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type ActivityCancellationDetails, type RetryPolicy } from '@temporalio/common';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { admitPacket, knownDedupeKeys, type AdmitResult, type StartIngest } from '../lib/sources/admit';
 import { SourceError } from '../lib/sources/errors';
@@ -18,9 +18,10 @@ import {
 } from '../lib/sources/s3-listing';
 import { listRemotePage, openRemoteFile, openSftp, type RemoteFile } from '../lib/sources/sftp';
 import {
+  abortUpload,
   copyResumable,
   type CopiedObject,
-  type CopyCheckpoint,
+  type CopyOptions,
   type CopyProgress,
 } from '../lib/sources/resumable-copy';
 import { findSourceByUuid, type StoredSource } from '../lib/sources/store';
@@ -61,20 +62,58 @@ function startIngestHere(): StartIngest {
 }
 
 /**
- * A copy heartbeats its bytes and its upload's completed parts, so a stuck copy is noticed within the
- * heartbeat timeout and the retry continues the same upload from the last heartbeat's parts.
+ * Whether a failed copy attempt is the copy's last: its failure is not retryable (by itself or by
+ * the retry policy's types), the workflow cancelled it, or it was the policy's last attempt. An
+ * attempt that times out or dies with its worker is retried and continues the upload instead.
  */
-function copyHeartbeats(): {
-  previous?: CopyCheckpoint;
-  onProgress: (progress: CopyProgress) => void;
-  signal: AbortSignal;
-} {
+export function endsTheCopy(
+  failure: unknown,
+  attempt: { attempt: number; retryPolicy?: RetryPolicy },
+  cancellation?: ActivityCancellationDetails,
+): boolean {
+  if (failure instanceof ApplicationFailure && failure.nonRetryable) return true;
+  const type = failure instanceof ApplicationFailure ? failure.type : (failure as Error | undefined)?.name;
+  const policy = attempt.retryPolicy;
+  if (type && policy?.nonRetryableErrorTypes?.includes(type)) return true;
+  if (cancellation?.cancelRequested) return true;
+  return !!policy?.maximumAttempts && attempt.attempt >= policy.maximumAttempts;
+}
+
+/**
+ * One attempt of a copying activity. The copy heartbeats its bytes and its open upload's completed
+ * parts, so a stuck copy is noticed within the heartbeat timeout and the retry continues the same
+ * upload from the last heartbeat's parts. An attempt that fails for good (see `endsTheCopy`) aborts
+ * the upload it leaves open, its own or the one an earlier attempt heartbeated: no retry will
+ * complete it, and its parts would be stored (and paid for) until a lifecycle rule removes them.
+ */
+function copyAttempt(s3: S3Client, bucket: string, log: ActivityDeps['log']) {
   const context = Context.current();
   const last = context.info.heartbeatDetails as CopyProgress | undefined;
-  return {
+  let open = last?.checkpoint;
+  const options: CopyOptions = {
     previous: last?.checkpoint,
-    onProgress: (progress) => context.heartbeat(progress),
+    onProgress: (progress) => {
+      open = progress.checkpoint;
+      context.heartbeat(progress);
+    },
     signal: context.cancellationSignal,
+  };
+  return {
+    options,
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      try {
+        return await asActivity(fn);
+      } catch (failure) {
+        if (open && endsTheCopy(failure, context.info, context.cancellationDetails)) {
+          await abortUpload(s3, bucket, open);
+          log.info(
+            { key: open.key, uploadId: open.uploadId, attempt: context.info.attempt },
+            'copy failed for good: its multipart upload was aborted',
+          );
+        }
+        throw failure;
+      }
+    },
   };
 }
 
@@ -176,7 +215,8 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
 
     /** Copies a foreign object into raw/<company>/<source>/... (ours are used in place), then admits it. */
     async admitS3Object(input: { sourceUuid: string } & ListedObject): Promise<AdmitResult> {
-      return asActivity(async () => {
+      const copy = copyAttempt(s3, bucket, log);
+      return copy.run(async () => {
         const source = await load(input.sourceUuid, 's3');
         const dedupeKey = DEDUPE_KEYS.s3(source.uuid, source.config.bucket, input.key, input.etag);
         const meta = {
@@ -203,7 +243,7 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
               const object = await openS3Object(client, source.config.bucket, input.key, input.etag, offset);
               return { ...object, offset, version: input.etag, totalSize: input.size };
             },
-            copyHeartbeats(),
+            copy.options,
           );
           return admit(source, dedupeKey, copied, {
             ...meta,
@@ -243,7 +283,8 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
 
     /** Streams one SFTP file into raw/<company>/<source>/..., then admits it. */
     async admitSftpFile(input: { sourceUuid: string } & RemoteFile): Promise<AdmitResult> {
-      return asActivity(async () => {
+      const copy = copyAttempt(s3, bucket, log);
+      return copy.run(async () => {
         const source = await load(input.sourceUuid, 'sftp');
         const dedupeKey = DEDUPE_KEYS.sftp(source.uuid, input.path, input.size, input.mtime);
         const session = await openSftp(source.config);
@@ -268,7 +309,7 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
               }
               return { stream: remote.stream, offset, version, totalSize: input.size };
             },
-            copyHeartbeats(),
+            copy.options,
           );
           return admit(source, dedupeKey, copied, {
             originalName: input.name,
@@ -287,14 +328,14 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
 
     /** Fetches the API's current answer into S3; an answer with the same content as an earlier packet is dropped again. */
     async pullApiSource(input: { sourceUuid: string }): Promise<AdmitResult> {
-      return asActivity(async () => {
+      const context = Context.current();
+      const copy = copyAttempt(s3, bucket, log);
+      return copy.run(async () => {
         const source = await load(input.sourceUuid, 'api');
-        const context = Context.current();
-        const heartbeats = copyHeartbeats();
         // a retry continues under the key its earlier attempt began
         const pulledAt = new Date().toISOString().replace(/[:.]/g, '-');
         const key =
-          heartbeats.previous?.key ??
+          copy.options.previous?.key ??
           rawObjectKey(
             source.companyAlias,
             source.name,
@@ -319,7 +360,7 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
               contentType: response.contentType,
             };
           },
-          heartbeats,
+          copy.options,
         );
         if (stored.sizeBytes === 0) {
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

@@ -2,19 +2,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { WorkflowHandle } from '@temporalio/client';
+import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import type { PacketRow } from '../lib/packets';
 import { startDiscovery } from '../lib/sources/run-discovery';
 import type { CopyProgress } from '../lib/sources/resumable-copy';
 import type { StoredSource } from '../lib/sources/store';
-import { startHttpFeed, type HttpFeed } from './standins/http-feed';
+import { startHttpFeed, type FeedAnswer, type HttpFeed } from './standins/http-feed';
 import { startSftpStandin, type SftpStandin } from './standins/sftp';
 import { eventually, openTestApp } from './support/harness';
 import { createTestCompany, type TestCompany } from './support/ingest';
-import { addTestSource, packetsOf } from './support/sources';
+import { activityAttempts, addTestSource, packetsOf } from './support/sources';
 import { killWorkerProcesses, startWorkerProcess } from './support/worker-process';
 
 const MiB = 1024 * 1024;
@@ -193,6 +193,89 @@ describe('a copy interrupted by a killed worker', () => {
     expect(metadataOf(packet!)).not.toHaveProperty('resumedFromByte');
     const asked = feed.requests.filter((r) => r.path === '/export/no-ranges.csv').map((r) => r.headers.range);
     expect(asked).toEqual([undefined, undefined]);
+  }, 600_000);
+});
+
+/** Ids of the multipart uploads the bucket still holds open for `key`. */
+async function openUploads(key: string): Promise<string[]> {
+  const listed = await app.s3.send(new ListMultipartUploadsCommand({ Bucket: app.bucket, Prefix: key }));
+  return (listed.Uploads ?? []).filter((u) => u.Key === key).map((u) => u.UploadId!);
+}
+
+/** The Temporal type of the discovery's failure; throws when the discovery did not fail. */
+async function failureType(handle: WorkflowHandle): Promise<string | undefined> {
+  const err: unknown = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WorkflowFailedError)) throw new Error(`the discovery did not fail: ${String(err)}`);
+  return (err.cause as Error & { type?: string }).type;
+}
+
+describe('a copy whose attempt fails in the worker', () => {
+  /**
+   * Serves `file` at `pathname` (resumable, ETag "v1"; answered by `later` from the second request
+   * on, when given) to an API source's discovery on a worker of its own, whose heartbeats reach
+   * Temporal within a second. Once Temporal holds a checkpoint with two stored parts (the upload is
+   * open then), the answer breaks off: the first attempt fails in the worker, which lives on.
+   */
+  async function breakOffAfterTwoParts(pathname: string, file: Buffer, later?: FeedAnswer) {
+    const answer: FeedAnswer = { contentType: 'text/csv', body: file, etag: '"v1"', ranges: true };
+    feed.routes.set(pathname, later ? [answer, later] : answer);
+    const source = await heldApiSource(pathname);
+    const taskQueue = `test-copy-fails-${source.uuid}`;
+    await startWorkerProcess(taskQueue, { WORKER_HEARTBEAT_THROTTLE_MS: '1000' });
+    const handle = await startDiscovery(await app.client(), source, { taskQueue });
+    const { checkpoint } = await checkpointWithParts(handle, 2);
+    expect(await openUploads(checkpoint!.key)).toEqual([checkpoint!.uploadId]);
+    feed.cut();
+    const requests = () => feed.requests.filter((r) => r.path === pathname);
+    return { source, handle, key: checkpoint!.key, requests };
+  }
+
+  it('keeps its upload when the answer breaks off, and the retry continues it', async () => {
+    const file = numberedFile();
+    const { source, handle, key, requests } = await breakOffAfterTwoParts('/export/cut.csv', file);
+
+    expect(await handle.result()).toMatchObject({ admitted: 1, failed: 0 });
+    const [packet] = await packetsOf(app, source);
+    expect((await storedBytes(packet!.object_key)).equals(file)).toBe(true);
+    expect(metadataOf(packet!)).toMatchObject({ resumedFromByte: 2 * PART });
+    expect(requests().map((r) => [r.headers.range, r.headers['if-range']])).toEqual([
+      [undefined, undefined],
+      [`bytes=${2 * PART}-`, '"v1"'],
+    ]);
+    expect(await activityAttempts(app, handle.workflowId)).toMatchObject({ pullApiSource: 2 });
+    expect(await openUploads(key)).toEqual([]);
+  }, 600_000);
+
+  it('aborts its upload when the retry finds the file gone (404), which is not retried', async () => {
+    const { source, handle, key } = await breakOffAfterTwoParts('/export/gone.csv', numberedFile(), {
+      status: 404,
+      contentType: 'text/plain',
+      body: 'no such export',
+    });
+
+    expect(await failureType(handle)).toBe('HttpStatus');
+    expect(await activityAttempts(app, handle.workflowId)).toMatchObject({ pullApiSource: 2 });
+    expect(await openUploads(key)).toEqual([]);
+    expect(await packetsOf(app, source)).toEqual([]);
+  }, 600_000);
+
+  it('keeps its upload through retried failures (503) and aborts it when the last attempt fails', async () => {
+    const { handle, key, requests } = await breakOffAfterTwoParts('/export/busy.csv', numberedFile(), {
+      status: 503,
+      contentType: 'text/plain',
+      body: 'try later',
+    });
+
+    // the third request is the third attempt's: the first two failed, and were retried, by then
+    await eventually(async () => (requests().length >= 3 ? true : undefined), 120_000);
+    expect(await openUploads(key)).toHaveLength(1);
+    expect(await failureType(handle)).toBe('HttpStatus');
+    // the discovery's retry policy allows five attempts
+    expect(await activityAttempts(app, handle.workflowId)).toMatchObject({ pullApiSource: 5 });
+    expect(await openUploads(key)).toEqual([]);
   }, 600_000);
 });
 

@@ -35,6 +35,7 @@ export interface CopyCheckpoint {
 export interface CopyProgress {
   /** bytes read from the source so far, counting those of the parts an earlier attempt stored */
   bytes: number;
+  /** the open upload, from its creation until it is completed (absent before and after) */
   checkpoint?: CopyCheckpoint;
 }
 
@@ -150,8 +151,11 @@ async function partsStillThere(
   }
 }
 
-async function abortUpload(s3: S3Client, bucket: string, checkpoint: CopyCheckpoint): Promise<void> {
-  // best effort: an upload nobody completes is also removed by the bucket's lifecycle rule
+/**
+ * Aborts the checkpoint's upload, dropping its stored parts. Best effort: an upload that cannot be
+ * aborted now (or is gone already) is left to the bucket's lifecycle rule.
+ */
+export async function abortUpload(s3: S3Client, bucket: string, checkpoint: CopyCheckpoint): Promise<void> {
   await s3
     .send(
       new AbortMultipartUploadCommand({ Bucket: bucket, Key: checkpoint.key, UploadId: checkpoint.uploadId }),
@@ -190,11 +194,15 @@ async function copyFrom(
   };
 
   const uploadPart = async (body: Buffer): Promise<void> => {
-    uploadId ??= (
-      await s3.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: source.contentType }),
-      )
-    ).UploadId!;
+    if (uploadId === undefined) {
+      uploadId = (
+        await s3.send(
+          new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: source.contentType }),
+        )
+      ).UploadId!;
+      // the upload is known before its first part: a copy that fails for good aborts it
+      report(true);
+    }
     const number = parts.length + 1;
     const answer = await s3.send(
       new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: body }),

@@ -22,6 +22,8 @@ export interface HttpFeed {
   /** answers stop after byte `from` of the body, the connection kept open, until `release()` */
   hold(from: number): void;
   release(): void;
+  /** drops the connections of the held answers instead of finishing them: the client sees them break off */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ function rangeStart(req: IncomingMessage, answer: FeedAnswer): number | undefine
 export async function startHttpFeed(tls?: { key: string; cert: string }): Promise<HttpFeed> {
   const routes = new Map<string, FeedAnswer | FeedAnswer[]>();
   const requests: HttpFeed['requests'] = [];
-  let held: (Gate & { from: number }) | undefined;
+  let held: (Gate & { from: number; cut?: boolean }) | undefined;
   const handler: RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://feed');
     requests.push({ path: url.pathname + url.search, headers: req.headers });
@@ -60,6 +62,7 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
     if (hold && hold.from > from) {
       res.write(body.subarray(from, hold.from));
       await hold.opened;
+      if (hold.cut) res.destroy();
       if (res.destroyed) return;
       res.end(body.subarray(hold.from));
     } else res.end(body.subarray(from));
@@ -67,6 +70,10 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
   const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const release = () => {
+    held?.open();
+    held = undefined;
+  };
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     routes,
@@ -74,9 +81,10 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
     hold(from) {
       held = { from, ...closedGate() };
     },
-    release() {
-      held?.open();
-      held = undefined;
+    release,
+    cut() {
+      if (held) held.cut = true;
+      release();
     },
     close: () =>
       new Promise<void>((resolve) => {
