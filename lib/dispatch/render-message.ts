@@ -41,6 +41,55 @@ export interface RenderInput {
   replaceLookalikes: boolean;
 }
 
+/** What a message that is not stored (a template preview, a test) is made of; the rest is a new message's. */
+export interface UnstoredMessage {
+  companyId: number;
+  channel: Channel;
+  templateName: string;
+  data: Record<string, unknown>;
+  /** 0 unless given */
+  id?: number;
+  /** all zeros unless given */
+  uuid?: string;
+  /** unset fields: no id, name, phone or email, English, no time zone, no opt-outs */
+  contact?: Partial<DispatchMessage['contact']>;
+}
+
+/** A message as dispatch loads it, built for rendering one that is not stored: scheduled, never sent, no customer or location. */
+export function previewMessage(m: UnstoredMessage): DispatchMessage {
+  return {
+    id: m.id ?? 0,
+    uuid: m.uuid ?? '00000000-0000-0000-0000-000000000000',
+    companyId: m.companyId,
+    channel: m.channel,
+    templateName: m.templateName,
+    data: m.data,
+    state: 'scheduled',
+    dispatchToken: null,
+    sendingAt: null,
+    attempts: 0,
+    credits: null,
+    toAddress: null,
+    fromAddress: null,
+    customerId: null,
+    contact: {
+      id: 0,
+      firstName: null,
+      lastName: null,
+      phone: null,
+      email: null,
+      language: 'en',
+      timezone: null,
+      doNotSms: false,
+      doNotCall: false,
+      doNotEmail: false,
+      ...m.contact,
+    },
+    customer: null,
+    location: null,
+  };
+}
+
 /** The fields each root offers besides data (validation checks templates against them). */
 export const TEMPLATE_ROOT_FIELDS: Readonly<Record<string, readonly string[]>> = {
   company: ['name', 'alias', 'phone_number', 'address_1', 'address_2', 'city', 'state', 'zip'],

@@ -7,6 +7,7 @@ import type { App } from '../../lib/app';
 import { loadCompanyContext, type DispatchMessage } from '../../lib/dispatch/load';
 import {
   createRenderer,
+  previewMessage,
   renderInput,
   RenderProblem,
   TEMPLATE_ROOT_FIELDS,
@@ -122,7 +123,7 @@ async function validateFile(
 }
 
 /** The message a preview renders: the contact's latest message data (or the given data) on each channel. */
-async function previewMessage(
+async function messageToPreview(
   app: App,
   companyId: number,
   template: string,
@@ -153,36 +154,20 @@ async function previewMessage(
       select data from messages where company_id = ${companyId} and contact_id = ${row.id} order by id desc limit 1`;
     data = latest?.data ?? { first_name: row.first_name, last_name: row.last_name };
   }
-  return (channel: Channel): DispatchMessage => ({
-    id: 0,
-    uuid: '00000000-0000-0000-0000-000000000000',
-    companyId,
-    channel,
-    templateName: template,
-    data,
-    state: 'scheduled',
-    dispatchToken: null,
-    sendingAt: null,
-    attempts: 0,
-    credits: null,
-    toAddress: null,
-    fromAddress: null,
-    customerId: null,
-    contact: {
-      id: contact.id,
-      firstName: contact.first_name,
-      lastName: contact.last_name,
-      phone: null,
-      email: null,
-      language: contact.language,
-      timezone: contact.timezone,
-      doNotSms: false,
-      doNotCall: false,
-      doNotEmail: false,
-    },
-    customer: null,
-    location: null,
-  });
+  return (channel: Channel): DispatchMessage =>
+    previewMessage({
+      companyId,
+      channel,
+      templateName: template,
+      data,
+      contact: {
+        id: contact.id,
+        firstName: contact.first_name,
+        lastName: contact.last_name,
+        language: contact.language,
+        timezone: contact.timezone,
+      },
+    });
 }
 
 function describeRendered(r: RenderedMessage): string[] {
@@ -205,7 +190,7 @@ async function preview(
 ): Promise<number> {
   const [company] = await app.sql<{ id: number }[]>`select id from companies where alias = ${opts.company}`;
   if (!company) throw new UsageError(`no company has the alias "${opts.company}"`);
-  const messageFor = await previewMessage(app, company.id, opts.template, opts);
+  const messageFor = await messageToPreview(app, company.id, opts.template, opts);
   const results: {
     channel: Channel;
     template?: string;

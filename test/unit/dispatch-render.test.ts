@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompanyContext, DispatchMessage, StoredTemplate } from '../../lib/dispatch/load';
 import { prepareSends } from '../../lib/dispatch/prepare';
+import { previewMessage } from '../../lib/dispatch/render-message';
 import type { ProviderAccount } from '../../lib/providers/accounts';
 import type { EmailInput, SmsInput } from '../../lib/providers/types';
 
@@ -36,43 +37,27 @@ function company(templates: StoredTemplate[], over: Partial<CompanyContext> = {}
   };
 }
 
-function message(
+const message = (
   channel: DispatchMessage['channel'],
   data: Record<string, unknown>,
-  over: Partial<DispatchMessage['contact']> = {},
-): DispatchMessage {
-  return {
+  contact: Partial<DispatchMessage['contact']> = {},
+): DispatchMessage =>
+  previewMessage({
     id: 1,
     uuid: '11111111-2222-3333-4444-555555555555',
     companyId: 7,
     channel,
     templateName: 'reminder',
     data,
-    state: 'scheduled',
-    dispatchToken: null,
-    sendingAt: null,
-    attempts: 0,
-    credits: null,
-    toAddress: null,
-    fromAddress: null,
-    customerId: null,
     contact: {
       id: 3,
       firstName: 'ann',
       lastName: 'lee',
       phone: '+16175550123',
       email: 'ann@example.com',
-      language: 'en',
-      timezone: null,
-      doNotSms: false,
-      doNotCall: false,
-      doNotEmail: false,
-      ...over,
+      ...contact,
     },
-    customer: null,
-    location: null,
-  };
-}
+  });
 
 const account = { key: 'a', channel: 'sms' } as ProviderAccount;
 const prepareOne = (c: CompanyContext, m: DispatchMessage, publicBaseUrl?: string) =>
