@@ -20,6 +20,7 @@ import { registerPacket } from '../lib/packets';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { BENCH_HEADER, BENCH_MAP, messyRows } from './messy-rows';
 import { measureOutputFloor } from './output-floor';
+import { processCpuMs } from './trigger-timing';
 
 // the worker's heap as `npm run worker` sizes it (package.json): without a cap V8 lets garbage from
 // parsing pile up to ~400 MB on a machine with memory to spare; with it the worker stays near 260 MB
@@ -84,13 +85,20 @@ try {
 
   // 2. the baseline: COPY of the cleaned rows into a plain table of the staging table's shape
   await app.sql`create table bench_baseline (like packet_rows)`;
+  const baselineConnection = await app.sql.reserve();
+  const [baselineBackend] = await baselineConnection<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const baselineCpuBefore = await processCpuMs(baselineBackend!.pid);
   started = performance.now();
   const writable =
-    await app.sql`copy bench_baseline (${app.sql(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
+    await baselineConnection`copy bench_baseline (${app.sql(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
   await pipeline(createReadStream(cleanFile, { highWaterMark: 1 << 20 }), writable);
   const copyMs = performance.now() - started;
+  const copyCpuMs = (await processCpuMs(baselineBackend!.pid)) - baselineCpuBefore;
+  baselineConnection.release();
   const [baseline] = await app.sql<{ n: number }[]>`select count(*)::int as n from bench_baseline`;
-  say(`baseline: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s`);
+  say(
+    `baseline: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s (${seconds(copyCpuMs)} s of Postgres CPU)`,
+  );
   await rm(cleanFile);
 
   // 3. ours: a worker process (prebuilt workflow bundle, so bundling is not in its memory) ingests the file
@@ -178,7 +186,8 @@ try {
   const floor = await measureOutputFloor(app.sql, packet.id, workDir);
   say(
     `output floor: COPY of our output (${floor.tables.map((t) => `${t.rows} ${t.table}`).join(', ')}) ` +
-      `into tables shaped like ours in ${seconds(floor.ms)} s = ${(floor.ms / copyMs).toFixed(2)}× the baseline, ` +
+      `into tables shaped like ours in ${seconds(floor.ms)} s (${seconds(floor.cpuMs)} s of Postgres CPU) ` +
+      `= ${(floor.ms / copyMs).toFixed(2)}× the baseline (${(floor.cpuMs / copyCpuMs).toFixed(2)}× its CPU), ` +
       `${Math.round((100 * floor.ms) / oursMs)}% of ours ` +
       `(${floor.tables.map((t) => `${t.table} ${seconds(t.ms)} s`).join(', ')})`,
   );

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from '../lib/db';
+import { processCpuMs } from './trigger-timing';
 
 // where each table names the packet that wrote its rows (last_packet_id: created or updated by it)
 const OUTPUT_TABLES = [
@@ -16,6 +17,8 @@ type OutputTable = (typeof OUTPUT_TABLES)[number]['table'];
 export interface OutputFloor {
   /** wall clock of the three COPYs, one after the other */
   ms: number;
+  /** CPU the Postgres backend spent on them: steadier than wall time on a machine others are using */
+  cpuMs: number;
   tables: { table: OutputTable; rows: number; ms: number }[];
 }
 
@@ -55,21 +58,33 @@ export async function measureOutputFloor(sql: Sql, packetId: number, workDir: st
     }
     // dirty pages our ingest left behind are flushed first, so its checkpoint does not land in the timing
     await sql`checkpoint`;
+    // one connection for the three COPYs, so its backend's CPU can be read (the embedded Postgres runs here)
+    const connection = await sql.reserve();
     const timed = [];
-    const started = performance.now();
-    for (const { table, columns, file } of tables) {
-      const tableStarted = performance.now();
-      const writable = await sql`copy ${sql(`${schema}.${table}`)} (${sql(columns)}) from stdin`.writable();
-      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), writable);
-      timed.push({ table, ms: performance.now() - tableStarted });
+    let ms: number;
+    let cpuMs: number;
+    try {
+      const [backend] = await connection<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const cpuBefore = await processCpuMs(backend!.pid);
+      const started = performance.now();
+      for (const { table, columns, file } of tables) {
+        const tableStarted = performance.now();
+        const writable =
+          await connection`copy ${sql(`${schema}.${table}`)} (${sql(columns)}) from stdin`.writable();
+        await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), writable);
+        timed.push({ table, ms: performance.now() - tableStarted });
+      }
+      ms = performance.now() - started;
+      cpuMs = (await processCpuMs(backend!.pid)) - cpuBefore;
+    } finally {
+      connection.release();
     }
-    const ms = performance.now() - started;
     const counted = [];
     for (const { table, ms } of timed) {
       const [count] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(`${schema}.${table}`)}`;
       counted.push({ table, rows: count!.n, ms });
     }
-    return { ms, tables: counted };
+    return { ms, cpuMs, tables: counted };
   } finally {
     await sql`drop schema ${sql(schema)} cascade`;
   }

@@ -113,7 +113,7 @@ export async function timeUpdate<T = undefined>(
 }
 
 /** User + system CPU of a process on this machine, from /proc (the embedded Postgres runs here). */
-async function processCpuMs(pid: number): Promise<number> {
+export async function processCpuMs(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux)
   return (Number(fields[11]) + Number(fields[12])) * 10;
