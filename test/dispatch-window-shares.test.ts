@@ -34,9 +34,11 @@ async function sendUntil(
   arrivals: number[],
   sent: Map<string, number[]>,
   who: string,
+  gapMs = 0,
 ): Promise<void> {
   const inflight = new Set<Promise<void>>();
   while (Date.now() < until()) {
+    if (gapMs) await pause(gapMs);
     const release = await enterWindows([shares.window(key, cap)]);
     const p: Promise<void> = request(arrivals, who, sent)
       .finally(release)
@@ -73,6 +75,29 @@ describe('send window shares leased through Postgres', () => {
     const [left] = await app.sql<{ n: number }[]>`
       select count(*)::int as n from send_window_shares where key = ${key}`;
     expect(left!.n).toBe(0);
+  }, 60_000);
+
+  it('leave a process that sends a trickle what it uses, and the rest to the one that could send more', async () => {
+    const key = `test:${randomUUID()}`;
+    const cap = 40;
+    const busy = new WindowShares(app.sql, app.log, 500);
+    const trickle = new WindowShares(app.sql, app.log, 500);
+    const arrivals: number[] = [];
+    const sent = new Map([
+      ['busy', [] as number[]],
+      ['trickle', [] as number[]],
+    ]);
+    const end = Date.now() + 8000;
+    await Promise.all([
+      sendUntil(busy, key, cap, () => end, arrivals, sent, 'busy'),
+      sendUntil(trickle, key, cap, () => end, arrivals, sent, 'trickle', 200),
+    ]);
+    await Promise.all([busy.close(), trickle.close()]);
+    expect(maxInAnySecond(arrivals)).toBeLessThanOrEqual(cap);
+    const last4s = (who: string) => sent.get(who)!.filter((t) => t > end - 4000).length / 4;
+    // the trickle (5 a second) keeps sending; the other gets far more than half the cap
+    expect(last4s('trickle')).toBeGreaterThan(3);
+    expect(last4s('busy')).toBeGreaterThan(0.7 * cap);
   }, 60_000);
 
   it('let a process that cannot renew stop sending, and the other take the whole cap after its lease and grace', async () => {

@@ -24,6 +24,8 @@ export class SendWindow {
   private validUntil = Infinity;
   /** performance.now of the last send that wanted a place */
   lastWanted = -Infinity;
+  /** performance.now of the last send that found no room */
+  lastFull = -Infinity;
   /** called when a send wants a place the window has no share for */
   onStarved: (() => void) | undefined;
 
@@ -98,6 +100,7 @@ export async function enterWindows(list: readonly SendWindow[]): Promise<() => v
     const now = performance.now();
     for (const w of list) w.want(now);
     const full = list.filter((w) => w.used(now) >= w.room(now));
+    for (const w of full) w.lastFull = now;
     if (!full.length) break;
     await Promise.race(full.map((w) => w.changed(now)));
   }

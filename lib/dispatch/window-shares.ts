@@ -16,13 +16,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { Sql, TransactionSql } from '../db';
-import { nextShare, type Holding } from './fair-share';
+import { nextShare, type Demand, type Holding } from './fair-share';
 import { SendWindow } from './send-window';
 
 const RENEW_MS = 250;
 const LEASE_MS = 3000;
 /** A window nobody wanted a place in for this long gives its share back. */
 const IDLE_MS = 1500;
+/** A window that was full this recently could use more than its share. */
+const HUNGRY_MS = 1000;
 /** A remainder too small to split goes round among the wanting processes this often. */
 const ROTATE_MS = 10_000;
 /** Beyond a request's timeout and its second: a stalled event loop, a request late onto the wire. */
@@ -123,21 +125,27 @@ export class WindowShares {
       const turn = Math.floor((rows[0]?.db_now_ms ?? Date.now()) / ROTATE_MS);
       const now = performance.now();
       const next = limiters.map((l) => {
-        const wants = now - l.window.lastWanted < IDLE_MS;
+        const demand: Demand =
+          now - l.window.lastWanted >= IDLE_MS
+            ? 'idle'
+            : now - l.window.lastFull < HUNGRY_MS
+              ? 'hungry'
+              : 'busy';
+        const wants = demand === 'hungry';
         const share = nextShare({
           cap: l.cap,
           holdings: rows.filter((r) => r.key === l.key),
           holder: this.holder,
-          wants,
+          demand,
           used: l.window.used(now),
           turn,
         });
         // a smaller share holds from now on, before the database hears of it
         if (share.limit < l.window.room(now)) l.window.setShare(share.limit);
-        return { limiter: l, wants, ...share };
+        return { limiter: l, wants, idle: demand === 'idle', ...share };
       });
-      const kept = next.filter((n) => n.have > 0 || n.wants);
-      const dropped = next.filter((n) => !(n.have > 0 || n.wants)).map((n) => n.limiter.key);
+      const kept = next.filter((n) => n.have > 0 || !n.idle);
+      const dropped = next.filter((n) => !(n.have > 0 || !n.idle)).map((n) => n.limiter.key);
       if (dropped.length) {
         await tx`delete from send_window_shares where holder = ${this.holder} and key in ${tx(dropped)}`;
       }
@@ -154,15 +162,15 @@ export class WindowShares {
               grace_ms = excluded.grace_ms`;
       }
       return next;
-    })) as { limiter: Limiter; wants: boolean; have: number; limit: number }[];
+    })) as { limiter: Limiter; idle: boolean; have: number; limit: number }[];
     if (this.failing) this.log.info('send window shares: renewed again');
     this.failing = false;
     const now = performance.now();
-    for (const { limiter, have, limit, wants } of written) {
+    for (const { limiter, have, limit, idle } of written) {
       limiter.have = have;
       limiter.window.setShare(limit, sentAt + LEASE_MS);
-      // a window with no share, no wish and nothing counted is forgotten; a later send starts a fresh one
-      if (!have && !wants && limiter.window.used(now) === 0) this.limiters.delete(limiter.key);
+      // a window with no share, no sends and nothing counted is forgotten; a later send starts a fresh one
+      if (!have && idle && limiter.window.used(now) === 0) this.limiters.delete(limiter.key);
     }
   }
 

@@ -11,7 +11,7 @@ const row = (holder: string, have: number, wants = true, expired = false): Holdi
 
 describe('shares of a cap between worker processes', () => {
   it('give a lone process the whole cap at once', () => {
-    expect(nextShare({ cap: 500, holdings: [], holder: 'a', wants: true, used: 0, turn: 0 })).toEqual({
+    expect(nextShare({ cap: 500, holdings: [], holder: 'a', demand: 'hungry', used: 0, turn: 0 })).toEqual({
       have: 500,
       limit: 500,
     });
@@ -19,7 +19,7 @@ describe('shares of a cap between worker processes', () => {
 
   it('let a newcomer grow only into capacity nobody holds', () => {
     const holdings = [row('a', 500)];
-    expect(nextShare({ cap: 500, holdings, holder: 'b', wants: true, used: 0, turn: 0 })).toEqual({
+    expect(nextShare({ cap: 500, holdings, holder: 'b', demand: 'hungry', used: 0, turn: 0 })).toEqual({
       have: 0,
       limit: 0,
     });
@@ -28,7 +28,7 @@ describe('shares of a cap between worker processes', () => {
         cap: 500,
         holdings: [row('a', 320), row('b', 0)],
         holder: 'b',
-        wants: true,
+        demand: 'hungry',
         used: 0,
         turn: 0,
       }),
@@ -38,11 +38,11 @@ describe('shares of a cap between worker processes', () => {
   it('shrink the window at once but give back only what it no longer counts', () => {
     const holdings = [row('a', 500), row('b', 0)];
     // a still counts 400 sends of the last second: its window may start no more than 250, and it keeps 400
-    expect(nextShare({ cap: 500, holdings, holder: 'a', wants: true, used: 400, turn: 0 })).toEqual({
+    expect(nextShare({ cap: 500, holdings, holder: 'a', demand: 'hungry', used: 400, turn: 0 })).toEqual({
       have: 400,
       limit: 250,
     });
-    expect(nextShare({ cap: 500, holdings, holder: 'a', wants: true, used: 120, turn: 0 })).toEqual({
+    expect(nextShare({ cap: 500, holdings, holder: 'a', demand: 'hungry', used: 120, turn: 0 })).toEqual({
       have: 250,
       limit: 250,
     });
@@ -50,23 +50,56 @@ describe('shares of a cap between worker processes', () => {
 
   it('drain an idle process to nothing', () => {
     const holdings = [row('a', 500, false)];
-    expect(nextShare({ cap: 500, holdings, holder: 'a', wants: false, used: 30, turn: 0 })).toEqual({
+    expect(nextShare({ cap: 500, holdings, holder: 'a', demand: 'idle', used: 30, turn: 0 })).toEqual({
       have: 30,
       limit: 0,
     });
-    expect(nextShare({ cap: 500, holdings, holder: 'a', wants: false, used: 0, turn: 0 })).toEqual({
+    expect(nextShare({ cap: 500, holdings, holder: 'a', demand: 'idle', used: 0, turn: 0 })).toEqual({
       have: 0,
       limit: 0,
     });
   });
 
-  it('count an expired share against the cap until it is deleted, but give it no fair part', () => {
+  it('leave a busy process what it uses while another is hungry, and the hungry one the rest', () => {
+    // b's window has room to spare (it counts 100 of its 250): it keeps 10% above that
+    const holdings = [row('a', 250), row('b', 250, false)];
+    expect(nextShare({ cap: 500, holdings, holder: 'b', demand: 'busy', used: 100, turn: 0 })).toEqual({
+      have: 111,
+      limit: 111,
+    });
+    const after = [row('a', 250), row('b', 111, false)];
+    expect(dueShare(500, after, 'a', 0)).toBe(389);
+    expect(
+      nextShare({ cap: 500, holdings: after, holder: 'a', demand: 'hungry', used: 250, turn: 0 }),
+    ).toEqual({
+      have: 389,
+      limit: 389,
+    });
+    // with nobody hungry, a busy process keeps what it holds
+    expect(
+      nextShare({
+        cap: 500,
+        holdings: [row('b', 500, false)],
+        holder: 'b',
+        demand: 'busy',
+        used: 10,
+        turn: 0,
+      }),
+    ).toEqual({ have: 500, limit: 500 });
+  });
+
+  it('count an expired share against the cap until it is deleted, but give it no part', () => {
     const holdings = [row('a', 300, true, true), row('b', 200)];
-    expect(dueShare(500, holdings, 'b', 0)).toBe(500);
-    expect(nextShare({ cap: 500, holdings, holder: 'b', wants: true, used: 0, turn: 0 })).toEqual({
+    expect(dueShare(500, holdings, 'a', 0)).toBe(0);
+    expect(dueShare(500, holdings, 'b', 0)).toBe(200);
+    expect(nextShare({ cap: 500, holdings, holder: 'b', demand: 'hungry', used: 0, turn: 0 })).toEqual({
       have: 200,
       limit: 200,
     });
+    // once deleted (after its grace), the rest is free
+    expect(
+      nextShare({ cap: 500, holdings: [row('b', 200)], holder: 'b', demand: 'hungry', used: 0, turn: 0 }),
+    ).toEqual({ have: 500, limit: 500 });
   });
 
   it('hand a cap too small to split round among the processes that want it', () => {
@@ -99,21 +132,21 @@ describe('shares of a cap between worker processes', () => {
       const limit = new Map(holders.map((h) => [h, 0]));
       for (let step = 0; step < 60; step++) {
         const holder = holders[Math.floor(Math.random() * holders.length)]!;
-        const wants = Math.random() < 0.7;
+        const demand = (['idle', 'busy', 'hungry'] as const)[Math.floor(Math.random() * 3)]!;
         // the window counts at most what it was allowed, and falls as sends age out
         used.set(holder, Math.floor(Math.random() * (limit.get(holder)! + 1)));
         const next = nextShare({
           cap,
           holdings: [...table.values()],
           holder,
-          wants,
+          demand,
           used: used.get(holder)!,
           turn: Math.floor(step / 7),
         });
         expect(next.limit).toBeLessThanOrEqual(next.have);
         expect(next.have).toBeGreaterThanOrEqual(Math.min(used.get(holder)!, table.get(holder)?.have ?? 0));
         limit.set(holder, next.limit);
-        table.set(holder, { holder, have: next.have, wants, expired: false });
+        table.set(holder, { holder, have: next.have, wants: demand === 'hungry', expired: false });
         expect([...table.values()].reduce((s, h) => s + h.have, 0)).toBeLessThanOrEqual(cap);
       }
     }
@@ -127,7 +160,7 @@ describe('shares of a cap between worker processes', () => {
           cap: 500,
           holdings: [...table.values()],
           holder,
-          wants: true,
+          demand: 'hungry',
           used: 0,
           turn: 0,
         });
