@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Sql } from '../db';
 import { openRows, ParseError, type ByteSource, type CellValue, type RowReader } from '../parse';
-import { copyInto, copyRow } from './copy';
+import { CopyBatch, copyInto, copyRow } from './copy';
 import { IngestProblem } from './errors';
 import { locationTimezoneOf, type PacketContext } from './packet-context';
 import { bindMapper, rawText, type Reject } from './row-mapper';
@@ -46,8 +46,6 @@ const REJECT_COLUMNS = [
 ];
 // a reject report keeps enough of each value to recognise it, never a whole 10 MB cell
 const MAX_REPORTED_VALUE = 500;
-// rows are handed to COPY in batches of about this many characters: fewer writes, short-lived strings
-const BATCH_CHARACTERS = 64 * 1024;
 
 const cut = (text: string | null) =>
   text !== null && text.length > MAX_REPORTED_VALUE ? `${text.slice(0, MAX_REPORTED_VALUE)}…` : text;
@@ -129,7 +127,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
         const copied = finished(copy);
         copied.catch(() => {});
         try {
-          let batch = '';
+          const lines = new CopyBatch();
           while (chunk.staged + chunk.rejected < chunkRows) {
             const next = await rows.next();
             if (next.done) {
@@ -141,19 +139,17 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
             if (row.rowNumber <= skipThrough) continue;
             const mapped = mapRow(row);
             if (mapped.ok) {
-              batch += copyLine(packetId, mapped.row);
+              const full = lines.add(copyLine(packetId, mapped.row));
+              if (full) await write(copy, full, copied);
               chunk.staged += 1;
             } else {
               chunk.rejectLines.push(...rejectLines(packetId, companyId, mapped.rejects, row.values));
               chunk.rejected += 1;
             }
             chunk.lastRow = row.rowNumber;
-            if (batch.length >= BATCH_CHARACTERS) {
-              await write(copy, batch, copied);
-              batch = '';
-            }
           }
-          if (batch !== '') await write(copy, batch, copied);
+          const last = lines.take();
+          if (last) await write(copy, last, copied);
           taken();
           copy.end();
           await copied;
@@ -220,9 +216,9 @@ function bindOrClose(reader: RowReader, context: PacketContext) {
 }
 
 /** Writes with backpressure; a COPY that failed (its `finished` rejected) ends the wait at once. */
-async function write(copy: Writable, text: string, copied: Promise<void>): Promise<void> {
+async function write(copy: Writable, bytes: Buffer, copied: Promise<void>): Promise<void> {
   if (copy.errored) throw copy.errored;
-  if (copy.write(text)) return;
+  if (copy.write(bytes)) return;
   await Promise.race([once(copy, 'drain'), copied]);
 }
 
