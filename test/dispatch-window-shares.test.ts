@@ -100,6 +100,29 @@ describe('send window shares leased through Postgres', () => {
     expect(last4s('busy')).toBeGreaterThan(0.7 * cap);
   }, 60_000);
 
+  it('hand a cap of 1 a second wanted by two processes to each in turn, never two sends in a second', async () => {
+    const key = `test:${randomUUID()}`;
+    const a = new WindowShares(app.sql, app.log, 500);
+    const b = new WindowShares(app.sql, app.log, 500);
+    const arrivals: number[] = [];
+    const sent = new Map([
+      ['a', [] as number[]],
+      ['b', [] as number[]],
+    ]);
+    // two turns of 10 s at least
+    const end = Date.now() + 25_000;
+    await Promise.all([
+      sendUntil(a, key, 1, () => end, arrivals, sent, 'a'),
+      sendUntil(b, key, 1, () => end, arrivals, sent, 'b'),
+    ]);
+    await Promise.all([a.close(), b.close()]);
+    expect(maxInAnySecond(arrivals)).toBeLessThanOrEqual(1);
+    expect(sent.get('a')!.length).toBeGreaterThanOrEqual(3);
+    expect(sent.get('b')!.length).toBeGreaterThanOrEqual(3);
+    // a hand-over costs little: the giver's last send has aged out by the time it would have sent again
+    expect(arrivals.length).toBeGreaterThan(0.7 * 25);
+  }, 60_000);
+
   it('let a process that cannot renew stop sending, and the other take the whole cap after its lease and grace', async () => {
     const key = `test:${randomUUID()}`;
     const cap = 20;
