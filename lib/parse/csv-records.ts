@@ -38,6 +38,12 @@ function snippet(text: string, index: number | undefined): string {
  * re-scanned once per chunk, and a record longer than maxFieldLength times the column count is refused
  * before it can use more memory than that.
  */
+// Text is parsed in pieces of at most this many characters. The records of a piece stay alive until the
+// consumer has taken them all; under the worker's 2 MB young generation, a 64 KB chunk's worth of them
+// outlived a scavenge and was copied and promoted, most of staging's GC work. Measured at 200k rows,
+// interleaved: 4096 used ~20% less CPU than whole chunks.
+const PARSE_PIECE = 4096;
+
 export async function* splitRecords(
   texts: AsyncIterable<string>,
   options: SplitOptions,
@@ -109,11 +115,25 @@ export async function* splitRecords(
     );
   };
 
-  for await (const chunk of texts) {
+  for await (const text of texts) {
+    for (let at = 0; at < text.length; at += PARSE_PIECE) {
+      const chunk = text.length <= PARSE_PIECE ? text : text.slice(at, at + PARSE_PIECE);
+      yield* take(chunk);
+    }
+  }
+  const rest = pending + buffered.join('');
+  if (rest === '') return;
+  for (const fields of parse(rest, true)) {
+    rowNumber += 1;
+    checkSizes(fields, rowNumber);
+    yield { rowNumber, fields };
+  }
+
+  function* take(chunk: string): Generator<CsvRecord> {
     buffered.push(chunk);
     bufferedLength += chunk.length;
     const total = pending.length + bufferedLength;
-    if (total < waitUntil && total <= rowLimit()) continue;
+    if (total < waitUntil && total <= rowLimit()) return;
     const text = pending + buffered.join('');
     buffered = [];
     bufferedLength = 0;
@@ -125,12 +145,5 @@ export async function* splitRecords(
     }
     waitUntil = records.length === 0 ? text.length * 2 : 0;
     if (pending.length > rowLimit()) refuseLongRecord();
-  }
-  const rest = pending + buffered.join('');
-  if (rest === '') return;
-  for (const fields of parse(rest, true)) {
-    rowNumber += 1;
-    checkSizes(fields, rowNumber);
-    yield { rowNumber, fields };
   }
 }
