@@ -189,6 +189,29 @@ describe.each([0, 1, 3, 7])('CSV reader (chunks of %i bytes, 0 = whole file)', (
   });
 });
 
+describe('CSV text longer than one parse piece (4 KB)', () => {
+  // quoted line breaks, CRLF, doubled quotes and characters outside the BMP fall on every kind of piece
+  // boundary; the rows must be the same however the bytes arrive
+  const names = ['Zoë', 'José 🎉', 'line\r\nbreak', 'say ""hi""', 'plain'];
+  const lines = Array.from({ length: 3000 }, (_, i) => {
+    const name = names[i % names.length]!;
+    return `${i},"${name}",${'x'.repeat(i % 37)}\r\n`;
+  });
+  const file = 'id,name,pad\r\n' + lines.join('');
+
+  it.each([0, 4093, 65_536])('reads every row once, in order (chunks of %i bytes)', async (size) => {
+    const { rows } = await readAll(file, {}, size);
+    expect(rows).toHaveLength(3000);
+    rows.forEach((row, i) => {
+      expect(row.values.id).toBe(String(i));
+      expect(row.values.name).toBe(names[i % names.length]!.replace(/""/g, '"'));
+      expect(row.values.pad).toBe(i % 37 === 0 ? null : 'x'.repeat(i % 37));
+    });
+    // a quoted line break adds no spreadsheet row of its own
+    expect(rows.at(-1)!.rowNumber).toBe(3001);
+  });
+});
+
 describe('CSV size limits', () => {
   it('refuses a 10 MB field over the 1 MiB default, naming row and column, without reading it all', async () => {
     const big = 'x'.repeat(10 * 1024 * 1024);
