@@ -60,6 +60,27 @@ export async function planPacketMessages(
 
 /** Plans the part of the packet's appointments whose id modulo PLAN_PARTS is `part`. */
 async function planPart(sql: Sql, context: PacketContext, part: number): Promise<void> {
+  try {
+    await insertPart(sql, context, part, 'plain when nothing is planned yet');
+  } catch (err) {
+    // another planning of this packet (an activity retried while its first attempt still ran) planned
+    // some of these steps after this one looked: plan the part again, keeping what is there
+    if (!isPlanStepConflict(err)) throw err;
+    await insertPart(sql, context, part, 'keep what is planned');
+  }
+}
+
+function isPlanStepConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint_name?: unknown };
+  return e.code === '23505' && e.constraint_name === 'messages_plan_step';
+}
+
+async function insertPart(
+  sql: Sql,
+  context: PacketContext,
+  part: number,
+  mode: 'plain when nothing is planned yet' | 'keep what is planned',
+): Promise<void> {
   const { reminderPlan, fallbackChannel } = context.company.settings;
   const companyId = context.company.id;
   const packetId = context.packet.id;
@@ -68,6 +89,19 @@ async function planPart(sql: Sql, context: PacketContext, part: number): Promise
     await tx`set local work_mem = '128MB'`;
     // shared with the other parts, exclusive against a merge of the same company
     await tx`select pg_advisory_xact_lock_shared(${companyId}, ${COMPANY_INGEST_LOCK})`;
+    // ON CONFLICT DO NOTHING makes every new message a speculative insert (the unique index probed
+    // first, the row confirmed after): ~4 µs of a message's ~40. A part none of whose appointments has a
+    // pending or sent planned message yet (a new packet's, or one whose appointments all moved) cannot
+    // conflict except with a concurrent planning of the same packet, which the caller handles.
+    // (counted, not `exists`: a limit-one plan may walk every appointment of every packet to find none)
+    const [planned] =
+      mode === 'keep what is planned'
+        ? [{ n: 1 }]
+        : await tx<{ n: number }[]>`
+            select count(*)::int as n from appointments a
+            where a.company_id = ${companyId} and a.last_packet_id = ${packetId} and a.id % ${PLAN_PARTS} = ${part}
+              and exists (select from messages m where m.appointment_id = a.id and m.plan_step is not null
+                            and m.state not in ('cancelled', 'expired'))`;
     // What every step of an appointment shares (its message data, its contact's zone and reachable
     // channels) is worked out once per appointment in the subquery (offset 0 keeps it apart), not once
     // per message: the data alone is four jsonb values built and copied.
@@ -109,8 +143,12 @@ async function planPart(sql: Sql, context: PacketContext, part: number): Promise
                       or (${fallbackChannel} = 'voice' and a.voice) then ${fallbackChannel}::text
                end as channel) ch
       where ch.channel is not null and t.contact_at > now() and t.contact_at < a.starts_at
-      on conflict (appointment_id, plan_step)
-        where appointment_id is not null and plan_step is not null and state not in ('cancelled', 'expired')
-        do nothing`;
+      ${
+        planned!.n > 0
+          ? tx`on conflict (appointment_id, plan_step)
+                 where appointment_id is not null and plan_step is not null and state not in ('cancelled', 'expired')
+                 do nothing`
+          : tx``
+      }`;
   });
 }
