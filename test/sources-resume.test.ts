@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
@@ -69,18 +69,41 @@ async function checkpointWithParts(handle: WorkflowHandle, parts: number): Promi
   }, 180_000);
 }
 
-/** Starts discovery on a worker process, kills it once two parts are checkpointed, and finishes on a second worker. */
-async function copyAcrossAKill(source: StoredSource, release: () => void) {
+/** Starts discovery on a worker process and kills it once two parts are checkpointed. */
+async function killMidCopy(source: StoredSource) {
   const taskQueue = `test-resume-copy-${source.uuid}`;
   const first = await startWorkerProcess(taskQueue);
   const handle = await startDiscovery(await app.client(), source, { taskQueue });
   const checkpoint = await checkpointWithParts(handle, 2);
   first.kill('SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));
+  return { handle, checkpoint, taskQueue };
+}
+
+/** Kills the copy's worker mid-copy, and finishes on a second worker. */
+async function copyAcrossAKill(source: StoredSource, release: () => void) {
+  const { handle, checkpoint, taskQueue } = await killMidCopy(source);
   release();
   await startWorkerProcess(taskQueue);
   const totals = await handle.result();
   return { checkpoint, totals };
+}
+
+/** An SFTP source for a directory of the stand-in, its CSV files. */
+function sftpSource(directory: string): Promise<StoredSource> {
+  return addTestSource(app, company.alias, {
+    kind: 'sftp',
+    config: {
+      host: sftp.host,
+      port: sftp.port,
+      username: 'acme',
+      passwordEnv: 'HERALD_TEST_SFTP_RESUME_PASSWORD',
+      hostKeySha256: sftp.fingerprint,
+      directory,
+      glob: '*.csv',
+    },
+    loadMap: 'ehr',
+  });
 }
 
 /** An API source for a path of the feed, whose answers stop short of the third part's end until released. */
@@ -103,19 +126,7 @@ describe('a copy interrupted by a killed worker', () => {
   it('continues an SFTP file from the end of its last stored part, byte for byte', async () => {
     const file = numberedFile();
     await writeFile(path.join(root, 'outbound', 'big-export.csv'), file);
-    const source = await addTestSource(app, company.alias, {
-      kind: 'sftp',
-      config: {
-        host: sftp.host,
-        port: sftp.port,
-        username: 'acme',
-        passwordEnv: 'HERALD_TEST_SFTP_RESUME_PASSWORD',
-        hostKeySha256: sftp.fingerprint,
-        directory: '/outbound',
-        glob: '*.csv',
-      },
-      loadMap: 'ehr',
-    });
+    const source = await sftpSource('/outbound');
     // reads stop short of the third part's end until the first worker is dead
     sftp.hold('big-export.csv', 2 * PART + MiB);
 
@@ -133,6 +144,27 @@ describe('a copy interrupted by a killed worker', () => {
       .filter((r) => r.path === '/outbound/big-export.csv')
       .map((r) => r.firstOffset);
     expect(reads).toEqual([0, 2 * PART]);
+  }, 600_000);
+
+  it('aborts the upload of an SFTP copy whose file is gone when the retry comes', async () => {
+    await mkdir(path.join(root, 'vanishing'));
+    const file = path.join(root, 'vanishing', 'export.csv');
+    await writeFile(file, numberedFile());
+    const source = await sftpSource('/vanishing');
+    sftp.hold('export.csv', 2 * PART + MiB);
+
+    const { handle, checkpoint, taskQueue } = await killMidCopy(source);
+    const { key, uploadId } = checkpoint.checkpoint!;
+    expect(await openUploads(key)).toEqual([uploadId]);
+    await rm(file);
+    sftp.release();
+    await startWorkerProcess(taskQueue);
+
+    // the retry finds the file gone, which is not retried: the dead attempt's upload is aborted
+    expect(await failureType(handle)).toBe('DiscoveryIncomplete');
+    expect(await activityAttempts(app, handle.workflowId)).toMatchObject({ admitSftpFile: 2 });
+    expect(await openUploads(key)).toEqual([]);
+    expect(await packetsOf(app, source)).toEqual([]);
   }, 600_000);
 
   it('continues an HTTP answer with a Range request while its ETag is unchanged, byte for byte', async () => {
