@@ -1,7 +1,9 @@
 // Reminder planning: local times of day, never in the past, re-planning moved and cancelled appointments, full refresh.
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import type { TestWorker } from './support/harness';
+import { loadPacketContext } from '../lib/ingest/packet-context';
+import { planPacketMessages } from '../lib/ingest/plan-messages';
+import { eventually, type TestWorker } from './support/harness';
 import { useWorkerEnv } from './support/worker-env';
 import {
   createTestCompany,
@@ -157,6 +159,63 @@ describe('message planning', () => {
       { status: string }[]
     >`select status from appointments where company_id = ${company.id} and external_id = 'A2'`;
     expect(status!.status).toBe('cancelled');
+  });
+
+  it('plans a packet again without a duplicate when another planning commits one of its steps first', async () => {
+    const company = await createTestCompany(app, { prefix: 'race' });
+    const { packet } = await ingestFile(
+      app,
+      worker.taskQueue,
+      company,
+      'race.csv',
+      csv(EHR_HEADER, [
+        appointment('A1', daysFromNow(6), '10:00'),
+        appointment('A2', daysFromNow(6), '11:00', { 'Patient ID': 'P2' }),
+      ]),
+    );
+    // as if both appointments had moved: nothing pending, so planning again inserts without ON CONFLICT
+    await app.sql`update messages set state = 'cancelled' where company_id = ${company.id}`;
+    // another planning of the packet has written A1's two-day text and not committed yet
+    let commitTheirs!: () => void;
+    const committing = new Promise<void>((resolve) => (commitTheirs = resolve));
+    let theirPid: number | undefined;
+    const theirs = app.sql.begin(async (tx) => {
+      const [row] = await tx<{ id: number; pid: number }[]>`
+        insert into messages (company_id, contact_id, appointment_id, packet_id, channel, template_name, plan_step,
+                              contact_at, expires_at, region)
+        select a.company_id, a.contact_id, a.id, ${packet.id}, 'sms', 'appointment_reminder', 'sms-2d',
+               a.starts_at - interval '2 days', a.starts_at, c.region
+        from appointments a join contacts c on c.id = a.contact_id
+        where a.company_id = ${company.id} and a.external_id = 'A1'
+        returning id, pg_backend_pid() as pid`;
+      theirPid = row!.pid;
+      await committing;
+      return row!.id;
+    });
+    await eventually(async () => theirPid);
+    const planning = planPacketMessages(app.sql, await loadPacketContext(app.sql, packet.uuid), 2);
+    // planning's insert of the same step waits for theirs to commit or roll back
+    await eventually(async () => {
+      const [waiting] = await app.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where ${theirPid!} = any(pg_blocking_pids(pid))`;
+      return waiting!.n > 0 || undefined;
+    });
+    commitTheirs();
+    const theirId = await theirs;
+    await planning;
+    const pending = await app.sql<{ id: number; appointment: string; plan_step: string }[]>`
+      select m.id, a.external_id as appointment, m.plan_step
+      from messages m join appointments a on a.id = m.appointment_id
+      where m.company_id = ${company.id} and m.state = 'scheduled' order by a.external_id, m.plan_step`;
+    expect(pending.map((m) => `${m.appointment} ${m.plan_step}`)).toEqual([
+      'A1 sms-2d',
+      'A1 sms-2h',
+      'A1 voice-1d',
+      'A2 sms-2d',
+      'A2 sms-2h',
+      'A2 voice-1d',
+    ]);
+    expect(pending[0]!.id).toBe(theirId);
   });
 
   it('cancels the pending reminders of appointments a full-refresh feed no longer lists', async () => {
