@@ -117,8 +117,21 @@ export async function* splitRecords(
 
   for await (const text of texts) {
     for (let at = 0; at < text.length; at += PARSE_PIECE) {
-      const chunk = text.length <= PARSE_PIECE ? text : text.slice(at, at + PARSE_PIECE);
-      yield* take(chunk);
+      buffered.push(text.length <= PARSE_PIECE ? text : text.slice(at, at + PARSE_PIECE));
+      bufferedLength += Math.min(PARSE_PIECE, text.length - at);
+      const total = pending.length + bufferedLength;
+      if (total < waitUntil && total <= rowLimit()) continue;
+      const piece = pending + buffered.join('');
+      buffered = [];
+      bufferedLength = 0;
+      const records = parse(piece, false);
+      for (const fields of records) {
+        rowNumber += 1;
+        checkSizes(fields, rowNumber);
+        yield { rowNumber, fields };
+      }
+      waitUntil = records.length === 0 ? piece.length * 2 : 0;
+      if (pending.length > rowLimit()) refuseLongRecord();
     }
   }
   const rest = pending + buffered.join('');
@@ -127,23 +140,5 @@ export async function* splitRecords(
     rowNumber += 1;
     checkSizes(fields, rowNumber);
     yield { rowNumber, fields };
-  }
-
-  function* take(chunk: string): Generator<CsvRecord> {
-    buffered.push(chunk);
-    bufferedLength += chunk.length;
-    const total = pending.length + bufferedLength;
-    if (total < waitUntil && total <= rowLimit()) return;
-    const text = pending + buffered.join('');
-    buffered = [];
-    bufferedLength = 0;
-    const records = parse(text, false);
-    for (const fields of records) {
-      rowNumber += 1;
-      checkSizes(fields, rowNumber);
-      yield { rowNumber, fields };
-    }
-    waitUntil = records.length === 0 ? text.length * 2 : 0;
-    if (pending.length > rowLimit()) refuseLongRecord();
   }
 }
