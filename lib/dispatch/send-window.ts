@@ -11,6 +11,8 @@
 // window counts against its process's share: the shares never add up to more than the cap.
 
 const SECOND_MS = 1000;
+/** A send waiting for a share says again this often that it wants a place. */
+const WANT_AGAIN_MS = 250;
 
 export class SendWindow {
   /** answer times (performance.now) within the last second, oldest first, from `head` on */
@@ -63,12 +65,21 @@ export class SendWindow {
     return this.inFlight + this.answered.length - this.head;
   }
 
-  /** Resolves when this window may have room again: its oldest answer leaves the second, or a send is answered. */
+  /** Resolves when this window may have room again: its oldest answer leaves the second, a send is answered, its share grows, or (waiting on a share alone) a quarter second passed. */
   changed(now: number): Promise<void> {
     return new Promise((resolve) => {
-      this.wake.push(resolve);
       const oldest = this.answered[this.head];
-      if (oldest !== undefined) setTimeout(resolve, Math.max(0, oldest + SECOND_MS - now) + 0.5);
+      // with nothing to age out, room comes only from a share: look again soon, so a waiting send keeps
+      // its window wanted (a window nobody wants gives its share back and is forgotten)
+      const wait = oldest !== undefined ? Math.max(0, oldest + SECOND_MS - now) + 0.5 : WANT_AGAIN_MS;
+      const done = () => {
+        clearTimeout(timer);
+        const at = this.wake.indexOf(done);
+        if (at >= 0) this.wake.splice(at, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      this.wake.push(done);
     });
   }
 
@@ -81,6 +92,11 @@ export class SendWindow {
     this.inFlight--;
     this.answered.push(performance.now());
     this.wakeAll();
+  }
+
+  /** sends waiting for room */
+  get waiting(): number {
+    return this.wake.length;
   }
 
   private wakeAll(): void {

@@ -170,7 +170,8 @@ export class WindowShares {
       limiter.have = have;
       limiter.window.setShare(limit, sentAt + LEASE_MS);
       // a window with no share, no sends and nothing counted is forgotten; a later send starts a fresh one
-      if (!have && idle && limiter.window.used(now) === 0) this.limiters.delete(limiter.key);
+      if (!have && idle && limiter.window.used(now) === 0 && !limiter.window.waiting)
+        this.limiters.delete(limiter.key);
     }
   }
 

@@ -70,6 +70,26 @@ describe('send windows', () => {
     second();
   });
 
+  it('keep a send that waits on a share wanting its place, and let it in once the share comes', async () => {
+    const window = new SendWindow(5);
+    window.setShare(0);
+    let starved = 0;
+    window.onStarved = () => void starved++;
+    const entering = enterWindows([window]);
+    const since = performance.now();
+    await pause(1_200);
+    // nothing was answered, so no answer ages out: only looking again keeps the window wanted (and its
+    // share asked for); a window left unwanted would be forgotten with the send still waiting in it
+    expect(window.lastWanted).toBeGreaterThan(since + 700);
+    expect(starved).toBeGreaterThanOrEqual(3);
+    expect(window.waiting).toBe(1);
+    window.setShare(1);
+    const release = await entering;
+    expect(window.used(performance.now())).toBe(1);
+    expect(window.waiting).toBe(0);
+    release();
+  });
+
   it('refuse a cap under one send a second', () => {
     expect(() => new SendWindow(0)).toThrow(/at least 1 per second/);
   });
