@@ -17,6 +17,7 @@ import { registerPacket } from '../lib/packets';
 import { setUpDatabase } from '../lib/setup-database';
 import { startEmbeddedPostgres } from '../lib/runtime/postgres';
 import { BENCH_HEADER, BENCH_MAP, messyRows } from './messy-rows';
+import { loadAverage, processCpuMs, say } from './trigger-timing';
 
 const { values } = parseArgs({
   options: {
@@ -34,25 +35,24 @@ const { values } = parseArgs({
 });
 const rows = Number(values.rows);
 const rounds = Number(values.rounds);
-const say = (line: string) => process.stdout.write(line + '\n');
-const load = () =>
-  os
-    .loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ');
-const TICKS_PER_SECOND = 100;
+
+/** The parent pid of a process on this machine, from /proc. */
+async function parentPid(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : undefined;
+}
 
 /** CPU seconds of every process the postmaster started (backends, writers), read from /proc. */
 async function postgresCpu(postmaster: number): Promise<number> {
-  let ticks = 0;
+  let ms = 0;
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(entry) !== postmaster && Number(fields[1]) !== postmaster) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    const pid = Number(entry);
+    if (pid !== postmaster && (await parentPid(pid)) !== postmaster) continue;
+    // a backend that ended since the listing has nothing more to count
+    ms += await processCpuMs(pid).catch(() => 0);
   }
-  return ticks / TICKS_PER_SECOND;
+  return ms / 1000;
 }
 
 async function measure<T>(postmaster: number, fn: () => Promise<T>) {
@@ -90,8 +90,7 @@ const sql = createSql({ url: postgres.url, actor: 'bench' });
 try {
   await setUpDatabase(sql);
   const [backend] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
-  const stat = await readFile(`/proc/${backend!.pid}/stat`, 'utf8');
-  const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  const postmaster = (await parentPid(backend!.pid))!;
   const file = path.join(workDir, 'rows.csv');
   let text = BENCH_HEADER;
   for (const row of messyRows(rows)) {
@@ -116,7 +115,7 @@ try {
       'bench',
     );
     const context = await loadPacketContext(sql, packet.uuid);
-    say(`round ${round}, load average ${load()}`);
+    say(`round ${round}, load average ${loadAverage()}`);
     const profiler = values.profile ? new Session() : undefined;
     if (profiler) {
       profiler.connect();
@@ -161,7 +160,7 @@ try {
     const merged = await measure(postmaster, () => mergePacketRows(mergeSql, context));
     say(`  merge: ${merged.text}; ${JSON.stringify({ ...merged.result, regions: undefined })}`);
     if (mergeSql !== sql) await mergeSql.end();
-    say(`  load average ${load()}`);
+    say(`  load average ${loadAverage()}`);
   }
 } finally {
   await sql.end({ timeout: 5 });

@@ -1,5 +1,4 @@
 // `npm run bench:plan [-- --rows N --runs R]`: message planning alone, timed by wall clock and by the CPU of Postgres's backends.
-import os from 'node:os';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { Sql } from '../lib/db';
@@ -9,7 +8,7 @@ import { planPacketMessages } from '../lib/ingest/plan-messages';
 import { stageRows } from '../lib/ingest/stage-rows';
 import { registerPacket } from '../lib/packets';
 import { BENCH_HEADER, BENCH_MAP, messyRows } from './messy-rows';
-import { median, processCpuMs, say, withBenchPostgres } from './trigger-timing';
+import { loadAverage, median, processCpuMs, say, withBenchPostgres } from './trigger-timing';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } },
@@ -18,11 +17,6 @@ const rows = Number(values.rows);
 const runs = Number(values.runs);
 if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a positive whole number');
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive whole number');
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
 
 /** The benchmark's messy rows staged and merged (untimed): the packet planning then reads. */
 async function loadedPacket(sql: Sql): Promise<{ context: PacketContext; rowsLoaded: number }> {

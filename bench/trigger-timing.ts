@@ -23,13 +23,14 @@ export function benchOptions(): { messages: number; runs: number } {
 
 export const say = (line: string) => process.stdout.write(line + '\n');
 
-export const sayLoadAverage = () =>
-  say(
-    `load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+/** The 1, 5 and 15-minute load averages, as `uptime` prints them. */
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+export const sayLoadAverage = () => say(`load average ${loadAverage()}`);
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -31,7 +31,7 @@ export class SendWindow {
   /** called when a send wants a place the window has no share for */
   onStarved: (() => void) | undefined;
 
-  constructor(readonly cap: number) {
+  constructor(cap: number) {
     if (!(cap >= 1)) throw new RangeError(`a send window needs a cap of at least 1 per second, not ${cap}`);
     this.limit = cap;
   }
