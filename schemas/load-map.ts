@@ -60,7 +60,7 @@ export const loadMapSchema = z
       .default({ contact: ['first_name', 'last_name', 'phone'] }),
   })
   .superRefine((map, ctx) => {
-    // seed 001: at least first name, last name, and phone or email
+    // reminders address people by first and last name, and reach them by phone or email
     for (const field of ['first_name', 'last_name'] as const) {
       if (!map.fields[field])
         ctx.addIssue({ code: 'custom', path: ['fields', field], message: 'is required' });

@@ -132,7 +132,7 @@ export async function simulateProviderTraffic(
   return lines;
 }
 
-/** What people answered, per packet (seed 001's contact_status, from the message_reply_summary view). */
+/** What people answered, per packet (messages.contact_status, from the message_reply_summary view). */
 export async function describeReplies(app: App, companyAlias: string): Promise<string[]> {
   const rows = await app.sql<{ packet: string | null; contact_status: string; messages: number }[]>`
     select p.original_name as packet, s.contact_status, sum(s.messages)::int as messages

@@ -103,7 +103,7 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     }
   }
 
-  // what is still scheduled and due after screening is dispatch's: one child per channel, issue 4's sender
+  // what is still scheduled and due after screening is dispatch's: one child per channel, the only sender
   progress.stage = 'sending';
   await Promise.all(
     CHANNELS.filter((c) => progress.screened.ready[c] > 0).map(async (channel) => {

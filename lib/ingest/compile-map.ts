@@ -18,7 +18,7 @@ const DEFAULT_RULES: Partial<Record<CanonicalField, RuleSpecs>> = {
 };
 const TEXT_RULES: RuleSpecs = [{ rule: 'text' }];
 
-// seed 001: every contact needs a first and last name, so their columns must be in the file
+// reminders address people by first and last name, so every load map must read both from the file
 const ALWAYS_REQUIRED: ReadonlySet<CanonicalField> = new Set(['first_name', 'last_name']);
 
 export interface CompiledField {

@@ -86,7 +86,7 @@ export async function optIn(
 }
 
 /**
- * Ends active drip enrollments (seed 003): completed (confirmed), cancelled (cancelled or asked to
+ * Ends active drip enrollments (reminder_enrollments): completed (confirmed), cancelled (cancelled or asked to
  * reschedule) or opted_out; their pending touches are cancelled with the reason.
  */
 export async function stopSequences(

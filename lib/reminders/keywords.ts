@@ -70,7 +70,7 @@ export function classifyDigits(digits: string): ReplyIntent {
   }
 }
 
-/** messages.contact_status for each outcome (seed 001's contact_status). */
+/** messages.contact_status for each outcome. */
 export function contactStatusOf(intent: ReplyIntent): string {
   switch (intent.kind) {
     case 'opt_out':

@@ -103,7 +103,7 @@ function neighbour(parts: DatePart[], index: number, step: 1 | -1): { token?: To
   return { separator: next?.kind === 'literal' ? next.text : '' };
 }
 
-/** Valid tokens that are almost certainly not what the author meant, such as the seed's own "HH:MM:ss". */
+/** Valid tokens that are almost certainly not what the author meant, such as "HH:MM:ss" (the month where minutes belong). */
 function suspiciousTokens(format: string, parts: DatePart[]): ArgumentIssue[] {
   const issues: ArgumentIssue[] = [];
   const fixes: Array<{ offset: number; from: string; to: string }> = [];

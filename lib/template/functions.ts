@@ -1,4 +1,4 @@
-// The template functions (the seed's message_functions): the one registry compile, validate and render use.
+// The template functions (`{value|function|argument}`): the one registry compile, validate and render use.
 
 import { formatDate, parseDateFormat, toZonedDateTime, type DatePart } from './date-format';
 import { properCaseName, titleCase } from './names';

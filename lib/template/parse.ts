@@ -17,7 +17,7 @@ export const DEFAULT_ROOTS: readonly string[] = [
 ];
 
 /**
- * Fields the seed calls proper names: their values are name-cased before any function runs, so
+ * Fields that hold proper names: their values are name-cased before any function runs, so
  * `{data.first_name}` shows "Mary" for "MARY". Matched on the last path segment, whatever the root.
  */
 export const AUTO_NAME_FIELDS: readonly string[] = [

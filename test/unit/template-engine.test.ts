@@ -12,7 +12,7 @@ import {
   type TemplateCandidate,
 } from '../../lib/template';
 
-const SEED =
+const APPOINTMENT_TEMPLATE =
   'You have an appointment on {data.appointment_date|date|MM-DD-YYYY HH:mm:ss} with {data.provider|name}';
 
 const context = {
@@ -43,9 +43,9 @@ function errorOf(fn: () => unknown): TemplateError {
   throw new Error('expected a TemplateError');
 }
 
-describe('the seed example', () => {
-  it('renders the corrected seed template in the recipient time zone', () => {
-    expect(renderTemplate(SEED, context, { timezone: 'America/New_York' })).toBe(
+describe('an appointment reminder template', () => {
+  it('renders in the recipient time zone', () => {
+    expect(renderTemplate(APPOINTMENT_TEMPLATE, context, { timezone: 'America/New_York' })).toBe(
       'You have an appointment on 12-01-2026 10:30:00 with Dr. John McDonald',
     );
   });
@@ -57,8 +57,8 @@ describe('the seed example', () => {
     expect(render(compiled, context)).toBe('12-01-2026 3:30 PM');
   });
 
-  it('compiles the seed original, whose HH:MM:ss is only a warning', () => {
-    const compiled = compileTemplate(SEED.replace('HH:mm:ss', 'HH:MM:ss'));
+  it('compiles the template written with HH:MM:ss, which is only a warning', () => {
+    const compiled = compileTemplate(APPOINTMENT_TEMPLATE.replace('HH:mm:ss', 'HH:MM:ss'));
     expect(compiled.warnings).toHaveLength(1);
     expect(render(compiled, context, { timezone: 'America/New_York' })).toBe(
       'You have an appointment on 12-01-2026 10:12:00 with Dr. John McDonald',

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { compileTemplate, parseDateFormat, validateTemplate, type TemplateIssue } from '../../lib/template';
 
 const FIELDS = ['first_name', 'last_name', 'appointment_date', 'provider', 'location', 'insurance'];
-const SEED_ORIGINAL =
+/** An appointment reminder as operators often write it: HH:MM:ss, with the month where minutes belong. */
+const MONTH_FOR_MINUTES =
   'You have an appointment on {data.appointment_date|date|MM-DD-YYYY HH:MM:ss} with {data.provider|name}';
 
 const summary = (issues: TemplateIssue[]): Array<[string, string]> => issues.map((i) => [i.code, i.message]);
 
-describe('the seed template', () => {
+describe('a template with HH:MM:ss in a date format', () => {
   it('warns that HH:MM:ss uses the month for minutes and suggests HH:mm:ss', () => {
-    const { errors, warnings } = validateTemplate(SEED_ORIGINAL, { fields: FIELDS, channel: 'sms' });
+    const { errors, warnings } = validateTemplate(MONTH_FOR_MINUTES, { fields: FIELDS, channel: 'sms' });
     expect(errors).toEqual([]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({
@@ -25,7 +26,7 @@ describe('the seed template', () => {
 
   it('is clean once corrected', () => {
     expect(
-      validateTemplate(SEED_ORIGINAL.replace('HH:MM', 'HH:mm'), { fields: FIELDS, channel: 'sms' }),
+      validateTemplate(MONTH_FOR_MINUTES.replace('HH:MM', 'HH:mm'), { fields: FIELDS, channel: 'sms' }),
     ).toEqual({
       errors: [],
       warnings: [],
@@ -33,10 +34,10 @@ describe('the seed template', () => {
   });
 
   it('still compiles the original (a warning never blocks) and keeps the warning on the compiled template', () => {
-    expect(compileTemplate(SEED_ORIGINAL).warnings.map((w) => w.code)).toEqual(['argument_warning']);
+    expect(compileTemplate(MONTH_FOR_MINUTES).warnings.map((w) => w.code)).toEqual(['argument_warning']);
   });
 
-  it('accepts every tag the seed lists', () => {
+  it('accepts the data, company and location tags', () => {
     const source = '{data.first_name} {data.last_name} {data.location} {company.name} {company.phone_number}';
     expect(validateTemplate(source, { fields: FIELDS }).errors).toEqual([]);
   });
