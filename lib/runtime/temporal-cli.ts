@@ -29,7 +29,7 @@ export function heraldCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'herald');
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
