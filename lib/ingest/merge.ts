@@ -108,6 +108,7 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
         ${packetId}, ${packetId}
       from (select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
             order by contact_key, row_number desc) r
+      -- zip_prefixes is lib/clean/zip-prefix.ts's table, synced at set-up (lib/zip-prefix-table.ts)
       left join zip_prefixes zp on r.state is null and zp.prefix = left(r.zip, 3)
       left join region_states rs on rs.state = coalesce(r.state, zp.state)
       left join regions rg on rg.code = rs.region_code and rg.active
