@@ -1,5 +1,5 @@
 // Cleaning rule for people's names: tidy the spacing and proper-case names that arrive in one case.
-import { NAME_PARTICLES, properCaseName } from '../template/names';
+import { NAME_PARTICLES, properCaseName } from '../name-case';
 import { fail, isBlank, ok, quote, type CleanResult } from './result';
 
 export interface NameOptions {

@@ -1,7 +1,7 @@
 // The template functions (`{value|function|argument}`): the one registry compile, validate and render use.
 
 import { formatDate, parseDateFormat, toZonedDateTime, type DatePart } from './date-format';
-import { properCaseName, titleCase } from './names';
+import { properCaseName, titleCase } from '../name-case';
 import { formatPhoneNumber } from './phone';
 import { FunctionInputError, type PreparedArguments, type TemplateFunction } from './types';
 import { isBlank, valueToText } from './value';

@@ -15,7 +15,7 @@ export { TEMPLATE_FUNCTIONS, findTemplateFunction, listTemplateFunctions } from 
 export { TemplateError } from './errors';
 export type { TemplateIssue, TemplateIssueCode, TemplatePosition } from './errors';
 export { escapeHtml, escapeXml, escapeModeFor } from './escape';
-export { properCaseName, titleCase } from './names';
+export { properCaseName, titleCase } from '../name-case';
 export { parseDateFormat, formatDate } from './date-format';
 export type { Channel, EscapeMode, TemplateFunction } from './types';
 

@@ -4,7 +4,7 @@ import { isSupportedCountry } from 'libphonenumber-js';
 import { DateTime } from 'luxon';
 import { makeIssue, positionAt, TemplateError, templateError, type TemplateIssue } from './errors';
 import { escapeModeFor, escapeValue } from './escape';
-import { properCaseName } from './names';
+import { properCaseName } from '../name-case';
 import type { CompiledTemplate, TagNode } from './parse';
 import { FunctionInputError, type Channel, type EscapeMode, type FunctionScope } from './types';
 import { isMissing, valueToText } from './value';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cleanName } from '../../lib/clean/names';
-import { properCaseName } from '../../lib/template/names';
+import { properCaseName } from '../../lib/name-case';
 
 const value = (input: unknown, options?: Parameters<typeof cleanName>[1]) => {
   const result = cleanName(input, options);

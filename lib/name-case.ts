@@ -1,4 +1,5 @@
-// Proper-casing of people's and places' names that arrive ALL CAPS or all lower case from exports.
+// Proper-casing of people's and places' names that arrive ALL CAPS or all lower case from exports: shared by
+// the name cleaning rule (lib/clean) and the template functions (lib/template).
 
 // Lowercase inside a name when the input gave no casing to go by ("MARIA DE LA CRUZ" -> "Maria de la Cruz").
 // Never the first word ("La Toya", "Van", and the start of a sentence) nor the last; single letters are
