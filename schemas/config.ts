@@ -99,6 +99,7 @@ export const envSchema = z
     TEMPORAL_NAMESPACE: optionalString.transform((v) => v ?? 'default'),
     TEMPORAL_UI_URL: optionalUrl(['http:', 'https:'], 'https://temporal.example.com'),
     TEMPORAL_CLI_PATH: optionalString,
+    VERSITYGW_PATH: optionalString,
     TEMPORAL_UI_PORT: port(8233),
     TEMPORAL_TLS: bool(false),
     TEMPORAL_API_KEY: optionalString,
@@ -109,7 +110,7 @@ export const envSchema = z
         const url = new URL(v);
         if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL (MinIO, s3rver) or the word aws' });
+        ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL (versitygw, MinIO, Ceph) or the word aws' });
       }
     }),
     S3_BUCKET: optionalString

@@ -1,4 +1,4 @@
-// The embedded runtime: real Postgres, the Temporal dev server and local S3, each only where no address is configured.
+// The embedded runtime: real Postgres, the Temporal dev server and versitygw as local S3, each only where no address is configured.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import type { Logger } from '../log';
 import { createS3Client, ensureBucket, type S3Settings } from '../s3';
 import { startEmbeddedPostgres } from './postgres';
 import { EMBEDDED_S3_ACCESS_KEY, EMBEDDED_S3_SECRET_KEY, startLocalS3 } from './s3-server';
-import { resolveTemporalCli } from './temporal-cli';
+import { GO_TOOLS, resolveGoTool } from './go-tools';
 import { ensureSearchAttributes, startSdkDownloadedServer, startTemporalDevServer } from './temporal-server';
 
 export interface Runtime {
@@ -129,7 +129,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
             uiUrl: config.temporal.uiUrl,
           };
         }
-        const cli = await resolveTemporalCli({ cliPath: config.temporal.cliPath, notice });
+        const cli = await resolveGoTool(GO_TOOLS.temporal, {
+          env: { ...process.env, TEMPORAL_CLI_PATH: config.temporal.cliPath },
+          notice,
+        });
         const server = cli
           ? await startTemporalDevServer({
               cliPath: cli.path,
@@ -150,8 +153,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       (async (): Promise<S3Settings> => {
         if (!needs.s3) return s3FromConfig(config);
         const server = await startLocalS3({
-          directory: path.join(dataDir, 's3'),
+          directory: path.join(dataDir, 'versitygw'),
           port: config.s3.embeddedPort,
+          log,
+          notice,
         });
         stops.push(server.stop);
         if (server.pid) childPids.push(server.pid);

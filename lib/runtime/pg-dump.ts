@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { heraldCacheDir, isExecutable } from './temporal-cli';
+import { heraldCacheDir, isExecutable } from './go-tools';
 
 const run = promisify(execFile);
 

@@ -1,12 +1,16 @@
-// Runs a local S3-compatible server (s3rver) on loopback when no S3_ENDPOINT is given.
-import { fork } from 'node:child_process';
+// Runs versitygw (an S3-compatible gateway, posix backend) on loopback when no S3_ENDPOINT is given.
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Logger } from '../log';
+import { GO_TOOLS, requireGoTool } from './go-tools';
 import { choosePort } from './ports';
 
-export const EMBEDDED_S3_ACCESS_KEY = 'S3RVER';
-export const EMBEDDED_S3_SECRET_KEY = 'S3RVER';
+/** The embedded server's root user; it listens on loopback only. */
+export const EMBEDDED_S3_ACCESS_KEY = 'herald-local';
+export const EMBEDDED_S3_SECRET_KEY = 'herald-local-secret';
+/** versitygw answers GET here without a signature once it serves. */
+export const S3_HEALTH_PATH = '/health';
 
 export interface RunningS3 {
   endpoint: string;
@@ -14,34 +18,91 @@ export interface RunningS3 {
   stop(): Promise<void>;
 }
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-child.cjs');
-
-export async function startLocalS3(opts: { directory: string; port: number }): Promise<RunningS3> {
+export async function startLocalS3(opts: {
+  directory: string;
+  port: number;
+  log: Logger;
+  notice?: (message: string) => void;
+}): Promise<RunningS3> {
+  const binary = await requireGoTool(GO_TOOLS.versitygw, { notice: opts.notice });
   const port = await choosePort(opts.port, 'the local S3 server', 'EMBEDDED_S3_PORT');
-  await mkdir(opts.directory, { recursive: true });
-  const child = fork(CHILD, [opts.directory, String(port)], {
-    execArgv: ['--openssl-legacy-provider', '--no-deprecation'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let errors = '';
-  child.stderr?.on('data', (c: Buffer) => (errors += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => {
-      if (c.toString().startsWith('READY')) resolve();
-    });
+  const buckets = path.join(opts.directory, 'buckets');
+  const metadata = path.join(opts.directory, 'metadata');
+  await Promise.all([mkdir(buckets, { recursive: true }), mkdir(metadata, { recursive: true })]);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    binary.path,
+    [
+      '--port',
+      `127.0.0.1:${port}`,
+      '--health',
+      S3_HEALTH_PATH,
+      '--quiet',
+      // objects' metadata (content type, user metadata, ETags) in a sidecar tree: no dependence on the
+      // filesystem's extended attributes, which tmpfs and some container filesystems lack
+      'posix',
+      '--sidecar',
+      metadata,
+      buckets,
+    ],
+    {
+      env: {
+        ...process.env,
+        ROOT_ACCESS_KEY: EMBEDDED_S3_ACCESS_KEY,
+        ROOT_SECRET_KEY: EMBEDDED_S3_SECRET_KEY,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - 20));
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new Error(`Could not run ${binary.path}: ${err.message}`)));
     child.once('exit', (code) =>
-      reject(new Error(`The local S3 server exited with code ${code}: ${errors.trim()}`)),
+      reject(new Error(`The local S3 server exited with code ${code}:\n    ${lines.join('\n    ')}`)),
     );
-    child.once('error', reject);
   });
+  exited.catch(() => {});
+  await Promise.race([waitUntilHealthy(endpoint, () => lines.join('\n')), exited]).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  opts.log.debug({ endpoint, binary: binary.path }, 'local S3 server is serving');
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
+}
+
+async function waitUntilHealthy(endpoint: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(endpoint + S3_HEALTH_PATH, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+      lastError = new Error(`health answered ${res.status}`);
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `The local S3 server did not answer at ${endpoint} within 30 s: ${String(lastError)}\n${output()}`,
+  );
 }

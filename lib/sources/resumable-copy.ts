@@ -138,7 +138,7 @@ async function partsStillThere(
     return checkpoint.parts.every((p) => held.get(p.number) === p.etag) ? checkpoint : undefined;
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    // stores without ListParts (the local s3rver) are trusted with the checkpoint; a missing upload
+    // stores without ListParts are trusted with the checkpoint; a missing upload
     // still fails its first part or the completion, and the retry after that starts over
     if (
       e.name === 'NotImplemented' ||
