@@ -5,6 +5,9 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface GoTool {
   /** what a person calls it */
@@ -17,6 +20,8 @@ export interface GoTool {
   version: string;
   /** the variable that names an installed binary instead */
   pathVariable: string;
+  /** a module of this repository that requires it, for a program whose own module `go install` refuses */
+  moduleDir?: string;
 }
 
 export const GO_TOOLS = {
@@ -40,6 +45,8 @@ export const GO_TOOLS = {
     pkg: 'github.com/docker/compose/v5/cmd',
     version: 'v5.6.0',
     pathVariable: 'DOCKER_COMPOSE_PATH',
+    // its go.mod has exclude directives, so it is built from tools/compose, which repeats them
+    moduleDir: 'tools/compose',
   },
 } as const satisfies Record<string, GoTool>;
 
@@ -133,8 +140,8 @@ export async function resolveGoTool(
   // built apart and renamed into place, so two processes building at once never run a half-written file
   const staging = await mkdtemp(path.join(binDir, `.${tool.binary}-`));
   try {
-    await goInstall(go, tool, staging, env);
-    const built = path.join(staging, path.basename(tool.pkg));
+    const built = path.join(staging, tool.binary);
+    await goBuild(go, tool, built, env);
     if (!isExecutable(built)) throw new GoToolError(`go install reported success but ${built} is missing`);
     await rename(built, cached);
   } finally {
@@ -153,13 +160,18 @@ export async function requireGoTool(tool: GoTool, opts: ResolveOptions = {}): Pr
   );
 }
 
-function goInstall(go: string, tool: GoTool, gobin: string, env: NodeJS.ProcessEnv): Promise<void> {
+/** `go install pkg@version` into the output's directory, or `go build` inside the tool's module. */
+function goBuild(go: string, tool: GoTool, output: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const [args, cwd, goEnv] = tool.moduleDir
+    ? [['build', '-o', output, tool.pkg], path.join(PROJECT_ROOT, tool.moduleDir), {}]
+    : [
+        ['install', `${tool.pkg}@${tool.version}`],
+        undefined,
+        { GOBIN: path.dirname(output), GOFLAGS: '-mod=mod' },
+      ];
   return new Promise((resolve, reject) => {
     const tail: string[] = [];
-    const child = spawn(go, ['install', `${tool.pkg}@${tool.version}`], {
-      env: { ...env, GOBIN: gobin, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(go, args, { cwd, env: { ...env, ...goEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
       tail.push(...chunk.toString().split('\n').filter(Boolean));
       tail.splice(0, Math.max(0, tail.length - 15));

@@ -57,22 +57,42 @@ describe('finding a Go-built program', () => {
     expect(found).toEqual({ path: cached, source: 'cache' });
   });
 
-  it('builds it with Go into the cache under its own name, saying so first', async () => {
+  it('builds it with go install into the cache, saying so first', async () => {
     // a stand-in `go` that "installs" by writing the package's last path element into GOBIN, and records its arguments
     const log = path.join(root, 'go-args');
     await executable(
       path.join(root, 'gobin', 'go'),
-      `#!/bin/sh\necho "$@" > ${log}\nprintf '#!/bin/sh\\n' > "$GOBIN/cmd"\n/bin/chmod +x "$GOBIN/cmd"\n`,
+      `#!/bin/sh\necho "$@" > ${log}\nprintf '#!/bin/sh\\n' > "$GOBIN/versitygw"\n/bin/chmod +x "$GOBIN/versitygw"\n`,
     );
     const notices: string[] = [];
-    const found = await resolveGoTool(GO_TOOLS.compose, {
+    const found = await resolveGoTool(GO_TOOLS.versitygw, {
       env: { PATH: path.join(root, 'gobin'), HERALD_CACHE_DIR: path.join(root, 'cache') },
       notice: (m) => notices.push(m),
     });
-    expect(found).toEqual({ path: path.join(root, 'cache', 'bin', 'docker-compose'), source: 'built' });
+    expect(found).toEqual({ path: path.join(root, 'cache', 'bin', 'versitygw'), source: 'built' });
     expect(notices.join()).toContain('takes a few minutes');
     expect((await readFile(log, 'utf8')).trim()).toBe(
-      `install github.com/docker/compose/v5/cmd@${GO_TOOLS.compose.version}`,
+      `install github.com/versity/versitygw/cmd/versitygw@${GO_TOOLS.versitygw.version}`,
+    );
+  });
+
+  it('builds the Compose CLI inside the repository module that pins it', async () => {
+    // a stand-in `go` that writes the -o file and records its arguments and directory
+    const log = path.join(root, 'go-args');
+    await executable(
+      path.join(root, 'gobin', 'go'),
+      `#!/bin/sh\necho "$PWD $@" > ${log}\nprintf '#!/bin/sh\\n' > "$3"\n/bin/chmod +x "$3"\n`,
+    );
+    const found = await resolveGoTool(GO_TOOLS.compose, {
+      env: { PATH: path.join(root, 'gobin'), HERALD_CACHE_DIR: path.join(root, 'cache') },
+    });
+    expect(found).toEqual({ path: path.join(root, 'cache', 'bin', 'docker-compose'), source: 'built' });
+    const [cwd, ...args] = (await readFile(log, 'utf8')).trim().split(' ');
+    expect(cwd).toMatch(/\/tools\/compose$/);
+    expect(args[0]).toBe('build');
+    expect(args.at(-1)).toBe('github.com/docker/compose/v5/cmd');
+    expect(await readFile(path.join(cwd!, 'go.mod'), 'utf8')).toContain(
+      `github.com/docker/compose/v5 ${GO_TOOLS.compose.version}`,
     );
   });
 
