@@ -74,7 +74,9 @@ async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number):
       // a short code: the account cap is what binds here
       TWILIO_NUMBER_MAX_PER_SECOND: String(cap),
       SEND_BATCH_SIZE: String(batchSize),
-      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
+      // at least info: the bench waits for the worker's 'worker running' line
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info',
+      OPS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -191,6 +193,7 @@ const app = await openApp({
   config: loadConfig(),
   log: createLogger({ level: 'warn' }),
   ephemeral: true,
+  fastPostgres: true,
   setUp: true,
 });
 const twilio = await startTwilioStandinProcess({ lean: true });

@@ -7,7 +7,6 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../lib/config';
 import { createSql, type Sql } from '../lib/db';
 import { createLogger } from '../lib/log';
 import { mergePacketRows } from '../lib/ingest/merge';
@@ -81,11 +80,10 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-const config = loadConfig();
 const log = createLogger({ level: 'warn', pretty: false });
 // only Postgres: staging reads the file from disk, so S3 and Temporal stay out of the numbers
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'herald-stages-'));
-const postgres = await startEmbeddedPostgres({ dataDir: workDir, port: config.database.embeddedPort, log });
+const postgres = await startEmbeddedPostgres({ dataDir: workDir, port: 0, fast: true, log });
 const sql = createSql({ url: postgres.url, actor: 'bench' });
 try {
   await setUpDatabase(sql);

@@ -40,6 +40,7 @@ const app = await openApp({
   config: loadConfig(),
   log: createLogger({ level: 'warn', pretty: false }),
   ephemeral: true,
+  fastPostgres: true,
   setUp: true,
 });
 try {
@@ -121,7 +122,9 @@ try {
         S3_ACCESS_KEY_ID: app.runtime.s3.accessKeyId ?? '',
         S3_SECRET_ACCESS_KEY: app.runtime.s3.secretAccessKey ?? '',
         WORKFLOW_BUNDLE_PATH: bundlePath,
-        LOG_LEVEL: 'warn',
+        // info: the bench waits for the worker's 'worker running' line
+        LOG_LEVEL: 'info',
+        OPS_PORT: '0',
       },
     },
   );

@@ -38,7 +38,7 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
 export async function withBenchPostgres(name: string, body: (sql: Sql) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `herald-bench-${name}-`));
   const log = createLogger({ level: 'warn', pretty: false });
-  const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log });
+  const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), fast: true, log });
   const sql = createSql({ url: pg.url, actor: 'bench' });
   try {
     await migrate(sql);

@@ -17,7 +17,14 @@ const SECRET_ENV = 'HERALD_BENCH_WEBHOOK_SECRET';
 process.env[SECRET_ENV] = 'whsec_bench';
 
 const log = createLogger({ level: 'error', pretty: false });
-const app = await openApp({ config: loadConfig(), log, ephemeral: true, setUp: true, notice: say });
+const app = await openApp({
+  config: loadConfig(),
+  log,
+  ephemeral: true,
+  fastPostgres: true,
+  setUp: true,
+  notice: say,
+});
 const receiver = await startReceiver(process.env[SECRET_ENV]);
 const taskQueue = 'bench-webhooks';
 const worker = await startTestWorker(app, { taskQueue });

@@ -25,7 +25,12 @@ export interface App {
 export interface OpenOptions {
   config?: Config;
   log?: Logger;
+  /** start embedded servers for what is not configured (npm start) */
+  embedded?: boolean;
+  /** throwaway embedded servers (tests, benchmarks) */
   ephemeral?: boolean;
+  /** the throwaway Postgres without durability, where a test or benchmark asks for speed */
+  fastPostgres?: boolean;
   /** apply migrations and load-map files (start, workers and tests do; read-only commands need not) */
   setUp?: boolean;
   notice?: (message: string) => void;
@@ -33,15 +38,17 @@ export interface OpenOptions {
 
 export async function openApp(opts: OpenOptions = {}): Promise<App> {
   const config = opts.config ?? loadConfig();
-  const log = opts.log ?? createLogger({ level: config.logLevel });
-  const runtime = await startRuntime(config, { log, ephemeral: opts.ephemeral, notice: opts.notice });
+  const log = opts.log ?? createLogger({ level: config.logLevel ?? 'info' });
+  const runtime = await startRuntime(config, {
+    log,
+    embedded: opts.embedded,
+    ephemeral: opts.ephemeral,
+    fastPostgres: opts.fastPostgres,
+    notice: opts.notice,
+  });
   const sql = createSql({ url: runtime.databaseUrl, actor: config.actor });
   const s3 = createS3Client(runtime.s3);
-  const temporal: TemporalSettings = {
-    ...runtime.temporal,
-    tls: config.temporal.tls,
-    apiKey: config.temporal.apiKey,
-  };
+  const temporal: TemporalSettings = runtime.temporal;
   let client: Promise<Client> | undefined;
   const app: App = {
     config,

@@ -1,9 +1,11 @@
 // Reads herald's configuration once from the environment and shapes it for the rest of the code.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { envSchema, type Env } from '../schemas/config';
 import type { QuietHoursPolicy } from '../schemas/reminder-settings';
+import { readTemporalProfile, type TemporalConnectionOptions, type TemporalProfile } from './temporal';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,19 +22,24 @@ export class ConfigError extends Error {
 
 export interface Config {
   env: Env;
+  /** LOG_LEVEL as set; unset, each process picks its own (workers info, the CLI and npm start warn) */
   logLevel: Env['LOG_LEVEL'];
   /** Operator or process name written to audit rows and packet events. */
   actor: string;
   dataDir: string;
+  /** HERALD_EMBEDDED: start embedded servers for what is not configured, as npm start does */
+  embedded: boolean;
   database: { url?: string; embeddedPort: number };
   temporal: {
+    /** from TEMPORAL_ADDRESS or the Temporal profile; undefined = the embedded dev server */
     address?: string;
     namespace: string;
     uiUrl?: string;
     cliPath?: string;
     uiPort: number;
-    tls: boolean;
-    apiKey?: string;
+    embeddedPort: number;
+    /** TLS, mTLS, API key and gRPC metadata, as the `temporal` CLI reads them */
+    connection: Omit<TemporalConnectionOptions, 'address'>;
   };
   s3: {
     /** undefined = embedded local server; 'aws' = AWS's own endpoint for the region */
@@ -78,6 +85,8 @@ export interface Config {
   /** the deployment's quiet-hour rules; companies may narrow them in their settings */
   reminders: { quietHours: QuietHoursPolicy };
   worker: { taskQueues?: string[]; workflowBundlePath?: string; heartbeatThrottleMs: number };
+  /** the /metrics, /livez and /readyz endpoint of a worker or the ingress */
+  ops: { port: number; host: string };
   archive: { cron: string; batchSize: number };
 }
 
@@ -95,20 +104,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const env = parsed.data;
+  const temporal = temporalProfileOrThrow(source, env);
   return {
     env,
     logLevel: env.LOG_LEVEL,
     actor: env.HERALD_ACTOR ?? `${os.userInfo().username}@${os.hostname()}`,
     dataDir: path.resolve(PROJECT_ROOT, env.HERALD_DATA_DIR ?? '.herald'),
+    embedded: env.HERALD_EMBEDDED,
     database: { url: env.DATABASE_URL, embeddedPort: env.EMBEDDED_POSTGRES_PORT },
     temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
+      address: temporal.address,
+      namespace: temporal.namespace ?? 'default',
       uiUrl: env.TEMPORAL_UI_URL,
       cliPath: env.TEMPORAL_CLI_PATH,
       uiPort: env.TEMPORAL_UI_PORT,
-      tls: env.TEMPORAL_TLS,
-      apiKey: env.TEMPORAL_API_KEY,
+      embeddedPort: env.EMBEDDED_TEMPORAL_PORT,
+      connection: { tls: temporal.tls, apiKey: temporal.apiKey, metadata: temporal.metadata },
     },
     s3: {
       endpoint: env.S3_ENDPOINT,
@@ -175,6 +186,37 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       heartbeatThrottleMs: env.WORKER_HEARTBEAT_THROTTLE_MS,
     },
     archive: { cron: env.ARCHIVE_CRON, batchSize: env.ARCHIVE_BATCH_SIZE },
+    ops: { port: env.OPS_PORT, host: env.OPS_HOST },
+  };
+}
+
+/** The Temporal profile, its problems (a missing profile or file, an unreadable certificate) named like the others'. */
+function temporalProfileOrThrow(source: NodeJS.ProcessEnv, env: Env): TemporalProfile {
+  try {
+    return readTemporalProfile(source);
+  } catch (err) {
+    const variable = env.TEMPORAL_PROFILE
+      ? 'TEMPORAL_PROFILE'
+      : env.TEMPORAL_CONFIG_FILE
+        ? 'TEMPORAL_CONFIG_FILE'
+        : 'TEMPORAL_TLS_*';
+    throw new ConfigError([{ variable, message: `cannot be used: ${(err as Error).message}` }]);
+  }
+}
+
+/**
+ * Loads `.env` of the current directory into the environment, as Docker Compose does; a variable set
+ * in the environment wins over the file. For process entry points, before their configuration is read.
+ */
+export function loadDotEnv(file = path.resolve('.env')): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/** For process entry points: a start-up failure is said in one plain line (exit 2 for configuration, else 1). */
+export function exitOnStartFailure(process_: string): (err: Error) => never {
+  return (err) => {
+    process.stderr.write(`herald ${process_}: ${err.message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
   };
 }
 

@@ -87,22 +87,38 @@ const hostPort = optionalString.superRefine((v, ctx) => {
 export const envSchema = z
   .object({
     NODE_ENV: optionalString,
-    LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()).transform((v) => v ?? 'info'),
+    LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional()),
     HERALD_DATA_DIR: optionalString,
     HERALD_ACTOR: optionalString,
     HERALD_CACHE_DIR: optionalString,
+    HERALD_EMBEDDED: bool(false),
 
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:'], 'postgres://user:pass@host:5432/herald'),
-    EMBEDDED_POSTGRES_PORT: port(0),
+    EMBEDDED_POSTGRES_PORT: port(5433),
 
     TEMPORAL_ADDRESS: hostPort,
-    TEMPORAL_NAMESPACE: optionalString.transform((v) => v ?? 'default'),
+    TEMPORAL_NAMESPACE: optionalString,
     TEMPORAL_UI_URL: optionalUrl(['http:', 'https:'], 'https://temporal.example.com'),
     TEMPORAL_CLI_PATH: optionalString,
     VERSITYGW_PATH: optionalString,
     TEMPORAL_UI_PORT: port(8233),
-    TEMPORAL_TLS: bool(false),
+    EMBEDDED_TEMPORAL_PORT: port(7233),
+    TEMPORAL_TLS: optionalString.superRefine((v, ctx) => {
+      // read by @temporalio/envconfig, which takes only these spellings
+      if (v !== undefined && !/^(true|false|1|0)$/.test(v))
+        ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+    }),
     TEMPORAL_API_KEY: optionalString,
+    // read as the `temporal` CLI reads them (lib/temporal.ts readTemporalProfile); listed so they are known
+    TEMPORAL_PROFILE: optionalString,
+    TEMPORAL_CONFIG_FILE: optionalString,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString,
+    TEMPORAL_TLS_CLIENT_CERT_DATA: optionalString,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString,
+    TEMPORAL_TLS_CLIENT_KEY_DATA: optionalString,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalString,
+    TEMPORAL_TLS_SERVER_CA_CERT_DATA: optionalString,
+    TEMPORAL_TLS_SERVER_NAME: optionalString,
 
     S3_ENDPOINT: optionalString.superRefine((v, ctx) => {
       if (v === undefined || v === 'aws') return;
@@ -110,7 +126,10 @@ export const envSchema = z
         const url = new URL(v);
         if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL (versitygw, MinIO, Ceph) or the word aws' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be an http(s) URL (versitygw, MinIO, Ceph) or the word aws',
+        });
       }
     }),
     S3_BUCKET: optionalString
@@ -127,7 +146,7 @@ export const envSchema = z
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: bool(true),
-    EMBEDDED_S3_PORT: port(0),
+    EMBEDDED_S3_PORT: port(7070),
 
     SMS_PROVIDER: optionalString
       .pipe(z.enum(['outbox', 'twilio']).optional())
@@ -209,6 +228,8 @@ export const envSchema = z
     }),
     QUIET_HOURS_NO_SUNDAY_VOICE: bool(false),
     WORKER_TASK_QUEUES: optionalString,
+    OPS_PORT: port(9464),
+    OPS_HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
     WORKER_HEARTBEAT_THROTTLE_MS: wholeNumber(60_000, 3_600_000),
     WORKFLOW_BUNDLE_PATH: optionalString,
     ARCHIVE_CRON: optionalString

@@ -26,7 +26,7 @@ export async function withApp(opts: OpenOptions, fn: (app: App) => Promise<numbe
     const config = loadConfig();
     app = await openApp({
       config,
-      log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      log: createLogger({ level: config.logLevel ?? 'warn' }),
       notice: (m) => process.stderr.write(m + '\n'),
       ...opts,
     });

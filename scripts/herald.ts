@@ -1,5 +1,6 @@
 // The operator CLI: `herald <command> --help` explains each command. Exit codes: 0 ok, 1 failed, 2 usage.
 import { Command, CommanderError } from 'commander';
+import { loadDotEnv } from '../lib/config';
 import { registerArchiveCommands } from './commands/archive';
 import { registerHeldCommands } from './commands/held';
 import { registerIngestCommands } from './commands/ingest';
@@ -7,15 +8,18 @@ import { registerOutboxCommands } from './commands/outbox';
 import { registerReminderCommands } from './commands/reminders';
 import { registerPacketCommands } from './commands/packets';
 import { registerRuntimeCommands } from './commands/runtime';
+import { registerStatusCommand } from './commands/status';
 import { registerTemplateCommands } from './commands/templates';
 import { registerWebhookCommands } from './commands/webhooks';
 
+loadDotEnv();
 const program = new Command('herald')
   .description('herald: batch data ingest and outbound reminders on Temporal')
   .showHelpAfterError()
   .exitOverride();
 
 registerRuntimeCommands(program);
+registerStatusCommand(program);
 registerTemplateCommands(program);
 registerOutboxCommands(program);
 registerHeldCommands(program);

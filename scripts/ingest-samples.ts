@@ -32,13 +32,20 @@ async function samplesWithMaps(): Promise<{ file: string; company: string; map: 
   return found;
 }
 
+export interface IngestedSamples {
+  lines: string[];
+  /** the samples' packets: the rows the demo may play with */
+  packetUuids: string[];
+}
+
 /**
  * Uploads each sample (one packet per content, so a second start finds the packets of the first),
  * waits for its ingest on the pipeline queue and returns the summary lines to print.
  */
-export async function ingestSamples(app: App): Promise<string[]> {
+export async function ingestSamples(app: App): Promise<IngestedSamples> {
   const client = await app.client();
   const lines: string[] = [];
+  const packetUuids: string[] = [];
   for (const sample of await samplesWithMaps()) {
     const outcome = await uploadFile(
       {
@@ -60,11 +67,12 @@ export async function ingestSamples(app: App): Promise<string[]> {
           if (!(err instanceof WorkflowFailedError)) throw err;
         });
     }
+    packetUuids.push(outcome.packetUuid);
     const summary = await readPacketSummary(app.sql, outcome.packetUuid);
     if (!summary) continue;
     lines.push(...formatPacketSummary(summary, app.bucket));
     const link = outcome.ingestWorkflowId ? workflowUiUrl(app.temporal, outcome.ingestWorkflowId) : undefined;
     if (link) lines.push(`  workflow    ${link}`);
   }
-  return lines;
+  return { lines, packetUuids };
 }

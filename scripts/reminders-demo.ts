@@ -46,13 +46,33 @@ export interface ReminderDemo {
  * their clock as input (as every reminder run does) and are run as of the first reminders' day,
  * then two days later, after the provider's callbacks and the people's replies came in.
  */
-export async function reminderDemo(app: App, companyAlias: string): Promise<ReminderDemo> {
+export async function reminderDemo(
+  app: App,
+  companyAlias: string,
+  samplePackets: string[],
+): Promise<ReminderDemo> {
   const client = await app.client();
   const schedule = await ensureReminderSchedule(client, app.sql, companyAlias);
   const lines = [
     `Reminder schedule ${schedule.scheduleId} (${schedule.change}): ${schedule.everyMinutes ? `every ${schedule.everyMinutes} minutes` : ''}` +
       `${schedule.dailyAt.length ? ` daily at ${schedule.dailyAt.join(', ')}` : ''}, ${schedule.paused ? 'paused' : `next ${schedule.nextRuns[0] ?? '-'}`}`,
   ];
+  // a run on a simulated clock would send every reminder due by then: only ever over the samples' rows
+  const [foreign] = await app.sql<{ n: number }[]>`
+    select count(*)::int as n from appointments a join companies c on c.id = a.company_id
+    where c.alias = ${companyAlias}
+      and (a.last_packet_id is null
+           or a.last_packet_id not in (select id from data_packets where uuid = any(${samplePackets}::uuid[])))`;
+  if (foreign!.n > 0) {
+    return {
+      lines: [
+        ...lines,
+        `${companyAlias} also holds ${foreign!.n} appointments that did not come from the samples, so the ` +
+          'demo runs no reminders on a simulated clock (they would send yours). ' +
+          `Run them by the real clock: herald reminders run --company ${companyAlias}`,
+      ],
+    };
+  }
   const [first] = await app.sql<{ at: Date | null }[]>`
     select min(m.contact_at) as at from messages m join companies c on c.id = m.company_id
     where c.alias = ${companyAlias} and m.state = 'scheduled'`;

@@ -1,78 +1,122 @@
 // `npm start`: the main job on the embedded defaults. Brings the runtime up, runs the pipeline, prints what happened.
+// `npm start -- --servers-only` starts only the embedded servers, for workers run apart.
 import { parseArgs } from 'node:util';
-import { createActivities } from '../activities';
-import { openApp } from '../lib/app';
-import { ensureArchiveSchedule } from '../lib/archive/schedule';
-import { loadConfigOrExit } from '../lib/config';
+import { openApp, type App } from '../lib/app';
+import { exitOnStartFailure, loadConfigOrExit, loadDotEnv } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
-import { syncConfiguredAccounts } from '../lib/providers/configured-accounts';
-import { createProviderRegistry } from '../lib/providers/registry';
-import { connectWorker, workflowUiUrl } from '../lib/temporal';
-import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
-import { createWorkers, installTemporalLogging, runWorkers } from '../workers/create-workers';
-import { configuredSendWorkers } from '../workers/send-workers';
-import { workflowBundle } from '../workers/workflow-bundle';
+import { workflowUiUrl } from '../lib/temporal';
+import { startWorkerRuntime } from '../workers/worker-runtime';
 import { checkCompanyReadiness } from '../workflows';
-import { describeRuntime } from './describe-runtime';
-import { ingestSamples } from './ingest-samples';
+import { describeRuntime, serverVariables } from './describe-runtime';
 import { describeSending } from './dispatch-demo';
+import { ingestSamples } from './ingest-samples';
 import { regionQueues, reminderDemo } from './reminders-demo';
 
 const DEMO_COMPANY = 'demo-clinic';
 
-const { values } = parseArgs({ options: { once: { type: 'boolean', default: false } } });
+loadDotEnv();
+const { values } = parseArgs({
+  options: {
+    once: { type: 'boolean', default: false },
+    'servers-only': { type: 'boolean', default: false },
+  },
+});
 const config = loadConfigOrExit();
 // a person watches `npm start`: warnings and progress only, the summary is printed below
-const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+const log = createLogger({ level: config.logLevel ?? 'warn' });
 const say = (line = '') => process.stdout.write(line + '\n');
 
-say('herald: starting the embedded runtime (Postgres, Temporal dev server, local S3)...');
-const app = await openApp({ config, log, setUp: true, notice: (m) => say(`  ${m}`) }).catch((err: Error) => {
-  process.stderr.write(`herald: ${err.message}\n`);
-  process.exit(1);
-});
-installTemporalLogging(log);
+class Stopped extends Error {}
 const stop = new AbortController();
-// `on`, not `once`: tsx exits at once when its own handler is the only one left
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
+const stopped = new Promise<never>((_, reject) =>
+  stop.signal.addEventListener('abort', () => reject(new Stopped()), { once: true }),
+);
+stopped.catch(() => {});
+/** Whatever the demo waits for (a workflow's result, an upload) gives way to Ctrl-C at once. */
+const unlessStopped = <T>(work: Promise<T>): Promise<T> => Promise.race([work, stopped]);
+let signals = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // `on`, not `once`: tsx exits at once when its own handler is the only one left
+  process.on(signal, () => {
+    if (++signals > 1) {
+      // a second Ctrl-C: leave now; the next start stops the servers left behind (runtime.json)
+      say('herald: stopping at once.');
+      process.exit(130);
+    }
+    say('herald: stopping (Ctrl-C again to leave at once)...');
+    stop.abort();
+  });
+}
+
+say(
+  values['servers-only']
+    ? 'herald: starting the embedded servers only (Postgres, Temporal dev server, local S3)...'
+    : 'herald: starting the embedded runtime (Postgres, Temporal dev server, local S3)...',
+);
+const app = await openApp({
+  config,
+  log,
+  embedded: true,
+  setUp: true,
+  notice: (m) => say(`  ${m}`),
+}).catch(exitOnStartFailure('start'));
 
 let exitCode = 0;
 try {
   for (const line of describeRuntime(app)) say(line);
-  const connection = await connectWorker(app.temporal);
-  await syncConfiguredAccounts(app.sql, config);
-  const providers = createProviderRegistry({ sql: app.sql, config });
-  const activities = createActivities({
-    sql: app.sql,
-    s3: app.s3,
-    bucket: app.bucket,
+  if (values['servers-only']) await serveOnly(app);
+  else await runPipeline(app);
+} catch (err) {
+  if (!(err instanceof Stopped)) {
+    exitCode = 1;
+    process.stderr.write(`herald: ${(err as Error).message}\n`);
+  }
+  stop.abort();
+} finally {
+  await app.close();
+}
+say('herald: stopped.');
+process.exit(exitCode);
+
+/** Workers, the CLI and the ingress run apart: with these variables, or on this checkout without any. */
+async function serveOnly(app: App): Promise<void> {
+  say('');
+  say('Servers only: no workers run here. Start them apart (npm run worker, npm run ingress) on this');
+  say('checkout, or anywhere with these variables:');
+  for (const line of serverVariables(app)) say(`  ${line}`);
+  say('');
+  say('Press Ctrl-C to stop the servers.');
+  await stopped;
+}
+
+async function runPipeline(app: App): Promise<void> {
+  const running = await startWorkerRuntime({
+    app,
     log,
-    providers,
-    quietHours: config.reminders.quietHours,
-  });
-  const workers = await createWorkers({
-    connection,
-    namespace: app.temporal.namespace,
     // the region queues too: reminder runs send each region's messages there
     taskQueues: [TASK_QUEUES.pipeline, ...(await regionQueues(app))],
-    activities,
-    workflowBundle: await workflowBundle(config.worker.workflowBundlePath),
+    stop: stop.signal,
   });
-  workers.push(
-    ...(await configuredSendWorkers({
-      sql: app.sql,
-      config,
-      connection,
-      namespace: app.temporal.namespace,
-      activities,
-    })),
-  );
-  const running = runWorkers(workers, stop.signal);
-  await ensureArchiveSchedule(await app.client(), config.archive);
-  // companies' webhook endpoints get their events here as in production
-  await ensureWebhookDrainer(await app.client());
+  let ingress: { close(): Promise<void> } | undefined;
+  try {
+    ingress = await unlessStopped(demo(app));
+    if (values.once) stop.abort();
+    else {
+      say(
+        `herald is running. Temporal Web UI: ${app.temporal.uiUrl ?? '(set TEMPORAL_UI_URL)'}  Press Ctrl-C to stop.`,
+      );
+    }
+    await stopped.catch(() => {});
+  } finally {
+    stop.abort();
+    await running.finished;
+    await ingress?.close();
+  }
+}
 
+/** What `npm start` shows: the demo company's readiness, the samples' ingest, reminders and sending. */
+async function demo(app: App): Promise<{ close(): Promise<void> } | undefined> {
   const client = await app.client();
   const workflowId = WORKFLOW_IDS.readinessCheck(DEMO_COMPANY, new Date().toISOString());
   const handle = await client.workflow.start(checkCompanyReadiness, {
@@ -82,7 +126,7 @@ try {
     typedSearchAttributes: [{ key: SA.CompanyAlias, value: DEMO_COMPANY }],
     staticSummary: `Readiness check of ${DEMO_COMPANY}`,
   });
-  const result = await handle.result();
+  const result = await unlessStopped(handle.result());
   say('');
   say(`Company ${result.companyAlias} (${result.companyName}), time zone ${result.timezone}`);
   say(`  load maps   ${result.activeLoadMaps.join(', ') || 'none'}`);
@@ -97,29 +141,13 @@ try {
   if (link) say(`  workflow    ${link}`);
   say('');
   say('Ingest of the sample files in loadmaps/samples:');
-  for (const line of await ingestSamples(app)) say(line);
+  const samples = await unlessStopped(ingestSamples(app));
+  for (const line of samples.lines) say(line);
   say('');
   // due messages go out through reminder runs (quiet hours, opt-outs, expiry), which hand them to dispatch
-  const reminders = await reminderDemo(app, DEMO_COMPANY);
+  const reminders = await unlessStopped(reminderDemo(app, DEMO_COMPANY, samples.packetUuids));
   for (const line of reminders.lines) say(line);
-  for (const line of await describeSending(app, DEMO_COMPANY)) say(line);
+  for (const line of await unlessStopped(describeSending(app, DEMO_COMPANY))) say(line);
   say('');
-  if (values.once) {
-    stop.abort();
-  } else {
-    say(
-      `herald is running. Temporal Web UI: ${app.temporal.uiUrl ?? '(set TEMPORAL_UI_URL)'}  Press Ctrl-C to stop.`,
-    );
-  }
-  await running;
-  await reminders.ingress?.close();
-  await connection.close();
-} catch (err) {
-  exitCode = 1;
-  process.stderr.write(`herald: ${(err as Error).message}\n`);
-  stop.abort();
-} finally {
-  await app.close();
+  return reminders.ingress;
 }
-say('herald: stopped.');
-process.exit(exitCode);

@@ -19,6 +19,8 @@ export async function setup(_project: TestProject): Promise<void> {
   runtime = await startRuntime(config, {
     log,
     ephemeral: true,
+    // throwaway data: durability traded for speed
+    fastPostgres: true,
     notice: (m) => process.stderr.write(m + '\n'),
   });
   const sql = createSql({ url: runtime.databaseUrl, actor: 'test-setup' });
@@ -44,6 +46,8 @@ export async function setup(_project: TestProject): Promise<void> {
     WORKFLOW_BUNDLE_PATH: bundlePath,
     HERALD_ACTOR: 'test',
     LOG_LEVEL: 'warn',
+    // worker and ingress processes of one run share this machine: each its own operations port
+    OPS_PORT: '0',
   });
 }
 

@@ -106,7 +106,7 @@ describe('the embedded runtime', () => {
         HERALD_DATA_DIR: '/tmp/herald-port-test',
       });
       await expect(
-        startRuntime(config, { log: createLogger({ level: 'silent', pretty: false }) }),
+        startRuntime(config, { log: createLogger({ level: 'silent', pretty: false }), embedded: true }),
       ).rejects.toThrow(/TEMPORAL_UI_PORT/);
     } finally {
       await taken.close();

@@ -22,13 +22,19 @@ export function hostsActivitiesOnly(taskQueue: string): void {
 }
 const NO_WORKFLOWS_NOTICE = 'No workflows registered';
 
-/** Routes the SDK's own log lines into pino once per process; signals are handled by the caller. */
-export function installTemporalLogging(log: Logger): void {
+/**
+ * Routes the SDK's own log lines into pino once per process, and with `metricsAddress` serves the
+ * SDK's Prometheus metrics there (the ops endpoint's /metrics passes them on); signals are the caller's.
+ */
+export function installTemporalLogging(log: Logger, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   Runtime.install({
     shutdownSignals: [],
+    ...(metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }
+      : {}),
     logger: new DefaultLogger('WARN', (entry) => {
       const expected =
         entry.message.startsWith(NO_WORKFLOWS_NOTICE) &&

@@ -77,6 +77,17 @@ export class WindowShares {
     return limiter.window;
   }
 
+  /** Each cap this process sends under: the cap, its share now, and its sends in the last second (for /metrics). */
+  snapshot(): WindowSnapshot[] {
+    const now = performance.now();
+    return [...this.limiters.values()].map((l) => ({
+      key: l.key,
+      cap: l.cap,
+      share: l.window.room(now),
+      sendsLastSecond: l.window.used(now),
+    }));
+  }
+
   /** Renews now, or right after the renewal under way. */
   private renewSoon(): void {
     if (this.closed) return;
@@ -204,6 +215,18 @@ export function windowShares(sql: Sql, log: Logger, requestTimeoutMs: number): W
   if (!found) shares.set(sql, (found = new WindowShares(sql, log, requestTimeoutMs)));
   else found.allowRequests(requestTimeoutMs);
   return found;
+}
+
+export interface WindowSnapshot {
+  key: string;
+  cap: number;
+  share: number;
+  sendsLastSecond: number;
+}
+
+/** The caps this process sends under through `sql`, as they stand (none before its first send). */
+export function windowSharesSnapshot(sql: Sql): WindowSnapshot[] {
+  return shares.get(sql)?.snapshot() ?? [];
 }
 
 /** Gives back the shares held through `sql`, if any (a worker's shutdown). */

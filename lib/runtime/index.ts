@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import type { Logger } from '../log';
 import { createS3Client, ensureBucket, type S3Settings } from '../s3';
+import { connectTemporal, type TemporalSettings } from '../temporal';
 import { startEmbeddedPostgres } from './postgres';
 import { EMBEDDED_S3_ACCESS_KEY, EMBEDDED_S3_SECRET_KEY, startLocalS3 } from './s3-server';
 import { GO_TOOLS, resolveGoTool } from './go-tools';
@@ -14,7 +14,7 @@ import { ensureSearchAttributes, startSdkDownloadedServer, startTemporalDevServe
 
 export interface Runtime {
   databaseUrl: string;
-  temporal: { address: string; namespace: string; uiUrl?: string };
+  temporal: TemporalSettings;
   s3: S3Settings;
   /** which parts this process started (and will stop) */
   embedded: { postgres: boolean; temporal: boolean; s3: boolean };
@@ -25,8 +25,12 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   log: Logger;
-  /** fresh servers in a temporary directory, removed on stop (tests) */
+  /** start embedded servers for what is not configured (npm start; HERALD_EMBEDDED=1 asks the same) */
+  embedded?: boolean;
+  /** fresh embedded servers on random ports in a temporary directory, removed on stop (tests, benchmarks) */
   ephemeral?: boolean;
+  /** the embedded Postgres without fsync, synchronous commit and full-page writes: for throwaway data only */
+  fastPostgres?: boolean;
   /** what a person should see (a long build, the UI address) */
   notice?: (message: string) => void;
 }
@@ -34,7 +38,8 @@ export interface RuntimeOptions {
 interface RuntimeFile {
   pid: number;
   databaseUrl: string;
-  temporal: Runtime['temporal'];
+  /** only an embedded server's address is written here: no credentials */
+  temporal: Pick<TemporalSettings, 'address' | 'namespace' | 'uiUrl'>;
   s3: S3Settings;
   embedded: Runtime['embedded'];
   /** server processes to stop if the owner dies without stopping them */
@@ -68,18 +73,37 @@ async function attachToRunning(config: Config): Promise<Runtime | undefined> {
   }
   return {
     databaseUrl: config.database.url ?? state.databaseUrl,
-    temporal: config.temporal.address
-      ? {
-          address: config.temporal.address,
-          namespace: config.temporal.namespace,
-          uiUrl: config.temporal.uiUrl,
-        }
-      : state.temporal,
+    temporal: temporalFromConfig(config) ?? state.temporal,
     s3: config.s3.endpoint ? s3FromConfig(config) : state.s3,
     embedded: { postgres: false, temporal: false, s3: false },
     attached: true,
     stop: async () => {},
   };
+}
+
+function temporalFromConfig(config: Config): TemporalSettings | undefined {
+  const { address, namespace, uiUrl, connection } = config.temporal;
+  return address ? { ...connection, address, namespace, uiUrl } : undefined;
+}
+
+const REQUIRED_WITHOUT_EMBEDDED = {
+  postgres: { variable: 'DATABASE_URL', what: 'a postgres:// URL' },
+  temporal: { variable: 'TEMPORAL_ADDRESS', what: 'host:port of a Temporal frontend, or a Temporal profile' },
+  s3: { variable: 'S3_ENDPOINT', what: 'an S3-compatible URL, or the word aws' },
+} as const;
+
+/** Outside npm start and HERALD_EMBEDDED, a server that is not configured is an error, never an empty local one. */
+function notConfigured(needs: Runtime['embedded']): ConfigError {
+  return new ConfigError(
+    (Object.keys(needs) as (keyof typeof needs)[])
+      .filter((part) => needs[part])
+      .map((part) => ({
+        variable: REQUIRED_WITHOUT_EMBEDDED[part].variable,
+        message:
+          `is not set: set it to ${REQUIRED_WITHOUT_EMBEDDED[part].what}. ` +
+          '(Embedded servers start only with npm start, or HERALD_EMBEDDED=1 for development.)',
+      })),
+  );
 }
 
 function s3FromConfig(config: Config): S3Settings {
@@ -101,7 +125,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       log.debug('using the embedded servers of the herald process already running');
       return attached;
     }
+    if (!opts.embedded && !config.embedded) throw notConfigured(needs);
   }
+  // stable ports across starts, so saved addresses keep working; random ones for throwaway servers
+  const port = (configured: number) => (opts.ephemeral ? 0 : configured);
 
   const dataDir = opts.ephemeral ? await mkdtemp(path.join(os.tmpdir(), 'herald-')) : config.dataDir;
   const stops: (() => Promise<void>)[] = [];
@@ -116,19 +143,19 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
     const [databaseUrl, temporal, s3] = await Promise.all([
       (async () => {
         if (!needs.postgres) return config.database.url as string;
-        const pg = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort, log });
+        const pg = await startEmbeddedPostgres({
+          dataDir,
+          port: port(config.database.embeddedPort),
+          fast: opts.fastPostgres,
+          log,
+        });
         stops.push(pg.stop);
         if (pg.pid) childPids.push(pg.pid);
         return pg.url;
       })(),
-      (async () => {
-        if (!needs.temporal) {
-          return {
-            address: config.temporal.address as string,
-            namespace: config.temporal.namespace,
-            uiUrl: config.temporal.uiUrl,
-          };
-        }
+      (async (): Promise<TemporalSettings> => {
+        const configured = temporalFromConfig(config);
+        if (configured) return configured;
         const cli = await resolveGoTool(GO_TOOLS.temporal, {
           env: { ...process.env, TEMPORAL_CLI_PATH: config.temporal.cliPath },
           notice,
@@ -137,7 +164,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
           ? await startTemporalDevServer({
               cliPath: cli.path,
               namespace: config.temporal.namespace,
-              uiPort: opts.ephemeral ? 0 : config.temporal.uiPort,
+              port: port(config.temporal.embeddedPort),
+              uiPort: port(config.temporal.uiPort),
               dbFile: opts.ephemeral ? undefined : path.join(dataDir, 'temporal.sqlite'),
               log,
             })
@@ -154,7 +182,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
         if (!needs.s3) return s3FromConfig(config);
         const server = await startLocalS3({
           directory: path.join(dataDir, 'versitygw'),
-          port: config.s3.embeddedPort,
+          port: port(config.s3.embeddedPort),
           log,
           notice,
         });
@@ -171,7 +199,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
       })(),
     ]);
 
-    const connection = await Connection.connect({ address: temporal.address });
+    const connection = await connectTemporal(temporal);
     try {
       const added = await ensureSearchAttributes(connection, temporal.namespace);
       if (added.length) log.info({ added }, 'registered herald search attributes');
@@ -187,7 +215,15 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
 
     const ownsSomething = needs.postgres || needs.temporal || needs.s3;
     if (ownsSomething && !opts.ephemeral) {
-      const state: RuntimeFile = { pid: process.pid, databaseUrl, temporal, s3, embedded: needs, childPids };
+      const { address, namespace, uiUrl } = temporal;
+      const state: RuntimeFile = {
+        pid: process.pid,
+        databaseUrl,
+        temporal: { address, namespace, uiUrl },
+        s3,
+        embedded: needs,
+        childPids,
+      };
       await writeFile(runtimeFile(dataDir), JSON.stringify(state, null, 2));
       stops.unshift(() => rm(runtimeFile(dataDir), { force: true }));
     }

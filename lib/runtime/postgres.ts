@@ -129,10 +129,15 @@ async function stopOrphan(dataDir: string, log: Logger): Promise<void> {
     throw new Error(`Postgres (pid ${pid}) using ${dataDir} did not stop; stop it by hand and try again`);
 }
 
+/** Durability traded for speed: a crash or power cut may lose or corrupt the data. */
+const FAST_SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
   log: Logger;
+  /** throwaway data only (tests, benchmarks): FAST_SETTINGS */
+  fast?: boolean;
 }): Promise<RunningPostgres> {
   const port = await choosePort(opts.port, 'the embedded Postgres', 'EMBEDDED_POSTGRES_PORT');
   const account = process.getuid?.() === 0 ? systemAccount() : undefined;
@@ -195,13 +200,7 @@ export async function startEmbeddedPostgres(opts: {
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
-      // a throwaway development server: durability traded for speed
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
+      ...(opts.fast ? FAST_SETTINGS.flatMap((setting) => ['-c', setting]) : []),
       '-c',
       'max_connections=200',
       '-c',

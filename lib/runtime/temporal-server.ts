@@ -1,6 +1,6 @@
 // Starts the Temporal dev server (with its Web UI) and registers herald's search attributes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { SA, SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPE } from '../names';
 import type { Logger } from '../log';
 import { choosePort, freePort } from './ports';
@@ -52,13 +52,15 @@ async function waitUntilServing(
 export async function startTemporalDevServer(opts: {
   cliPath: string;
   namespace: string;
+  /** the frontend's gRPC port; 0 = a random free port */
+  port: number;
   /** 0 = a random free port */
   uiPort: number;
   /** file for persistent state; undefined keeps everything in memory */
   dbFile?: string;
   log: Logger;
 }): Promise<RunningTemporal> {
-  const port = await freePort();
+  const port = await choosePort(opts.port, 'the embedded Temporal server', 'EMBEDDED_TEMPORAL_PORT');
   const uiPort = await choosePort(opts.uiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
   const args = [
     'server',
@@ -146,20 +148,64 @@ export async function startSdkDownloadedServer(opts: {
   return { address, uiUrl: undefined, stop: () => env.teardown() };
 }
 
-/** Makes sure herald's custom search attributes exist on the namespace (an external cluster needs this). */
+export class MissingSearchAttributesError extends Error {
+  constructor(namespace: string, missing: string[], cause: unknown) {
+    super(
+      `Temporal namespace ${namespace} lacks herald's search attributes ${missing.join(', ')}, and this ` +
+        `connection may not add them (${(cause as Error).message}). On Temporal Cloud add them once with ` +
+        `\`tcld namespace search-attributes add --namespace ${namespace} ` +
+        missing.map((name) => `--search-attribute "${name}=Keyword"`).join(' ') +
+        '` or in the Cloud UI (Namespace > Search attributes), all of type Keyword; on a self-hosted ' +
+        'cluster, `temporal operator search-attribute create` does it.',
+      { cause },
+    );
+    this.name = 'MissingSearchAttributesError';
+  }
+}
+
+/** gRPC codes for "this endpoint does not let you do that": Temporal Cloud's answer to the operator API. */
+const NOT_ALLOWED = new Set([/* PERMISSION_DENIED */ 7, /* UNIMPLEMENTED */ 12, /* UNAUTHENTICATED */ 16]);
+
+/**
+ * Makes sure herald's custom search attributes exist on the namespace. Where they cannot be added
+ * through the operator API (Temporal Cloud), checks they exist and says how to add them.
+ */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([
-    ...Object.keys(existing.customAttributes ?? {}),
-    ...Object.keys(existing.systemAttributes ?? {}),
-  ]);
-  const missing = Object.values(SEARCH_ATTRIBUTES).filter((name) => !known.has(name));
-  if (missing.length > 0) {
+  const wanted = Object.values(SEARCH_ATTRIBUTES);
+  let missing: string[];
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set([
+      ...Object.keys(existing.customAttributes ?? {}),
+      ...Object.keys(existing.systemAttributes ?? {}),
+    ]);
+    missing = wanted.filter((name) => !known.has(name));
+    if (missing.length === 0) return [];
     await connection.operatorService.addSearchAttributes({
       namespace,
       // 2 = INDEXED_VALUE_TYPE_KEYWORD
       searchAttributes: Object.fromEntries(missing.map((name) => [name, 2])),
     });
+    return missing;
+  } catch (err) {
+    if (!isGrpcServiceError(err) || !NOT_ALLOWED.has(err.code)) throw err;
+    missing ??= await missingByDescribe(connection, namespace, wanted);
+    if (missing.length === 0) return [];
+    throw new MissingSearchAttributesError(namespace, missing, err);
   }
-  return missing;
+}
+
+/** Without the operator API, the namespace's own description lists its custom attributes (Temporal Cloud answers it). */
+async function missingByDescribe(
+  connection: Connection,
+  namespace: string,
+  wanted: string[],
+): Promise<string[]> {
+  const described = await connection.workflowService.describeNamespace({ namespace });
+  const known = new Set(
+    Object.keys(described.config?.customSearchAttributeAliases ?? {}).concat(
+      Object.values(described.config?.customSearchAttributeAliases ?? {}),
+    ),
+  );
+  return wanted.filter((name) => !known.has(name));
 }

@@ -16,8 +16,9 @@ import {
 } from '../../lib/reminders/schedule';
 import { workflowUiUrl } from '../../lib/temporal';
 import { reminderRun } from '../../workflows';
-import { reminderRunProgressQuery } from '../../workflows/reminder-run';
+import { reminderRunProgressQuery, type ReminderRunSummary } from '../../workflows/reminder-run';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
+import { waitForWorkflow, parseTimeout } from '../wait-for-workflow';
 
 function parseInstant(value: string | undefined): string {
   if (value === undefined) return new Date().toISOString();
@@ -101,10 +102,12 @@ export function registerReminderCommands(program: Command): void {
       '--now <iso>',
       "the run's clock: what is due, and the local time quiet hours look at (default: now)",
     )
+    .option('--timeout <seconds>', 'stop waiting after this long (exit 1; the run goes on)')
     .option('--json', 'print as JSON')
-    .action((opts: { company: string; now?: string; json?: boolean }) =>
+    .action((opts: { company: string; now?: string; timeout?: string; json?: boolean }) =>
       withApp({}, async (app) => {
         const now = parseInstant(opts.now);
+        const timeoutSeconds = parseTimeout(opts.timeout);
         const client = await app.client();
         const workflowId = WORKFLOW_IDS.reminderRun(opts.company, now);
         // the same --now twice joins the run already going instead of starting a second one
@@ -116,22 +119,26 @@ export function registerReminderCommands(program: Command): void {
           typedSearchAttributes: [{ key: SA.CompanyAlias, value: opts.company }],
           staticSummary: `Reminder run of ${opts.company} (herald reminders run)`,
         });
-        // a region whose queue no worker hosts waits there: say so, instead of hanging silently
-        const ticker = setInterval(() => {
+        // a region whose queue no worker hosts waits there: the wait says so, instead of hanging silently
+        const regionsRunning = new Set<string>();
+        const progress = setInterval(() => {
           void handle
             .query(reminderRunProgressQuery)
             .then((p) => {
-              const running = Object.entries(p.regions)
-                .filter(([, s]) => s === 'running')
-                .map(([r]) => r);
-              if (running.length)
-                process.stderr.write(
-                  `still running in ${running.join(', ')} (are workers hosting ${running.map(regionTaskQueue).join(', ')}?)\n`,
-                );
+              for (const [region, s] of Object.entries(p.regions))
+                if (s === 'running') regionsRunning.add(region);
+                else regionsRunning.delete(region);
             })
             .catch(() => {});
-        }, 15_000);
-        const summary = await handle.result().finally(() => clearInterval(ticker));
+        }, 2_000);
+        const summary = await waitForWorkflow<ReminderRunSummary>({
+          client,
+          namespace: app.temporal.namespace,
+          handle,
+          what: `the reminder run of ${opts.company}`,
+          taskQueues: () => [TASK_QUEUES.pipeline, ...[...regionsRunning].map(regionTaskQueue)],
+          timeoutSeconds,
+        }).finally(() => clearInterval(progress));
         print(!!opts.json, summary, () => [
           ...describeRun(summary),
           workflowUiUrl(app.temporal, workflowId) ?? '',

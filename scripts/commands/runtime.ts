@@ -4,7 +4,9 @@ import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../../lib/names';
 import { setUpDatabase } from '../../lib/setup-database';
 import { workflowUiUrl } from '../../lib/temporal';
 import { checkCompanyReadiness } from '../../workflows';
+import type { ReadinessResult } from '../../workflows/check-company-readiness';
 import { EXIT, print, withApp } from '../cli-kit';
+import { parseTimeout, waitForWorkflow } from '../wait-for-workflow';
 import { describeRuntime } from '../describe-runtime';
 
 export function registerRuntimeCommands(program: Command): void {
@@ -41,9 +43,11 @@ export function registerRuntimeCommands(program: Command): void {
       'run the readiness check workflow for a company (needs a running worker: npm start or npm run worker)',
     )
     .requiredOption('--company <alias>', 'the company alias')
+    .option('--timeout <seconds>', 'stop waiting after this long (exit 1; the check goes on)')
     .option('--json', 'print as JSON')
-    .action((opts: { company: string; json?: boolean }) =>
+    .action((opts: { company: string; timeout?: string; json?: boolean }) =>
       withApp({}, async (app) => {
+        const timeoutSeconds = parseTimeout(opts.timeout);
         const client = await app.client();
         const handle = await client.workflow.start(checkCompanyReadiness, {
           taskQueue: TASK_QUEUES.pipeline,
@@ -52,7 +56,14 @@ export function registerRuntimeCommands(program: Command): void {
           typedSearchAttributes: [{ key: SA.CompanyAlias, value: opts.company }],
           staticSummary: `Readiness check of ${opts.company}`,
         });
-        const result = await handle.result();
+        const result = await waitForWorkflow<ReadinessResult>({
+          client,
+          namespace: app.temporal.namespace,
+          handle,
+          what: `the readiness check of ${opts.company}`,
+          taskQueues: () => [TASK_QUEUES.pipeline],
+          timeoutSeconds,
+        });
         print(!!opts.json, result, () => [
           `${result.companyAlias}: ${result.ready ? 'ready' : 'not ready: ' + result.problems.join('; ')}`,
           `report s3://${app.bucket}/${result.reportKey}`,

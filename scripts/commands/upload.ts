@@ -7,30 +7,42 @@ import { formatPacketSummary, readPacketSummary, type PacketSummary } from '../.
 import { SourceError } from '../../lib/sources/errors';
 import { uploadFile } from '../../lib/sources/upload-file';
 import { workflowUiUrl } from '../../lib/temporal';
+import { TASK_QUEUES } from '../../lib/names';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
+import { parseTimeout, waitForWorkflow } from '../wait-for-workflow';
 import { formatBytes, progressBar } from '../progress-bar';
 
 interface UploadOptions {
   company: string;
   loadMap?: string;
   wait: boolean;
+  timeout?: string;
   json?: boolean;
 }
 
 const FINAL_STAGES = new Set(['done', 'failed', 'cancelled']);
 
 /** Waits for the packet's ingest workflow; a failed ingest is reported through the packet, not thrown. */
-async function waitForIngest(app: App, workflowId: string): Promise<void> {
+async function waitForIngest(
+  app: App,
+  workflowId: string,
+  timeoutSeconds: number | undefined,
+): Promise<void> {
   const client = await app.client();
-  await client.workflow
-    .getHandle(workflowId)
-    .result()
-    .catch((err: unknown) => {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-    });
+  await waitForWorkflow({
+    client,
+    namespace: app.temporal.namespace,
+    handle: client.workflow.getHandle(workflowId),
+    what: 'the ingest',
+    taskQueues: () => [TASK_QUEUES.pipeline],
+    timeoutSeconds,
+  }).catch((err: unknown) => {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+  });
 }
 
 async function upload(app: App, file: string, opts: UploadOptions): Promise<number> {
+  const timeoutSeconds = parseTimeout(opts.timeout);
   const bar = progressBar('uploading');
   const client = await app.client();
   let outcome;
@@ -70,7 +82,7 @@ async function upload(app: App, file: string, opts: UploadOptions): Promise<numb
   const workflowId = outcome.ingestWorkflowId;
   if (opts.wait && workflowId && !(outcome.alreadyReceived && FINAL_STAGES.has(outcome.stage))) {
     if (!opts.json) process.stderr.write('ingesting (Ctrl-C stops waiting; the ingest goes on)...\n');
-    await waitForIngest(app, workflowId);
+    await waitForIngest(app, workflowId, timeoutSeconds);
   }
   const summary = (await readPacketSummary(app.sql, outcome.packetUuid)) as PacketSummary;
   const link = workflowId ? workflowUiUrl(app.temporal, workflowId) : undefined;
@@ -103,6 +115,7 @@ export function registerUploadCommand(program: Command): void {
       "the company's load map to read it with (default: the company's only active map)",
     )
     .option('--no-wait', 'return once the ingest has started, without waiting for its result')
+    .option('--timeout <seconds>', 'stop waiting after this long (exit 1; the ingest goes on)')
     .option('--json', 'print the packet summary as JSON')
     .action((file: string, opts: UploadOptions) => withApp({}, (app) => upload(app, file, opts)));
 }

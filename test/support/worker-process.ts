@@ -9,7 +9,8 @@ export async function startWorkerProcess(
   env: Record<string, string> = {},
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--queues', taskQueue], {
-    env: { ...process.env, ...env },
+    // info: the line this waits for is the worker's 'worker running'
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);

@@ -22,14 +22,26 @@ describe('configuration', () => {
     expect(config.s3.endpoint).toBeUndefined();
     expect(config.s3.bucket).toBe('herald');
     expect(config.providers).toEqual({ sms: 'outbox', voice: 'outbox', email: 'outbox' });
-    expect(config.logLevel).toBe('info');
+    // unset: each process picks its own level
+    expect(config.logLevel).toBeUndefined();
+    // embedded servers only when asked, on the same ports at every start
+    expect(config.embedded).toBe(false);
+    expect(config.database.embeddedPort).toBe(5433);
+    expect(config.temporal.embeddedPort).toBe(7233);
+    expect(config.s3.embeddedPort).toBe(7070);
+  });
+
+  it('honours LOG_LEVEL and HERALD_EMBEDDED', () => {
+    const config = loadConfig({ LOG_LEVEL: 'debug', HERALD_EMBEDDED: '1' });
+    expect(config.logLevel).toBe('debug');
+    expect(config.embedded).toBe(true);
   });
 
   it('treats empty values as unset', () => {
     const config = loadConfig({ DATABASE_URL: '', TEMPORAL_ADDRESS: '  ', LOG_LEVEL: '' });
     expect(config.database.url).toBeUndefined();
     expect(config.temporal.address).toBeUndefined();
-    expect(config.logLevel).toBe('info');
+    expect(config.logLevel).toBeUndefined();
   });
 
   it('reads configured servers', () => {
