@@ -1,5 +1,5 @@
 #!/bin/sh
-# One-shot set-up of herald's Temporal namespace (run by the temporal-setup service of docker-compose.yml):
+# One-shot set-up of herald's Temporal namespace (run by the temporal-namespace service of docker-compose.yml):
 # the namespace with its retention and archival, then herald's search attributes (lib/names.ts).
 set -eu
 : "${TEMPORAL_ADDRESS:?}" "${TEMPORAL_NAMESPACE:?}"
@@ -10,7 +10,7 @@ until temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 
 done
 
 # Archival URIs cannot change once enabled; the filestore provider writes to the temporal_archival volume
-# (the auto-setup image enables archival at cluster level with the filestore provider).
+# (the server image's configuration enables archival at cluster level with the filestore provider).
 if ! temporal operator namespace describe --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
   temporal operator namespace create --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" \
     --retention "$RETENTION" \
