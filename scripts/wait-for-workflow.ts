@@ -1,6 +1,7 @@
 // The CLI's waits for a workflow's result: they say when no worker polls the queues the work needs,
 // and give up after --timeout (the workflow goes on; only the waiting stops).
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { describeTaskQueue } from '../lib/ops/task-queues';
 import { UsageError } from './cli-kit';
 
 /** How often a wait looks at the queues' pollers again. */
@@ -30,17 +31,8 @@ export async function queuesWithoutPollers(
   namespace: string,
   taskQueues: string[],
 ): Promise<string[]> {
-  const idle: string[] = [];
-  for (const name of taskQueues) {
-    const described = await Promise.all(
-      // 1 = TASK_QUEUE_TYPE_WORKFLOW, 2 = TASK_QUEUE_TYPE_ACTIVITY
-      [1, 2].map((taskQueueType) =>
-        client.workflowService.describeTaskQueue({ namespace, taskQueue: { name, kind: 1 }, taskQueueType }),
-      ),
-    );
-    if (described.every((d) => (d.pollers ?? []).length === 0)) idle.push(name);
-  }
-  return idle;
+  const states = await Promise.all(taskQueues.map((name) => describeTaskQueue(client, namespace, name)));
+  return states.filter((q) => q.pollers === 0).map((q) => q.name);
 }
 
 /**

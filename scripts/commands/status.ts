@@ -1,10 +1,10 @@
 // `herald status`: one screen of what runs, what is stuck and what failed, per company; the task queues
 // with their pollers and backlogs; the schedules; and send rates against each cap.
-import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { App } from '../../lib/app';
 import { TASK_QUEUES } from '../../lib/names';
 import { readPipelineState, type PipelineState } from '../../lib/ops/pipeline-state';
+import { describeTaskQueue, type TaskQueueState } from '../../lib/ops/task-queues';
 import { listActiveAccounts } from '../../lib/providers/accounts';
 import { print, withApp } from '../cli-kit';
 
@@ -20,7 +20,7 @@ export interface HeraldStatus {
     failedWorkflowsLastDay: number;
     messages: Record<string, number>;
   }[];
-  taskQueues: { name: string; pollers: number; backlog: number }[];
+  taskQueues: TaskQueueState[];
   schedules: { id: string; paused: boolean; nextRun: string | null }[];
   caps: PipelineState['caps'];
   stuck: {
@@ -29,23 +29,6 @@ export interface HeraldStatus {
     webhookBacklog: number;
     oldestWebhookSeconds: number;
   };
-}
-
-async function taskQueueState(client: Client, namespace: string, name: string) {
-  // 1 = TASK_QUEUE_TYPE_WORKFLOW, 2 = TASK_QUEUE_TYPE_ACTIVITY: a queue's workers poll one or both
-  const described = await Promise.all(
-    [1, 2].map((taskQueueType) =>
-      client.workflowService.describeTaskQueue({
-        namespace,
-        taskQueue: { name, kind: 1 },
-        taskQueueType,
-        reportStats: true,
-      }),
-    ),
-  );
-  const pollers = new Set(described.flatMap((d) => (d.pollers ?? []).map((p) => p.identity ?? '')));
-  const backlog = described.reduce((n, d) => n + Number(d.stats?.approximateBacklogCount ?? 0), 0);
-  return { name, pollers: pollers.size, backlog };
 }
 
 export async function readStatus(app: App): Promise<HeraldStatus> {
@@ -60,7 +43,7 @@ export async function readStatus(app: App): Promise<HeraldStatus> {
     ...regions.map((r) => r.task_queue),
     ...accounts.map((a) => a.taskQueue),
   ];
-  const taskQueues = await Promise.all(queueNames.map((name) => taskQueueState(client, namespace, name)));
+  const taskQueues = await Promise.all(queueNames.map((name) => describeTaskQueue(client, namespace, name)));
 
   const dayAgo = new Date(Date.now() - 86_400_000).toISOString();
   const active = await app.sql<{ alias: string }[]>`select alias from companies where active order by alias`;
