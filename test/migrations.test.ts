@@ -1,9 +1,10 @@
-import { cp, mkdtemp, writeFile, appendFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withActor } from '../lib/db';
-import { migrate, MIGRATIONS_DIR, readMigrations } from '../lib/migrate';
+import { migrate, MIGRATIONS_DIR, readMigrations, statementChecksum } from '../lib/migrate';
 import { setUpDatabase } from '../lib/setup-database';
 import { withScratchDatabase } from './support/scratch-db';
 
@@ -27,14 +28,50 @@ describe('migrations', () => {
       expect(recorded.map((r) => r.version)).toEqual(all.map((m) => m.version));
     }));
 
-  it('refuse an applied migration that was edited afterwards', () =>
+  it('refuse an applied migration whose statements were edited afterwards', () =>
     withScratchDatabase(async (sql) => {
       const dir = await copyOfMigrations();
       await migrate(sql, { dir });
-      await appendFile(path.join(dir, '0001_foundation.sql'), '\n-- edited\n');
+      await appendFile(path.join(dir, '0001_foundation.sql'), '\ncreate table edited (id int);\n');
       await expect(migrate(sql, { dir })).rejects.toThrow(
         /0001_foundation\.sql was changed after it was applied/,
       );
+    }));
+
+  it('accept an applied migration whose comments and spacing alone were reworded', () =>
+    withScratchDatabase(async (sql) => {
+      const dir = await copyOfMigrations();
+      await migrate(sql, { dir });
+      const file = path.join(dir, '0001_foundation.sql');
+      const text = await readFile(file, 'utf8');
+      const reworded = `/* reworded */\n${text.replace(/^-- .*$/m, '-- another wording')}\n\n-- added\n`;
+      expect(reworded).not.toBe(text);
+      await writeFile(file, reworded);
+      expect(await migrate(sql, { dir })).toMatchObject({ applied: [] });
+      // a literal still counts as written
+      await writeFile(file, reworded.replace(/'([^']*)'/, "'$1 '"));
+      await expect(migrate(sql, { dir })).rejects.toThrow(/0001_foundation\.sql was changed/);
+    }));
+
+  it('accept the whole-file checksums an earlier herald recorded, and rewrite them', () =>
+    withScratchDatabase(async (sql) => {
+      await migrate(sql);
+      const all = await readMigrations();
+      for (const m of all) {
+        const fullText = createHash('sha256').update(m.sql).digest('hex');
+        await sql`update schema_migrations set checksum = ${fullText} where version = ${m.version}`;
+      }
+      // 0001 as it was before its comments were reworded
+      await sql`update schema_migrations
+                set checksum = '52fac6b9cbadd4eacfc37409e8900169b9a8e073cda24a2fd9c57bc04d016b6a'
+                where version = '0001'`;
+      expect(await migrate(sql)).toEqual({ applied: [], alreadyApplied: all.length });
+      const recorded = await sql<{ version: string; checksum: string }[]>`
+        select version, checksum from schema_migrations order by version`;
+      expect(recorded).toEqual(all.map((m) => ({ version: m.version, checksum: statementChecksum(m.sql) })));
+      // anything else recorded is still an edit
+      await sql`update schema_migrations set checksum = ${'0'.repeat(64)} where version = '0002'`;
+      await expect(migrate(sql)).rejects.toThrow(/0002_reference_data\.sql was changed after it was applied/);
     }));
 
   it('leave nothing behind when one fails, and name the file', () =>

@@ -1,5 +1,5 @@
 -- herald's data model: tenants, ingest, contacts, regions, templates, messages, credits and audit.
--- Conventions (seed 002): bigint identity keys inside, uuid where an id leaves the system,
+-- Conventions: bigint identity keys inside, uuid where an id leaves the system,
 -- timestamptz in UTC, jsonb for flexible details, updated_at kept by trigger, one audit trigger.
 
 -- ---------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ create table companies (
   phone_number text check (phone_number is null or phone_number ~ '^\+[1-9][0-9]{6,14}$'),
   email_from text,
   email_reply_to text,
-  -- address, billing and technical contact (seed 001 "details")
+  -- address, billing and technical contact
   details jsonb not null default '{}',
   -- reminder plan, quiet hours, schedules, sender numbers: validated by the app's zod schema
   settings jsonb not null default '{}',
@@ -84,7 +84,7 @@ create table groups (
   updated_at timestamptz not null default now()
 );
 
--- companies can be part of a group; one of them is its master (seed 001)
+-- companies can be part of a group; one of them is its master
 create table company_groups (
   id bigint generated always as identity primary key,
   group_id bigint not null references groups (id) on delete cascade,
@@ -118,7 +118,7 @@ create table company_locations (
 create unique index company_locations_external on company_locations (company_id, external_id)
   where external_id is not null;
 
--- a company's providers / schools / sites (seed 001 "customer")
+-- a company's customers: its providers, schools or sites
 create table customers (
   id bigint generated always as identity primary key,
   company_id bigint not null references companies (id) on delete cascade,
@@ -171,7 +171,7 @@ create table api_keys (
 );
 create index api_keys_company on api_keys (company_id);
 
--- plan limits per company (seed 002's per-tenant limits); null = unlimited
+-- plan limits per company; null = unlimited
 create table company_plans (
   company_id bigint primary key references companies (id) on delete cascade,
   plan text not null default 'standard',
@@ -242,7 +242,7 @@ create table data_ingest_sources (
   -- cron expression or interval for the discovery schedule; null = on demand only
   schedule text,
   load_map_name text,
-  -- seed 001's "overwrite / flush / append?": a full_refresh feed cancels pending messages of
+  -- overwrite, flush or append: a full_refresh feed cancels pending messages of
   -- appointments it no longer contains
   refresh_mode text not null default 'append' check (refresh_mode in ('append', 'full_refresh')),
   active boolean not null default true,
@@ -286,7 +286,7 @@ create table data_packets (
 create index data_packets_company_created on data_packets (company_id, created_at desc);
 create index data_packets_stage on data_packets (stage) where stage not in ('done', 'cancelled');
 
--- the stage log an operator reads (seed 001 "log_data_packet")
+-- the stage log an operator reads
 create table packet_events (
   id bigint generated always as identity primary key,
   packet_id bigint not null references data_packets (id) on delete cascade,
@@ -300,7 +300,7 @@ create table packet_events (
 create index packet_events_packet on packet_events (packet_id, id);
 create index packet_events_at on packet_events (at);
 
--- seed 004's import_rows: every rejected row with its number, column and reason
+-- every rejected row with its number, column and reason
 create table packet_rejects (
   id bigint generated always as identity primary key,
   packet_id bigint not null references data_packets (id) on delete cascade,
@@ -378,7 +378,7 @@ create table appointments (
 create index appointments_contact on appointments (contact_id);
 create index appointments_company_starts on appointments (company_id, starts_at);
 
--- seed 001: the company chooses what to match on (purpose dedupe), and company block lists
+-- the company chooses what to match on (purpose dedupe), and company block lists
 -- (purpose block: matching contacts are never messaged)
 create table contact_blocks (
   id bigint generated always as identity primary key,
@@ -464,7 +464,7 @@ create table messages (
   region text not null references regions (code),
   state text not null default 'scheduled' references message_states (state),
   status_description text,
-  -- the recipient's answer: confirmed, cancelled, reschedule, opted_out, other (seed 001)
+  -- the recipient's answer: confirmed, cancelled, reschedule, opted_out, other
   contact_status text,
   raw_response text,
   provider text,

@@ -1,5 +1,5 @@
 -- The demo company `npm start` runs against: a clinic with one location, one provider, a plan and
--- starting credits. Its load maps come from loadmaps/*.json (lib/seed.ts keeps them in step).
+-- starting credits. Its load maps come from loadmaps/*.json (lib/load-maps.ts keeps them in step).
 insert into companies (alias, name, timezone, phone_number, email_from, email_reply_to, details, settings)
 values ('demo-clinic', 'Lakeside Family Clinic', 'America/New_York', '+16175550100',
         'reminders@lakeside-clinic.example', 'frontdesk@lakeside-clinic.example',

@@ -35,7 +35,7 @@ join (values
   ('demo-utility', 'OAK-YARD', 'Oakland Service Yard', '2200 Wood Street', 'Oakland', 'CA', '94607', 'America/Los_Angeles')
 ) as l (alias, external_id, name, address_1, city, state, zip, timezone) on l.alias = c.alias;
 
--- the schools are the district's "customers" (seed 001: big districts delegate to each school)
+-- the schools are the district's "customers" (big districts delegate to each school)
 insert into customers (company_id, external_id, name)
 select c.id, s.external_id, s.name
 from companies c

@@ -1,5 +1,5 @@
 -- Sending: provider accounts and sender numbers with their rate caps, the shared send schedule,
--- the local outbox, call records (seed 002 calls / call_logs), plan counters and credit balances.
+-- the local outbox, call records, plan counters and credit balances.
 
 -- ---------------------------------------------------------------------------------------------
 -- Provider accounts: one Temporal task queue each (lib/names providerTaskQueue)
@@ -76,7 +76,7 @@ create table outbox_messages (
 create index outbox_messages_company on outbox_messages (company_id, id desc);
 
 -- ---------------------------------------------------------------------------------------------
--- Calls and their event log (seed 002 calls / call_logs), with status transitions guarded
+-- Calls and their event log, with status transitions guarded
 -- ---------------------------------------------------------------------------------------------
 
 create table call_statuses (

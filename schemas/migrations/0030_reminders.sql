@@ -1,4 +1,4 @@
--- Reminders: deferrals, replies received, drip enrollments (seed 003), block-list matching, and the
+-- Reminders: deferrals, replies received, drip enrollments, block-list matching, and the
 -- database's own guarantee that nobody who opted out of a channel is claimed for it.
 
 -- ---------------------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ create index inbound_messages_company on inbound_messages (company_id, received_
 create index inbound_messages_from on inbound_messages (from_address, received_at desc);
 
 -- ---------------------------------------------------------------------------------------------
--- Drip enrollments (seed 003 campaign_enrollments): one per appointment's reminder plan
+-- Drip enrollments: one per appointment's reminder plan
 -- ---------------------------------------------------------------------------------------------
 
 create table reminder_enrollments (
@@ -118,7 +118,7 @@ create trigger messages_opted_out_claim before update of state on messages
   execute function herald_guard_opted_out_claim();
 
 -- ---------------------------------------------------------------------------------------------
--- What people answered, per packet and company (seed 001 contact_status)
+-- What people answered, per packet and company
 -- ---------------------------------------------------------------------------------------------
 
 create view message_reply_summary as

@@ -1,4 +1,4 @@
--- Outbound webhooks to companies (seed 002): endpoints, one delivery per endpoint and event, every attempt.
+-- Outbound webhooks to companies: endpoints, one delivery per endpoint and event, every attempt.
 
 -- The HMAC key must be recoverable to sign, so it is not stored hashed; like every other secret in
 -- herald (ingest sources, provider accounts) it stays in the environment: secret_env names the
