@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { archiveMessageBatch } from '../lib/archive/messages';
-import { unsubscribeToken } from '../lib/ingress/unsubscribe-token';
+import { unsubscribeToken } from '../lib/unsubscribe-token';
 import { INGRESS_PATHS } from '../lib/names';
 import type { TestCompany } from './support/dispatch';
 import {

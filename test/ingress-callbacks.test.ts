@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { unsubscribeToken } from '../lib/ingress/unsubscribe-token';
+import { unsubscribeToken } from '../lib/unsubscribe-token';
 import { INGRESS_PATHS } from '../lib/names';
 import type { TestCompany } from './support/dispatch';
 import {

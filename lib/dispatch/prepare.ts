@@ -1,5 +1,5 @@
 // Turns a due message into exactly what its provider will be sent: rendered content, recipient, sender and credit cost.
-import { unsubscribeToken } from '../ingress/unsubscribe-token';
+import { unsubscribeToken } from '../unsubscribe-token';
 import { INGRESS_PATHS } from '../names';
 import type { ProviderAccount } from '../providers/accounts';
 import type { ChannelInput, Channel } from '../providers/types';
@@ -46,7 +46,7 @@ export interface PrepareOptions {
   account: ProviderAccount;
   senders: readonly SenderNumber[];
   publicBaseUrl?: string;
-  /** signs the unsubscribe link, so nobody can unsubscribe someone else (lib/ingress/unsubscribe-token) */
+  /** signs the unsubscribe link, so nobody can unsubscribe someone else (lib/unsubscribe-token.ts) */
   unsubscribeSecret?: string;
 }
 

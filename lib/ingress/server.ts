@@ -13,7 +13,7 @@ import { watchPendingEvents } from './pending-events';
 import { applyProviderEvent } from './provider-events';
 import { verifySnsRequest, type SnsCheck } from './sns';
 import { confirmPage, donePage, notFoundPage, unsubscribeByMessage } from './unsubscribe';
-import { verifyUnsubscribeToken } from './unsubscribe-token';
+import { verifyUnsubscribeToken } from '../unsubscribe-token';
 import { verifyTwilioSignature } from './twilio-signature';
 import { applyGather } from './voice-gather';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unsubscribeToken, verifyUnsubscribeToken } from '../../lib/ingress/unsubscribe-token';
+import { unsubscribeToken, verifyUnsubscribeToken } from '../../lib/unsubscribe-token';
 import { snsStringToSign, isSnsUrl, type SnsMessage } from '../../lib/ingress/sns';
 
 const uuid = '6f1c2a9e-3b7d-4e8f-9a0b-1c2d3e4f5a6b';
