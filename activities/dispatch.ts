@@ -25,6 +25,8 @@ export interface AccountRoute {
   taskQueue: string;
   batchSize: number;
   maxPerSecond: number;
+  /** a send attempt silent this long is presumed dead (SEND_HEARTBEAT_TIMEOUT_MS) */
+  heartbeatTimeoutMs: number;
 }
 
 export interface DispatchRoute {
@@ -32,11 +34,12 @@ export interface DispatchRoute {
   fallback?: AccountRoute;
 }
 
-const route = (a: ProviderAccount): AccountRoute => ({
+const routeOf = (a: ProviderAccount, heartbeatTimeoutMs: number): AccountRoute => ({
   key: a.key,
   taskQueue: a.taskQueue,
   batchSize: a.batchSize,
   maxPerSecond: a.maxPerSecond,
+  heartbeatTimeoutMs,
 });
 
 /** Problems no retry can fix (a missing account, missing credentials) stop at once, naming what to fix. */
@@ -74,7 +77,11 @@ export function createDispatchActivities({
           );
         }
         const fallback = primary.fallbackKey ? await loadAccount(sql, primary.fallbackKey) : undefined;
-        return { primary: route(primary), fallback: fallback?.active ? route(fallback) : undefined };
+        const { heartbeatTimeoutMs } = providers;
+        return {
+          primary: routeOf(primary, heartbeatTimeoutMs),
+          fallback: fallback?.active ? routeOf(fallback, heartbeatTimeoutMs) : undefined,
+        };
       } catch (err) {
         permanent(err);
       }

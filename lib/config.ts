@@ -69,6 +69,11 @@ export interface Config {
     /** schedule sends this far under each cap, so timer and network jitter never push a second over it */
     headroomPercent: number;
     providerTimeoutMs: number;
+    /**
+     * a send attempt silent this long is presumed dead: Temporal starts another, and its send lease
+     * (renewed meanwhile) runs out after as long
+     */
+    heartbeatTimeoutMs: number;
     /** provider accounts whose send queues this process hosts: 'all', 'none' or keys */
     workerAccounts: 'all' | 'none' | string[];
   };
@@ -156,6 +161,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       batchSize: env.SEND_BATCH_SIZE,
       headroomPercent: env.SEND_RATE_HEADROOM_PERCENT,
       providerTimeoutMs: env.PROVIDER_TIMEOUT_MS,
+      heartbeatTimeoutMs: env.SEND_HEARTBEAT_TIMEOUT_MS,
       workerAccounts:
         env.WORKER_SEND_ACCOUNTS === 'all' || env.WORKER_SEND_ACCOUNTS === 'none'
           ? env.WORKER_SEND_ACCOUNTS

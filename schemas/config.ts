@@ -192,6 +192,7 @@ export const envSchema = z
       return n;
     }),
     PROVIDER_TIMEOUT_MS: wholeNumber(15_000, 600_000),
+    SEND_HEARTBEAT_TIMEOUT_MS: wholeNumber(30_000, 600_000),
     WORKER_SEND_ACCOUNTS: optionalString.transform((v) => v ?? 'all'),
 
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),

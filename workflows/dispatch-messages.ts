@@ -66,9 +66,10 @@ const { describeDispatchRoute, selectDueMessages, settleMessageBatch } = proxyAc
 function sender(route: AccountRoute, attempts: number) {
   return proxyActivities<Activities>({
     taskQueue: route.taskQueue,
-    // a batch at one message a second per number can take minutes; heartbeats prove it alive
+    // a batch at one message a second per number can take minutes; heartbeats prove it alive, and
+    // how long a silent one is presumed alive is the deployment's (SEND_HEARTBEAT_TIMEOUT_MS)
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: route.heartbeatTimeoutMs,
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,

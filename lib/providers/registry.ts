@@ -12,6 +12,8 @@ export interface ProviderRegistry {
   forAccount(account: ProviderAccount): AnyProvider;
   /** how long one vendor request may take; reconciliation waits this long before asking */
   readonly requestTimeoutMs: number;
+  /** a send attempt silent this long is presumed dead (SEND_HEARTBEAT_TIMEOUT_MS) */
+  readonly heartbeatTimeoutMs: number;
   /** the fraction of each cap sends are scheduled under (jitter room) */
   readonly headroom: number;
   /** the public base URL callbacks reach us at, when herald has one */
@@ -77,6 +79,7 @@ export function createProviderRegistry({ sql, config, instances = {} }: Registry
 
   return {
     requestTimeoutMs: timeoutMs,
+    heartbeatTimeoutMs: config.sending.heartbeatTimeoutMs,
     headroom: config.sending.headroomPercent / 100,
     publicBaseUrl: config.ingress.publicBaseUrl,
     unsubscribeSecret: config.ingress.unsubscribeSecret,
