@@ -6,9 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { startTwilioStandin, type RecordedRequest, type ScriptedFailure } from './twilio';
+import { startTwilioStandin, type RecordedRequest, type ScriptedFailure, type TwilioStandin } from './twilio';
 
 const CONTROL = '/_standin';
+
+export type StandinBehaviour = Partial<
+  Pick<TwilioStandin, 'answerDelayMs' | 'hangCreates' | 'rateLimitPerSecond'>
+>;
 
 export interface TwilioStandinProcess {
   url: string;
@@ -19,6 +23,8 @@ export interface TwilioStandinProcess {
   /** arrival times (epoch ms) and senders of accepted creates, compact enough for 100k messages */
   arrivals(): Promise<{ at: number[]; from: string[] }>;
   script(failure: ScriptedFailure): Promise<void>;
+  /** how the vendor behaves from now on: slow or hanging answers, a rate above which it answers 429 */
+  behave(how: StandinBehaviour): Promise<void>;
   /** the stand-in's event-loop delay since the last call: how much its arrival stamps may be bunched */
   lag(): Promise<{ maxMs: number; p99Ms: number }>;
   close(): Promise<void>;
@@ -42,6 +48,12 @@ async function serve(): Promise<void> {
       } else if (url.pathname === `${CONTROL}/lag`) {
         res.end(JSON.stringify({ maxMs: lag.max / 1e6, p99Ms: lag.percentile(99) / 1e6 }));
         lag.reset();
+      } else if (url.pathname === `${CONTROL}/behave`) {
+        const how = JSON.parse(Buffer.concat(chunks).toString()) as StandinBehaviour;
+        // JSON has no undefined: null switches a behaviour off
+        for (const [key, value] of Object.entries(how))
+          Object.assign(standin, { [key]: value === null ? undefined : value });
+        res.end('{}');
       } else if (url.pathname === `${CONTROL}/script`) {
         standin.script.push(JSON.parse(Buffer.concat(chunks).toString()) as ScriptedFailure);
         res.end('{}');
@@ -97,6 +109,12 @@ export async function startTwilioStandinProcess(
     requests: (from = 0) => get(`/requests?from=${from}`),
     arrivals: () => get('/arrivals'),
     lag: () => get('/lag'),
+    behave: async (how) => {
+      await fetch(`${info.control}${CONTROL}/behave`, {
+        method: 'POST',
+        body: JSON.stringify(how, (_k, v: unknown) => (v === undefined ? null : v)),
+      });
+    },
     script: async (failure) => {
       await fetch(`${info.control}${CONTROL}/script`, { method: 'POST', body: JSON.stringify(failure) });
     },

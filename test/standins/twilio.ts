@@ -43,6 +43,10 @@ export interface TwilioStandin {
   script: ScriptedFailure[];
   /** answer 429 (code 20429) whenever more than this many creates arrived in the last second */
   rateLimitPerSecond?: number;
+  /** a slow vendor: a create is accepted on arrival and answered this much later */
+  answerDelayMs?: number;
+  /** a hanging vendor: creates are accepted on arrival and never answered (lists still answer) */
+  hangCreates?: boolean;
   /** creates accepted (2xx) so far, in arrival order */
   accepted(resource?: Resource): RecordedRequest[];
   /** arrival times and senders of accepted creates (kept even in lean mode) */
@@ -65,14 +69,28 @@ function formToObject(params: URLSearchParams): Record<string, string | string[]
 }
 
 function twilioError(res: http.ServerResponse, status: number, code: number, message: string): number {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
-  return status;
+  return json(res, status, {
+    code,
+    message,
+    more_info: `https://www.twilio.com/docs/errors/${code}`,
+    status,
+  });
 }
 
+/** How a create's answer goes out: later (a slow vendor) or never (a hanging one). */
+const pacing = new WeakMap<http.ServerResponse, { delayMs?: number; hang?: boolean }>();
+
+/** Answers at once, or as its pacing says; returns the status either way. */
 function json(res: http.ServerResponse, status: number, body: unknown): number {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+  const { delayMs, hang } = pacing.get(res) ?? {};
+  if (hang) return status;
+  const send = () => {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (delayMs) setTimeout(send, delayMs);
+  else send();
   return status;
 }
 
@@ -105,7 +123,12 @@ export async function startTwilioStandin(
       requests.filter(
         (r) => r.method === 'POST' && r.answered < 300 && (!resource || r.resource === resource),
       ),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // hung answers would keep their sockets (and close) waiting forever
+        server.closeAllConnections();
+      }),
   };
 
   function createMessage(
@@ -295,6 +318,8 @@ export async function startTwilioStandin(
       } else if (req.method === 'GET') {
         record.answered = list(record.resource, query, res);
       } else if (req.method === 'POST') {
+        // how this create is answered; the message is accepted (or refused) on arrival either way
+        pacing.set(res, { delayMs: standin.answerDelayMs, hang: standin.hangCreates });
         const failure = scripted(record.resource, form);
         if (failure) {
           record.answered = twilioError(
