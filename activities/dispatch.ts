@@ -13,7 +13,8 @@ import type { BatchRef } from '../lib/dispatch/batch-context';
 import { UnknownCompanyError } from '../lib/dispatch/load';
 import { refreshMessageStats } from '../lib/dispatch/planner-stats';
 import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
-import { BatchIncomplete, heartbeatingSleep, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
+import { BatchIncomplete, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
+import { LeaseLost } from '../lib/dispatch/send-lease';
 import { settleBatch, type SettledBatch } from '../lib/dispatch/settle-batch';
 import type { ActivityDeps } from './deps';
 
@@ -42,8 +43,14 @@ const routeOf = (a: ProviderAccount, heartbeatTimeoutMs: number): AccountRoute =
   heartbeatTimeoutMs,
 });
 
-/** Problems no retry can fix (a missing account, missing credentials) stop at once, naming what to fix. */
+/**
+ * Problems no retry can fix (a missing account, missing credentials) stop at once, naming what to
+ * fix. An attempt that stopped because it was cancelled says so, so Temporal records a cancellation.
+ */
 function permanent(err: unknown): never {
+  const cancelled = Context.current().cancellationSignal;
+  if (err instanceof LeaseLost && cancelled.aborted) throw cancelled.reason;
+  if (err instanceof LeaseLost) throw ApplicationFailure.retryable(err.message, err.name);
   if (
     err instanceof ProviderConfigError ||
     err instanceof UnknownAccountError ||
@@ -60,6 +67,14 @@ export function createDispatchActivities({
   providers,
 }: Pick<ActivityDeps, 'sql' | 'log' | 'providers'>) {
   const heartbeat = (details: unknown) => Context.current().heartbeat(details);
+  /** what a send activity's attempt runs with: its heartbeat, and its cancellation */
+  const leased = () => ({
+    sql,
+    providers,
+    log,
+    heartbeat,
+    cancelled: Context.current().cancellationSignal,
+  });
 
   return {
     async describeDispatchRoute(input: {
@@ -96,7 +111,7 @@ export function createDispatchActivities({
     /** Runs on the account's own task queue, where Temporal caps batches per second across workers. */
     async sendMessageBatch(input: BatchRef): Promise<BatchCounts> {
       try {
-        const counts = await sendBatch({ sql, providers, log, heartbeat }, input);
+        const counts = await sendBatch(leased(), input);
         log.debug({ companyId: input.companyId, account: input.accountKey, ...counts }, 'batch sent');
         return counts;
       } catch (err) {
@@ -115,7 +130,7 @@ export function createDispatchActivities({
     /** After a batch exhausted its retries: reconcile what it left behind; returns ids safe for the fallback. */
     async settleMessageBatch(input: BatchRef): Promise<SettledBatch> {
       try {
-        return await settleBatch(sql, providers, input, heartbeatingSleep(heartbeat));
+        return await settleBatch(leased(), input);
       } catch (err) {
         permanent(err);
       }

@@ -1290,6 +1290,7 @@ CREATE TABLE public.messages (
     deferrals integer DEFAULT 0 NOT NULL,
     screened_by text,
     send_by timestamp with time zone,
+    claimed_by text,
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['sms'::text, 'voice'::text, 'email'::text])))
 );
 
@@ -1475,6 +1476,7 @@ CREATE TABLE public.messages_history (
     deferrals integer DEFAULT 0 NOT NULL,
     screened_by text,
     send_by timestamp with time zone,
+    claimed_by text,
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['sms'::text, 'voice'::text, 'email'::text])))
 );
 
@@ -1766,6 +1768,21 @@ CREATE TABLE public.schema_migrations (
     name text NOT NULL,
     checksum text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: send_leases; Type: TABLE
+--
+
+CREATE TABLE public.send_leases (
+    token text NOT NULL,
+    holder text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    grace_ms integer NOT NULL,
+    fence_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    taken_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT send_leases_grace_ms_check CHECK ((grace_ms >= 0))
 );
 
 
@@ -2598,6 +2615,14 @@ ALTER TABLE ONLY public.reminder_enrollments
 
 ALTER TABLE ONLY public.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: send_leases send_leases_pkey; Type: CONSTRAINT
+--
+
+ALTER TABLE ONLY public.send_leases
+    ADD CONSTRAINT send_leases_pkey PRIMARY KEY (token);
 
 
 --

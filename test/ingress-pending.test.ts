@@ -33,16 +33,23 @@ async function claimedMessage(
   const token = `test-dispatch-${randomUUID()}`;
   const [row] = await app.sql<{ id: number }[]>`
     insert into messages (company_id, contact_id, appointment_id, channel, template_name, plan_step, contact_at, region,
-                          state, provider, provider_account, to_address, from_address, credits, sending_at, dispatch_token)
+                          state, provider, provider_account, to_address, from_address, credits, sending_at, dispatch_token,
+                          claimed_by)
     values (${company.id}, ${p.contactId}, ${p.appointmentId}, ${channel}, 'appointment_reminder', ${`step-${token}`},
-            now() - interval '1 minute', 'northeast', 'sending', 'twilio', 'test', ${p.phone}, '+16175550199', 1, now(), ${token})
+            now() - interval '1 minute', 'northeast', 'sending', 'twilio', 'test', ${p.phone}, '+16175550199', 1, now(), ${token},
+            ${token})
     returning id`;
   return { id: row!.id, sid: `${channel === 'voice' ? 'CA' : 'SM'}${randomUUID().replace(/-/g, '')}`, token };
 }
 
 /** What dispatch writes when Twilio's answer comes back: its own code, not a copy. */
 async function recordSent(m: { id: number; sid: string; token: string }, channel: Channel): Promise<void> {
-  const scope = { company: await loadCompanyContext(app.sql, company.id, channel), channel, token: m.token };
+  const scope = {
+    company: await loadCompanyContext(app.sql, company.id, channel),
+    channel,
+    token: m.token,
+    lease: { holder: m.token },
+  };
   await recordOutcomes(app.sql, scope, [{ kind: 'sent', id: m.id, result: { providerMessageId: m.sid } }]);
 }
 

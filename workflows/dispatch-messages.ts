@@ -66,8 +66,9 @@ const { describeDispatchRoute, selectDueMessages, settleMessageBatch } = proxyAc
 function sender(route: AccountRoute, attempts: number) {
   return proxyActivities<Activities>({
     taskQueue: route.taskQueue,
-    // a batch at one message a second per number can take minutes; heartbeats prove it alive, and
-    // how long a silent one is presumed alive is the deployment's (SEND_HEARTBEAT_TIMEOUT_MS)
+    // a batch at one message a second per number can take minutes; heartbeats (every second, whatever
+    // it waits for) prove it alive, and an attempt silent this long is presumed dead: its send lease
+    // runs out after as long, so it can send nothing more once another attempt starts
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: route.heartbeatTimeoutMs,
     retry: {

@@ -1,5 +1,5 @@
 // Loads what any step on a batch needs (account, provider, company, senders, messages) and how to reconcile it.
-import type { Sql } from '../db';
+import type { Sql, TransactionSql } from '../db';
 import { loadAccount, type ProviderAccount } from '../providers/accounts';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AnyProvider } from '../providers/types';
@@ -14,6 +14,7 @@ import {
 } from './load';
 import { prepareSends, type PrepareOptions } from './prepare';
 import { reconcile, type ReconcileResult } from './reconcile';
+import type { SendLease } from './send-lease';
 
 export interface BatchRef {
   companyId: number;
@@ -32,10 +33,12 @@ export interface BatchContext {
   prepareOptions: PrepareOptions;
 }
 
+/** Read after the lease's fence: the rows then show everything earlier attempts of the batch claimed. */
 export async function loadBatchContext(
   sql: Sql,
   providers: ProviderRegistry,
   ref: BatchRef,
+  lease: SendLease,
 ): Promise<BatchContext> {
   const account = await loadAccount(sql, ref.accountKey);
   const provider = providers.forAccount(account);
@@ -54,6 +57,7 @@ export async function loadBatchContext(
       token: ref.token,
       provider: account.provider,
       accountKey: account.key,
+      lease,
     },
     prepareOptions: {
       company,
@@ -69,24 +73,36 @@ export async function loadBatchContext(
 export const ownSending = (ctx: BatchContext) =>
   ctx.rows.filter((r) => r.state === 'sending' && r.dispatchToken === ctx.scope.token);
 
+/**
+ * This attempt takes on what earlier attempts of the batch left in 'sending' (their late writes then
+ * miss). Call after the lease's fence and before loading the batch, so the rows read are all ours.
+ */
+export async function takeOnEarlierClaims(sql: Sql, ref: BatchRef, lease: SendLease): Promise<void> {
+  await sql.begin(async (t) => {
+    const tx = t as TransactionSql;
+    await lease.hold(tx);
+    await tx`
+      update messages set claimed_by = ${lease.holder}
+      where company_id = ${ref.companyId} and id in ${tx(ref.messageIds)} and state = 'sending'
+        and dispatch_token = ${ref.token} and claimed_by is distinct from ${lease.holder}`;
+  });
+}
+
+/** Call only after takeOnEarlierClaims: what earlier attempts sent has reached the vendor by then. */
 export function reconcileOwn(
   sql: Sql,
-  providers: ProviderRegistry,
   ctx: BatchContext,
   onLookupFailure: 'leave' | 'unknown',
-  sleep: (ms: number) => Promise<void>,
 ): Promise<ReconcileResult> {
   return reconcile(ownSending(ctx), {
     sql,
     provider: ctx.provider,
     companyId: ctx.company.id,
-    requestTimeoutMs: providers.requestTimeoutMs,
     // re-rendered: the text is not stored, and rendering is deterministic for the same data and template
     expectedBody: (m) => {
       const [prep] = prepareSends([m], ctx.prepareOptions);
       return prep?.kind === 'ready' && 'body' in prep.send.input ? prep.send.input.body : undefined;
     },
     onLookupFailure,
-    sleep,
   });
 }

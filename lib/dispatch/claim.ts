@@ -3,6 +3,7 @@ import type { Sql, TransactionSql } from '../db';
 import type { Channel } from '../providers/types';
 import type { CompanyContext } from './load';
 import { recordEvents } from './events';
+import type { SendLease } from './send-lease';
 
 export interface ClaimCandidate {
   id: number;
@@ -16,10 +17,12 @@ export interface ClaimCandidate {
 export interface ClaimScope {
   company: CompanyContext;
   channel: Channel;
-  /** the send activity that owns what it claims: only it may reconcile these messages later */
+  /** the send batch that owns what it claims (its lease's token), the same on every attempt */
   token: string;
   provider: string;
   accountKey: string;
+  /** this attempt's hold on the batch: a claim commits only while it is still the holder */
+  lease: SendLease;
 }
 
 export interface ClaimResult {
@@ -138,6 +141,7 @@ async function markSending(tx: TransactionSql, scope: ClaimScope, send: readonly
   return tx<{ id: number; credits: string }[]>`
     update messages m
     set state = 'sending', attempts = m.attempts + 1, sending_at = now(), dispatch_token = ${scope.token},
+        claimed_by = ${scope.lease.holder},
         provider = ${scope.provider}, provider_account = ${scope.accountKey}, status_description = null,
         to_address = v.to_address, credits = v.cost,
         -- '' and -1 stand for "none": arrays of the same length keep the unnest aligned
@@ -179,6 +183,7 @@ async function claimOptimistically(
   }
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
+    await scope.lease.hold(tx);
     const claimed = send.length ? await markSending(tx, scope, send) : [];
     if (claimed.length) {
       const reserved = claimed.reduce((sum, c) => sum + Number(c.credits), 0);
@@ -211,6 +216,7 @@ async function claimLocked(
   const companyId = scope.company.id;
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
+    await scope.lease.hold(tx);
     await tx`insert into credit_accounts (company_id) values (${companyId}) on conflict do nothing`;
     const [credit] = await tx<{ available: string }[]>`
       select balance - reserved as available from credit_accounts where company_id = ${companyId} for update`;

@@ -7,9 +7,11 @@ import type { AnyProvider, ChannelInput } from '../providers/types';
 import { claimMessages, type ClaimScope } from './claim';
 import type { CompanyContext } from './load';
 import { createOutcomeBuffer } from './outcome-buffer';
+import { pause } from './pause';
 import type { PreparedSend } from './prepare';
 import { limiterKey } from './rate-slots';
 import { scheduleSends, type TimedSend } from './schedule';
+import { LeaseLost } from './send-lease';
 import { enterWindows, type SendWindow } from './send-window';
 import { windowShares } from './window-shares';
 
@@ -41,11 +43,11 @@ export interface Pace {
   /** < 1 after the vendor throttled this batch */
   slowdown: number;
   heartbeat(details: unknown): void;
-  sleep(ms: number): Promise<void>;
 }
 
 export interface RoundResult {
-  stop?: 'throttled' | 'unavailable' | 'crashed';
+  /** lost: the attempt may no longer call the provider (its lease lost, its activity cancelled) */
+  stop?: 'throttled' | 'unavailable' | 'crashed' | 'lost';
   retryAfterMs?: number;
   crash?: unknown;
   /** back to (or still in) 'scheduled' */
@@ -69,8 +71,6 @@ const candidateOf = (item: PreparedSend) => ({
   encoding: item.rendered.channel === 'sms' ? item.rendered.encoding : null,
 });
 
-const timer = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * A send counts in the windows of every cap it falls under, at this process's shares of the caps
  * themselves (the headroom is the schedule's).
@@ -86,6 +86,7 @@ function windowsOf(pace: Pace, item: PreparedSend): SendWindow[] {
 
 export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Promise<RoundResult> {
   const { sql, provider, scope } = pace;
+  const { lease } = scope;
   const schedule = (items: readonly PreparedSend[]) =>
     scheduleSends(sql, items, {
       account: pace.account,
@@ -111,10 +112,15 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
   const sendOne = async (item: PreparedSend, release: () => void) => {
     const id = item.message.id;
     try {
+      // the last moment to find the lease gone: past it the request is on its way
+      lease.check();
       buffer.add({ kind: 'sent', id, result: await send(item.input) });
       consecutiveUnavailable = 0;
     } catch (err) {
-      if (!(err instanceof ProviderError)) {
+      if (err instanceof LeaseLost) {
+        result.stop ??= 'lost';
+        setAside(item);
+      } else if (!(err instanceof ProviderError)) {
         // anything else is a crash between call and record: the message stays 'sending' for reconciliation
         result.stop ??= 'crashed';
         result.crash ??= err;
@@ -144,18 +150,26 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
    * Sends at the slot, or as soon after it as the send windows allow. A late send needs no new slot:
    * the windows keep it from crowding any second past a cap.
    */
-  const setAside = (item: TimedSend) => {
+  function setAside(item: PreparedSend) {
     buffer.add({ kind: 'retry', id: item.message.id, reason: `waiting: the batch paused (${result.stop})` });
     result.notSent.push(item);
+  }
+  const stopping = () => {
+    if (lease.signal.aborted) result.stop ??= 'lost';
+    return result.stop;
   };
   const launch = async (item: TimedSend) => {
-    if (result.stop) return setAside(item);
+    if (stopping()) return setAside(item);
     const wait = item.at - Date.now();
-    if (wait >= 1) await timer(wait);
+    if (wait >= 1) await pause(wait, lease.signal);
     while (inflight.size >= MAX_IN_FLIGHT) await Promise.race(inflight);
-    // a 429 or an outage may have come in while this one waited for its slot
-    if (result.stop) return setAside(item);
-    const release = await enterWindows(windowsOf(pace, item));
+    // a 429, an outage or the loss of the lease may have come while this one waited for its slot
+    if (stopping()) return setAside(item);
+    const release = await enterWindows(windowsOf(pace, item), lease.signal);
+    if (!release) {
+      stopping();
+      return setAside(item);
+    }
     if (Date.now() - item.at > LATE_MS) result.late++;
     const p: Promise<void> = sendOne(item, release).finally(() => inflight.delete(p));
     inflight.add(p);
@@ -172,14 +186,23 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
 
   /** Claims the next chunk and reserves its slots. */
   const nextChunk = async (): Promise<TimedSend[] | undefined> => {
-    if (result.stop) {
+    if (stopping()) {
       result.notSent.push(...queue.splice(0));
       return undefined;
     }
     const fresh = queue.splice(0, chunkSize);
     if (!fresh.length) return undefined;
     // claimed first, slots second: a slow claim then delays the chunk, it cannot make it miss its slots
-    const claim = await claimMessages(sql, scope, fresh.map(candidateOf));
+    let claim;
+    try {
+      claim = await claimMessages(sql, scope, fresh.map(candidateOf));
+    } catch (err) {
+      if (!(err instanceof LeaseLost)) throw err;
+      // nothing of this chunk was claimed: it stays scheduled
+      result.stop ??= 'lost';
+      result.notSent.push(...fresh, ...queue.splice(0));
+      return undefined;
+    }
     result.held += claim.held.length;
     const ids = new Set(claim.claimed);
     const timed = await schedule(fresh.filter((item) => ids.has(item.message.id)));

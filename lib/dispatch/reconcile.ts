@@ -1,4 +1,6 @@
 // Settles messages an earlier attempt left in 'sending': asks the provider whether it has them, never resends blindly.
+// Callers hold the batch's send lease and waited out its fence (send-lease.ts): nothing an earlier
+// attempt sent can still be on its way to the vendor, so a lookup that finds nothing proves it never went.
 import type { Sql } from '../db';
 import { ProviderError } from '../providers/errors';
 import type { AnyProvider } from '../providers/types';
@@ -9,13 +11,10 @@ export interface ReconcileOptions {
   sql: Sql;
   provider: AnyProvider;
   companyId: number;
-  /** a request of the earlier attempt may still be in flight for this long; wait it out first */
-  requestTimeoutMs: number;
   /** the SMS text the message would have had, to tell two texts to one person apart */
   expectedBody(message: DispatchMessage): string | undefined;
   /** when the provider cannot be asked right now: leave the message for a later attempt, or settle it as unknown */
   onLookupFailure: 'leave' | 'unknown';
-  sleep(ms: number): Promise<void>;
 }
 
 export interface ReconcileResult {
@@ -37,8 +36,6 @@ export async function reconcile(
   const { provider } = opts;
 
   const oldest = Math.min(...messages.map((m) => (m.sendingAt ?? new Date()).getTime()));
-  const settled = oldest + opts.requestTimeoutMs + 1000;
-  if (settled > Date.now()) await opts.sleep(settled - Date.now());
 
   // vendor ids already recorded on this company's messages to the same people: never claim one twice
   const recipients = [...new Set(messages.map((m) => m.toAddress).filter((a): a is string => !!a))];

@@ -17,6 +17,8 @@ export interface RecordScope {
   company: CompanyContext;
   channel: Channel;
   token: string;
+  /** only what this attempt claimed (or took on from an earlier one) is written */
+  lease: { holder: string };
 }
 
 interface Released {
@@ -84,6 +86,7 @@ async function recordSent(
                 ${tx.array(sent.map((s) => s.result.segments ?? -1))}::int[], ${tx.array(sent.map((s) => s.result.from ?? ''))}::text[])
          as v(id, pid, segments, sender)
     where m.id = v.id and m.company_id = ${companyId} and m.state in ('sending', 'unknown') and m.dispatch_token = ${scope.token}
+      and m.claimed_by = ${scope.lease.holder}
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id, m.provider, m.provider_account, m.provider_message_id,
               m.to_address, m.from_address, m.segments`;
   if (!rows.length) return [];
@@ -135,6 +138,7 @@ async function recordUnsent(
         dispatch_token = case when ${state} = 'scheduled' then null else m.dispatch_token end
     from unnest(${tx.array(outcomes.map((o) => o.id))}::bigint[], ${tx.array(outcomes.map((o) => o.reason))}::text[]) as v(id, reason)
     where m.id = v.id and m.company_id = ${scope.company.id} and m.state = 'sending' and m.dispatch_token = ${scope.token}
+      and m.claimed_by = ${scope.lease.holder}
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id`;
   if (state !== 'scheduled') {
     const reasons = new Map(outcomes.map((o) => [o.id, o.reason]));

@@ -1,13 +1,13 @@
 // Sends one batch of a company's messages through one provider account: reconcile, prepare, pace, claim, send, record.
-import type { Sql } from '../db';
-import type { Logger } from '../log';
-import type { ProviderRegistry } from '../providers/registry';
 import { loadBatchContext, ownSending, reconcileOwn, type BatchRef } from './batch-context';
+import { withSendLease, type LeasedBatchDeps } from './leased-batch';
 import { settleUnsendable } from './settle-unsendable';
 import { runRound, type Pace } from './pacer';
+import { pause } from './pause';
 import { prepareSendsInSlices } from './prepare';
 import { limiterKey, pauseLimiter } from './rate-slots';
 import { recordOutcomes } from './record';
+import { LeaseLost, type SendLease } from './send-lease';
 
 /** A batch: a company's message ids for one account; `token` owns what it claims, the same on every retry. */
 export type SendBatchInput = BatchRef;
@@ -38,29 +38,21 @@ export class BatchIncomplete extends Error {
   }
 }
 
-/** Long waits (a slow sender number, a backoff) keep heartbeating so Temporal knows the batch is alive. */
-export function heartbeatingSleep(heartbeat: (details: unknown) => void) {
-  return async (ms: number) => {
-    for (let left = ms; left > 0; left -= 1000) {
-      await new Promise((r) => setTimeout(r, Math.min(1000, left)));
-      heartbeat({ waiting: true });
-    }
-  };
-}
-
-export interface SendBatchDeps {
-  sql: Sql;
-  providers: ProviderRegistry;
-  log: Logger;
-  heartbeat(details: unknown): void;
-}
-
 /** Throttled rounds in a row (none sent anything) before the batch hands back to Temporal's retry. */
 const THROTTLE_ROUNDS = 5;
 /** After a 429 the batch sends at half its pace, down to this fraction of the cap. */
 const MIN_SLOWDOWN = 0.125;
 
-export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Promise<BatchCounts> {
+export async function sendBatch(deps: LeasedBatchDeps, input: SendBatchInput): Promise<BatchCounts> {
+  return withSendLease(deps, input, (lease, beat) => sendLeased(deps, input, lease, beat));
+}
+
+async function sendLeased(
+  deps: LeasedBatchDeps,
+  input: SendBatchInput,
+  lease: SendLease,
+  beat: { details: unknown },
+): Promise<BatchCounts> {
   const { sql } = deps;
   const timings: Record<string, number> = {};
   let mark = Date.now();
@@ -68,7 +60,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     timings[name] = (timings[name] ?? 0) + Date.now() - mark;
     mark = Date.now();
   };
-  const ctx = await loadBatchContext(sql, deps.providers, input);
+  const ctx = await loadBatchContext(sql, deps.providers, input, lease);
   lap('load');
   const { account, company, rows, scope, prepareOptions } = ctx;
   const counts: BatchCounts = {
@@ -80,7 +72,6 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     waiting: 0,
     untouched: 0,
   };
-  const sleep = heartbeatingSleep(deps.heartbeat);
   const pace: Pace = {
     sql,
     log: deps.log,
@@ -91,13 +82,15 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     headroom: deps.providers.headroom,
     requestTimeoutMs: deps.providers.requestTimeoutMs,
     slowdown: 1,
-    heartbeat: deps.heartbeat,
-    sleep,
+    heartbeat: (details) => {
+      beat.details = details;
+      deps.heartbeat(details);
+    },
   };
 
   // 1. what an earlier attempt of this batch left in 'sending' is settled before anything is sent
   const mine = ownSending(ctx);
-  const settled = await reconcileOwn(sql, deps.providers, ctx, 'leave', sleep);
+  const settled = await reconcileOwn(sql, ctx, 'leave');
   await recordOutcomes(sql, scope, settled.outcomes);
   const again = new Set(settled.outcomes.filter((o) => o.kind === 'retry').map((o) => o.id));
   counts.sent += settled.outcomes.filter((o) => o.kind === 'sent').length;
@@ -135,6 +128,10 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
     counts.failed += result.failed;
     counts.held += result.held;
     if (result.stop === 'crashed') throw result.crash;
+    if (result.stop === 'lost') {
+      lease.check();
+      throw new LeaseLost('the batch stopped: its lease ran out');
+    }
     throttled = result.stop === 'throttled' ? (result.sent ? 1 : throttled + 1) : 0;
     if (result.stop === 'throttled' && throttled <= THROTTLE_ROUNDS) {
       const backoff = result.retryAfterMs ?? Math.min(30_000, 1000 * 2 ** (throttled - 1));
@@ -144,7 +141,7 @@ export async function sendBatch(deps: SendBatchDeps, input: SendBatchInput): Pro
         'provider throttled us: backing off',
       );
       await pauseLimiter(sql, limiterKey.account(account.key), Date.now() + backoff);
-      await sleep(backoff);
+      await pause(backoff, lease.signal);
       ready = result.notSent;
       continue;
     }

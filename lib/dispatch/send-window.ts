@@ -109,16 +109,30 @@ export class SendWindow {
 /**
  * Waits until every window has room, then takes a place in all of them at once (never one while
  * waiting for another, so a slow sender number does not hold account places idle). Returns the
- * release to call once the request is over, whatever its outcome.
+ * release to call once the request is over, whatever its outcome; undefined, with no place taken,
+ * when `signal` aborts first.
  */
-export async function enterWindows(list: readonly SendWindow[]): Promise<() => void> {
+export function enterWindows(list: readonly SendWindow[]): Promise<() => void>;
+export function enterWindows(
+  list: readonly SendWindow[],
+  signal: AbortSignal,
+): Promise<(() => void) | undefined>;
+export async function enterWindows(
+  list: readonly SendWindow[],
+  signal?: AbortSignal,
+): Promise<(() => void) | undefined> {
+  let stop: Promise<void> | undefined;
   for (;;) {
+    if (signal?.aborted) return undefined;
     const now = performance.now();
     for (const w of list) w.want(now);
     const full = list.filter((w) => w.used(now) >= w.room(now));
     for (const w of full) w.lastFull = now;
     if (!full.length) break;
-    await Promise.race(full.map((w) => w.changed(now)));
+    stop ??= signal
+      ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+      : undefined;
+    await Promise.race([...full.map((w) => w.changed(now)), ...(stop ? [stop] : [])]);
   }
   for (const w of list) w.take();
   let released = false;

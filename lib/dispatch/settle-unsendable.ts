@@ -27,14 +27,15 @@ export async function settleUnsendable(
       const ids = tx.array(list.map((s) => s.id));
       if (via) {
         await tx`
-          update messages set state = ${via}, dispatch_token = ${scope.token}, sending_at = now()
+          update messages set state = ${via}, dispatch_token = ${scope.token}, claimed_by = ${scope.lease.holder},
+                              sending_at = now()
           where company_id = ${companyId} and id = any(${ids}::bigint[]) and state = 'scheduled'`;
       }
       const rows = await tx<{ id: number; uuid: string }[]>`
         update messages m set state = ${state}, status_description = v.reason, last_event_at = now()
         from unnest(${ids}::bigint[], ${tx.array(list.map((s) => s.reason))}::text[]) as v(id, reason)
         where m.id = v.id and m.company_id = ${companyId} and m.state = ${via ?? 'scheduled'}
-          and (${via}::text is null or m.dispatch_token = ${scope.token})
+          and (${via}::text is null or (m.dispatch_token = ${scope.token} and m.claimed_by = ${scope.lease.holder}))
         returning m.id, m.uuid`;
       const reasons = new Map(list.map((s) => [s.id, s.reason]));
       await recordEvents(

@@ -1,6 +1,7 @@
 // Builds (once) the provider instance behind each account, from the configuration's credentials or given instances.
 import type { Config } from '../config';
 import type { Sql } from '../db';
+import { leaseTimes, type LeaseTimes } from '../dispatch/send-lease';
 import type { ProviderAccount } from './accounts';
 import { createOutboxEmail, createOutboxSms, createOutboxVoice } from './outbox';
 import { createSesEmail } from './ses-email';
@@ -14,6 +15,8 @@ export interface ProviderRegistry {
   readonly requestTimeoutMs: number;
   /** a send attempt silent this long is presumed dead (SEND_HEARTBEAT_TIMEOUT_MS) */
   readonly heartbeatTimeoutMs: number;
+  /** how long a send attempt's lease lasts unrenewed, and its grace after (lib/dispatch/send-lease) */
+  readonly leaseTimes: LeaseTimes;
   /** the fraction of each cap sends are scheduled under (jitter room) */
   readonly headroom: number;
   /** the public base URL callbacks reach us at, when herald has one */
@@ -80,6 +83,7 @@ export function createProviderRegistry({ sql, config, instances = {} }: Registry
   return {
     requestTimeoutMs: timeoutMs,
     heartbeatTimeoutMs: config.sending.heartbeatTimeoutMs,
+    leaseTimes: leaseTimes(config.sending.heartbeatTimeoutMs, timeoutMs),
     headroom: config.sending.headroomPercent / 100,
     publicBaseUrl: config.ingress.publicBaseUrl,
     unsubscribeSecret: config.ingress.unsubscribeSecret,
