@@ -60,6 +60,8 @@ export const WORKFLOW_IDS = {
   /** one company's due messages of one channel (and region), sent through its provider account */
   dispatch: (companyAlias: string, channel: string, runKey: string) =>
     `dispatch/${companyAlias}/${channel}/${runKey}`,
+  /** the minutely sweep of messages no batch will settle any more (Temporal appends the run's time) */
+  sendSweep: 'sends/sweep',
 } as const;
 
 /** Who owns a message in 'sending': the batch of a dispatch workflow (stable across activity retries). */
@@ -77,8 +79,15 @@ export const INGRESS_PATHS = {
   emailUnsubscribe: '/unsubscribe',
 } as const;
 
+/**
+ * The query parameter that carries our own message uuid on every callback URL a provider request
+ * names (status callbacks, a call's gather action): what comes back is matched by it.
+ */
+export const OWN_ID_PARAM = 'm';
+
 export const SCHEDULE_IDS = {
   discoverSource: (sourceUuid: string) => `discover-source/${sourceUuid}`,
   reminders: (companyAlias: string) => `reminders/${companyAlias}`,
   archive: 'archive/nightly',
+  sendSweep: 'sends/sweep',
 } as const;

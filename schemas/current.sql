@@ -1678,7 +1678,8 @@ CREATE TABLE public.provider_events_pending (
     provider_message_id text NOT NULL,
     providers text[] NOT NULL,
     event jsonb NOT NULL,
-    received_at timestamp with time zone DEFAULT now() NOT NULL
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    message_uuid uuid
 );
 
 
@@ -3088,6 +3089,13 @@ CREATE UNIQUE INDEX provider_accounts_one_default ON public.provider_accounts US
 --
 
 CREATE INDEX provider_events_pending_message_id ON public.provider_events_pending USING btree (provider_message_id);
+
+
+--
+-- Name: provider_events_pending_message_uuid; Type: INDEX
+--
+
+CREATE INDEX provider_events_pending_message_uuid ON public.provider_events_pending USING btree (message_uuid) WHERE (message_uuid IS NOT NULL);
 
 
 --

@@ -3,6 +3,7 @@ import type { App } from '../lib/app';
 import { loadAccount, type ProviderAccount } from '../lib/providers/accounts';
 import { createSesEmail } from '../lib/providers/ses-email';
 import { createTwilioSms } from '../lib/providers/twilio-sms';
+import { createTwilioVoice } from '../lib/providers/twilio-voice';
 import type { AnyProvider } from '../lib/providers/types';
 import { startSesStandin, type SesStandin } from './standins/ses';
 import type { TwilioStandin } from './standins/twilio';
@@ -171,6 +172,49 @@ describe('when the provider refuses or fails', () => {
     const debits =
       await app.sql`select 1 from credit_ledger where kind = 'debit' and message_id in ${app.sql(ids)}`;
     expect(debits).toHaveLength(8);
+  });
+
+  it('settles two calls to one family phone that both went out before a crash: each once, none stuck', async () => {
+    const account = await createTestAccount(app.sql, {
+      channel: 'voice',
+      provider: 'twilio',
+      maxPerSecond: 10,
+      batchSize: 2,
+      senders: [{ address: '+16175550187', kind: 'long_code', maxPerSecond: 10 }],
+    });
+    // two appointments in a family: two contacts, one phone
+    const phone = `+1617${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
+    const family = await createContacts(app.sql, company.id, 2, { phone_e164: phone });
+    const ids = await insertMessages(app.sql, company.id, family, 'voice');
+    const [before] = await app.sql<{ reserved: string }[]>`
+      select reserved from credit_accounts where company_id = ${company.id}`;
+    const voice = createTwilioVoice({
+      account: account.key,
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      apiBaseUrl: twilio.url,
+    });
+    const crashing = crashAfterAccept(voice, 2);
+    // a vendor slow to answer: both calls are placed before the first answer (and crash) comes back
+    twilio.answerDelayMs = 1000;
+    try {
+      await withWorkers([account], { [account.key]: crashing }, async (w) => {
+        const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 3 });
+        expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 2, waiting: 0, unknown: 0 });
+      });
+    } finally {
+      twilio.answerDelayMs = undefined;
+    }
+    expect(crashing.crashes).toBe(2);
+    // the stand-in placed each call once, and both messages are sent and charged once
+    expect(twilio.accepted('Calls').filter((r) => r.form.To === phone)).toHaveLength(2);
+    expect(await messageStates(app.sql, ids)).toEqual({ sent: 2 });
+    const debits =
+      await app.sql`select 1 from credit_ledger where kind = 'debit' and message_id in ${app.sql(ids)}`;
+    expect(debits).toHaveLength(2);
+    const [after] = await app.sql<{ reserved: string }[]>`
+      select reserved from credit_accounts where company_id = ${company.id}`;
+    expect(after!.reserved).toBe(before!.reserved);
   });
 
   it('marks a crashed send unknown where the provider cannot be asked (SES), and does not resend it', async () => {

@@ -59,13 +59,26 @@ describe('dispatch sends each due message once, through its account', () => {
       const [first] = await app.sql<
         { phone_e164: string }[]
       >`select phone_e164 from contacts where id = ${contacts[0]!}`;
+      const [firstUuid] = await app.sql<{ uuid: string }[]>`select uuid from messages where id = ${ids[0]!}`;
       expect(posts.find((p) => p.form.To === first!.phone_e164)!.form).toEqual({
         To: first!.phone_e164,
         From: '+16175550199',
         Body: 'Hi Ann0, this is Harbor Dental reminding you of your appointment on Tue Mar 5 at 9:30 AM. Reply C to confirm, N to cancel, STOP to opt out.',
-        StatusCallback: 'https://herald.example/callbacks/twilio/sms/status',
+        StatusCallback: `https://herald.example/callbacks/twilio/sms/status?m=${firstUuid!.uuid}`,
       });
       expect(new Set(posts.map((p) => p.form.To)).size).toBe(10);
+      // every request carries our own id of the message it sends
+      const uuidByPhone = new Map(
+        (
+          await app.sql<{ phone_e164: string; uuid: string }[]>`
+            select c.phone_e164, m.uuid from messages m join contacts c on c.id = m.contact_id
+            where m.id in ${app.sql(ids)}`
+        ).map((r) => [r.phone_e164, r.uuid]),
+      );
+      for (const post of posts)
+        expect(post.form.StatusCallback).toBe(
+          `https://herald.example/callbacks/twilio/sms/status?m=${uuidByPhone.get(String(post.form.To))}`,
+        );
 
       const rows = await app.sql<
         {
@@ -116,6 +129,7 @@ describe('dispatch sends each due message once, through its account', () => {
     const workers = await startDispatchWorkers(app, {
       accounts: [account],
       instances: { [account.key]: createTwilioVoice({ account: account.key, ...twilioSettings() }) },
+      publicBaseUrl: 'https://herald.example',
     });
     try {
       await app.sql`
@@ -132,12 +146,21 @@ describe('dispatch sends each due message once, through its account', () => {
       const [callee] = await app.sql<
         { phone_e164: string }[]
       >`select phone_e164 from contacts where id = ${spanish!}`;
-      expect(call.form).toMatchObject({ To: callee!.phone_e164, From: '+16175550188', Timeout: '30' });
+      const [message] = await app.sql<{ uuid: string }[]>`select uuid from messages where id = ${id!}`;
+      const uuid = message!.uuid;
+      // the status callback and the key pressed come back with our own id of the message
+      expect(call.form).toMatchObject({
+        To: callee!.phone_e164,
+        From: '+16175550188',
+        Timeout: '30',
+        StatusCallback: `https://herald.example/callbacks/twilio/voice/status?m=${uuid}`,
+      });
+      const gather = `<Gather numDigits="1" timeout="6" action="https://herald.example/callbacks/twilio/voice/gather?m=${uuid}" method="POST">`;
       expect(call.form.Twiml).toBe(
-        '<?xml version="1.0" encoding="UTF-8"?><Response><Gather numDigits="1" timeout="6">' +
+        `<?xml version="1.0" encoding="UTF-8"?><Response>${gather}` +
           '<Say language="es-MX">Hola Ann0. Harbor Dental le recuerda su cita el martes 5 de marzo a las 9:30 AM.</Say>' +
           '<Say language="es-MX">Oprima 1 para confirmar o 2 para cancelar.</Say></Gather>' +
-          '<Gather numDigits="1" timeout="6"><Say language="es-MX">Oprima 1 para confirmar o 2 para cancelar.</Say></Gather>' +
+          `${gather}<Say language="es-MX">Oprima 1 para confirmar o 2 para cancelar.</Say></Gather>` +
           '<Say language="es-MX">Adiós.</Say></Response>',
       );
       const [record] = await app.sql<{ status: string; provider_call_sid: string; to_number: string }[]>`
@@ -198,6 +221,11 @@ describe('dispatch sends each due message once, through its account', () => {
       expect(ses.requests.at(-1)!.body).toMatchObject({
         ReplyToAddresses: ['desk@harbor.example'],
         ConfigurationSetName: 'herald',
+      });
+      // our own id travels as a message tag, and comes back in SES's events
+      expect((ses.requests.at(-1)!.body as { EmailTags: unknown[] }).EmailTags).toContainEqual({
+        Name: 'message',
+        Value: uuid,
       });
     } finally {
       await workers.stop();

@@ -141,6 +141,57 @@ describe('Twilio status callbacks', () => {
   });
 });
 
+describe('callbacks that name their message by our own id', () => {
+  /** Two calls to one family phone that reconciliation found both placed, without telling which sid is whose. */
+  async function sentWithoutSids() {
+    const p = await person();
+    const calls = [];
+    for (const step of ['voice-a', 'voice-b']) {
+      const m = await sentMessage(app.sql, company.id, p, { channel: 'voice', step });
+      await app.sql`delete from calls where message_id = ${m.id}`;
+      await app.sql`update messages set provider_message_id = null where id = ${m.id}`;
+      calls.push(m);
+    }
+    return { p, calls };
+  }
+
+  it('gives a call its sid from the status callback that names it, with its call record', async () => {
+    const { calls } = await sentWithoutSids();
+    const [a, b] = calls;
+    const r = await ingress.post(`${INGRESS_PATHS.twilioVoiceStatus}?m=${b!.uuid}`, {
+      CallSid: b!.sid,
+      CallStatus: 'ringing',
+      SequenceNumber: '1',
+    });
+    expect(r.status).toBe(200);
+    const rows = await app.sql<{ id: number; provider_message_id: string | null }[]>`
+      select id, provider_message_id from messages where id in ${app.sql([a!.id, b!.id])} order by id`;
+    expect(rows).toEqual([
+      { id: a!.id, provider_message_id: null },
+      { id: b!.id, provider_message_id: b!.sid },
+    ]);
+    const [call] = await app.sql`select status, provider_call_sid from calls where message_id = ${b!.id}`;
+    expect(call).toEqual({ status: 'ringing', provider_call_sid: b!.sid });
+    expect(await updatesOf(app.sql, b!.id)).toEqual([
+      { provider: 'twilio', event_type: 'voice.ringing', status: 'sent' },
+    ]);
+  });
+
+  it('applies the key pressed in a call to the message the gather action names', async () => {
+    const { p, calls } = await sentWithoutSids();
+    const r = await ingress.post(`${INGRESS_PATHS.twilioVoiceGather}?m=${calls[1]!.uuid}`, {
+      CallSid: calls[1]!.sid,
+      Digits: '2',
+      CallStatus: 'in-progress',
+    });
+    expect(r.status).toBe(200);
+    expect(await messageRow(app.sql, calls[1]!.id)).toMatchObject({ contact_status: 'cancelled' });
+    expect(await messageRow(app.sql, calls[0]!.id)).toMatchObject({ contact_status: null });
+    const [appointment] = await app.sql`select status from appointments where id = ${p.appointmentId}`;
+    expect(appointment!.status).toBe('cancelled');
+  });
+});
+
 const postSns = (body: unknown) => ingress.postSns(body);
 
 describe('SES events through SNS', () => {

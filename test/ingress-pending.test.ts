@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { loadCompanyContext } from '../lib/dispatch/load';
+import { loadCompanyContext, loadMessages } from '../lib/dispatch/load';
+import { reconcile } from '../lib/dispatch/reconcile';
+import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { recordOutcomes } from '../lib/dispatch/record';
 import { applyPendingEvents } from '../lib/ingress/pending-events';
 import { INGRESS_PATHS } from '../lib/names';
 import type { Channel } from '../lib/providers/types';
+import { startTwilioStandin } from './standins/twilio';
 import type { TestCompany } from './support/dispatch';
 import { eventually } from './support/harness';
 import { smsStatus, startTestIngress, updatesOf, type TestIngress } from './support/ingress';
@@ -86,6 +89,37 @@ describe('a status callback that overtakes dispatch', () => {
     await ingress.post(INGRESS_PATHS.twilioSmsStatus, smsStatus(m.sid, 'delivered'));
     expect(await updatesOf(app.sql, m.id)).toHaveLength(2);
     expect(await waiting(m.sid)).toBe(0);
+  });
+
+  it('keeps our own id when it carries one, so a reconciliation finds the vendor id by it', async () => {
+    const m = await claimedMessage(await person(), 'sms');
+    const [row] = await app.sql<{ uuid: string }[]>`select uuid::text from messages where id = ${m.id}`;
+    const uuid = row!.uuid;
+    const r = await ingress.post(`${INGRESS_PATHS.twilioSmsStatus}?m=${uuid}`, smsStatus(m.sid, 'sent'));
+    expect(r.status).toBe(200);
+    // the vendor's lists say nothing (a stand-in that never saw it): the callback alone tells
+    const standin = await startTwilioStandin();
+    try {
+      const provider = createTwilioSms({
+        account: 'test',
+        accountSid: standin.accountSid,
+        authToken: standin.authToken,
+        apiBaseUrl: standin.url,
+      });
+      const [message] = await loadMessages(app.sql, company.id, 'sms', [m.id]);
+      const settled = await reconcile([message!], {
+        sql: app.sql,
+        provider,
+        companyId: company.id,
+        expectedBody: () => undefined,
+        onLookupFailure: 'leave',
+      });
+      expect(settled.outcomes).toEqual([
+        { kind: 'sent', id: m.id, result: { providerMessageId: m.sid }, reconciled: true },
+      ]);
+    } finally {
+      await standin.close();
+    }
   });
 
   it('keeps the call record in step once the call sid is known', async () => {

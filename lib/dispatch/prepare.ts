@@ -1,6 +1,6 @@
 // Turns a due message into exactly what its provider will be sent: rendered content, recipient, sender and credit cost.
 import { unsubscribeToken } from '../unsubscribe-token';
-import { INGRESS_PATHS } from '../names';
+import { INGRESS_PATHS, OWN_ID_PARAM } from '../names';
 import type { ProviderAccount } from '../providers/accounts';
 import type { ChannelInput, Channel } from '../providers/types';
 import type { CompanyContext, DispatchMessage, SenderNumber } from './load';
@@ -23,6 +23,10 @@ export type Preparation =
 
 const callbackUrl = (base: string | undefined, path: string, query?: string) =>
   base ? `${base.replace(/\/$/, '')}${path}${query ? `?${query}` : ''}` : undefined;
+
+/** A status callback that names the message it is about by our own id. */
+const ownCallback = (base: string | undefined, path: string, uuid: string) =>
+  callbackUrl(base, path, `${OWN_ID_PARAM}=${uuid}`);
 
 function recipient(message: DispatchMessage): { to?: string; optedOut: boolean; what: string } {
   const c = message.contact;
@@ -87,7 +91,7 @@ function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparati
     if (!to) return { kind: 'skip', id: message.id, reason: `the contact has no ${what}` };
     let rendered: RenderedMessage;
     try {
-      rendered = renderer.render(renderInput(company, message));
+      rendered = renderer.render({ ...renderInput(company, message), ownId: message.uuid });
     } catch (err) {
       if (err instanceof RenderProblem) return { kind: 'fail', id: message.id, reason: err.message };
       throw err;
@@ -101,7 +105,7 @@ function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparati
         from: sender?.address,
         body: rendered.body,
         segments: rendered.segments,
-        statusCallback: callbackUrl(publicBaseUrl, INGRESS_PATHS.twilioSmsStatus),
+        statusCallback: ownCallback(publicBaseUrl, INGRESS_PATHS.twilioSmsStatus, message.uuid),
       };
     } else if (rendered.channel === 'voice') {
       input = {
@@ -109,7 +113,7 @@ function preparer(opts: PrepareOptions): (message: DispatchMessage) => Preparati
         from: sender?.address,
         twiml: rendered.twiml,
         spokenText: rendered.spokenText,
-        statusCallback: callbackUrl(publicBaseUrl, INGRESS_PATHS.twilioVoiceStatus),
+        statusCallback: ownCallback(publicBaseUrl, INGRESS_PATHS.twilioVoiceStatus, message.uuid),
       };
     } else {
       const from = company.emailFrom ?? sender?.address;

@@ -63,6 +63,23 @@ async function releaseCredits(
 
 type SentRow = Released & { segments: number | null };
 
+/** The call record of each placed call among these messages whose vendor id is known, once. */
+export async function recordCalls(
+  tx: TransactionSql,
+  companyId: number,
+  messageIds: readonly number[],
+): Promise<void> {
+  if (!messageIds.length) return;
+  await tx`
+    insert into calls (company_id, message_id, contact_id, provider, provider_account, provider_call_sid,
+                       from_number, to_number, status)
+    select company_id, id, contact_id, provider, provider_account, provider_message_id, from_address, to_address, 'queued'
+    from messages
+    where company_id = ${companyId} and id in ${tx(messageIds as number[])} and channel = 'voice'
+      and provider_message_id is not null
+    on conflict do nothing`;
+}
+
 async function recordSent(
   tx: TransactionSql,
   scope: RecordScope,
@@ -80,7 +97,8 @@ async function recordSent(
     })[]
   >`
     update messages m
-    set state = 'sent', provider_message_id = v.pid, sent_at = now(), last_event_at = now(),
+    -- '' = the vendor has it but which of its records is this one is not known yet (reconcile.ts)
+    set state = 'sent', provider_message_id = nullif(v.pid, ''), sent_at = now(), last_event_at = now(),
         segments = coalesce(nullif(v.segments, -1), m.segments), from_address = coalesce(nullif(v.sender, ''), m.from_address)
     from unnest(${tx.array(sent.map((s) => s.id))}::bigint[], ${tx.array(sent.map((s) => s.result.providerMessageId))}::text[],
                 ${tx.array(sent.map((s) => s.result.segments ?? -1))}::int[], ${tx.array(sent.map((s) => s.result.from ?? ''))}::text[])
@@ -90,23 +108,12 @@ async function recordSent(
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id, m.provider, m.provider_account, m.provider_message_id,
               m.to_address, m.from_address, m.segments`;
   if (!rows.length) return [];
-  if (scope.channel === 'voice') {
-    await tx`
-      insert into calls ${tx(
-        rows.map((r) => ({
-          company_id: companyId,
-          message_id: r.id,
-          contact_id: r.contact_id,
-          provider: r.provider,
-          provider_account: r.provider_account,
-          provider_call_sid: r.provider_message_id,
-          from_number: r.from_address,
-          to_number: r.to_address,
-          status: 'queued',
-        })),
-      )}
-      on conflict do nothing`;
-  }
+  if (scope.channel === 'voice')
+    await recordCalls(
+      tx,
+      companyId,
+      rows.map((r) => r.id),
+    );
   const reconciled = new Set(sent.filter((s) => s.reconciled).map((s) => s.id));
   await recordEvents(
     tx,
@@ -119,7 +126,9 @@ async function recordSent(
         eventId: `reconciled:${r.uuid}`,
         type: 'reconciled',
         status: 'sent',
-        detail: `found at the provider as ${r.provider_message_id}`,
+        detail: r.provider_message_id
+          ? `found at the provider as ${r.provider_message_id}`
+          : 'found at the provider among as many records as messages to this number; its id comes with its status callback',
       })),
   );
   return rows;
@@ -137,8 +146,10 @@ async function recordUnsent(
     set state = ${state}, status_description = v.reason, last_event_at = now(),
         dispatch_token = case when ${state} = 'scheduled' then null else m.dispatch_token end
     from unnest(${tx.array(outcomes.map((o) => o.id))}::bigint[], ${tx.array(outcomes.map((o) => o.reason))}::text[]) as v(id, reason)
-    where m.id = v.id and m.company_id = ${scope.company.id} and m.state = 'sending' and m.dispatch_token = ${scope.token}
+    where m.id = v.id and m.company_id = ${scope.company.id} and m.dispatch_token = ${scope.token}
       and m.claimed_by = ${scope.lease.holder}
+      -- a reconciliation settles 'unknown' ones too; nothing goes back to 'unknown'
+      and (m.state = 'sending' or (m.state = 'unknown' and ${state} <> 'unknown'))
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id`;
   if (state !== 'scheduled') {
     const reasons = new Map(outcomes.map((o) => [o.id, o.reason]));
@@ -210,7 +221,7 @@ export async function recordOutcomes(
     const failed = of('failed');
     const failedRows = await recordUnsent(tx, scope, 'failed', failed);
     const retryRows = await recordUnsent(tx, scope, 'scheduled', of('retry'));
-    const unknownRows = await recordUnsent(tx, scope, 'unknown', of('unknown'));
+    await recordUnsent(tx, scope, 'unknown', of('unknown'));
     const optedOut = new Set(failed.filter((f) => f.optOut).map((f) => f.id));
     const contacts = failedRows.filter((r) => optedOut.has(r.id)).map((r) => r.contact_id);
     if (contacts.length) {
@@ -221,12 +232,13 @@ export async function recordOutcomes(
     }
     // the company's balance and counters are what every batch of the company contends for: they come
     // last, so their locks are held only for the last statements before the commit
-    // an unknown message may have gone out, so its quota stays used
+    // a message holds its quota and its credits while it is in 'sending' or 'unknown' (it may have
+    // gone out): each leaves them once, given back when it did not go, debited when it did
     await releaseQuota(
       tx,
       scope,
       [...failedRows, ...retryRows].map((r) => r.sending_at),
     );
-    await settleCredits(tx, scope, sentRows, [...failedRows, ...retryRows, ...unknownRows]);
+    await settleCredits(tx, scope, sentRows, [...failedRows, ...retryRows]);
   });
 }

@@ -11,6 +11,7 @@ import {
   type RenderOptions,
   type TemplateContext,
 } from '../template';
+import { OWN_ID_PARAM } from '../names';
 import type { Channel } from '../providers/types';
 import type { CompanyContext, DispatchMessage, StoredTemplate } from './load';
 import { buildReminderTwiml } from './voice-twiml';
@@ -39,6 +40,8 @@ export interface RenderInput {
   language: string;
   maxSmsSegments: number;
   replaceLookalikes: boolean;
+  /** our message uuid: a call's gather action carries it back, so a pressed key finds its message by it */
+  ownId?: string;
 }
 
 /** What a message that is not stored (a template preview, a test) is made of; the rest is a new message's. */
@@ -197,7 +200,10 @@ export function createRenderer(settings: RenderSettings) {
         confirmPrompt: snippet('confirm_prompt'),
         noInput: snippet('no_input'),
         language: input.language,
-        gatherAction: settings.gatherAction,
+        gatherAction:
+          settings.gatherAction && input.ownId
+            ? `${settings.gatherAction}?${OWN_ID_PARAM}=${input.ownId}`
+            : settings.gatherAction,
       });
       return { channel, spokenText, twiml };
     }

@@ -15,14 +15,16 @@ export interface PendingEventInput {
   providers: readonly string[];
   recordAs: string;
   event: ProviderEvent;
+  /** our message uuid the callback carried (?m=): a reconciliation reads the vendor's id by it */
+  ownId?: string;
 }
 
 /** Keeps the event until its message is known; false when the same event is already waiting. */
 export async function keepPendingEvent(tx: TransactionSql, opts: PendingEventInput): Promise<boolean> {
   const kept = await tx`
-    insert into provider_events_pending (provider, provider_event_id, provider_message_id, providers, event)
+    insert into provider_events_pending (provider, provider_event_id, provider_message_id, providers, event, message_uuid)
     values (${opts.recordAs}, ${opts.event.eventId}, ${opts.event.providerMessageId}, ${tx.array(opts.providers as string[])},
-            ${tx.json(opts.event as never)})
+            ${tx.json(opts.event as never)}, ${opts.ownId ?? null})
     on conflict (provider, provider_event_id) do nothing
     returning id`;
   return kept.length > 0;

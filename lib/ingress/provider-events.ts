@@ -2,6 +2,7 @@
 import type { Sql, TransactionSql } from '../db';
 import type { ProviderEvent } from '../providers/types';
 import { chargeCallMinutes } from '../dispatch/call-minutes';
+import { recordCalls } from '../dispatch/record';
 import { optOut } from '../reminders/consent';
 import { applyToArchived } from './archived-events';
 import { applyPendingEvents, keepPendingEvent } from './pending-events';
@@ -46,6 +47,44 @@ export async function findMessage(
     -- the archive locks the rows it moves: an event waits for it and then finds the message in history
     for no key update`;
   return row;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The message a callback names by our own id (?m=), with the vendor id recorded on it (null: none yet). */
+export async function findByOwnId(
+  tx: TransactionSql,
+  providers: readonly string[],
+  ownId: string | undefined,
+): Promise<(EventTarget & { providerMessageId: string | null }) | undefined> {
+  if (!ownId || !UUID.test(ownId)) return undefined;
+  const [row] = await tx<(EventTarget & { providerMessageId: string | null })[]>`
+    select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel, state,
+           provider_message_id as "providerMessageId"
+    from messages where uuid = ${ownId} and provider in ${tx(providers as string[])}
+    for no key update`;
+  return row;
+}
+
+/**
+ * A status callback for a message dispatch recorded as sent without the vendor's id (a
+ * reconciliation that found as many calls as messages to one phone and could not tell them apart):
+ * the callback's own id says which it is, and the vendor id is written now. One still in 'sending'
+ * or 'unknown' is recorded by dispatch, which charges it: the event waits for that.
+ */
+async function takeVendorIdByOwnId(
+  tx: TransactionSql,
+  providers: readonly string[],
+  ownId: string | undefined,
+  providerMessageId: string,
+): Promise<EventTarget | undefined> {
+  const found = await findByOwnId(tx, providers, ownId);
+  if (!found || found.providerMessageId !== null || found.state === 'sending' || found.state === 'unknown')
+    return undefined;
+  const { providerMessageId: _none, ...message } = found;
+  await tx`update messages set provider_message_id = ${providerMessageId} where id = ${message.id}`;
+  if (message.channel === 'voice') await recordCalls(tx, message.companyId, [message.id]);
+  return message;
 }
 
 /** The provider event's row in message_updates; false when it was already there (a webhook delivered twice). */
@@ -156,12 +195,14 @@ export async function applyConsent(
  */
 export async function applyProviderEvent(
   sql: Sql,
-  opts: { providers: readonly string[]; recordAs: string; event: ProviderEvent },
+  opts: { providers: readonly string[]; recordAs: string; event: ProviderEvent; ownId?: string },
 ): Promise<ApplyOutcome> {
   if (!opts.event.providerMessageId) return { kind: 'unknown' };
   const outcome = (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
-    const message = await findMessage(tx, opts.providers, opts.event.providerMessageId);
+    const message =
+      (await findMessage(tx, opts.providers, opts.event.providerMessageId)) ??
+      (await takeVendorIdByOwnId(tx, opts.providers, opts.ownId, opts.event.providerMessageId));
     if (message) return applyToMessage(tx, message, opts);
     const archived = await applyToArchived(tx, opts);
     if (archived) return archived;

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sql } from '../db';
 import type { Logger } from '../log';
-import { INGRESS_PATHS } from '../names';
+import { INGRESS_PATHS, OWN_ID_PARAM } from '../names';
 import { createSesEmail } from '../providers/ses-email';
 import { createTwilioSms } from '../providers/twilio-sms';
 import { createTwilioVoice } from '../providers/twilio-voice';
@@ -71,48 +71,53 @@ export function createIngressHandler(deps: IngressDeps) {
     return params;
   }
 
-  const twilioRoutes: Record<string, (params: Record<string, string>, res: ServerResponse) => Promise<void>> =
-    {
-      [INGRESS_PATHS.twilioSmsStatus]: async (params, res) => {
-        const event = sms.parseCallback!(params);
-        const outcome = await applyProviderEvent(sql, {
-          providers: ['twilio', 'outbox'],
-          recordAs: 'twilio',
-          event,
-        });
-        log.info({ event: event.eventType, outcome: outcome.kind }, 'sms status callback');
-        send(res, 200, '');
-      },
-      [INGRESS_PATHS.twilioVoiceStatus]: async (params, res) => {
-        const event = voice.parseCallback!(params);
-        const outcome = await applyProviderEvent(sql, {
-          providers: ['twilio', 'outbox'],
-          recordAs: 'twilio',
-          event,
-        });
-        log.info({ event: event.eventType, outcome: outcome.kind }, 'voice status callback');
-        send(res, 200, '');
-      },
-      [INGRESS_PATHS.twilioVoiceGather]: async (params, res) => {
-        const outcome = await applyGather(sql, log, voice.parseCallback!(params));
-        log.info({ outcome: outcome.kind }, 'call answer (digits)');
-        sendTwiml(res, outcome.twiml);
-      },
-      [INGRESS_PATHS.twilioSmsInbound]: async (params, res) => {
-        const outcome = await applyInboundSms(sql, {
-          sid: params.MessageSid ?? params.SmsSid ?? '',
-          from: params.From ?? '',
-          to: params.To ?? '',
-          body: params.Body ?? '',
-        });
-        log.info(
-          { outcome: outcome.kind, intent: outcome.kind === 'applied' ? outcome.intent.kind : undefined },
-          'inbound text',
-        );
-        // Twilio answers STOP / START itself (Advanced Opt-Out); herald sends no reply of its own
-        sendTwiml(res, EMPTY_TWIML);
-      },
-    };
+  /** `ownId`: our message uuid, carried on the callback URL we gave (?m=) */
+  const twilioRoutes: Record<
+    string,
+    (params: Record<string, string>, res: ServerResponse, ownId: string | undefined) => Promise<void>
+  > = {
+    [INGRESS_PATHS.twilioSmsStatus]: async (params, res, ownId) => {
+      const event = sms.parseCallback!(params);
+      const outcome = await applyProviderEvent(sql, {
+        providers: ['twilio', 'outbox'],
+        recordAs: 'twilio',
+        event,
+        ownId,
+      });
+      log.info({ event: event.eventType, outcome: outcome.kind }, 'sms status callback');
+      send(res, 200, '');
+    },
+    [INGRESS_PATHS.twilioVoiceStatus]: async (params, res, ownId) => {
+      const event = voice.parseCallback!(params);
+      const outcome = await applyProviderEvent(sql, {
+        providers: ['twilio', 'outbox'],
+        recordAs: 'twilio',
+        event,
+        ownId,
+      });
+      log.info({ event: event.eventType, outcome: outcome.kind }, 'voice status callback');
+      send(res, 200, '');
+    },
+    [INGRESS_PATHS.twilioVoiceGather]: async (params, res, ownId) => {
+      const outcome = await applyGather(sql, log, voice.parseCallback!(params), ownId);
+      log.info({ outcome: outcome.kind }, 'call answer (digits)');
+      sendTwiml(res, outcome.twiml);
+    },
+    [INGRESS_PATHS.twilioSmsInbound]: async (params, res) => {
+      const outcome = await applyInboundSms(sql, {
+        sid: params.MessageSid ?? params.SmsSid ?? '',
+        from: params.From ?? '',
+        to: params.To ?? '',
+        body: params.Body ?? '',
+      });
+      log.info(
+        { outcome: outcome.kind, intent: outcome.kind === 'applied' ? outcome.intent.kind : undefined },
+        'inbound text',
+      );
+      // Twilio answers STOP / START itself (Advanced Opt-Out); herald sends no reply of its own
+      sendTwiml(res, EMPTY_TWIML);
+    },
+  };
 
   async function sesEvents(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const verdict = await verifySnsRequest(deps.sns, await readBody(req), query);
@@ -153,7 +158,7 @@ export function createIngressHandler(deps: IngressDeps) {
       const twilioRoute = twilioRoutes[url.pathname];
       if (twilioRoute && req.method === 'POST') {
         const params = await twilioForm(req, res);
-        if (params) await twilioRoute(params, res);
+        if (params) await twilioRoute(params, res, url.searchParams.get(OWN_ID_PARAM) ?? undefined);
         return;
       }
       if (url.pathname === INGRESS_PATHS.sesEvents && req.method === 'POST')

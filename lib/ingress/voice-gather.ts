@@ -9,7 +9,7 @@ import type { ProviderEvent } from '../providers/types';
 import { classifyDigits } from '../reminders/keywords';
 import { applyReply, type ReplyEffect } from '../reminders/replies';
 import { renderTemplate } from '../template';
-import { findMessage, recordProviderEvent } from './provider-events';
+import { findByOwnId, findMessage, recordProviderEvent } from './provider-events';
 
 export type GatherOutcome =
   | { kind: 'applied'; messageId: number; effect: ReplyEffect; twiml: string }
@@ -53,12 +53,21 @@ async function spoken(
   return twiml.toString();
 }
 
-export async function applyGather(sql: Sql, log: Logger, event: ProviderEvent): Promise<GatherOutcome> {
+/** `ownId`: our message uuid from the gather action's URL, for a call whose sid dispatch has not written (yet). */
+export async function applyGather(
+  sql: Sql,
+  log: Logger,
+  event: ProviderEvent,
+  ownId?: string,
+): Promise<GatherOutcome> {
   const digits = event.digits ?? '';
   const intent = classifyDigits(digits);
   const result = (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
-    const message = await findMessage(tx, ['twilio', 'outbox'], event.providerMessageId);
+    const providers = ['twilio', 'outbox'];
+    const message =
+      (await findMessage(tx, providers, event.providerMessageId)) ??
+      (await findByOwnId(tx, providers, ownId));
     if (!message) return { kind: 'unknown' as const };
     if (!(await recordProviderEvent(tx, message, 'twilio', event)))
       return { kind: 'duplicate' as const, messageId: message.id, companyId: message.companyId };

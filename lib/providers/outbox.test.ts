@@ -44,10 +44,10 @@ describe('the local outbox', () => {
       },
     ]);
     const window = { sentAfter: new Date(0), sentBefore: new Date() };
-    expect(await sms.lookup!({ messageUuid, to: '+16175550123', ...window })).toMatchObject({
-      providerMessageId: first.providerMessageId,
-    });
-    expect(await sms.lookup!({ messageUuid: randomUUID(), to: '+16175550123', ...window })).toBeUndefined();
+    expect(await sms.lookup!({ messageUuid, to: '+16175550123', ...window })).toMatchObject([
+      { providerMessageId: first.providerMessageId },
+    ]);
+    expect(await sms.lookup!({ messageUuid: randomUUID(), to: '+16175550123', ...window })).toEqual([]);
   });
 
   it('keeps the TwiML of a call and the parts and headers of an email', async () => {

@@ -55,13 +55,16 @@ function createOutbox(sql: Sql, account: string) {
       }
     },
 
-    async lookup(query: LookupQuery): Promise<SendResult | undefined> {
-      const [row] = await sql<{ uuid: string; from_address: string | null }[]>`
+    /** The outbox keeps our message uuid: a lookup finds exactly that message, or nothing. */
+    async lookup(query: LookupQuery): Promise<SendResult[]> {
+      const rows = await sql<{ uuid: string; from_address: string | null }[]>`
         select uuid, from_address from outbox_messages
         where message_uuid = ${query.messageUuid} and account_key = ${account}`;
-      return row
-        ? { providerMessageId: outboxId(row.uuid), status: 'stored', from: row.from_address ?? undefined }
-        : undefined;
+      return rows.map((row) => ({
+        providerMessageId: outboxId(row.uuid),
+        status: 'stored',
+        from: row.from_address ?? undefined,
+      }));
     },
   };
 }
@@ -87,6 +90,7 @@ export function createOutboxSms(sql: Sql, account: string): SmsProvider {
         headers: [],
         segments: input.segments,
       }),
+    lookupBy: 'own-id',
     lookup: outbox.lookup,
   };
 }
@@ -112,6 +116,7 @@ export function createOutboxVoice(sql: Sql, account: string): VoiceProvider {
         headers: [],
         segments: null,
       }),
+    lookupBy: 'own-id',
     lookup: outbox.lookup,
   };
 }
@@ -137,6 +142,7 @@ export function createOutboxEmail(sql: Sql, account: string): EmailProvider {
         headers: input.headers,
         segments: null,
       }),
+    lookupBy: 'own-id',
     lookup: outbox.lookup,
   };
 }

@@ -80,8 +80,13 @@ export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
       }
     },
 
-    /** Lists the recipient's messages in the window and matches the text, skipping ids already ours. */
-    async lookup(query: LookupQuery): Promise<SendResult | undefined> {
+    lookupBy: 'recipient',
+
+    /**
+     * The recipient's outbound messages in the window with that text, but for ids already ours: Twilio
+     * keeps no id of ours on a message, so which one is which is for the caller to tell.
+     */
+    async lookup(query: LookupQuery): Promise<SendResult[]> {
       try {
         const messages = await client.messages.list({
           to: query.to,
@@ -91,20 +96,19 @@ export function createTwilioSms(opts: TwilioSmsOptions): SmsProvider {
           pageSize: 100,
           limit: LOOKUP_LIMIT,
         });
-        const found = messages.find(
-          (m) =>
-            m.direction.startsWith('outbound') &&
-            (query.body === undefined || m.body === query.body) &&
-            !query.excludeIds?.includes(m.sid),
-        );
-        return found
-          ? {
-              providerMessageId: found.sid,
-              status: found.status,
-              segments: Number(found.numSegments) || undefined,
-              from: found.from,
-            }
-          : undefined;
+        return messages
+          .filter(
+            (m) =>
+              m.direction.startsWith('outbound') &&
+              (query.body === undefined || m.body === query.body) &&
+              !query.excludeIds?.includes(m.sid),
+          )
+          .map((m) => ({
+            providerMessageId: m.sid,
+            status: m.status,
+            segments: Number(m.numSegments) || undefined,
+            from: m.from,
+          }));
       } catch (err) {
         throw classifyTwilioError(err, 'message lookup');
       }

@@ -93,7 +93,7 @@ describe('Twilio voice', () => {
       sentAfter: new Date(Date.now() - 60_000),
       sentBefore: new Date(Date.now() + 60_000),
     });
-    expect(found?.providerMessageId).toBe(placed.providerMessageId);
+    expect(found.map((f) => f.providerMessageId)).toEqual([placed.providerMessageId]);
     expect(Object.keys(standin.requests.at(-1)!.query)).toEqual(
       expect.arrayContaining(['To', 'From', 'StartTime>', 'StartTime<']),
     );

@@ -70,7 +70,10 @@ export function createTwilioVoice(opts: TwilioVoiceOptions): VoiceProvider {
       }
     },
 
-    async lookup(query: LookupQuery): Promise<SendResult | undefined> {
+    lookupBy: 'recipient',
+
+    /** The recipient's outbound calls in the window, but for ids already ours (a call carries no id of ours). */
+    async lookup(query: LookupQuery): Promise<SendResult[]> {
       try {
         const calls = await client.calls.list({
           to: query.to,
@@ -80,10 +83,9 @@ export function createTwilioVoice(opts: TwilioVoiceOptions): VoiceProvider {
           pageSize: 100,
           limit: 200,
         });
-        const found = calls.find(
-          (c) => c.direction.startsWith('outbound') && !query.excludeIds?.includes(c.sid),
-        );
-        return found ? { providerMessageId: found.sid, status: found.status, from: found.from } : undefined;
+        return calls
+          .filter((c) => c.direction.startsWith('outbound') && !query.excludeIds?.includes(c.sid))
+          .map((c) => ({ providerMessageId: c.sid, status: c.status, from: c.from }));
       } catch (err) {
         throw classifyTwilioError(err, 'call lookup');
       }

@@ -15,9 +15,9 @@ export interface SendResult {
   from?: string;
 }
 
-/** Everything a reconciliation needs to find one message at the vendor after a crash. */
+/** Everything a reconciliation needs to find a message at the vendor after a crash. */
 export interface LookupQuery {
-  /** our message uuid: exact match where the vendor stores it (outbox) */
+  /** our message uuid: what an exact lookup ('own-id') finds it by */
   messageUuid: string;
   to: string;
   from?: string;
@@ -26,7 +26,7 @@ export interface LookupQuery {
   /** the window the send could have happened in */
   sentAfter: Date;
   sentBefore: Date;
-  /** vendor ids already recorded on other messages: never claim one of them twice */
+  /** vendor ids already recorded on messages of ours: never one of the candidates */
   excludeIds?: readonly string[];
 }
 
@@ -50,8 +50,14 @@ interface ProviderBase {
   readonly kind: ProviderKind;
   /** provider_accounts.key this instance sends for */
   readonly account: string;
-  /** finds a message the vendor may have accepted; undefined when it has no such message */
-  lookup?(query: LookupQuery): Promise<SendResult | undefined>;
+  /**
+   * How `lookup` finds a message: 'own-id', by our own message id (at most one, and it is that
+   * message); 'recipient', every record the vendor holds to that recipient (from that sender, with
+   * that text) in the window, which the caller must tell apart (lib/dispatch/reconcile.ts).
+   */
+  readonly lookupBy?: 'own-id' | 'recipient';
+  /** what the vendor holds that may be the message; empty when it has nothing that could be */
+  lookup?(query: LookupQuery): Promise<SendResult[]>;
   parseCallback?(params: Record<string, string>): ProviderEvent;
 }
 
