@@ -16,9 +16,17 @@ import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
 import { BatchIncomplete, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
 import { LeaseLost } from '../lib/dispatch/send-lease';
 import { settleBatch, type SettledBatch } from '../lib/dispatch/settle-batch';
+import {
+  accountCanLookUp,
+  findStrandedBatches,
+  sweepBatch,
+  type StrandedBatch,
+  type SweepResult,
+} from '../lib/dispatch/sweep';
 import type { ActivityDeps } from './deps';
 
 export type { BatchCounts } from '../lib/dispatch/send-batch';
+export type { StrandedBatch, SweepResult } from '../lib/dispatch/sweep';
 export type DispatchChannel = Channel;
 
 export interface AccountRoute {
@@ -123,6 +131,32 @@ export function createDispatchActivities({
             nextRetryDelay: err.retryAfterMs,
           });
         }
+        permanent(err);
+      }
+    },
+
+    /** Batches whose messages sit in 'sending' or 'unknown' with no attempt alive to settle them. */
+    async findStrandedSends(input: {
+      limit: number;
+    }): Promise<{ batches: StrandedBatch[]; heartbeatTimeoutMs: number }> {
+      const batches = await findStrandedBatches(sql, {
+        limit: input.limit,
+        canLookUp: (key) => accountCanLookUp({ sql, providers }, key),
+      });
+      return { batches, heartbeatTimeoutMs: providers.heartbeatTimeoutMs };
+    },
+
+    /** Runs on the account's send queue: reconciles one stranded batch under its lease (never resends). */
+    async sweepStrandedSends(input: StrandedBatch): Promise<SweepResult> {
+      try {
+        const result = await sweepBatch(leased(), input);
+        if (result.sent || result.rescheduled)
+          log.info(
+            { companyId: input.companyId, account: input.accountKey, ...result },
+            'swept a stranded batch',
+          );
+        return result;
+      } catch (err) {
         permanent(err);
       }
     },

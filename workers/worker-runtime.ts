@@ -4,6 +4,7 @@ import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { App } from '../lib/app';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
+import { ensureSendSweepSchedule } from '../lib/dispatch/sweep-schedule';
 import { releaseWindowShares } from '../lib/dispatch/window-shares';
 import type { Logger } from '../lib/log';
 import { heraldMetrics } from '../lib/ops/metrics';
@@ -115,11 +116,12 @@ export async function startWorkerRuntime(opts: {
     });
     try {
       // the process hosting the pipeline queue keeps the nightly archive schedule in line with its
-      // configuration and the webhook outbox's drainer running
+      // configuration, the webhook outbox's drainer running and the stranded-send sweep scheduled
       if (opts.taskQueues.includes(TASK_QUEUES.pipeline)) {
         const client = await app.client();
         await ensureArchiveSchedule(client, config.archive);
         await ensureWebhookDrainer(client);
+        await ensureSendSweepSchedule(client);
       }
     } catch (err) {
       stop.abort();

@@ -8,3 +8,4 @@ export { drainWebhooks } from './drain-webhooks';
 export { ingestPacket } from './ingest-packet';
 export { reminderRegion } from './reminder-region';
 export { reminderRun } from './reminder-run';
+export { sweepStrandedSends } from './sweep-stranded-sends';

@@ -69,21 +69,32 @@ export async function loadBatchContext(
   };
 }
 
-/** Messages this batch (an earlier attempt of it) left in 'sending'. */
-export const ownSending = (ctx: BatchContext) =>
-  ctx.rows.filter((r) => r.state === 'sending' && r.dispatchToken === ctx.scope.token);
+/** The states a message of the batch may be left in undecided: an attempt settles 'sending', a sweep 'unknown' too. */
+export type Undecided = readonly ('sending' | 'unknown')[];
+const SENDING: Undecided = ['sending'];
+
+/** Messages this batch (an earlier attempt of it) left undecided. */
+export const ownSending = (ctx: BatchContext, states: Undecided = SENDING) =>
+  ctx.rows.filter(
+    (r) => (states as readonly string[]).includes(r.state) && r.dispatchToken === ctx.scope.token,
+  );
 
 /**
  * This attempt takes on what earlier attempts of the batch left in 'sending' (their late writes then
  * miss). Call after the lease's fence and before loading the batch, so the rows read are all ours.
  */
-export async function takeOnEarlierClaims(sql: Sql, ref: BatchRef, lease: SendLease): Promise<void> {
+export async function takeOnEarlierClaims(
+  sql: Sql,
+  ref: BatchRef,
+  lease: SendLease,
+  states: Undecided = SENDING,
+): Promise<void> {
   await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     await lease.hold(tx);
     await tx`
       update messages set claimed_by = ${lease.holder}
-      where company_id = ${ref.companyId} and id in ${tx(ref.messageIds)} and state = 'sending'
+      where company_id = ${ref.companyId} and id in ${tx(ref.messageIds)} and state in ${tx(states as string[])}
         and dispatch_token = ${ref.token} and claimed_by is distinct from ${lease.holder}`;
   });
 }
@@ -93,8 +104,9 @@ export function reconcileOwn(
   sql: Sql,
   ctx: BatchContext,
   onLookupFailure: 'leave' | 'unknown',
+  states: Undecided = SENDING,
 ): Promise<ReconcileResult> {
-  return reconcile(ownSending(ctx), {
+  return reconcile(ownSending(ctx, states), {
     sql,
     provider: ctx.provider,
     companyId: ctx.company.id,

@@ -2,7 +2,7 @@
 import type { Sql } from '../db';
 import type { Logger } from '../log';
 import type { ProviderRegistry } from '../providers/registry';
-import { takeOnEarlierClaims, type BatchRef } from './batch-context';
+import { takeOnEarlierClaims, type BatchRef, type Undecided } from './batch-context';
 import { pause } from './pause';
 import { SendLease } from './send-lease';
 
@@ -30,6 +30,7 @@ export async function withSendLease<T>(
   deps: LeasedBatchDeps,
   ref: BatchRef,
   work: (lease: SendLease, beat: { details: unknown }) => Promise<T>,
+  takeOn?: Undecided,
 ): Promise<T> {
   const lease = new SendLease(deps.sql, ref.token, deps.providers.leaseTimes, deps.log, deps.cancelled);
   const beat = { details: {} as unknown };
@@ -41,7 +42,7 @@ export async function withSendLease<T>(
       await pause(fence, lease.signal);
     }
     lease.check();
-    await takeOnEarlierClaims(deps.sql, ref, lease);
+    await takeOnEarlierClaims(deps.sql, ref, lease, takeOn);
     return await work(lease, beat);
   } finally {
     clearInterval(timer);
