@@ -309,6 +309,30 @@ end $$;
 
 
 --
+-- Name: herald_guard_sender_number_owner(); Type: FUNCTION
+--
+
+CREATE FUNCTION public.herald_guard_sender_number_owner() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  other bigint;
+begin
+  -- two writers of the same address take turns, so neither misses the other's row
+  perform pg_advisory_xact_lock(hashtext('herald.sender_numbers:' || new.address));
+  select company_id into other from sender_numbers
+  where address = new.address and id <> new.id and company_id is distinct from new.company_id
+  limit 1;
+  if found then
+    raise exception 'sender number % already belongs to %', new.address,
+      coalesce('company ' || other, 'every company (shared)')
+      using errcode = 'unique_violation';
+  end if;
+  return new;
+end $$;
+
+
+--
 -- Name: herald_lock_message_parents(regclass, text, text, anyarray); Type: FUNCTION
 --
 
@@ -1227,6 +1251,8 @@ CREATE TABLE public.inbound_messages (
     contact_id bigint,
     message_id bigint,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
+    ambiguous boolean DEFAULT false NOT NULL,
+    candidates jsonb DEFAULT '[]'::jsonb NOT NULL,
     CONSTRAINT inbound_messages_channel_check CHECK ((channel = ANY (ARRAY['sms'::text, 'voice'::text, 'email'::text])))
 );
 
@@ -2910,6 +2936,13 @@ CREATE INDEX data_packets_stage ON public.data_packets USING btree (stage) WHERE
 
 
 --
+-- Name: inbound_messages_ambiguous; Type: INDEX
+--
+
+CREATE INDEX inbound_messages_ambiguous ON public.inbound_messages USING btree (received_at DESC) WHERE ambiguous;
+
+
+--
 -- Name: inbound_messages_company; Type: INDEX
 --
 
@@ -3684,6 +3717,13 @@ CREATE TRIGGER reminder_enrollments_updated_at BEFORE UPDATE ON public.reminder_
 --
 
 CREATE TRIGGER sender_numbers_audit AFTER INSERT OR DELETE OR UPDATE ON public.sender_numbers FOR EACH ROW EXECUTE FUNCTION public.herald_audit();
+
+
+--
+-- Name: sender_numbers sender_numbers_owner; Type: TRIGGER
+--
+
+CREATE TRIGGER sender_numbers_owner BEFORE INSERT OR UPDATE OF address, company_id ON public.sender_numbers FOR EACH ROW EXECUTE FUNCTION public.herald_guard_sender_number_owner();
 
 
 --

@@ -6,6 +6,7 @@ import { registerHeldCommands } from './commands/held';
 import { registerIngestCommands } from './commands/ingest';
 import { registerOutboxCommands } from './commands/outbox';
 import { registerReminderCommands } from './commands/reminders';
+import { registerReplyCommands } from './commands/replies';
 import { registerPacketCommands } from './commands/packets';
 import { registerRuntimeCommands } from './commands/runtime';
 import { registerStatusCommand } from './commands/status';
@@ -28,6 +29,7 @@ registerWebhookCommands(program);
 registerPacketCommands(program);
 registerIngestCommands(program);
 registerReminderCommands(program);
+registerReplyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

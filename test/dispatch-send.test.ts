@@ -118,6 +118,52 @@ describe('dispatch sends each due message once, through its account', () => {
     }
   });
 
+  it('texts a company that has numbers of its own only from them, and no other company from them', async () => {
+    const account = await createTestAccount(app.sql, {
+      channel: 'sms',
+      provider: 'twilio',
+      maxPerSecond: 50,
+      batchSize: 10,
+      senders: [{ address: '+16175550146', kind: 'short_code', maxPerSecond: 50 }],
+    });
+    const owner = await createTestCompany(app.sql, { credits: 100 });
+    const own = ['+16175550147', '+16175550148'];
+    for (const address of own)
+      await app.sql`
+        insert into sender_numbers (account_id, company_id, address, kind, max_per_second)
+        values (${account.id}, ${owner.id}, ${address}, 'long_code', 50)`;
+    const workers = await startDispatchWorkers(app, {
+      accounts: [account],
+      instances: { [account.key]: createTwilioSms({ account: account.key, ...twilioSettings() }) },
+    });
+    try {
+      const owned = await createContacts(app.sql, owner.id, 4);
+      const shared = await createContacts(app.sql, company.id, 4);
+      await insertMessages(app.sql, owner.id, owned, 'sms');
+      await insertMessages(app.sql, company.id, shared, 'sms');
+      await dispatchThrough(app, workers, owner, account);
+      await dispatchThrough(app, workers, company, account);
+      const from = async (contacts: number[]) => {
+        const phones = new Set(
+          (
+            await app.sql<{ phone_e164: string }[]>`
+              select phone_e164 from contacts where id in ${app.sql(contacts)}`
+          ).map((r) => r.phone_e164),
+        );
+        return twilio
+          .accepted('Messages')
+          .filter((r) => phones.has(String(r.form.To)))
+          .map((r) => String(r.form.From));
+      };
+      const ownerFrom = await from(owned);
+      expect(ownerFrom).toHaveLength(4);
+      expect(ownerFrom.every((f) => own.includes(f))).toBe(true);
+      expect(await from(shared)).toEqual(Array(4).fill('+16175550146'));
+    } finally {
+      await workers.stop();
+    }
+  });
+
   it('calls through Twilio with TwiML that confirms or cancels, and keeps a call record', async () => {
     const account = await createTestAccount(app.sql, {
       channel: 'voice',

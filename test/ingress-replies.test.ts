@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { INGRESS_PATHS } from '../lib/names';
+import { heraldMetrics } from '../lib/ops/metrics';
+import { herald } from './support/cli';
 import { createTestCompany, type TestCompany } from './support/dispatch';
 import { sentMessage, type TestIngress } from './support/ingress';
 import { useIngressEnv } from './support/ingress-env';
@@ -17,15 +19,39 @@ useIngressEnv((env) => ({ app, ingress, company } = env));
 
 const person = (companyId = company.id) => addNewYorker(app.sql, companyId);
 
-function reply(p: Person, body: string, sid = `SM${randomUUID().replace(/-/g, '')}`) {
+function reply(p: Person, body: string, sid = `SM${randomUUID().replace(/-/g, '')}`, to = SENDER) {
   return ingress.post(INGRESS_PATHS.twilioSmsInbound, {
     MessageSid: sid,
     SmsSid: sid,
     From: p.phone,
-    To: SENDER,
+    To: to,
     Body: body,
     NumMedia: '0',
   });
+}
+
+/** The same phone at another company: a family member with an appointment there. */
+async function samePhoneAt(companyId: number, p: Person): Promise<Person> {
+  const [twin] = await app.sql<{ id: number }[]>`
+    insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, region)
+    values (${companyId}, ${randomUUID()}, 'Bo', 'Lee', ${p.phone}, 'northeast') returning id`;
+  const [appointment] = await app.sql<{ id: number }[]>`
+    insert into appointments (company_id, contact_id, dedupe_key, starts_at)
+    values (${companyId}, ${twin!.id}, ${randomUUID()}, ${inADay()}) returning id`;
+  return { ...p, contactId: twin!.id, appointmentId: appointment!.id };
+}
+
+/** A number of its own for each company, on the outbox SMS account. */
+async function ownNumbers(companyIds: number[]): Promise<string[]> {
+  const numbers: string[] = [];
+  for (const companyId of companyIds) {
+    const address = `+1617${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
+    await app.sql`
+      insert into sender_numbers (account_id, company_id, address, kind)
+      select id, ${companyId}, ${address}, 'long_code' from provider_accounts where key = 'outbox-sms'`;
+    numbers.push(address);
+  }
+  return numbers;
 }
 
 async function contact(id: number) {
@@ -146,7 +172,7 @@ describe('replies to a reminder text', () => {
     expect((await contact(p.contactId)).do_not_sms).toBe(false);
   });
 
-  it('STOP reaches every contact of the company on that phone; STOPALL every company that texted it from the number', async () => {
+  it('STOP on a number reaches every company that texted the phone from it, as the carrier blocks them all', async () => {
     const other = await createTestCompany(app.sql, { credits: 10 });
     const p = await person();
     await sentMessage(app.sql, company.id, p, {
@@ -155,24 +181,105 @@ describe('replies to a reminder text', () => {
       sentAt: new Date(Date.now() - 60_000),
     });
     // the same phone at another company, texted more recently from the same number
-    const [twin] = await app.sql<{ id: number }[]>`
-      insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, region)
-      values (${other.id}, ${randomUUID()}, 'Ann', 'Lee', ${p.phone}, 'northeast') returning id`;
-    const [twinAppointment] = await app.sql<{ id: number }[]>`
-      insert into appointments (company_id, contact_id, dedupe_key, starts_at) values (${other.id}, ${twin!.id}, ${randomUUID()}, ${inADay()}) returning id`;
-    await sentMessage(
-      app.sql,
-      other.id,
-      { contactId: twin!.id, appointmentId: twinAppointment!.id, phone: p.phone },
-      { channel: 'sms', from: SENDER },
-    );
+    const twin = await samePhoneAt(other.id, p);
+    await sentMessage(app.sql, other.id, twin, { channel: 'sms', from: SENDER });
 
     await reply(p, 'STOP');
-    expect((await contact(twin!.id)).do_not_sms).toBe(true);
-    expect((await contact(p.contactId)).do_not_sms).toBe(false);
-
-    await reply(p, 'STOPALL');
+    expect((await contact(twin.contactId)).do_not_sms).toBe(true);
     expect((await contact(p.contactId)).do_not_sms).toBe(true);
+
+    await reply(p, 'START');
+    expect((await contact(twin.contactId)).do_not_sms).toBe(false);
+    expect((await contact(p.contactId)).do_not_sms).toBe(false);
+  });
+
+  it('acts only on a text sent from the number the reply came to', async () => {
+    const p = await person();
+    await sentMessage(app.sql, company.id, p, { channel: 'sms', from: '+16175550177' });
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    await reply(p, 'C', sid);
+    expect(await appointmentStatus(p.appointmentId)).toBe('scheduled');
+    const [stored] = await app.sql`
+      select company_id, message_id, ambiguous from inbound_messages where provider_event_id = ${sid}`;
+    expect(stored).toEqual({ company_id: null, message_id: null, ambiguous: false });
+  });
+
+  it('two companies, one family phone, one shared number: a C confirms neither, and is kept with both', async () => {
+    const other = await createTestCompany(app.sql, { credits: 10 });
+    const p = await person();
+    const twin = await samePhoneAt(other.id, p);
+    const mine = await sentMessage(app.sql, company.id, p, { channel: 'sms', from: SENDER });
+    const theirs = await sentMessage(app.sql, other.id, twin, { channel: 'sms', from: SENDER });
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    await reply(p, 'C', sid);
+    expect(await appointmentStatus(p.appointmentId)).toBe('scheduled');
+    expect(await appointmentStatus(twin.appointmentId)).toBe('scheduled');
+    expect(await messageRow(app.sql, mine.id)).toMatchObject({ contact_status: null });
+    expect(await messageRow(app.sql, theirs.id)).toMatchObject({ contact_status: null });
+    const [stored] = await app.sql<
+      { company_id: number | null; ambiguous: boolean; candidates: unknown[] }[]
+    >`
+      select company_id, ambiguous, candidates from inbound_messages where provider_event_id = ${sid}`;
+    expect(stored!.company_id).toBeNull();
+    expect(stored!.ambiguous).toBe(true);
+    expect(stored!.candidates).toEqual(
+      expect.arrayContaining([
+        { companyId: company.id, messageId: mine.id },
+        { companyId: other.id, messageId: theirs.id },
+      ]),
+    );
+    expect(stored!.candidates).toHaveLength(2);
+    // counted, and shown to operators with the companies it could be for
+    const run = await herald(['replies', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      ambiguous: number;
+      waiting: { to: string; body: string; companies: string[]; from: string }[];
+    };
+    expect(report.ambiguous).toBeGreaterThanOrEqual(1);
+    expect(await heraldMetrics(app.sql)).toMatch(/^herald_replies\{outcome="ambiguous"\} [1-9]\d*$/m);
+    expect(report.waiting).toContainEqual(
+      expect.objectContaining({
+        to: SENDER,
+        body: 'C',
+        companies: [company.alias, other.alias].sort(),
+        from: expect.stringMatching(new RegExp(`${p.phone.slice(-4)}$`)),
+      }),
+    );
+  });
+
+  it('two companies, one family phone, numbers of their own: a C confirms the one whose number it came to', async () => {
+    const other = await createTestCompany(app.sql, { credits: 10 });
+    const [ours, theirs] = await ownNumbers([company.id, other.id]);
+    const p = await person();
+    const twin = await samePhoneAt(other.id, p);
+    const mine = await sentMessage(app.sql, company.id, p, { channel: 'sms', from: ours });
+    // the other company texted the phone last
+    await sentMessage(app.sql, other.id, twin, { channel: 'sms', from: theirs });
+    await reply(p, 'C', undefined, ours);
+    expect(await appointmentStatus(p.appointmentId)).toBe('confirmed');
+    expect(await messageRow(app.sql, mine.id)).toMatchObject({ contact_status: 'confirmed' });
+    expect(await appointmentStatus(twin.appointmentId)).toBe('scheduled');
+    // and a STOP to one's own number stops only that company's texts
+    await reply(p, 'STOP', undefined, theirs);
+    expect((await contact(twin.contactId)).do_not_sms).toBe(true);
+    expect((await contact(p.contactId)).do_not_sms).toBe(false);
+  });
+
+  it('keeps a number one company’s or shared, never both, so a reply to it always says whose it is', async () => {
+    const other = await createTestCompany(app.sql, { credits: 10 });
+    const [owned] = await ownNumbers([company.id]);
+    const onAnotherAccount = (companyId: number | null, address: string) => app.sql`
+      insert into sender_numbers (account_id, company_id, address, kind)
+      select id, ${companyId}, ${address}, 'long_code' from provider_accounts where key = 'outbox-voice'`;
+    // the owner may use it on another account too
+    await onAnotherAccount(company.id, owned!);
+    await expect(onAnotherAccount(other.id, owned!)).rejects.toMatchObject({ code: '23505' });
+    await expect(onAnotherAccount(null, owned!)).rejects.toMatchObject({ code: '23505' });
+    // a shared number cannot be taken by one company either
+    await expect(
+      app.sql`update sender_numbers set company_id = ${other.id} where address = ${SENDER} and company_id is null`,
+    ).rejects.toMatchObject({ code: '23505' });
   });
 
   it('refuses a reply that is not signed by Twilio', async () => {

@@ -1,4 +1,13 @@
-// A text someone sent to one of our numbers: stored once, matched to the last reminder we texted them, and acted on.
+// A text someone sent to one of our numbers: stored once, matched to the reminder it answers by the number it came to, and acted on.
+//
+// A reply says which phone sent it and which of our numbers it went to, nothing more. So it answers
+// a text we sent that phone from that number, and only when one company did so lately: on a number
+// shared by several companies, a family phone texted by two of them cannot say whose "C" it is, and
+// acting on either could confirm the wrong appointment and stop the wrong reminders. Such a reply is
+// kept with its candidates and acts on nobody; operators see it (herald replies). A company that
+// takes replies sends from a number of its own (sender_numbers.company_id; the sender_numbers_owner
+// trigger keeps a number one company's or shared, never both). STOP and START act as the carrier
+// applies them: for the phone and the number, whichever company texted it.
 import type { Sql, TransactionSql } from '../db';
 import { classifyReply, type ReplyIntent } from '../reminders/keywords';
 import { optIn, optOut } from '../reminders/consent';
@@ -19,49 +28,47 @@ export type InboundOutcome =
       intent: ReplyIntent;
       message?: RepliedMessage;
       effect?: ReplyEffect;
+      /** the companies whose consent the reply changed (STOP, START) */
       companies: number[];
-    };
+    }
+  /** more than one company texted the phone from that number lately: kept, acted on for nobody (but STOP, START) */
+  | { kind: 'ambiguous'; intent: ReplyIntent; candidates: RepliedMessage[]; companies: number[] };
+
+/** A reply answers a text of the last two weeks; an older one names no reminder of ours. */
+export const REPLY_WINDOW_DAYS = 14;
 
 /**
- * The reminder the text answers: the newest one texted to that phone, preferring ones sent from the
- * number it came to; an archived one when the live table has none (a late STOP must still find its company).
+ * Each company's newest text to the phone from the number the reply came to, within the window; an
+ * archived one counts (a late answer to a short retention's reminder must still find its company).
  */
-async function repliedMessage(tx: TransactionSql, sms: InboundSms): Promise<RepliedMessage | undefined> {
-  for (const table of ['messages', 'messages_history'] as const) {
-    const [row] = await tx<RepliedMessage[]>`
-      select id, company_id as "companyId", contact_id as "contactId", appointment_id as "appointmentId", channel,
-             ${table === 'messages_history'} as archived
-      from ${tx(table)}
-      where to_address = ${sms.from} and channel = 'sms' and sent_at is not null
-      order by (from_address is not distinct from ${sms.to}) desc, sent_at desc, id desc
-      limit 1`;
-    if (row) return row;
-  }
-  return undefined;
+async function candidatesFor(tx: TransactionSql, sms: InboundSms): Promise<RepliedMessage[]> {
+  return tx<RepliedMessage[]>`
+    select distinct on (company_id) id, company_id as "companyId", contact_id as "contactId",
+           appointment_id as "appointmentId", channel, archived
+    from (
+      select id, company_id, contact_id, appointment_id, channel, sent_at, false as archived from messages
+      where to_address = ${sms.from} and from_address = ${sms.to} and channel = 'sms'
+        and sent_at > now() - make_interval(days => ${REPLY_WINDOW_DAYS})
+      union all
+      select id, company_id, contact_id, appointment_id, channel, sent_at, true from messages_history
+      where to_address = ${sms.from} and from_address = ${sms.to} and channel = 'sms'
+        and sent_at > now() - make_interval(days => ${REPLY_WINDOW_DAYS})
+    ) texts
+    order by company_id, sent_at desc, archived, id desc`;
 }
 
 /**
- * STOP is about the phone number and the sender: every contact of the company with that phone
- * stops getting texts from us. STOPALL reaches every company that texted the phone from that number.
+ * The companies a STOP or START reaches: the carrier blocks (or unblocks) the number for that phone,
+ * so every company that ever texted the phone from it, and the number's owner.
  */
-async function companiesFor(
-  tx: TransactionSql,
-  sms: InboundSms,
-  intent: ReplyIntent,
-  message: RepliedMessage | undefined,
-): Promise<number[]> {
-  if (intent.kind === 'opt_out' && intent.all) {
-    const rows = await tx<{ company_id: number }[]>`
-      select distinct company_id from messages where to_address = ${sms.from} and channel = 'sms' and from_address = ${sms.to}
-      union
-      select company_id from sender_numbers where address = ${sms.to} and company_id is not null`;
-    return [...new Set([...rows.map((r) => r.company_id), ...(message ? [message.companyId] : [])])];
-  }
-  if (message) return [message.companyId];
-  // no reminder of ours reached this phone: a number a company owns still tells whose list it is
-  const owners = await tx<{ company_id: number }[]>`
-    select distinct company_id from sender_numbers where address = ${sms.to} and company_id is not null`;
-  return owners.map((r) => r.company_id);
+async function carrierScope(tx: TransactionSql, sms: InboundSms): Promise<number[]> {
+  const rows = await tx<{ company_id: number }[]>`
+    select company_id from messages where to_address = ${sms.from} and from_address = ${sms.to} and channel = 'sms'
+    union
+    select company_id from messages_history where to_address = ${sms.from} and from_address = ${sms.to} and channel = 'sms'
+    union
+    select company_id from sender_numbers where address = ${sms.to} and company_id is not null`;
+  return rows.map((r) => r.company_id).sort((a, b) => a - b);
 }
 
 async function contactsWithPhone(tx: TransactionSql, companyId: number, phone: string): Promise<number[]> {
@@ -75,27 +82,33 @@ export async function applyInboundSms(sql: Sql, sms: InboundSms): Promise<Inboun
   const intent = classifyReply(sms.body);
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
-    const message = await repliedMessage(tx, sms);
+    const candidates = await candidatesFor(tx, sms);
+    const ambiguous = candidates.length > 1;
+    const message = ambiguous ? undefined : candidates[0];
     const stored = await tx`
-      insert into inbound_messages (provider, provider_event_id, channel, from_address, to_address, body, intent, company_id, contact_id, message_id)
+      insert into inbound_messages (provider, provider_event_id, channel, from_address, to_address, body, intent,
+                                    company_id, contact_id, message_id, ambiguous, candidates)
       values ('twilio', ${sms.sid}, 'sms', ${sms.from}, ${sms.to}, ${sms.body}, ${intent.kind},
-              ${message?.companyId ?? null}, ${message?.contactId ?? null}, ${message && !message.archived ? message.id : null})
+              ${message?.companyId ?? null}, ${message?.contactId ?? null}, ${message && !message.archived ? message.id : null},
+              ${ambiguous},
+              ${tx.json(ambiguous ? candidates.map((c) => ({ companyId: c.companyId, messageId: c.id })) : [])})
       on conflict (provider, provider_event_id) do nothing
       returning id`;
     if (!stored.length) return { kind: 'duplicate' };
 
     const effect = message ? await applyReply(tx, message, intent, sms.body) : undefined;
-    const companies = await companiesFor(tx, sms, intent, message);
-    if (intent.kind === 'opt_out' || intent.kind === 'opt_in') {
-      for (const companyId of companies) {
-        const contactIds = await contactsWithPhone(tx, companyId, sms.from);
-        if (intent.kind === 'opt_out') {
-          await optOut(tx, { companyId, contactIds, channels: ['sms'], reason: `replied ${intent.keyword}` });
-        } else {
-          await optIn(tx, { companyId, contactIds, channels: ['sms'] });
-        }
+    const companies =
+      intent.kind === 'opt_out' || intent.kind === 'opt_in' ? await carrierScope(tx, sms) : [];
+    for (const companyId of companies) {
+      const contactIds = await contactsWithPhone(tx, companyId, sms.from);
+      if (intent.kind === 'opt_out') {
+        await optOut(tx, { companyId, contactIds, channels: ['sms'], reason: `replied ${intent.keyword}` });
+      } else {
+        await optIn(tx, { companyId, contactIds, channels: ['sms'] });
       }
     }
-    return { kind: 'applied', intent, message, effect, companies };
+    return ambiguous
+      ? { kind: 'ambiguous', intent, candidates, companies }
+      : { kind: 'applied', intent, message, effect, companies };
   })) as InboundOutcome;
 }

@@ -111,7 +111,12 @@ export function createIngressHandler(deps: IngressDeps) {
         body: params.Body ?? '',
       });
       log.info(
-        { outcome: outcome.kind, intent: outcome.kind === 'applied' ? outcome.intent.kind : undefined },
+        {
+          outcome: outcome.kind,
+          intent: outcome.kind === 'duplicate' ? undefined : outcome.intent.kind,
+          // a reply several companies could own acts on none: operators see these (herald replies)
+          candidates: outcome.kind === 'ambiguous' ? outcome.candidates.length : undefined,
+        },
         'inbound text',
       );
       // Twilio answers STOP / START itself (Advanced Opt-Out); herald sends no reply of its own

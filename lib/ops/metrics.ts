@@ -2,6 +2,7 @@
 // and this process's send windows, joined at scrape time to the Temporal SDK's own metrics.
 import type { Sql } from '../db';
 import { windowSharesSnapshot } from '../dispatch/window-shares';
+import { repliesReport } from '../ingress/replies-report';
 import { readPipelineState } from './pipeline-state';
 
 type Labels = Record<string, string>;
@@ -101,6 +102,14 @@ export async function heraldMetrics(sql: Sql): Promise<string> {
     'gauge',
     'Age of the oldest webhook delivery not yet delivered.',
     [[{}, Math.max(0, ...state.webhooks.map((w) => w.oldestSeconds))]],
+  );
+  const replies = await repliesReport(sql, { sinceDays: 1, limit: 0 });
+  out.metric(
+    'herald_replies',
+    'gauge',
+    "Texts people sent back in the last day: matched one company's reminder, matched none, or ambiguous " +
+      '(several companies texted the phone from that number: acted on nobody, see herald replies).',
+    (['matched', 'unmatched', 'ambiguous'] as const).map((outcome) => [{ outcome }, replies[outcome]]),
   );
   out.metric('herald_due_messages', 'gauge', 'Scheduled messages whose contact time has come.', [
     [{}, state.due.count],
