@@ -38,15 +38,21 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
       deliveryId: string;
       timeoutMs: number;
     }): Promise<{ statusCode: number | null }> {
-      const { attempt } = Context.current().info;
+      const ctx = Context.current();
+      const { attempt } = ctx.info;
+      // heartbeats carry a cancellation to the activity: the request is cut within about a second
+      const beat = setInterval(() => ctx.heartbeat(), 1000);
       let result;
       try {
-        result = await attemptDelivery(sql, { ...input, attempt });
+        result = await attemptDelivery(sql, { ...input, attempt }, ctx.cancellationSignal);
       } catch (err) {
         if (err instanceof MissingSecretError)
           throw ApplicationFailure.nonRetryable(err.message, 'MissingSecret');
         throw err;
+      } finally {
+        clearInterval(beat);
       }
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       activityLog(log, { deliveryId: input.deliveryId }).info(
         { outcome: result.outcome, statusCode: result.statusCode },
         'webhook attempt',
@@ -70,6 +76,8 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
       const deadline = Date.now() + input.runForMs;
       let started = 0;
       while (Date.now() < deadline) {
+        // a full outbox never rests, so a cancellation is looked for on every round, not only in the sleep
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         const n = await drainWebhookOutbox(
           { sql, client: ctx.client, taskQueue: ctx.info.taskQueue },
           { limit: input.batchSize },

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -256,6 +258,42 @@ describe('outbound webhooks', () => {
       /HERALD_TEST_UNSET_WEBHOOK_SECRET .*is not set/,
     );
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(0);
+  });
+
+  it('cuts an attempt to an endpoint that hangs within two seconds of its delivery being cancelled', async () => {
+    const company = await makeCompany(app.sql);
+    // an endpoint that takes the request and never answers
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hang`;
+      await app.sql`
+        insert into webhook_endpoints (company_id, url, events, secret_env, max_attempts, retry_initial_ms, timeout_ms)
+        values (${company.id}, ${url}, ${[]}, ${SECRET_ENV}, 1, 200, 60000)`;
+      const arrived = new Promise<void>((resolve) => hanging.once('request', () => resolve()));
+      const client = await app.client();
+      const [queued] = await notifyCompany(
+        { sql: app.sql, client, taskQueue: worker.taskQueue },
+        { companyId: company.id, event: 'webhook.test', payload: {} },
+      );
+      await arrived;
+      // well after the attempt's first heartbeat: the cancellation must come with a later one
+      await new Promise((r) => setTimeout(r, 2500));
+      const cancelledAt = Date.now();
+      await client.workflow.getHandle(queued!.workflowId).cancel();
+      const [attempt] = await eventually(async () => {
+        const rows = await attemptsOf(queued!.deliveryId);
+        return rows.length ? rows : undefined;
+      }, 10_000);
+      expect(Date.now() - cancelledAt).toBeLessThan(2500);
+      expect(attempt!.outcome).toBe('retry');
+      expect((await deliveryRow(queued!.deliveryId)).last_error).toBe(
+        'cancelled before the endpoint answered',
+      );
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
   });
 
   it("is callable as the notifyCompany activity; deliveries run on the calling worker's task queue", async () => {

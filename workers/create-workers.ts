@@ -62,6 +62,9 @@ export async function createWorkers(opts: {
         workflowBundle: opts.workflowBundle,
         activities: opts.activities,
         ...(opts.heartbeatThrottleMs ? { maxHeartbeatThrottleInterval: opts.heartbeatThrottleMs } : {}),
+        // an activity without a heartbeat timeout (a webhook attempt, a batch's settle) hears of its
+        // cancellation only in the answer to a heartbeat: forwarded each second, not each 30
+        defaultHeartbeatThrottleInterval: 1000,
       }),
     ),
   );

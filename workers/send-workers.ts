@@ -8,6 +8,12 @@ import { hostsActivitiesOnly } from './create-workers';
 
 /** Batches of one account this process sends at once; each mostly waits for its send slots. */
 const CONCURRENT_BATCHES = 16;
+/**
+ * A cancellation reaches an activity only in the answer to one of its heartbeats, and the SDK
+ * forwards heartbeats at most this often: a send attempt learns within about a second that it may
+ * make no further provider call (the default, 80% of the heartbeat timeout, would be 24 s).
+ */
+const HEARTBEAT_THROTTLE_MS = 1000;
 
 /**
  * The cap as Temporal sees it: batches per second. Temporal's limiter is per task queue and shared
@@ -39,6 +45,7 @@ export async function createSendWorkers(opts: {
         activities: opts.activities,
         maxTaskQueueActivitiesPerSecond: batchesPerSecond(account),
         maxConcurrentActivityTaskExecutions: CONCURRENT_BATCHES,
+        maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
       }),
     ),
   );

@@ -44,9 +44,11 @@ interface DeliveryRow {
   alias: string;
 }
 
+/** `cancelled`: the activity's cancellation, which cuts the request short (recorded as such). */
 export async function attemptDelivery(
   sql: Sql,
   input: { deliveryId: string; attempt: number; timeoutMs: number },
+  cancelled?: AbortSignal,
 ): Promise<AttemptResult> {
   const [d] = await sql<DeliveryRow[]>`
     select d.id, d.uuid, d.company_id, d.event, d.payload, d.status, d.created_at, e.url, e.secret_env, e.active, c.alias
@@ -79,7 +81,9 @@ export async function attemptDelivery(
       body,
       // a redirect is answered like any other 3xx: final, so a signed body never lands somewhere unexpected
       redirect: 'manual',
-      signal: AbortSignal.timeout(input.timeoutMs),
+      signal: cancelled
+        ? AbortSignal.any([AbortSignal.timeout(input.timeoutMs), cancelled])
+        : AbortSignal.timeout(input.timeoutMs),
       headers: {
         'content-type': 'application/json',
         'user-agent': 'herald-webhooks/1',
@@ -102,8 +106,9 @@ export async function attemptDelivery(
     };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    const reason =
-      e.name === 'TimeoutError'
+    const reason = cancelled?.aborted
+      ? 'cancelled before the endpoint answered'
+      : e.name === 'TimeoutError'
         ? `no answer within ${input.timeoutMs} ms`
         : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
     result = { outcome: 'retry', statusCode: null, error: reason };
