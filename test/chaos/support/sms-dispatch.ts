@@ -14,7 +14,8 @@ import {
   type TestCompany,
 } from '../../support/dispatch';
 import type { ChaosCounts } from './counts';
-import type { ChaosWorld } from './world';
+import { startChaosWorker, type ChaosWorker } from './workers';
+import { chaosWorld as chaosWorldOf, type ChaosWorld } from './world';
 
 export interface SmsRun {
   company: TestCompany;
@@ -150,4 +151,61 @@ export async function measureSmsRun(world: ChaosWorld, run: SmsRun): Promise<Cha
   }
   if (Number(credit?.reserved ?? 0) > 0) counts.stuck++;
   return counts;
+}
+
+/**
+ * The dispatch's end, then as many more dispatches (as the next reminder runs would be) as it takes
+ * to send what a transient fault left waiting, up to `runs`.
+ */
+export async function dispatchToTheEnd(
+  world: ChaosWorld,
+  run: SmsRun,
+  first: WorkflowHandle<typeof dispatchMessages>,
+  runs = 3,
+): Promise<void> {
+  let totals = await finished(first);
+  for (let i = 1; i < runs && totals.waiting > 0; i++)
+    totals = await finished(await startSmsDispatch(world, run));
+}
+
+/** Worker processes for a run: `count` of them, all hosting its workflow queue and its account's send queue. */
+export async function runWorkers(world: ChaosWorld, run: SmsRun, count: number) {
+  const workers: ChaosWorker[] = [];
+  for (let i = 0; i < count; i++)
+    workers.push(await startChaosWorker(world, { queue: run.queue, accounts: [run.account.key] }));
+  return {
+    workers,
+    /** stops every worker still running (a scenario may have killed some) */
+    stop: () => Promise.all(workers.map((w) => w.stop())),
+  };
+}
+
+export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The common shape of a fault during a dispatch: `messages` texts at 20 a second through two worker
+ * processes; once a share of them has reached the stand-in, `fault` breaks something; the dispatch
+ * (and up to two more, as the next runs) then sends the rest, and the run is measured.
+ */
+export async function faultDuringDispatch(opts: {
+  messages: number;
+  /** how much of the run has reached the stand-in when the fault comes */
+  after: number;
+  fault(world: ChaosWorld): Promise<void>;
+  /** undoes what the fault left switched on, whatever happened */
+  cleanUp?(world: ChaosWorld): Promise<void>;
+}): Promise<ChaosCounts> {
+  const world = await chaosWorldOf();
+  const run = await prepareSmsRun(world, { messages: opts.messages, maxPerSecond: 20, batchSize: 20 });
+  const workers = await runWorkers(world, run, 2);
+  try {
+    const handle = await startSmsDispatch(world, run);
+    await whenAccepted(world, run, Math.floor(opts.messages * opts.after));
+    await opts.fault(world);
+    await dispatchToTheEnd(world, run, handle, 5);
+    return await measureSmsRun(world, run);
+  } finally {
+    await opts.cleanUp?.(world);
+    await workers.stop();
+  }
 }
