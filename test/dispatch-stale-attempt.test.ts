@@ -38,6 +38,69 @@ async function freeze(child: ChildProcess, ms: number): Promise<void> {
   child.kill('SIGCONT');
 }
 
+describe('a send attempt waiting for a vendor slower than its heartbeat timeout', () => {
+  it('heartbeats while it waits, so Temporal never takes it for dead: one attempt, each text once', async () => {
+    const texts = 6;
+    const company = await createTestCompany(app.sql, { credits: 100 });
+    const account = await createTestAccount(app.sql, {
+      channel: 'sms',
+      provider: 'twilio',
+      maxPerSecond: 2,
+      batchSize: texts,
+      senders: [{ address: '+16175550146', kind: 'long_code', maxPerSecond: 2 }],
+    });
+    const contacts = await createContacts(app.sql, company.id, texts);
+    const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
+    const phones = new Set(
+      (
+        await app.sql<{ phone_e164: string }[]>`
+          select phone_e164 from contacts where id in ${app.sql(contacts)}`
+      ).map((r) => r.phone_e164),
+    );
+    // every answer takes longer than the heartbeat timeout: an attempt that beat only after sending
+    // would be silent past it while it waits for the last answers
+    twilio.answerDelayMs = ANSWER_DELAY_MS;
+    const queue = `test-${randomUUID()}`;
+    await startWorkerProcess(queue, {
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_API_BASE_URL: twilio.url,
+      WORKER_SEND_ACCOUNTS: account.key,
+      SEND_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
+      PROVIDER_TIMEOUT_MS: '8000',
+    });
+    const handle = await (
+      await app.client()
+    ).workflow.start(dispatchMessages, {
+      taskQueue: queue,
+      workflowId: WORKFLOW_IDS.dispatch(company.alias, 'sms', randomUUID()),
+      args: [
+        {
+          companyId: company.id,
+          companyAlias: company.alias,
+          channel: 'sms',
+          accountKey: account.key,
+          dueBefore: new Date().toISOString(),
+        },
+      ],
+    });
+    try {
+      const totals = await handle.result();
+      expect(totals, JSON.stringify(totals)).toMatchObject({ sent: texts, waiting: 0, unknown: 0 });
+    } finally {
+      twilio.answerDelayMs = undefined;
+    }
+    expect(accepted(phones)).toHaveLength(texts);
+    expect(await messageStates(app.sql, ids)).toEqual({ sent: texts });
+    // no attempt was declared dead: every activity ran once
+    const history = await handle.fetchHistory();
+    const timedOut = (history.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes);
+    const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+    expect(timedOut).toEqual([]);
+    expect(Math.max(...attempts)).toBe(1);
+  }, 120_000);
+});
+
 describe('a send attempt Temporal gave up on while it was still alive', () => {
   it('sends nothing more once another attempt took its batch: 1,000 texts, each received once, all sent', async () => {
     const company = await createTestCompany(app.sql, { credits: MESSAGES * 10 });
