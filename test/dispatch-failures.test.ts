@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
+import { findStrandedBatches, sweepBatch } from '../lib/dispatch/sweep';
 import { loadAccount, type ProviderAccount } from '../lib/providers/accounts';
+import { ProviderError } from '../lib/providers/errors';
+import { createProviderRegistry } from '../lib/providers/registry';
 import { createSesEmail } from '../lib/providers/ses-email';
 import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { createTwilioVoice } from '../lib/providers/twilio-voice';
@@ -215,6 +218,62 @@ describe('when the provider refuses or fails', () => {
     const [after] = await app.sql<{ reserved: string }[]>`
       select reserved from credit_accounts where company_id = ${company.id}`;
     expect(after!.reserved).toBe(before!.reserved);
+  });
+
+  it('holds an undecided text’s credits until the sweep finds it sent, then charges it once', async () => {
+    const account = await smsAccount({ batchSize: 1 });
+    const [contact] = await createContacts(app.sql, company.id, 1);
+    const [id] = await insertMessages(app.sql, company.id, [contact!], 'sms');
+    const reserved = async () =>
+      Number(
+        (
+          await app.sql<{ reserved: string }[]>`
+            select reserved from credit_accounts where company_id = ${company.id}`
+        )[0]!.reserved,
+      );
+    const before = await reserved();
+    // the vendor takes the text and the worker dies before recording it; the vendor's lists then
+    // fail until the sweep asks again
+    const crashing = crashAfterAccept(twilioSms(account), 1);
+    const lookup = crashing.lookup!.bind(crashing);
+    let listsAnswer = false;
+    crashing.lookup = async (query) => {
+      if (listsAnswer) return lookup(query);
+      throw new ProviderError('Twilio is unavailable', {
+        kind: 'unavailable',
+        maybeAccepted: false,
+        httpStatus: 503,
+      });
+    };
+    await withWorkers([account], { [account.key]: crashing }, async (w) => {
+      const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 2 });
+      expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 0, unknown: 1 });
+    });
+    const [held] = await app.sql<{ state: string; credits: string }[]>`
+      select state, credits from messages where id = ${id!}`;
+    expect(held!.state).toBe('unknown');
+    // it may have gone: its credits stay reserved, neither charged nor given back
+    expect(await reserved()).toBe(before + Number(held!.credits));
+
+    // the sweep asks about an 'unknown' text again after five minutes
+    listsAnswer = true;
+    await app.sql`update messages set last_event_at = now() - interval '6 minutes' where id = ${id!}`;
+    const providers = createProviderRegistry({
+      sql: app.sql,
+      config: app.config,
+      instances: { [account.key]: crashing },
+    });
+    const batches = (
+      await findStrandedBatches(app.sql, { limit: 1000, canLookUp: async (key) => key === account.key })
+    ).filter((b) => b.messageIds.includes(id!));
+    expect(batches).toHaveLength(1);
+    await sweepBatch({ sql: app.sql, providers, log: app.log, heartbeat: () => {} }, batches[0]!);
+
+    expect(await messageStates(app.sql, [id!])).toEqual({ sent: 1 });
+    expect(acceptedPerRecipient(await phones([contact!]))).toEqual([1]);
+    const debits = await app.sql`select 1 from credit_ledger where kind = 'debit' and message_id = ${id!}`;
+    expect(debits).toHaveLength(1);
+    expect(await reserved()).toBe(before);
   });
 
   it('marks a crashed send unknown where the provider cannot be asked (SES), and does not resend it', async () => {
