@@ -11,16 +11,9 @@ import type { Activities } from '../activities';
 import type { AccountRoute, BatchCounts, DispatchChannel } from '../activities/dispatch';
 import { DISPATCH_TOKEN } from '../lib/names';
 
-export interface DispatchTotals {
-  sent: number;
-  failed: number;
-  held: number;
-  skipped: number;
-  unknown: number;
-  /** left scheduled (or awaiting reconciliation) after every retry and fallback: the next run takes them */
-  waiting: number;
-  untouched: number;
-  /** messages a fallback account took after the primary gave up */
+/** Every batch's counts added up (`waiting`: still waiting after every retry and fallback; the next run
+ * takes them), with the batches run and the messages a fallback account took after the primary gave up. */
+export interface DispatchTotals extends BatchCounts {
   failedOver: number;
   batches: number;
 }
@@ -44,7 +37,7 @@ export interface DispatchMessagesInput {
 
 export const dispatchProgressQuery = defineQuery<DispatchTotals>('progress');
 
-const ZERO: DispatchTotals = {
+const NO_COUNTS: BatchCounts = {
   sent: 0,
   failed: 0,
   held: 0,
@@ -52,9 +45,8 @@ const ZERO: DispatchTotals = {
   unknown: 0,
   waiting: 0,
   untouched: 0,
-  failedOver: 0,
-  batches: 0,
 };
+const ZERO: DispatchTotals = { ...NO_COUNTS, failedOver: 0, batches: 0 };
 /** Pages per run before continue-as-new keeps the history short whatever the volume. */
 const PAGES_PER_RUN = 25;
 
@@ -82,13 +74,7 @@ function sender(route: AccountRoute, attempts: number) {
 }
 
 function add(totals: DispatchTotals, counts: BatchCounts): void {
-  totals.sent += counts.sent;
-  totals.failed += counts.failed;
-  totals.held += counts.held;
-  totals.skipped += counts.skipped;
-  totals.unknown += counts.unknown;
-  totals.waiting += counts.waiting;
-  totals.untouched += counts.untouched;
+  for (const key of Object.keys(NO_COUNTS) as (keyof BatchCounts)[]) totals[key] += counts[key];
 }
 
 export async function dispatchMessages(input: DispatchMessagesInput): Promise<DispatchTotals> {
