@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { WORKFLOW_IDS } from '../lib/names';
@@ -12,6 +11,7 @@ import {
   insertMessages,
   messageStates,
 } from './support/dispatch';
+import { startCuttableLink, type CuttableLink } from './support/cuttable-link';
 import { eventually } from './support/harness';
 import { useDispatchEnv } from './support/dispatch-env';
 import { killWorkerProcesses, startWorkerProcess } from './support/worker-process';
@@ -30,13 +30,6 @@ const MESSAGES = 1000;
 
 const accepted = (phones: Set<string>) =>
   twilio.accepted('Messages').filter((r) => phones.has(String(r.form.To)));
-
-/** Freezes a process (as a long GC pause, a stalled VM or a cut network would) and thaws it. */
-async function freeze(child: ChildProcess, ms: number): Promise<void> {
-  child.kill('SIGSTOP');
-  await new Promise((r) => setTimeout(r, ms));
-  child.kill('SIGCONT');
-}
 
 describe('a send attempt waiting for a vendor slower than its heartbeat timeout', () => {
   it('heartbeats while it waits, so Temporal never takes it for dead: one attempt, each text once', async () => {
@@ -131,8 +124,14 @@ describe('a send attempt Temporal gave up on while it was still alive', () => {
       PROVIDER_TIMEOUT_MS: '8000',
       SEND_RATE_HEADROOM_PERCENT: '10',
     };
-    // two worker processes, each hosting the dispatch workflow and the account's send queue
-    const workers = [await startWorkerProcess(queue, env), await startWorkerProcess(queue, env)];
+    // two worker processes, each hosting the dispatch workflow and the account's send queue, each
+    // reaching Temporal through a link the test can cut (Postgres and the vendor stay reachable)
+    const links: CuttableLink[] = [];
+    const workers = [];
+    for (let i = 0; i < 2; i++) {
+      links.push(await startCuttableLink(process.env.TEMPORAL_ADDRESS!));
+      workers.push(await startWorkerProcess(queue, { ...env, TEMPORAL_ADDRESS: links[i]!.address }));
+    }
     const client = await app.client();
     const handle = await client.workflow.start(dispatchMessages, {
       taskQueue: queue,
@@ -147,20 +146,38 @@ describe('a send attempt Temporal gave up on while it was still alive', () => {
         },
       ],
     });
+    /** Where each batch's send attempt runs now: activity id, worker (index), attempt. */
+    const sendAttempts = async () =>
+      ((await handle.describe()).raw.pendingActivities ?? []).flatMap((a) => {
+        const worker = workers.findIndex((w) => a.lastWorkerIdentity?.startsWith(`${w.pid}@`));
+        return a.activityType?.name === 'sendMessageBatch' && worker >= 0
+          ? [{ id: a.activityId!, worker, attempt: a.attempt ?? 1 }]
+          : [];
+      });
     try {
-      // each worker in turn is frozen past the heartbeat timeout while its sends are in flight: Temporal
-      // starts another attempt of its batches on the other worker, and then the frozen one wakes up
-      for (const [i, share] of [0.2, 0.5].entries()) {
+      // twice, the worker sending a batch loses its way to Temporal while its sends go on: Temporal
+      // hears no heartbeat, starts another attempt on the other worker, and both are alive at once
+      for (const share of [0.2, 0.5]) {
         await eventually(
           async () => (accepted(phones).length >= MESSAGES * share ? true : undefined),
           120_000,
         );
-        await freeze(workers[i]!, HEARTBEAT_TIMEOUT_MS * 2);
+        const before = await eventually(async () => (await sendAttempts())[0], 120_000);
+        links[before.worker]!.cut();
+        // gone: the other worker's attempt finished it (the cut one cannot report)
+        await eventually(async () => {
+          const now = (await sendAttempts()).find((a) => a.id === before.id);
+          return !now || (now.worker !== before.worker && now.attempt > before.attempt) ? true : undefined;
+        }, 120_000);
+        // a few seconds of both alive, then its heartbeats reach Temporal again (and are refused)
+        await new Promise((r) => setTimeout(r, HEARTBEAT_TIMEOUT_MS));
+        links[before.worker]!.mend();
       }
       const totals = await handle.result();
       expect(totals, JSON.stringify(totals)).toMatchObject({ sent: MESSAGES, waiting: 0, unknown: 0 });
     } finally {
       twilio.answerDelayMs = undefined;
+      await Promise.all(links.map((l) => l.close()));
     }
 
     // the stand-in received each text once, and every message ends sent, charged once
