@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { WORKFLOW_IDS } from '../lib/names';
@@ -127,7 +128,7 @@ describe('a send attempt Temporal gave up on while it was still alive', () => {
     // two worker processes, each hosting the dispatch workflow and the account's send queue, each
     // reaching Temporal through a link the test can cut (Postgres and the vendor stay reachable)
     const links: CuttableLink[] = [];
-    const workers = [];
+    const workers: ChildProcess[] = [];
     for (let i = 0; i < 2; i++) {
       links.push(await startCuttableLink(process.env.TEMPORAL_ADDRESS!));
       workers.push(await startWorkerProcess(queue, { ...env, TEMPORAL_ADDRESS: links[i]!.address }));
