@@ -1,4 +1,4 @@
-// Activities of a packet's ingest: prepare, stage rows (streamed, heartbeating), merge, shard, plan, finish.
+// Activities of a packet's ingest: prepare, stage rows (streamed, heartbeating), merge, shard, finish.
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
@@ -6,7 +6,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { IngestProblem } from '../lib/ingest/errors';
 import { mergePacketRows as mergeRows, type MergeResult, type RegionCount } from '../lib/ingest/merge';
 import { loadPacketContext, loadPacketRow } from '../lib/ingest/packet-context';
-import { planPacketMessages as planMessages, type PlanResult } from '../lib/ingest/plan-messages';
 import { writeRejectsReport } from '../lib/ingest/rejects-report';
 import { stageRows, type StageProgress } from '../lib/ingest/stage-rows';
 import { readPacketSummary, type PacketSummary } from '../lib/ingest/summary';
@@ -228,16 +227,15 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
       return { regions: counts, unassigned: counts.unassigned ?? 0 };
     },
 
-    /** Plans reminder messages for the packet's appointments (and cancels dropped ones of full-refresh feeds). */
-    async planPacketMessages(input: PacketInput): Promise<PlanResult> {
-      return permanent(async () => {
-        const context = await loadPacketContext(sql, input.packetId);
-        const result = await keepAlive(
-          () => ({ planning: true }),
-          () => planMessages(sql, context, context.packet.rows_loaded),
-        );
-        await setPacketStage(sql, context.packet.id, 'planned', actor(), { details: { ...result } });
-        return result;
+    /**
+     * Kept for ingests the previous release started: their workflow still calls it after sharding.
+     * Reminder messages are made by the reminder run when their steps fall due (lib/messages), so this
+     * only records the stage those ingests pass through.
+     */
+    async planPacketMessages(input: PacketInput): Promise<void> {
+      const packet = await loadPacketRow(sql, input.packetId);
+      await setPacketStage(sql, packet.id, 'planned', actor(), {
+        details: { note: 'reminders are made by the reminder run when their steps fall due' },
       });
     },
 

@@ -1,11 +1,14 @@
-// Activities of a reminder run: find the company and its regions with due messages, and screen due messages page by page.
+// Activities of a reminder run: find the company, make the messages of steps now due, find its regions with due messages, screen them page by page.
 import { ApplicationFailure } from '@temporalio/common';
+import { createDueMessages, type CreatedMessages } from '../lib/messages/create-due';
+import { InvalidReminderPlan, loadCompanyPlan } from '../lib/messages/due-steps';
 import { screenDuePage, type ScreenPageInput, type ScreenPageResult } from '../lib/reminders/screen-page';
 import { DEFAULT_QUIET_HOURS_POLICY } from '../schemas/reminder-settings';
 import { activityLog } from './activity-log';
 import type { ActivityDeps } from './deps';
 
 export type { PageCursor, ScreenCounts, ScreenPageResult } from '../lib/reminders/screen-page';
+export type { CreatedMessages } from '../lib/messages/create-due';
 
 export interface ReminderCompany {
   companyId: number;
@@ -40,6 +43,23 @@ export function createReminderActivities({
         timezone: company.timezone,
         active: company.active,
       };
+    },
+
+    /** A message for every step of the company's plan that has fallen due by `now` and has none yet. */
+    async createDueMessages(input: { companyId: number; now: string }): Promise<CreatedMessages> {
+      let plan;
+      try {
+        plan = await loadCompanyPlan(sql, input.companyId);
+      } catch (err) {
+        // settings that do not parse are the company's to fix, not an outage to retry
+        if (err instanceof InvalidReminderPlan) throw ApplicationFailure.nonRetryable(err.message, err.name);
+        throw err;
+      }
+      if (!plan)
+        throw ApplicationFailure.nonRetryable(`no company has id ${input.companyId}`, 'UnknownCompany');
+      const result = await createDueMessages(sql, plan, input.now);
+      activityLog(log, { companyId: input.companyId }).debug(result, 'made the messages of due steps');
+      return result;
     },
 
     /** Regions holding due messages of the company: each gets a child workflow on its own task queue. */

@@ -177,7 +177,7 @@ try {
   const summary = (await readPacketSummary(app.sql, packet.uuid))!;
   say(
     `ours: ${summary.stage}, read ${summary.rowsRead}, loaded ${summary.rowsLoaded}, rejected ${summary.rowsRejected}, ` +
-      `duplicates ${summary.rowsDuplicate}, messages ${summary.messagesPlanned} in ${seconds(oursMs)} s`,
+      `duplicates ${summary.rowsDuplicate} in ${seconds(oursMs)} s`,
   );
   const events = await app.sql<{ stage: string; at: Date }[]>`
     select stage, at from packet_events where packet_id = ${packet.id} order by id`;

@@ -31,7 +31,6 @@ export interface PacketRow {
   rows_loaded: number;
   rows_rejected: number;
   rows_duplicate: number;
-  messages_planned: number;
   rejects_key: string | null;
   workflow_id: string | null;
   error: string | null;

@@ -1,4 +1,4 @@
-// The zod schema of companies.settings: the reminder plan message planning follows, with its defaults.
+// The zod schema of companies.settings: the reminder plan the reminder run follows, with its defaults.
 import { z } from 'zod';
 
 export const channel = z.enum(['sms', 'voice', 'email']);
@@ -31,6 +31,8 @@ export const reminderStep = z
     step: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'lower-case letters, digits, - and _'),
     channel,
     template: z.string().min(1).default('appointment_reminder'),
+    /** used instead of `template` when the appointment moved after herald first learned its time */
+    movedTemplate: z.string().min(1).optional(),
     offset,
     /** local time of day (the contact's zone) on the offset day; without it the offset is exact */
     at: z
@@ -43,11 +45,31 @@ export const reminderStep = z
   });
 export type ReminderStep = z.infer<typeof reminderStep>;
 
-/** SMS two days before at 10:00 local, a call the day before, an SMS two hours before. */
+/** SMS two days before at 10:00 local, a call the day before, an SMS two hours before; each says when it moved. */
 export const DEFAULT_REMINDER_PLAN: ReminderStep[] = [
-  { step: 'sms-2d', channel: 'sms', template: 'appointment_reminder', offset: { days: -2 }, at: '10:00' },
-  { step: 'voice-1d', channel: 'voice', template: 'appointment_reminder', offset: { days: -1 }, at: '17:00' },
-  { step: 'sms-2h', channel: 'sms', template: 'appointment_reminder', offset: { hours: -2 } },
+  {
+    step: 'sms-2d',
+    channel: 'sms',
+    template: 'appointment_reminder',
+    movedTemplate: 'appointment_moved',
+    offset: { days: -2 },
+    at: '10:00',
+  },
+  {
+    step: 'voice-1d',
+    channel: 'voice',
+    template: 'appointment_reminder',
+    movedTemplate: 'appointment_moved',
+    offset: { days: -1 },
+    at: '17:00',
+  },
+  {
+    step: 'sms-2h',
+    channel: 'sms',
+    template: 'appointment_reminder',
+    movedTemplate: 'appointment_moved',
+    offset: { hours: -2 },
+  },
 ];
 
 export const companySettingsSchema = z.looseObject({

@@ -227,22 +227,6 @@ end $$;
 
 
 --
--- Name: herald_enrol_planned_messages(); Type: FUNCTION
---
-
-CREATE FUNCTION public.herald_enrol_planned_messages() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-begin
-  insert into reminder_enrollments (company_id, contact_id, appointment_id)
-  select distinct on (appointment_id) company_id, contact_id, appointment_id
-  from inserted where appointment_id is not null and plan_step is not null
-  on conflict (appointment_id) do nothing;
-  return null;
-end $$;
-
-
---
 -- Name: herald_guard_call_status(); Type: FUNCTION
 --
 
@@ -461,7 +445,6 @@ begin
            'rowsLoaded', new.rows_loaded,
            'rowsRejected', new.rows_rejected,
            'rowsDuplicate', new.rows_duplicate,
-           'messagesPlanned', new.messages_planned,
            'error', left(new.error, 500),
            'finishedAt', coalesce(new.finished_at, now())))
   from webhook_endpoints e
@@ -614,6 +597,8 @@ CREATE TABLE public.appointments (
     last_packet_id bigint,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    starts_at_set_at timestamp with time zone DEFAULT now() NOT NULL,
+    previous_starts_at timestamp with time zone,
     CONSTRAINT appointments_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'confirmed'::text, 'cancelled'::text, 'reschedule_requested'::text, 'completed'::text])))
 );
 
@@ -1179,7 +1164,6 @@ CREATE TABLE public.data_packets (
     rows_loaded integer DEFAULT 0 NOT NULL,
     rows_rejected integer DEFAULT 0 NOT NULL,
     rows_duplicate integer DEFAULT 0 NOT NULL,
-    messages_planned integer DEFAULT 0 NOT NULL,
     rejects_key text,
     workflow_id text,
     error text,
@@ -1317,6 +1301,7 @@ CREATE TABLE public.messages (
     screened_by text,
     send_by timestamp with time zone,
     claimed_by text,
+    appointment_at timestamp with time zone,
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['sms'::text, 'voice'::text, 'email'::text])))
 );
 
@@ -1503,6 +1488,7 @@ CREATE TABLE public.messages_history (
     screened_by text,
     send_by timestamp with time zone,
     claimed_by text,
+    appointment_at timestamp with time zone,
     CONSTRAINT messages_channel_check CHECK ((channel = ANY (ARRAY['sms'::text, 'voice'::text, 'email'::text])))
 );
 
@@ -1768,6 +1754,7 @@ CREATE TABLE public.reminder_enrollments (
     completed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    appointment_at timestamp with time zone,
     CONSTRAINT reminder_enrollments_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'completed'::text, 'cancelled'::text, 'opted_out'::text])))
 );
 
@@ -2929,6 +2916,13 @@ CREATE INDEX data_packets_company_created ON public.data_packets USING btree (co
 
 
 --
+-- Name: data_packets_source_merged; Type: INDEX
+--
+
+CREATE INDEX data_packets_source_merged ON public.data_packets USING btree (source_id, merged_at) WHERE (source_id IS NOT NULL);
+
+
+--
 -- Name: data_packets_stage; Type: INDEX
 --
 
@@ -3055,17 +3049,17 @@ CREATE INDEX messages_packet ON public.messages USING btree (packet_id);
 
 
 --
--- Name: messages_plan_step; Type: INDEX
---
-
-CREATE UNIQUE INDEX messages_plan_step ON public.messages USING btree (appointment_id, plan_step) WHERE ((appointment_id IS NOT NULL) AND (plan_step IS NOT NULL) AND (state <> ALL (ARRAY['cancelled'::text, 'expired'::text])));
-
-
---
 -- Name: messages_provider_id; Type: INDEX
 --
 
 CREATE UNIQUE INDEX messages_provider_id ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
+
+
+--
+-- Name: messages_step_once; Type: INDEX
+--
+
+CREATE UNIQUE INDEX messages_step_once ON public.messages USING btree (appointment_id, plan_step, appointment_at) WHERE ((appointment_at IS NOT NULL) AND (state <> 'cancelled'::text));
 
 
 --
@@ -3570,13 +3564,6 @@ CREATE TRIGGER message_updates_updated_at BEFORE UPDATE ON public.message_update
 --
 
 CREATE TRIGGER messages_contact_references AFTER INSERT ON public.messages REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.herald_check_references('contact_id', 'contacts', 'id', 'appointment_id', 'appointments', 'id');
-
-
---
--- Name: messages messages_enrol; Type: TRIGGER
---
-
-CREATE TRIGGER messages_enrol AFTER INSERT ON public.messages REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.herald_enrol_planned_messages();
 
 
 --

@@ -4,6 +4,7 @@ import { loadDotEnv } from '../lib/config';
 import { registerArchiveCommands } from './commands/archive';
 import { registerHeldCommands } from './commands/held';
 import { registerIngestCommands } from './commands/ingest';
+import { registerMessageCommands } from './commands/messages';
 import { registerOutboxCommands } from './commands/outbox';
 import { registerReminderCommands } from './commands/reminders';
 import { registerReplyCommands } from './commands/replies';
@@ -30,6 +31,7 @@ registerPacketCommands(program);
 registerIngestCommands(program);
 registerReminderCommands(program);
 registerReplyCommands(program);
+registerMessageCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,7 @@
 // `npm start`'s reminders: the demo company's schedule, two reminder runs on a simulated clock, and the provider's side in between.
 import type { App } from '../lib/app';
+import { loadCompanyPlan } from '../lib/messages/due-steps';
+import { upcomingReminders } from '../lib/messages/upcoming';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { describeRun } from '../lib/reminders/run-summary';
 import { ensureReminderSchedule } from '../lib/reminders/schedule';
@@ -73,10 +75,18 @@ export async function reminderDemo(
       ],
     };
   }
-  const [first] = await app.sql<{ at: Date | null }[]>`
-    select min(m.contact_at) as at from messages m join companies c on c.id = m.company_id
-    where c.alias = ${companyAlias} and m.state = 'scheduled'`;
-  if (!first?.at) return { lines: [...lines, 'No reminders are planned, so there is nothing to run.'] };
+  const [company] = await app.sql<{ id: number }[]>`select id from companies where alias = ${companyAlias}`;
+  const plan = company ? await loadCompanyPlan(app.sql, company.id) : undefined;
+  const now = new Date();
+  const [first] = plan
+    ? await upcomingReminders(app.sql, plan, {
+        from: now.toISOString(),
+        to: new Date(now.getTime() + 365 * 86_400_000).toISOString(),
+        now: now.toISOString(),
+        limit: 1,
+      })
+    : [];
+  if (!first) return { lines: [...lines, 'No reminders are coming, so there is nothing to run.'] };
 
   const day1 = new Date(first.at.getTime() + 86_400_000);
   lines.push(`Reminder run on a simulated clock, ${day1.toISOString()} (the first reminders' next day):`);

@@ -3,7 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { archiveMessageBatch } from '../lib/archive/messages';
+import { archiveMessageBatch, selectArchiveBatch } from '../lib/archive/messages';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { SCHEDULE_IDS, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { archiveMessages } from '../workflows';
@@ -51,6 +51,24 @@ async function runArchive(workflowKey: string, input: Parameters<typeof archiveM
     args: [input],
   });
 }
+
+describe('what the archive takes', () => {
+  it('keeps a reminder while its appointment is ahead, however short the retention: the row is what keeps the step from being made again', async () => {
+    const company = await makeCompany(app.sql, { retentionDays: 1 });
+    const ahead = '2025-07-04T15:00:00.000Z';
+    const [passed, waiting] = await makeMessages(app.sql, company.id, [
+      { state: 'delivered', contactAt: OLD, appointmentAt: OLD_NEXT_DAY },
+      { state: 'delivered', contactAt: OLD, appointmentAt: ahead },
+    ]);
+    const cutoff = '2025-06-29T03:00:00.000Z';
+    expect(await selectArchiveBatch(app.sql, { companyId: company.id, cutoff, limit: 10 })).toEqual([passed]);
+    const later = '2025-07-05T03:00:00.000Z';
+    expect(await selectArchiveBatch(app.sql, { companyId: company.id, cutoff: later, limit: 10 })).toEqual([
+      passed,
+      waiting,
+    ]);
+  });
+});
 
 describe('the archive workflow', () => {
   it('moves final messages past retention to history, exports them per day to S3, purges old logs; a second run changes nothing', async () => {

@@ -1,6 +1,8 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
+import { loadCompanyPlan } from '../lib/messages/due-steps';
+import { packetReminders, upcomingReminders } from '../lib/messages/upcoming';
 import { ingestProgressQuery } from '../workflows/ingest-packet';
 import { eventually, type TestWorker } from './support/harness';
 import {
@@ -24,7 +26,7 @@ const day5 = daysFromNow(5);
 const day9 = daysFromNow(9);
 
 describe('loading a packet', () => {
-  it('maps, cleans, rejects, dedupes and merges the rows, and plans their reminders', async () => {
+  it('maps, cleans, rejects, dedupes and merges the rows; their reminders are computed, not written', async () => {
     const file = csv(EHR_HEADER, [
       [
         'P1',
@@ -170,38 +172,41 @@ describe('loading a packet', () => {
       '"4","Cell Phone","555-12","""555-12"" is not a valid phone number for country US"',
     );
 
-    const messages = await app.sql<
-      {
-        external_id: string;
-        channel: string;
-        plan_step: string;
-        state: string;
-        region: string;
-        data: Record<string, unknown>;
-      }[]
-    >`
-      select c.external_id, m.channel, m.plan_step, m.state, m.region, m.data
-      from messages m join contacts c on c.id = m.contact_id where m.packet_id = ${packet.id} order by c.external_id, m.contact_at`;
-    expect(messages.map((m) => `${m.external_id} ${m.plan_step} ${m.channel}`)).toEqual([
-      'P1 sms-2d sms',
-      'P1 voice-1d voice',
-      'P1 sms-2h sms',
-      'P2 sms-2d sms',
-      'P2 voice-1d voice',
-      'P2 sms-2h sms',
-      'P4 sms-2d email',
-      'P4 voice-1d email',
-      'P4 sms-2h email',
-    ]);
-    expect(summary.messagesPlanned).toBe(9);
-    expect(messages[0]!.data).toMatchObject({
-      first_name: 'Ann',
-      last_name: "O'Brien",
-      provider: 'Dr. Maria Alvarez',
-      location: 'Harbor',
-      Notes: 'dup',
+    // ingest writes contacts and appointments only; what their reminders will be is computed from the plan
+    const [written] = await app.sql<{ n: number }[]>`
+      select count(*)::int as n from messages where company_id = ${company.id}`;
+    expect(written!.n).toBe(0);
+    const plan = (await loadCompanyPlan(app.sql, company.id))!;
+    const now = new Date().toISOString();
+    expect(await packetReminders(app.sql, plan, packet.id, now)).toEqual({
+      appointments: 3,
+      sent: 0,
+      pending: 0,
+      toCome: 9,
     });
-    expect(messages.every((m) => m.state === 'scheduled')).toBe(true);
+    const upcoming = await upcomingReminders(app.sql, plan, {
+      from: now,
+      to: new Date(Date.now() + 60 * 86_400_000).toISOString(),
+      now,
+      limit: 100,
+    });
+    const [people] = await app.sql<{ ids: Record<string, string> }[]>`
+      select jsonb_object_agg(a.uuid, c.external_id) as ids
+      from appointments a join contacts c on c.id = a.contact_id where a.company_id = ${company.id}`;
+    expect(
+      upcoming.map((u) => `${people!.ids[u.appointmentId]} ${u.step} ${u.channel} ${u.status}`).sort(),
+    ).toEqual([
+      'P1 sms-2d sms to come',
+      'P1 sms-2h sms to come',
+      'P1 voice-1d voice to come',
+      'P2 sms-2d sms to come',
+      'P2 sms-2h sms to come',
+      'P2 voice-1d voice to come',
+      // no phone: the plan's fallback channel
+      'P4 sms-2d email to come',
+      'P4 sms-2h email to come',
+      'P4 voice-1d email to come',
+    ]);
 
     const events = await app.sql<
       { stage: string }[]
@@ -212,7 +217,6 @@ describe('loading a packet', () => {
       'parsed',
       'loaded',
       'sharded',
-      'planned',
       'done',
     ]);
 
@@ -221,7 +225,6 @@ describe('loading a packet', () => {
       stage: 'done',
       rowsRead: 6,
       rowsLoaded: 3,
-      messagesPlanned: 9,
     });
     const listed = await eventually(async () => {
       const client = await app.client();
@@ -260,12 +263,10 @@ describe('loading a packet', () => {
 
     const copy = await ingestFile(app, worker.taskQueue, company, 'one-again.csv', file + '\r\n');
     expect(copy.packet.uuid).not.toBe(first.packet.uuid);
-    expect(copy.summary).toMatchObject({ stage: 'done', rowsLoaded: 1, messagesPlanned: 0 });
-    const [counts] = await app.sql<{ contacts: number; appointments: number; messages: number }[]>`
+    expect(copy.summary).toMatchObject({ stage: 'done', rowsLoaded: 1 });
+    const [counts] = await app.sql<{ contacts: number; appointments: number }[]>`
       select (select count(*)::int from contacts where company_id = ${company.id} and external_id = 'P9') as contacts,
-             (select count(*)::int from appointments where company_id = ${company.id} and external_id = 'A9') as appointments,
-             (select count(*)::int from messages m join appointments a on a.id = m.appointment_id
-              where a.company_id = ${company.id} and a.external_id = 'A9') as messages`;
-    expect(counts).toEqual({ contacts: 1, appointments: 1, messages: 3 });
+             (select count(*)::int from appointments where company_id = ${company.id} and external_id = 'A9') as appointments`;
+    expect(counts).toEqual({ contacts: 1, appointments: 1 });
   });
 });

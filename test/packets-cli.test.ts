@@ -156,9 +156,11 @@ describe('herald packets', () => {
       'parsed',
       'loaded',
       'sharded',
-      'planned',
       'done',
     ]);
+    // two appointments, the default plan's three steps each, none due yet: computed, not stored
+    expect(detail.reminders).toEqual({ appointments: 2, sent: 0, pending: 0, toCome: 6 });
+    expect(await counts(company.id)).toMatchObject({ messages: 0 });
     expect(detail.rejectReasons).toEqual([
       expect.objectContaining({ column: 'Appt Date', rows: 1, firstRow: 4 }),
     ]);
@@ -166,6 +168,9 @@ describe('herald packets', () => {
     expect(detail.running).toBe(false);
     const text = await herald(['packets', 'show', packetId]);
     expect(text.stdout).toMatch(/stages\n\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+received\s+packet registered/);
+    expect(text.stdout).toContain(
+      'reminders   6 for its 2 appointments: 0 sent, 0 waiting to be sent, 6 still to fall due (computed from the plan now)',
+    );
     expect((await herald(['packets', 'show', 'not-a-packet'])).code).toBe(2);
   });
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
+import { loadCompanyPlan } from '../lib/messages/due-steps';
+import { packetReminders } from '../lib/messages/upcoming';
 import { TASK_QUEUES } from '../lib/names';
 import { runHerald } from './support/cli';
 import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
@@ -26,6 +28,15 @@ afterAll(async () => {
   await worker?.stop();
   await app?.close();
 });
+
+/** The reminders a packet's appointments will get, computed from their company's plan. */
+async function remindersToCome(packetUuid: string): Promise<number> {
+  const [packet] = await app.sql<
+    { id: number; company_id: number }[]
+  >`select id, company_id from data_packets where uuid = ${packetUuid}`;
+  const plan = (await loadCompanyPlan(app.sql, packet!.company_id))!;
+  return (await packetReminders(app.sql, plan, packet!.id, new Date().toISOString())).toCome;
+}
 
 describe('herald upload', () => {
   it('uploads the file, ingests it at once, waits, and prints the packet summary', async () => {
@@ -53,7 +64,7 @@ describe('herald upload', () => {
       alreadyReceived: false,
       error: null,
     });
-    expect(summary.messagesPlanned).toBeGreaterThan(0);
+    expect(await remindersToCome(summary.packetId as string)).toBeGreaterThan(0);
     expect(summary.rejectsUrl).toMatch(new RegExp(`^s3://${app.bucket}/`));
     expect(summary.workflowUrl).toMatch(/\/namespaces\/default\/workflows\/ingest%2F/);
     expect(summary.objectKey).toMatch(
@@ -100,13 +111,16 @@ describe('herald upload', () => {
       'demo-utility',
       { rowsRead: 10, rowsLoaded: 7, rowsRejected: 3, rowsDuplicate: 0 },
     ],
-  ])('ingests %s into its demo company and plans its reminders', async (_what, file, alias, counts) => {
-    const run = await runHerald(['upload', file, '--company', alias, '--json']);
-    expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(summary).toMatchObject({ stage: 'done', error: null, ...counts });
-    expect(summary.messagesPlanned).toBeGreaterThan(0);
-  });
+  ])(
+    'ingests %s into its demo company, whose plan gives its appointments reminders',
+    async (_what, file, alias, counts) => {
+      const run = await runHerald(['upload', file, '--company', alias, '--json']);
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+      expect(summary).toMatchObject({ stage: 'done', error: null, ...counts });
+      expect(await remindersToCome(summary.packetId as string)).toBeGreaterThan(0);
+    },
+  );
 
   it('returns at once with --no-wait, and the ingest goes on without it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-upload-'));

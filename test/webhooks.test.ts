@@ -377,7 +377,6 @@ describe('events the database records with the change they report', () => {
         rowsLoaded: 4,
         rowsRejected: 0,
         rowsDuplicate: 0,
-        messagesPlanned: done.summary.messagesPlanned,
         finishedAt: expect.any(String),
       },
     });

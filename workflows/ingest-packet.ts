@@ -1,4 +1,4 @@
-// Ingests one data packet: prepare, stage rows, merge, shard, plan, done (or failed with a reason a person can act on).
+// Ingests one data packet: prepare, stage rows, merge, shard, done (or failed with a reason a person can act on).
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -6,6 +6,7 @@ import {
   CancellationScope,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -50,15 +51,20 @@ export interface IngestProgress {
   rowsRejected: number;
   rowsLoaded: number;
   rowsDuplicate: number;
-  messagesPlanned: number;
   error: string | null;
 }
 
 export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
 
 /**
+ * Reminder messages are made by the reminder run when their steps fall due; an ingest the previous
+ * release started still has its planning step, which this marks the end of.
+ */
+const REMINDERS_MADE_WHEN_DUE = 'reminders-made-when-due';
+
+/**
  * Where a run starts (`herald packets replay|reset`): `fetched` re-reads the raw bytes (the default and
- * a first ingest); `loaded` re-shards and re-plans the contacts already merged; `sharded` only re-plans.
+ * a first ingest); `loaded` re-shards the contacts already merged; `sharded` only finishes the packet.
  */
 export type IngestFrom = 'fetched' | 'loaded' | 'sharded';
 
@@ -71,7 +77,6 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
     rowsRejected: 0,
     rowsLoaded: 0,
     rowsDuplicate: 0,
-    messagesPlanned: 0,
     error: null,
   };
   setHandler(ingestProgressQuery, () => progress);
@@ -100,9 +105,10 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
       await shardPacketContacts({ packetId });
       reached('sharded');
     }
-    const planned = await planPacketMessages({ packetId });
-    progress.messagesPlanned = planned.messagesPlanned;
-    reached('planned');
+    if (!patched(REMINDERS_MADE_WHEN_DUE)) {
+      await planPacketMessages({ packetId });
+      reached('planned');
+    }
     const summary = await finishPacket({ packetId, stage: 'done' });
     reached('done');
     return summary;
@@ -130,7 +136,6 @@ function describe(p: IngestProgress): string {
   return [
     `**${p.stage}** ${p.fileName ?? ''}`,
     `rows read ${p.rowsRead}, loaded ${p.rowsLoaded}, rejected ${p.rowsRejected}, duplicates ${p.rowsDuplicate}`,
-    `messages planned ${p.messagesPlanned}`,
     ...(p.error ? [`error: ${p.error}`] : []),
   ].join('\n');
 }

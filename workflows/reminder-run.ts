@@ -1,4 +1,4 @@
-// A company's reminder run: one child per region with due messages, each on its region's task queue; a summary at the end.
+// A company's reminder run: the messages of steps now due are made, then one child per region with due messages, each on its region's task queue; a summary at the end.
 import {
   ApplicationFailure,
   ChildWorkflowFailure,
@@ -23,20 +23,22 @@ export interface ReminderRunInput {
 export interface ReminderRunSummary {
   companyAlias: string;
   now: string;
+  /** messages made by this run for plan steps that fell due */
+  created: number;
   regions: ReminderRegionResult[];
   /** regions whose child failed, with the reason */
   failed: { region: string; error: string }[];
 }
 
 export interface ReminderRunProgress {
-  stage: 'finding regions' | 'running regions' | 'done';
+  stage: 'making due messages' | 'finding regions' | 'running regions' | 'done';
   now: string | null;
   regions: Record<string, 'running' | 'done' | 'failed'>;
 }
 
 export const reminderRunProgressQuery = defineQuery<ReminderRunProgress>('progress');
 
-const { findReminderCompany, listDueRegions } = proxyActivities<Activities>({
+const { findReminderCompany, createDueMessages, listDueRegions } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -50,18 +52,27 @@ function runClock(input: ReminderRunInput): string {
 }
 
 export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunSummary> {
-  const progress: ReminderRunProgress = { stage: 'finding regions', now: null, regions: {} };
+  const progress: ReminderRunProgress = { stage: 'making due messages', now: null, regions: {} };
   setHandler(reminderRunProgressQuery, () => progress);
   const now = runClock(input);
   progress.now = now;
   const { workflowId } = workflowInfo();
 
   const company = await findReminderCompany({ companyAlias: input.companyAlias });
-  const summary: ReminderRunSummary = { companyAlias: input.companyAlias, now, regions: [], failed: [] };
+  const summary: ReminderRunSummary = {
+    companyAlias: input.companyAlias,
+    now,
+    created: 0,
+    regions: [],
+    failed: [],
+  };
   if (!company.active) {
     progress.stage = 'done';
     return summary;
   }
+  // each step once per appointment time, however often this is retried or runs overlap (lib/messages)
+  summary.created = (await createDueMessages({ companyId: company.companyId, now })).created;
+  progress.stage = 'finding regions';
   const due = await listDueRegions({ companyId: company.companyId, now });
   progress.stage = 'running regions';
   await Promise.all(

@@ -23,7 +23,11 @@ export class ArchiveCountMismatch extends Error {
   }
 }
 
-/** Ids of the next batch: final state, contact time and last change both before the cut-off. */
+/**
+ * Ids of the next batch: final state, contact time and last change both before the cut-off, and the
+ * appointment time a reminder step was made for passed too: until then the row is what keeps the
+ * reminder run from making that step again (messages_step_once), however short the retention.
+ */
 export async function selectArchiveBatch(
   sql: Sql,
   input: { companyId: number; cutoff: string; limit: number },
@@ -35,6 +39,7 @@ export async function selectArchiveBatch(
     where m.company_id = ${input.companyId}
       and m.contact_at < ${input.cutoff}::timestamptz
       and m.updated_at < ${input.cutoff}::timestamptz
+      and (m.appointment_at is null or m.appointment_at < ${input.cutoff}::timestamptz)
     order by m.contact_at, m.id
     limit ${input.limit}`;
   return rows.map((r) => r.id);

@@ -2,7 +2,7 @@
 import type { Sql, TransactionSql } from '../db';
 import type { PacketContext } from './packet-context';
 
-/** Second key of the per-company advisory lock merge and planning hold (lib/load-maps uses 1). */
+/** Second key of the per-company advisory lock the merge holds (lib/load-maps uses 1). */
 export const COMPANY_INGEST_LOCK = 2;
 
 export interface RegionCount {
@@ -18,15 +18,13 @@ export interface MergeResult {
   contactsUpdated: number;
   appointmentsCreated: number;
   appointmentsUpdated: number;
-  messagesCancelled: number;
   regions: RegionCount[];
 }
 
 /**
  * Within the file the last row of a contact (or appointment) wins; against the database, a contact or
  * appointment with the same dedupe key is updated, once per packet, so re-running a packet changes
- * nothing. Pending messages of appointments that moved or were cancelled are cancelled here, in the
- * same transaction, so planning can make new ones.
+ * nothing. Messages are not touched: the reminder run makes them when their steps fall due.
  */
 export async function mergePacketRows(sql: Sql, context: PacketContext): Promise<MergeResult> {
   const packetId = context.packet.id;
@@ -56,7 +54,6 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
       contactsUpdated: contacts.updated,
       appointmentsCreated: appointments.created,
       appointmentsUpdated: appointments.updated,
-      messagesCancelled: appointments.cancelled,
       regions: contacts.regions,
     };
     await tx`
@@ -152,27 +149,16 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
 async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
   const companyId = context.company.id;
   const packetId = context.packet.id;
-  // One statement: the file's appointments (the last row of each wins) are read once; pending messages
-  // of those that moved or were cancelled are cancelled against the times stored before this statement,
-  // so planning can make new ones; then the appointments are inserted or updated.
-  const [counts] = await tx<{ kept: number; cancelled: number; created: number; updated: number }[]>`
+  // One statement: the file's appointments (the last row of each wins) are inserted or updated. Their
+  // reminders are computed from what they are at each reminder run (lib/messages/due-steps.ts): a moved
+  // appointment's steps fall due again for its new time, and a cancelled one's pending messages are
+  // cancelled by the run's screening.
+  const [counts] = await tx<{ kept: number; created: number; updated: number }[]>`
     with src as materialized (
       select distinct on (appointment_key) appointment_key, contact_key, starts_at, appointment_timezone,
              appointment_status, appointment_external_id, provider, provider_id, location, location_id, data
       from packet_rows where packet_id = ${packetId} and appointment_key is not null
       order by appointment_key, row_number desc
-    ),
-    cancelled as (
-      update messages m
-      set state = 'cancelled',
-          status_description = case when r.appointment_status = 'cancelled' then 'the appointment was cancelled'
-                                    else 'the appointment moved; new reminders were planned' end
-      from appointments a join src r on r.appointment_key = a.dedupe_key
-      where a.company_id = ${companyId}
-        and (a.starts_at <> r.starts_at or (r.appointment_status = 'cancelled' and a.status <> 'cancelled'))
-        and m.appointment_id = a.id and m.plan_step is not null
-        and m.state in ('scheduled', 'held') and m.state not in ('cancelled', 'expired')
-      returning m.id
     ),
     upserted as (
       insert into appointments as a (company_id, contact_id, customer_id, location_id, external_id, dedupe_key,
@@ -193,6 +179,9 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
         location_id = coalesce(excluded.location_id, a.location_id),
         external_id = coalesce(excluded.external_id, a.external_id),
         starts_at = excluded.starts_at,
+        -- when herald learned this time, and the one it replaced: a reminder for it can say it moved
+        starts_at_set_at = case when a.starts_at = excluded.starts_at then a.starts_at_set_at else now() end,
+        previous_starts_at = case when a.starts_at = excluded.starts_at then a.previous_starts_at else a.starts_at end,
         timezone = excluded.timezone,
         -- a confirmation or reschedule request came from the person; a file that still says
         -- "scheduled" for the same time does not erase it
@@ -205,7 +194,6 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
       returning (xmax = 0) as inserted
     )
     select (select count(*)::int from src) as kept,
-           (select count(*)::int from cancelled) as cancelled,
            count(*) filter (where inserted)::int as created,
            count(*) filter (where not inserted)::int as updated
     from upserted`;

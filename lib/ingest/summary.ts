@@ -13,7 +13,6 @@ export interface PacketSummary {
   rowsLoaded: number;
   rowsRejected: number;
   rowsDuplicate: number;
-  messagesPlanned: number;
   regions: RegionCount[];
   rejectsKey: string | null;
   workflowId: string | null;
@@ -34,7 +33,6 @@ export async function readPacketSummary(sql: Sql, packetUuid: string): Promise<P
       rows_loaded: number;
       rows_rejected: number;
       rows_duplicate: number;
-      messages_planned: number;
       metadata: { merge?: { regions?: RegionCount[] } };
       rejects_key: string | null;
       workflow_id: string | null;
@@ -42,7 +40,7 @@ export async function readPacketSummary(sql: Sql, packetUuid: string): Promise<P
     }[]
   >`
     select p.uuid, c.alias, p.original_name, p.object_key, m.name as map_name, m.version as map_version, p.stage,
-           p.rows_read, p.rows_loaded, p.rows_rejected, p.rows_duplicate, p.messages_planned, p.metadata,
+           p.rows_read, p.rows_loaded, p.rows_rejected, p.rows_duplicate, p.metadata,
            p.rejects_key, p.workflow_id, p.error
     from data_packets p join companies c on c.id = p.company_id
     left join company_load_maps m on m.id = p.load_map_id and m.company_id = p.company_id
@@ -58,7 +56,6 @@ export async function readPacketSummary(sql: Sql, packetUuid: string): Promise<P
     rowsLoaded: row.rows_loaded,
     rowsRejected: row.rows_rejected,
     rowsDuplicate: row.rows_duplicate,
-    messagesPlanned: row.messages_planned,
     regions: row.metadata.merge?.regions ?? [],
     rejectsKey: row.rejects_key,
     workflowId: row.workflow_id,
@@ -72,7 +69,6 @@ export function formatPacketSummary(s: PacketSummary, bucket?: string): string[]
     `Packet ${s.packetId}  ${s.fileName}  (${s.companyAlias}, load map ${s.loadMap ?? 'none'})`,
     `  stage       ${s.stage}${s.error ? `: ${s.error}` : ''}`,
     `  rows        read ${s.rowsRead}, loaded ${s.rowsLoaded}, rejected ${s.rowsRejected}, duplicates ${s.rowsDuplicate}`,
-    `  messages    ${s.messagesPlanned} planned`,
   ];
   if (s.regions.length > 0) {
     const byRegion = new Map<string, number>();

@@ -1,6 +1,8 @@
 // What operators read about packets: the list, one packet's stage log and counts, and its rejected rows.
 import type { Sql } from '../db';
 import { readPacketSummary, type PacketSummary } from '../ingest/summary';
+import { InvalidReminderPlan, loadCompanyPlan } from '../messages/due-steps';
+import { packetReminders, type PacketReminders } from '../messages/upcoming';
 import type { PacketRow, PacketStage } from '../packets';
 
 export class PacketNotFound extends Error {
@@ -29,7 +31,6 @@ export interface PacketListItem {
   rowsRead: number;
   rowsLoaded: number;
   rowsRejected: number;
-  messagesPlanned: number;
   createdAt: Date;
   finishedAt: Date | null;
   error: string | null;
@@ -49,14 +50,13 @@ export async function listPackets(
       rows_read: number;
       rows_loaded: number;
       rows_rejected: number;
-      messages_planned: number;
       created_at: Date;
       finished_at: Date | null;
       error: string | null;
     }[]
   >`
     select p.uuid, c.alias, p.original_name, p.object_key, p.stage, p.rows_read, p.rows_loaded, p.rows_rejected,
-           p.messages_planned, p.created_at, p.finished_at, p.error
+           p.created_at, p.finished_at, p.error
     from data_packets p join companies c on c.id = p.company_id
     where (${filters.companyAlias ?? null}::text is null or c.alias = ${filters.companyAlias ?? null})
       and (${filters.stage ?? null}::text is null or p.stage = ${filters.stage ?? null})
@@ -71,7 +71,6 @@ export async function listPackets(
     rowsRead: r.rows_read,
     rowsLoaded: r.rows_loaded,
     rowsRejected: r.rows_rejected,
-    messagesPlanned: r.messages_planned,
     createdAt: r.created_at,
     finishedAt: r.finished_at,
     error: r.error,
@@ -100,6 +99,8 @@ export interface PacketDetail extends PacketSummary {
   events: PacketEvent[];
   /** the most frequent reasons rows were rejected, with the first row number of each */
   rejectReasons: RejectReason[];
+  /** what its appointments have had and will get, computed from the company's plan now (or why not) */
+  reminders: PacketReminders | { problem: string };
 }
 
 export async function packetDetail(sql: Sql, id: string): Promise<PacketDetail> {
@@ -119,7 +120,19 @@ export async function packetDetail(sql: Sql, id: string): Promise<PacketDetail> 
     finishedAt: packet.finished_at,
     events,
     rejectReasons,
+    reminders: await remindersOf(sql, packet),
   };
+}
+
+async function remindersOf(sql: Sql, packet: PacketRow): Promise<PacketReminders | { problem: string }> {
+  try {
+    const plan = await loadCompanyPlan(sql, packet.company_id);
+    if (!plan) return { problem: 'its company no longer exists' };
+    return await packetReminders(sql, plan, packet.id, new Date().toISOString());
+  } catch (err) {
+    if (err instanceof InvalidReminderPlan) return { problem: err.message };
+    throw err;
+  }
 }
 
 export interface RejectRow {

@@ -87,7 +87,9 @@ export async function optIn(
 
 /**
  * Ends active drip enrollments (reminder_enrollments): completed (confirmed), cancelled (cancelled or asked to
- * reschedule) or opted_out; their pending touches are cancelled with the reason.
+ * reschedule) or opted_out; their pending touches are cancelled with the reason. An appointment still
+ * ahead whose first reminder has not fallen due yet has no enrollment: it gets one, stopped, so the
+ * reminder run makes none of its steps (lib/messages/due-steps.ts).
  */
 export async function stopSequences(
   tx: TransactionSql,
@@ -99,17 +101,25 @@ export async function stopSequences(
     reason: string;
   },
 ): Promise<{ sequences: number; cancelled: number }> {
-  const byContact = scope.contactIds?.length
-    ? tx`contact_id = any(${tx.array(scope.contactIds as number[])}::bigint[])`
-    : tx`false`;
-  const byAppointment = scope.appointmentIds?.length
-    ? tx`appointment_id = any(${tx.array(scope.appointmentIds as number[])}::bigint[])`
-    : tx`false`;
+  const byContact = (column: string) =>
+    scope.contactIds?.length
+      ? tx`${tx(column)} = any(${tx.array(scope.contactIds as number[])}::bigint[])`
+      : tx`false`;
+  const byAppointment = (column: string) =>
+    scope.appointmentIds?.length
+      ? tx`${tx(column)} = any(${tx.array(scope.appointmentIds as number[])}::bigint[])`
+      : tx`false`;
+  await tx`
+    insert into reminder_enrollments (company_id, contact_id, appointment_id, appointment_at)
+    select company_id, contact_id, id, starts_at from appointments
+    where company_id = ${companyId} and starts_at > now() and (${byContact('contact_id')} or ${byAppointment('id')})
+    on conflict (appointment_id) do nothing`;
   const stopped = await tx<{ appointment_id: number }[]>`
     update reminder_enrollments
     set status = ${scope.status}, status_reason = ${scope.reason}, last_response_at = now(),
         completed_at = case when ${scope.status} = 'completed' then now() else completed_at end
-    where company_id = ${companyId} and status = 'active' and (${byContact} or ${byAppointment})
+    where company_id = ${companyId} and status = 'active'
+      and (${byContact('contact_id')} or ${byAppointment('appointment_id')})
     returning appointment_id`;
   if (!stopped.length) return { sequences: 0, cancelled: 0 };
   const pending = await tx<{ id: number }[]>`

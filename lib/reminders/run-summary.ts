@@ -52,6 +52,7 @@ export function describeRun(summary: ReminderRunSummary): string[] {
   const lines = [
     `Reminder run of ${summary.companyAlias} at ${summary.now}: ${t.seen} due, ${t.sent} sent, ${t.deferred} deferred (quiet hours), ` +
       `${t.expired} expired, ${t.cancelled} cancelled, ${t.skipped} skipped, ${t.held} held, ${t.failed} failed, ${t.waiting} waiting`,
+    `  ${summary.created} new messages for plan steps that fell due`,
   ];
   for (const r of summary.regions) {
     const sent = CHANNELS.flatMap((c) => (r.sent[c] ? [`${c} ${r.sent[c]!.sent}`] : []));

@@ -1,5 +1,6 @@
 // Reads one page of a company's due messages in a region, screens each, and writes deferrals, expiries, cancellations and skips.
 import type { Sql, TransactionSql } from '../db';
+import { droppedFromFeed } from '../messages/due-steps';
 import { companyRules, type Channel } from './quiet-hours';
 import { screenMessage, type DueMessage, type Screening } from './screen';
 import { parseReminderSettings, type QuietHoursPolicy } from '../../schemas/reminder-settings';
@@ -52,7 +53,9 @@ interface Row {
   contact_at: Date;
   cursor_at: string;
   expires_at: Date | null;
+  appointment_at: Date | null;
   appointment_status: string | null;
+  dropped_from: string | null;
   starts_at: Date | null;
   enrollment_status: string | null;
   enrollment_reason: string | null;
@@ -72,8 +75,11 @@ const toDue = (r: Row): DueMessage => ({
   channel: r.channel,
   contactAt: r.contact_at,
   expiresAt: r.expires_at,
+  appointmentAt: r.appointment_at,
   appointment:
-    r.appointment_status && r.starts_at ? { status: r.appointment_status, startsAt: r.starts_at } : null,
+    r.appointment_status && r.starts_at
+      ? { status: r.appointment_status, startsAt: r.starts_at, droppedFrom: r.dropped_from }
+      : null,
   enrollment: r.enrollment_status ? { status: r.enrollment_status, reason: r.enrollment_reason } : null,
   contact: {
     timezone: r.timezone,
@@ -90,9 +96,13 @@ const toDue = (r: Row): DueMessage => ({
 async function readPage(sql: Sql, input: ScreenPageInput): Promise<Row[]> {
   const after = input.cursor;
   return sql<Row[]>`
-    select m.id, m.uuid, m.channel, m.contact_at, m.expires_at,
+    select m.id, m.uuid, m.channel, m.contact_at, m.expires_at, m.appointment_at,
            to_char(m.contact_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at,
-           a.status as appointment_status, a.starts_at, e.status as enrollment_status, e.status_reason as enrollment_reason,
+           a.status as appointment_status, a.starts_at,
+           case when a.id is not null and ${droppedFromFeed(sql)} then
+             (select s.name from data_packets p join data_ingest_sources s on s.id = p.source_id
+              where p.id = a.last_packet_id and p.company_id = a.company_id) end as dropped_from,
+           e.status as enrollment_status, e.status_reason as enrollment_reason,
            c.timezone, c.state, c.zip, c.phone_e164, c.do_not_sms, c.do_not_call, c.do_not_email,
            (select b.name from contact_blocks b
             where b.company_id = m.company_id and b.purpose = 'block' and b.active and herald_block_matches(b.criteria, c)
@@ -100,7 +110,9 @@ async function readPage(sql: Sql, input: ScreenPageInput): Promise<Row[]> {
     from messages m
     join contacts c on c.id = m.contact_id and c.company_id = m.company_id
     left join appointments a on a.id = m.appointment_id and a.company_id = m.company_id
+    -- an answer stops the reminders of the time it was about; an opt-out stops them all
     left join reminder_enrollments e on e.appointment_id = m.appointment_id
+      and (e.status = 'opted_out' or m.appointment_at is null or e.appointment_at = m.appointment_at)
     where m.company_id = ${input.companyId} and m.region = ${input.region} and m.state = 'scheduled'
       and m.contact_at <= ${input.now}
       -- as text: a timestamptz parameter would pass through a JS Date and lose its microseconds

@@ -7,8 +7,11 @@ export interface DueMessage {
   channel: Channel;
   contactAt: Date;
   expiresAt: Date | null;
-  appointment: { status: string; startsAt: Date } | null;
-  /** the drip enrollment of the appointment, when it has one */
+  /** the appointment time a plan step's message was made for (null for a message that is no plan step) */
+  appointmentAt: Date | null;
+  /** the appointment as it is now; droppedFrom names the full-refresh feed that no longer lists it */
+  appointment: { status: string; startsAt: Date; droppedFrom: string | null } | null;
+  /** the drip enrollment of the appointment, when it has one for this message's appointment time */
   enrollment: { status: string; reason: string | null } | null;
   contact: {
     timezone: string | null;
@@ -59,6 +62,16 @@ export function screenMessage(m: DueMessage, ctx: ScreenContext): Screening {
   const { now } = ctx;
   if (m.appointment?.status === 'cancelled')
     return { kind: 'cancelled', reason: 'the appointment was cancelled' };
+  if (m.appointment?.droppedFrom)
+    return {
+      kind: 'cancelled',
+      reason: `the appointment is no longer in the full-refresh feed ${m.appointment.droppedFrom}`,
+    };
+  if (m.appointment && m.appointmentAt && m.appointmentAt.getTime() !== m.appointment.startsAt.getTime())
+    return {
+      kind: 'cancelled',
+      reason: `the appointment moved to ${m.appointment.startsAt.toISOString()}; its reminders for the new time are sent instead`,
+    };
   if (m.enrollment && m.enrollment.status !== 'active') {
     const why = SEQUENCE_STOPPED[m.enrollment.status] ?? m.enrollment.status;
     return { kind: 'cancelled', reason: `the reminder sequence stopped: ${m.enrollment.reason ?? why}` };

@@ -19,6 +19,7 @@ import {
   PacketNotFound,
   packetDetail,
   packetRejects,
+  type PacketDetail,
 } from '../../lib/packet-ops/read';
 import { PACKET_STAGES, recordPacketEvent, type PacketStage } from '../../lib/packets';
 import { workflowUiUrl } from '../../lib/temporal';
@@ -80,7 +81,7 @@ async function finishRun(
     const handle = client.workflow.getHandle(workflowId);
     const stop = watchProgress(async () => {
       const p = await handle.query(ingestProgressQuery);
-      return `ingest: ${p.stage}, rows read ${p.rowsRead}, loaded ${p.rowsLoaded}, rejected ${p.rowsRejected}, messages ${p.messagesPlanned}`;
+      return `ingest: ${p.stage}, rows read ${p.rowsRead}, loaded ${p.rowsLoaded}, rejected ${p.rowsRejected}`;
     });
     await handle
       .result()
@@ -98,6 +99,14 @@ async function finishRun(
     ...(wait ? [] : ['  (not waiting: the run goes on; follow it in the Web UI)']),
   ]);
   return failure ? EXIT.failed : EXIT.ok;
+}
+
+function describeReminders(r: PacketDetail['reminders']): string {
+  if ('problem' in r) return `cannot be computed: ${r.problem}`;
+  return (
+    `${r.sent + r.pending + r.toCome} for its ${r.appointments} appointments: ${r.sent} sent, ` +
+    `${r.pending} waiting to be sent, ${r.toCome} still to fall due (computed from the plan now)`
+  );
 }
 
 export function registerPacketCommands(program: Command): void {
@@ -127,7 +136,7 @@ export function registerPacketCommands(program: Command): void {
             : rows.map(
                 (p) =>
                   `${p.packetId}  ${p.createdAt.toISOString().slice(0, 16)}  ${p.company.padEnd(18)} ${p.stage.padEnd(9)} ` +
-                  `read ${p.rowsRead} loaded ${p.rowsLoaded} rejected ${p.rowsRejected} messages ${p.messagesPlanned}  ${p.fileName}` +
+                  `read ${p.rowsRead} loaded ${p.rowsLoaded} rejected ${p.rowsRejected}  ${p.fileName}` +
                   `${p.error ? `  (${p.error})` : ''}`,
               ),
         );
@@ -149,6 +158,7 @@ export function registerPacketCommands(program: Command): void {
           const link = detail.workflowId ? workflowUiUrl(app.temporal, detail.workflowId) : undefined;
           print(!!opts.json, { ...detail, running: running !== null, workflowUrl: link ?? null }, () => [
             ...formatPacketSummary(detail, app.bucket),
+            `  reminders   ${describeReminders(detail.reminders)}`,
             `  workflow    ${link ?? detail.workflowId ?? 'none'}${running ? ' (running)' : ''}`,
             '  stages',
             ...detail.events.map(
@@ -175,7 +185,7 @@ export function registerPacketCommands(program: Command): void {
     )
     .option(
       '--from <stage>',
-      `where to start: fetched (the file, default), loaded (re-shard and re-plan), sharded (re-plan)`,
+      `where to start: fetched (the file, default), loaded (re-shard), sharded (finish only)`,
       'fetched',
     )
     .option(

@@ -19,6 +19,8 @@ export interface MessageSpec {
   /** last change; defaults to contactAt */
   updatedAt?: string;
   updates?: number;
+  /** the appointment time a reminder step was made for (none: not a plan step) */
+  appointmentAt?: string;
 }
 
 export async function makeMessages(sql: Sql, companyId: number, specs: MessageSpec[]): Promise<number[]> {
@@ -29,9 +31,10 @@ export async function makeMessages(sql: Sql, companyId: number, specs: MessageSp
       values (${companyId}, ${randomUUID()}, '+16175550100', 'Pat') returning id`;
     const [message] = await sql<{ id: number }[]>`
       insert into messages (company_id, contact_id, channel, template_name, contact_at, region, state, provider,
-                            provider_message_id, data, updated_at)
+                            provider_message_id, data, updated_at, appointment_at)
       values (${companyId}, ${contact!.id}, 'sms', 'appointment_reminder', ${spec.contactAt}, 'northeast', ${spec.state},
-              'outbox', ${randomUUID()}, ${sql.json({ note: 'fixture' })}, ${spec.updatedAt ?? spec.contactAt})
+              'outbox', ${randomUUID()}, ${sql.json({ note: 'fixture' })}, ${spec.updatedAt ?? spec.contactAt},
+              ${spec.appointmentAt ?? null})
       returning id`;
     for (let i = 0; i < (spec.updates ?? 0); i++) {
       await sql`

@@ -26,6 +26,10 @@ export interface TestCompany {
 
 const short = () => randomUUID().slice(0, 8);
 
+/**
+ * A company whose messages the test makes itself: its reminder plan is empty unless `settings` gives
+ * one, so a reminder run makes no messages of its own for the appointments the test adds.
+ */
 export async function createTestCompany(
   sql: Sql,
   opts: { credits?: number; plan?: Record<string, number | null>; settings?: Record<string, unknown> } = {},
@@ -34,7 +38,7 @@ export async function createTestCompany(
   const [company] = await sql<{ id: number }[]>`
     insert into companies (alias, name, timezone, phone_number, email_from, email_reply_to, settings)
     values (${alias}, 'Harbor Dental', 'America/New_York', '+16175550100', 'reminders@harbor.example',
-            'desk@harbor.example', ${sql.json((opts.settings ?? {}) as never)})
+            'desk@harbor.example', ${sql.json((opts.settings ?? { reminderPlan: [] }) as never)})
     returning id`;
   const id = company!.id;
   await sql`insert into company_plans ${sql({ company_id: id, plan: 'test', ...opts.plan } as never)}`;

@@ -4,7 +4,7 @@ import type { Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
-import { regionTaskQueue, WORKFLOW_IDS } from '../../lib/names';
+import { regionTaskQueue, SA, WORKFLOW_IDS } from '../../lib/names';
 import { listActiveAccounts, type ProviderAccount } from '../../lib/providers/accounts';
 import { createProviderRegistry } from '../../lib/providers/registry';
 import { connectWorker } from '../../lib/temporal';
@@ -57,7 +57,7 @@ export function addNewYorker(sql: Sql, companyId: number, opts: { email?: string
   });
 }
 
-/** One touch of the person's reminder plan, as ingest plans it (appointment, step, expiry). */
+/** One touch of the person's reminder plan, as the reminder run makes it when due (appointment, step, expiry). */
 export async function planTouch(
   sql: Sql,
   companyId: number,
@@ -151,6 +151,8 @@ export async function runReminders(
     taskQueue: workers.taskQueue,
     workflowId: WORKFLOW_IDS.reminderRun(companyAlias, `${now.toISOString()}-${randomUUID().slice(0, 6)}`),
     args: [{ companyAlias, now: now.toISOString(), ...paging }],
+    // as the schedule and the CLI start runs, so the Web UI finds them by company
+    typedSearchAttributes: [{ key: SA.CompanyAlias, value: companyAlias }],
   });
 }
 

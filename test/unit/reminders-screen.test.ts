@@ -13,7 +13,8 @@ function message(over: Partial<DueMessage> = {}, contact: Partial<DueMessage['co
     channel: 'sms',
     contactAt: new Date('2027-01-15T16:00:00Z'),
     expiresAt: new Date('2027-01-16T15:00:00Z'),
-    appointment: { status: 'scheduled', startsAt: new Date('2027-01-16T15:00:00Z') },
+    appointmentAt: new Date('2027-01-16T15:00:00Z'),
+    appointment: { status: 'scheduled', startsAt: new Date('2027-01-16T15:00:00Z'), droppedFrom: null },
     enrollment: { status: 'active', reason: null },
     blockedBy: null,
     ...over,
@@ -41,7 +42,9 @@ describe('screening a due message', () => {
   it('cancels a reminder of a cancelled appointment', () => {
     expect(
       screenMessage(
-        message({ appointment: { status: 'cancelled', startsAt: new Date('2027-01-16T15:00:00Z') } }),
+        message({
+          appointment: { status: 'cancelled', startsAt: new Date('2027-01-16T15:00:00Z'), droppedFrom: null },
+        }),
         ctx,
       ),
     ).toEqual({
@@ -56,11 +59,46 @@ describe('screening a due message', () => {
       kind: 'expired',
       reason: expect.stringMatching(/had passed/),
     });
-    const noExpiry = message({ expiresAt: null, appointment: { status: 'scheduled', startsAt: now } });
+    const noExpiry = message({
+      expiresAt: null,
+      appointmentAt: null,
+      appointment: { status: 'scheduled', startsAt: now, droppedFrom: null },
+    });
     expect(screenMessage(noExpiry, ctx).kind).toBe('expired');
-    expect(screenMessage(message({ appointment: { status: 'completed', startsAt: now } }), ctx).kind).toBe(
-      'expired',
-    );
+    expect(
+      screenMessage(
+        message({
+          appointmentAt: now,
+          appointment: { status: 'completed', startsAt: now, droppedFrom: null },
+        }),
+        ctx,
+      ).kind,
+    ).toBe('expired');
+  });
+
+  it('cancels a reminder made for a time the appointment no longer has, naming the new time', () => {
+    const moved = message({
+      appointment: { status: 'scheduled', startsAt: new Date('2027-01-20T15:00:00Z'), droppedFrom: null },
+    });
+    expect(screenMessage(moved, ctx)).toEqual({
+      kind: 'cancelled',
+      reason:
+        'the appointment moved to 2027-01-20T15:00:00.000Z; its reminders for the new time are sent instead',
+    });
+  });
+
+  it('cancels a reminder of an appointment its full-refresh feed no longer lists', () => {
+    const dropped = message({
+      appointment: {
+        status: 'scheduled',
+        startsAt: new Date('2027-01-16T15:00:00Z'),
+        droppedFrom: 'nightly',
+      },
+    });
+    expect(screenMessage(dropped, ctx)).toEqual({
+      kind: 'cancelled',
+      reason: 'the appointment is no longer in the full-refresh feed nightly',
+    });
   });
 
   it('cancels the remaining touches of a stopped sequence, with its reason', () => {
