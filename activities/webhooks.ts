@@ -1,21 +1,23 @@
 // Activities of outbound webhooks: notifyCompany (the entry other workflows call), one signed delivery attempt,
-// and the outbox drainer's run.
+// and the outbox drainer's run (which makes first attempts itself).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { attemptDelivery, markDeliveryFailed } from '../lib/webhooks/deliver';
-import { drainWebhookOutbox } from '../lib/webhooks/drain';
+import { drainWebhookOutbox, type DrainCounts } from '../lib/webhooks/drain';
 import {
   notifyCompany,
   UnknownWebhookEventError,
   type NotifyCompanyInput,
   type QueuedDelivery,
 } from '../lib/webhooks/enqueue';
-import { MissingSecretError } from '../lib/sources/secrets';
 import { activityLog } from './activity-log';
 import type { DrainWebhooksInput } from '../workflows/drain-webhooks';
 import type { ActivityDeps } from './deps';
 
 export type { NotifyCompanyInput, QueuedDelivery } from '../lib/webhooks/enqueue';
 export type { WebhookEvent } from '../lib/webhooks/events';
+
+/** Drainer passes running at once in one activity. */
+const PASSES_AT_ONCE = 4;
 
 export function createWebhookActivities({ sql, log }: ActivityDeps) {
   return {
@@ -37,18 +39,20 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
     async sendWebhook(input: {
       deliveryId: string;
       timeoutMs: number;
+      /** attempts the outbox drainer made before this workflow took over */
+      attemptsBefore?: number;
     }): Promise<{ statusCode: number | null }> {
       const ctx = Context.current();
-      const { attempt } = ctx.info;
+      const attempt = (input.attemptsBefore ?? 0) + ctx.info.attempt;
       // heartbeats carry a cancellation to the activity: the request is cut within about a second
       const beat = setInterval(() => ctx.heartbeat(), 1000);
       let result;
       try {
-        result = await attemptDelivery(sql, { ...input, attempt }, ctx.cancellationSignal);
-      } catch (err) {
-        if (err instanceof MissingSecretError)
-          throw ApplicationFailure.nonRetryable(err.message, 'MissingSecret');
-        throw err;
+        result = await attemptDelivery(
+          sql,
+          { deliveryId: input.deliveryId, timeoutMs: input.timeoutMs, attempt },
+          ctx.cancellationSignal,
+        );
       } finally {
         clearInterval(beat);
       }
@@ -68,27 +72,36 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
     },
 
     /**
-     * For `runForMs`: starts the delivery workflows (on this activity's task queue) of every event the
-     * triggers recorded, looking again every `pollMs` while the outbox is empty; heartbeats as it goes.
+     * For `runForMs`: delivers the events the triggers recorded (first attempts here, retries in
+     * workflows on this activity's task queue), several passes at once so one slow endpoint does not
+     * hold up the rest, looking again every `pollMs` while the outbox is empty; heartbeats as it goes.
      */
-    async drainWebhookOutbox(input: DrainWebhooksInput): Promise<{ started: number }> {
+    async drainWebhookOutbox(input: DrainWebhooksInput): Promise<DrainCounts> {
       const ctx = Context.current();
       const deadline = Date.now() + input.runForMs;
-      let started = 0;
-      while (Date.now() < deadline) {
-        // a full outbox never rests, so a cancellation is looked for on every round, not only in the sleep
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        const n = await drainWebhookOutbox(
-          { sql, client: ctx.client, taskQueue: ctx.info.taskQueue },
-          { limit: input.batchSize },
-        );
-        started += n;
-        ctx.heartbeat({ started });
-        // a full batch means more are waiting; otherwise rest (a cancellation ends the rest, and the run)
-        if (n < input.batchSize) await ctx.sleep(Math.min(input.pollMs, Math.max(0, deadline - Date.now())));
+      const totals: DrainCounts = { claimed: 0, delivered: 0, failed: 0, retrying: 0 };
+      const deps = { sql, client: ctx.client, taskQueue: ctx.info.taskQueue };
+      const lane = async () => {
+        while (Date.now() < deadline && !ctx.cancellationSignal.aborted) {
+          const pass = await drainWebhookOutbox(deps, { limit: input.batchSize });
+          for (const k of Object.keys(totals) as (keyof DrainCounts)[]) totals[k] += pass[k];
+          ctx.heartbeat(totals);
+          // a full batch means more are waiting; otherwise rest (a cancellation ends the rest, and the run)
+          if (pass.claimed < input.batchSize)
+            await ctx.sleep(Math.min(input.pollMs, Math.max(0, deadline - Date.now())));
+        }
+      };
+      // a pass waits for its slowest endpoint (up to its timeout, a minute at most): alive meanwhile
+      const alive = setInterval(() => ctx.heartbeat(totals), 5_000);
+      try {
+        await Promise.all(Array.from({ length: PASSES_AT_ONCE }, lane));
+      } finally {
+        clearInterval(alive);
       }
-      if (started > 0) activityLog(log, {}).info({ started }, 'webhook deliveries started from the outbox');
-      return { started };
+      if (totals.claimed > 0) activityLog(log, {}).info(totals, 'webhook outbox drained');
+      // a lane stops at its next round once cancelled; the run ends as cancelled, not as done
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      return totals;
     },
 
     async markWebhookFailed(input: { deliveryId: string; reason: string }): Promise<void> {

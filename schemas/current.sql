@@ -1921,7 +1921,7 @@ CREATE TABLE public.webhook_attempts (
     error text,
     outcome text NOT NULL,
     CONSTRAINT webhook_attempts_attempt_check CHECK ((attempt > 0)),
-    CONSTRAINT webhook_attempts_outcome_check CHECK ((outcome = ANY (ARRAY['delivered'::text, 'retry'::text, 'permanent'::text])))
+    CONSTRAINT webhook_attempts_outcome_check CHECK ((outcome = ANY (ARRAY['delivered'::text, 'retry'::text, 'permanent'::text, 'unknown'::text])))
 );
 
 
@@ -1962,6 +1962,7 @@ CREATE TABLE public.webhook_deliveries (
     delivered_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone,
     CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivering'::text, 'delivered'::text, 'failed'::text])))
 );
 
@@ -3168,17 +3169,17 @@ CREATE INDEX webhook_deliveries_company ON public.webhook_deliveries USING btree
 
 
 --
+-- Name: webhook_deliveries_drainer; Type: INDEX
+--
+
+CREATE INDEX webhook_deliveries_drainer ON public.webhook_deliveries USING btree (id) WHERE ((workflow_id IS NULL) AND (status = ANY (ARRAY['pending'::text, 'delivering'::text])));
+
+
+--
 -- Name: webhook_deliveries_open; Type: INDEX
 --
 
 CREATE INDEX webhook_deliveries_open ON public.webhook_deliveries USING btree (status) WHERE (status = ANY (ARRAY['pending'::text, 'delivering'::text]));
-
-
---
--- Name: webhook_deliveries_undrained; Type: INDEX
---
-
-CREATE INDEX webhook_deliveries_undrained ON public.webhook_deliveries USING btree (id) WHERE (workflow_id IS NULL);
 
 
 --

@@ -410,7 +410,7 @@ describe('events the database records with the change they report', () => {
     const { workflowId } = await startPacketRun(
       { sql: app.sql, client, taskQueue: worker.taskQueue },
       await findPacket(app.sql, done.packet.uuid),
-      { from: 'sharded', actor: 'test', event: 'replay by the webhook test' },
+      { from: 'loaded', actor: 'test', event: 'replay by the webhook test' },
     );
     await client.workflow.getHandle(workflowId).result();
     const got = await receivedOn(path, 2);
@@ -591,6 +591,81 @@ describe('events the database records with the change they report', () => {
     const got = receiver.received.filter((r) => r.path === path);
     expect(got.map((r) => r.headers['x-herald-delivery'])).toEqual([uuid, uuid, uuid]);
     expect(new Set(got.map((r) => r.body)).size).toBe(1);
+  });
+});
+
+describe('the outbox drainer', () => {
+  /** `n` events for one endpoint, recorded as a trigger records them (one statement, no workflow). */
+  async function outboxEvents(companyId: number, endpointId: number, n: number): Promise<string[]> {
+    const rows = await app.sql<{ uuid: string }[]>`
+      insert into webhook_deliveries (endpoint_id, company_id, event, event_key, payload)
+      select ${endpointId}, ${companyId}, 'message.sent', 'message:' || g, jsonb_build_object('n', g)
+      from generate_series(1, ${n}) g
+      returning uuid`;
+    return rows.map((r) => r.uuid);
+  }
+
+  it('makes the first attempt itself: a delivered event has no workflow, and its attempt is recorded', async () => {
+    const company = await makeCompany(app.sql);
+    const path = `/inline/${company.alias}`;
+    const endpointId = await addEndpoint(company.id, path);
+    const [uuid] = await outboxEvents(company.id, endpointId, 1);
+    const [delivery] = await settled(company.id, 1);
+    expect(delivery).toMatchObject({ status: 'delivered', attempts: 1, workflow_id: null });
+    expect(await attemptsOf(uuid!)).toEqual([
+      expect.objectContaining({ attempt: 1, status_code: 200, outcome: 'delivered' }),
+    ]);
+    const [got] = receiver.received.filter((r) => r.path === path);
+    expect(got!.verified.ok).toBe(true);
+    expect(got!.headers['x-herald-delivery']).toBe(uuid);
+  });
+
+  it('attempts each delivery once however many drains run at once', async () => {
+    const company = await makeCompany(app.sql);
+    const path = `/crowd/${company.alias}`;
+    const endpointId = await addEndpoint(company.id, path);
+    const client = await app.client();
+    const uuids = await outboxEvents(company.id, endpointId, 300);
+    // four drains of the test's own race the running drainer (itself four passes at once)
+    await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 50 }),
+      ),
+    );
+    await settled(company.id, 300);
+    const got = receiver.received.filter((r) => r.path === path).map((r) => r.headers['x-herald-delivery']);
+    expect(got).toHaveLength(300);
+    expect(new Set(got)).toEqual(new Set(uuids));
+  });
+
+  it('hands a delivery whose drainer died mid-attempt to a workflow once its claim lapses; the unheard attempt stays recorded', async () => {
+    const company = await makeCompany(app.sql);
+    const path = `/orphan/${company.alias}`;
+    const endpointId = await addEndpoint(company.id, path);
+    // as a drainer leaves it when it dies after claiming and before recording the answer
+    const [row] = await app.sql<{ uuid: string }[]>`
+      with d as (
+        insert into webhook_deliveries (endpoint_id, company_id, event, event_key, payload, status, attempts,
+                                        lease_until, first_attempt_at, last_attempt_at)
+        values (${endpointId}, ${company.id}, 'message.sent', 'message:orphan', '{}', 'delivering', 1,
+                now() - interval '1 second', now(), now())
+        returning id, uuid, company_id),
+      a as (
+        insert into webhook_attempts (delivery_id, company_id, attempt, started_at, duration_ms, error, outcome)
+        select id, company_id, 1, now(), 0, 'no answer recorded: the drainer stopped during the attempt', 'unknown' from d)
+      select uuid from d`;
+    const uuid = row!.uuid;
+    const [delivery] = await settled(company.id, 1);
+    expect(delivery).toMatchObject({
+      status: 'delivered',
+      attempts: 2,
+      workflow_id: WORKFLOW_IDS.webhookDelivery(uuid),
+    });
+    expect((await attemptsOf(uuid)).map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
+      [1, null, 'unknown'],
+      [2, 200, 'delivered'],
+    ]);
+    expect(receiver.received.filter((r) => r.path === path)).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
-// One delivery attempt: signs the stored event, POSTs it, records the attempt and says whether to retry.
+// Delivery attempts: sign a stored event and POST it, and record attempts (one or a drainer's batch) with their deliveries' new states.
 import type { Sql } from '../db';
-import { readSecret } from '../sources/secrets';
+import { MissingSecretError, readSecret } from '../sources/secrets';
 import { webhookBody, type WebhookEvent } from './events';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
 
@@ -13,6 +13,17 @@ export interface AttemptResult {
   error: string | null;
   /** a 429 or 503 that said when to come back */
   retryAfterMs?: number;
+}
+
+/** One attempt as it is recorded: its delivery, number, timing and answer. */
+export interface Attempt extends AttemptResult {
+  deliveryId: number;
+  companyId: number;
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  /** the first 1,000 characters of the answer */
+  responseBody?: string;
 }
 
 /** 2xx delivered; 408, 429 and 5xx (and no answer) retried; any other answer is final. */
@@ -30,13 +41,13 @@ function retryAfter(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, Math.min(at - Date.now(), 3_600_000));
 }
 
-interface DeliveryRow {
+/** A stored delivery with what sending it needs of its endpoint and company. */
+export interface DeliveryToSend {
   id: number;
   uuid: string;
   company_id: number;
   event: WebhookEvent;
   payload: Record<string, unknown>;
-  status: string;
   created_at: Date;
   url: string;
   secret_env: string;
@@ -44,28 +55,34 @@ interface DeliveryRow {
   alias: string;
 }
 
-/** `cancelled`: the activity's cancellation, which cuts the request short (recorded as such). */
-export async function attemptDelivery(
-  sql: Sql,
-  input: { deliveryId: string; attempt: number; timeoutMs: number },
+/**
+ * Signs the stored event and POSTs it once; never throws. No answer is a retry; a disabled endpoint or
+ * a signing secret missing on this worker is final, and nothing is sent. `cancelled`: the activity's
+ * cancellation, which cuts the request short (recorded as such).
+ */
+export async function postDelivery(
+  d: DeliveryToSend,
+  attempt: number,
+  timeoutMs: number,
   cancelled?: AbortSignal,
-): Promise<AttemptResult> {
-  const [d] = await sql<DeliveryRow[]>`
-    select d.id, d.uuid, d.company_id, d.event, d.payload, d.status, d.created_at, e.url, e.secret_env, e.active, c.alias
-    from webhook_deliveries d
-    join webhook_endpoints e on e.id = d.endpoint_id
-    join companies c on c.id = d.company_id
-    where d.uuid = ${input.deliveryId}`;
-  if (!d) return { outcome: 'permanent', statusCode: null, error: `no webhook delivery ${input.deliveryId}` };
-  if (d.status === 'delivered') return { outcome: 'delivered', statusCode: null, error: null };
-  if (!d.active)
-    return record(sql, d, input.attempt, new Date(), 0, {
-      outcome: 'permanent',
-      statusCode: null,
-      error: 'the endpoint is disabled',
-    });
-
-  const secret = readSecret(d.secret_env, `the webhook secret of ${d.url}`);
+): Promise<Attempt> {
+  const startedAt = new Date();
+  const done = (r: AttemptResult & { responseBody?: string }): Attempt => ({
+    ...r,
+    deliveryId: d.id,
+    companyId: d.company_id,
+    attempt,
+    startedAt,
+    durationMs: Date.now() - startedAt.getTime(),
+  });
+  if (!d.active) return done({ outcome: 'permanent', statusCode: null, error: 'the endpoint is disabled' });
+  let secret: string;
+  try {
+    secret = readSecret(d.secret_env, `the webhook secret of ${d.url}`);
+  } catch (err) {
+    if (!(err instanceof MissingSecretError)) throw err;
+    return done({ outcome: 'permanent', statusCode: null, error: err.message });
+  }
   const body = webhookBody({
     id: d.uuid,
     event: d.event,
@@ -73,8 +90,6 @@ export async function attemptDelivery(
     created_at: d.created_at.toISOString(),
     data: d.payload,
   });
-  const started = new Date();
-  let result: AttemptResult & { responseBody?: string };
   try {
     const response = await fetch(d.url, {
       method: 'POST',
@@ -82,8 +97,8 @@ export async function attemptDelivery(
       // a redirect is answered like any other 3xx: final, so a signed body never lands somewhere unexpected
       redirect: 'manual',
       signal: cancelled
-        ? AbortSignal.any([AbortSignal.timeout(input.timeoutMs), cancelled])
-        : AbortSignal.timeout(input.timeoutMs),
+        ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])
+        : AbortSignal.timeout(timeoutMs),
       headers: {
         'content-type': 'application/json',
         'user-agent': 'herald-webhooks/1',
@@ -94,7 +109,7 @@ export async function attemptDelivery(
     });
     const text = (await response.text().catch(() => '')).slice(0, 1000);
     const outcome = classifyStatus(response.status);
-    result = {
+    return done({
       outcome,
       statusCode: response.status,
       error:
@@ -103,50 +118,87 @@ export async function attemptDelivery(
           : `the endpoint answered ${response.status} ${response.statusText}`.trim(),
       retryAfterMs: outcome === 'retry' ? retryAfter(response.headers.get('retry-after')) : undefined,
       responseBody: text,
-    };
+    });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const reason = cancelled?.aborted
       ? 'cancelled before the endpoint answered'
       : e.name === 'TimeoutError'
-        ? `no answer within ${input.timeoutMs} ms`
+        ? `no answer within ${timeoutMs} ms`
         : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
-    result = { outcome: 'retry', statusCode: null, error: reason };
+    return done({ outcome: 'retry', statusCode: null, error: reason });
   }
-  return record(sql, d, input.attempt, started, Date.now() - started.getTime(), result);
 }
 
-async function record(
+/** Where a delivery stands after an attempt: done, failed, or still being delivered (retries to come). */
+export type DeliveryStatus = 'delivered' | 'failed' | 'delivering';
+
+/**
+ * Records attempts and their deliveries' new statuses in one statement; an attempt recorded when it
+ * started (as 'unknown') gets its answer. An answer of 410 Gone switches the endpoint off: the
+ * receiver says it no longer exists, so nothing more is sent to it.
+ */
+export async function recordAttempts(
   sql: Sql,
-  d: DeliveryRow,
-  attempt: number,
-  started: Date,
-  durationMs: number,
-  r: AttemptResult & { responseBody?: string },
-): Promise<AttemptResult> {
-  await sql.begin(async (tx) => {
-    await tx`
+  attempts: readonly (Attempt & { status: DeliveryStatus })[],
+): Promise<void> {
+  if (!attempts.length) return;
+  const column = <T>(pick: (a: Attempt & { status: DeliveryStatus }) => T) =>
+    sql.array(attempts.map(pick) as never);
+  await sql`
+    with r as (
+      select * from unnest(${column((a) => a.deliveryId)}::bigint[], ${column((a) => a.companyId)}::bigint[],
+                           ${column((a) => a.attempt)}::int[], ${column((a) => a.startedAt.toISOString())}::timestamptz[],
+                           ${column((a) => a.durationMs)}::int[], ${column((a) => a.statusCode)}::int[],
+                           ${column((a) => a.responseBody ?? null)}::text[], ${column((a) => a.error)}::text[],
+                           ${column((a) => a.outcome)}::text[], ${column((a) => a.status)}::text[])
+        as r(delivery_id, company_id, attempt, started_at, duration_ms, status_code, response_body, error, outcome, status)
+    ),
+    recorded as (
       insert into webhook_attempts (delivery_id, company_id, attempt, started_at, duration_ms, status_code, response_body, error, outcome)
-      values (${d.id}, ${d.company_id}, ${attempt}, ${started}, ${durationMs}, ${r.statusCode}, ${r.responseBody ?? null}, ${r.error}, ${r.outcome})
+      select delivery_id, company_id, attempt, started_at, duration_ms, status_code, response_body, error, outcome from r
       on conflict (delivery_id, attempt) do update
         set started_at = excluded.started_at, duration_ms = excluded.duration_ms, status_code = excluded.status_code,
-            response_body = excluded.response_body, error = excluded.error, outcome = excluded.outcome`;
-    await tx`
-      update webhook_deliveries
-      set status = ${r.outcome === 'delivered' ? 'delivered' : r.outcome === 'permanent' ? 'failed' : 'delivering'},
-          attempts = greatest(attempts, ${attempt}),
-          last_status_code = ${r.statusCode}, last_error = ${r.error}, last_duration_ms = ${durationMs},
-          first_attempt_at = coalesce(first_attempt_at, ${started}), last_attempt_at = ${started},
-          delivered_at = ${r.outcome === 'delivered' ? started : null}
-      where id = ${d.id}`;
-    if (r.statusCode === 410) {
-      // 410 Gone: the receiver says the endpoint no longer exists; nothing more is sent to it
-      await tx`
-        update webhook_endpoints set active = false, disabled_reason = ${`answered 410 Gone at ${started.toISOString()}`}
-        where id = (select endpoint_id from webhook_deliveries where id = ${d.id})`;
-    }
-  });
-  return r;
+            response_body = excluded.response_body, error = excluded.error, outcome = excluded.outcome
+    ),
+    moved as (
+      update webhook_deliveries d
+      set status = r.status, attempts = greatest(d.attempts, r.attempt),
+          last_status_code = r.status_code, last_error = r.error, last_duration_ms = r.duration_ms,
+          first_attempt_at = coalesce(d.first_attempt_at, r.started_at), last_attempt_at = r.started_at,
+          delivered_at = case when r.status = 'delivered' then r.started_at end
+      from r where d.id = r.delivery_id and d.company_id = r.company_id
+      returning d.endpoint_id, r.status_code, r.started_at
+    )
+    update webhook_endpoints e
+    set active = false, disabled_reason = 'answered 410 Gone at ' || to_char(g.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    from (select endpoint_id, min(started_at) as at from moved where status_code = 410 group by endpoint_id) g
+    where e.id = g.endpoint_id and e.active`;
+}
+
+/**
+ * The `sendWebhook` activity's attempt: the stored delivery (already delivered: nothing sent), one
+ * POST, recorded. `attempt` counts every attempt of the delivery, the drainer's first included;
+ * `cancelled` cuts the request short.
+ */
+export async function attemptDelivery(
+  sql: Sql,
+  input: { deliveryId: string; attempt: number; timeoutMs: number },
+  cancelled?: AbortSignal,
+): Promise<AttemptResult> {
+  const [d] = await sql<(DeliveryToSend & { status: string })[]>`
+    select d.id, d.uuid, d.company_id, d.event, d.payload, d.status, d.created_at, e.url, e.secret_env, e.active, c.alias
+    from webhook_deliveries d
+    join webhook_endpoints e on e.id = d.endpoint_id
+    join companies c on c.id = d.company_id
+    where d.uuid = ${input.deliveryId}`;
+  if (!d) return { outcome: 'permanent', statusCode: null, error: `no webhook delivery ${input.deliveryId}` };
+  if (d.status === 'delivered') return { outcome: 'delivered', statusCode: null, error: null };
+  const attempt = await postDelivery(d, input.attempt, input.timeoutMs, cancelled);
+  const status =
+    attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'permanent' ? 'failed' : 'delivering';
+  await recordAttempts(sql, [{ ...attempt, status }]);
+  return attempt;
 }
 
 /** After the last retry: the delivery is failed, with the last reason kept. */

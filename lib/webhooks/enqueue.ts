@@ -1,5 +1,5 @@
-// notifyCompany: records one delivery per matching endpoint of the company and starts its delivery workflow.
-import { createHash } from 'node:crypto';
+// notifyCompany: records one delivery per matching endpoint of the company and starts its delivery workflow; the retry workflows the drainer starts.
+import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Sql } from '../db';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../names';
@@ -47,9 +47,12 @@ export async function notifyCompany(
     order by e.id`;
   const queued: QueuedDelivery[] = [];
   for (const endpoint of endpoints) {
+    // its workflow id is noted as it is recorded, so the outbox drainer never attempts it too
+    const uuid = randomUUID();
     const [inserted] = await sql<{ uuid: string }[]>`
-      insert into webhook_deliveries (endpoint_id, company_id, event, event_key, payload)
-      values (${endpoint.id}, ${input.companyId}, ${input.event}, ${eventKey}, ${sql.json(input.payload as never)})
+      insert into webhook_deliveries (uuid, endpoint_id, company_id, event, event_key, payload, workflow_id)
+      values (${uuid}, ${endpoint.id}, ${input.companyId}, ${input.event}, ${eventKey}, ${sql.json(input.payload as never)},
+              ${WORKFLOW_IDS.webhookDelivery(uuid)})
       on conflict (endpoint_id, event_key) do nothing
       returning uuid`;
     const [delivery] = inserted
@@ -83,6 +86,8 @@ export interface DeliveryToStart {
   max_attempts: number;
   retry_initial_ms: number;
   timeout_ms: number;
+  /** the outbox drainer made the first attempts: the workflow makes the rest, after this wait */
+  retry?: { attemptsMade: number; firstRetryInMs?: number };
 }
 
 /**
@@ -106,6 +111,7 @@ export async function startDeliveryWorkflow(
           maxAttempts: d.max_attempts,
           initialIntervalMs: d.retry_initial_ms,
           timeoutMs: d.timeout_ms,
+          ...d.retry,
         },
       ],
       workflowIdConflictPolicy: 'USE_EXISTING',
