@@ -1,6 +1,5 @@
 // `npm run bench:dispatch`: messages through the real worker process and Temporal to a Twilio stand-in in its own
 // process, at each cap; measures the rate the stand-in saw, the busiest second, and Temporal events per 1,000.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openApp, type App } from '../lib/app';
@@ -10,6 +9,7 @@ import { TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { startTwilioStandinProcess, type TwilioStandinProcess } from '../test/standins/twilio-process';
 import { maxInAnySecond } from '../test/support/dispatch';
 import { dispatchMessages } from '../workflows';
+import { startSendingWorker, stopWorker } from './worker-process';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +28,6 @@ const caps = values.caps.split(',').map(Number);
 const batchFor = (cap: number) =>
   values.batch === 'auto' ? Math.min(500, Math.max(100, Math.round(cap / 2))) : Number(values.batch);
 const say = (line: string) => process.stdout.write(line + '\n');
-const SENDER = '+18005550100';
 
 /** A company with `n` contacts and one due SMS each, made in the database in two statements. */
 async function seed(app: App, alias: string, n: number): Promise<number> {
@@ -47,57 +46,6 @@ async function seed(app: App, alias: string, n: number): Promise<number> {
            now() - interval '1 minute', 'northeast'
     from contacts c where c.company_id = ${id}`;
   return id;
-}
-
-/** The real worker process (workers/main.ts), configured like production to send through Twilio. */
-async function startWorker(app: App, twilio: TwilioStandinProcess, cap: number): Promise<ChildProcess> {
-  const batchSize = batchFor(cap);
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'workers/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: app.runtime.databaseUrl,
-      TEMPORAL_ADDRESS: app.temporal.address,
-      TEMPORAL_NAMESPACE: app.temporal.namespace,
-      S3_ENDPOINT: app.runtime.s3.endpoint,
-      S3_BUCKET: app.runtime.s3.bucket,
-      S3_ACCESS_KEY_ID: app.runtime.s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: app.runtime.s3.secretAccessKey,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_BASE_URL: twilio.url,
-      TWILIO_FROM_NUMBER: SENDER,
-      TWILIO_MAX_PER_SECOND: String(cap),
-      // a short code: the account cap is what binds here
-      TWILIO_NUMBER_MAX_PER_SECOND: String(cap),
-      SEND_BATCH_SIZE: String(batchSize),
-      // at least info: the bench waits for the worker's 'worker running' line
-      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info',
-      OPS_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      log.push(text);
-      if (text.includes('worker running')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => {
-      log.push(c.toString());
-      if (process.env.BENCH_WORKER_LOG) process.stderr.write(c);
-    });
-    if (process.env.BENCH_WORKER_LOG) child.stdout!.on('data', (c: Buffer) => process.stderr.write(c));
-    child.once('exit', (code) =>
-      reject(new Error(`the worker exited with code ${code}:\n${log.join('').slice(-3000)}`)),
-    );
-  });
-  return child;
 }
 
 function explainBusiestSecond(arrivals: number[]): void {
@@ -148,7 +96,7 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
   const alias = `bench-${cap}-${Date.now() % 100000}`;
   const companyId = await seed(app, alias, messages);
   const workers = await Promise.all(
-    Array.from({ length: Number(values.workers) }, () => startWorker(app, twilio, cap)),
+    Array.from({ length: Number(values.workers) }, () => startSendingWorker(app, twilio, { cap, batchSize })),
   );
   try {
     const before = (await twilio.arrivals()).at.length;
@@ -184,8 +132,7 @@ async function runAtCap(app: App, twilio: TwilioStandinProcess, cap: number): Pr
       `max_window=${maxInAnySecond(arrivals)} events_per_1k=${((events * 1000) / arrivals.length).toFixed(1)}`
     );
   } finally {
-    for (const worker of workers) worker.kill('SIGTERM');
-    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve))));
+    await Promise.all(workers.map(stopWorker));
   }
 }
 

@@ -1,4 +1,5 @@
-// `npm run bench:ingest [-- --rows N]`: N messy rows through the real worker and Temporal, against a plain COPY of the same rows cleaned and one of our output alone.
+// `npm run bench:ingest [-- --rows N --existing-messages N]`: N messy rows through the real worker and Temporal, against pgloader
+// loading the same file raw into the same Postgres, a plain COPY of the same rows cleaned, and a COPY of our output alone.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
@@ -6,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -20,20 +20,31 @@ import { registerPacket } from '../lib/packets';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { BENCH_HEADER, BENCH_MAP, messyRows } from './messy-rows';
 import { measureOutputFloor } from './output-floor';
-import { processCpuMs } from './trigger-timing';
+import { fillOtherCompanies } from './existing-messages';
+import { ensurePgloader, loadWithPgloader } from './pgloader';
+import { loadAverage, processCpuMs } from './trigger-timing';
 
 // the worker's heap as `npm run worker` sizes it (package.json): without a cap V8 lets garbage from
 // parsing pile up to ~400 MB on a machine with memory to spare; with it the worker stays near 260 MB
 const WORKER_HEAP_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=2'];
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    // other companies' messages (and half as many appointments) already in the database
+    'existing-messages': { type: 'string', default: '0' },
+  },
+});
 const rows = Number(values.rows);
 if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a positive whole number');
+const existing = Number(values['existing-messages']);
+if (!Number.isInteger(existing) || existing < 0)
+  throw new Error('--existing-messages must be a whole number');
 const say = (line: string) => process.stdout.write(line + '\n');
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
-// the cleaned rows (~1 GB a million rows, removed after the baseline), the workflow bundle and the packet's
-// exported output (~1.5 GB a million rows); removed at the end
+// the raw file (removed after pgloader), the cleaned rows (~1 GB a million rows, removed after their COPY),
+// the workflow bundle and the packet's exported output; removed at the end
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'herald-bench-'));
 // a fresh runtime of our own, so nothing else on the machine shares the database during the run
 const app = await openApp({
@@ -51,40 +62,52 @@ try {
     insert into company_load_maps (company_id, name, version, load_map)
     values (${company!.id}, ${BENCH_MAP.name}, 1, ${app.sql.json(BENCH_MAP as never)}) returning id`;
 
-  // 1. the messy file into S3, and the same rows cleaned kept aside for the baseline
-  const key = `raw/${alias}/bench/appointments-${rows}.csv`;
-  const cleanFile = path.join(workDir, 'clean.copy');
-  const cleanLines: string[] = [];
-  let cleanText = '';
-  async function* file(): AsyncGenerator<string> {
-    yield BENCH_HEADER;
-    let batch = '';
-    for (const row of messyRows(rows)) {
-      batch += row.line;
-      if (row.clean) cleanLines.push(row.clean);
-      if (batch.length > 1 << 20) {
-        yield batch;
-        batch = '';
-        cleanText += cleanLines.join('');
-        cleanLines.length = 0;
-        if (cleanText.length > 64 << 20) {
-          await writeFile(cleanFile, cleanText, { flag: 'a' });
-          cleanText = '';
-        }
-      }
-    }
-    yield batch;
-    await writeFile(cleanFile, cleanText + cleanLines.join(''), { flag: 'a' });
+  if (existing > 0) {
+    const filling = performance.now();
+    await fillOtherCompanies(app.sql, existing);
+    say(
+      `filled the database with ${existing} messages and ${Math.floor(existing / 2)} appointments of other companies ` +
+        `in ${seconds(performance.now() - filling)} s`,
+    );
   }
+
+  // 1. the messy file on disk and in S3, and the same rows cleaned kept aside for the baseline
+  const key = `raw/${alias}/bench/appointments-${rows}.csv`;
+  const rawFile = path.join(workDir, 'appointments.csv');
+  const cleanFile = path.join(workDir, 'clean.copy');
   let started = performance.now();
+  let raw = BENCH_HEADER;
+  let clean = '';
+  for (const row of messyRows(rows)) {
+    raw += row.line;
+    if (row.clean) clean += row.clean;
+    if (raw.length > 32 << 20) {
+      await writeFile(rawFile, raw, { flag: 'a' });
+      await writeFile(cleanFile, clean, { flag: 'a' });
+      raw = clean = '';
+    }
+  }
+  await writeFile(rawFile, raw, { flag: 'a' });
+  await writeFile(cleanFile, clean, { flag: 'a' });
   await new Upload({
     client: app.s3,
-    params: { Bucket: app.bucket, Key: key, Body: Readable.from(file()) },
+    params: { Bucket: app.bucket, Key: key, Body: createReadStream(rawFile, { highWaterMark: 1 << 20 }) },
     queueSize: 2,
   }).done();
   say(`generated and uploaded ${rows} rows in ${seconds(performance.now() - started)} s`);
 
-  // 2. the baseline: COPY of the cleaned rows into a plain table of the staging table's shape
+  // 2a. pgloader: the same file, raw, into an unindexed table of the same Postgres
+  const pgloaderVersion = await ensurePgloader(say);
+  const pgloader = pgloaderVersion
+    ? await loadWithPgloader(app.sql, app.runtime.databaseUrl, rawFile, workDir)
+    : undefined;
+  if (pgloader)
+    say(
+      `pgloader (${pgloaderVersion}): ${pgloader.rows} raw rows in ${seconds(pgloader.ms)} s, peak RSS ${pgloader.peakRssMb} MB`,
+    );
+  await rm(rawFile);
+
+  // 2b. COPY of the cleaned rows into a plain table of the staging table's shape
   await app.sql`create table bench_baseline (like packet_rows)`;
   const baselineConnection = await app.sql.reserve();
   const [baselineBackend] = await baselineConnection<{ pid: number }[]>`select pg_backend_pid() as pid`;
@@ -98,8 +121,9 @@ try {
   baselineConnection.release();
   const [baseline] = await app.sql<{ n: number }[]>`select count(*)::int as n from bench_baseline`;
   say(
-    `baseline: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s (${seconds(copyCpuMs)} s of Postgres CPU)`,
+    `copy: COPY of ${baseline!.n} cleaned rows in ${seconds(copyMs)} s (${seconds(copyCpuMs)} s of Postgres CPU)`,
   );
+  await app.sql`drop table bench_baseline`;
   await rm(cleanFile);
 
   // 3. ours: a worker process (prebuilt workflow bundle, so bundling is not in its memory) ingests the file
@@ -189,13 +213,15 @@ try {
   const floor = await measureOutputFloor(app.sql, packet.id, workDir);
   say(
     `output floor: COPY of our output (${floor.tables.map((t) => `${t.rows} ${t.table}`).join(', ')}) ` +
-      `into tables shaped like ours in ${seconds(floor.ms)} s (${seconds(floor.cpuMs)} s of Postgres CPU) ` +
-      `= ${(floor.ms / copyMs).toFixed(2)}× the baseline (${(floor.cpuMs / copyCpuMs).toFixed(2)}× its CPU), ` +
+      `into tables shaped like ours in ${seconds(floor.ms)} s (${seconds(floor.cpuMs)} s of Postgres CPU), ` +
       `${Math.round((100 * floor.ms) / oursMs)}% of ours ` +
-      `(${floor.tables.map((t) => `${t.table} ${seconds(t.ms)} s`).join(', ')})`,
+      `(${floor.tables.map((t) => `${t.table} ${seconds(t.ms)} s`).join(', ')}); load average ${loadAverage()}`,
   );
+  const pgloaderS = pgloader ? seconds(pgloader.ms) : 'none';
   say(
-    `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} ratio=${(oursMs / copyMs).toFixed(2)} peak_rss_mb=${Math.round(peakMb)}`,
+    `bench:ingest rows=${rows} ours_s=${seconds(oursMs)} copy_s=${seconds(copyMs)} pgloader_s=${pgloaderS} ` +
+      `floor_s=${seconds(floor.ms)} vs_pgloader=${pgloader ? (oursMs / pgloader.ms).toFixed(2) : 'none'} ` +
+      `vs_floor=${(oursMs / floor.ms).toFixed(2)} peak_rss_mb=${Math.round(peakMb)}`,
   );
 } finally {
   await app.close();

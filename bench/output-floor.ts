@@ -1,4 +1,4 @@
-// The ingest benchmark's output floor: a plain COPY of one packet's contacts, appointments and messages into empty tables shaped like ours.
+// The ingest benchmark's output floor: a plain COPY of one packet's contacts and appointments into empty tables shaped like ours.
 import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -9,13 +9,12 @@ import { processCpuMs } from './trigger-timing';
 const OUTPUT_TABLES = [
   { table: 'contacts', packetColumn: 'last_packet_id' },
   { table: 'appointments', packetColumn: 'last_packet_id' },
-  { table: 'messages', packetColumn: 'packet_id' },
 ] as const;
 
 type OutputTable = (typeof OUTPUT_TABLES)[number]['table'];
 
 export interface OutputFloor {
-  /** wall clock of the three COPYs, one after the other */
+  /** wall clock of the COPYs, one after the other */
   ms: number;
   /** CPU the Postgres backend spent on them: steadier than wall time on a machine others are using */
   cpuMs: number;
@@ -58,7 +57,7 @@ export async function measureOutputFloor(sql: Sql, packetId: number, workDir: st
     }
     // dirty pages our ingest left behind are flushed first, so its checkpoint does not land in the timing
     await sql`checkpoint`;
-    // one connection for the three COPYs, so its backend's CPU can be read (the embedded Postgres runs here)
+    // one connection for the COPYs, so its backend's CPU can be read (the embedded Postgres runs here)
     const connection = await sql.reserve();
     const timed = [];
     let ms: number;

@@ -3,7 +3,7 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -46,7 +46,8 @@ export const reminderRegionProgressQuery = defineQuery<ReminderRegionProgress>('
 /** Pages per run before continue-as-new, so a huge backlog never makes a long history. */
 const PAGES_PER_RUN = 50;
 
-const { screenDueMessages } = proxyActivities<Activities>({
+// a local activity: dispatch waits for the screening, and a page takes less than a server round trip
+const { screenDueMessages } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });

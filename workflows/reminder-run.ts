@@ -4,7 +4,7 @@ import {
   ChildWorkflowFailure,
   defineQuery,
   executeChild,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,14 +31,16 @@ export interface ReminderRunSummary {
 }
 
 export interface ReminderRunProgress {
-  stage: 'making due messages' | 'finding regions' | 'running regions' | 'done';
+  stage: 'making due messages' | 'running regions' | 'done';
   now: string | null;
   regions: Record<string, 'running' | 'done' | 'failed'>;
 }
 
 export const reminderRunProgressQuery = defineQuery<ReminderRunProgress>('progress');
 
-const { findReminderCompany, createDueMessages, listDueRegions } = proxyActivities<Activities>({
+// a local activity: the run's first texts wait on it, and a round trip through the server costs as
+// much as the work on a busy machine
+const { prepareReminderRun } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
@@ -58,11 +60,12 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
   progress.now = now;
   const { workflowId } = workflowInfo();
 
-  const company = await findReminderCompany({ companyAlias: input.companyAlias });
+  // each step once per appointment time, however often this is retried or runs overlap (lib/messages)
+  const company = await prepareReminderRun({ companyAlias: input.companyAlias, now });
   const summary: ReminderRunSummary = {
     companyAlias: input.companyAlias,
     now,
-    created: 0,
+    created: company.created,
     regions: [],
     failed: [],
   };
@@ -70,13 +73,9 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
     progress.stage = 'done';
     return summary;
   }
-  // each step once per appointment time, however often this is retried or runs overlap (lib/messages)
-  summary.created = (await createDueMessages({ companyId: company.companyId, now })).created;
-  progress.stage = 'finding regions';
-  const due = await listDueRegions({ companyId: company.companyId, now });
   progress.stage = 'running regions';
   await Promise.all(
-    due.map(async ({ region }) => {
+    company.regions.map(async ({ region }) => {
       progress.regions[region] = 'running';
       try {
         const result = await executeChild(reminderRegion, {

@@ -1,0 +1,221 @@
+// `npm run bench:reminders [-- --appointments N --cap R]`: reminder runs of ten companies at a busy moment over N appointments
+// in seven regions, through the real worker process and Temporal to the Twilio stand-in: how soon the first text goes, how
+// long choosing the due steps takes, and the rate sent against the account's cap.
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import proto from '@temporalio/proto';
+import { DateTime } from 'luxon';
+import { openApp, type App } from '../lib/app';
+import { loadConfig } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { createDueMessages } from '../lib/messages/create-due';
+import { dueSteps, loadCompanyPlan, stepHasMessage } from '../lib/messages/due-steps';
+import { regionTaskQueue, SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
+import { startTwilioStandinProcess } from '../test/standins/twilio-process';
+import { maxInAnySecond } from '../test/support/dispatch';
+import { reminderRun } from '../workflows';
+import { loadAverage } from './trigger-timing';
+import { startSendingWorker, stopWorker } from './worker-process';
+
+const { values } = parseArgs({
+  options: {
+    appointments: { type: 'string', default: '1000000' },
+    cap: { type: 'string', default: '500' },
+    /** print the first company's run as a timeline: its workflows' activities and children */
+    explain: { type: 'boolean', default: false },
+  },
+});
+const total = Number(values.appointments);
+const cap = Number(values.cap);
+if (!Number.isInteger(total) || total < 1000)
+  throw new Error('--appointments must be a whole number, 1000 or more');
+const say = (line: string) => process.stdout.write(line + '\n');
+const COMPANIES = 10;
+/** one state per region, and people with no state or ZIP (the unassigned region, in the company's zone) */
+const PLACES = [
+  { state: 'NY', zone: 'America/New_York', region: 'northeast' },
+  { state: 'FL', zone: 'America/New_York', region: 'southeast' },
+  { state: 'IL', zone: 'America/Chicago', region: 'midwest' },
+  { state: 'TX', zone: 'America/Chicago', region: 'south_central' },
+  { state: 'CO', zone: 'America/Denver', region: 'mountain' },
+  { state: 'CA', zone: 'America/Los_Angeles', region: 'pacific' },
+  { state: null, zone: null, region: 'unassigned' },
+];
+
+/**
+ * The busy moment: 10:00 in New York on a day at least two days off, when the two-day texts of a day's
+ * appointments in the eastern zone fall due at once (the default plan's `sms-2d`).
+ */
+function busyMoment(): Date {
+  return DateTime.now()
+    .setZone('America/New_York')
+    .plus({ days: 2 })
+    .set({ hour: 10, minute: 0, second: 0, millisecond: 0 })
+    .toJSDate();
+}
+
+/** Ten companies with the default plan, their people in seven regions and `total` appointments over sixty days from `at`. */
+async function seed(app: App, at: Date): Promise<{ id: number; alias: string }[]> {
+  const companies = await app.sql<{ id: number; alias: string }[]>`
+    insert into companies (alias, name, phone_number, timezone)
+    select 'bench-' || g || '-' || ${randomUUID().slice(0, 6)}, 'Bench Clinic ' || g, '+16175550100', 'America/New_York'
+    from generate_series(1, ${COMPANIES}) g
+    returning id, alias`;
+  const ids = companies.map((c) => c.id);
+  await app.sql`
+    insert into credit_ledger (company_id, kind, credits, note)
+    select id, 'purchase', ${total}, 'bench' from unnest(${ids}::bigint[]) id`;
+  const contacts = Math.floor(total / 2);
+  await app.sql.begin(async (tx) => {
+    // a bulk load, as a restore would do it: the reference checks' work is not what this measures
+    await tx`set local session_replication_role = replica`;
+    await tx`
+      insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, timezone, state, region)
+      select (${ids}::bigint[])[1 + g % ${COMPANIES}], 'c' || g, 'Pat', 'Lee', '+1' || (2000000000 + g)::text,
+             p.zone, p.state, p.region
+      from generate_series(0, ${contacts - 1}) g
+      join unnest(${PLACES.map((p) => p.zone)}::text[], ${PLACES.map((p) => p.state)}::text[],
+                  ${PLACES.map((p) => p.region)}::text[]) with ordinality as p(zone, state, region, n)
+        on p.n = 1 + (g / ${COMPANIES}) % ${PLACES.length}`;
+    const [low] = await tx<{ id: number }[]>`
+      select min(id)::int as id from contacts where company_id = any(${ids}::bigint[])`;
+    // evenly over sixty days; herald learned them a month ago
+    await tx`
+      insert into appointments (company_id, contact_id, dedupe_key, starts_at, starts_at_set_at)
+      select c.company_id, c.id, 'a' || g,
+             ${at.toISOString()}::timestamptz + (g::float8 / ${total}) * interval '60 days',
+             ${at.toISOString()}::timestamptz - interval '30 days'
+      from generate_series(0, ${total - 1}) g
+      join contacts c on c.id = ${low!.id} + g % ${contacts}`;
+  });
+  await app.sql`analyze contacts`;
+  await app.sql`analyze appointments`;
+  return companies;
+}
+
+/** What a workflow and the children it started did when, in ms after `since`. */
+async function explainRun(app: App, workflowId: string, since: number, firstSend: number): Promise<void> {
+  const client = await app.client();
+  const lines: { at: number; text: string }[] = [{ at: firstSend, text: 'first text at the stand-in' }];
+  const visit = async (id: string, depth: number) => {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    for (const e of history.events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      const type = String(proto.temporal.api.enums.v1.EventType[e.eventType ?? 0])
+        .replace('EVENT_TYPE_', '')
+        .toLowerCase();
+      const what =
+        e.activityTaskScheduledEventAttributes?.activityType?.name ??
+        e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ??
+        '';
+      if (
+        /activity_task_(scheduled|completed)|child_workflow_execution_(started|completed)|workflow_execution_(started|completed)/.test(
+          type,
+        )
+      )
+        lines.push({
+          at,
+          text: `${'  '.repeat(depth)}${id.split('/').slice(-2).join('/')}: ${type} ${what}`,
+        });
+      const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (child && depth < 3) await visit(child, depth + 1);
+    }
+  };
+  await visit(workflowId, 0);
+  for (const l of lines.sort((a, b) => a.at - b.at))
+    say(`  +${String(Math.round(l.at - since)).padStart(6)} ms ${l.text}`);
+}
+
+const app = await openApp({
+  config: loadConfig(),
+  log: createLogger({ level: 'warn' }),
+  ephemeral: true,
+  setUp: true,
+});
+const twilio = await startTwilioStandinProcess({ lean: true });
+try {
+  const at = busyMoment();
+  let started = performance.now();
+  const companies = await seed(app, at);
+  const plans = await Promise.all(companies.map(async (c) => (await loadCompanyPlan(app.sql, c.id))!));
+  // earlier runs kept up: every step due before the last run 15 minutes ago has its message, sent
+  const before = new Date(at.getTime() - 15 * 60_000).toISOString();
+  let backlog = 0;
+  for (const plan of plans) backlog += (await createDueMessages(app.sql, plan, before)).created;
+  await app.sql.begin(async (tx) => {
+    await tx`set local session_replication_role = replica`;
+    await tx`update messages set state = 'delivered', sent_at = contact_at, delivered_at = contact_at where state = 'scheduled'`;
+  });
+  await app.sql`analyze messages`;
+  say(
+    `seeded ${companies.length} companies, ${total} appointments over 60 days in ${PLACES.length} regions, ` +
+      `${backlog} messages of earlier runs, in ${((performance.now() - started) / 1000).toFixed(1)} s; the run at ${at.toISOString()}`,
+  );
+
+  // choosing the due steps alone, for every company, as the run's first statement chooses them
+  const now = at.toISOString();
+  started = performance.now();
+  let due = 0;
+  for (const plan of plans) {
+    const [row] = await app.sql<{ n: number }[]>`
+      select count(*)::int as n from (${dueSteps(app.sql, { plan, now, dueBy: now })}) d where not ${stepHasMessage(app.sql)}`;
+    due += row!.n;
+  }
+  const selectMs = performance.now() - started;
+  say(`selection: ${due} steps due for the ${companies.length} companies in ${selectMs.toFixed(0)} ms`);
+
+  const queues = [TASK_QUEUES.pipeline, ...PLACES.map((p) => regionTaskQueue(p.region))];
+  const worker = await startSendingWorker(app, twilio, {
+    cap,
+    batchSize: Math.min(500, Math.max(100, Math.round(cap / 2))),
+    queues,
+  });
+  try {
+    const arrivedBefore = (await twilio.arrivals()).at.length;
+    const client = await app.client();
+    say(`load average ${loadAverage()}`);
+    const runsStarted = Date.now();
+    const summaries = await Promise.all(
+      companies.map((c) =>
+        client.workflow.execute(reminderRun, {
+          taskQueue: TASK_QUEUES.pipeline,
+          workflowId: WORKFLOW_IDS.reminderRun(c.alias, `bench-${now}`),
+          args: [{ companyAlias: c.alias, now }],
+          typedSearchAttributes: [{ key: SA.CompanyAlias, value: c.alias }],
+        }),
+      ),
+    );
+    const arrivals = (await twilio.arrivals()).at.slice(arrivedBefore);
+    const first = Math.min(...arrivals);
+    const last = Math.max(...arrivals);
+    const created = summaries.reduce((n, s) => n + s.created, 0);
+    const sentPerS = (arrivals.length - 1) / ((last - first) / 1000);
+    const deferred = summaries.reduce(
+      (n, s) => n + s.regions.reduce((m, r) => m + r.screened.deferred, 0),
+      0,
+    );
+    say(
+      `runs: ${created} messages made, ${arrivals.length} sent, ${deferred} deferred (quiet hours elsewhere), ` +
+        `the last run done ${((Date.now() - runsStarted) / 1000).toFixed(1)} s after the start; ` +
+        `busiest second ${maxInAnySecond(arrivals)} at the stand-in (cap ${cap}); ${(sentPerS / cap).toFixed(3)} of the cap; ` +
+        `load average ${loadAverage()}`,
+    );
+    if (values.explain)
+      await explainRun(
+        app,
+        WORKFLOW_IDS.reminderRun(companies[0]!.alias, `bench-${now}`),
+        runsStarted,
+        first,
+      );
+    say(
+      `bench:reminders appointments=${total} due=${created} first_send_ms=${Math.round(first - runsStarted)} ` +
+        `select_ms=${selectMs.toFixed(0)} sent_per_s=${sentPerS.toFixed(1)} cap=${cap}`,
+    );
+  } finally {
+    await stopWorker(worker);
+  }
+} finally {
+  await twilio.close();
+  await app.close();
+}
+process.exit(0);
