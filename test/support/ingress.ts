@@ -101,6 +101,14 @@ export const smsStatus = (sid: string, status: string, extra: Record<string, str
 
 let sidSerial = 0;
 
+/** The person's appointment enrolled in its reminder sequence, as the run enrols it with its first message. */
+async function enrol(sql: Sql, companyId: number, person: Person): Promise<void> {
+  await sql`
+    insert into reminder_enrollments (company_id, contact_id, appointment_id, appointment_at)
+    select company_id, contact_id, id, starts_at from appointments where id = ${person.appointmentId} and company_id = ${companyId}
+    on conflict (appointment_id) do nothing`;
+}
+
 /** A message of the person's plan that a provider has already accepted. */
 export async function sentMessage(
   sql: Sql,
@@ -124,6 +132,8 @@ export async function sentMessage(
             'sent', ${opts.provider ?? 'twilio'}, 'test', ${sid}, ${opts.to ?? person.phone}, ${opts.from ?? '+16175550199'},
             ${opts.sentAt ?? new Date()})
     returning id, uuid`;
+  // the reminder run enrols an appointment with its first message
+  await enrol(sql, companyId, person);
   if (opts.channel === 'voice') {
     await sql`
       insert into calls (company_id, message_id, contact_id, provider, provider_account, provider_call_sid, to_number, status)
