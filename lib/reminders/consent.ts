@@ -1,7 +1,8 @@
 // Opt-outs and opt-ins: set or clear a contact's do_not_* flags, and at once skip what is not yet sent and stop their sequences.
 import type { Sql, TransactionSql } from '../db';
 import type { Channel } from './quiet-hours';
-import { settleScheduled } from './screen-page';
+import { moveMessages } from '../messages/move';
+import { NOT_SENT } from '../messages/states';
 
 const FLAG = { sms: 'do_not_sms', voice: 'do_not_call', email: 'do_not_email' } as const;
 
@@ -43,15 +44,15 @@ export async function optOut(tx: TransactionSql, input: OptOutInput): Promise<Op
     select id from messages
     where company_id = ${input.companyId} and contact_id = any(${ids}::bigint[])
       and channel in ${tx(input.channels as Channel[])} and state in ('scheduled', 'held')`;
-  const skipped = await settleScheduled(
+  const skipped = await moveMessages(
     tx,
     input.companyId,
     pending.map((p) => ({
       id: p.id,
-      state: 'skipped' as const,
+      to: 'skipped' as const,
       reason: `the contact opted out of this channel: ${input.reason}`,
     })),
-    ['scheduled', 'held'],
+    { from: NOT_SENT },
   );
   result.skipped = skipped.length;
   if (input.stopSequences) {
@@ -126,15 +127,15 @@ export async function stopSequences(
     select id from messages
     where company_id = ${companyId} and appointment_id = any(${tx.array(stopped.map((s) => s.appointment_id))}::bigint[])
       and state in ('scheduled', 'held')`;
-  const cancelled = await settleScheduled(
+  const cancelled = await moveMessages(
     tx,
     companyId,
     pending.map((p) => ({
       id: p.id,
-      state: 'cancelled' as const,
+      to: 'cancelled' as const,
       reason: `the reminder sequence stopped: ${scope.reason}`,
     })),
-    ['scheduled', 'held'],
+    { from: NOT_SENT },
   );
   return { sequences: stopped.length, cancelled: cancelled.length };
 }

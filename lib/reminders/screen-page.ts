@@ -1,6 +1,8 @@
 // Reads one page of a company's due messages in a region, screens each, and writes deferrals, expiries, cancellations and skips.
 import type { Sql, TransactionSql } from '../db';
 import { droppedFromFeed } from '../messages/due-steps';
+import { recordMessageEvents } from '../messages/events';
+import { moveMessages } from '../messages/move';
 import { companyRules, type Channel } from './quiet-hours';
 import { screenMessage, type DueMessage, type Screening } from './screen';
 import { parseReminderSettings, type QuietHoursPolicy } from '../../schemas/reminder-settings';
@@ -121,66 +123,6 @@ async function readPage(sql: Sql, input: ScreenPageInput): Promise<Row[]> {
     limit ${input.limit}`;
 }
 
-interface Settled {
-  id: number;
-  uuid: string;
-  channel: Channel;
-  detail: string;
-  eventId: string;
-  type: string;
-}
-
-/** herald's own events about a message, next to the providers' in message_updates. */
-export async function recordHeraldEvents(
-  tx: TransactionSql,
-  companyId: number,
-  events: readonly Settled[],
-): Promise<void> {
-  if (!events.length) return;
-  await tx`
-    insert into message_updates ${tx(
-      events.map((e) => ({
-        message_id: e.id,
-        company_id: companyId,
-        channel: e.channel,
-        provider: 'herald',
-        provider_event_id: e.eventId,
-        event_type: e.type,
-        status: e.type,
-        payload: { reason: e.detail },
-      })),
-    )}
-    on conflict (provider, provider_event_id) do nothing`;
-}
-
-/** scheduled -> expired / cancelled / skipped with each reason; returns the rows it moved. */
-export async function settleScheduled(
-  tx: TransactionSql,
-  companyId: number,
-  list: readonly { id: number; state: 'expired' | 'cancelled' | 'skipped'; reason: string }[],
-  fromStates: readonly string[] = ['scheduled'],
-): Promise<Settled[]> {
-  if (!list.length) return [];
-  const rows = await tx<
-    { id: number; uuid: string; channel: Channel; state: string; status_description: string }[]
-  >`
-    update messages m set state = v.state, status_description = v.reason, last_event_at = now()
-    from unnest(${tx.array(list.map((d) => d.id))}::bigint[], ${tx.array(list.map((d) => d.state))}::text[],
-                ${tx.array(list.map((d) => d.reason))}::text[]) as v(id, state, reason)
-    where m.id = v.id and m.company_id = ${companyId} and m.state in ${tx(fromStates as string[])}
-    returning m.id, m.uuid, m.channel, m.state, m.status_description`;
-  const events = rows.map((r) => ({
-    id: r.id,
-    uuid: r.uuid,
-    channel: r.channel,
-    detail: r.status_description,
-    eventId: `${r.state}:${r.uuid}`,
-    type: r.state,
-  }));
-  await recordHeraldEvents(tx, companyId, events);
-  return events;
-}
-
 async function defer(
   tx: TransactionSql,
   companyId: number,
@@ -198,16 +140,17 @@ async function defer(
                 ${tx.array(list.map((d) => d.reason))}::text[]) as v(id, until, reason)
     where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
     returning m.id, m.uuid, m.channel, m.deferrals, m.status_description`;
-  await recordHeraldEvents(
+  // still scheduled: a deferral is an event, not a move
+  await recordMessageEvents(
     tx,
     companyId,
     rows.map((r) => ({
-      id: r.id,
-      uuid: r.uuid,
+      messageId: r.id,
       channel: r.channel,
-      detail: r.status_description,
       eventId: `deferred:${r.uuid}:${r.deferrals}`,
       type: 'deferred',
+      status: 'scheduled',
+      reason: r.status_description,
     })),
   );
   return rows.length;
@@ -266,11 +209,11 @@ export async function screenDuePage(
       input.companyId,
       of('defer').map(({ row, s }) => ({ id: row.id, until: s.until, reason: s.reason })),
     );
-    const final = (['expired', 'cancelled', 'skipped'] as const).flatMap((state) =>
-      of(state).map(({ row, s }) => ({ id: row.id, state, reason: s.reason })),
+    const final = (['expired', 'cancelled', 'skipped'] as const).flatMap((to) =>
+      of(to).map(({ row, s }) => ({ id: row.id, to, reason: s.reason })),
     );
-    for (const settled of await settleScheduled(tx, input.companyId, final))
-      counts[settled.type as 'expired' | 'cancelled' | 'skipped']++;
+    for (const moved of await moveMessages(tx, input.companyId, final, { from: ['scheduled'] }))
+      counts[moved.state as 'expired' | 'cancelled' | 'skipped']++;
     const ready = of('ready').map(({ row, s }) => ({ id: row.id, sendBy: s.sendBy }));
     for (const marked of await markReady(tx, input, ready)) counts.ready[marked.channel]++;
   });
