@@ -1,4 +1,4 @@
-// `npm run bench:ingest-stages [-- --rows N --rounds R --stage-only --explain time|analyze --profile DIR]`: staging and merge alone, with CPU times.
+// `npm run bench:ingest-stages [-- --rows N --rounds R --stage-only --explain time|analyze --profile DIR --foreign-keys real]`: staging and merge alone, with CPU times.
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +30,9 @@ const { values } = parseArgs({
     'stage-only': { type: 'boolean', default: false },
     // writes a CPU profile of each round's staging (and nothing else) into this directory
     profile: { type: 'string' },
+    // `real`: contacts and appointments get real foreign keys instead of their per-statement reference
+    // checks, to measure what those would cost the merge
+    'foreign-keys': { type: 'string', default: 'statement' },
   },
 });
 const rows = Number(values.rows);
@@ -87,6 +90,7 @@ const postgres = await startEmbeddedPostgres({ dataDir: workDir, port: 0, fast: 
 const sql = createSql({ url: postgres.url, actor: 'bench' });
 try {
   await setUpDatabase(sql);
+  if (values['foreign-keys'] === 'real') await useRealForeignKeys(sql);
   const [backend] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
   const postmaster = (await parentPid(backend!.pid))!;
   const file = path.join(workDir, 'rows.csv');
@@ -164,6 +168,26 @@ try {
   await sql.end({ timeout: 5 });
   await postgres.stop();
   await rm(workDir, { recursive: true, force: true });
+}
+
+/** Swaps the reference checks per statement on contacts and appointments for real foreign keys, per row. */
+async function useRealForeignKeys(sql: Sql): Promise<void> {
+  say('contacts and appointments with real foreign keys instead of reference checks per statement');
+  for (const t of ['contacts_references', 'contacts_references_updated'])
+    await sql`drop trigger ${sql(t)} on contacts`;
+  for (const t of ['appointments_references', 'appointments_references_updated'])
+    await sql`drop trigger ${sql(t)} on appointments`;
+  for (const table of ['contacts', 'appointments']) {
+    await sql`
+      alter table ${sql(table)}
+        add foreign key (company_id) references companies (id),
+        add foreign key (customer_id) references customers (id),
+        add foreign key (location_id) references company_locations (id),
+        add foreign key (first_packet_id) references data_packets (id),
+        add foreign key (last_packet_id) references data_packets (id)`;
+  }
+  await sql`alter table contacts add foreign key (region) references regions (code)`;
+  await sql`alter table appointments add foreign key (contact_id) references contacts (id)`;
 }
 
 /** One connection that sends each statement's analyzed plan back as a notice, printed as it comes. */

@@ -91,73 +91,6 @@ $$;
 
 
 --
--- Name: herald_check_message_people_row(); Type: FUNCTION
---
-
-CREATE FUNCTION public.herald_check_message_people_row() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-begin
-  perform from contacts where id = new.contact_id for key share;
-  if not found then
-    raise exception 'insert or update on table "messages" violates foreign key constraint "messages_contact_id_fkey"'
-      using errcode = 'foreign_key_violation',
-            detail = format('Key (contact_id)=(%s) is not present in table "contacts".', new.contact_id);
-  end if;
-  if new.appointment_id is not null then
-    perform from appointments where id = new.appointment_id for key share;
-    if not found then
-      raise exception 'insert or update on table "messages" violates foreign key constraint "messages_appointment_id_fkey"'
-        using errcode = 'foreign_key_violation',
-              detail = format('Key (appointment_id)=(%s) is not present in table "appointments".', new.appointment_id);
-    end if;
-  end if;
-  return null;
-end $$;
-
-
---
--- Name: herald_check_message_references(); Type: FUNCTION
---
-
-CREATE FUNCTION public.herald_check_message_references() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-begin
-  perform herald_lock_message_parents('companies', 'id', 'company_id',
-    array(select distinct company_id from inserted));
-  perform herald_lock_message_parents('customers', 'id', 'customer_id',
-    array(select distinct customer_id from inserted where customer_id is not null));
-  perform herald_lock_message_parents('company_locations', 'id', 'location_id',
-    array(select distinct location_id from inserted where location_id is not null));
-  perform herald_lock_message_parents('data_packets', 'id', 'packet_id',
-    array(select distinct packet_id from inserted where packet_id is not null));
-  perform herald_lock_message_parents('regions', 'code', 'region',
-    array(select distinct region from inserted));
-  perform herald_lock_message_parents('message_states', 'state', 'state',
-    array(select distinct state from inserted));
-  return null;
-end $$;
-
-
---
--- Name: herald_check_message_references_row(); Type: FUNCTION
---
-
-CREATE FUNCTION public.herald_check_message_references_row() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-begin
-  perform herald_lock_message_parents('companies', 'id', 'company_id', array[new.company_id]);
-  perform herald_lock_message_parents('customers', 'id', 'customer_id', array_remove(array[new.customer_id], null));
-  perform herald_lock_message_parents('company_locations', 'id', 'location_id', array_remove(array[new.location_id], null));
-  perform herald_lock_message_parents('data_packets', 'id', 'packet_id', array_remove(array[new.packet_id], null));
-  perform herald_lock_message_parents('regions', 'code', 'region', array[new.region]);
-  return null;
-end $$;
-
-
---
 -- Name: herald_check_references(); Type: FUNCTION
 --
 
@@ -317,33 +250,6 @@ end $$;
 
 
 --
--- Name: herald_lock_message_parents(regclass, text, text, anyarray); Type: FUNCTION
---
-
-CREATE FUNCTION public.herald_lock_message_parents(parent regclass, key_column text, fk_column text, wanted anyarray) RETURNS void
-    LANGUAGE plpgsql
-    AS $_$
-declare
-  found integer;
-  missing text;
-begin
-  if cardinality(wanted) = 0 then
-    return;
-  end if;
-  execute format('select count(*) from (select from %s where %I = any($1) for key share) k', parent, key_column)
-    into found using wanted;
-  if found < cardinality(wanted) then
-    execute format('select w::text from unnest($1) w where not exists (select from %s p where p.%I = w) limit 1',
-                   parent, key_column)
-      into missing using wanted;
-    raise exception 'insert or update on table "messages" violates foreign key constraint "messages_%_fkey"', fk_column
-      using errcode = 'foreign_key_violation',
-            detail = format('Key (%s)=(%s) is not present in table "%s".', fk_column, missing, parent);
-  end if;
-end $_$;
-
-
---
 -- Name: herald_message_webhook_events(); Type: FUNCTION
 --
 
@@ -482,36 +388,6 @@ begin
     end if;
     i := i + 2;
   end loop;
-  return null;
-end $_$;
-
-
---
--- Name: herald_restrict_referenced_by_messages(); Type: FUNCTION
---
-
-CREATE FUNCTION public.herald_restrict_referenced_by_messages() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $_$
-declare
-  fk_column text := tg_argv[0];
-  key_column text := tg_argv[1];
-  -- the key's type, so the lookup compares like with like and can use an index on messages
-  key_type text := tg_argv[2];
-  old_key text := to_jsonb(old) ->> key_column;
-  referenced boolean;
-begin
-  if tg_op = 'UPDATE' and old_key is not distinct from to_jsonb(new) ->> key_column then
-    return null;
-  end if;
-  execute format('select exists (select from messages where %I = $1::%s)', fk_column, key_type)
-    into referenced using old_key;
-  if referenced then
-    raise exception 'update or delete on table "%" violates foreign key constraint "messages_%_fkey" on table "messages"',
-      tg_table_name, fk_column
-      using errcode = 'foreign_key_violation',
-            detail = format('Key (%s)=(%s) is still referenced from table "messages".', key_column, old_key);
-  end if;
   return null;
 end $_$;
 
@@ -3225,13 +3101,6 @@ CREATE TRIGGER appointments_references_updated AFTER UPDATE ON public.appointmen
 
 
 --
--- Name: appointments appointments_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER appointments_restrict AFTER DELETE OR UPDATE OF id ON public.appointments FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced('id', 'bigint', 'messages', 'appointment_id');
-
-
---
 -- Name: appointments appointments_updated_at; Type: TRIGGER
 --
 
@@ -3257,13 +3126,6 @@ CREATE TRIGGER calls_updated_at BEFORE UPDATE ON public.calls FOR EACH ROW EXECU
 --
 
 CREATE TRIGGER companies_audit AFTER INSERT OR DELETE OR UPDATE ON public.companies FOR EACH ROW EXECUTE FUNCTION public.herald_audit();
-
-
---
--- Name: companies companies_messages_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER companies_messages_restrict AFTER DELETE OR UPDATE OF id ON public.companies FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced_by_messages('company_id', 'id', 'bigint');
 
 
 --
@@ -3313,13 +3175,6 @@ CREATE TRIGGER company_load_maps_updated_at BEFORE UPDATE ON public.company_load
 --
 
 CREATE TRIGGER company_locations_audit AFTER INSERT OR DELETE OR UPDATE ON public.company_locations FOR EACH ROW EXECUTE FUNCTION public.herald_audit();
-
-
---
--- Name: company_locations company_locations_messages_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER company_locations_messages_restrict AFTER DELETE OR UPDATE OF id ON public.company_locations FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced_by_messages('location_id', 'id', 'bigint');
 
 
 --
@@ -3396,7 +3251,7 @@ CREATE TRIGGER contacts_references_updated AFTER UPDATE ON public.contacts REFER
 -- Name: contacts contacts_restrict; Type: TRIGGER
 --
 
-CREATE TRIGGER contacts_restrict AFTER DELETE OR UPDATE OF id ON public.contacts FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced('id', 'bigint', 'appointments', 'contact_id', 'messages', 'contact_id');
+CREATE TRIGGER contacts_restrict AFTER DELETE OR UPDATE OF id ON public.contacts FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced('id', 'bigint', 'appointments', 'contact_id');
 
 
 --
@@ -3456,13 +3311,6 @@ CREATE TRIGGER customers_audit AFTER INSERT OR DELETE OR UPDATE ON public.custom
 
 
 --
--- Name: customers customers_messages_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER customers_messages_restrict AFTER DELETE OR UPDATE OF id ON public.customers FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced_by_messages('customer_id', 'id', 'bigint');
-
-
---
 -- Name: customers customers_restrict; Type: TRIGGER
 --
 
@@ -3488,13 +3336,6 @@ CREATE TRIGGER data_ingest_sources_audit AFTER INSERT OR DELETE OR UPDATE ON pub
 --
 
 CREATE TRIGGER data_ingest_sources_updated_at BEFORE UPDATE ON public.data_ingest_sources FOR EACH ROW EXECUTE FUNCTION public.herald_set_updated_at();
-
-
---
--- Name: data_packets data_packets_messages_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER data_packets_messages_restrict AFTER DELETE OR UPDATE OF id ON public.data_packets FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced_by_messages('packet_id', 'id', 'bigint');
 
 
 --
@@ -3533,13 +3374,6 @@ CREATE TRIGGER groups_updated_at BEFORE UPDATE ON public.groups FOR EACH ROW EXE
 
 
 --
--- Name: message_states message_states_messages_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER message_states_messages_restrict AFTER DELETE OR UPDATE OF state ON public.message_states FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced_by_messages('state', 'state', 'text');
-
-
---
 -- Name: message_templates message_templates_audit; Type: TRIGGER
 --
 
@@ -3558,13 +3392,6 @@ CREATE TRIGGER message_templates_updated_at BEFORE UPDATE ON public.message_temp
 --
 
 CREATE TRIGGER message_updates_updated_at BEFORE UPDATE ON public.message_updates FOR EACH ROW EXECUTE FUNCTION public.herald_set_updated_at();
-
-
---
--- Name: messages messages_contact_references; Type: TRIGGER
---
-
-CREATE TRIGGER messages_contact_references AFTER INSERT ON public.messages REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.herald_check_references('contact_id', 'contacts', 'id', 'appointment_id', 'appointments', 'id');
 
 
 --
@@ -3589,31 +3416,10 @@ CREATE TRIGGER messages_pending_provider_events AFTER UPDATE ON public.messages 
 
 
 --
--- Name: messages messages_people_changed; Type: TRIGGER
---
-
-CREATE TRIGGER messages_people_changed AFTER UPDATE ON public.messages FOR EACH ROW WHEN (((old.contact_id IS DISTINCT FROM new.contact_id) OR (old.appointment_id IS DISTINCT FROM new.appointment_id))) EXECUTE FUNCTION public.herald_check_message_people_row();
-
-
---
 -- Name: messages messages_quiet_hours_claim; Type: TRIGGER
 --
 
 CREATE TRIGGER messages_quiet_hours_claim BEFORE UPDATE OF state ON public.messages FOR EACH ROW WHEN (((old.state = 'scheduled'::text) AND (new.state = 'sending'::text))) EXECUTE FUNCTION public.herald_guard_quiet_hours_claim();
-
-
---
--- Name: messages messages_references; Type: TRIGGER
---
-
-CREATE TRIGGER messages_references AFTER INSERT ON public.messages REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.herald_check_message_references();
-
-
---
--- Name: messages messages_references_changed; Type: TRIGGER
---
-
-CREATE TRIGGER messages_references_changed AFTER UPDATE ON public.messages FOR EACH ROW WHEN (((old.company_id IS DISTINCT FROM new.company_id) OR (old.customer_id IS DISTINCT FROM new.customer_id) OR (old.location_id IS DISTINCT FROM new.location_id) OR (old.packet_id IS DISTINCT FROM new.packet_id) OR (old.region IS DISTINCT FROM new.region))) EXECUTE FUNCTION public.herald_check_message_references_row();
 
 
 --
@@ -3670,13 +3476,6 @@ CREATE TRIGGER region_states_updated_at BEFORE UPDATE ON public.region_states FO
 --
 
 CREATE TRIGGER regions_audit AFTER INSERT OR DELETE OR UPDATE ON public.regions FOR EACH ROW EXECUTE FUNCTION public.herald_audit();
-
-
---
--- Name: regions regions_messages_restrict; Type: TRIGGER
---
-
-CREATE TRIGGER regions_messages_restrict AFTER DELETE OR UPDATE OF code ON public.regions FOR EACH ROW EXECUTE FUNCTION public.herald_restrict_referenced_by_messages('region', 'code', 'text');
 
 
 --
@@ -4026,6 +3825,70 @@ ALTER TABLE ONLY public.message_updates
 
 ALTER TABLE ONLY public.message_updates
     ADD CONSTRAINT message_updates_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+
+
+--
+-- Name: messages messages_appointment_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_appointment_id_fkey FOREIGN KEY (appointment_id) REFERENCES public.appointments(id);
+
+
+--
+-- Name: messages messages_company_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.companies(id);
+
+
+--
+-- Name: messages messages_contact_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contacts(id);
+
+
+--
+-- Name: messages messages_customer_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id);
+
+
+--
+-- Name: messages messages_location_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_location_id_fkey FOREIGN KEY (location_id) REFERENCES public.company_locations(id);
+
+
+--
+-- Name: messages messages_packet_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_packet_id_fkey FOREIGN KEY (packet_id) REFERENCES public.data_packets(id);
+
+
+--
+-- Name: messages messages_region_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_region_fkey FOREIGN KEY (region) REFERENCES public.regions(code);
+
+
+--
+-- Name: messages messages_state_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_state_fkey FOREIGN KEY (state) REFERENCES public.message_states(state);
 
 
 --
