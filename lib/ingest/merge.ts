@@ -42,9 +42,10 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
              (select count(distinct contact_key)::int from packet_rows
               where packet_id = ${packetId} and appointment_key is null) as "contactOnly"`;
     await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
-    const contacts = await upsertContacts(tx, context);
+    const refs = await referenceJoins(tx, context.company.id);
+    const contacts = await upsertContacts(tx, context, refs);
     await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
-    const appointments = await upsertAppointments(tx, context);
+    const appointments = await upsertAppointments(tx, context, refs);
     await analyzeIfGrown(tx, 'appointments', appointments.created + appointments.updated);
     const kept = appointments.kept + counts!.contactOnly;
     const result: MergeResult = {
@@ -83,7 +84,35 @@ async function analyzeIfGrown(
   if (changed >= Math.max(1_000, (stats?.rows ?? 0) / 10)) await tx`analyze ${tx(table)}`;
 }
 
-async function upsertContacts(tx: TransactionSql, context: PacketContext) {
+type References = Awaited<ReturnType<typeof referenceJoins>>;
+
+/**
+ * A row's customer (a provider) and location, by external id, else by name. A company without
+ * customers or locations (most) is not joined at all: the joins fold the case of every row's provider
+ * and location names, about a tenth of the merge's Postgres CPU.
+ */
+async function referenceJoins(tx: TransactionSql, companyId: number) {
+  const [has] = await tx<{ customers: boolean; locations: boolean }[]>`
+    select exists (select from customers where company_id = ${companyId}) as customers,
+           exists (select from company_locations where company_id = ${companyId}) as locations`;
+  return {
+    customer: has!.customers ? tx`coalesce(cu1.id, cu2.id)` : tx`null::bigint`,
+    location: has!.locations ? tx`coalesce(lo1.id, lo2.id)` : tx`null::bigint`,
+    joins: tx`${
+      has!.customers
+        ? tx`left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
+             left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)`
+        : tx``
+    } ${
+      has!.locations
+        ? tx`left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
+             left join company_locations lo2 on lo2.company_id = ${companyId} and lower(lo2.name) = lower(r.location)`
+        : tx``
+    }`,
+  };
+}
+
+async function upsertContacts(tx: TransactionSql, context: PacketContext, refs: References) {
   const companyId = context.company.id;
   const packetId = context.packet.id;
   const rows = await tx<{ region: string; reason: string | null; created: number; updated: number }[]>`
@@ -91,7 +120,7 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
       insert into contacts as c (company_id, customer_id, location_id, external_id, dedupe_key, first_name, last_name,
         middle_name, phone_e164, email, timezone, zip, state, region, region_reason, language, consent_source, data,
         first_packet_id, last_packet_id)
-      select ${companyId}, coalesce(cu1.id, cu2.id), coalesce(lo1.id, lo2.id), r.external_id, r.contact_key,
+      select ${companyId}, ${refs.customer}, ${refs.location}, r.external_id, r.contact_key,
         r.first_name, r.last_name, r.middle_name, r.phone_e164, r.email,
         coalesce(r.timezone, rs.timezone, r.phone_timezone, ${context.company.timezone}),
         r.zip, coalesce(r.state, zp.state), coalesce(rg.code, 'unassigned'),
@@ -109,10 +138,7 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
       left join zip_prefixes zp on r.state is null and zp.prefix = left(r.zip, 3)
       left join region_states rs on rs.state = coalesce(r.state, zp.state)
       left join regions rg on rg.code = rs.region_code and rg.active
-      left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
-      left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)
-      left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
-      left join company_locations lo2 on lo2.company_id = ${companyId} and lower(lo2.name) = lower(r.location)
+      ${refs.joins}
       on conflict (company_id, dedupe_key) do update set
         customer_id = coalesce(excluded.customer_id, c.customer_id),
         location_id = coalesce(excluded.location_id, c.location_id),
@@ -146,7 +172,7 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext) {
   };
 }
 
-async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
+async function upsertAppointments(tx: TransactionSql, context: PacketContext, refs: References) {
   const companyId = context.company.id;
   const packetId = context.packet.id;
   // One statement: the file's appointments (the last row of each wins) are inserted or updated. Their
@@ -163,16 +189,13 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext) {
     upserted as (
       insert into appointments as a (company_id, contact_id, customer_id, location_id, external_id, dedupe_key,
         starts_at, timezone, status, data, first_packet_id, last_packet_id)
-      select ${companyId}, c.id, coalesce(cu1.id, cu2.id), coalesce(lo1.id, lo2.id), r.appointment_external_id,
+      select ${companyId}, c.id, ${refs.customer}, ${refs.location}, r.appointment_external_id,
         r.appointment_key, r.starts_at, r.appointment_timezone, r.appointment_status,
         r.data || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location)),
         ${packetId}, ${packetId}
       from src r
       join contacts c on c.company_id = ${companyId} and c.dedupe_key = r.contact_key
-      left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
-      left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)
-      left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
-      left join company_locations lo2 on lo2.company_id = ${companyId} and lower(lo2.name) = lower(r.location)
+      ${refs.joins}
       on conflict (company_id, dedupe_key) do update set
         contact_id = excluded.contact_id,
         customer_id = coalesce(excluded.customer_id, a.customer_id),
