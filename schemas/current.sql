@@ -2660,24 +2660,24 @@ CREATE INDEX api_keys_company ON public.api_keys USING btree (company_id);
 
 
 --
--- Name: appointments_company_starts; Type: INDEX
+-- Name: appointments_due_steps; Type: INDEX
 --
 
-CREATE INDEX appointments_company_starts ON public.appointments USING btree (company_id, starts_at);
-
-
---
--- Name: appointments_contact; Type: INDEX
---
-
-CREATE INDEX appointments_contact ON public.appointments USING btree (contact_id);
+CREATE INDEX appointments_due_steps ON public.appointments USING btree (company_id, starts_at);
 
 
 --
--- Name: appointments_last_packet; Type: INDEX
+-- Name: appointments_of_contact; Type: INDEX
 --
 
-CREATE INDEX appointments_last_packet ON public.appointments USING btree (last_packet_id);
+CREATE INDEX appointments_of_contact ON public.appointments USING btree (contact_id);
+
+
+--
+-- Name: appointments_packet_show; Type: INDEX
+--
+
+CREATE INDEX appointments_packet_show ON public.appointments USING btree (last_packet_id);
 
 
 --
@@ -2737,24 +2737,17 @@ CREATE UNIQUE INDEX company_locations_external ON public.company_locations USING
 
 
 --
--- Name: contacts_company_email; Type: INDEX
+-- Name: contacts_find_by_email; Type: INDEX
 --
 
-CREATE INDEX contacts_company_email ON public.contacts USING btree (company_id, email) WHERE (email IS NOT NULL);
-
-
---
--- Name: contacts_company_external; Type: INDEX
---
-
-CREATE INDEX contacts_company_external ON public.contacts USING btree (company_id, external_id) WHERE (external_id IS NOT NULL);
+CREATE INDEX contacts_find_by_email ON public.contacts USING btree (company_id, email) WHERE (email IS NOT NULL);
 
 
 --
--- Name: contacts_company_phone; Type: INDEX
+-- Name: contacts_find_by_phone; Type: INDEX
 --
 
-CREATE INDEX contacts_company_phone ON public.contacts USING btree (company_id, phone_e164) WHERE (phone_e164 IS NOT NULL);
+CREATE INDEX contacts_find_by_phone ON public.contacts USING btree (company_id, phone_e164) WHERE (phone_e164 IS NOT NULL);
 
 
 --
@@ -2856,24 +2849,10 @@ CREATE INDEX message_updates_message ON public.message_updates USING btree (mess
 
 
 --
--- Name: messages_company_contact; Type: INDEX
+-- Name: messages_archive; Type: INDEX
 --
 
-CREATE INDEX messages_company_contact ON public.messages USING btree (company_id, contact_id);
-
-
---
--- Name: messages_company_contact_at; Type: INDEX
---
-
-CREATE INDEX messages_company_contact_at ON public.messages USING btree (company_id, contact_at, id);
-
-
---
--- Name: messages_company_region_due; Type: INDEX
---
-
-CREATE INDEX messages_company_region_due ON public.messages USING btree (company_id, region, contact_at, id) WHERE (state = 'scheduled'::text);
+CREATE INDEX messages_archive ON public.messages USING btree (company_id, contact_at, id);
 
 
 --
@@ -2919,10 +2898,10 @@ CREATE INDEX messages_in_flight ON public.messages USING btree (state, sending_a
 
 
 --
--- Name: messages_packet; Type: INDEX
+-- Name: messages_opt_out; Type: INDEX
 --
 
-CREATE INDEX messages_packet ON public.messages USING btree (packet_id);
+CREATE INDEX messages_opt_out ON public.messages USING btree (company_id, contact_id);
 
 
 --
@@ -2930,6 +2909,13 @@ CREATE INDEX messages_packet ON public.messages USING btree (packet_id);
 --
 
 CREATE UNIQUE INDEX messages_provider_id ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
+
+
+--
+-- Name: messages_reminder_screening; Type: INDEX
+--
+
+CREATE INDEX messages_reminder_screening ON public.messages USING btree (company_id, region, contact_at, id) WHERE (state = 'scheduled'::text);
 
 
 --
@@ -3007,13 +2993,6 @@ CREATE INDEX provider_events_pending_message_uuid ON public.provider_events_pend
 --
 
 CREATE INDEX region_states_region ON public.region_states USING btree (region_code);
-
-
---
--- Name: reminder_enrollments_company_status; Type: INDEX
---
-
-CREATE INDEX reminder_enrollments_company_status ON public.reminder_enrollments USING btree (company_id, status);
 
 
 --

@@ -144,7 +144,7 @@ export function dueSteps(sql: Sql | TransactionSql, scope: DueStepScope): Pendin
     where a.company_id = ${plan.companyId}
       and a.status not in ('cancelled', 'completed')
       and a.starts_at > ${scope.now}::text::timestamptz
-      -- the appointments read: those whose earliest step can be due by then (appointments_company_starts)
+      -- the appointments read: those whose earliest step can be due by then (appointments_due_steps)
       and a.starts_at <= ${scope.dueBy}::text::timestamptz + ${maxLead} * interval '1 minute'
       and a.starts_at <= ${scope.dueBy}::text::timestamptz + s.lead_minutes * interval '1 minute'
       ${scope.packetId === undefined ? sql`` : sql`and a.last_packet_id = ${scope.packetId}`}
