@@ -130,6 +130,7 @@ const app = await openApp({
   config: loadConfig(),
   log: createLogger({ level: 'warn' }),
   ephemeral: true,
+  fastPostgres: true,
   setUp: true,
 });
 const twilio = await startTwilioStandinProcess({ lean: true });
