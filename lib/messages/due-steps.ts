@@ -66,6 +66,19 @@ export interface DueStepScope {
 }
 
 /**
+ * What a reminder's data holds besides the appointment's own fields, whatever the load map;
+ * `previous_appointment_date` only when the appointment moved (for a step's movedTemplate).
+ */
+export const STEP_DATA_FIELDS = [
+  'first_name',
+  'last_name',
+  'appointment_date',
+  'provider',
+  'location',
+  'previous_appointment_date',
+];
+
+/**
  * An appointment named `a` that a full-refresh feed no longer lists: a newer file of the same source,
  * with rows, has been merged since the one that wrote it last.
  */

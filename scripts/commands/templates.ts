@@ -16,6 +16,7 @@ import {
 import type { Channel } from '../../lib/providers/types';
 import { validateTemplate, type TemplateIssue } from '../../lib/template';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
+import { STEP_DATA_FIELDS } from '../../lib/messages/due-steps';
 
 const CHANNELS = ['sms', 'voice', 'email'] as const;
 
@@ -35,9 +36,6 @@ interface FoundIssue extends TemplateIssue {
   template: string;
   part: string;
 }
-
-/** Fields planning puts into every message's data, whatever the load map (lib/ingest/plan-messages). */
-const PLANNED_FIELDS = ['first_name', 'last_name', 'appointment_date', 'provider', 'location'];
 
 async function readTemplates(file: string, channel: string | undefined): Promise<TemplateFile[]> {
   const text = await readFile(file, 'utf8').catch((err: Error) => {
@@ -59,13 +57,13 @@ async function readTemplates(file: string, channel: string | undefined): Promise
   return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
 }
 
-/** The data fields a company's active load maps produce: mapped canonical fields plus what planning adds. */
+/** The data fields a company's active load maps produce: mapped canonical fields plus what a reminder adds. */
 async function companyFields(app: App, alias: string): Promise<string[]> {
   const maps = await app.sql<{ load_map: { fields?: Record<string, unknown> } }[]>`
     select m.load_map from company_load_maps m join companies c on c.id = m.company_id
     where c.alias = ${alias} and m.active`;
   if (!maps.length) throw new UsageError(`company "${alias}" has no active load map (or no such company)`);
-  return [...new Set([...PLANNED_FIELDS, ...maps.flatMap((m) => Object.keys(m.load_map.fields ?? {}))])];
+  return [...new Set([...STEP_DATA_FIELDS, ...maps.flatMap((m) => Object.keys(m.load_map.fields ?? {}))])];
 }
 
 function checkTemplate(t: TemplateFile, fields: string[] | undefined): FoundIssue[] {
