@@ -15,6 +15,8 @@ import { loadConfig, PROJECT_ROOT } from '../lib/config';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { STAGING_COLUMNS } from '../lib/ingest/staged-row';
 import { readPacketSummary } from '../lib/ingest/summary';
+import { loadCompanyPlan } from '../lib/messages/due-steps';
+import { packetReminders } from '../lib/messages/upcoming';
 import { createLogger } from '../lib/log';
 import { registerPacket } from '../lib/packets';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
@@ -207,6 +209,18 @@ try {
     select stage, at from packet_events where packet_id = ${packet.id} order by id`;
   say(
     `stages: ${events.map((e, i) => `${e.stage} +${i ? seconds(e.at.getTime() - events[i - 1]!.at.getTime()) : '0'}s`).join(', ')}`,
+  );
+  // what `herald packets show` computes for the packet: the reminders its appointments will get
+  const showing = performance.now();
+  const reminders = await packetReminders(
+    app.sql,
+    (await loadCompanyPlan(app.sql, company!.id))!,
+    packet.id,
+    new Date().toISOString(),
+  );
+  say(
+    `packets show: ${reminders.toCome} reminders to come for ${reminders.appointments} appointments, ` +
+      `computed in ${seconds(performance.now() - showing)} s`,
   );
   // 4. the output floor: our output rows alone, COPYed into empty tables shaped like ours, with the worker gone
   if (worker.exitCode === null && worker.signalCode === null) await once(worker, 'exit');

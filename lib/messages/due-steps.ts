@@ -79,17 +79,18 @@ export const STEP_DATA_FIELDS = [
 ];
 
 /**
- * An appointment named `a` that a full-refresh feed no longer lists: a newer file of the same source,
- * with rows, has been merged since the one that wrote it last.
+ * An appointment named `a` of company `companyId` that a full-refresh feed no longer lists: a newer
+ * file of the same source, with rows, has been merged since the one that wrote it last. The packets
+ * so superseded are found once per statement, not once per appointment.
  */
-export function droppedFromFeed(sql: Sql | TransactionSql): PendingQuery<Row[]> {
-  return sql`exists (
-    select from data_packets p
+export function droppedFromFeed(sql: Sql | TransactionSql, companyId: number): PendingQuery<Row[]> {
+  return sql`a.last_packet_id = any (array(
+    select p.id from data_packets p
     join data_ingest_sources src on src.id = p.source_id and src.company_id = p.company_id
-    where p.id = a.last_packet_id and p.company_id = a.company_id and src.refresh_mode = 'full_refresh'
+    where p.company_id = ${companyId} and src.refresh_mode = 'full_refresh'
       and exists (select from data_packets q
                   where q.source_id = p.source_id and q.company_id = p.company_id
-                    and q.merged_at > p.merged_at and q.rows_loaded > 0))`;
+                    and q.merged_at > p.merged_at and q.rows_loaded > 0)))`;
 }
 
 /**
@@ -118,55 +119,69 @@ export function dueSteps(sql: Sql | TransactionSql, scope: DueStepScope): Pendin
   const steps = plan.steps;
   const maxLead = Math.max(0, ...steps.map(stepLeadMinutes));
   const fallback = plan.fallbackChannel;
+  // as text (a Date would lose microseconds, and 'infinity' is none), cast once per statement: a cast
+  // in a condition would be worked out again for every row
+  const instant = (iso: string) => sql`(select ${iso}::text::timestamptz)`;
+  const now = instant(scope.now);
+  const dueBy = instant(scope.dueBy);
   return sql`
     select a.id as appointment_id, a.company_id, a.customer_id, a.location_id, a.contact_id,
-           a.last_packet_id as packet_id, c.region, s.step, ch.channel,
+           a.last_packet_id as packet_id, a.region, s.step, ch.channel,
            case when a.previous_starts_at is not null and s.moved_template <> '' then s.moved_template
                 else s.template end as template_name,
            a.starts_at as appointment_at, a.previous_starts_at, d.due_at,
            -- provider and location are always keys (null when the appointment has none)
            a.data || jsonb_build_object(
-             'first_name', c.first_name, 'last_name', c.last_name,
+             'first_name', a.first_name, 'last_name', a.last_name,
              'appointment_date', to_char(a.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
              'provider', a.data -> 'provider', 'location', a.data -> 'location')
              || case when a.previous_starts_at is null then '{}'::jsonb
                      else jsonb_build_object('previous_appointment_date',
                             to_char(a.previous_starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) end
              as data
-    from appointments a
-    join contacts c on c.id = a.contact_id and c.company_id = a.company_id
+    from (
+      -- what every step of an appointment shares is read once per appointment (offset 0 keeps it apart)
+      select a.id, a.company_id, a.customer_id, a.location_id, a.contact_id, a.last_packet_id, a.starts_at,
+             a.starts_at_set_at, a.previous_starts_at, a.data, c.region, c.first_name, c.last_name,
+             coalesce(c.timezone, ${plan.timezone}) as zone,
+             c.phone_e164 is not null and not c.do_not_sms as sms,
+             c.phone_e164 is not null and not c.do_not_call as voice,
+             c.email is not null and not c.do_not_email as email
+      from appointments a
+      join contacts c on c.id = a.contact_id and c.company_id = a.company_id
+      where a.company_id = ${plan.companyId}
+        and a.status not in ('cancelled', 'completed')
+        and a.starts_at > ${now}
+        -- the appointments read: those whose earliest step can be due by then (appointments_due_steps)
+        and a.starts_at <= ${dueBy} + ${maxLead} * interval '1 minute'
+        ${scope.packetId === undefined ? sql`` : sql`and a.last_packet_id = ${scope.packetId}`}
+        ${scope.region === undefined ? sql`` : sql`and c.region = ${scope.region}`}
+        and not exists (select from reminder_enrollments e
+                        where e.appointment_id = a.id and e.status <> 'active'
+                          and (e.status = 'opted_out' or e.appointment_at = a.starts_at))
+        and not ${droppedFromFeed(sql, plan.companyId)}
+      offset 0
+    ) a
     cross join unnest(${steps.map((s) => s.step)}::text[], ${steps.map((s) => s.channel)}::text[],
                       ${steps.map((s) => s.template)}::text[], ${steps.map((s) => s.movedTemplate ?? '')}::text[],
                       ${steps.map(offsetMinutes)}::int[], ${steps.map((s) => (s.at === undefined ? -1 : clockMinutes(s.at)))}::int[],
                       ${steps.map(stepLeadMinutes)}::int[])
       as s(step, channel, template, moved_template, offset_minutes, at_minutes, lead_minutes)
     cross join lateral (
+      -- worked out once per appointment and step (offset 0), then compared three ways
       select case when s.at_minutes < 0 then a.starts_at + make_interval(mins => s.offset_minutes)
-                  else (((a.starts_at at time zone z.zone)::date + s.offset_minutes / 1440)
-                        + make_interval(mins => s.at_minutes)) at time zone z.zone
+                  else (((a.starts_at at time zone a.zone)::date + s.offset_minutes / 1440)
+                        + make_interval(mins => s.at_minutes)) at time zone a.zone
              end as due_at
-      from (select coalesce(c.timezone, ${plan.timezone}) as zone) z) d
+      offset 0) d
     cross join lateral (
-      select case when (s.channel = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
-                    or (s.channel = 'voice' and c.phone_e164 is not null and not c.do_not_call)
-                    or (s.channel = 'email' and c.email is not null and not c.do_not_email) then s.channel
-                  when (${fallback} = 'sms' and c.phone_e164 is not null and not c.do_not_sms)
-                    or (${fallback} = 'voice' and c.phone_e164 is not null and not c.do_not_call)
-                    or (${fallback} = 'email' and c.email is not null and not c.do_not_email) then ${fallback}::text
+      select case when (s.channel = 'sms' and a.sms) or (s.channel = 'voice' and a.voice)
+                    or (s.channel = 'email' and a.email) then s.channel
+                  when (${fallback} = 'sms' and a.sms) or (${fallback} = 'voice' and a.voice)
+                    or (${fallback} = 'email' and a.email) then ${fallback}::text
              end as channel) ch
-    where a.company_id = ${plan.companyId}
-      and a.status not in ('cancelled', 'completed')
-      and a.starts_at > ${scope.now}::text::timestamptz
-      -- the appointments read: those whose earliest step can be due by then (appointments_due_steps)
-      and a.starts_at <= ${scope.dueBy}::text::timestamptz + ${maxLead} * interval '1 minute'
-      and a.starts_at <= ${scope.dueBy}::text::timestamptz + s.lead_minutes * interval '1 minute'
-      ${scope.packetId === undefined ? sql`` : sql`and a.last_packet_id = ${scope.packetId}`}
-      ${scope.region === undefined ? sql`` : sql`and c.region = ${scope.region}`}
-      and d.due_at <= ${scope.dueBy}::text::timestamptz and d.due_at < a.starts_at and d.due_at > a.starts_at_set_at
-      ${scope.dueFrom === undefined ? sql`` : sql`and d.due_at >= ${scope.dueFrom}::text::timestamptz`}
-      and ch.channel is not null
-      and not exists (select from reminder_enrollments e
-                      where e.appointment_id = a.id and e.status <> 'active'
-                        and (e.status = 'opted_out' or e.appointment_at = a.starts_at))
-      and not ${droppedFromFeed(sql)}`;
+    where a.starts_at <= ${dueBy} + s.lead_minutes * interval '1 minute'
+      and d.due_at <= ${dueBy} and d.due_at < a.starts_at and d.due_at > a.starts_at_set_at
+      ${scope.dueFrom === undefined ? sql`` : sql`and d.due_at >= ${instant(scope.dueFrom)}`}
+      and ch.channel is not null`;
 }

@@ -101,7 +101,7 @@ async function readPage(sql: Sql, input: ScreenPageInput): Promise<Row[]> {
     select m.id, m.uuid, m.channel, m.contact_at, m.expires_at, m.appointment_at,
            to_char(m.contact_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at,
            a.status as appointment_status, a.starts_at,
-           case when a.id is not null and ${droppedFromFeed(sql)} then
+           case when a.id is not null and ${droppedFromFeed(sql, input.companyId)} then
              (select s.name from data_packets p join data_ingest_sources s on s.id = p.source_id
               where p.id = a.last_packet_id and p.company_id = a.company_id) end as dropped_from,
            e.status as enrollment_status, e.status_reason as enrollment_reason,
