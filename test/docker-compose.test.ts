@@ -9,6 +9,8 @@ import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../lib/config';
 import { createSql, type Sql } from '../lib/db';
+import { loadCompanyPlan } from '../lib/messages/due-steps';
+import { upcomingReminders } from '../lib/messages/upcoming';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../lib/names';
 import { freePort } from '../lib/runtime/ports';
 import { GO_TOOLS, requireGoTool } from '../lib/runtime/go-tools';
@@ -270,10 +272,14 @@ describe("docker-compose.yml's herald services, run natively", () => {
     const packet = JSON.parse(upload.stdout) as { packetUuid?: string; uuid?: string; stage: string };
     expect(packet.stage).toBe('done');
 
-    // as of the day after the first planned reminder: a run over every region's dispatch worker
-    const [first] = await sql<{ at: Date }[]>`
-      select min(m.contact_at) as at from messages m join companies c on c.id = m.company_id
-      where c.alias = 'demo-clinic' and m.state = 'scheduled'`;
+    // as of the day after the first reminder falls due: a run over every region's dispatch worker
+    const [company] = await sql<{ id: number }[]>`select id from companies where alias = 'demo-clinic'`;
+    const [first] = await upcomingReminders(sql, (await loadCompanyPlan(sql, company!.id))!, {
+      from: new Date().toISOString(),
+      to: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      now: new Date().toISOString(),
+      limit: 1,
+    });
     expect(first?.at).toBeTruthy();
     const now = new Date(first!.at.getTime() + 86_400_000).toISOString();
     const run = await herald([
