@@ -37,7 +37,8 @@ export const TRANSITIONS: Readonly<Record<MessageState, readonly MessageState[]>
   // can overtake the write of 'sent'
   sending: ['scheduled', 'sent', 'failed', 'unknown', 'held', 'skipped', 'delivered', 'undelivered'],
   sent: ['delivered', 'undelivered', 'failed'],
-  unknown: ['sent', 'delivered', 'undelivered', 'failed', 'skipped'],
+  // back to scheduled when a sweeper's reconciliation proved the provider never got it
+  unknown: ['scheduled', 'sent', 'delivered', 'undelivered', 'failed', 'skipped'],
   delivered: [],
   undelivered: [],
   failed: [],
