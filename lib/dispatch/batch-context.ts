@@ -3,7 +3,7 @@ import type { Sql, TransactionSql } from '../db';
 import { loadAccount, type ProviderAccount } from '../providers/accounts';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AnyProvider } from '../providers/types';
-import type { ClaimScope } from './claim';
+import type { ClaimScope } from '../messages/claim';
 import {
   loadCompanyContext,
   loadMessages,

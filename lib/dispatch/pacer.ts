@@ -4,7 +4,7 @@ import type { Sql } from '../db';
 import type { ProviderAccount } from '../providers/accounts';
 import { ProviderError } from '../providers/errors';
 import type { AnyProvider, ChannelInput } from '../providers/types';
-import { claimMessages, type ClaimScope } from './claim';
+import { claimMessages, type ClaimScope } from '../messages/claim';
 import type { CompanyContext } from './load';
 import { createOutcomeBuffer } from './outcome-buffer';
 import { pause } from './pause';

@@ -1,6 +1,6 @@
 // Settles messages that can never be sent (opted out, no address, no template, too long) before any provider sees them.
 import type { Sql, TransactionSql } from '../db';
-import type { ClaimScope } from './claim';
+import type { ClaimScope } from '../messages/claim';
 import { recordEvents } from './events';
 
 /**

@@ -1,9 +1,9 @@
-// Moves messages to 'sending' in their own committed transaction, reserving credits and plan quota, or holds them with a reason.
+// The claim: moves messages to 'sending' in their own committed transaction, reserving credits and plan quota, or holds them with a reason.
 import type { Sql, TransactionSql } from '../db';
+import type { CompanyContext } from '../dispatch/load';
+import type { SendLease } from '../dispatch/send-lease';
 import type { Channel } from '../providers/types';
-import type { CompanyContext } from './load';
-import { recordEvents } from './events';
-import type { SendLease } from './send-lease';
+import { moveMessages } from './move';
 
 export interface ClaimCandidate {
   id: number;
@@ -136,7 +136,13 @@ export async function claimMessages(
   }
 }
 
-/** scheduled -> sending for the chosen ones, with the claim details; returns what was claimed. */
+/**
+ * scheduled -> sending for the chosen ones, with the claim details; returns what was claimed, which
+ * may be fewer than asked: two triggers skip a row of this UPDATE (it stays 'scheduled', and is not
+ * returned) whatever the checks before said: messages_opted_out_claim when the contact has opted out
+ * of the channel since, messages_quiet_hours_claim when the message's send_by has passed
+ * (schemas/README.md). Credits and quota are reserved for the returned rows only.
+ */
 async function markSending(tx: TransactionSql, scope: ClaimScope, send: readonly ClaimCandidate[]) {
   return tx<{ id: number; credits: string }[]>`
     update messages m
@@ -203,7 +209,7 @@ async function claimOptimistically(
         select (select count(*) from credit)::int as credit, (select count(*) from counted)::int as counted`;
       if (guard!.credit !== 1 || guard!.counted !== 2) throw new ClaimConflict();
     }
-    const heldRows = held.length ? await holdMessages(tx, companyId, scope.channel, held) : [];
+    const heldRows = held.length ? await holdMessages(tx, companyId, held) : [];
     return { claimed: claimed.map((c) => c.id), held: held.filter((h) => heldRows.includes(h.id)) };
   })) as ClaimResult;
 }
@@ -230,7 +236,7 @@ async function claimLocked(
       await tx`update credit_accounts set reserved = reserved + ${reserved} where company_id = ${companyId}`;
       await adjustCounters(tx, companyId, scope.channel, scope.company.timezone, new Date(), claimed.length);
     }
-    const heldRows = held.length ? await holdMessages(tx, companyId, scope.channel, held) : [];
+    const heldRows = held.length ? await holdMessages(tx, companyId, held) : [];
     return { claimed: claimed.map((c) => c.id), held: held.filter((h) => heldRows.includes(h.id)) };
   })) as ClaimResult;
 }
@@ -239,25 +245,15 @@ async function claimLocked(
 async function holdMessages(
   tx: TransactionSql,
   companyId: number,
-  channel: Channel,
   held: readonly { id: number; reason: string }[],
 ): Promise<number[]> {
-  const rows = await tx<{ id: number; uuid: string; status_description: string }[]>`
-    update messages m set state = 'held', status_description = v.reason, last_event_at = now()
-    from unnest(${tx.array(held.map((h) => h.id))}::bigint[], ${tx.array(held.map((h) => h.reason))}::text[]) as v(id, reason)
-    where m.id = v.id and m.company_id = ${companyId} and m.state = 'scheduled'
-    returning m.id, m.uuid, m.status_description`;
-  await recordEvents(
+  const at = Date.now();
+  const moved = await moveMessages(
     tx,
     companyId,
-    channel,
-    rows.map((r) => ({
-      messageId: r.id,
-      eventId: `held:${r.uuid}:${Date.now()}`,
-      type: 'held',
-      status: 'held',
-      detail: r.status_description,
-    })),
+    held.map((h) => ({ id: h.id, to: 'held' as const, reason: h.reason })),
+    // held again after a release is another event
+    { from: ['scheduled'], eventId: (m) => `held:${m.uuid}:${at}` },
   );
-  return rows.map((r) => r.id);
+  return moved.map((m) => m.id);
 }
