@@ -1,6 +1,7 @@
 // Writes what happened to claimed messages: sent (and debited once), failed with a reason, back to scheduled, or unknown.
 import type { Sql, TransactionSql } from '../db';
 import type { Channel, SendResult } from '../providers/types';
+import { settleCredits } from '../messages/charge';
 import { recordEvents } from './events';
 import type { CompanyContext } from './load';
 
@@ -49,16 +50,6 @@ async function releaseQuota(
     from (select date_trunc('month', t at time zone ${tz})::date as m, count(*)::int as n
           from unnest(${at}::timestamptz[]) t group by 1) g
     where c.company_id = ${scope.company.id} and c.channel = 'all' and c.period = 'month' and c.period_start = g.m`;
-}
-
-async function releaseCredits(
-  tx: TransactionSql,
-  companyId: number,
-  rows: readonly { credits: string | null }[],
-): Promise<void> {
-  const total = rows.reduce((sum, r) => sum + Number(r.credits ?? 0), 0);
-  if (total > 0)
-    await tx`update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${companyId}`;
 }
 
 type SentRow = Released & { segments: number | null };
@@ -169,43 +160,6 @@ async function recordUnsent(
   return rows;
 }
 
-/**
- * Debits what was sent, once (the partial unique index on message_id where kind = 'debit' sees to
- * it), and gives back every reservation, in one statement: the company's balance row is what all
- * its batches contend for, and it stays locked only from here to the commit.
- */
-async function settleCredits(
-  tx: TransactionSql,
-  scope: RecordScope,
-  sent: readonly SentRow[],
-  released: readonly Released[],
-): Promise<void> {
-  const total = [...sent, ...released].reduce((sum, r) => sum + Number(r.credits ?? 0), 0);
-  if (!sent.length) {
-    if (total > 0) await releaseCredits(tx, scope.company.id, released);
-    return;
-  }
-  await tx`
-    with debit as (
-      insert into credit_ledger ${tx(
-        sent.map((r) => ({
-          company_id: scope.company.id,
-          kind: 'debit',
-          credits: -Number(r.credits ?? 0),
-          message_id: r.id,
-          note:
-            scope.channel === 'sms'
-              ? `sms, ${r.segments ?? 1} segment(s)`
-              : scope.channel === 'voice'
-                ? 'call, first minute'
-                : 'email',
-        })),
-      )}
-      on conflict (message_id) where kind = 'debit' do nothing
-      returning 1)
-    update credit_accounts set reserved = greatest(0, reserved - ${total}) where company_id = ${scope.company.id}`;
-}
-
 export async function recordOutcomes(
   sql: Sql,
   scope: RecordScope,
@@ -239,6 +193,6 @@ export async function recordOutcomes(
       scope,
       [...failedRows, ...retryRows].map((r) => r.sending_at),
     );
-    await settleCredits(tx, scope, sentRows, [...failedRows, ...retryRows]);
+    await settleCredits(tx, scope.company.id, scope.channel, sentRows, [...failedRows, ...retryRows]);
   });
 }

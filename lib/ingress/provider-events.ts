@@ -1,7 +1,7 @@
 // Applies a provider's delivery event once: message_updates (unique per provider event), the message state, call records, opt-outs.
 import type { Sql, TransactionSql } from '../db';
 import type { ProviderEvent } from '../providers/types';
-import { chargeCallMinutes } from '../dispatch/call-minutes';
+import { chargeCallMinutes } from '../messages/charge';
 import { recordCalls } from '../dispatch/record';
 import { optOut } from '../reminders/consent';
 import { applyToArchived } from './archived-events';
@@ -167,7 +167,7 @@ export async function applyToMessage(
   const state = await moveMessage(tx, message, opts.event);
   if (message.channel === 'voice') {
     await updateCall(tx, message, opts.event.providerMessageId, opts.event);
-    // billing (lib/dispatch/call-minutes): the minutes past the first, once the completed call reports its duration
+    // billing (lib/messages/charge.ts): the minutes past the first, once the completed call reports its duration
     await chargeCallMinutes(tx, message.id, opts.event.durationSeconds);
   }
   await applyConsent(tx, message, opts);
