@@ -2,7 +2,7 @@
 import type { Sql, TransactionSql } from '../db';
 import type { Channel, SendResult } from '../providers/types';
 import { settleCredits } from '../messages/charge';
-import { recordEvents } from './events';
+import { recordMessageEvents } from '../messages/events';
 import type { CompanyContext } from './load';
 
 export type Outcome =
@@ -106,18 +106,18 @@ async function recordSent(
       rows.map((r) => r.id),
     );
   const reconciled = new Set(sent.filter((s) => s.reconciled).map((s) => s.id));
-  await recordEvents(
+  await recordMessageEvents(
     tx,
     companyId,
-    scope.channel,
     rows
       .filter((r) => reconciled.has(r.id))
       .map((r) => ({
         messageId: r.id,
+        channel: scope.channel,
         eventId: `reconciled:${r.uuid}`,
         type: 'reconciled',
         status: 'sent',
-        detail: r.provider_message_id
+        reason: r.provider_message_id
           ? `found at the provider as ${r.provider_message_id}`
           : 'found at the provider among as many records as messages to this number; its id comes with its status callback',
       })),
@@ -144,16 +144,16 @@ async function recordUnsent(
     returning m.id, m.uuid, m.credits, m.sending_at, m.contact_id`;
   if (state !== 'scheduled') {
     const reasons = new Map(outcomes.map((o) => [o.id, o.reason]));
-    await recordEvents(
+    await recordMessageEvents(
       tx,
       scope.company.id,
-      scope.channel,
       rows.map((r) => ({
         messageId: r.id,
+        channel: scope.channel,
         eventId: `${state}:${r.uuid}`,
         type: state,
         status: state,
-        detail: reasons.get(r.id) ?? '',
+        reason: reasons.get(r.id) ?? '',
       })),
     );
   }

@@ -1,7 +1,7 @@
 // Held messages (no credits, a plan limit) wait for an operator: see why, and put them back in line to be sent.
 import type { Sql, TransactionSql } from '../db';
 import type { Channel } from '../providers/types';
-import { recordEvents } from './events';
+import { recordMessageEvents } from '../messages/events';
 
 export interface HeldSummary {
   channel: Channel;
@@ -30,22 +30,18 @@ export async function releaseHeld(
         and ${opts.channel ? tx`channel = ${opts.channel}` : tx`true`}
       returning id, uuid, channel`;
     const at = Date.now();
-    for (const channel of new Set(rows.map((r) => r.channel))) {
-      await recordEvents(
-        tx,
-        companyId,
-        channel,
-        rows
-          .filter((r) => r.channel === channel)
-          .map((r) => ({
-            messageId: r.id,
-            eventId: `released:${r.uuid}:${at}`,
-            type: 'released',
-            status: 'scheduled',
-            detail: `released by ${opts.actor}`,
-          })),
-      );
-    }
+    await recordMessageEvents(
+      tx,
+      companyId,
+      rows.map((r) => ({
+        messageId: r.id,
+        channel: r.channel,
+        eventId: `released:${r.uuid}:${at}`,
+        type: 'released',
+        status: 'scheduled',
+        reason: `released by ${opts.actor}`,
+      })),
+    );
     return rows.length;
   })) as number;
 }

@@ -1,7 +1,7 @@
 // Settles messages that can never be sent (opted out, no address, no template, too long) before any provider sees them.
 import type { Sql, TransactionSql } from '../db';
 import type { ClaimScope } from '../messages/claim';
-import { recordEvents } from './events';
+import { recordMessageEvents } from '../messages/events';
 
 /**
  * Settles messages that will never be sent before any provider sees them: skipped ones (opt-out,
@@ -38,16 +38,16 @@ export async function settleUnsendable(
           and (${via}::text is null or (m.dispatch_token = ${scope.token} and m.claimed_by = ${scope.lease.holder}))
         returning m.id, m.uuid`;
       const reasons = new Map(list.map((s) => [s.id, s.reason]));
-      await recordEvents(
+      await recordMessageEvents(
         tx,
         companyId,
-        scope.channel,
         rows.map((r) => ({
           messageId: r.id,
+          channel: scope.channel,
           eventId: `${state}:${r.uuid}`,
           type: state,
           status: state,
-          detail: reasons.get(r.id) ?? '',
+          reason: reasons.get(r.id) ?? '',
         })),
       );
     };
