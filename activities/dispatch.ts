@@ -14,7 +14,7 @@ import { UnknownCompanyError } from '../lib/dispatch/load';
 import { refreshMessageStats } from '../lib/dispatch/planner-stats';
 import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
 import { BatchIncomplete, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
-import { LeaseLost } from '../lib/dispatch/send-lease';
+import { LeaseLost } from '../lib/send-lease';
 import { settleBatch, type SettledBatch } from '../lib/dispatch/settle-batch';
 import {
   accountCanLookUp,

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { limiterKey } from '../lib/dispatch/rate-slots';
+import { limiterKey } from '../lib/rates/rate-slots';
 import type { ProviderAccount } from '../lib/providers/accounts';
 import { startTwilioStandinProcess, type TwilioStandinProcess } from './standins/twilio-process';
 import {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { createSql } from '../lib/db';
-import { enterWindows } from '../lib/dispatch/send-window';
-import { WindowShares } from '../lib/dispatch/window-shares';
+import { enterWindows } from '../lib/rates/send-window';
+import { WindowShares } from '../lib/rates/window-shares';
 import { maxInAnySecond } from './support/dispatch';
 import { openTestApp } from './support/harness';
 

@@ -5,7 +5,7 @@ import { createActivities } from '../activities';
 import type { App } from '../lib/app';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { ensureSendSweepSchedule } from '../lib/dispatch/sweep-schedule';
-import { releaseWindowShares } from '../lib/dispatch/window-shares';
+import { releaseWindowShares } from '../lib/rates/window-shares';
 import type { Logger } from '../lib/log';
 import { heraldMetrics } from '../lib/ops/metrics';
 import { startOpsServer } from '../lib/ops/server';
@@ -25,7 +25,7 @@ export interface RunningWorkers {
   sendQueues: string[];
   /** where /metrics, /livez and /readyz answer, when asked for */
   opsPort?: number;
-  /** settles once the workers stopped, their window shares were given back and the connection closed */
+  /** resolves once the workers stopped, their window shares were given back and the connection closed */
   finished: Promise<void>;
 }
 

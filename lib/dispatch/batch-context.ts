@@ -14,7 +14,7 @@ import {
 } from './load';
 import { prepareSends, type PrepareOptions } from './prepare';
 import { reconcile, type ReconcileResult } from './reconcile';
-import type { SendLease } from './send-lease';
+import type { SendLease } from '../send-lease';
 
 export interface BatchRef {
   companyId: number;

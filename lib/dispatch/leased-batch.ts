@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import type { ProviderRegistry } from '../providers/registry';
 import { takeOnEarlierClaims, type BatchRef, type Undecided } from './batch-context';
 import { pause } from './pause';
-import { SendLease } from './send-lease';
+import { SendLease } from '../send-lease';
 
 export interface LeasedBatchDeps {
   sql: Sql;

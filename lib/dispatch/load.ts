@@ -1,13 +1,7 @@
 // Reads what a send batch needs in a few queries: the company with its plan, rates, templates and senders, and the messages.
 import type { Sql } from '../db';
+import type { PlanLimits } from '../messages/claim';
 import type { Channel } from '../providers/types';
-
-export interface CompanyPlan {
-  maxPerDay: number | null;
-  maxPerMonth: number | null;
-  maxSmsSegments: number;
-  maxSendsPerSecond: number | null;
-}
 
 export interface StoredTemplate {
   id: number;
@@ -40,7 +34,7 @@ export interface CompanyContext {
   emailReplyTo: string | null;
   details: Record<string, unknown>;
   settings: { sms?: { replaceLookalikes?: boolean } };
-  plan: CompanyPlan;
+  plan: PlanLimits;
   /** credits per unit for this channel (SMS per segment, voice per started minute, email per message) */
   creditsPerUnit: number;
   templates: StoredTemplate[];

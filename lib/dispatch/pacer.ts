@@ -9,11 +9,11 @@ import type { CompanyContext } from './load';
 import { createOutcomeBuffer } from './outcome-buffer';
 import { pause } from './pause';
 import type { PreparedSend } from './prepare';
-import { limiterKey } from './rate-slots';
-import { scheduleSends, type TimedSend } from './schedule';
-import { LeaseLost } from './send-lease';
-import { enterWindows, type SendWindow } from './send-window';
-import { windowShares } from './window-shares';
+import { limiterKey } from '../rates/rate-slots';
+import { timeSends, type TimedSend } from './send-times';
+import { LeaseLost } from '../send-lease';
+import { enterWindows, type SendWindow } from '../rates/send-window';
+import { windowShares } from '../rates/window-shares';
 
 /**
  * A batch is sent in chunks of about this much sending time: each chunk reserves its slots and is
@@ -73,7 +73,7 @@ const candidateOf = (item: PreparedSend) => ({
 
 /**
  * A send counts in the windows of every cap it falls under, at this process's shares of the caps
- * themselves (the headroom is the schedule's).
+ * themselves (the headroom is the send times').
  */
 function windowsOf(pace: Pace, item: PreparedSend): SendWindow[] {
   const shares = windowShares(pace.sql, pace.log, pace.requestTimeoutMs);
@@ -87,8 +87,8 @@ function windowsOf(pace: Pace, item: PreparedSend): SendWindow[] {
 export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Promise<RoundResult> {
   const { sql, provider, scope } = pace;
   const { lease } = scope;
-  const schedule = (items: readonly PreparedSend[]) =>
-    scheduleSends(sql, items, {
+  const timeOf = (items: readonly PreparedSend[]) =>
+    timeSends(sql, items, {
       account: pace.account,
       company: pace.company,
       headroom: pace.headroom,
@@ -205,7 +205,7 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     }
     result.held += claim.held.length;
     const ids = new Set(claim.claimed);
-    const timed = await schedule(fresh.filter((item) => ids.has(item.message.id)));
+    const timed = await timeOf(fresh.filter((item) => ids.has(item.message.id)));
     pace.log.debug(
       { token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at },
       'chunk reserved',

@@ -1,9 +1,9 @@
 // Writes what happened to claimed messages: sent (and debited once), failed with a reason, back to scheduled, or unknown.
 import type { Sql, TransactionSql } from '../db';
 import type { Channel, SendResult } from '../providers/types';
-import { settleCredits } from '../messages/charge';
+import { chargeCredits } from '../messages/charge';
 import { recordMessageEvents } from '../messages/events';
-import type { CompanyContext } from './load';
+import type { ClaimingCompany } from '../messages/claim';
 
 export type Outcome =
   | { kind: 'sent'; id: number; result: SendResult; reconciled?: boolean }
@@ -15,7 +15,7 @@ export type Outcome =
   | { kind: 'unknown'; id: number; reason: string };
 
 export interface RecordScope {
-  company: CompanyContext;
+  company: ClaimingCompany;
   channel: Channel;
   token: string;
   /** only what this attempt claimed (or took on from an earlier one) is written */
@@ -193,6 +193,6 @@ export async function recordOutcomes(
       scope,
       [...failedRows, ...retryRows].map((r) => r.sending_at),
     );
-    await settleCredits(tx, scope.company.id, scope.channel, sentRows, [...failedRows, ...retryRows]);
+    await chargeCredits(tx, scope.company.id, scope.channel, sentRows, [...failedRows, ...retryRows]);
   });
 }

@@ -1,13 +1,13 @@
 // Sends one batch of a company's messages through one provider account: reconcile, prepare, pace, claim, send, record.
 import { loadBatchContext, ownSending, reconcileOwn, type BatchRef } from './batch-context';
 import { withSendLease, type LeasedBatchDeps } from './leased-batch';
-import { settleUnsendable } from './settle-unsendable';
+import { endUnsendable } from './end-unsendable';
 import { runRound, type Pace } from './pacer';
 import { pause } from './pause';
 import { prepareSendsInSlices } from './prepare';
-import { limiterKey, pauseLimiter } from './rate-slots';
+import { limiterKey, pauseLimiter } from '../rates/rate-slots';
 import { recordOutcomes } from './record';
-import { LeaseLost, type SendLease } from './send-lease';
+import { LeaseLost, type SendLease } from '../send-lease';
 
 /** A batch: a company's message ids for one account; `token` owns what it claims, the same on every retry. */
 export type SendBatchInput = BatchRef;
@@ -96,7 +96,7 @@ async function sendLeased(
   counts.sent += settled.outcomes.filter((o) => o.kind === 'sent').length;
   counts.unknown += settled.outcomes.filter((o) => o.kind === 'unknown').length;
 
-  // 2. render and address what is due; settle what can never be sent
+  // 2. render and address what is due; end what can never be sent
   const due = rows.filter((r) => r.state === 'scheduled' || again.has(r.id));
   // an earlier attempt of this batch already settled these: report them as this batch's
   const earlier = rows.filter(
@@ -111,7 +111,7 @@ async function sendLeased(
   const preparations = await prepareSendsInSlices(due, prepareOptions);
   const skips = preparations.flatMap((p) => (p.kind === 'skip' ? [{ id: p.id, reason: p.reason }] : []));
   const fails = preparations.flatMap((p) => (p.kind === 'fail' ? [{ id: p.id, reason: p.reason }] : []));
-  await settleUnsendable(sql, scope, skips, fails);
+  await endUnsendable(sql, scope, skips, fails);
   counts.skipped += skips.length;
   counts.failed += fails.length;
   let ready = preparations.flatMap((p) => (p.kind === 'ready' ? [p.send] : []));

@@ -24,7 +24,7 @@ async function releaseCredits(
  * statement: the company's balance row is what all its batches contend for, and it stays locked only
  * from here to the commit. The balance itself follows the ledger (credit_ledger_balance trigger).
  */
-export async function settleCredits(
+export async function chargeCredits(
   tx: TransactionSql,
   companyId: number,
   channel: Channel,

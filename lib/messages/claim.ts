@@ -1,9 +1,23 @@
 // The claim: moves messages to 'sending' in their own committed transaction, reserving credits and plan quota, or holds them with a reason.
 import type { Sql, TransactionSql } from '../db';
-import type { CompanyContext } from '../dispatch/load';
-import type { SendLease } from '../dispatch/send-lease';
+import type { SendLease } from '../send-lease';
 import type { Channel } from '../providers/types';
 import { moveMessages } from './move';
+
+/** A company's plan limits (company_plans): what a claim counts against, and the caps of its sends. */
+export interface PlanLimits {
+  maxPerDay: number | null;
+  maxPerMonth: number | null;
+  maxSmsSegments: number;
+  maxSendsPerSecond: number | null;
+}
+
+/** What a claim needs of the company it claims for. */
+export interface ClaimingCompany {
+  id: number;
+  timezone: string;
+  plan: PlanLimits;
+}
 
 export interface ClaimCandidate {
   id: number;
@@ -15,7 +29,7 @@ export interface ClaimCandidate {
 }
 
 export interface ClaimScope {
-  company: CompanyContext;
+  company: ClaimingCompany;
   channel: Channel;
   /** the send batch that owns what it claims (its lease's token), the same on every attempt */
   token: string;

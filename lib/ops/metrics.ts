@@ -1,7 +1,7 @@
 // herald's own Prometheus metrics, in the text exposition format: the database's view of the pipeline
 // and this process's send windows, joined at scrape time to the Temporal SDK's own metrics.
 import type { Sql } from '../db';
-import { windowSharesSnapshot } from '../dispatch/window-shares';
+import { windowSharesSnapshot } from '../rates/window-shares';
 import { repliesReport } from '../ingress/replies-report';
 import { readPipelineState } from './pipeline-state';
 

@@ -1,7 +1,7 @@
 // Builds (once) the provider instance behind each account, from the configuration's credentials or given instances.
 import type { Config } from '../config';
 import type { Sql } from '../db';
-import { leaseTimes, type LeaseTimes } from '../dispatch/send-lease';
+import { leaseTimes, type LeaseTimes } from '../send-lease';
 import type { ProviderAccount } from './accounts';
 import { createOutboxEmail, createOutboxSms, createOutboxVoice } from './outbox';
 import { createSesEmail } from './ses-email';
@@ -15,7 +15,7 @@ export interface ProviderRegistry {
   readonly requestTimeoutMs: number;
   /** a send attempt silent this long is presumed dead (SEND_HEARTBEAT_TIMEOUT_MS) */
   readonly heartbeatTimeoutMs: number;
-  /** how long a send attempt's lease lasts unrenewed, and its grace after (lib/dispatch/send-lease) */
+  /** how long a send attempt's lease lasts unrenewed, and its grace after (lib/send-lease) */
   readonly leaseTimes: LeaseTimes;
   /** the fraction of each cap sends are scheduled under (jitter room) */
   readonly headroom: number;

@@ -1,4 +1,4 @@
--- Shares of each send cap leased by the worker processes sending under it (lib/dispatch/window-shares.ts):
+-- Shares of each send cap leased by the worker processes sending under it (lib/rates/window-shares.ts):
 -- a process's send window counts against its share, and the shares of one limiter never add up to
 -- more than its cap, so the cap holds at the vendor however many processes send for one account.
 

@@ -5,7 +5,7 @@
 -- same batch takes the lease over at once (the old one can no longer claim: claims check the holder
 -- in their transaction), but it touches the old attempt's 'sending' messages only after fence_until:
 -- the old holder's expiry plus the longest a request it started may still take to reach the vendor.
--- lib/dispatch/send-lease.ts is the only writer.
+-- lib/send-lease.ts is the only writer.
 create table send_leases (
   token text primary key,
   holder text not null,

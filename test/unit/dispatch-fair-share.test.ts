@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dueShare, nextShare, type Holding } from '../../lib/dispatch/fair-share';
-import { SendWindow, enterWindows } from '../../lib/dispatch/send-window';
+import { dueShare, nextShare, type Holding } from '../../lib/rates/fair-share';
+import { SendWindow, enterWindows } from '../../lib/rates/send-window';
 
 const row = (holder: string, have: number, wants = true, expired = false): Holding => ({
   holder,

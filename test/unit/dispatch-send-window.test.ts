@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SendWindow, enterWindows } from '../../lib/dispatch/send-window';
+import { SendWindow, enterWindows } from '../../lib/rates/send-window';
 import { maxInAnySecond } from '../support/dispatch';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,7 +3,7 @@ import type { Sql } from '../db';
 import type { ProviderAccount } from '../providers/accounts';
 import type { CompanyContext } from './load';
 import type { PreparedSend } from './prepare';
-import { limiterKey, reserveSendTimes, type Limit } from './rate-slots';
+import { limiterKey, reserveSendTimes, type Limit } from '../rates/rate-slots';
 
 export interface TimedSend extends PreparedSend {
   /** local epoch ms at which the provider may be called for this message */
@@ -14,7 +14,7 @@ export interface TimedSend extends PreparedSend {
  * Caps are scaled down by the headroom (timers and networks add jitter, and a cap is a ceiling at
  * the vendor) and by the slowdown a 429 asked for.
  */
-export async function scheduleSends(
+export async function timeSends(
   sql: Sql,
   sends: readonly PreparedSend[],
   limits: {

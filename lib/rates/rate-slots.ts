@@ -1,4 +1,4 @@
-// The shared send schedule: every send time is reserved jointly from all the limiters it falls under,
+// Shared send times: every send time is reserved jointly from all the limiters it falls under,
 // so an account's, a sender number's and a company's caps hold across workers and within each second.
 import type { Sql, TransactionSql } from '../db';
 
@@ -73,7 +73,7 @@ export async function reserveSendTimes(sql: Sql, entries: readonly Limit[][], le
       update send_rate_slots s set next_at = to_timestamp(v.ms / 1000)
       from unnest(${tx.array([...next.keys()])}::text[], ${tx.array([...next.values()])}::float8[]) as v(key, ms)
       where s.key = v.key`;
-    // the database's clock decides the schedule; timers run on ours
+    // the database's clock decides send times; timers run on ours
     const offset = localOffset(Date.now() - dbNow);
     return times.map((at) => at + offset);
   })) as number[];

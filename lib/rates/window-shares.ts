@@ -63,7 +63,7 @@ export class WindowShares {
 
   /** The window of a limiter, counting against this process's share of `perSecond` (asked for on first want). */
   window(key: string, perSecond: number): SendWindow {
-    // a cap under one a second is the schedule's to space; a one-second window can hold only whole sends
+    // a cap under one a second is spaced by the send times; a one-second window can hold only whole sends
     const cap = Math.max(1, Math.floor(perSecond));
     let limiter = this.limiters.get(key);
     if (!limiter) {

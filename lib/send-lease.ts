@@ -14,8 +14,8 @@
 //   finds nothing proves the message never went.
 // Migration 0045 (send_leases) is the table; this module is its only writer.
 import { randomUUID } from 'node:crypto';
-import type { Sql, TransactionSql } from '../db';
-import type { Logger } from '../log';
+import type { Sql, TransactionSql } from './db';
+import type { Logger } from './log';
 
 /** The attempt may no longer call the provider: another attempt took its batch over, or it was cancelled. */
 export class LeaseLost extends Error {

@@ -1,14 +1,14 @@
-// Settles messages that can never be sent (opted out, no address, no template, too long) before any provider sees them.
+// Ends messages that can never be sent (opted out, no address, no template, too long) before any provider sees them.
 import type { Sql, TransactionSql } from '../db';
 import type { ClaimScope } from '../messages/claim';
 import { recordMessageEvents } from '../messages/events';
 
 /**
- * Settles messages that will never be sent before any provider sees them: skipped ones (opt-out,
+ * Ends messages that will never be sent before any provider sees them: skipped ones (opt-out,
  * no address) go straight from scheduled; unrenderable ones pass through 'sending' to 'failed',
  * the only way the state machine lets a message fail.
  */
-export async function settleUnsendable(
+export async function endUnsendable(
   sql: Sql,
   scope: ClaimScope,
   skips: readonly { id: number; reason: string }[],

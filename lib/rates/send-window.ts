@@ -1,6 +1,6 @@
 // Holds every cap strictly at the vendor: no more than `cap` of one limiter's requests can arrive there in any one second.
 //
-// The shared send schedule spaces sends, but a schedule is kept by timers and sockets that can run
+// The shared send times space sends, but they are kept by timers and sockets that can run
 // late, and a late send next to on-time ones crowds a second. This guard needs no clock at the
 // vendor and no spacing: a send starts only while fewer than `cap` of the limiter's sends are in
 // flight or were answered within the last second. Why that suffices: the last send to start among
