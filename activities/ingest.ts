@@ -239,12 +239,13 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
       });
     },
 
-    /** Marks the packet done, or failed (or cancelled) with the reason; its leftover staging rows are removed. */
+    /** Marks the packet done, or failed (or cancelled) with the reason; any staging rows left are removed. */
     async finishPacket(
       input: PacketInput & { stage: 'done' | 'failed' | 'cancelled'; error?: string },
     ): Promise<PacketSummary> {
       const packet = await loadPacketRow(sql, input.packetId);
-      if (input.stage !== 'done') await sql`delete from packet_rows where packet_id = ${packet.id}`;
+      // personal data stays in staging no longer than the run: none is left, whatever the outcome
+      await sql`delete from packet_rows where packet_id = ${packet.id}`;
       await setPacketStage(sql, packet.id, input.stage, actor(), { error: input.error ?? null });
       return (await readPacketSummary(sql, input.packetId))!;
     },

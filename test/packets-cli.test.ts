@@ -225,6 +225,93 @@ describe('herald packets', () => {
     expect(log[2]!.details.loadMap).toBe('ehr v2');
   });
 
+  it('replay through another load map applies it: new values replace old, its rejects replace the old ones, appointments only the old map loaded are cancelled', async () => {
+    // v1 reads names as they are and dates only as MM/DD/YYYY; v2 proper-cases names, also reads
+    // YYYY-MM-DD dates, and requires an email
+    const v1 = {
+      ...EHR_MAP,
+      fields: {
+        ...EHR_MAP.fields,
+        first_name: { column: 'First Name', required: true },
+        appointment_date: {
+          column: 'Appt Date',
+          required: true,
+          rules: [{ rule: 'date', formats: ['MM/DD/YYYY'] }],
+        },
+      },
+    };
+    const v2 = {
+      ...EHR_MAP,
+      fields: {
+        ...EHR_MAP.fields,
+        email: { column: 'Email', required: true, rules: [{ rule: 'email' }] },
+        appointment_date: {
+          column: 'Appt Date',
+          required: true,
+          rules: [{ rule: 'date', formats: ['MM/DD/YYYY', 'YYYY-MM-DD'] }],
+        },
+      },
+    };
+    const other = await createTestCompany(app, { prefix: 'remap', loadMap: v1 });
+    await addLoadMap(app, other.id, v2);
+    const later = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    const row = (id: string, first: string, email: string, date: string) => [
+      id,
+      first,
+      'Byron',
+      '(617) 555-0111',
+      '',
+      email,
+      date,
+      '09:30',
+      `${id}-A`,
+      '',
+      '',
+      '',
+      '02139',
+      'MA',
+      '',
+    ];
+    const file = csv(EHR_HEADER, [
+      row('P1', 'ADA', 'ada@example.com', daysFromNow(8)), // both load it; v2 says "Ada"
+      row('P2', 'Alan', '', daysFromNow(9)), // v1 loads it; v2 rejects it (no email)
+      row('P3', 'Grace', 'grace@example.com', later), // v1 rejects the date; v2 loads it
+    ]);
+    const first = await ingestFile(app, worker.taskQueue, other, 'remap.csv', file);
+    expect(first.summary).toMatchObject({ stage: 'done', rowsLoaded: 2, rowsRejected: 1 });
+
+    const remapped = await herald(['packets', 'replay', first.packet.uuid, '--load-map', '2', '--json']);
+    expect(remapped.stderr).toBe('');
+    expect(JSON.parse(remapped.stdout)).toMatchObject({
+      loadMap: 'ehr v2',
+      stage: 'done',
+      rowsRead: 3,
+      rowsLoaded: 2,
+      rowsRejected: 1,
+    });
+    const contacts = await app.sql<{ external_id: string; first_name: string }[]>`
+      select external_id, first_name from contacts where company_id = ${other.id} order by external_id`;
+    // the contact v2 rejects stays: a replay cancels appointments, it never deletes people
+    expect(contacts).toEqual([
+      { external_id: 'P1', first_name: 'Ada' },
+      { external_id: 'P2', first_name: 'Alan' },
+      { external_id: 'P3', first_name: 'Grace' },
+    ]);
+    const appointments = await app.sql<{ external_id: string; status: string }[]>`
+      select external_id, status from appointments where company_id = ${other.id} order by external_id`;
+    expect(appointments).toEqual([
+      { external_id: 'P1-A', status: 'scheduled' },
+      { external_id: 'P2-A', status: 'cancelled' },
+      { external_id: 'P3-A', status: 'scheduled' },
+    ]);
+    const rejects = await app.sql<{ row_number: number; column_name: string }[]>`
+      select row_number, column_name from packet_rejects where packet_id = ${first.packet.id}`;
+    expect(rejects).toEqual([{ row_number: 3, column_name: 'Email' }]);
+    const [staging] = await app.sql<{ n: number }[]>`
+      select count(*)::int as n from packet_rows where packet_id = ${first.packet.id}`;
+    expect(staging!.n).toBe(0);
+  });
+
   it('reset cancels a stuck ingest (terminating it when nobody acts on the cancellation) and runs the packet again', async () => {
     const stuck = await stuckPacket('stuck.csv');
     const reset = await herald(['packets', 'reset', stuck, '--stage', 'received', '--grace', '2', '--json']);

@@ -18,19 +18,24 @@ export interface MergeResult {
   contactsUpdated: number;
   appointmentsCreated: number;
   appointmentsUpdated: number;
+  /** appointments an earlier run of this packet loaded that this run no longer does (a replay), cancelled */
+  appointmentsDropped: number;
   regions: RegionCount[];
 }
 
 /**
  * Within the file the last row of a contact (or appointment) wins; against the database, a contact or
- * appointment with the same dedupe key is updated, once per packet, so re-running a packet changes
- * nothing. Messages are not touched: the reminder run makes them when their steps fall due.
+ * appointment with the same dedupe key is updated. A replay merges its rows again: what they say now
+ * replaces what the packet's earlier run wrote, and appointments that run loaded which this one no
+ * longer does are cancelled (contacts stay). Messages are not touched: the reminder run makes them
+ * when their steps fall due, and its screening cancels the pending ones of cancelled appointments.
  */
 export async function mergePacketRows(sql: Sql, context: PacketContext): Promise<MergeResult> {
   const packetId = context.packet.id;
   return (await sql.begin(async (tx) => {
     const [packet] = await tx<{ merged_at: Date | null; metadata: { merge?: MergeResult } }[]>`
       select merged_at, metadata from data_packets where id = ${packetId} for update`;
+    // a retried merge whose first attempt committed (a new staging clears the mark)
     if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
     // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
     await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
@@ -43,6 +48,7 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
               where packet_id = ${packetId} and appointment_key is null) as "contactOnly"`;
     await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
     const refs = await referenceJoins(tx, context.company.id);
+    const dropped = await dropUnlistedAppointments(tx, context);
     const contacts = await upsertContacts(tx, context, refs);
     await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
     const appointments = await upsertAppointments(tx, context, refs);
@@ -55,6 +61,7 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
       contactsUpdated: contacts.updated,
       appointmentsCreated: appointments.created,
       appointmentsUpdated: appointments.updated,
+      appointmentsDropped: dropped,
       regions: contacts.regions,
     };
     await tx`
@@ -65,6 +72,22 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
     await tx`delete from packet_rows where packet_id = ${packetId}`;
     return result;
   })) as MergeResult;
+}
+
+/**
+ * Cancels the appointments this packet last wrote that its staged rows no longer list: after a replay
+ * through another map, a row it rejects or reads as another appointment must not leave the first
+ * reading's appointment behind to be reminded of (the reminder run's screening cancels its pending
+ * messages). A first merge finds none (no appointment names this packet yet).
+ */
+async function dropUnlistedAppointments(tx: TransactionSql, context: PacketContext): Promise<number> {
+  const companyId = context.company.id;
+  const packetId = context.packet.id;
+  const dropped = await tx`
+    update appointments a set status = 'cancelled'
+    where a.company_id = ${companyId} and a.last_packet_id = ${packetId} and a.status <> 'cancelled'
+      and not exists (select 1 from packet_rows r where r.packet_id = ${packetId} and r.appointment_key = a.dedupe_key)`;
+  return dropped.count;
 }
 
 /**
@@ -159,7 +182,6 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext, refs: 
         consent_source = coalesce(excluded.consent_source, c.consent_source),
         data = c.data || excluded.data,
         last_packet_id = excluded.last_packet_id
-      where c.last_packet_id is distinct from excluded.last_packet_id
       returning c.region, c.region_reason, (xmax = 0) as inserted
     )
     select region, region_reason as reason,
@@ -213,7 +235,6 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext, re
                       else excluded.status end,
         data = excluded.data,
         last_packet_id = excluded.last_packet_id
-      where a.last_packet_id is distinct from excluded.last_packet_id
       returning (xmax = 0) as inserted
     )
     select (select count(*)::int from src) as kept,

@@ -64,7 +64,11 @@ function rejectLines(
   );
 }
 
-/** Removes what a previous attempt left past the resume point; starts over when staging lost rows. */
+/**
+ * Removes what a previous attempt left past the resume point; starts over when staging lost rows. A
+ * staging that starts over is the packet's new run (a replay): the merge mark of any earlier run is
+ * cleared, so the merge that follows merges these rows.
+ */
 async function prepareStaging(
   sql: Sql,
   packetId: number,
@@ -80,8 +84,11 @@ async function prepareStaging(
       return resume;
     }
   }
-  await sql`delete from packet_rows where packet_id = ${packetId}`;
-  await sql`delete from packet_rejects where packet_id = ${packetId}`;
+  await sql.begin(async (tx) => {
+    await tx`update data_packets set merged_at = null where id = ${packetId}`;
+    await tx`delete from packet_rows where packet_id = ${packetId}`;
+    await tx`delete from packet_rejects where packet_id = ${packetId}`;
+  });
   return undefined;
 }
 
