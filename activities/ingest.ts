@@ -4,12 +4,17 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { IngestProblem } from '../lib/ingest/errors';
-import { mergePacketRows as mergeRows, type MergeResult, type RegionCount } from '../lib/ingest/merge';
+import {
+  mergePacketRows as mergeRows,
+  type MergeResult,
+  type RegionCount,
+  type StagingLost,
+} from '../lib/ingest/merge';
 import { loadPacketContext, loadPacketRow } from '../lib/ingest/packet-context';
 import { writeRejectsReport } from '../lib/ingest/rejects-report';
 import { stageRows, type StageProgress } from '../lib/ingest/stage-rows';
 import { readPacketSummary, type PacketSummary } from '../lib/ingest/summary';
-import { setPacketStage } from '../lib/packets';
+import { recordPacketEvent, setPacketStage } from '../lib/packets';
 import type { ActivityDeps } from './deps';
 
 export type { PacketSummary } from '../lib/ingest/summary';
@@ -171,9 +176,6 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
             uuid: context.packet.uuid,
             companyAlias: context.company.alias,
           });
-          await sql`
-            update data_packets set rows_read = ${result.rowsRead}, rows_rejected = ${result.rejected}
-            where id = ${context.packet.id}`;
           const counts: StagedCounts = {
             rowsRead: result.rowsRead,
             rowsStaged: result.staged,
@@ -194,14 +196,31 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
       });
     },
 
-    /** Merges the staged rows into contacts and appointments in one transaction. */
-    async mergePacketRows(input: PacketInput): Promise<MergeResult> {
+    /**
+     * Merges the staged rows into contacts and appointments in one transaction; merges nothing and says
+     * so when the staging rows it finds are not those staging committed (the workflow stages again).
+     */
+    async mergePacketRows(input: PacketInput): Promise<MergeResult | StagingLost> {
       return permanent(async () => {
         const context = await loadPacketContext(sql, input.packetId);
         const result = await keepAlive(
           () => ({ merging: true }),
           () => mergeRows(sql, context),
         );
+        if ('stagingLost' in result) {
+          await recordPacketEvent(
+            sql,
+            context.packet,
+            'parsed',
+            'staging rows lost: staging again',
+            actor(),
+            {
+              ...result.stagingLost,
+            },
+          );
+          log.warn({ packetId: input.packetId, ...result.stagingLost }, 'packet staging rows lost');
+          return result;
+        }
         await setPacketStage(sql, context.packet.id, 'loaded', actor(), {
           details: { ...result, regions: undefined },
         });

@@ -1050,6 +1050,7 @@ CREATE TABLE public.data_packets (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     merged_at timestamp with time zone,
+    rows_staged integer,
     CONSTRAINT data_packets_stage_check CHECK ((stage = ANY (ARRAY['received'::text, 'fetched'::text, 'parsed'::text, 'loaded'::text, 'sharded'::text, 'planned'::text, 'done'::text, 'failed'::text, 'cancelled'::text])))
 );
 

@@ -44,6 +44,9 @@ const { mergePacketRows, planPacketMessages } = proxyActivities<Activities>({
   retry,
 });
 
+/** Stagings of one run before it gives up on staging rows that keep disappearing (a crash loop). */
+const MAX_STAGINGS = 5;
+
 export interface IngestProgress {
   stage: PacketStage;
   fileName: string | null;
@@ -92,13 +95,26 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
       const prepared = await preparePacket({ packetId });
       progress.fileName = prepared.fileName;
       reached('fetched');
-      const staged = await stagePacketRows({ packetId });
-      progress.rowsRead = staged.rowsRead;
-      progress.rowsRejected = staged.rowsRejected;
-      reached('parsed');
-      const merged = await mergePacketRows({ packetId });
-      progress.rowsLoaded = merged.rowsLoaded;
-      progress.rowsDuplicate = merged.rowsDuplicate;
+      // staging rows live in an unlogged table: when a crash empties it between staging and merge, the
+      // merge says so and the file is staged again, never merged short
+      for (let staging = 1; ; staging += 1) {
+        const staged = await stagePacketRows({ packetId });
+        progress.rowsRead = staged.rowsRead;
+        progress.rowsRejected = staged.rowsRejected;
+        reached('parsed');
+        const merged = await mergePacketRows({ packetId });
+        if (!('stagingLost' in merged)) {
+          progress.rowsLoaded = merged.rowsLoaded;
+          progress.rowsDuplicate = merged.rowsDuplicate;
+          break;
+        }
+        if (staging >= MAX_STAGINGS) {
+          throw ApplicationFailure.create({
+            message: `the staged rows were lost ${staging} times before the merge (${merged.stagingLost.found} found of ${merged.stagingLost.staged ?? 'none recorded'}); is Postgres restarting? Reset the packet once it is stable`,
+            type: 'StagingLost',
+          });
+        }
+      }
       reached('loaded');
     }
     if (from !== 'sharded') {
@@ -123,7 +139,11 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
       throw error;
     }
     const failure =
-      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
+        ? error.cause
+        : error instanceof ApplicationFailure
+          ? error
+          : undefined;
     const reason = failure?.message ?? (error instanceof Error ? error.message : String(error));
     progress.error = reason;
     await finishPacket({ packetId, stage: 'failed', error: reason });

@@ -24,17 +24,30 @@ export interface MergeResult {
 }
 
 /**
+ * The staging rows the merge found are not the ones staging committed: packet_rows is unlogged, so a
+ * Postgres crash (or a failover to a standby) empties it. Nothing was merged; the packet must be staged again.
+ */
+export interface StagingLost {
+  stagingLost: {
+    /** rows the packet's staging committed; null when no staging has finished since its run began */
+    staged: number | null;
+    found: number;
+  };
+}
+
+/**
  * Within the file the last row of a contact (or appointment) wins; against the database, a contact or
  * appointment with the same dedupe key is updated. A replay merges its rows again: what they say now
  * replaces what the packet's earlier run wrote, and appointments that run loaded which this one no
  * longer does are cancelled (contacts stay). Messages are not touched: the reminder run makes them
  * when their steps fall due, and its screening cancels the pending ones of cancelled appointments.
  */
-export async function mergePacketRows(sql: Sql, context: PacketContext): Promise<MergeResult> {
+export async function mergePacketRows(sql: Sql, context: PacketContext): Promise<MergeResult | StagingLost> {
   const packetId = context.packet.id;
   return (await sql.begin(async (tx) => {
-    const [packet] = await tx<{ merged_at: Date | null; metadata: { merge?: MergeResult } }[]>`
-      select merged_at, metadata from data_packets where id = ${packetId} for update`;
+    const [packet] = await tx<
+      { merged_at: Date | null; rows_staged: number | null; metadata: { merge?: MergeResult } }[]
+    >`select merged_at, rows_staged, metadata from data_packets where id = ${packetId} for update`;
     // a retried merge whose first attempt committed (a new staging clears the mark)
     if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
     // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
@@ -46,6 +59,8 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
       select (select count(*)::int from packet_rows where packet_id = ${packetId}) as staged,
              (select count(distinct contact_key)::int from packet_rows
               where packet_id = ${packetId} and appointment_key is null) as "contactOnly"`;
+    if (counts!.staged !== packet?.rows_staged)
+      return { stagingLost: { staged: packet?.rows_staged ?? null, found: counts!.staged } };
     await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
     const refs = await referenceJoins(tx, context.company.id);
     const dropped = await dropUnlistedAppointments(tx, context);
@@ -71,7 +86,7 @@ export async function mergePacketRows(sql: Sql, context: PacketContext): Promise
       where id = ${packetId}`;
     await tx`delete from packet_rows where packet_id = ${packetId}`;
     return result;
-  })) as MergeResult;
+  })) as MergeResult | StagingLost;
 }
 
 /**

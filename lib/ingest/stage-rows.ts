@@ -66,8 +66,8 @@ function rejectLines(
 
 /**
  * Removes what a previous attempt left past the resume point; starts over when staging lost rows. A
- * staging that starts over is the packet's new run (a replay): the merge mark of any earlier run is
- * cleared, so the merge that follows merges these rows.
+ * staging that starts over is the packet's new run (a replay, or rows lost in a crash): the merge mark
+ * and staged count of any earlier run are cleared, so the merge that follows merges these rows.
  */
 async function prepareStaging(
   sql: Sql,
@@ -85,7 +85,7 @@ async function prepareStaging(
     }
   }
   await sql.begin(async (tx) => {
-    await tx`update data_packets set merged_at = null where id = ${packetId}`;
+    await tx`update data_packets set merged_at = null, rows_staged = null where id = ${packetId}`;
     await tx`delete from packet_rows where packet_id = ${packetId}`;
     await tx`delete from packet_rejects where packet_id = ${packetId}`;
   });
@@ -200,6 +200,11 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
       `the file has a header row but no data rows (columns: ${reader.headers.join(', ')})`,
     );
   }
+  // the merge compares the staging rows it finds with this count (see mergePacketRows)
+  await sql`
+    update data_packets
+    set rows_read = ${rowsRead}, rows_rejected = ${progress.rejected}, rows_staged = ${progress.staged}
+    where id = ${packetId}`;
   return {
     ...progress,
     bytes: reader.bytesRead,
