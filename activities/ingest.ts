@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { IngestProblem } from '../lib/ingest/errors';
+import { IngestProblem, problemFromDatabase } from '../lib/ingest/errors';
 import {
   mergePacketRows as mergeRows,
   type MergeResult,
@@ -49,10 +49,11 @@ export interface ShardCounts {
 const HEARTBEAT_EVERY_MS = 5_000;
 
 /** Turns the problems a person must fix into non-retryable failures named by their kind. */
-async function permanent<T>(fn: () => Promise<T>): Promise<T> {
+async function permanent<T>(during: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
-  } catch (error) {
+  } catch (caught) {
+    const error = problemFromDatabase(caught, during) ?? caught;
     if (error instanceof IngestProblem) {
       throw ApplicationFailure.create({
         message: error.message,
@@ -101,7 +102,7 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
   return {
     /** Checks the company, load map and file before any row is read; records the map the packet uses. */
     async preparePacket(input: PacketInput): Promise<PreparedPacket> {
-      return permanent(async () => {
+      return permanent('while preparing it', async () => {
         const context = await loadPacketContext(sql, input.packetId);
         const { packet } = context;
         let size: number | undefined;
@@ -143,7 +144,7 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
      * chunk by chunk; each commit is a heartbeat, and a retry resumes after the last one it reported.
      */
     async stagePacketRows(input: PacketInput): Promise<StagedCounts> {
-      return permanent(async () => {
+      return permanent('while staging its rows', async () => {
         const activity = Context.current();
         const context = await loadPacketContext(sql, input.packetId);
         const resume = activity.info.heartbeatDetails as StageProgress | undefined;
@@ -201,7 +202,7 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
      * so when the staging rows it finds are not those staging committed (the workflow stages again).
      */
     async mergePacketRows(input: PacketInput): Promise<MergeResult | StagingLost> {
-      return permanent(async () => {
+      return permanent('while merging its rows', async () => {
         const context = await loadPacketContext(sql, input.packetId);
         const result = await keepAlive(
           () => ({ merging: true }),

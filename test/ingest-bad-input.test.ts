@@ -33,6 +33,8 @@ interface Outcome {
   type?: string;
   /** the packet, when one was made, whose rows must not have reached contacts, appointments or messages */
   packetId?: number;
+  /** whether any activity of its ingest ran more than once (a problem with the input never is retried) */
+  retried?: boolean;
 }
 
 interface BadInput {
@@ -165,6 +167,31 @@ const CASES: BadInput[] = [
     file: () => Promise.resolve(Buffer.from(file(row({ Notes: 'x'.repeat(10 * 1024 * 1024) })))),
     fails: /row 2, column "Notes": the value is longer than 1048576 characters/,
     type: 'BadFile',
+  },
+  {
+    name: 'a NUL byte in a value',
+    file: file(row({ 'First Name': 'An\u0000n' })),
+    rejects: [{ row: 2, column: 'First Name', reason: /contains a NUL character \(byte 0\)/ }],
+  },
+  {
+    name: 'a NUL byte in a column kept unmapped',
+    file: file(row({ Notes: 'call\u0000back' })),
+    rejects: [{ row: 2, column: 'Notes', reason: /contains a NUL character \(byte 0\)/ }],
+  },
+  {
+    name: 'half of a surrogate pair in UTF-16 text',
+    fileName: 'utf16.csv',
+    file: Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(file(row({ 'Last Name': 'Le\ud800e' })), 'utf16le'),
+    ]),
+    rejects: [{ row: 2, column: 'Last Name', reason: /half of a UTF-16 surrogate pair/ }],
+  },
+  {
+    name: 'half of a surrogate pair escaped in JSON',
+    fileName: 'feed.ndjson',
+    file: `{"Patient ID": "P1", "First Name": "Ann", "Last Name": "L\\ud800e", "Cell Phone": "6175550101", "Appt Date": "${day}"}\n`,
+    rejects: [{ row: 1, column: 'Last Name', reason: /half of a UTF-16 surrogate pair/ }],
   },
   {
     name: 'UTF-8 text then a stray Windows-1252 byte',
@@ -438,7 +465,7 @@ async function runDefault(c: BadInput, env: Env, index: number): Promise<Outcome
         : target.loadMapId;
   const bytes = typeof c.file === 'function' ? await c.file() : (c.file ?? goodFile);
   // a case number in the name keeps identical bytes of different cases apart
-  const { packet, summary, failure } = await ingestFile(
+  const { packet, summary, failure, workflowId } = await ingestFile(
     env.app,
     env.taskQueue,
     target,
@@ -451,7 +478,11 @@ async function runDefault(c: BadInput, env: Env, index: number): Promise<Outcome
     },
   );
   const cause = failure?.cause as { type?: string } | undefined;
-  return { error: summary.error, type: cause?.type, packetId: packet.id };
+  const history = await (await env.app.client()).workflow.getHandle(workflowId).fetchHistory();
+  const retried = (history.events ?? []).some(
+    (e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1,
+  );
+  return { error: summary.error, type: cause?.type, packetId: packet.id, retried };
 }
 
 describe('bad input', () => {
@@ -463,6 +494,7 @@ describe('bad input', () => {
     if (c.fails) {
       expect(outcome.error).toMatch(c.fails);
       if (c.type) expect(outcome.type).toBe(c.type);
+      if (outcome.retried !== undefined) expect(outcome.retried).toBe(false);
     } else {
       expect(outcome.error).toBeNull();
     }

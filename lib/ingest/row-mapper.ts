@@ -6,6 +6,7 @@ import { readAppointmentInstant, normalizeAppointmentStatus } from './appointmen
 import type { CompiledField, CompiledMap } from './compile-map';
 import { IngestProblem } from './errors';
 import type { StagedRow } from './staged-row';
+import { storableText, unstorableText } from './storable-text';
 
 export interface Reject {
   rowNumber: number;
@@ -84,6 +85,13 @@ export function bindMapper(
   }
   const used = new Set(bound.flatMap((f) => f.headers));
   const extras = compiled.map.keepUnmapped ? headers.filter((h) => h !== '' && !used.has(h)) : [];
+  // the unmapped columns' headers become keys of each contact's data
+  const badHeader = extras.find((h) => unstorableText(h) !== undefined);
+  if (badHeader !== undefined)
+    throw new IngestProblem(
+      'BadFile',
+      `the header of column ${headers.indexOf(badHeader) + 1} (${JSON.stringify(storableText(badHeader))}): ${unstorableText(badHeader)}`,
+    );
   const at: Partial<Record<CanonicalField, number>> = {};
   bound.forEach((f, i) => (at[f.field] = i));
   const rules: RuleContext = { defaultCountry: compiled.map.defaultCountry };
@@ -134,6 +142,12 @@ function mapRow(
     }
     rawValues[i] = picked;
     columns[i] = column;
+    const unstorable = typeof picked === 'string' ? unstorableText(picked) : undefined;
+    if (unstorable !== undefined) {
+      failed |= 1 << i;
+      rejects = addReject(rejects, row.rowNumber, column, picked, unstorable);
+      continue;
+    }
     // the appointment's date is read with its time below, once the row's time zone is known
     if (i === dateIndex) continue;
     const result = f.clean(picked, rules);
@@ -176,7 +190,8 @@ function mapRow(
   let startsAt: string | null = null;
   if (dateIndex >= 0) {
     // a time that failed its rule leaves the date unread; the row is rejected for the time alone
-    if (isFailed(failed, at, 'appointment_time')) failed |= 1 << dateIndex;
+    if (isFailed(failed, at, 'appointment_time') || (failed & (1 << dateIndex)) !== 0)
+      failed |= 1 << dateIndex;
     else {
       const timeIndex = at.appointment_time;
       const time = {
@@ -228,13 +243,15 @@ function mapRow(
       `the fields that identify a contact (${compiled.contactKeyFields.join(', ')}) are all blank`,
     );
   }
-  if (rejects || contactKey === null) return { ok: false, rejects: rejects ?? [] };
-
   const data: Record<string, string | number> = { ...kept };
   for (const header of extras) {
     const cell = row.values[header];
-    if (cell !== null && cell !== undefined) data[header] = cell instanceof Date ? cell.toISOString() : cell;
+    if (cell === null || cell === undefined) continue;
+    const unstorable = typeof cell === 'string' ? unstorableText(cell) : undefined;
+    if (unstorable !== undefined) rejects = addReject(rejects, row.rowNumber, header, cell, unstorable);
+    else data[header] = cell instanceof Date ? cell.toISOString() : cell;
   }
+  if (rejects || contactKey === null) return { ok: false, rejects: rejects ?? [] };
   const appointmentKey =
     startsAt === null
       ? null

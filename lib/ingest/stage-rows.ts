@@ -9,6 +9,7 @@ import { IngestProblem } from './errors';
 import { locationTimezoneOf, type PacketContext } from './packet-context';
 import { bindMapper, rawText, type Reject } from './row-mapper';
 import { copyLine, STAGING_COLUMNS } from './staged-row';
+import { storableText } from './storable-text';
 
 /** What is committed so far; heartbeats carry it, so a retried load resumes after `row`. */
 export interface StageProgress {
@@ -47,8 +48,12 @@ const REJECT_COLUMNS = [
 // a reject report keeps enough of each value to recognise it, never a whole 10 MB cell
 const MAX_REPORTED_VALUE = 500;
 
-const cut = (text: string | null) =>
-  text !== null && text.length > MAX_REPORTED_VALUE ? `${text.slice(0, MAX_REPORTED_VALUE)}…` : text;
+// a rejected value may be one Postgres cannot store (which is why it was rejected): the report shows it
+// with U+FFFD in place of what cannot be stored
+const reported = (text: string | null) =>
+  text === null
+    ? null
+    : storableText(text.length > MAX_REPORTED_VALUE ? `${text.slice(0, MAX_REPORTED_VALUE)}…` : text);
 
 function rejectLines(
   packetId: number,
@@ -57,10 +62,18 @@ function rejectLines(
   values: Record<string, CellValue>,
 ): string[] {
   const rawRow: Record<string, string | null> = {};
-  for (const [key, value] of Object.entries(values)) rawRow[key] = cut(rawText(value));
+  for (const [key, value] of Object.entries(values)) rawRow[storableText(key)] = reported(rawText(value));
   const json = JSON.stringify(rawRow);
   return rejects.map((r) =>
-    copyRow([packetId, companyId, r.rowNumber, r.column, cut(r.rawValue), r.reason, json]),
+    copyRow([
+      packetId,
+      companyId,
+      r.rowNumber,
+      reported(r.column),
+      reported(r.rawValue),
+      storableText(r.reason),
+      json,
+    ]),
   );
 }
 
@@ -100,6 +113,9 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   const resume = await prepareStaging(sql, packetId, opts.resume);
   const progress: StageProgress = resume ? { ...resume } : { row: 0, staged: 0, rejected: 0, bytes: 0 };
   const format = context.loadMap.compiled.map.format;
+  const fileName = context.packet.original_name ?? context.packet.object_key.split('/').pop()!;
+  // the last row read, which an error the runtime throws while reading the next one is placed after
+  let lastRow = 0;
   let reader;
   try {
     reader = await openRows(opts.input, {
@@ -109,7 +125,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
       xlsx: { sheet: format.sheet },
     });
   } catch (error) {
-    throw asProblem(error);
+    throw asProblem(error, fileName, lastRow);
   }
   const mapRow = bindOrClose(reader, context);
   const rows = reader.rows();
@@ -143,6 +159,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
             }
             const row = next.value;
             rowsRead += 1;
+            lastRow = row.rowNumber;
             if (row.rowNumber <= skipThrough) continue;
             const mapped = mapRow(row);
             if (mapped.ok) {
@@ -192,7 +209,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   } catch (error) {
     await Promise.allSettled([previous, current]);
     await rows.return(undefined).catch(() => {});
-    throw asProblem(error);
+    throw asProblem(error, fileName, lastRow);
   }
   if (rowsRead === 0) {
     throw new IngestProblem(
@@ -234,8 +251,21 @@ async function write(copy: Writable, bytes: Buffer, copied: Promise<void>): Prom
   await Promise.race([once(copy, 'drain'), copied]);
 }
 
-function asProblem(error: unknown): unknown {
+/**
+ * What reading the file threw, as the packet's problem when the file caused it: a ParseError, or a
+ * RangeError (a structure too deep or a string too long for the runtime), which a retry would meet again.
+ */
+function asProblem(error: unknown, fileName: string, lastRow: number): unknown {
   if (error instanceof ParseError)
-    return new IngestProblem('BadFile', error.message, { code: error.code, row: error.rowNumber ?? null });
+    return new IngestProblem('BadFile', `${fileName}: ${error.message}`, {
+      code: error.code,
+      row: error.rowNumber ?? null,
+    });
+  if (error instanceof RangeError)
+    return new IngestProblem(
+      'BadFile',
+      `${fileName}: the file could not be read after row ${lastRow} (${error.message}); check the row after it`,
+      { row: lastRow },
+    );
   return error;
 }
