@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from '../lib/db';
 import type { Logger } from '../lib/log';
 import type { ProviderRegistry } from '../lib/providers/registry';
+import type { IngestLimits } from '../schemas/ingest-limits';
 import type { QuietHoursPolicy } from '../schemas/reminder-settings';
 
 export interface ActivityDeps {
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   providers: ProviderRegistry;
   /** the deployment's quiet-hour rules (QUIET_HOURS...); unset = herald's defaults (schemas/reminder-settings) */
   quietHours?: QuietHoursPolicy;
+  /** what a file may hold (INGEST_MAX_...); unset = herald's defaults (schemas/ingest-limits) */
+  ingestLimits?: IngestLimits;
 }

@@ -98,7 +98,7 @@ function actor(): string {
   return `workflow:${workflowId() ?? 'none'}`;
 }
 
-export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
+export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: ActivityDeps) {
   return {
     /** Checks the company, load map and file before any row is read; records the map the packet uses. */
     async preparePacket(input: PacketInput): Promise<PreparedPacket> {
@@ -164,6 +164,7 @@ export function createIngestActivities({ sql, s3, bucket, log }: ActivityDeps) {
                 context,
                 input: object.Body as Readable,
                 resume,
+                limits: ingestLimits,
                 onProgress: (progress) => {
                   last = progress;
                   beat(progress);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { envSchema, type Env } from '../schemas/config';
+import type { IngestLimits } from '../schemas/ingest-limits';
 import type { QuietHoursPolicy } from '../schemas/reminder-settings';
 import { readTemporalProfile, type TemporalConnectionOptions, type TemporalProfile } from './temporal';
 
@@ -93,7 +94,11 @@ export interface Config {
   /** the /metrics, /livez and /readyz endpoint of a worker or the ingress */
   ops: { port: number; host: string };
   archive: { cron: string; batchSize: number };
+  /** what a file may hold before its ingest refuses it */
+  ingest: IngestLimits;
 }
+
+const MiB = 1024 * 1024;
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -193,6 +198,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     archive: { cron: env.ARCHIVE_CRON, batchSize: env.ARCHIVE_BATCH_SIZE },
     ops: { port: env.OPS_PORT, host: env.OPS_HOST },
+    ingest: {
+      maxColumns: env.INGEST_MAX_COLUMNS,
+      maxLineChars: env.INGEST_MAX_LINE_CHARS,
+      maxJsonDepth: env.INGEST_MAX_JSON_DEPTH,
+      maxSharedStringsBytes: env.INGEST_MAX_XLSX_SHARED_STRINGS_MB * MiB,
+    },
   };
 }
 

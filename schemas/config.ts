@@ -1,11 +1,14 @@
 // The zod schema of herald's configuration: every environment variable, its default and its check.
 import { z } from 'zod';
+import { DEFAULT_INGEST_LIMITS } from './ingest-limits';
 import {
   DEFAULT_QUIET_WINDOW,
   DEFAULT_STATE_WINDOWS,
   parseStateWindowsText,
   parseWindowText,
 } from './reminder-settings';
+
+const MiB = 1024 * 1024;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -233,6 +236,10 @@ export const envSchema = z
     OPS_HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
     WORKER_HEARTBEAT_THROTTLE_MS: wholeNumber(60_000, 3_600_000),
     WORKFLOW_BUNDLE_PATH: optionalString,
+    INGEST_MAX_COLUMNS: wholeNumber(DEFAULT_INGEST_LIMITS.maxColumns, 100_000),
+    INGEST_MAX_LINE_CHARS: wholeNumber(DEFAULT_INGEST_LIMITS.maxLineChars, 256 * MiB),
+    INGEST_MAX_JSON_DEPTH: wholeNumber(DEFAULT_INGEST_LIMITS.maxJsonDepth, 1000),
+    INGEST_MAX_XLSX_SHARED_STRINGS_MB: wholeNumber(DEFAULT_INGEST_LIMITS.maxSharedStringsBytes / MiB, 4096),
     ARCHIVE_CRON: optionalString
       .transform((v) => v ?? '0 3 * * *')
       .pipe(z.string().regex(/^\S+( \S+){4}$/, 'must be a cron expression of five fields, e.g. "0 3 * * *"')),

@@ -169,6 +169,42 @@ const CASES: BadInput[] = [
     type: 'BadFile',
   },
   {
+    name: 'a header of 150,000 columns',
+    file: () =>
+      Promise.resolve(
+        Buffer.from(
+          [...EHR_HEADER, ...Array.from({ length: 150_000 - EHR_HEADER.length }, (_, i) => `x${i}`)].join(
+            ',',
+          ) +
+            '\r\n' +
+            good.join(',') +
+            '\r\n',
+        ),
+      ),
+    fails:
+      /^case-\d+\.csv: row 1 has \d{6} values, over the limit of 1000 columns \(INGEST_MAX_COLUMNS\); .*raise INGEST_MAX_COLUMNS/,
+    type: 'BadFile',
+  },
+  {
+    name: 'a 5 MB line without a newline',
+    file: () =>
+      Promise.resolve(Buffer.from(EHR_HEADER.join(',') + '\r\n' + 'P1,' + 'y'.repeat(5 * 1024 * 1024))),
+    fails:
+      /row 2, column "First Name": the value is longer than 1048576 characters, the limit for one value \(INGEST_MAX_LINE_CHARS\)/,
+    type: 'BadFile',
+  },
+  {
+    name: 'JSON nested 100,000 levels deep',
+    fileName: 'deep.ndjson',
+    file: () =>
+      Promise.resolve(
+        Buffer.from(`{"Patient ID": "P1", "Notes": ${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}\n`),
+      ),
+    fails:
+      /^deep\.ndjson: line 1 nests objects or arrays more than 32 levels deep at "Notes(\.a)+", the limit \(INGEST_MAX_JSON_DEPTH\)/,
+    type: 'BadFile',
+  },
+  {
     name: 'a NUL byte in a value',
     file: file(row({ 'First Name': 'An\u0000n' })),
     rejects: [{ row: 2, column: 'First Name', reason: /contains a NUL character \(byte 0\)/ }],

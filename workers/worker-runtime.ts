@@ -77,6 +77,7 @@ export async function startWorkerRuntime(opts: {
       log,
       providers: createProviderRegistry({ sql: app.sql, config }),
       quietHours: config.reminders.quietHours,
+      ingestLimits: config.ingest,
     });
     const sendWorkers = await configuredSendWorkers({
       sql: app.sql,

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import type { IngestLimits } from '../../schemas/ingest-limits';
 import type { Sql } from '../db';
 import { openRows, ParseError, type ByteSource, type CellValue, type RowReader } from '../parse';
 import { CopyBatch, copyInto, copyRow } from './copy';
@@ -34,6 +35,8 @@ export interface StageOptions {
   onProgress(progress: StageProgress): void;
   /** rows per committed chunk */
   chunkRows?: number;
+  /** what the file may hold (herald's defaults when left out) */
+  limits?: IngestLimits;
 }
 
 const REJECT_COLUMNS = [
@@ -123,6 +126,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
       filename: context.packet.original_name ?? context.packet.object_key,
       csv: { delimiter: format.delimiter, encoding: format.encoding },
       xlsx: { sheet: format.sheet },
+      limits: opts.limits,
     });
   } catch (error) {
     throw asProblem(error, fileName, lastRow);

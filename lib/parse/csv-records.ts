@@ -1,5 +1,6 @@
 // Splits CSV text into records with papaparse's core parser, fed chunk by chunk in bounded memory.
 import Papa from 'papaparse';
+import { INGEST_LIMIT_SETTINGS } from '../../schemas/ingest-limits';
 import type { Delimiter, LineBreak } from './delimiter';
 import { ParseError } from './types';
 
@@ -12,7 +13,9 @@ export interface CsvRecord {
 export interface SplitOptions {
   delimiter: Delimiter;
   lineBreak: LineBreak;
+  maxLineLength: number;
   maxFieldLength: number;
+  maxColumns: number;
   /** Names column `index` for error messages; read on each error, so it can learn the header. */
   columnName(index: number): string;
   /** How many columns a row is expected to have (0 before the header is read), to bound a row's size. */
@@ -54,7 +57,8 @@ export async function* splitRecords(
     quoteChar: '"',
     escapeChar: '"',
   });
-  const rowLimit = (): number => options.maxFieldLength * Math.max(1, options.columnCount());
+  const rowLimit = (): number =>
+    Math.min(options.maxLineLength, options.maxFieldLength * Math.max(1, options.columnCount()));
   let rowNumber = 0;
   let pending = '';
   let buffered: string[] = [];
@@ -90,15 +94,23 @@ export async function* splitRecords(
   };
 
   const checkSizes = (fields: string[], row: number): void => {
+    if (fields.length > options.maxColumns) throw tooWide(row, fields.length);
     for (let i = 0; i < fields.length; i += 1) {
       if (fields[i]!.length > options.maxFieldLength) throw tooLarge(row, options.columnName(i));
     }
   };
 
+  const tooWide = (row: number, count: number): ParseError =>
+    new ParseError(
+      'too-many-columns',
+      `row ${row} has ${count} values, over the limit of ${options.maxColumns} columns (${INGEST_LIMIT_SETTINGS.maxColumns}); check the delimiter, or raise ${INGEST_LIMIT_SETTINGS.maxColumns} if the file really is that wide`,
+      row,
+    );
+
   const tooLarge = (row: number, column: string): ParseError =>
     new ParseError(
       'field-too-large',
-      `row ${row}, ${column}: the value is longer than ${options.maxFieldLength} characters, the limit for one value; an unclosed quote can cause this`,
+      `row ${row}, ${column}: the value is longer than ${options.maxFieldLength} characters, the limit for one value (${INGEST_LIMIT_SETTINGS.maxLineChars}); an unclosed quote can cause this`,
       row,
       column,
     );
@@ -107,10 +119,11 @@ export async function* splitRecords(
     const row = rowNumber + 1;
     const fields = (parser.parse(pending, 0, false) as { data: string[][] }).data[0] ?? [''];
     const last = fields.length - 1;
+    if (fields.length > options.maxColumns) throw tooWide(row, fields.length);
     if (fields[last]!.length > options.maxFieldLength) throw tooLarge(row, options.columnName(last));
     throw new ParseError(
       'field-too-large',
-      `row ${row} is longer than ${rowLimit()} characters (${fields.length} values so far); check the delimiter and quotes`,
+      `row ${row} is longer than ${rowLimit()} characters (${fields.length} values so far), the limit for one line (${INGEST_LIMIT_SETTINGS.maxLineChars}); check the delimiter and quotes, or raise ${INGEST_LIMIT_SETTINGS.maxLineChars}`,
       row,
     );
   };

@@ -1,4 +1,5 @@
 // Streaming CSV reader: encoding and delimiter detection, spreadsheet row numbers, headers checked up front.
+import { DEFAULT_INGEST_LIMITS } from '../../schemas/ingest-limits';
 import { ByteCounter, countBytes } from './bytes';
 import { splitRecords, type CsvRecord } from './csv-records';
 import { decodeText, type TextEncoding } from './decode';
@@ -18,11 +19,13 @@ export interface CsvOptions {
   delimiter?: Delimiter;
   /** Default `auto`: BOM, else UTF-16 by its zero bytes, else UTF-8, falling back to Windows-1252. */
   encoding?: TextEncoding;
-  /** The longest value accepted, in characters (default 1 MiB); longer is an error naming row and column. */
+  /** The longest line (record) accepted, in characters; longer is an error naming the row. */
+  maxLineLength?: number;
+  /** The longest value accepted, in characters (default: the line's limit); longer names row and column. */
   maxFieldLength?: number;
+  /** The most columns the header, and values any row, may have. */
+  maxColumns?: number;
 }
-
-export const DEFAULT_MAX_FIELD_LENGTH = 1024 * 1024;
 const SAMPLE_LENGTH = 64 * 1024;
 
 async function takeSample(texts: AsyncIterator<string>): Promise<{ text: string; complete: boolean }> {
@@ -72,11 +75,13 @@ export async function readCsv(input: ByteSource, options: CsvOptions = {}): Prom
     const sample = await takeSample(texts);
     if (sample.complete && sample.text.trim() === '') throw new ParseError('empty-file', 'the file is empty');
     const delimiter = options.delimiter ?? detectDelimiter(sample.text, sample.complete);
-    const maxFieldLength = options.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH;
+    const maxLineLength = options.maxLineLength ?? DEFAULT_INGEST_LIMITS.maxLineChars;
     records = splitRecords(prepend(sample.text, texts), {
       delimiter,
       lineBreak: detectLineBreak(sample.text),
-      maxFieldLength,
+      maxLineLength,
+      maxFieldLength: Math.min(options.maxFieldLength ?? maxLineLength, maxLineLength),
+      maxColumns: options.maxColumns ?? DEFAULT_INGEST_LIMITS.maxColumns,
       columnCount: () => headers.length,
       columnName: (index) =>
         headers[index] ? `column ${JSON.stringify(headers[index])}` : `column ${index + 1}`,

@@ -1,4 +1,5 @@
 // Opens any supported file as rows: detects the format from the first bytes, then hands over to its reader.
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../../schemas/ingest-limits';
 import { peekBytes } from './bytes';
 import { readCsv, type CsvOptions } from './csv';
 import { detectFormat, type FileFormat } from './detect';
@@ -13,6 +14,8 @@ export interface OpenRowsOptions {
   csv?: CsvOptions;
   xlsx?: XlsxOptions;
   json?: JsonOptions;
+  /** what a file may hold before it is refused (herald's defaults when left out) */
+  limits?: IngestLimits;
 }
 
 const PEEK_BYTES = 4096;
@@ -27,9 +30,20 @@ export async function openRows(input: ByteSource, options: OpenRowsOptions = {})
     await source.return(undefined);
     throw error;
   }
+  const limits = options.limits ?? DEFAULT_INGEST_LIMITS;
   if (format === 'xlsx') return readXlsx(source, options.xlsx);
-  if (format === 'json' || format === 'ndjson') return readJson(source, options.json);
-  return readCsv(source, options.csv);
+  if (format === 'json' || format === 'ndjson')
+    return readJson(source, {
+      maxColumns: limits.maxColumns,
+      maxRecordLength: limits.maxLineChars,
+      maxDepth: limits.maxJsonDepth,
+      ...options.json,
+    });
+  return readCsv(source, {
+    maxColumns: limits.maxColumns,
+    maxLineLength: limits.maxLineChars,
+    ...options.csv,
+  });
 }
 
 export { readCsv, readJson, readXlsx, detectFormat };

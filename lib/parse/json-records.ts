@@ -1,4 +1,5 @@
 // Splits JSON text into records without holding the whole file: one per NDJSON line or top-level array element.
+import { INGEST_LIMIT_SETTINGS } from '../../schemas/ingest-limits';
 import { ParseError } from './types';
 
 export interface JsonRecord {
@@ -24,7 +25,7 @@ function parseJson(text: string, where: string, rowNumber: number): unknown {
 function tooLong(where: string, rowNumber: number, max: number): ParseError {
   return new ParseError(
     'field-too-large',
-    `${where} is longer than ${max} characters, the limit for one record`,
+    `${where} is longer than ${max} characters, the limit for one record (${INGEST_LIMIT_SETTINGS.maxLineChars}); raise ${INGEST_LIMIT_SETTINGS.maxLineChars} if its records really are that long`,
     rowNumber,
   );
 }

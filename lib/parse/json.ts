@@ -1,4 +1,5 @@
 // Streaming reader for a JSON array of objects or NDJSON (one object per line), flattening nested objects.
+import { DEFAULT_INGEST_LIMITS, INGEST_LIMIT_SETTINGS } from '../../schemas/ingest-limits';
 import { ByteCounter, countBytes } from './bytes';
 import { decodeText } from './decode';
 import { splitJsonArray, splitNdjson, type JsonRecord } from './json-records';
@@ -14,8 +15,18 @@ import {
 export interface JsonOptions {
   /** Nested objects become dotted keys ("address.zip", the default) or are refused. */
   nested?: 'flatten' | 'reject';
-  /** The longest record accepted, in characters (default 1 MiB). */
+  /** The longest record accepted, in characters. */
   maxRecordLength?: number;
+  /** The most levels of nested objects and arrays a record may have. */
+  maxDepth?: number;
+  /** The most values (keys once flattened) a record may have. */
+  maxColumns?: number;
+}
+
+interface FlattenLimits {
+  nested: 'flatten' | 'reject';
+  maxDepth: number;
+  maxColumns: number;
 }
 
 async function firstCharacter(
@@ -44,11 +55,14 @@ function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
-/** One flat record: nested keys joined with dots, booleans as "true"/"false", empty strings as null. */
+/**
+ * One flat record: nested keys joined with dots, booleans as "true"/"false", empty strings as null.
+ * Nesting deeper, or more values, than the limits is refused before it can exhaust the stack or memory.
+ */
 export function flattenRecord(
   record: JsonRecord,
   where: string,
-  nested: 'flatten' | 'reject',
+  { nested, maxDepth, maxColumns }: FlattenLimits,
 ): Record<string, CellValue> {
   const { value, rowNumber } = record;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -59,7 +73,15 @@ export function flattenRecord(
     );
   }
   const values = emptyValues();
+  let count = 0;
   const set = (key: string, cell: CellValue): void => {
+    count += 1;
+    if (count > maxColumns)
+      throw new ParseError(
+        'too-many-columns',
+        `${where} has more than ${maxColumns} values, the limit for one record (${INGEST_LIMIT_SETTINGS.maxColumns}); raise ${INGEST_LIMIT_SETTINGS.maxColumns} if the feed really is that wide`,
+        rowNumber,
+      );
     if (Object.hasOwn(values, key))
       throw new ParseError(
         'nested-value',
@@ -68,7 +90,7 @@ export function flattenRecord(
       );
     values[key] = cell;
   };
-  const visit = (item: unknown, key: string): void => {
+  const visit = (item: unknown, key: string, depth: number): void => {
     if (item === null || item === undefined) set(key, null);
     else if (typeof item === 'string') set(key, item === '' ? null : item);
     else if (typeof item === 'number') set(key, item);
@@ -82,14 +104,21 @@ export function flattenRecord(
           key,
         );
       }
+      if (depth >= maxDepth)
+        throw new ParseError(
+          'too-deep',
+          `${where} nests objects or arrays more than ${maxDepth} levels deep at ${JSON.stringify(key)}, the limit (${INGEST_LIMIT_SETTINGS.maxJsonDepth}); flatten the feed, or raise ${INGEST_LIMIT_SETTINGS.maxJsonDepth}`,
+          rowNumber,
+          key,
+        );
       const entries = Array.isArray(item)
         ? item.map((v, i) => [String(i), v] as const)
         : Object.entries(item);
       if (entries.length === 0) set(key, null);
-      for (const [child, v] of entries) visit(v, `${key}.${child}`);
+      for (const [child, v] of entries) visit(v, `${key}.${child}`, depth + 1);
     }
   };
-  for (const [key, item] of Object.entries(value)) visit(item, key);
+  for (const [key, item] of Object.entries(value)) visit(item, key, 1);
   return values;
 }
 
@@ -100,8 +129,12 @@ export function flattenRecord(
 export async function readJson(input: ByteSource, options: JsonOptions = {}): Promise<RowReader> {
   const counter = new ByteCounter();
   const texts = decodeText(countBytes(input, counter), 'utf-8');
-  const nested = options.nested ?? 'flatten';
-  const max = options.maxRecordLength ?? 1024 * 1024;
+  const limits: FlattenLimits = {
+    nested: options.nested ?? 'flatten',
+    maxDepth: options.maxDepth ?? DEFAULT_INGEST_LIMITS.maxJsonDepth,
+    maxColumns: options.maxColumns ?? DEFAULT_INGEST_LIMITS.maxColumns,
+  };
+  const max = options.maxRecordLength ?? DEFAULT_INGEST_LIMITS.maxLineChars;
   let records: AsyncGenerator<JsonRecord> | undefined;
   const close = async (): Promise<void> => {
     await records?.return(undefined);
@@ -125,7 +158,7 @@ export async function readJson(input: ByteSource, options: JsonOptions = {}): Pr
     const firstRecord = await records.next();
     const firstValues = firstRecord.done
       ? undefined
-      : flattenRecord(firstRecord.value, label(firstRecord.value), nested);
+      : flattenRecord(firstRecord.value, label(firstRecord.value), limits);
     const headers = firstValues ? Object.keys(firstValues) : [];
     const rest = records;
     return {
@@ -139,7 +172,7 @@ export async function readJson(input: ByteSource, options: JsonOptions = {}): Pr
           if (firstValues && !firstRecord.done)
             yield { rowNumber: firstRecord.value.rowNumber, values: firstValues };
           for await (const record of rest) {
-            const flat = flattenRecord(record, label(record), nested);
+            const flat = flattenRecord(record, label(record), limits);
             const values = emptyValues();
             for (const header of headers) values[header] = null;
             yield { rowNumber: record.rowNumber, values: Object.assign(values, flat) };

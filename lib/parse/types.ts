@@ -38,7 +38,9 @@ export type ParseErrorCode =
   | 'too-many-rows'
   | 'sheet-not-found'
   | 'invalid-json'
-  | 'nested-value';
+  | 'nested-value'
+  | 'too-many-columns'
+  | 'too-deep';
 
 /**
  * A problem with the file itself, never worth retrying: the message names the row and column when

@@ -41,6 +41,7 @@ export async function startTestWorker(
         bucket: app.bucket,
         log: app.log,
         providers: createProviderRegistry({ sql: app.sql, config: app.config }),
+        ingestLimits: app.config.ingest,
       }),
     workflowBundle: await workflowBundle(app.config.worker.workflowBundlePath),
   });

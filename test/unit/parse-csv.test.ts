@@ -246,6 +246,32 @@ describe('CSV size limits', () => {
     expect(error.rowNumber).toBe(2);
   });
 
+  it('refuses a header or a row wider than the column limit, naming the setting', async () => {
+    const header = Array.from({ length: 30 }, (_, i) => `c${i}`).join(',');
+    const wide = await parseError(`${header}\n1,2\n`, { maxColumns: 20 });
+    expect(wide.code).toBe('too-many-columns');
+    expect(wide.message).toMatch(/^row 1 has 30 values, over the limit of 20 columns \(INGEST_MAX_COLUMNS\)/);
+    const row = await parseError(`a,b\n1,2\n${','.repeat(40)}\n`, { maxColumns: 20 });
+    expect(row.rowNumber).toBe(3);
+    expect(row.code).toBe('too-many-columns');
+  });
+
+  it('refuses a line longer than the line limit while reading it, naming the setting', async () => {
+    const endless = `a,b\n1,${'z'.repeat(200_000)}`;
+    const error = await parseError(endless, { maxLineLength: 10_000 }, 4096);
+    expect(error.code).toBe('field-too-large');
+    expect(error.rowNumber).toBe(2);
+    expect(error.message).toMatch(/INGEST_MAX_LINE_CHARS/);
+    const many = await parseError(
+      `a,b\n${'1,'.repeat(20_000)}`,
+      { maxLineLength: 10_000, maxColumns: 100_000 },
+      4096,
+    );
+    expect(many.message).toMatch(
+      /^row 2 is longer than 10000 characters \(\d+ values so far\), the limit for one line \(INGEST_MAX_LINE_CHARS\)/,
+    );
+  });
+
   it('reports bytes consumed as it goes', async () => {
     const csv = `a,b\n${Array.from({ length: 20000 }, (_, i) => `${i},x`).join('\n')}\n`;
     const reader = await readCsv(source(csv, 16 * 1024));

@@ -109,10 +109,39 @@ describe('JSON limits', () => {
   it('refuses an over-long record without buffering the rest', async () => {
     const long = `[{"a":"${'x'.repeat(5000)}"}]`;
     expect((await parseError(long, { maxRecordLength: 1000 }, 512)).message).toBe(
-      'element 1 of the array is longer than 1000 characters, the limit for one record',
+      'element 1 of the array is longer than 1000 characters, the limit for one record (INGEST_MAX_LINE_CHARS); raise INGEST_MAX_LINE_CHARS if its records really are that long',
     );
     const line = `{"a":1}\n{"a":"${'x'.repeat(5000)}"}\n`;
     expect((await parseError(line, { maxRecordLength: 1000 }, 512)).rowNumber).toBe(2);
+  });
+
+  it('refuses nesting past the depth limit without overflowing the stack, in arrays and NDJSON', async () => {
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const array = await parseError(`[{"id":1},{"id":2,"x":${deep(100_000)}}]`, {}, 64 * 1024);
+    expect(array.code).toBe('too-deep');
+    expect(array.rowNumber).toBe(2);
+    expect(array.message).toMatch(
+      /^element 2 of the array nests objects or arrays more than 32 levels deep at "x(\.a)+", the limit \(INGEST_MAX_JSON_DEPTH\)/,
+    );
+    const line = await parseError(`{"id":1,"x":[[[[1]]]]}\n`, { maxDepth: 3 });
+    expect(line.message).toMatch(/^line 1 nests objects or arrays more than 3 levels deep at "x\.0\.0"/);
+    const read = await readJson(source(`{"id":1,"x":[[1]]}\n`, 64), { maxDepth: 3 });
+    const rows = [];
+    for await (const row of read.rows()) rows.push({ ...row.values });
+    expect(rows).toEqual([{ id: 1, 'x.0.0': 1 }]);
+  });
+
+  it('refuses a record with more values than the column limit', async () => {
+    const wide = `{${Array.from({ length: 50 }, (_, i) => `"k${i}":${i}`).join(',')}}\n`;
+    const error = await parseError(wide, { maxColumns: 20 });
+    expect(error.code).toBe('too-many-columns');
+    expect(error.message).toMatch(
+      /^line 1 has more than 20 values, the limit for one record \(INGEST_MAX_COLUMNS\)/,
+    );
+    const array = await parseError(`[{"list":[${Array.from({ length: 5000 }, (_, i) => i).join(',')}]}]`, {
+      maxColumns: 100,
+    });
+    expect(array.code).toBe('too-many-columns');
   });
 
   it('streams a large array one element at a time', async () => {
