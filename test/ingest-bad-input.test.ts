@@ -18,6 +18,7 @@ import {
 } from './support/ingest';
 import { useIngestEnv } from './support/ingest-env';
 import { SOURCE_BAD_INPUTS } from './support/source-bad-inputs';
+import { minimalWorkbook } from './support/workbook';
 import { zip } from './support/zip';
 
 interface Env {
@@ -202,6 +203,15 @@ const CASES: BadInput[] = [
       ),
     fails:
       /^deep\.ndjson: line 1 nests objects or arrays more than 32 levels deep at "Notes(\.a)+", the limit \(INGEST_MAX_JSON_DEPTH\)/,
+    type: 'BadFile',
+  },
+  {
+    name: 'an .xlsx whose shared strings unpack to 40 MB',
+    fileName: 'strings.xlsx',
+    file: () =>
+      Promise.resolve(minimalWorkbook(undefined, `<si><t>${'x'.repeat(40 * 1024 * 1024)}</t></si>`)),
+    fails:
+      /shared strings \(xl\/sharedStrings\.xml\) unpack to 40 MB, over the 32 MB limit \(INGEST_MAX_XLSX_SHARED_STRINGS_MB\)/,
     type: 'BadFile',
   },
   {

@@ -31,7 +31,12 @@ export async function openRows(input: ByteSource, options: OpenRowsOptions = {})
     throw error;
   }
   const limits = options.limits ?? DEFAULT_INGEST_LIMITS;
-  if (format === 'xlsx') return readXlsx(source, options.xlsx);
+  if (format === 'xlsx')
+    return readXlsx(source, {
+      maxColumns: limits.maxColumns,
+      maxSharedStringsBytes: limits.maxSharedStringsBytes,
+      ...options.xlsx,
+    });
   if (format === 'json' || format === 'ndjson')
     return readJson(source, {
       maxColumns: limits.maxColumns,

@@ -1,16 +1,12 @@
-// Streaming .xlsx reader: spools the upload to a temporary file, checks the zip, then reads one sheet with exceljs.
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import ExcelJS from 'exceljs';
+// Streaming .xlsx reader: spools the upload to an unnamed temporary file, checks the zip, then reads one sheet with exceljs.
+import { DEFAULT_INGEST_LIMITS, INGEST_LIMIT_SETTINGS } from '../../schemas/ingest-limits';
 import { ByteCounter, countBytes } from './bytes';
 import { checkHeaders } from './headers';
+import { SpooledFile } from './spool';
 import { emptyValues, ParseError, type ByteSource, type ParsedRow, type RowReader } from './types';
+import { cellToValue } from './xlsx-cells';
+import { openSheet, type SheetRow } from './xlsx-parts';
 import { inspectZip, verifyInflatedSizes } from './zip-guard';
-import { cellToValue, type SheetCell } from './xlsx-cells';
 
 export interface XlsxOptions {
   /** Sheet name (exact, else ignoring case); the workbook's first sheet when left out. */
@@ -21,31 +17,18 @@ export interface XlsxOptions {
   maxRows?: number;
   /** Refuse uploads larger than this before unpacking anything (default 256 MiB). */
   maxFileBytes?: number;
+  /** Refuse a header wider than this, and rows with more cells. */
+  maxColumns?: number;
+  /** Refuse shared strings that unpack to more than this: they are all held in memory. */
+  maxSharedStringsBytes?: number;
   /** Where the upload is spooled; the system temporary directory by default. */
   tmpDir?: string;
 }
 
-// The parts of exceljs's streaming reader this module reads; its published types leave them out.
-interface SheetRow {
-  number: number;
-  eachCell(options: { includeEmpty: boolean }, callback: (cell: SheetCell, column: number) => void): void;
-}
-interface SheetReader extends AsyncIterable<SheetRow> {
-  name: string;
-}
-interface WorkbookReaderInternals extends AsyncIterable<SheetReader> {
-  model?: { sheets?: { name: string }[] };
-  properties?: { model?: { date1904?: boolean } };
-}
-
 const GiB = 1024 * 1024 * 1024;
 
-async function spool(
-  input: ByteSource,
-  path: string,
-  counter: ByteCounter,
-  maxFileBytes: number,
-): Promise<void> {
+async function spool(input: ByteSource, dir: string | undefined, maxFileBytes: number): Promise<SpooledFile> {
+  const counter = new ByteCounter();
   async function* limited(): AsyncGenerator<Buffer> {
     for await (const chunk of countBytes(input, counter)) {
       if (counter.bytes > maxFileBytes) {
@@ -57,85 +40,45 @@ async function spool(
       yield chunk;
     }
   }
-  await pipeline(Readable.from(limited()), createWriteStream(path));
-}
-
-function pickSheet(sheets: readonly string[], wanted: string | undefined): string | undefined {
-  if (wanted === undefined) return sheets[0];
-  return (
-    sheets.find((name) => name === wanted) ??
-    sheets.find((name) => name.trim().toLowerCase() === wanted.trim().toLowerCase())
-  );
+  return SpooledFile.write(limited(), dir);
 }
 
 /**
  * Opens an .xlsx stream and reads the chosen sheet up to its header row (its first non-blank row).
  * Row numbers are the sheet's own; blank rows are skipped; columns without a header are ignored.
  * Date-formatted cells (values and formula results) become Dates holding the wall-clock time as UTC;
- * formulas give their cached result; rich text is flattened. `bytesRead` counts the workbook bytes the
- * sheet reader has consumed, the upload having been spooled first.
+ * formulas give their cached result; rich text is flattened. `bytesRead` is the whole upload's size
+ * from the start, since it is spooled before the sheet is read.
  */
 export async function readXlsx(input: ByteSource, options: XlsxOptions = {}): Promise<RowReader> {
   const limits = { maxUncompressedBytes: options.maxUncompressedBytes ?? GiB, maxEntries: 10_000 };
   const maxRows = options.maxRows ?? 1_048_576;
-  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'herald-xlsx-'));
-  const path = join(dir, 'upload.xlsx');
-  const counter = new ByteCounter();
-  let file: ReadStream | undefined;
+  const maxColumns = options.maxColumns ?? DEFAULT_INGEST_LIMITS.maxColumns;
+  const file = await spool(input, options.tmpDir, options.maxFileBytes ?? 256 * 1024 * 1024);
   let sheetRows: AsyncIterator<SheetRow> | undefined;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     await sheetRows?.return?.();
-    file?.destroy();
-    await rm(dir, { recursive: true, force: true });
+    await file.close();
   };
   try {
-    await spool(input, path, new ByteCounter(), options.maxFileBytes ?? 256 * 1024 * 1024);
-    const entries = await inspectZip(path, limits);
+    const entries = await inspectZip(file, limits);
     if (!entries.some((entry) => entry.name === 'xl/workbook.xml')) {
       throw new ParseError(
         'not-xlsx',
         'the file is a zip archive but not an Excel workbook (it has no xl/workbook.xml)',
       );
     }
-    await verifyInflatedSizes(path, entries, limits);
-
-    file = createReadStream(path);
-    const counted = Readable.from(countBytes(file, counter));
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(counted, {
-      sharedStrings: 'cache',
-      styles: 'cache',
-      hyperlinks: 'ignore',
-      worksheets: 'emit',
-      entries: 'ignore',
-    }) as unknown as WorkbookReaderInternals;
-    const sheetNames = (): string[] => reader.model?.sheets?.map((sheet) => sheet.name) ?? [];
-
-    let sheet: SheetReader | undefined;
-    const sheets = reader[Symbol.asyncIterator]();
-    for (let next = await readWorkbook(sheets.next()); !next.done; next = await readWorkbook(sheets.next())) {
-      const target =
-        pickSheet(sheetNames(), options.sheet) ?? (options.sheet === undefined ? next.value.name : undefined);
-      if (next.value.name === target) {
-        sheet = next.value;
-        break;
-      }
-    }
-    if (!sheet) {
-      const names = sheetNames()
-        .map((name) => JSON.stringify(name))
-        .join(', ');
-      throw new ParseError(
-        'sheet-not-found',
-        options.sheet === undefined
-          ? 'the workbook has no sheets'
-          : `the workbook has no sheet named ${JSON.stringify(options.sheet)}; its sheets are ${names}`,
-      );
-    }
-    const date1904 = reader.properties?.model?.date1904 === true;
-    sheetRows = sheet[Symbol.asyncIterator]();
+    await verifyInflatedSizes(file, entries, limits);
+    const sheet = await readWorkbook(
+      openSheet(file, entries, {
+        sheet: options.sheet,
+        maxSharedStringsBytes: options.maxSharedStringsBytes ?? DEFAULT_INGEST_LIMITS.maxSharedStringsBytes,
+      }),
+    );
+    sheetRows = sheet.rows;
     const rowsOf = sheetRows;
 
     const valuesOf = (row: SheetRow): Map<number, ReturnType<typeof cellToValue>> => {
@@ -147,9 +90,15 @@ export async function readXlsx(input: ByteSource, options: XlsxOptions = {}): Pr
         );
       const cells = new Map<number, ReturnType<typeof cellToValue>>();
       row.eachCell({ includeEmpty: false }, (cell, column) => {
-        const value = cellToValue(cell, date1904);
+        const value = cellToValue(cell, sheet.date1904);
         if (value !== null) cells.set(column, value);
       });
+      if (cells.size > maxColumns)
+        throw new ParseError(
+          'too-many-columns',
+          `row ${row.number} has ${cells.size} cells, over the limit of ${maxColumns} columns (${INGEST_LIMIT_SETTINGS.maxColumns}); raise ${INGEST_LIMIT_SETTINGS.maxColumns} if the sheet really is that wide`,
+          row.number,
+        );
       return cells;
     };
 
@@ -163,6 +112,12 @@ export async function readXlsx(input: ByteSource, options: XlsxOptions = {}): Pr
     }
     if (!headerRow) throw new ParseError('empty-file', `sheet ${JSON.stringify(sheet.name)} is empty`);
     const width = Math.max(...headerRow.cells.keys());
+    if (width > maxColumns)
+      throw new ParseError(
+        'too-many-columns',
+        `row ${headerRow.number}: the header reaches column ${width}, over the limit of ${maxColumns} columns (${INGEST_LIMIT_SETTINGS.maxColumns}); raise ${INGEST_LIMIT_SETTINGS.maxColumns} if the sheet really is that wide`,
+        headerRow.number,
+      );
     const raw = Array.from({ length: width }, (_, i) => {
       const value = headerRow.cells.get(i + 1);
       return value instanceof Date
@@ -176,8 +131,9 @@ export async function readXlsx(input: ByteSource, options: XlsxOptions = {}): Pr
     return {
       format: 'xlsx',
       headers,
+      // the whole input was consumed while spooling
       get bytesRead() {
-        return counter.bytes;
+        return file.size;
       },
       async *rows(): AsyncGenerator<ParsedRow> {
         try {

@@ -1,8 +1,8 @@
-// Checks a zip (an .xlsx) before anything unpacks it: declared sizes, hidden entries, and the real inflated size.
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { PassThrough, pipeline, type Transform } from 'node:stream';
+// Reads a zip (an .xlsx) from an open file: checked before anything unpacks it (declared sizes, hidden
+// entries, the real inflated size), then its entries opened one by one, in any order.
+import { PassThrough, pipeline, Readable, type Transform } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
+import type { SpooledFile } from './spool';
 import { ParseError } from './types';
 
 export interface ZipLimits {
@@ -36,15 +36,14 @@ const notZip = (detail: string): ParseError =>
   );
 const megabytes = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
 
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buffer, 0, length, position);
-  if (bytesRead < length) throw notZip('it ends in the middle of its zip structure');
+async function readAt(file: SpooledFile, position: number, length: number): Promise<Buffer> {
+  const buffer = await file.readAt(position, length);
+  if (buffer.length < length) throw notZip('it ends in the middle of its zip structure');
   return buffer;
 }
 
 async function centralDirectory(
-  file: FileHandle,
+  file: SpooledFile,
   size: number,
 ): Promise<{ offset: number; size: number; entries: number }> {
   const tailLength = Math.min(size, 22 + 0xffff);
@@ -131,54 +130,60 @@ function parseEntries(directory: Buffer, count: number): Omit<ZipEntry, 'dataOff
  * declared bytes than the limits allow, methods other than stored/deflate, and bytes between entries
  * that the directory does not account for (a streaming unzipper would inflate such hidden entries).
  */
-export async function inspectZip(path: string, limits: ZipLimits): Promise<ZipEntry[]> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    if (size < 22) throw notZip('it is too short to be a zip archive');
-    const directory = await centralDirectory(file, size);
-    if (directory.entries > limits.maxEntries) {
-      throw new ParseError(
-        'xlsx-too-large',
-        `the workbook has ${directory.entries} parts, over the limit of ${limits.maxEntries}; it may be a zip bomb`,
-      );
-    }
-    const parsed = parseEntries(await readAt(file, directory.offset, directory.size), directory.entries);
-    const declared = parsed.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
-    if (declared > limits.maxUncompressedBytes) {
-      throw new ParseError(
-        'xlsx-too-large',
-        `the workbook unpacks to ${megabytes(declared)}, over the ${megabytes(limits.maxUncompressedBytes)} limit; it may be a zip bomb`,
-      );
-    }
-    const entries: ZipEntry[] = [];
-    let expectedNext = 0;
-    for (const entry of [...parsed].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset)) {
-      if (entry.method !== 0 && entry.method !== 8)
-        throw notZip(`part ${entry.name} uses an unsupported compression method (${entry.method})`);
-      if (
-        entry.localHeaderOffset < expectedNext ||
-        entry.localHeaderOffset > expectedNext + (entries.length ? MAX_DESCRIPTOR : 0)
-      ) {
-        throw notZip('it holds data its zip directory does not list');
-      }
-      const local = await readAt(file, entry.localHeaderOffset, 30);
-      if (local.readUInt32LE(0) !== LOCAL_HEADER || local.readUInt16LE(8) !== entry.method)
-        throw notZip(`part ${entry.name} does not match the zip directory`);
-      const dataOffset = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-      expectedNext = dataOffset + entry.compressedSize;
-      entries.push({ ...entry, dataOffset });
-    }
+export async function inspectZip(file: SpooledFile, limits: ZipLimits): Promise<ZipEntry[]> {
+  const { size } = file;
+  if (size < 22) throw notZip('it is too short to be a zip archive');
+  const directory = await centralDirectory(file, size);
+  if (directory.entries > limits.maxEntries) {
+    throw new ParseError(
+      'xlsx-too-large',
+      `the workbook has ${directory.entries} parts, over the limit of ${limits.maxEntries}; it may be a zip bomb`,
+    );
+  }
+  const parsed = parseEntries(await readAt(file, directory.offset, directory.size), directory.entries);
+  const declared = parsed.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
+  if (declared > limits.maxUncompressedBytes) {
+    throw new ParseError(
+      'xlsx-too-large',
+      `the workbook unpacks to ${megabytes(declared)}, over the ${megabytes(limits.maxUncompressedBytes)} limit; it may be a zip bomb`,
+    );
+  }
+  const entries: ZipEntry[] = [];
+  let expectedNext = 0;
+  for (const entry of [...parsed].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset)) {
+    if (entry.method !== 0 && entry.method !== 8)
+      throw notZip(`part ${entry.name} uses an unsupported compression method (${entry.method})`);
     if (
-      directory.offset < expectedNext ||
-      directory.offset > expectedNext + (entries.length ? MAX_DESCRIPTOR : 0)
+      entry.localHeaderOffset < expectedNext ||
+      entry.localHeaderOffset > expectedNext + (entries.length ? MAX_DESCRIPTOR : 0)
     ) {
       throw notZip('it holds data its zip directory does not list');
     }
-    return entries;
-  } finally {
-    await file.close();
+    const local = await readAt(file, entry.localHeaderOffset, 30);
+    if (local.readUInt32LE(0) !== LOCAL_HEADER || local.readUInt16LE(8) !== entry.method)
+      throw notZip(`part ${entry.name} does not match the zip directory`);
+    const dataOffset = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    expectedNext = dataOffset + entry.compressedSize;
+    entries.push({ ...entry, dataOffset });
   }
+  if (
+    directory.offset < expectedNext ||
+    directory.offset > expectedNext + (entries.length ? MAX_DESCRIPTOR : 0)
+  ) {
+    throw notZip('it holds data its zip directory does not list');
+  }
+  return entries;
+}
+
+/**
+ * The entry's unpacked bytes, read from the file at the entry's offset (a stream of its own: entries
+ * can be read in any order, and side by side).
+ */
+export function openZipEntry(file: SpooledFile, entry: ZipEntry): Readable {
+  if (entry.compressedSize === 0) return Readable.from([]);
+  const raw = file.stream(entry.dataOffset, entry.dataOffset + entry.compressedSize - 1);
+  const unpack: Transform = entry.method === 8 ? createInflateRaw() : new PassThrough();
+  return pipeline(raw, unpack, () => undefined);
 }
 
 /**
@@ -186,19 +191,14 @@ export async function inspectZip(path: string, limits: ZipLimits): Promise<ZipEn
  * or a total over the limit: the directory's sizes are only claims. Output is discarded as it comes.
  */
 export async function verifyInflatedSizes(
-  path: string,
+  file: SpooledFile,
   entries: readonly ZipEntry[],
   limits: ZipLimits,
 ): Promise<number> {
   let total = 0;
   for (const entry of entries) {
     if (entry.compressedSize === 0) continue;
-    const raw = createReadStream(path, {
-      start: entry.dataOffset,
-      end: entry.dataOffset + entry.compressedSize - 1,
-    });
-    const unpack: Transform = entry.method === 8 ? createInflateRaw() : new PassThrough();
-    const output = pipeline(raw, unpack, () => undefined);
+    const output = openZipEntry(file, entry);
     let inflated = 0;
     try {
       for await (const chunk of output) {
@@ -222,7 +222,6 @@ export async function verifyInflatedSizes(
       throw notZip(`part ${entry.name} is damaged (${(error as Error).message})`);
     } finally {
       output.destroy();
-      raw.destroy();
     }
   }
   return total;

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParseError, type ParsedRow } from '../../lib/parse/types';
 import { readXlsx, type XlsxOptions } from '../../lib/parse/xlsx';
 import { isDateFormat } from '../../lib/parse/xlsx-cells';
+import { minimalWorkbook, type WorkbookPart } from '../support/workbook';
 import { zip, type ZipPart } from '../support/zip';
 
 let scratch: string;
@@ -45,6 +46,7 @@ async function parseError(bytes: Buffer, options: XlsxOptions = {}): Promise<Par
 }
 
 const MiB = 1024 * 1024;
+const SAMPLE_WORKBOOK = 'loadmaps/samples/demo-school-conferences.xlsx';
 const deflatedZeros = (bytes: number): ZipPart => ({
   name: 'xl/worksheets/sheet1.xml',
   data: deflateRawSync(Buffer.alloc(bytes), { level: 9 }),
@@ -225,6 +227,102 @@ describe('XLSX reader', () => {
     await readXlsx(Readable.from([Buffer.from('junk')]), { tmpDir: dir }).catch(() => undefined);
     await (await readXlsx(Readable.from([bytes]), { tmpDir: dir })).close();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('reads a workbook whatever order its parts are stored in', async () => {
+    const orders: WorkbookPart[][] = [
+      ['xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml'],
+      // the sheet before workbook.xml, after the shared strings and relationships
+      ['xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/sheet1.xml', 'xl/workbook.xml'],
+      // the sheet first of all
+      ['xl/worksheets/sheet1.xml', 'xl/sharedStrings.xml', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels'],
+    ];
+    for (const order of orders) {
+      const read = await readAll(minimalWorkbook(order));
+      expect(read.headers, order.join(' ')).toEqual(['Name', 'Visits']);
+      expect(read.rows.map((r) => [r.rowNumber, r.values.Name, r.values.Visits])).toEqual([
+        [2, 'Ann', 7],
+        [3, 'Bob', 8],
+      ]);
+    }
+  });
+
+  it('leaves nothing in any temporary directory, while reading or after, whatever order the parts have', async () => {
+    const tmp = await mkdtemp(join(scratch, 'tmpdir-'));
+    const saved = process.env.TMPDIR;
+    // exceljs's own reader spools sheets stored before the shared strings to os.tmpdir()
+    process.env.TMPDIR = tmp;
+    try {
+      const sheetFirst = minimalWorkbook([
+        'xl/worksheets/sheet1.xml',
+        'xl/_rels/workbook.xml.rels',
+        'xl/workbook.xml',
+        'xl/sharedStrings.xml',
+      ]);
+      for (const bytes of [sheetFirst, await readFile(SAMPLE_WORKBOOK)]) {
+        const reader = await readXlsx(Readable.from([bytes]));
+        expect(await readdir(tmp)).toEqual([]);
+        for await (const _ of reader.rows()) break;
+        expect(await readdir(tmp)).toEqual([]);
+        await readAll(bytes, { tmpDir: undefined });
+        expect(await readdir(tmp)).toEqual([]);
+      }
+    } finally {
+      process.env.TMPDIR = saved;
+    }
+  });
+
+  it('reads the sample workbook hundreds of times with the same result', async () => {
+    const sample = await readFile(SAMPLE_WORKBOOK);
+    const reordered = minimalWorkbook([
+      'xl/_rels/workbook.xml.rels',
+      'xl/sharedStrings.xml',
+      'xl/worksheets/sheet1.xml',
+      'xl/workbook.xml',
+    ]);
+    const first = await readAll(sample, { sheet: 'Conferences' });
+    expect(first.rows.length).toBeGreaterThan(5);
+    for (let i = 0; i < 300; i += 1) {
+      const again = await readAll(sample, { sheet: 'Conferences' });
+      expect(again.rows.length).toBe(first.rows.length);
+      expect((await readAll(reordered)).rows).toHaveLength(2);
+    }
+  }, 180_000);
+
+  it('refuses shared strings over their limit before reading them, naming the setting', async () => {
+    const bytes = await workbook((book) => {
+      const sheet = book.addWorksheet('S');
+      sheet.addRow(['n']);
+      for (let i = 0; i < 2000; i += 1) sheet.addRow([`value number ${i}`]);
+    });
+    const error = await parseError(bytes, { maxSharedStringsBytes: 10_000 });
+    expect(error.code).toBe('xlsx-too-large');
+    expect(error.message).toMatch(
+      /^the workbook's shared strings \(xl\/sharedStrings\.xml\) unpack to \d+ MB, over the 0 MB limit \(INGEST_MAX_XLSX_SHARED_STRINGS_MB\)/,
+    );
+    expect((await readAll(bytes, { maxSharedStringsBytes: 1024 * 1024 })).rows).toHaveLength(2000);
+  });
+
+  it('refuses a header wider than the column limit, naming the setting', async () => {
+    const bytes = await workbook((book) => {
+      const sheet = book.addWorksheet('S');
+      sheet.addRow(Array.from({ length: 50 }, (_, i) => `c${i}`));
+      sheet.addRow([1]);
+    });
+    const error = await parseError(bytes, { maxColumns: 20 });
+    expect(error.code).toBe('too-many-columns');
+    expect(error.message).toMatch(/^row 1 has 50 cells, over the limit of 20 columns \(INGEST_MAX_COLUMNS\)/);
+    // two cells far apart: few cells, but a header as wide as the sheet
+    const sparse = await workbook((book) => {
+      const sheet = book.addWorksheet('S');
+      sheet.getCell('A1').value = 'first';
+      sheet.getCell('AX1').value = 'last';
+      sheet.getCell('A2').value = 1;
+    });
+    const wide = await parseError(sparse, { maxColumns: 20 });
+    expect(wide.message).toMatch(
+      /^row 1: the header reaches column 50, over the limit of 20 columns \(INGEST_MAX_COLUMNS\)/,
+    );
   });
 
   it('refuses uploads over the file size limit before unpacking', async () => {
