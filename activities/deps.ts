@@ -17,4 +17,6 @@ export interface ActivityDeps {
   quietHours?: QuietHoursPolicy;
   /** what a file may hold (INGEST_MAX_...); unset = herald's defaults (schemas/ingest-limits) */
   ingestLimits?: IngestLimits;
+  /** an SFTP or HTTPS source's file without a maxFileMB of its own (SOURCE_MAX_FILE_MB); unset = the default */
+  sourceMaxFileBytes?: number;
 }

@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type ActivityCancellationDetails, type RetryPolicy } from '@temporalio/common';
+import { DEFAULT_SOURCE_MAX_FILE_BYTES, SOURCE_MAX_FILE_SETTING } from '../schemas/ingest-limits';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { admitPacket, knownDedupeKeys, type AdmitResult, type StartIngest } from '../lib/sources/admit';
 import { SourceError } from '../lib/sources/errors';
@@ -21,6 +22,7 @@ import {
   abortUpload,
   copyResumable,
   type CopiedObject,
+  type CopyLimit,
   type CopyOptions,
   type CopyProgress,
 } from '../lib/sources/resumable-copy';
@@ -122,7 +124,20 @@ function copyMetadata(copied: CopiedObject): Record<string, unknown> {
   return copied.resumedFrom > 0 ? { resumedFromByte: copied.resumedFrom } : {};
 }
 
-export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
+const MiB = 1024 * 1024;
+
+export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileBytes }: ActivityDeps) {
+  /** The most bytes one file of an SFTP or HTTPS source may have, and where that is set. */
+  function fileLimit(source: SourceOf<'sftp'> | SourceOf<'api'>): CopyLimit {
+    const name = `${source.companyAlias}/${source.name}`;
+    return source.config.maxFileMB !== undefined
+      ? { maxBytes: source.config.maxFileMB * MiB, setting: `maxFileMB of source ${name}` }
+      : {
+          maxBytes: sourceMaxFileBytes ?? DEFAULT_SOURCE_MAX_FILE_BYTES,
+          setting: `${SOURCE_MAX_FILE_SETTING} of the worker; set maxFileMB on source ${name} to raise it for this source`,
+        };
+  }
+
   async function load<K extends StoredSource['kind']>(sourceUuid: string, kind: K): Promise<SourceOf<K>> {
     const source = await findSourceByUuid(sql, sourceUuid);
     if (!source) throw new SourceError('UnknownSource', `no ingest source has the id ${sourceUuid}`, true);
@@ -309,7 +324,7 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
               }
               return { stream: remote.stream, offset, version, totalSize: input.size };
             },
-            copy.options,
+            { ...copy.options, limit: fileLimit(source) },
           );
           return admit(source, dedupeKey, copied, {
             originalName: input.name,
@@ -360,7 +375,7 @@ export function createSourceActivities({ sql, s3, bucket, log }: ActivityDeps) {
               contentType: response.contentType,
             };
           },
-          copy.options,
+          { ...copy.options, limit: fileLimit(source) },
         );
         if (stored.sizeBytes === 0) {
           await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

@@ -96,6 +96,8 @@ export interface Config {
   archive: { cron: string; batchSize: number };
   /** what a file may hold before its ingest refuses it */
   ingest: IngestLimits;
+  /** the bytes an SFTP or HTTPS source's file may have when the source sets no maxFileMB */
+  sources: { maxFileBytes: number };
 }
 
 const MiB = 1024 * 1024;
@@ -204,6 +206,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxJsonDepth: env.INGEST_MAX_JSON_DEPTH,
       maxSharedStringsBytes: env.INGEST_MAX_XLSX_SHARED_STRINGS_MB * MiB,
     },
+    sources: { maxFileBytes: env.SOURCE_MAX_FILE_MB * MiB },
   };
 }
 

@@ -1,6 +1,6 @@
 // The zod schema of herald's configuration: every environment variable, its default and its check.
 import { z } from 'zod';
-import { DEFAULT_INGEST_LIMITS } from './ingest-limits';
+import { DEFAULT_INGEST_LIMITS, DEFAULT_SOURCE_MAX_FILE_BYTES } from './ingest-limits';
 import {
   DEFAULT_QUIET_WINDOW,
   DEFAULT_STATE_WINDOWS,
@@ -240,6 +240,7 @@ export const envSchema = z
     INGEST_MAX_LINE_CHARS: wholeNumber(DEFAULT_INGEST_LIMITS.maxLineChars, 256 * MiB),
     INGEST_MAX_JSON_DEPTH: wholeNumber(DEFAULT_INGEST_LIMITS.maxJsonDepth, 1000),
     INGEST_MAX_XLSX_SHARED_STRINGS_MB: wholeNumber(DEFAULT_INGEST_LIMITS.maxSharedStringsBytes / MiB, 4096),
+    SOURCE_MAX_FILE_MB: wholeNumber(DEFAULT_SOURCE_MAX_FILE_BYTES / MiB, 10_000_000),
     ARCHIVE_CRON: optionalString
       .transform((v) => v ?? '0 3 * * *')
       .pipe(z.string().regex(/^\S+( \S+){4}$/, 'must be a cron expression of five fields, e.g. "0 3 * * *"')),

@@ -30,3 +30,7 @@ export const INGEST_LIMIT_SETTINGS: Record<keyof IngestLimits, string> = {
   maxJsonDepth: 'INGEST_MAX_JSON_DEPTH',
   maxSharedStringsBytes: 'INGEST_MAX_XLSX_SHARED_STRINGS_MB',
 };
+
+/** The bytes an SFTP or HTTPS source's file may have when its source sets no maxFileMB. */
+export const DEFAULT_SOURCE_MAX_FILE_BYTES = 2048 * MiB;
+export const SOURCE_MAX_FILE_SETTING = 'SOURCE_MAX_FILE_MB';

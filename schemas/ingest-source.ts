@@ -63,6 +63,9 @@ export const s3SourceConfig = z
     path: ['secretAccessKeyEnv'],
   });
 
+/** The most megabytes one file of the source may have; unset = the worker's SOURCE_MAX_FILE_MB. */
+const maxFileMB = z.number().int().positive().max(10_000_000).optional();
+
 export const sha256Fingerprint = z
   .string()
   .regex(
@@ -84,6 +87,7 @@ export const sftpSourceConfig = z
     hostKeySha256: sha256Fingerprint,
     directory: z.string().min(1).default('.'),
     glob: glob.default('*'),
+    maxFileMB,
   })
   .refine((c) => [c.passwordEnv, c.privateKeyEnv, c.privateKeyFile].filter(Boolean).length === 1, {
     message: 'needs exactly one of passwordEnv, privateKeyEnv, privateKeyFile',
@@ -117,6 +121,7 @@ export const apiSourceConfig = z.strictObject({
   /** a PEM file of a private certificate authority the server's certificate is signed by */
   caFile: z.string().min(1).optional(),
   timeoutSeconds: z.number().int().positive().max(3600).default(300),
+  maxFileMB,
 });
 
 export const uploadSourceConfig = z.strictObject({});

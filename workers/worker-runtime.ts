@@ -78,6 +78,7 @@ export async function startWorkerRuntime(opts: {
       providers: createProviderRegistry({ sql: app.sql, config }),
       quietHours: config.reminders.quietHours,
       ingestLimits: config.ingest,
+      sourceMaxFileBytes: config.sources.maxFileBytes,
     });
     const sendWorkers = await configuredSendWorkers({
       sql: app.sql,

@@ -1,5 +1,6 @@
 // Copies a source file into herald's bucket as a multipart upload that a retried activity continues from its last completed part.
 import { createHash, type Hash } from 'node:crypto';
+import { posix } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -60,6 +61,14 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** S3 wants at least 5 MiB for every part but the last */
   partSize?: number;
+  /** the most bytes the file may have: a longer one (announced, or read) fails the copy for good */
+  limit?: CopyLimit;
+}
+
+export interface CopyLimit {
+  maxBytes: number;
+  /** where the limit comes from and how to raise it, for the error */
+  setting: string;
 }
 
 export interface CopiedObject extends StoredObject {
@@ -171,6 +180,13 @@ async function copyFrom(
   kept: CopyCheckpoint | undefined,
   opts: CopyOptions,
 ): Promise<CopiedObject> {
+  const limit = opts.limit;
+  if (limit && source.totalSize !== undefined && source.totalSize > limit.maxBytes) {
+    // an SFTP stream still opening fails its requests when its session closes: nobody reads it now
+    source.stream.on('error', () => {});
+    source.stream.destroy();
+    throw tooLarge(key, limit, source.totalSize);
+  }
   // S3 takes at most 10,000 parts: a file over ~70 GiB gets larger parts when its size is known
   const partSize = opts.partSize ?? Math.max(COPY_PART_SIZE, Math.ceil((source.totalSize ?? 0) / 9_000));
   const parts: CopiedPart[] = kept ? [...kept.parts] : [];
@@ -224,6 +240,8 @@ async function copyFrom(
       if (failure) throw failure;
       hash?.update(chunk);
       bytes += chunk.length;
+      // an endless answer stops here, not after hours of parts
+      if (limit && bytes > limit.maxBytes) throw tooLarge(key, limit, undefined);
       pending.push(chunk);
       pendingSize += chunk.length;
       report(false);
@@ -283,6 +301,15 @@ async function copyFrom(
     contentType: source.contentType,
     resumedFrom: source.offset,
   };
+}
+
+function tooLarge(key: string, limit: CopyLimit, announced: number | undefined): SourceError {
+  const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+  return new SourceError(
+    'FileTooLarge',
+    `${posix.basename(key)} is ${announced === undefined ? 'larger than' : mb(announced) + ', over'} ${mb(limit.maxBytes)}, the most one file of this source may have (${limit.setting}); nothing was kept`,
+    true,
+  );
 }
 
 /** The stored object's length, which must be the bytes read and the size the source announced; else it is removed. */

@@ -48,6 +48,7 @@ interface AddOptions {
   format?: string;
   caFile?: string;
   timeout?: string;
+  maxFileMb?: string;
 }
 
 const collect = (value: string, all: string[]) => [...all, value];
@@ -92,6 +93,7 @@ function definitionFromFlags(o: AddOptions): Record<string, unknown> {
             hostKeySha256: o.hostKey,
             directory: o.dir,
             glob: o.glob,
+            maxFileMB: number(o.maxFileMb),
           }
         : o.kind === 'api'
           ? {
@@ -101,6 +103,7 @@ function definitionFromFlags(o: AddOptions): Record<string, unknown> {
               format: o.format,
               caFile: o.caFile,
               timeoutSeconds: number(o.timeout),
+              maxFileMB: number(o.maxFileMb),
             }
           : {};
   return clean({
@@ -273,6 +276,7 @@ export function registerSourceCommands(program: Command): void {
     .option('--format <format>', 'api: csv | json | ndjson')
     .option('--ca-file <pem>', "api: the server's private CA")
     .option('--timeout <seconds>', 'api: request timeout')
+    .option('--max-file-mb <MB>', 'sftp/api: the largest file taken in (default SOURCE_MAX_FILE_MB)')
     .option('--json', 'print as JSON')
     .action((o: AddOptions) => withApp({}, (app) => add(app, o)));
   sources

@@ -12,6 +12,8 @@ export interface FeedAnswer {
   etag?: string;
   /** advertise `Accept-Ranges: bytes` and answer `Range: bytes=N-` with 206 */
   ranges?: boolean;
+  /** send `body` over and over, chunked and without a length, until the client hangs up */
+  endless?: boolean;
 }
 
 export interface HttpFeed {
@@ -50,6 +52,14 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
       return;
     }
     const body = Buffer.from(answer.body);
+    if (answer.endless) {
+      res.writeHead(answer.status ?? 200, answer.contentType ? { 'content-type': answer.contentType } : {});
+      while (!res.destroyed) {
+        if (!res.write(body))
+          await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+      return;
+    }
     const start = rangeStart(req, answer);
     const headers: Record<string, string | number> = { 'content-length': body.length - (start ?? 0) };
     if (answer.contentType) headers['content-type'] = answer.contentType;

@@ -42,6 +42,7 @@ export async function startTestWorker(
         log: app.log,
         providers: createProviderRegistry({ sql: app.sql, config: app.config }),
         ingestLimits: app.config.ingest,
+        sourceMaxFileBytes: app.config.sources.maxFileBytes,
       }),
     workflowBundle: await workflowBundle(app.config.worker.workflowBundlePath),
   });

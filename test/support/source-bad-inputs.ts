@@ -40,6 +40,8 @@ function startServers(): Promise<{ sftp: SftpStandin; feed: HttpFeed }> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'herald-bad-sftp-'));
     await mkdir(path.join(root, 'drop'));
     await writeFile(path.join(root, 'drop', 'taken-away.csv'), 'Patient ID\r\nP1\r\n');
+    await mkdir(path.join(root, 'big'));
+    await writeFile(path.join(root, 'big', 'roster.csv'), 'Patient ID\r\n' + 'P1\r\n'.repeat(600_000));
     process.env.HERALD_BAD_SFTP_PASSWORD = 'right';
     process.env.HERALD_BAD_SFTP_WRONG = 'wrong';
     process.env.HERALD_BAD_API_TOKEN = 'token';
@@ -166,6 +168,27 @@ export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
     run: (env) => api({ contentType: 'text/csv', body: '' }, env),
     fails: /answered with no content/,
     type: 'EmptyResponse',
+  },
+  {
+    name: 'an API answer that never ends',
+    run: async (env) => {
+      const { feed } = await startServers();
+      const before = feed.requests.length;
+      const endless = { contentType: 'text/csv', body: 'Patient ID\r\n'.repeat(1000), endless: true };
+      const outcome = await api(endless, env, { maxFileMB: 1 });
+      // refused on the first attempt, not copied again by retries
+      return { ...outcome, error: `${outcome.error} (asked ${feed.requests.length - before} times)` };
+    },
+    fails:
+      /is larger than 1 MB, the most one file of this source may have \(maxFileMB of source bad-\w+\/api-\w+\); nothing was kept \(asked 1 times\)/,
+    type: 'FileTooLarge',
+  },
+  {
+    name: 'an SFTP file larger than its source allows',
+    run: (env) => sftp({ directory: '/big', maxFileMB: 1 }, env),
+    fails:
+      /\/big\/roster\.csv: roster\.csv is 2 MB, over 1 MB, the most one file of this source may have \(maxFileMB of source/,
+    type: 'DiscoveryIncomplete',
   },
   {
     name: 'an API token variable not set on the worker',
