@@ -1,6 +1,7 @@
 // COPY ... FROM STDIN in text format: escaping values into lines, and streaming lines into a table.
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { PendingQuery, Row } from 'postgres';
 import type { Sql, TransactionSql } from '../db';
 
 const SPECIAL = /[\\\n\r\t]/;
@@ -52,6 +53,28 @@ export class CopyBatch {
   }
 }
 
+/**
+ * The writable of a `COPY ... FROM STDIN` query, destroyed with the server's error whenever the COPY
+ * fails. The postgres driver (3.4.9) drops an error that arrives after the writable has ended (the
+ * usual case for a short COPY, whose data and end go out together): the query was already resolved
+ * with the stream, and the stream's final callback is never called, so whatever waits for it waits
+ * forever, and inside `sql.begin` no ROLLBACK is ever sent (porsager/postgres#1173). The error still
+ * reaches the query's own `reject`, which is where it is taken from.
+ */
+export async function copyWritable(query: PendingQuery<Row[]>): Promise<Writable> {
+  const pending = query as PendingQuery<Row[]> & { reject(error: Error): void };
+  const reject = pending.reject;
+  const copy: { stream?: Writable; failure?: Error } = {};
+  pending.reject = (error: Error) => {
+    copy.failure = error;
+    if (copy.stream && !copy.stream.destroyed) copy.stream.destroy(error);
+    reject(error);
+  };
+  copy.stream = await pending.writable();
+  if (copy.failure) copy.stream.destroy(copy.failure);
+  return copy.stream;
+}
+
 /** Streams lines into `table` through COPY, with backpressure, inside the caller's transaction. */
 export async function copyInto(
   sql: Sql | TransactionSql,
@@ -59,7 +82,7 @@ export async function copyInto(
   columns: readonly string[],
   lines: readonly string[],
 ): Promise<void> {
-  const writable = await sql`copy ${sql(table)} (${sql(columns as string[])}) from stdin`.writable();
+  const writable = await copyWritable(sql`copy ${sql(table)} (${sql(columns as string[])}) from stdin`);
   await pipeline(Readable.from(batches(lines)), writable);
 }
 

@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import type { IngestLimits } from '../../schemas/ingest-limits';
 import type { Sql } from '../db';
 import { openRows, ParseError, type ByteSource, type CellValue, type RowReader } from '../parse';
-import { CopyBatch, copyInto, copyRow } from './copy';
+import { CopyBatch, copyInto, copyRow, copyWritable } from './copy';
 import { IngestProblem } from './errors';
 import { locationTimezoneOf, type PacketContext } from './packet-context';
 import { bindMapper, rawText, type Reject } from './row-mapper';
@@ -149,8 +149,9 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
       let taken = (): void => {};
       const rowsTaken = new Promise<void>((resolve) => (taken = resolve));
       const committed = sql.begin(async (tx) => {
-        const copy =
-          await tx`copy packet_rows (${tx(STAGING_COLUMNS as unknown as string[])}) from stdin`.writable();
+        const copy = await copyWritable(
+          tx`copy packet_rows (${tx(STAGING_COLUMNS as unknown as string[])}) from stdin`,
+        );
         const copied = finished(copy);
         copied.catch(() => {});
         try {
