@@ -25,14 +25,6 @@ export interface SplitOptions {
 interface PapaError {
   code: string;
   row?: number;
-  index?: number;
-}
-
-function snippet(text: string, index: number | undefined): string {
-  if (index === undefined) return '';
-  const start = Math.max(0, index - 1);
-  const piece = text.slice(start, start + 40).replace(/\r?\n|\r/g, '⏎');
-  return ` near ${JSON.stringify(piece)}`;
 }
 
 /**
@@ -79,13 +71,13 @@ export async function* splitRecords(
         const column = options.columnName(Math.max(0, (result.data[error.row]?.length ?? 1) - 1));
         throw new ParseError(
           'malformed-quotes',
-          `row ${row}, ${column}: a quoted value is never closed${snippet(text, error.index)}; the file may be cut short or a quote is missing`,
+          `row ${row}, ${column}: a quoted value is never closed; the file may be cut short or a quote is missing`,
           row,
         );
       }
       throw new ParseError(
         'malformed-quotes',
-        `row ${row}: a quoted value is followed by other characters${snippet(text, error.index)}; a quote inside a quoted value must be doubled ("")`,
+        `row ${row}: a quoted value is followed by other characters; a quote inside a quoted value must be doubled ("")`,
         row,
       );
     }

@@ -14,9 +14,12 @@ function parseJson(text: string, where: string, rowNumber: number): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    // the runtime's message quotes the text around the fault; the error reaches logs, Temporal and
+    // webhooks, which must not carry the file's content, so only the position is kept
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
     throw new ParseError(
       'invalid-json',
-      `${where} is not valid JSON: ${(error as Error).message}`,
+      `${where} is not valid JSON${position === undefined ? '' : ` (character ${Number(position) + 1})`}; check its quotes, commas and brackets`,
       rowNumber,
     );
   }

@@ -122,7 +122,9 @@ describe.each([0, 1, 3, 7])('CSV reader (chunks of %i bytes, 0 = whole file)', (
     const error = await parseError('a,b\n1,2\n3,"x"y\n5,6\n', {}, size);
     expect(error.code).toBe('malformed-quotes');
     expect(error.rowNumber).toBe(3);
-    expect(error.message).toMatch(/^row 3: a quoted value is followed by other characters near "\\"x\\"y/);
+    expect(error.message).toMatch(/^row 3: a quoted value is followed by other characters; a quote/);
+    // the file's text stays out of the error, which reaches logs, Temporal and webhooks
+    expect(error.message).not.toContain('x"y');
   });
 
   it('names the row and column of a quote that is never closed', async () => {
