@@ -5,6 +5,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { envSchema, type Env } from '../schemas/config';
 import type { IngestLimits } from '../schemas/ingest-limits';
+import type { ServerSideEncryption } from './s3';
 import type { QuietHoursPolicy } from '../schemas/reminder-settings';
 import { readTemporalProfile, type TemporalConnectionOptions, type TemporalProfile } from './temporal';
 
@@ -50,6 +51,8 @@ export interface Config {
     accessKeyId?: string;
     secretAccessKey?: string;
     forcePathStyle: boolean;
+    /** asked for on every object herald writes */
+    serverSideEncryption: ServerSideEncryption;
     embeddedPort: number;
   };
   providers: { sms: Env['SMS_PROVIDER']; voice: Env['VOICE_PROVIDER']; email: Env['EMAIL_PROVIDER'] };
@@ -140,6 +143,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       accessKeyId: env.S3_ACCESS_KEY_ID,
       secretAccessKey: env.S3_SECRET_ACCESS_KEY,
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      serverSideEncryption: { mode: env.S3_SERVER_SIDE_ENCRYPTION, kmsKeyId: env.S3_SSE_KMS_KEY_ID },
       embeddedPort: env.EMBEDDED_S3_PORT,
     },
     providers: { sms: env.SMS_PROVIDER, voice: env.VOICE_PROVIDER, email: env.EMAIL_PROVIDER },

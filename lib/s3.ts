@@ -12,7 +12,18 @@ export interface S3Settings {
   accessKeyId?: string;
   secretAccessKey?: string;
   forcePathStyle: boolean;
+  /** the encryption at rest asked for on every object herald writes (undefined = AES256) */
+  serverSideEncryption?: ServerSideEncryption;
 }
+
+/** `AES256` (the store's own keys), `aws:kms` (with a key id, or the account's default key), or `none`. */
+export interface ServerSideEncryption {
+  mode: 'AES256' | 'aws:kms' | 'none';
+  kmsKeyId?: string;
+}
+
+/** The commands that create an object: each asks for server-side encryption unless it says otherwise. */
+const CREATING_COMMANDS = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'CopyObjectCommand']);
 
 export function createS3Client(s: S3Settings): S3Client {
   const config: S3ClientConfig = {
@@ -26,7 +37,24 @@ export function createS3Client(s: S3Settings): S3Client {
   if (s.accessKeyId && s.secretAccessKey) {
     config.credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
   }
-  return new S3Client(config);
+  const client = new S3Client(config);
+  const sse = s.serverSideEncryption ?? { mode: 'AES256' };
+  if (sse.mode !== 'none') {
+    // one place for every write path (PutObject, multipart uploads, lib-storage's Upload, copies), so a
+    // path added later cannot forget it; any S3-compatible server takes the header
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ServerSideEncryption?: string; SSEKMSKeyId?: string };
+        if (CREATING_COMMANDS.has(context.commandName ?? '') && input.ServerSideEncryption === undefined) {
+          input.ServerSideEncryption = sse.mode;
+          if (sse.mode === 'aws:kms' && sse.kmsKeyId) input.SSEKMSKeyId = sse.kmsKeyId;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'heraldServerSideEncryption' },
+    );
+  }
+  return client;
 }
 
 export async function ensureBucket(s3: S3Client, bucket: string): Promise<boolean> {

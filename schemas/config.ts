@@ -149,6 +149,10 @@ export const envSchema = z
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
     S3_FORCE_PATH_STYLE: bool(true),
+    S3_SERVER_SIDE_ENCRYPTION: optionalString
+      .pipe(z.enum(['AES256', 'aws:kms', 'none']).optional())
+      .transform((v) => v ?? 'AES256'),
+    S3_SSE_KMS_KEY_ID: optionalString,
     EMBEDDED_S3_PORT: port(7070),
 
     SMS_PROVIDER: optionalString
@@ -284,6 +288,13 @@ export const envSchema = z
           message: `must differ from ${channel}_PROVIDER (a fallback is another provider)`,
         });
       }
+    }
+    if (env.S3_SSE_KMS_KEY_ID && env.S3_SERVER_SIDE_ENCRYPTION !== 'aws:kms') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_SSE_KMS_KEY_ID'],
+        message: 'is used only with S3_SERVER_SIDE_ENCRYPTION=aws:kms',
+      });
     }
     if (
       env.S3_ENDPOINT &&

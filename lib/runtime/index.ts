@@ -107,8 +107,9 @@ function notConfigured(needs: Runtime['embedded']): ConfigError {
 }
 
 function s3FromConfig(config: Config): S3Settings {
-  const { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle } = config.s3;
-  return { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle };
+  const { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle, serverSideEncryption } =
+    config.s3;
+  return { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle, serverSideEncryption };
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions): Promise<Runtime> {
@@ -195,6 +196,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions): Promis
           accessKeyId: EMBEDDED_S3_ACCESS_KEY,
           secretAccessKey: EMBEDDED_S3_SECRET_KEY,
           forcePathStyle: true,
+          serverSideEncryption: config.s3.serverSideEncryption,
         };
       })(),
     ]);
