@@ -7,6 +7,7 @@ import {
   type HistoryExportResult,
 } from '../lib/archive/histories';
 import { archiveMessageBatch, selectArchiveBatch } from '../lib/archive/messages';
+import { purgePacketFiles, type PurgedPacketFiles } from '../lib/archive/packet-files';
 import { purgeCompanyLogs, purgeSystemAuditLog } from '../lib/archive/purge';
 import { planArchive, UnknownCompanyError, type ArchivePlan } from '../lib/archive/targets';
 import { activityLog } from './activity-log';
@@ -69,6 +70,15 @@ export function createArchiveActivities({ sql, s3, bucket, log }: ActivityDeps) 
       cutoff: string;
     }): Promise<{ packetEvents: number; auditRows: number; webhookDeliveries: number }> {
       return purgeCompanyLogs(sql, input, (n) => Context.current().heartbeat(n));
+    },
+
+    /** Deletes the raw files, rejects reports and rejected rows of packets past the company's packet retention. */
+    async purgePacketFiles(input: { companyId: number; cutoff: string }): Promise<PurgedPacketFiles> {
+      const result = await purgePacketFiles({ sql, s3, bucket }, input, (n) =>
+        Context.current().heartbeat(n),
+      );
+      activityLog(log, { companyId: input.companyId }).info(result, 'purged packet files past retention');
+      return result;
     },
 
     async purgeSystemAuditLog(input: { cutoff: string }): Promise<number> {

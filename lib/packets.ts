@@ -36,6 +36,8 @@ export interface PacketRow {
   error: string | null;
   created_at: Date;
   finished_at: Date | null;
+  /** when the archive deleted its raw file, rejects report and rejected rows (packet retention) */
+  files_purged_at: Date | null;
 }
 
 export interface NewPacket {

@@ -1,11 +1,18 @@
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { archiveMessageBatch, selectArchiveBatch } from '../lib/archive/messages';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { SCHEDULE_IDS, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
+import { registerPacket } from '../lib/packets';
 import { archiveMessages } from '../workflows';
 import { countRows, makeCompany, makeMessages, makePacketEvents } from './support/archive-fixtures';
 import { herald } from './support/cli';
@@ -284,6 +291,110 @@ describe('the nightly schedule', () => {
     } finally {
       await client.schedule.getHandle(SCHEDULE_IDS.archive).delete();
     }
+  });
+});
+
+describe("the archive's packet retention", () => {
+  /** A finished (or still running) packet of the company with its raw file, rejects report and rejected rows. */
+  async function packetWithFiles(
+    companyId: number,
+    alias: string,
+    opts: { finishedAt: string | null; stage: string; objectKey?: string },
+  ) {
+    const objectKey = opts.objectKey ?? `raw/${alias}/retention/${randomUUID()}.csv`;
+    const { packet } = await registerPacket(
+      app.sql,
+      { companyId, dedupeKey: `retention:${randomUUID()}`, objectKey, originalName: 'roster.csv' },
+      'test',
+    );
+    const rejectsKey = `rejects/${alias}/${packet.uuid}.csv`;
+    await app.s3.send(
+      new PutObjectCommand({ Bucket: app.bucket, Key: objectKey, Body: 'Name\r\nAnn Lee\r\n' }),
+    );
+    await app.s3.send(new PutObjectCommand({ Bucket: app.bucket, Key: rejectsKey, Body: 'row,column\r\n' }));
+    await app.sql`
+      insert into packet_rejects (packet_id, company_id, row_number, column_name, raw_value, reason, raw_row)
+      select ${packet.id}, ${companyId}, n, 'Phone', '555-12', '"555-12" is not a phone number', '{"Name": "Ann Lee"}'
+      from generate_series(2, 4) n`;
+    await app.sql`
+      update data_packets set stage = ${opts.stage}, rejects_key = ${rejectsKey}, rows_rejected = 3,
+        created_at = coalesce(${opts.finishedAt}::timestamptz, created_at), finished_at = ${opts.finishedAt}::timestamptz
+      where id = ${packet.id}`;
+    return { id: packet.id, uuid: packet.uuid, objectKey, rejectsKey };
+  }
+
+  async function state(p: { id: number; objectKey: string; rejectsKey: string }) {
+    const exists = (key: string) =>
+      app.s3.send(new HeadObjectCommand({ Bucket: app.bucket, Key: key })).then(
+        () => true,
+        () => false,
+      );
+    const [row] = await app.sql<
+      { purged: boolean; rejects_key: string | null; rejects: number; rows_rejected: number }[]
+    >`
+      select files_purged_at is not null as purged, rejects_key, rows_rejected,
+             (select count(*)::int from packet_rejects where packet_id = ${p.id}) as rejects
+      from data_packets where id = ${p.id}`;
+    return { ...row!, file: await exists(p.objectKey), report: await exists(p.rejectsKey) };
+  }
+
+  it("deletes finished packets' raw files, reports and rejected rows past the company's packet retention", async () => {
+    const company = await makeCompany(app.sql, { retentionDays: 365 });
+    await app.sql`update companies set packet_retention_days = 30 where id = ${company.id}`;
+    const old = await packetWithFiles(company.id, company.alias, { finishedAt: OLD, stage: 'done' });
+    const oldFailed = await packetWithFiles(company.id, company.alias, { finishedAt: OLD, stage: 'failed' });
+    const recent = await packetWithFiles(company.id, company.alias, { finishedAt: RECENT, stage: 'done' });
+    const running = await packetWithFiles(company.id, company.alias, { finishedAt: null, stage: 'parsed' });
+    // the same object used in place by an old packet and by the newer one that replaced its content
+    const replaced = await packetWithFiles(company.id, company.alias, { finishedAt: OLD, stage: 'done' });
+    const replacement = await packetWithFiles(company.id, company.alias, {
+      finishedAt: RECENT,
+      stage: 'done',
+      objectKey: replaced.objectKey,
+    });
+
+    const handle = await runArchive('packet-retention', {
+      now: NOW,
+      companyAlias: company.alias,
+      exportHistories: false,
+    });
+    const totals = await handle.result();
+    expect(totals).toMatchObject({ packetFiles: 3, rejectedRows: 9 });
+    const gone = {
+      purged: true,
+      rejects_key: null,
+      rejects: 0,
+      rows_rejected: 3,
+      file: false,
+      report: false,
+    };
+    expect(await state(old)).toEqual(gone);
+    expect(await state(oldFailed)).toEqual(gone);
+    expect(await state(replaced)).toEqual({ ...gone, file: true });
+    const kept = (p: { rejectsKey: string }) => ({
+      purged: false,
+      rejects_key: p.rejectsKey,
+      rejects: 3,
+      rows_rejected: 3,
+      file: true,
+      report: true,
+    });
+    expect(await state(recent)).toEqual(kept(recent));
+    expect(await state(running)).toEqual(kept(running));
+    expect(await state(replacement)).toEqual(kept(replacement));
+
+    // a second night changes nothing; replaying the purged packet from its file is refused
+    const again = await (
+      await runArchive('packet-retention-again', {
+        now: NOW,
+        companyAlias: company.alias,
+        exportHistories: false,
+      })
+    ).result();
+    expect(again).toMatchObject({ packetFiles: 0, rejectedRows: 0 });
+    const replay = await herald(['packets', 'replay', old.uuid]);
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toMatch(/file was deleted on \d{4}-\d\d-\d\d, past its company's packet retention/);
   });
 });
 

@@ -1,5 +1,12 @@
-// Nightly archive: final messages past each company's retention to history (exported to S3 first), old logs and deliveries purged, histories exported.
-import { continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// Nightly archive: final messages past each company's retention to history (exported to S3 first), old logs, deliveries and packet files purged, histories exported.
+import {
+  continueAsNew,
+  defineQuery,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ArchivePlan } from '../activities/archive';
 
@@ -13,6 +20,9 @@ export interface ArchiveTotals {
   packetEvents: number;
   auditRows: number;
   webhookDeliveries: number;
+  /** packets whose raw file, rejects report and rejected rows were deleted past retention */
+  packetFiles: number;
+  rejectedRows: number;
   histories: number;
 }
 
@@ -64,6 +74,8 @@ const long = proxyActivities<Activities>({
 });
 
 const HISTORIES_PER_NIGHT = 2_000;
+/** The patch that added each company's packet file purge to the nightly run. */
+const PACKET_FILE_RETENTION = 'packet-file-retention';
 
 export const emptyArchiveTotals = (): ArchiveTotals => ({
   companies: 0,
@@ -75,6 +87,8 @@ export const emptyArchiveTotals = (): ArchiveTotals => ({
   packetEvents: 0,
   auditRows: 0,
   webhookDeliveries: 0,
+  packetFiles: 0,
+  rejectedRows: 0,
   histories: 0,
 });
 
@@ -131,6 +145,17 @@ export async function archiveMessages(input: ArchiveInput = {}): Promise<Archive
     totals.auditRows += purged.auditRows;
     // runs that continued as new before this field existed carry totals without it
     totals.webhookDeliveries = (totals.webhookDeliveries ?? 0) + (purged.webhookDeliveries ?? 0);
+    // a plan made before packets had a retention has no packet cut-off; histories made before this
+    // step existed replay without it
+    if (company.packetCutoff && patched(PACKET_FILE_RETENTION)) {
+      step = 'purging packet files';
+      const files = await long.purgePacketFiles({
+        companyId: company.companyId,
+        cutoff: company.packetCutoff,
+      });
+      totals.packetFiles = (totals.packetFiles ?? 0) + files.packets;
+      totals.rejectedRows = (totals.rejectedRows ?? 0) + files.rejectedRows;
+    }
     totals.companies += 1;
   }
 

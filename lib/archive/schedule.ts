@@ -31,7 +31,7 @@ const action = (s: ArchiveScheduleSettings) => ({
   // the server keeps a cron only as calendars; the memo keeps the expression to compare and show
   memo: { cron: s.cron },
   staticSummary:
-    'Nightly archive: final messages past retention to history and S3, old logs purged, histories exported',
+    'Nightly archive: final messages past retention to history and S3, old logs and packet files purged, histories exported',
 });
 
 function currentCron(d: ScheduleDescription): string | undefined {

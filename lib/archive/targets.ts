@@ -7,6 +7,9 @@ export interface ArchiveTarget {
   retentionDays: number;
   /** ISO instant: final messages untouched since before it, and log rows older than it, are archived */
   cutoff: string;
+  packetRetentionDays: number;
+  /** ISO instant: packets finished before it lose their raw file, rejects report and rejected rows */
+  packetCutoff: string;
 }
 
 export interface ArchivePlan {
@@ -20,8 +23,19 @@ export async function planArchive(
   sql: Sql,
   input: { now: string; companyAlias?: string },
 ): Promise<ArchivePlan> {
-  const rows = await sql<{ id: number; alias: string; retention_days: number; cutoff: Date }[]>`
-    select id, alias, retention_days, ${input.now}::timestamptz - make_interval(days => retention_days) as cutoff
+  const rows = await sql<
+    {
+      id: number;
+      alias: string;
+      retention_days: number;
+      cutoff: Date;
+      packet_retention_days: number;
+      packet_cutoff: Date;
+    }[]
+  >`
+    select id, alias, retention_days, ${input.now}::timestamptz - make_interval(days => retention_days) as cutoff,
+           packet_retention_days,
+           ${input.now}::timestamptz - make_interval(days => packet_retention_days) as packet_cutoff
     from companies
     where ${input.companyAlias ?? null}::text is null or alias = ${input.companyAlias ?? null}
     order by id`;
@@ -37,6 +51,8 @@ export async function planArchive(
       companyAlias: r.alias,
       retentionDays: r.retention_days,
       cutoff: r.cutoff.toISOString(),
+      packetRetentionDays: r.packet_retention_days,
+      packetCutoff: r.packet_cutoff.toISOString(),
     })),
     // one company's run leaves the shared rows alone: they are not that company's to purge
     systemAuditCutoff: input.companyAlias ? null : (system?.cutoff?.toISOString() ?? null),

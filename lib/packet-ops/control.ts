@@ -112,6 +112,11 @@ export async function startPacketRun(
   opts: { from: IngestFrom; actor: string; event: string; details?: Record<string, unknown> },
 ): Promise<{ workflowId: string; run: number }> {
   const { sql, client } = deps;
+  if (opts.from === 'fetched' && packet.files_purged_at) {
+    throw new PacketOperationRefused(
+      `packet ${packet.uuid}'s file was deleted on ${packet.files_purged_at.toISOString().slice(0, 10)}, past its company's packet retention; upload the file again (a new packet), or run from loaded`,
+    );
+  }
   const needs = NEEDS[opts.from];
   if (needs && !(await reachedStage(sql, packet, needs))) {
     throw new PacketOperationRefused(

@@ -25,6 +25,7 @@ export function describeTotals(t: ArchiveTotals): string[] {
     `messages       ${t.messages} moved to messages_history (${t.updates} updates to message_updates_history)`,
     `exported       ${t.objects} objects, ${t.bytes} bytes (gzip NDJSON) in ${t.batches} batches`,
     `purged         ${t.packetEvents} packet events, ${t.auditRows} audit rows, ${t.webhookDeliveries} webhook deliveries`,
+    `packet files   ${t.packetFiles ?? 0} packets' raw files and rejects reports, ${t.rejectedRows ?? 0} rejected rows`,
     `histories      ${t.histories} workflow histories exported`,
   ];
 }
