@@ -122,6 +122,8 @@ export const apiSourceConfig = z.strictObject({
   caFile: z.string().min(1).optional(),
   timeoutSeconds: z.number().int().positive().max(3600).default(300),
   maxFileMB,
+  /** hosts a redirect may lead to whatever their address (an internal host); others: https, public only */
+  redirectHosts: z.array(z.string().min(1)).default([]),
 });
 
 export const uploadSourceConfig = z.strictObject({});

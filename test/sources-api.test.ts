@@ -174,6 +174,26 @@ describe('an HTTPS API source', () => {
     expect(await keysUnder(app, `raw/${company.alias}/${source.name}/`)).toEqual([]);
   });
 
+  it('follows a redirect to another host only when the source lists it, and never sends it the secret header', async () => {
+    const port = new URL(feed.url).port;
+    feed.routes.set('/moved.csv', {
+      status: 302,
+      location: `http://localhost:${port}/moved/here.csv`,
+      body: '',
+    });
+    feed.routes.set('/moved/here.csv', {
+      contentType: 'text/csv',
+      body: today.replace('H1', 'R1').replace('HA1', 'RA1'),
+    });
+    const refused = await runDiscovery(app, await apiSource('/moved.csv', 'csv'), worker.taskQueue);
+    expect(refused.error).toMatchObject({ type: 'RedirectRefused' });
+    const asked = feed.requests.length;
+    const listed = await apiSource('/moved.csv', 'csv', { redirectHosts: ['localhost'] });
+    expect((await runDiscovery(app, listed, worker.taskQueue)).totals).toMatchObject({ admitted: 1 });
+    const followed = feed.requests.slice(asked).find((r) => r.path === '/moved/here.csv');
+    expect(followed?.headers.authorization).toBeUndefined();
+  });
+
   it('trusts a private certificate authority named by the source', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-tls-'));
     const key = path.join(dir, 'key.pem');

@@ -2,8 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import type { ApiSourceConfig } from '../../schemas/ingest-source';
 import { SourceError } from './errors';
+import { isPublicAddress, publicOnlyLookup } from './public-address';
 import { resolveValues } from './secrets';
 
 /** Content types each format is accepted under; a missing type is accepted, anything else refused. */
@@ -40,6 +42,8 @@ export interface ResumeAt {
 }
 
 const MAX_REDIRECTS = 5;
+/** plain http is accepted only to this machine (a sidecar or a tunnel), as for a source's own URL */
+const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 const TLS_TRUST_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
 function get(
@@ -48,14 +52,21 @@ function get(
   ca: Buffer | undefined,
   timeoutMs: number,
   signal?: AbortSignal,
+  publicOnly = false,
 ): Promise<IncomingMessage> {
   const transport = url.protocol === 'https:' ? https : http;
+  // a name is checked where it is resolved for the connection; an address literal is never resolved
+  const lookup = publicOnly ? publicOnlyLookup(refusedAddress(url)) : undefined;
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (publicOnly && isIP(literal) && !isPublicAddress(literal))
+    return Promise.reject(refusedAddress(url)(url.hostname, literal));
   return new Promise((resolve, reject) => {
-    const request = transport.get(url, { headers, ca, timeout: timeoutMs, signal }, resolve);
+    const request = transport.get(url, { headers, ca, timeout: timeoutMs, signal, lookup }, resolve);
     request.once('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     request.once('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof SourceError) reject(err);
       // an untrusted certificate stays untrusted on retry: a person must fix the server or name its CA
-      if (typeof err.code === 'string' && TLS_TRUST_CODES.test(err.code)) {
+      else if (typeof err.code === 'string' && TLS_TRUST_CODES.test(err.code)) {
         reject(
           new SourceError(
             'TlsCertificate',
@@ -76,6 +87,32 @@ function get(
       }
     });
   });
+}
+
+function refusedAddress(url: URL) {
+  return (hostname: string, address: string) =>
+    new SourceError(
+      'RedirectRefused',
+      `a redirect led to ${url.origin}, and ${hostname} is ${address}, not a public address; if the source really moves there, add ${url.hostname} to its redirectHosts`,
+      true,
+    );
+}
+
+/**
+ * Where a redirect may lead: the source's own origin; a host the source lists in `redirectHosts`; or
+ * else only https on a public address (checked when the name is resolved for the connection), so
+ * a company's server cannot point herald at its own network or at plain http.
+ */
+function redirectPolicy(config: ApiSourceConfig, origin: string, next: URL): 'own' | 'listed' | 'public' {
+  if (next.origin === origin) return 'own';
+  const local = next.protocol === 'http:' && LOCAL_HOSTS.includes(next.hostname);
+  if (next.protocol !== 'https:' && !local)
+    throw new SourceError(
+      'RedirectRefused',
+      `a redirect led to ${next.origin}, which is not https; nothing was fetched from it`,
+      true,
+    );
+  return config.redirectHosts.includes(next.hostname) ? 'listed' : 'public';
 }
 
 function statusError(url: URL, response: IncomingMessage): SourceError {
@@ -108,8 +145,8 @@ function contentRange(response: IncomingMessage): { start: number; total: number
 }
 
 /**
- * GETs the source's URL, following up to five redirects; secret headers never follow a redirect to
- * another host. With `resume`, asks for the rest of an answer (Range with If-Range): a server that
+ * GETs the source's URL, following up to five redirects (see redirectPolicy); secret headers never
+ * follow a redirect to another host. With `resume`, asks for the rest of an answer (Range with If-Range): a server that
  * answers in full instead (the content changed, or it does not do ranges) gives a stream at offset 0.
  */
 export async function openApiSource(
@@ -122,6 +159,7 @@ export async function openApiSource(
   for (const [name, value] of Object.entries(resolveValues(config.query, 'query parameter', opts.env)))
     url.searchParams.set(name, value);
   const origin = url.origin;
+  let publicOnly = false;
   for (let hop = 0; ; hop += 1) {
     const sameOrigin = url.origin === origin;
     const headers = sameOrigin
@@ -138,11 +176,13 @@ export async function openApiSource(
       ca,
       config.timeoutSeconds * 1000,
       opts.signal,
+      publicOnly,
     );
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location && hop < MAX_REDIRECTS) {
       response.resume();
       url = new URL(response.headers.location, url);
+      publicOnly = redirectPolicy(config, origin, url) === 'public';
       continue;
     }
     const range = status === 206 ? contentRange(response) : undefined;

@@ -14,6 +14,8 @@ export interface FeedAnswer {
   ranges?: boolean;
   /** send `body` over and over, chunked and without a length, until the client hangs up */
   endless?: boolean;
+  /** sent as Location (with a 3xx status) */
+  location?: string;
 }
 
 export interface HttpFeed {
@@ -64,6 +66,7 @@ export async function startHttpFeed(tls?: { key: string; cert: string }): Promis
     const headers: Record<string, string | number> = { 'content-length': body.length - (start ?? 0) };
     if (answer.contentType) headers['content-type'] = answer.contentType;
     if (answer.etag) headers.etag = answer.etag;
+    if (answer.location) headers.location = answer.location;
     if (answer.ranges) headers['accept-ranges'] = 'bytes';
     if (start !== undefined) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
     res.writeHead(start !== undefined ? 206 : (answer.status ?? 200), headers);

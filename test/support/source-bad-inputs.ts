@@ -191,6 +191,31 @@ export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
     type: 'DiscoveryIncomplete',
   },
   {
+    name: 'an API redirecting to plain http on another host',
+    run: (env) => api({ status: 302, location: 'http://exports.example.com/roster.csv', body: '' }, env),
+    fails:
+      /a redirect led to http:\/\/exports\.example\.com, which is not https; nothing was fetched from it/,
+    type: 'RedirectRefused',
+  },
+  {
+    name: 'an API redirecting to a private address',
+    run: (env) => api({ status: 302, location: 'https://10.1.2.3/roster.csv', body: '' }, env),
+    fails:
+      /a redirect led to https:\/\/10\.1\.2\.3, and 10\.1\.2\.3 is 10\.1\.2\.3, not a public address; if the source really moves there, add 10\.1\.2\.3 to its redirectHosts/,
+    type: 'RedirectRefused',
+  },
+  {
+    name: 'an API redirecting to a name of this machine',
+    run: async (env) => {
+      const { feed } = await startServers();
+      const port = new URL(feed.url).port;
+      return api({ status: 302, location: `http://localhost:${port}/elsewhere.csv`, body: '' }, env);
+    },
+    fails:
+      /a redirect led to http:\/\/localhost:\d+, and localhost is (127\.0\.0\.1|::1), not a public address/,
+    type: 'RedirectRefused',
+  },
+  {
     name: 'an API token variable not set on the worker',
     run: (env) =>
       api({ contentType: 'text/csv', body: 'a\r\n1\r\n' }, env, {
