@@ -19,4 +19,6 @@ export interface ActivityDeps {
   ingestLimits?: IngestLimits;
   /** an SFTP or HTTPS source's file without a maxFileMB of its own (SOURCE_MAX_FILE_MB); unset = the default */
   sourceMaxFileBytes?: number;
+  /** the prefixes of the variables a source or webhook may name as a secret (SECRET_ENV_PREFIXES) */
+  secretEnvPrefixes?: readonly string[];
 }

@@ -26,6 +26,7 @@ import {
   type CopyOptions,
   type CopyProgress,
 } from '../lib/sources/resumable-copy';
+import { DEFAULT_SECRET_ENV_PREFIXES, type SecretEnv } from '../lib/sources/secrets';
 import { findSourceByUuid, type StoredSource } from '../lib/sources/store';
 import type { ActivityDeps } from './deps';
 
@@ -126,7 +127,15 @@ function copyMetadata(copied: CopiedObject): Record<string, unknown> {
 
 const MiB = 1024 * 1024;
 
-export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileBytes }: ActivityDeps) {
+export function createSourceActivities({
+  sql,
+  s3,
+  bucket,
+  log,
+  sourceMaxFileBytes,
+  secretEnvPrefixes,
+}: ActivityDeps) {
+  const secrets: SecretEnv = { env: process.env, prefixes: secretEnvPrefixes ?? DEFAULT_SECRET_ENV_PREFIXES };
   /** The most bytes one file of an SFTP or HTTPS source may have, and where that is set. */
   function fileLimit(source: SourceOf<'sftp'> | SourceOf<'api'>): CopyLimit {
     const name = `${source.companyAlias}/${source.name}`;
@@ -216,7 +225,7 @@ export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileByte
     }): Promise<{ objects: ListedObject[]; listed: number; nextToken?: string }> {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 's3');
-        const { client, own } = clientForSource(s3, source.config);
+        const { client, own } = clientForSource(s3, source.config, secrets);
         try {
           const page = await listS3Page(client, source.config, input.continuationToken);
           const keyOf = (o: ListedObject) => DEDUPE_KEYS.s3(source.uuid, source.config.bucket, o.key, o.etag);
@@ -241,7 +250,7 @@ export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileByte
         if (!isForeignBucket(source.config, bucket)) {
           return admit(source, dedupeKey, { key: input.key, etag: input.etag, sizeBytes: input.size }, meta);
         }
-        const { client, own } = clientForSource(s3, source.config);
+        const { client, own } = clientForSource(s3, source.config, secrets);
         try {
           const key = rawObjectKey(
             source.companyAlias,
@@ -278,7 +287,7 @@ export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileByte
     }): Promise<{ objects: RemoteFile[]; listed: number; nextToken?: string }> {
       return asActivity(async () => {
         const source = await load(input.sourceUuid, 'sftp');
-        const session = await openSftp(source.config);
+        const session = await openSftp(source.config, secrets);
         try {
           const page = await listRemotePage(session.sftp, source.config.directory, source.config.glob, {
             continuationToken: input.continuationToken,
@@ -302,7 +311,7 @@ export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileByte
       return copy.run(async () => {
         const source = await load(input.sourceUuid, 'sftp');
         const dedupeKey = DEDUPE_KEYS.sftp(source.uuid, input.path, input.size, input.mtime);
-        const session = await openSftp(source.config);
+        const session = await openSftp(source.config, secrets);
         // the listed size and mtime are the version: the dedupe key, and what a resumed copy must still find
         const version = `${input.size}:${input.mtime}`;
         try {
@@ -364,6 +373,7 @@ export function createSourceActivities({ sql, s3, bucket, log, sourceMaxFileByte
           key,
           async (from) => {
             const response = await openApiSource(source.config, {
+              secrets,
               signal: context.cancellationSignal,
               resume: from && { offset: from.offset, validator: from.version },
             });

@@ -9,6 +9,7 @@ import {
   type NotifyCompanyInput,
   type QueuedDelivery,
 } from '../lib/webhooks/enqueue';
+import { DEFAULT_SECRET_ENV_PREFIXES, type SecretEnv } from '../lib/sources/secrets';
 import { activityLog } from './activity-log';
 import type { DrainWebhooksInput } from '../workflows/drain-webhooks';
 import type { ActivityDeps } from './deps';
@@ -19,7 +20,8 @@ export type { WebhookEvent } from '../lib/webhooks/events';
 /** Drainer passes running at once in one activity. */
 const PASSES_AT_ONCE = 4;
 
-export function createWebhookActivities({ sql, log }: ActivityDeps) {
+export function createWebhookActivities({ sql, log, secretEnvPrefixes }: ActivityDeps) {
+  const secrets: SecretEnv = { env: process.env, prefixes: secretEnvPrefixes ?? DEFAULT_SECRET_ENV_PREFIXES };
   return {
     /**
      * Queues `event` for every active endpoint of the company that wants it and starts each delivery's
@@ -51,6 +53,7 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
         result = await attemptDelivery(
           sql,
           { deliveryId: input.deliveryId, timeoutMs: input.timeoutMs, attempt },
+          secrets,
           ctx.cancellationSignal,
         );
       } finally {
@@ -80,7 +83,7 @@ export function createWebhookActivities({ sql, log }: ActivityDeps) {
       const ctx = Context.current();
       const deadline = Date.now() + input.runForMs;
       const totals: DrainCounts = { claimed: 0, delivered: 0, failed: 0, retrying: 0 };
-      const deps = { sql, client: ctx.client, taskQueue: ctx.info.taskQueue };
+      const deps = { sql, client: ctx.client, taskQueue: ctx.info.taskQueue, secrets };
       const lane = async () => {
         while (Date.now() < deadline && !ctx.cancellationSignal.aborted) {
           const pass = await drainWebhookOutbox(deps, { limit: input.batchSize });

@@ -101,6 +101,8 @@ export interface Config {
   ingest: IngestLimits;
   /** the bytes an SFTP or HTTPS source's file may have when the source sets no maxFileMB */
   sources: { maxFileBytes: number };
+  /** the prefixes of the environment variables a source or webhook may name as a secret */
+  secretEnvPrefixes: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -211,6 +213,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxSharedStringsBytes: env.INGEST_MAX_XLSX_SHARED_STRINGS_MB * MiB,
     },
     sources: { maxFileBytes: env.SOURCE_MAX_FILE_MB * MiB },
+    secretEnvPrefixes: env.SECRET_ENV_PREFIXES,
   };
 }
 

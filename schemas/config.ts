@@ -244,6 +244,21 @@ export const envSchema = z
     INGEST_MAX_LINE_CHARS: wholeNumber(DEFAULT_INGEST_LIMITS.maxLineChars, 256 * MiB),
     INGEST_MAX_JSON_DEPTH: wholeNumber(DEFAULT_INGEST_LIMITS.maxJsonDepth, 1000),
     INGEST_MAX_XLSX_SHARED_STRINGS_MB: wholeNumber(DEFAULT_INGEST_LIMITS.maxSharedStringsBytes / MiB, 4096),
+    SECRET_ENV_PREFIXES: optionalString.transform((v, ctx) => {
+      const prefixes = (v ?? 'HERALD_SECRET_')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      if (prefixes.length === 0 || prefixes.some((p) => !/^[A-Z][A-Z0-9_]{3,}$/.test(p))) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be comma-separated prefixes of variable names, each 4 or more of A-Z, 0-9 and _, e.g. HERALD_SECRET_',
+        });
+        return z.NEVER;
+      }
+      return prefixes;
+    }),
     SOURCE_MAX_FILE_MB: wholeNumber(DEFAULT_SOURCE_MAX_FILE_BYTES / MiB, 10_000_000),
     ARCHIVE_CRON: optionalString
       .transform((v) => v ?? '0 3 * * *')

@@ -88,11 +88,11 @@ describe('what a failed ingest and a failed send leave in logs, errors and webho
     await app.sql`delete from packet_rows where packet_id = ${packet.id}`;
 
     // a whole ingest that fails on the person's row, through Temporal, with a packet.failed webhook
-    process.env.HERALD_WEBHOOK_SECRET_LOGS = 'shh';
+    process.env.HERALD_SECRET_WEBHOOK_LOGS = 'shh';
     await addEndpoint(app.sql, 'test', {
       companyAlias: company.alias,
       url: 'https://hooks.example.com/herald',
-      secretEnv: 'HERALD_WEBHOOK_SECRET_LOGS',
+      secretEnv: 'HERALD_SECRET_WEBHOOK_LOGS',
       events: ['packet.failed'],
     });
     const row = [

@@ -38,7 +38,7 @@ const today = csv(EHR_HEADER, [
 ]);
 
 beforeAll(async () => {
-  process.env.HERALD_TEST_API_TOKEN = 's3cr3t-token';
+  process.env.HERALD_SECRET_TEST_API_TOKEN = 's3cr3t-token';
   app = await openTestApp();
   worker = await startTestWorker(app);
   company = await createTestCompany(app, { prefix: 'api' });
@@ -60,7 +60,10 @@ const apiSource = (
     config: {
       url: `${feed.url}${pathname}`,
       format,
-      headers: { Authorization: { env: 'HERALD_TEST_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' },
+      headers: {
+        Authorization: { env: 'HERALD_SECRET_TEST_API_TOKEN', prefix: 'Bearer ' },
+        Accept: 'text/csv',
+      },
       ...extra,
     },
     loadMap: 'ehr',
@@ -102,7 +105,7 @@ describe('an HTTPS API source', () => {
   });
 
   it('reads a JSON array and NDJSON, secrets in the query string by reference too', async () => {
-    process.env.HERALD_TEST_API_KEY = 'k-123';
+    process.env.HERALD_SECRET_TEST_API_KEY = 'k-123';
     feed.routes.set('/v2/appointments.json', {
       contentType: 'application/json',
       body: JSON.stringify([row('J1', 'ANN', 'LEE', '6175550101'), row('J2', 'Bo', 'Kim', '6175550102')]),
@@ -115,7 +118,7 @@ describe('an HTTPS API source', () => {
           .join('\n') + '\n',
     });
     const json = await apiSource('/v2/appointments.json', 'json', {
-      query: { api_key: { env: 'HERALD_TEST_API_KEY' }, since: '2027-01-01' },
+      query: { api_key: { env: 'HERALD_SECRET_TEST_API_KEY' }, since: '2027-01-01' },
     });
     const ndjson = await apiSource('/v2/appointments.ndjson', 'ndjson');
     expect((await runDiscovery(app, json, worker.taskQueue)).totals).toMatchObject({ admitted: 1 });

@@ -176,7 +176,7 @@ describe('herald sources', () => {
         config: {
           url: 'https://api.acme-health.example/v1/appointments',
           format: 'ndjson',
-          headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' } },
+          headers: { Authorization: { env: 'HERALD_SECRET_ACME_API_TOKEN', prefix: 'Bearer ' } },
         },
         schedule: '1h',
         active: false,
@@ -187,7 +187,7 @@ describe('herald sources', () => {
     const added = json<Added>(add.stdout);
     schedules.push(added.scheduleId);
     expect(added.source.config).toMatchObject({
-      headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' } },
+      headers: { Authorization: { env: 'HERALD_SECRET_ACME_API_TOKEN', prefix: 'Bearer ' } },
     });
     expect((await (await app.client()).schedule.getHandle(added.scheduleId).describe()).state).toMatchObject({
       paused: true,
@@ -210,7 +210,7 @@ describe('herald sources', () => {
       '--format',
       'csv',
       '--header',
-      'Authorization: Bearer {env:ACME_API_TOKEN}',
+      'Authorization: Bearer {env:HERALD_SECRET_ACME_API_TOKEN}',
       '--header',
       'Accept: text/csv',
       '--json',
@@ -220,7 +220,10 @@ describe('herald sources', () => {
       schedule: 'none',
       source: {
         config: {
-          headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' },
+          headers: {
+            Authorization: { env: 'HERALD_SECRET_ACME_API_TOKEN', prefix: 'Bearer ' },
+            Accept: 'text/csv',
+          },
         },
       },
     });

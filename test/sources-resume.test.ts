@@ -31,7 +31,7 @@ beforeAll(async () => {
   sftp = await startSftpStandin({ root, username: 'acme', password: 'resume-pass' });
   feed = await startHttpFeed();
   // the worker processes read secrets from the environment they inherit
-  process.env.HERALD_TEST_SFTP_RESUME_PASSWORD = 'resume-pass';
+  process.env.HERALD_SECRET_TEST_SFTP_RESUME_PASSWORD = 'resume-pass';
   app = await openTestApp();
   company = await createTestCompany(app, { prefix: 'resume-copy' });
 }, 120_000);
@@ -97,7 +97,7 @@ function sftpSource(directory: string): Promise<StoredSource> {
       host: sftp.host,
       port: sftp.port,
       username: 'acme',
-      passwordEnv: 'HERALD_TEST_SFTP_RESUME_PASSWORD',
+      passwordEnv: 'HERALD_SECRET_TEST_SFTP_RESUME_PASSWORD',
       hostKeySha256: sftp.fingerprint,
       directory,
       glob: '*.csv',

@@ -67,9 +67,9 @@ beforeAll(async () => {
     vanishing: ['appts-gone.csv'],
   });
   // the worker reads secrets from its own environment: this process
-  process.env.HERALD_TEST_SFTP_PASSWORD = 'correct horse battery staple';
-  process.env.HERALD_TEST_SFTP_KEY = userKey.private;
-  process.env.HERALD_TEST_SFTP_WRONG = 'not the password';
+  process.env.HERALD_SECRET_TEST_SFTP_PASSWORD = 'correct horse battery staple';
+  process.env.HERALD_SECRET_TEST_SFTP_KEY = userKey.private;
+  process.env.HERALD_SECRET_TEST_SFTP_WRONG = 'not the password';
   app = await openTestApp();
   worker = await startTestWorker(app);
   company = await createTestCompany(app, { prefix: 'sftp' });
@@ -84,7 +84,7 @@ const sftpConfig = (overrides: Record<string, unknown> = {}) => ({
   host: server.host,
   port: server.port,
   username: 'acme',
-  passwordEnv: 'HERALD_TEST_SFTP_PASSWORD',
+  passwordEnv: 'HERALD_SECRET_TEST_SFTP_PASSWORD',
   hostKeySha256: server.fingerprint,
   directory: '/outbound',
   glob: 'appts-*.csv',
@@ -130,7 +130,11 @@ describe('an SFTP source', () => {
   it('logs in with a private key from an environment variable', async () => {
     const source = await addTestSource(app, company.alias, {
       kind: 'sftp',
-      config: sftpConfig({ passwordEnv: undefined, privateKeyEnv: 'HERALD_TEST_SFTP_KEY', glob: '*-03.csv' }),
+      config: sftpConfig({
+        passwordEnv: undefined,
+        privateKeyEnv: 'HERALD_SECRET_TEST_SFTP_KEY',
+        glob: '*-03.csv',
+      }),
       loadMap: 'ehr',
     });
     const run = await runDiscovery(app, source, worker.taskQueue);
@@ -158,7 +162,7 @@ describe('an SFTP source', () => {
   it('refuses wrong credentials without retrying', async () => {
     const source = await addTestSource(app, company.alias, {
       kind: 'sftp',
-      config: sftpConfig({ passwordEnv: 'HERALD_TEST_SFTP_WRONG' }),
+      config: sftpConfig({ passwordEnv: 'HERALD_SECRET_TEST_SFTP_WRONG' }),
       loadMap: 'ehr',
     });
     const run = await runDiscovery(app, source, worker.taskQueue);
@@ -239,14 +243,14 @@ describe('an SFTP source', () => {
   it('says which environment variable is missing', async () => {
     const source = await addTestSource(app, company.alias, {
       kind: 'sftp',
-      config: sftpConfig({ passwordEnv: 'HERALD_TEST_UNSET_SECRET' }),
+      config: sftpConfig({ passwordEnv: 'HERALD_SECRET_TEST_UNSET_SECRET' }),
       loadMap: 'ehr',
     });
     const run = await runDiscovery(app, source, worker.taskQueue);
     expect(run.error).toMatchObject({
       type: 'MissingSecret',
       message:
-        'the environment variable HERALD_TEST_UNSET_SECRET (the SFTP password) is not set on this worker',
+        'the environment variable HERALD_SECRET_TEST_UNSET_SECRET (the SFTP password) is not set on this worker',
     });
   });
 });

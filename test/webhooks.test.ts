@@ -11,6 +11,7 @@ import { archiveMessageBatch } from '../lib/archive/messages';
 import { startPacketRun } from '../lib/packet-ops/control';
 import { findPacket } from '../lib/packet-ops/read';
 import { loadAccount } from '../lib/providers/accounts';
+import { DEFAULT_SECRET_ENV_PREFIXES } from '../lib/sources/secrets';
 import { drainWebhookOutbox } from '../lib/webhooks/drain';
 import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
 import { notifyCompany, type NotifyCompanyInput, type QueuedDelivery } from '../lib/webhooks/enqueue';
@@ -30,7 +31,10 @@ import { sentMessage, smsStatus, startTestIngress, type TestIngress } from './su
 import { addNewYorker, type Person } from './support/reminders';
 import { startReceiver, type Received, type Receiver } from './support/webhook-receiver';
 
-const SECRET_ENV = 'HERALD_TEST_WEBHOOK_SECRET';
+/** Where the test's drains read endpoint secrets: the environment, under the default prefix. */
+const TEST_SECRETS = { env: process.env, prefixes: DEFAULT_SECRET_ENV_PREFIXES };
+
+const SECRET_ENV = 'HERALD_SECRET_TEST_WEBHOOK';
 const secret = `whsec_${randomUUID()}`;
 let app: App;
 let worker: TestWorker;
@@ -247,7 +251,7 @@ describe('outbound webhooks', () => {
   it('fails a delivery whose secret variable is not set on the worker, naming the variable, without sending', async () => {
     const company = await makeCompany(app.sql);
     const path = `/nosecret/${company.alias}`;
-    await addEndpoint(company.id, path, { secretEnv: 'HERALD_TEST_UNSET_WEBHOOK_SECRET' });
+    await addEndpoint(company.id, path, { secretEnv: 'HERALD_SECRET_TEST_UNSET_WEBHOOK_SECRET' });
     const { queued, outcomes } = await notifyAndWait({
       companyId: company.id,
       event: 'webhook.test',
@@ -255,7 +259,24 @@ describe('outbound webhooks', () => {
     });
     expect(outcomes[0]).toBeInstanceOf(WorkflowFailedError);
     expect((await deliveryRow(queued[0]!.deliveryId)).last_error).toMatch(
-      /HERALD_TEST_UNSET_WEBHOOK_SECRET .*is not set/,
+      /HERALD_SECRET_TEST_UNSET_WEBHOOK_SECRET .*is not set/,
+    );
+    expect(receiver.received.filter((r) => r.path === path)).toHaveLength(0);
+  });
+
+  it("refuses to sign with a variable outside the secret prefixes (herald's own credentials), without sending", async () => {
+    process.env.TWILIO_AUTH_TOKEN ??= 'herald-own-twilio-token';
+    const company = await makeCompany(app.sql);
+    const path = `/own-credential/${company.alias}`;
+    await addEndpoint(company.id, path, { secretEnv: 'TWILIO_AUTH_TOKEN' });
+    const { queued, outcomes } = await notifyAndWait({
+      companyId: company.id,
+      event: 'webhook.test',
+      payload: {},
+    });
+    expect(outcomes[0]).toBeInstanceOf(WorkflowFailedError);
+    expect((await deliveryRow(queued[0]!.deliveryId)).last_error).toMatch(
+      /TWILIO_AUTH_TOKEN may not be read as a secret: its name must start with HERALD_SECRET_ \(SECRET_ENV_PREFIXES\)/,
     );
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(0);
   });
@@ -566,7 +587,10 @@ describe('events the database records with the change they report', () => {
     const client = await app.client();
     await Promise.all(
       [1, 2].map(() =>
-        drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 100 }),
+        drainWebhookOutbox(
+          { sql: app.sql, client, taskQueue: worker.taskQueue, secrets: TEST_SECRETS },
+          { limit: 100 },
+        ),
       ),
     );
     const [delivery] = await settled(company.id, 1);
@@ -584,7 +608,10 @@ describe('events the database records with the change they report', () => {
     const handle = client.workflow.getHandle(WORKFLOW_IDS.webhookDelivery(uuid));
     const before = await handle.describe();
     await app.sql`update webhook_deliveries set workflow_id = null, status = 'pending' where uuid = ${uuid}`;
-    await drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 100 });
+    await drainWebhookOutbox(
+      { sql: app.sql, client, taskQueue: worker.taskQueue, secrets: TEST_SECRETS },
+      { limit: 100 },
+    );
     const after = await handle.describe();
     expect([after.runId, after.status.name]).toEqual([before.runId, 'COMPLETED']);
     await app.sql`update webhook_deliveries set status = 'delivered' where uuid = ${uuid}`;
@@ -629,7 +656,10 @@ describe('the outbox drainer', () => {
     // four drains of the test's own race the running drainer (itself four passes at once)
     await Promise.all(
       [1, 2, 3, 4].map(() =>
-        drainWebhookOutbox({ sql: app.sql, client, taskQueue: worker.taskQueue }, { limit: 50 }),
+        drainWebhookOutbox(
+          { sql: app.sql, client, taskQueue: worker.taskQueue, secrets: TEST_SECRETS },
+          { limit: 50 },
+        ),
       ),
     );
     await settled(company.id, 300);

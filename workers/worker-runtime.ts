@@ -79,6 +79,7 @@ export async function startWorkerRuntime(opts: {
       quietHours: config.reminders.quietHours,
       ingestLimits: config.ingest,
       sourceMaxFileBytes: config.sources.maxFileBytes,
+      secretEnvPrefixes: config.secretEnvPrefixes,
     });
     const sendWorkers = await configuredSendWorkers({
       sql: app.sql,

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { ApiSourceConfig } from '../../schemas/ingest-source';
 import { SourceError } from './errors';
 import { isPublicAddress, publicOnlyLookup } from './public-address';
-import { resolveValues } from './secrets';
+import { resolveValues, type SecretEnv } from './secrets';
 
 /** Content types each format is accepted under; a missing type is accepted, anything else refused. */
 const ACCEPTED_TYPES: Record<ApiSourceConfig['format'], RegExp> = {
@@ -151,12 +151,12 @@ function contentRange(response: IncomingMessage): { start: number; total: number
  */
 export async function openApiSource(
   config: ApiSourceConfig,
-  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; resume?: ResumeAt } = {},
+  opts: { secrets: SecretEnv; signal?: AbortSignal; resume?: ResumeAt },
 ): Promise<OpenedResponse> {
   const ca = config.caFile ? await readFile(config.caFile) : undefined;
-  const configured = resolveValues(config.headers, 'header', opts.env);
+  const configured = resolveValues(config.headers, 'header', opts.secrets);
   let url = new URL(config.url);
-  for (const [name, value] of Object.entries(resolveValues(config.query, 'query parameter', opts.env)))
+  for (const [name, value] of Object.entries(resolveValues(config.query, 'query parameter', opts.secrets)))
     url.searchParams.set(name, value);
   const origin = url.origin;
   let publicOnly = false;

@@ -6,7 +6,7 @@ import type { S3SourceConfig } from '../../schemas/ingest-source';
 import { createS3Client } from '../s3';
 import { SourceError } from './errors';
 import { compileGlob } from './glob';
-import { readSecret } from './secrets';
+import { readSecret, type SecretEnv } from './secrets';
 
 export interface ListedObject {
   key: string;
@@ -24,7 +24,7 @@ export function isForeignBucket(config: S3SourceConfig, ourBucket: string): bool
 export function clientForSource(
   ours: S3Client,
   config: S3SourceConfig,
-  env: NodeJS.ProcessEnv = process.env,
+  env: SecretEnv,
 ): { client: S3Client; own: boolean } {
   if (config.endpoint === undefined && config.accessKeyIdEnv === undefined && config.region === undefined) {
     return { client: ours, own: false };

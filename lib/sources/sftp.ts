@@ -7,7 +7,7 @@ import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { SftpSourceConfig } from '../../schemas/ingest-source';
 import { SourceError } from './errors';
 import { compileGlob } from './glob';
-import { readSecret } from './secrets';
+import { readSecret, type SecretEnv } from './secrets';
 
 /** The fingerprint `ssh-keygen -lf` prints: SHA256 of the public key blob, base64 without padding. */
 export function sshFingerprint(publicKeyBlob: Buffer): string {
@@ -28,7 +28,7 @@ export interface SftpSession {
   close(): void;
 }
 
-async function credentials(c: SftpSourceConfig, env: NodeJS.ProcessEnv): Promise<Partial<ConnectConfig>> {
+async function credentials(c: SftpSourceConfig, env: SecretEnv): Promise<Partial<ConnectConfig>> {
   const passphrase = c.passphraseEnv
     ? readSecret(c.passphraseEnv, 'the SFTP key passphrase', env)
     : undefined;
@@ -53,10 +53,7 @@ async function credentials(c: SftpSourceConfig, env: NodeJS.ProcessEnv): Promise
  * Connects and opens the SFTP subsystem. The host key is checked before any credential is sent; a
  * different key is refused naming both fingerprints, since it means a changed server or an impostor.
  */
-export async function openSftp(
-  c: SftpSourceConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<SftpSession> {
+export async function openSftp(c: SftpSourceConfig, env: SecretEnv): Promise<SftpSession> {
   const auth = await credentials(c, env);
   const conn = new Client();
   let presented: string | undefined;

@@ -1,6 +1,6 @@
 // Delivery attempts: sign a stored event and POST it, and record attempts (one or a drainer's batch) with their deliveries' new states.
 import type { Sql } from '../db';
-import { MissingSecretError, readSecret } from '../sources/secrets';
+import { MissingSecretError, readSecret, SecretNotAllowedError, type SecretEnv } from '../sources/secrets';
 import { webhookBody, type WebhookEvent } from './events';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
 
@@ -64,6 +64,7 @@ export async function postDelivery(
   d: DeliveryToSend,
   attempt: number,
   timeoutMs: number,
+  secrets: SecretEnv,
   cancelled?: AbortSignal,
 ): Promise<Attempt> {
   const startedAt = new Date();
@@ -78,9 +79,9 @@ export async function postDelivery(
   if (!d.active) return done({ outcome: 'permanent', statusCode: null, error: 'the endpoint is disabled' });
   let secret: string;
   try {
-    secret = readSecret(d.secret_env, `the webhook secret of ${d.url}`);
+    secret = readSecret(d.secret_env, `the webhook secret of ${d.url}`, secrets);
   } catch (err) {
-    if (!(err instanceof MissingSecretError)) throw err;
+    if (!(err instanceof MissingSecretError || err instanceof SecretNotAllowedError)) throw err;
     return done({ outcome: 'permanent', statusCode: null, error: err.message });
   }
   const body = webhookBody({
@@ -184,6 +185,7 @@ export async function recordAttempts(
 export async function attemptDelivery(
   sql: Sql,
   input: { deliveryId: string; attempt: number; timeoutMs: number },
+  secrets: SecretEnv,
   cancelled?: AbortSignal,
 ): Promise<AttemptResult> {
   const [d] = await sql<(DeliveryToSend & { status: string })[]>`
@@ -194,7 +196,7 @@ export async function attemptDelivery(
     where d.uuid = ${input.deliveryId}`;
   if (!d) return { outcome: 'permanent', statusCode: null, error: `no webhook delivery ${input.deliveryId}` };
   if (d.status === 'delivered') return { outcome: 'delivered', statusCode: null, error: null };
-  const attempt = await postDelivery(d, input.attempt, input.timeoutMs, cancelled);
+  const attempt = await postDelivery(d, input.attempt, input.timeoutMs, secrets, cancelled);
   const status =
     attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'permanent' ? 'failed' : 'delivering';
   await recordAttempts(sql, [{ ...attempt, status }]);

@@ -1,6 +1,7 @@
 // The outbox drainer's pass: claims deliveries the triggers recorded, makes each one's first attempt itself, and hands retries to workflows.
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db';
+import type { SecretEnv } from '../sources/secrets';
 import { postDelivery, recordAttempts, type DeliveryToSend } from './deliver';
 import { startDeliveryWorkflow } from './enqueue';
 
@@ -35,7 +36,7 @@ interface Claimed extends DeliveryToSend {
  * only by a workflow: a delivery is attempted inline once at the most.
  */
 export async function drainWebhookOutbox(
-  deps: { sql: Sql; client: Client; taskQueue: string },
+  deps: { sql: Sql; client: Client; taskQueue: string; secrets: SecretEnv },
   opts: { limit: number },
 ): Promise<DrainCounts> {
   const { sql, client, taskQueue } = deps;
@@ -65,7 +66,7 @@ export async function drainWebhookOutbox(
     select * from claimed order by id`;
   const counts: DrainCounts = { claimed: claimed.length, delivered: 0, failed: 0, retrying: 0 };
   const first = claimed.filter((d) => d.attempts_before === 0);
-  const attempts = await inTurn(first, CONCURRENCY, (d) => postDelivery(d, 1, d.timeout_ms));
+  const attempts = await inTurn(first, CONCURRENCY, (d) => postDelivery(d, 1, d.timeout_ms, deps.secrets));
   const byId = new Map(claimed.map((d) => [d.id, d]));
   const recorded = attempts.map((a) => {
     const d = byId.get(a.deliveryId)!;

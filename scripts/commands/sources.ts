@@ -268,11 +268,16 @@ export function registerSourceCommands(program: Command): void {
     .option('--url <url>', 'api: https URL')
     .option(
       '--header <header>',
-      'api: "Name: value", secrets as "Authorization: Bearer {env:ACME_API_TOKEN}" (repeatable)',
+      'api: "Name: value", secrets as "Authorization: Bearer {env:HERALD_SECRET_ACME_API_TOKEN}" (repeatable)',
       collect,
       [],
     )
-    .option('--query <param>', 'api: "name=value" or "api_key={env:ACME_API_KEY}" (repeatable)', collect, [])
+    .option(
+      '--query <param>',
+      'api: "name=value" or "api_key={env:HERALD_SECRET_ACME_API_KEY}" (repeatable)',
+      collect,
+      [],
+    )
     .option('--format <format>', 'api: csv | json | ndjson')
     .option('--ca-file <pem>', "api: the server's private CA")
     .option('--timeout <seconds>', 'api: request timeout')

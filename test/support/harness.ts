@@ -43,6 +43,7 @@ export async function startTestWorker(
         providers: createProviderRegistry({ sql: app.sql, config: app.config }),
         ingestLimits: app.config.ingest,
         sourceMaxFileBytes: app.config.sources.maxFileBytes,
+        secretEnvPrefixes: app.config.secretEnvPrefixes,
       }),
     workflowBundle: await workflowBundle(app.config.worker.workflowBundlePath),
   });

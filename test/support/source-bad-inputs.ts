@@ -42,9 +42,9 @@ function startServers(): Promise<{ sftp: SftpStandin; feed: HttpFeed }> {
     await writeFile(path.join(root, 'drop', 'taken-away.csv'), 'Patient ID\r\nP1\r\n');
     await mkdir(path.join(root, 'big'));
     await writeFile(path.join(root, 'big', 'roster.csv'), 'Patient ID\r\n' + 'P1\r\n'.repeat(600_000));
-    process.env.HERALD_BAD_SFTP_PASSWORD = 'right';
-    process.env.HERALD_BAD_SFTP_WRONG = 'wrong';
-    process.env.HERALD_BAD_API_TOKEN = 'token';
+    process.env.HERALD_SECRET_BAD_SFTP_PASSWORD = 'right';
+    process.env.HERALD_SECRET_BAD_SFTP_WRONG = 'wrong';
+    process.env.HERALD_SECRET_BAD_API_TOKEN = 'token';
     return {
       sftp: await startSftpStandin({
         root,
@@ -77,7 +77,7 @@ async function sftp(overrides: Record<string, unknown>, env: Env) {
     host: server.host,
     port: server.port,
     username: 'feed',
-    passwordEnv: 'HERALD_BAD_SFTP_PASSWORD',
+    passwordEnv: 'HERALD_SECRET_BAD_SFTP_PASSWORD',
     hostKeySha256: server.fingerprint,
     directory: '/drop',
     glob: '*.csv',
@@ -117,7 +117,7 @@ export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
   },
   {
     name: 'an SFTP password the server refuses',
-    run: (env) => sftp({ passwordEnv: 'HERALD_BAD_SFTP_WRONG' }, env),
+    run: (env) => sftp({ passwordEnv: 'HERALD_SECRET_BAD_SFTP_WRONG' }, env),
     fails: /SFTP login as feed@127\.0\.0\.1:\d+ was refused: check the source's credentials/,
     type: 'SftpAuthentication',
   },
@@ -135,8 +135,9 @@ export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
   },
   {
     name: 'an SFTP password variable not set on the worker',
-    run: (env) => sftp({ passwordEnv: 'HERALD_BAD_NEVER_SET' }, env),
-    fails: /the environment variable HERALD_BAD_NEVER_SET \(the SFTP password\) is not set on this worker/,
+    run: (env) => sftp({ passwordEnv: 'HERALD_SECRET_BAD_NEVER_SET' }, env),
+    fails:
+      /the environment variable HERALD_SECRET_BAD_NEVER_SET \(the SFTP password\) is not set on this worker/,
     type: 'MissingSecret',
   },
   {
@@ -216,12 +217,27 @@ export const SOURCE_BAD_INPUTS: SourceBadInput[] = [
     type: 'RedirectRefused',
   },
   {
+    name: "an API source naming herald's own credential as a header",
+    run: async (env) => {
+      process.env.S3_SECRET_ACCESS_KEY ??= 'herald-own-s3-secret';
+      const { feed } = await startServers();
+      const before = feed.requests.length;
+      const outcome = await api({ contentType: 'text/csv', body: 'a\r\n1\r\n' }, env, {
+        headers: { 'X-Api-Key': { env: 'S3_SECRET_ACCESS_KEY' } },
+      });
+      return { ...outcome, error: `${outcome.error} (requests sent: ${feed.requests.length - before})` };
+    },
+    fails:
+      /the environment variable S3_SECRET_ACCESS_KEY may not be read as a secret: its name must start with HERALD_SECRET_ \(SECRET_ENV_PREFIXES\) \(header X-Api-Key\) \(requests sent: 0\)/,
+    type: 'SecretNotAllowed',
+  },
+  {
     name: 'an API token variable not set on the worker',
     run: (env) =>
       api({ contentType: 'text/csv', body: 'a\r\n1\r\n' }, env, {
-        headers: { Authorization: { env: 'HERALD_BAD_NEVER_SET', prefix: 'Bearer ' } },
+        headers: { Authorization: { env: 'HERALD_SECRET_BAD_NEVER_SET', prefix: 'Bearer ' } },
       }),
-    fails: /HERALD_BAD_NEVER_SET \(header Authorization\) is not set/,
+    fails: /HERALD_SECRET_BAD_NEVER_SET \(header Authorization\) is not set/,
     type: 'MissingSecret',
   },
   {

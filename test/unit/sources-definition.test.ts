@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { compileGlob } from '../../lib/sources/glob';
 import { DEDUPE_KEYS, rawObjectKey } from '../../lib/sources/raw-keys';
 import { scheduleSpecFor } from '../../lib/sources/schedule';
-import { envTemplate, readSecret, resolveValues } from '../../lib/sources/secrets';
+import {
+  DEFAULT_SECRET_ENV_PREFIXES,
+  envTemplate,
+  readSecret,
+  resolveValues,
+} from '../../lib/sources/secrets';
 import { sshFingerprint } from '../../lib/sources/sftp';
 import { formatZodIssues } from '../../schemas/load-map';
 import { ingestSourceSchema } from '../../schemas/ingest-source';
@@ -16,7 +21,7 @@ const fingerprint = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
 const sftp = {
   host: 'sftp.acme.example',
   username: 'herald',
-  passwordEnv: 'ACME_SFTP_PASSWORD',
+  passwordEnv: 'HERALD_SECRET_ACME_SFTP_PASSWORD',
   hostKeySha256: fingerprint,
 };
 
@@ -63,7 +68,12 @@ describe('a source definition', () => {
     ).toMatch(/^config\.url: has a secret in its query string/);
     expect(
       problems(
-        api({ headers: { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' } }),
+        api({
+          headers: {
+            Authorization: { env: 'HERALD_SECRET_ACME_API_TOKEN', prefix: 'Bearer ' },
+            Accept: 'text/csv',
+          },
+        }),
       ),
     ).toEqual([]);
     expect(problems(api({ headers: { Authorization: { env: 'acme-token' } } }))[0]).toMatch(
@@ -130,22 +140,50 @@ describe('schedules', () => {
 
 describe('secrets', () => {
   it('reads env references at use, naming a missing variable and what it is for', () => {
-    const env = { ACME_API_TOKEN: 't0k' };
+    const secrets = { env: { HERALD_SECRET_ACME_API_TOKEN: 't0k' }, prefixes: DEFAULT_SECRET_ENV_PREFIXES };
     expect(
       resolveValues(
-        { Authorization: { env: 'ACME_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' },
+        { Authorization: { env: 'HERALD_SECRET_ACME_API_TOKEN', prefix: 'Bearer ' }, Accept: 'text/csv' },
         'header',
-        env,
+        secrets,
       ),
     ).toEqual({ Authorization: 'Bearer t0k', Accept: 'text/csv' });
-    expect(() => readSecret('ACME_SFTP_PASSWORD', 'the SFTP password', {})).toThrow(
-      'the environment variable ACME_SFTP_PASSWORD (the SFTP password) is not set on this worker',
+    expect(() => readSecret('HERALD_SECRET_ACME_SFTP_PASSWORD', 'the SFTP password', secrets)).toThrow(
+      'the environment variable HERALD_SECRET_ACME_SFTP_PASSWORD (the SFTP password) is not set on this worker',
     );
   });
 
+  it('reads only variables with an allowed prefix, whatever the environment holds', () => {
+    const secrets = {
+      env: { TWILIO_AUTH_TOKEN: 'herald-own', DATABASE_URL: 'postgres://u:p@h/db', ACME_TOKEN: 'x' },
+      prefixes: ['HERALD_SECRET_', 'ACME_'],
+    };
+    for (const variable of ['TWILIO_AUTH_TOKEN', 'DATABASE_URL'])
+      expect(() => resolveValues({ 'X-Token': { env: variable } }, 'header', secrets)).toThrow(
+        new RegExp(
+          `the environment variable ${variable} may not be read as a secret: its name must start with HERALD_SECRET_ or ACME_ \\(SECRET_ENV_PREFIXES\\) \\(header X-Token\\)`,
+        ),
+      );
+    expect(readSecret('ACME_TOKEN', 'a header', secrets)).toBe('x');
+    const refused = (() => {
+      try {
+        readSecret('TWILIO_AUTH_TOKEN', 'the webhook secret', {
+          ...secrets,
+          prefixes: DEFAULT_SECRET_ENV_PREFIXES,
+        });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).toMatchObject({ type: 'SecretNotAllowed', permanent: true });
+  });
+
   it('reads {env:NAME} on the command line as a reference', () => {
-    expect(envTemplate('Bearer {env:ACME_API_TOKEN}')).toEqual({ env: 'ACME_API_TOKEN', prefix: 'Bearer ' });
-    expect(envTemplate('{env:ACME_KEY}')).toEqual({ env: 'ACME_KEY' });
+    expect(envTemplate('Bearer {env:HERALD_SECRET_ACME_API_TOKEN}')).toEqual({
+      env: 'HERALD_SECRET_ACME_API_TOKEN',
+      prefix: 'Bearer ',
+    });
+    expect(envTemplate('{env:HERALD_SECRET_ACME_KEY}')).toEqual({ env: 'HERALD_SECRET_ACME_KEY' });
     expect(envTemplate('text/csv')).toBe('text/csv');
   });
 });
