@@ -10,7 +10,8 @@ import type { Person } from './reminders';
 
 export const TWILIO_TOKEN = 'test-auth-token-0123456789abcdef';
 export const SNS_TOPIC = 'arn:aws:sns:us-east-1:123456789012:herald-ses-events';
-export const SNS_CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem';
+export const SNS_CERT_URL =
+  'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem';
 export const UNSUBSCRIBE_SECRET = 'unsubscribe-secret-for-tests';
 
 /** The key SNS would sign with; the ingress fetches its public half from the (stubbed) certificate URL. */
