@@ -143,7 +143,7 @@ export function createIngressHandler(deps: IngressDeps) {
   }
 
   async function unsubscribe(req: IncomingMessage, res: ServerResponse, token: string): Promise<void> {
-    const uuid = verifyUnsubscribeToken(decodeURIComponent(token), deps.unsubscribeSecret);
+    const uuid = verifyUnsubscribeToken(decodedOrNull(token) ?? '', deps.unsubscribeSecret);
     if (!uuid) return send(res, 404, notFoundPage(), 'text/html; charset=utf-8');
     if (req.method === 'GET') return send(res, 200, confirmPage(req.url ?? ''), 'text/html; charset=utf-8');
     const body = await readBody(req);
@@ -179,6 +179,15 @@ export function createIngressHandler(deps: IngressDeps) {
       if (!res.headersSent) send(res, 500, 'internal error');
     }
   };
+}
+
+/** A path segment decoded, or null when its % escapes are malformed (a link cut short, or made up). */
+function decodedOrNull(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 export interface RunningIngress {
