@@ -83,6 +83,8 @@ export interface Config {
   };
   ingress: {
     port: number;
+    /** open connections at once, and the most a request may take to arrive */
+    limits: { maxConnections: number; requestTimeoutMs: number };
     publicBaseUrl?: string;
     /** SNS topics whose SES events are accepted */
     snsTopicArns: string[];
@@ -184,6 +186,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     ingress: {
       port: env.INGRESS_PORT,
+      limits: {
+        maxConnections: env.INGRESS_MAX_CONNECTIONS,
+        requestTimeoutMs: env.INGRESS_REQUEST_TIMEOUT_MS,
+      },
       publicBaseUrl: env.PUBLIC_BASE_URL,
       snsTopicArns: env.SES_SNS_TOPIC_ARNS,
       snsSecret: env.SES_SNS_SECRET,

@@ -204,6 +204,8 @@ export const envSchema = z
 
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),
     INGRESS_PORT: port(8787),
+    INGRESS_MAX_CONNECTIONS: wholeNumber(1000, 1_000_000),
+    INGRESS_REQUEST_TIMEOUT_MS: wholeNumber(30_000, 600_000),
     SES_SNS_TOPIC_ARNS: optionalString.transform((v) =>
       (v ?? '')
         .split(',')

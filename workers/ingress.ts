@@ -26,7 +26,7 @@ const ingress = await startIngress(
     unsubscribeSecret: config.ingress.unsubscribeSecret,
   },
   // all interfaces: providers reach it through a load balancer or tunnel in front of this port
-  { port: config.ingress.port, host: '0.0.0.0' },
+  { port: config.ingress.port, host: '0.0.0.0', limits: config.ingress.limits },
 );
 // the operations endpoint stays on its own port, apart from what providers can reach
 const ops = await startOpsServer({

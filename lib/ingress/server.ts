@@ -190,6 +190,16 @@ function decodedOrNull(segment: string): string | null {
   }
 }
 
+/** What one client may hold of the ingress: a callback is a few kilobytes, sent at once. */
+export interface IngressLimits {
+  /** open connections at once; more are dropped as they arrive */
+  maxConnections: number;
+  /** the most a request may take to arrive, headers and body; its headers must come within 10 s of it */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_INGRESS_LIMITS: IngressLimits = { maxConnections: 1000, requestTimeoutMs: 30_000 };
+
 export interface RunningIngress {
   url: string;
   port: number;
@@ -205,9 +215,20 @@ const PENDING_SWEEP_MS = 30_000;
  */
 export async function startIngress(
   deps: Omit<IngressDeps, 'publicBaseUrl'> & { publicBaseUrl?: string },
-  opts: { port: number; host?: string; pendingSweepMs?: number },
+  opts: { port: number; host?: string; pendingSweepMs?: number; limits?: IngressLimits },
 ): Promise<RunningIngress> {
-  const server = http.createServer();
+  const limits = opts.limits ?? DEFAULT_INGRESS_LIMITS;
+  // Node's defaults let a slow client hold a socket for 5 minutes, checked every 30 s, with no cap on
+  // how many; a provider's callback arrives in well under a second
+  const server = http.createServer({
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: Math.min(10_000, limits.requestTimeoutMs),
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
+  });
+  server.maxConnections = limits.maxConnections;
+  // a socket that sends nothing at all is closed too
+  server.setTimeout(limits.requestTimeoutMs, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());

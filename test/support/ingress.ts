@@ -2,7 +2,7 @@
 import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
-import { startIngress, type RunningIngress } from '../../lib/ingress/server';
+import { startIngress, type IngressLimits, type RunningIngress } from '../../lib/ingress/server';
 import { snsStringToSign, type SnsMessage } from '../../lib/ingress/sns';
 import { INGRESS_PATHS } from '../../lib/names';
 import { postAsTwilio } from '../../lib/ingress/simulate-twilio';
@@ -38,7 +38,7 @@ export interface TestIngress extends RunningIngress {
   ): Promise<{ status: number; body: string }>;
 }
 
-export async function startTestIngress(app: App): Promise<TestIngress> {
+export async function startTestIngress(app: App, limits?: IngressLimits): Promise<TestIngress> {
   const fetched: string[] = [];
   const ingress = await startIngress(
     {
@@ -56,7 +56,7 @@ export async function startTestIngress(app: App): Promise<TestIngress> {
       },
       unsubscribeSecret: UNSUBSCRIBE_SECRET,
     },
-    { port: 0 },
+    { port: 0, limits },
   );
   return {
     ...ingress,
