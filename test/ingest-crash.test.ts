@@ -1,12 +1,15 @@
 // A database crash between staging and merge: staging rows live in an unlogged table that crash
 // recovery empties, and the packet must still end with exactly its file's rows, never with none.
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { openApp, type App } from '../lib/app';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createProviderRegistry } from '../lib/providers/registry';
-import { startCrashablePostgres, type CrashablePostgres } from './support/crashable-postgres';
+import { startCrashablePostgres, type CrashablePostgres } from './chaos/support/servers';
 import { startTestWorker, type TestWorker } from './support/harness';
 import { createTestCompany, csv, ehrRows, EHR_HEADER, ingestFile, type TestCompany } from './support/ingest';
 
@@ -15,10 +18,14 @@ let app: App;
 let worker: TestWorker;
 let company: TestCompany;
 let crashes = 0;
+let dir: string;
 
 beforeAll(async () => {
   const log = createLogger({ level: 'warn', pretty: false });
-  postgres = await startCrashablePostgres(log);
+  dir = await mkdtemp(path.join(os.tmpdir(), 'herald-crash-'));
+  // Postgres runs as its own user when we are root: it must reach its data directory inside this one
+  await chmod(dir, 0o755);
+  postgres = await startCrashablePostgres(dir, log);
   app = await openApp({
     config: loadConfig({ ...process.env, DATABASE_URL: postgres.url }),
     log,
@@ -39,7 +46,7 @@ beforeAll(async () => {
         if (crashes === 0) {
           crashes += 1;
           await postgres.crash();
-          await postgres.restart();
+          await postgres.start();
         }
         return activities.mergePacketRows(input);
       },
@@ -51,6 +58,7 @@ afterAll(async () => {
   await worker?.stop();
   await app?.close();
   await postgres?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('Postgres stopped in immediate mode between staging and merge', () => {
