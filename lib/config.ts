@@ -109,16 +109,31 @@ export interface Config {
 
 const MiB = 1024 * 1024;
 
+/**
+ * A wrong value as an error may show it: never a secret's, and a URL without its password (a
+ * DATABASE_URL carries one). A value with an @ that does not parse as a URL may still hold a password
+ * (a typo in the scheme), so it is not shown at all.
+ */
+function shownValue(variable: string, raw: string | undefined): string | undefined {
+  if (raw === undefined || /SECRET|TOKEN|PASSWORD|KEY$/.test(variable)) return undefined;
+  if (!raw.includes('@')) return raw;
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? 'environment');
-        const raw = source[variable];
-        const shown =
-          raw === undefined || /SECRET|TOKEN|PASSWORD|KEY$/.test(variable) ? '' : ` (got "${raw}")`;
-        return { variable, message: `${issue.message}${shown}` };
+        const shown = shownValue(variable, source[variable]);
+        return { variable, message: `${issue.message}${shown === undefined ? '' : ` (got "${shown}")`}` };
       }),
     );
   }

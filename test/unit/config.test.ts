@@ -95,6 +95,16 @@ describe('configuration', () => {
     expect(secret.join()).not.toContain('hunter2');
   });
 
+  it('shows a wrong URL without its password', () => {
+    const scheme = problems({ DATABASE_URL: 'mysql://herald:hunter22@db:5432/herald' }).join();
+    expect(scheme).toContain('(got "mysql://herald:***@db:5432/herald")');
+    expect(scheme).not.toContain('hunter22');
+    // no URL at all (a missing ":"): nothing of it is shown
+    const garbled = problems({ DATABASE_URL: 'postgres//herald:hunter22@db:5432/herald' }).join();
+    expect(garbled).toContain('DATABASE_URL');
+    expect(garbled).not.toContain('hunter22');
+  });
+
   it('reports every problem at once', () => {
     expect(problems({ LOG_LEVEL: 'x', DATABASE_URL: 'y', INGRESS_PORT: 'z' })).toHaveLength(3);
   });
