@@ -14,6 +14,13 @@ import { registerStatusCommand } from './commands/status';
 import { registerTemplateCommands } from './commands/templates';
 import { registerWebhookCommands } from './commands/webhooks';
 
+// a reader that stops early (`herald packets list | head`) closes the pipe: the output has ended, which
+// is no failure of the command
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 loadDotEnv();
 const program = new Command('herald')
   .description('herald: batch data ingest and outbound reminders on Temporal')

@@ -146,6 +146,12 @@ describe('herald packets', () => {
     expect((await herald(['packets', 'list', '--stage', 'exploded'])).code).toBe(2);
   });
 
+  it('ends quietly when the reader of its output goes away, as with | head', async () => {
+    const cut = await herald(['packets', 'list', '--company', company.alias], {}, { readerGone: true });
+    expect(cut.stderr).toBe('');
+    expect(cut.code).toBe(0);
+  });
+
   it('show gives the stages with times and actors, the counts, the reject reasons and the workflow link', async () => {
     const shown = await herald(['packets', 'show', packetId, '--json']);
     expect(shown.code).toBe(0);

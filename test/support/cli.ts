@@ -9,13 +9,19 @@ export interface CliRun {
   ms: number;
 }
 
-export function herald(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export function herald(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  opts: { readerGone?: boolean } = {},
+): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/herald.ts', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // as `herald ... | head` once head has exited: the output's pipe has no reader
+    if (opts.readerGone) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
