@@ -205,9 +205,10 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
     async mergePacketRows(input: PacketInput): Promise<MergeResult | StagingLost> {
       return permanent('while merging its rows', async () => {
         const context = await loadPacketContext(sql, input.packetId);
+        // the heartbeats also bring a cancellation, which stops the merge before it commits
         const result = await keepAlive(
           () => ({ merging: true }),
-          () => mergeRows(sql, context),
+          () => mergeRows(sql, context, { signal: Context.current().cancellationSignal }),
         );
         if ('stagingLost' in result) {
           await recordPacketEvent(

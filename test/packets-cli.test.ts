@@ -6,7 +6,7 @@ import type { App } from '../lib/app';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { herald } from './support/cli';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import {
   addLoadMap,
   createTestCompany,
@@ -106,7 +106,8 @@ async function stuckPacket(name: string): Promise<string> {
 beforeAll(async () => {
   app = await openTestApp();
   // replays and resets start on the pipeline queue, as in production
-  worker = await startTestWorker(app, { taskQueue: TASK_QUEUES.pipeline });
+  // heartbeats each second: a cancellation reaches a running merge within seconds
+  worker = await startTestWorker(app, { taskQueue: TASK_QUEUES.pipeline, heartbeatThrottleMs: 1000 });
   company = await createTestCompany(app, { prefix: 'ops' });
   const ingest = await ingestFile(app, worker.taskQueue, company, 'clinic-export.csv', FILE);
   expect(ingest.summary).toMatchObject({ stage: 'done', rowsLoaded: 2, rowsRejected: 1 });
@@ -145,6 +146,49 @@ describe('herald packets', () => {
     expect(text.stdout).toContain(packetId);
     expect((await herald(['packets', 'list', '--stage', 'exploded'])).code).toBe(2);
   });
+
+  it('cancel during a merge rolls the merge back: the packet ends cancelled with none of its rows loaded', async () => {
+    // the company's contacts held locked by another transaction keep the merge waiting, mid-transaction
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holder!: number;
+    const locked = new Promise<void>((resolve, reject) => {
+      app.sql
+        .begin(async (tx) => {
+          const [self] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+          await tx`select id from contacts where company_id = ${company.id} for update`;
+          holder = self!.pid;
+          resolve();
+          await released;
+        })
+        .catch(reject);
+    });
+    await locked;
+    const { packet } = await putPacket(app, company, 'merging.csv', `${FILE}\r\n\r\n\r\n`);
+    try {
+      await startPacketIngest(await app.client(), {
+        packet,
+        companyAlias: company.alias,
+        taskQueue: worker.taskQueue,
+      });
+      await eventually(async () => {
+        const [waiting] = await app.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where ${holder}::int = any(pg_blocking_pids(pid))`;
+        return waiting!.n > 0 || undefined;
+      });
+      const cancel = await herald(['packets', 'cancel', packet.uuid, '--grace', '60', '--json']);
+      expect(cancel.code).toBe(0);
+      expect(JSON.parse(cancel.stdout)).toMatchObject({ stage: 'cancelled' });
+    } finally {
+      release();
+    }
+    // the merge holds the packet's row until its transaction ends: this reads it once it has
+    const [after] = await app.sql<{ merged_at: Date | null; stage: string; loaded: number }[]>`
+      select merged_at, stage,
+             (select count(*)::int from appointments where last_packet_id = ${packet.id}) as loaded
+      from data_packets where id = ${packet.id} for update`;
+    expect(after).toEqual({ merged_at: null, stage: 'cancelled', loaded: 0 });
+  }, 120_000);
 
   it('ends quietly when the reader of its output goes away, as with | head', async () => {
     const cut = await herald(['packets', 'list', '--company', company.alias], {}, { readerGone: true });

@@ -1,5 +1,6 @@
 // Merges a packet's staging rows into contacts and appointments in one transaction: all of them or none.
 import type { Sql, TransactionSql } from '../db';
+import { watchCancellation } from './cancellable-transaction';
 import type { PacketContext } from './packet-context';
 
 /** Second key of the per-company advisory lock the merge holds (lib/load-maps uses 1). */
@@ -42,51 +43,76 @@ export interface StagingLost {
  * longer does are cancelled (contacts stay). Messages are not touched: the reminder run makes them
  * when their steps fall due, and its screening cancels the pending ones of cancelled appointments.
  */
-export async function mergePacketRows(sql: Sql, context: PacketContext): Promise<MergeResult | StagingLost> {
+export async function mergePacketRows(
+  sql: Sql,
+  context: PacketContext,
+  opts: { signal?: AbortSignal } = {},
+): Promise<MergeResult | StagingLost> {
+  try {
+    return (await sql.begin(async (tx) => {
+      // a cancelled ingest merges nothing: the cancel stops the merge's statement and rolls it back
+      const watch = await watchCancellation(sql, tx, opts.signal);
+      try {
+        const merged = await mergeInTransaction(tx, context);
+        watch.check();
+        return merged;
+      } finally {
+        watch.stop();
+      }
+    })) as MergeResult | StagingLost;
+  } catch (error) {
+    // a statement stopped by the cancellation fails as cancelled, not as a database error
+    opts.signal?.throwIfAborted();
+    throw error;
+  }
+}
+
+async function mergeInTransaction(
+  tx: TransactionSql,
+  context: PacketContext,
+): Promise<MergeResult | StagingLost> {
   const packetId = context.packet.id;
-  return (await sql.begin(async (tx) => {
-    const [packet] = await tx<
-      { merged_at: Date | null; rows_staged: number | null; metadata: { merge?: MergeResult } }[]
-    >`select merged_at, rows_staged, metadata from data_packets where id = ${packetId} for update`;
-    // a retried merge whose first attempt committed (a new staging clears the mark)
-    if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
-    // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
-    await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
-    // the merge sorts a packet's rows by key; in memory that is far faster than on disk
-    await tx`set local work_mem = '256MB'`;
-    // two scans, not one: a filtered count(distinct) sorts every staged row, not only the contact-only ones
-    const [counts] = await tx<{ staged: number; contactOnly: number }[]>`
-      select (select count(*)::int from packet_rows where packet_id = ${packetId}) as staged,
-             (select count(distinct contact_key)::int from packet_rows
-              where packet_id = ${packetId} and appointment_key is null) as "contactOnly"`;
-    if (counts!.staged !== packet?.rows_staged)
-      return { stagingLost: { staged: packet?.rows_staged ?? null, found: counts!.staged } };
-    await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
-    const refs = await referenceJoins(tx, context.company.id);
-    const dropped = await dropUnlistedAppointments(tx, context);
-    const contacts = await upsertContacts(tx, context, refs);
-    await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
-    const appointments = await upsertAppointments(tx, context, refs);
-    await analyzeIfGrown(tx, 'appointments', appointments.created + appointments.updated);
-    const kept = appointments.kept + counts!.contactOnly;
-    const result: MergeResult = {
-      rowsLoaded: kept,
-      rowsDuplicate: counts!.staged - kept,
-      contactsCreated: contacts.created,
-      contactsUpdated: contacts.updated,
-      appointmentsCreated: appointments.created,
-      appointmentsUpdated: appointments.updated,
-      appointmentsDropped: dropped,
-      regions: contacts.regions,
-    };
-    await tx`
-      update data_packets
-      set merged_at = now(), rows_loaded = ${result.rowsLoaded}, rows_duplicate = ${result.rowsDuplicate},
-          metadata = metadata || ${tx.json({ merge: result } as never)}
-      where id = ${packetId}`;
-    await tx`delete from packet_rows where packet_id = ${packetId}`;
-    return result;
-  })) as MergeResult | StagingLost;
+  const [packet] = await tx<
+    { merged_at: Date | null; rows_staged: number | null; metadata: { merge?: MergeResult } }[]
+  >`select merged_at, rows_staged, metadata from data_packets where id = ${packetId} for update`;
+  // a retried merge whose first attempt committed (a new staging clears the mark)
+  if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
+  // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
+  await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
+  // the merge sorts a packet's rows by key; in memory that is far faster than on disk
+  await tx`set local work_mem = '256MB'`;
+  // two scans, not one: a filtered count(distinct) sorts every staged row, not only the contact-only ones
+  const [counts] = await tx<{ staged: number; contactOnly: number }[]>`
+    select (select count(*)::int from packet_rows where packet_id = ${packetId}) as staged,
+           (select count(distinct contact_key)::int from packet_rows
+            where packet_id = ${packetId} and appointment_key is null) as "contactOnly"`;
+  if (counts!.staged !== packet?.rows_staged)
+    return { stagingLost: { staged: packet?.rows_staged ?? null, found: counts!.staged } };
+  await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
+  const refs = await referenceJoins(tx, context.company.id);
+  const dropped = await dropUnlistedAppointments(tx, context);
+  const contacts = await upsertContacts(tx, context, refs);
+  await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
+  const appointments = await upsertAppointments(tx, context, refs);
+  await analyzeIfGrown(tx, 'appointments', appointments.created + appointments.updated);
+  const kept = appointments.kept + counts!.contactOnly;
+  const result: MergeResult = {
+    rowsLoaded: kept,
+    rowsDuplicate: counts!.staged - kept,
+    contactsCreated: contacts.created,
+    contactsUpdated: contacts.updated,
+    appointmentsCreated: appointments.created,
+    appointmentsUpdated: appointments.updated,
+    appointmentsDropped: dropped,
+    regions: contacts.regions,
+  };
+  await tx`
+    update data_packets
+    set merged_at = now(), rows_loaded = ${result.rowsLoaded}, rows_duplicate = ${result.rowsDuplicate},
+        metadata = metadata || ${tx.json({ merge: result } as never)}
+    where id = ${packetId}`;
+  await tx`delete from packet_rows where packet_id = ${packetId}`;
+  return result;
 }
 
 /**

@@ -24,7 +24,12 @@ export interface TestWorker {
 /** A worker on a fresh task queue, so tests never pick up each other's tasks. */
 export async function startTestWorker(
   app: App,
-  opts: { taskQueue?: string; activities?: Activities } = {},
+  opts: {
+    taskQueue?: string;
+    activities?: Activities;
+    /** how often heartbeats (and so cancellations) pass between an activity and Temporal */
+    heartbeatThrottleMs?: number;
+  } = {},
 ): Promise<TestWorker> {
   installTemporalLogging(app.log);
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
@@ -46,6 +51,7 @@ export async function startTestWorker(
         secretEnvPrefixes: app.config.secretEnvPrefixes,
       }),
     workflowBundle: await workflowBundle(app.config.worker.workflowBundlePath),
+    heartbeatThrottleMs: opts.heartbeatThrottleMs,
   });
   const running = worker!.run();
   return {
