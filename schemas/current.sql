@@ -640,8 +640,10 @@ CREATE TABLE public.companies (
     active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    packet_retention_days integer DEFAULT 30 NOT NULL,
     CONSTRAINT companies_alias_check CHECK ((alias ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text)),
     CONSTRAINT companies_name_check CHECK ((length(TRIM(BOTH FROM name)) > 0)),
+    CONSTRAINT companies_packet_retention_days_check CHECK (((packet_retention_days >= 1) AND (packet_retention_days <= 3650))),
     CONSTRAINT companies_phone_number_check CHECK (((phone_number IS NULL) OR (phone_number ~ '^\+[1-9][0-9]{6,14}$'::text))),
     CONSTRAINT companies_retention_days_check CHECK (((retention_days >= 1) AND (retention_days <= 3650)))
 );
@@ -1051,6 +1053,7 @@ CREATE TABLE public.data_packets (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     merged_at timestamp with time zone,
     rows_staged integer,
+    files_purged_at timestamp with time zone,
     CONSTRAINT data_packets_stage_check CHECK ((stage = ANY (ARRAY['received'::text, 'fetched'::text, 'parsed'::text, 'loaded'::text, 'sharded'::text, 'planned'::text, 'done'::text, 'failed'::text, 'cancelled'::text])))
 );
 
@@ -2784,6 +2787,13 @@ CREATE UNIQUE INDEX customers_external ON public.customers USING btree (company_
 --
 
 CREATE INDEX data_packets_company_created ON public.data_packets USING btree (company_id, created_at DESC);
+
+
+--
+-- Name: data_packets_object_key; Type: INDEX
+--
+
+CREATE INDEX data_packets_object_key ON public.data_packets USING btree (object_key);
 
 
 --
