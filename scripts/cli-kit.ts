@@ -18,6 +18,17 @@ export function print(json: boolean, value: unknown, text: () => string[]): void
   else for (const line of text()) process.stdout.write(line + '\n');
 }
 
+/** The company an alias names, or a usage error saying there is none. */
+export async function companyByAlias(
+  app: App,
+  alias: string,
+): Promise<{ id: number; alias: string; timezone: string }> {
+  const [company] = await app.sql<{ id: number; alias: string; timezone: string }[]>`
+    select id, alias, timezone from companies where alias = ${alias}`;
+  if (!company) throw new UsageError(`no company has the alias "${alias}" (see herald companies list)`);
+  return company;
+}
+
 /** Runs one command with an opened app, closing it and mapping errors to exit codes. */
 export async function withApp(opts: OpenOptions, fn: (app: App) => Promise<number | void>): Promise<never> {
   let code: number = EXIT.ok;
