@@ -1,6 +1,6 @@
 // Brings a database to the current schema and reference data: migrations, ZIP prefixes, then load-map files.
 import type { Sql } from './db';
-import { syncLoadMapFiles, type SyncedLoadMap } from './load-maps';
+import { syncLoadMapFiles, type SyncedLoadMap } from './load-maps/files';
 import { migrate, type MigrateResult } from './migrate';
 import { syncZipPrefixes } from './zip-prefix-table';
 

@@ -142,7 +142,12 @@ export const sourceSchedule = z
 const common = {
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
   schedule: sourceSchedule.nullable().default(null),
-  loadMap: z.string().min(1).nullable().default(null),
+  /** the company's load map: name (follows its active version) or name@version (that version only) */
+  loadMap: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}(@v?\d+)?$/, 'must be a load map name, or name@version')
+    .nullable()
+    .default(null),
   refreshMode: z.enum(['append', 'full_refresh']).default('append'),
   active: z.boolean().default(true),
 };

@@ -24,6 +24,8 @@ export const fieldMapping = z
     default: z.string().optional(),
     required: z.boolean().default(false),
     rules: z.array(ruleSpec).default([]),
+    /** this field reads a column another field reads too, on purpose (a full-name column split by rules) */
+    sharedColumn: z.boolean().optional(),
   })
   .refine((f) => f.column !== undefined || f.default !== undefined, {
     message: 'needs a column or a default',

@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { App } from '../lib/app';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { formatPacketSummary, readPacketSummary } from '../lib/ingest/summary';
-import { LOADMAPS_DIR, readLoadMapFile } from '../lib/load-maps';
+import { LOADMAPS_DIR, readLoadMapFile } from '../lib/load-maps/files';
 import { uploadFile } from '../lib/sources/upload-file';
 import { workflowUiUrl } from '../lib/temporal';
 

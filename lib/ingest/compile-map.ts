@@ -1,5 +1,6 @@
 // Compiles a load map once per packet: each field's columns, default and cleaning rules, and its dedupe fields.
 import { compileRules, type CleanFunction } from '../clean';
+import { normalizeHeader } from '../parse';
 import { CANONICAL_FIELDS, type CanonicalField } from '../../schemas/canonical';
 import { loadMapSchema, formatZodIssues, type LoadMap } from '../../schemas/load-map';
 import { IngestProblem } from './errors';
@@ -78,6 +79,7 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
       clean: compiled.clean,
     });
   }
+  problems.push(...sharedColumnProblems(map));
   const dateRules = map.fields.appointment_date?.rules ?? [];
   const appointmentReading: AppointmentReading = dateRules.some((r) => r.rule === 'date')
     ? 'wall'
@@ -104,4 +106,31 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
   const byField: CompiledMap['byField'] = {};
   for (const f of fields) byField[f.field] = f;
   return { map, fields, byField, appointmentReading, contactKeyFields, appointmentKeyFields };
+}
+
+/**
+ * A column read into two fields is usually a copy-paste slip (first and last name both from "Name");
+ * when it is meant (a full-name column split by name rules), each field that shares it says so.
+ */
+function sharedColumnProblems(map: LoadMap): string[] {
+  const readers = new Map<string, { column: string; fields: CanonicalField[] }>();
+  for (const field of CANONICAL_FIELDS) {
+    const spec = map.fields[field];
+    if (spec?.column === undefined) continue;
+    for (const column of typeof spec.column === 'string' ? [spec.column] : spec.column) {
+      const key = normalizeHeader(column);
+      const entry = readers.get(key) ?? { column, fields: [] };
+      if (!entry.fields.includes(field)) entry.fields.push(field);
+      readers.set(key, entry);
+    }
+  }
+  const problems: string[] = [];
+  for (const { column, fields } of readers.values()) {
+    const unmarked = fields.filter((f) => !map.fields[f]!.sharedColumn);
+    if (fields.length > 1 && unmarked.length > 0)
+      problems.push(
+        `column ${JSON.stringify(column)} is read into ${fields.join(' and ')}; map each field to its own column, or mark each with "sharedColumn": true if one column really fills both`,
+      );
+  }
+  return problems;
 }

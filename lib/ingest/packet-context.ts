@@ -1,5 +1,6 @@
 // Everything a packet's ingest reads before touching rows: the packet, its company, load map, source and locations.
 import type { Sql } from '../db';
+import { LoadMapNotFound, resolveLoadMapRef } from '../load-maps/refs';
 import type { PacketRow } from '../packets';
 import { normalizeHeader } from '../parse';
 import { companySettingsSchema, type CompanySettings } from '../../schemas/company-settings';
@@ -57,11 +58,12 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
     select id, name, version, load_map, active from company_load_maps
     where company_id = ${company.id} and (id = ${packet.load_map_id ?? 0} or active)
     order by name, version desc`;
+  // the source names its map as `name` (the active version) or `name@N` (that version only)
   const wanted = source?.load_map_name;
   const chosen = packet.load_map_id
     ? maps.find((m) => m.id === packet.load_map_id)
     : wanted
-      ? maps.find((m) => m.active && m.name === wanted)
+      ? await sourceMap(sql, company, wanted)
       : maps.length === 1
         ? maps[0]
         : undefined;
@@ -92,6 +94,20 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
     source: source ? { id: source.id, name: source.name, refreshMode: source.refresh_mode } : null,
     locationZones,
   };
+}
+
+async function sourceMap(
+  sql: Sql,
+  company: { id: number; alias: string },
+  reference: string,
+): Promise<{ id: number; name: string; version: number; load_map: unknown } | undefined> {
+  try {
+    const found = await resolveLoadMapRef(sql, company.id, company.alias, reference);
+    return { id: found.id, name: found.name, version: found.version, load_map: found.loadMap };
+  } catch (err) {
+    if (err instanceof LoadMapNotFound) return undefined;
+    throw err;
+  }
 }
 
 /** The company's locations that have a zone, keyed as `locationTimezoneOf` looks them up. */

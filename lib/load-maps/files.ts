@@ -1,10 +1,13 @@
-// Reads load-map files, validates them, and keeps their versioned rows in the database in step.
+// Reads load-map files and text, checks them whole (JSON, repeated keys, schema, rules), and records file maps as versions.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { PROJECT_ROOT } from './config';
-import type { Sql } from './db';
-import { formatZodIssues, loadMapSchema, type LoadMap } from '../schemas/load-map';
+import { PROJECT_ROOT } from '../config';
+import type { Sql } from '../db';
+import { compileLoadMap } from '../ingest/compile-map';
+import { IngestProblem } from '../ingest/errors';
+import { loadMapSchema, type LoadMap } from '../../schemas/load-map';
+import { describeDuplicateKeys, findDuplicateKeys } from './json-keys';
+import { recordLoadMapVersion } from './store';
 
 export const LOADMAPS_DIR = path.join(PROJECT_ROOT, 'loadmaps');
 
@@ -18,16 +21,41 @@ export class LoadMapError extends Error {
   }
 }
 
-export function parseLoadMap(text: string, file: string): LoadMap {
+/**
+ * Every problem of a load map's text: JSON syntax, keys written twice (JSON keeps the last silently),
+ * the schema's issues with their paths, then cleaning rules, their options and columns read twice.
+ */
+export function loadMapProblems(text: string): { map?: LoadMap; problems: string[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new LoadMapError(file, `is not valid JSON (${(err as Error).message})`);
+    return { problems: [`not valid JSON: ${(err as Error).message}`] };
   }
+  const duplicates = describeDuplicateKeys(findDuplicateKeys(text));
   const parsed = loadMapSchema.safeParse(json);
-  if (!parsed.success) throw new LoadMapError(file, formatZodIssues(parsed.error));
-  return parsed.data;
+  if (!parsed.success) {
+    return {
+      problems: [
+        ...duplicates,
+        ...parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`),
+      ],
+    };
+  }
+  try {
+    compileLoadMap(parsed.data, parsed.data.name);
+    return { map: parsed.data, problems: duplicates };
+  } catch (err) {
+    if (!(err instanceof IngestProblem)) throw err;
+    const compiled = err.message.replace(/^load map \S+ is invalid: /, '').split('; ');
+    return { map: parsed.data, problems: [...duplicates, ...compiled] };
+  }
+}
+
+export function parseLoadMap(text: string, file: string): LoadMap {
+  const { map, problems } = loadMapProblems(text);
+  if (problems.length > 0 || !map) throw new LoadMapError(file, problems.join('; '));
+  return map;
 }
 
 export async function readLoadMapFile(file: string): Promise<LoadMap> {
@@ -53,23 +81,14 @@ export async function syncLoadMapFiles(sql: Sql, dir = LOADMAPS_DIR): Promise<Sy
     const shown = path.relative(PROJECT_ROOT, file);
     const [company] = await sql<{ id: number }[]>`select id from companies where alias = ${map.company}`;
     if (!company) throw new LoadMapError(shown, `names company "${map.company}", which does not exist`);
-    const result = await sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${company.id}, 1)`;
-      const [latest] = await tx<{ version: number; load_map: unknown }[]>`
-        select version, load_map from company_load_maps
-        where company_id = ${company.id} and name = ${map.name}
-        order by version desc limit 1`;
-      if (latest && isDeepStrictEqual(latest.load_map, map))
-        return { version: latest.version, changed: false };
-      const version = (latest?.version ?? 0) + 1;
-      await tx`update company_load_maps set active = false where company_id = ${company.id} and name = ${map.name}`;
-      await tx`
-        insert into company_load_maps (company_id, name, version, load_map, system_name, system_version)
-        values (${company.id}, ${map.name}, ${version}, ${tx.json(map as never)},
-                ${map.system?.name ?? null}, ${map.system?.version ?? null})`;
-      return { version, changed: true };
+    const recorded = await sql.begin((tx) => recordLoadMapVersion(tx, company.id, map));
+    synced.push({
+      file: shown,
+      company: map.company,
+      name: map.name,
+      version: recorded.version,
+      changed: recorded.changed,
     });
-    synced.push({ file: shown, company: map.company, name: map.name, ...result });
   }
   return synced;
 }

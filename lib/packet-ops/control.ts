@@ -1,6 +1,7 @@
 // Operators' changes to a packet: cancel its running ingest, move it back to a stage, run it again.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db';
+import { LoadMapNotFound, resolveLoadMapRef } from '../load-maps/refs';
 import { SA, TASK_QUEUES, WORKFLOW_IDS } from '../names';
 import { recordPacketEvent, setPacketStage, type PacketRow, type PacketStage } from '../packets';
 import { ingestPacket, type IngestFrom } from '../../workflows/ingest-packet';
@@ -85,24 +86,32 @@ export async function reachedStage(sql: Sql, packet: Packet, stage: PacketStage)
   return Boolean(row);
 }
 
-/** Points the packet at another version of its load map (a full re-run reads the file through it). */
-export async function chooseLoadMapVersion(sql: Sql, packet: Packet, version: string): Promise<string> {
-  const match = /^(?:([a-z0-9][a-z0-9_-]*)@)?v?(\d+)$/.exec(version);
-  if (!match)
-    throw new PacketOperationRefused(
-      `--load-map must be a version number, or name@version (got "${version}")`,
-    );
-  const [current] = await sql<{ name: string }[]>`
-    select name from company_load_maps where id = ${packet.load_map_id ?? 0} and company_id = ${packet.company_id}`;
-  const name = match[1] ?? current?.name;
-  if (!name)
-    throw new PacketOperationRefused('the packet has no load map yet: give --load-map as name@version');
-  const [map] = await sql<{ id: number }[]>`
-    select id from company_load_maps where company_id = ${packet.company_id} and name = ${name} and version = ${Number(match[2])}`;
-  if (!map)
-    throw new PacketOperationRefused(`${packet.company_alias} has no load map ${name} version ${match[2]}`);
+/**
+ * Points the packet at another load map for a re-run from its file: `name` (that map's active version),
+ * `name@N`, or a bare version number `N` of the map the packet was read with; the same references
+ * `herald upload --load-map` and a source's load map take.
+ */
+export async function chooseLoadMapVersion(sql: Sql, packet: Packet, reference: string): Promise<string> {
+  let ref = reference.trim();
+  const bare = /^v?(\d+)$/.exec(ref);
+  if (bare) {
+    const [current] = await sql<{ name: string }[]>`
+      select name from company_load_maps where id = ${packet.load_map_id ?? 0} and company_id = ${packet.company_id}`;
+    if (!current)
+      throw new PacketOperationRefused(
+        'the packet has no load map yet: give --load-map as name or name@version',
+      );
+    ref = `${current.name}@${bare[1]}`;
+  }
+  let map;
+  try {
+    map = await resolveLoadMapRef(sql, packet.company_id, packet.company_alias, ref);
+  } catch (err) {
+    if (err instanceof LoadMapNotFound) throw new PacketOperationRefused(err.message);
+    throw err;
+  }
   await sql`update data_packets set load_map_id = ${map.id} where id = ${packet.id} and company_id = ${packet.company_id}`;
-  return `${name} v${match[2]}`;
+  return `${map.name} v${map.version}`;
 }
 
 /** Starts a numbered re-run of the packet's ingest from `from`, recorded in its stage log with the operator. */

@@ -1,5 +1,6 @@
 // Turns a file now in herald's bucket into a packet (once per file) and starts its ingest; shared by every source and upload.
 import type { Sql } from '../db';
+import { LoadMapNotFound, resolveLoadMapRef } from '../load-maps/refs';
 import { registerPacket, type NewPacket, type PacketRow } from '../packets';
 import { SourceError } from './errors';
 
@@ -16,26 +17,22 @@ export interface AdmitResult {
 }
 
 /**
- * The newest active version of the company's load map `name`, for a packet that names its map (an
- * upload with --load-map). Packets that name none take their source's map, or the company's only
- * one, when their ingest starts (lib/ingest/packet-context).
+ * The load map a packet that names its map (an upload with --load-map) is read with: `name` is the
+ * newest active version, `name@N` that version. Packets that name none take their source's map, or
+ * the company's only one, when their ingest starts (lib/ingest/packet-context).
  */
-export async function activeLoadMapId(
+export async function loadMapIdOf(
   sql: Sql,
   companyId: number,
   companyAlias: string,
-  name: string,
+  ref: string,
 ): Promise<number> {
-  const maps = await sql<{ id: number; name: string }[]>`
-    select distinct on (name) id, name from company_load_maps
-    where company_id = ${companyId} and active order by name, version desc`;
-  const chosen = maps.find((m) => m.name === name);
-  if (chosen) return chosen.id;
-  throw new SourceError(
-    'NoLoadMap',
-    `company ${companyAlias} has no active load map "${name}" (it has: ${maps.map((m) => m.name).join(', ') || 'none'})`,
-    true,
-  );
+  try {
+    return (await resolveLoadMapRef(sql, companyId, companyAlias, ref)).id;
+  } catch (err) {
+    if (err instanceof LoadMapNotFound) throw new SourceError('NoLoadMap', err.message, true);
+    throw err;
+  }
 }
 
 /** Keys among `dedupeKeys` that are already packets of the company: listings skip them before copying anything. */

@@ -1,5 +1,6 @@
 // Ingest-source rows: saved from an operator's definition, read back checked against their kind's schema.
 import { withActor, type Sql } from '../db';
+import { LoadMapNotFound, resolveLoadMapRef } from '../load-maps/refs';
 import { SourceError } from './errors';
 import { formatZodIssues } from '../../schemas/load-map';
 import { ingestSourceSchema, type IngestSource, type IngestSourceInput } from '../../schemas/ingest-source';
@@ -77,12 +78,11 @@ export async function saveSource(
   const [company] = await sql<{ id: number }[]>`select id from companies where alias = ${companyAlias}`;
   if (!company) throw new SourceConfigError(`no company has the alias "${companyAlias}"`);
   if (source.loadMap) {
-    const maps = await sql<{ name: string }[]>`
-      select distinct name from company_load_maps where company_id = ${company.id} and active order by name`;
-    if (!maps.some((m) => m.name === source.loadMap)) {
-      throw new SourceConfigError(
-        `company ${companyAlias} has no active load map "${source.loadMap}" (it has: ${maps.map((m) => m.name).join(', ') || 'none'})`,
-      );
+    try {
+      await resolveLoadMapRef(sql, company.id, companyAlias, source.loadMap);
+    } catch (err) {
+      if (err instanceof LoadMapNotFound) throw new SourceConfigError(err.message);
+      throw err;
     }
   }
   const saved = await withActor(sql, actor, async (tx) => {

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Sql } from '../db';
 import type { PacketRow } from '../packets';
-import { activeLoadMapId, admitPacket, type AdmitResult, type StartIngest } from './admit';
+import { admitPacket, loadMapIdOf, type AdmitResult, type StartIngest } from './admit';
 import { SourceError } from './errors';
 import { DEDUPE_KEYS, rawObjectKey } from './raw-keys';
 import { storeObject } from './store-object';
@@ -28,6 +28,7 @@ const CONTENT_TYPES: Record<string, string> = {
 export interface UploadRequest {
   file: string;
   companyAlias: string;
+  /** the load map: name (its active version) or name@version */
   loadMap?: string;
   actor: string;
   /** bytes sent so far and the file's size, for a progress bar */
@@ -65,7 +66,7 @@ export async function uploadFile(
   if (!company)
     throw new SourceError('UnknownCompany', `no company has the alias "${request.companyAlias}"`, true);
   const loadMapId = request.loadMap
-    ? await activeLoadMapId(sql, company.id, request.companyAlias, request.loadMap)
+    ? await loadMapIdOf(sql, company.id, request.companyAlias, request.loadMap)
     : null;
 
   const sha256 = await sha256Of(request.file);

@@ -1,7 +1,6 @@
-// `herald loadmap validate|preview`: check a load map file, and see a data file's first rows as the map reads them.
+// `herald loadmap validate|preview|add|list|show|diff`: check a load map, see how it reads a file, keep its versions.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { App } from '../../lib/app';
 import { ConfigError } from '../../lib/config';
@@ -10,31 +9,9 @@ import { IngestProblem } from '../../lib/ingest/errors';
 import { loadLocationZones, locationTimezoneOf } from '../../lib/ingest/packet-context';
 import { bindMapper, type MappedRow } from '../../lib/ingest/row-mapper';
 import { openRows, ParseError } from '../../lib/parse';
-import { loadMapSchema, type LoadMap } from '../../schemas/load-map';
-import { EXIT, print, UsageError, withApp } from '../cli-kit';
-
-/** Every problem of a load map file: JSON syntax, then the schema's issues with their paths, then rule names and options. */
-export function loadMapProblems(text: string): { map?: LoadMap; problems: string[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { problems: [`not valid JSON: ${(err as Error).message}`] };
-  }
-  const parsed = loadMapSchema.safeParse(json);
-  if (!parsed.success) {
-    return {
-      problems: parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`),
-    };
-  }
-  try {
-    compileLoadMap(parsed.data, parsed.data.name);
-    return { map: parsed.data, problems: [] };
-  } catch (err) {
-    if (!(err instanceof IngestProblem)) throw err;
-    return { map: parsed.data, problems: [err.message.replace(/^load map \S+ is invalid: /, '')] };
-  }
-}
+import { loadMapProblems } from '../../lib/load-maps/files';
+import { companyByAlias, EXIT, print, UsageError, withApp } from '../cli-kit';
+import { mapByReference, registerLoadMapVersionCommands } from './loadmap-versions';
 
 async function validate(file: string, json: boolean): Promise<number> {
   const text = await readFile(file, 'utf8').catch((err: Error) => {
@@ -63,7 +40,7 @@ async function validate(file: string, json: boolean): Promise<number> {
 }
 
 /** A command that needs no servers: exit codes as withApp gives them. */
-async function standalone(fn: () => Promise<number>): Promise<never> {
+export async function standalone(fn: () => Promise<number>): Promise<never> {
   let code: number;
   try {
     code = await fn();
@@ -79,31 +56,6 @@ interface PreviewOptions {
   map: string;
   rows: string;
   json?: boolean;
-}
-
-/** The map by name from the company's active versions, or from a file (to try a map before it is recorded). */
-async function mapForPreview(
-  app: App,
-  companyId: number,
-  name: string,
-): Promise<{ raw: unknown; label: string }> {
-  if (name.endsWith('.json')) {
-    const text = await readFile(name, 'utf8').catch((err: Error) => {
-      throw new UsageError(`cannot read ${name}: ${err.message}`);
-    });
-    const { map, problems } = loadMapProblems(text);
-    if (problems.length > 0) throw new UsageError(`${name} is not a valid load map: ${problems.join('; ')}`);
-    return { raw: map, label: path.basename(name) };
-  }
-  const maps = await app.sql<{ name: string; version: number; load_map: unknown }[]>`
-    select distinct on (name) name, version, load_map from company_load_maps
-    where company_id = ${companyId} and active order by name, version desc`;
-  const found = maps.find((m) => m.name === name);
-  if (!found)
-    throw new UsageError(
-      `no active load map "${name}" (the company has: ${maps.map((m) => m.name).join(', ') || 'none'})`,
-    );
-  return { raw: found.load_map, label: `${found.name} v${found.version}` };
 }
 
 function describeRow(mapped: MappedRow, rowNumber: number): string[] {
@@ -128,11 +80,8 @@ function describeRow(mapped: MappedRow, rowNumber: number): string[] {
 async function preview(app: App, file: string, o: PreviewOptions): Promise<number> {
   const limit = Number(o.rows);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--rows must be a whole number above 0');
-  const [company] = await app.sql<
-    { id: number; timezone: string }[]
-  >`select id, timezone from companies where alias = ${o.company}`;
-  if (!company) throw new UsageError(`no company has the alias "${o.company}"`);
-  const { raw, label } = await mapForPreview(app, company.id, o.map);
+  const company = await companyByAlias(app, o.company);
+  const { raw, label } = await mapByReference(app, company, o.map);
   let compiled: CompiledMap;
   try {
     compiled = compileLoadMap(raw, label);
@@ -192,7 +141,9 @@ async function preview(app: App, file: string, o: PreviewOptions): Promise<numbe
 }
 
 export function registerLoadMapCommands(program: Command): void {
-  const loadmap = program.command('loadmap').description('check load maps and preview how they read a file');
+  const loadmap = program
+    .command('loadmap')
+    .description("check load maps, preview how they read a file, keep a company's versions of them");
   loadmap
     .command('validate')
     .description(
@@ -208,8 +159,9 @@ export function registerLoadMapCommands(program: Command): void {
     )
     .argument('<datafile>', 'a CSV, XLSX, JSON or NDJSON file')
     .requiredOption('--company <alias>', 'the company (its time zone and locations)')
-    .requiredOption('--map <name>', 'an active load map of the company, or a load map .json file')
+    .requiredOption('--map <ref>', "the company's load map (name or name@version), or a load map .json file")
     .option('--rows <n>', 'how many rows to show', '10')
     .option('--json', 'print as JSON')
     .action((file: string, o: PreviewOptions) => withApp({}, (app) => preview(app, file, o)));
+  registerLoadMapVersionCommands(loadmap);
 }

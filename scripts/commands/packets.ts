@@ -189,8 +189,8 @@ export function registerPacketCommands(program: Command): void {
       'fetched',
     )
     .option(
-      '--load-map <version>',
-      'read the file through this version of its load map (N or name@N; with --from fetched)',
+      '--load-map <ref>',
+      'read the file through another load map: name (its active version), name@N, or N (a version of the map it was read with); with --from fetched',
     )
     .option('--no-wait', 'start it and return')
     .option('--json', 'print as JSON')

@@ -243,7 +243,10 @@ export function registerSourceCommands(program: Command): void {
       '--schedule <when>',
       'discovery interval (15m, 1h, 1d) or a cron expression in the company time zone',
     )
-    .option('--load-map <name>', "the company's load map for this source's files")
+    .option(
+      '--load-map <ref>',
+      "the company's load map for this source's files: name (follows new versions) or name@version",
+    )
     .option(
       '--refresh-mode <mode>',
       'append (default) | full_refresh: a file replaces the appointments of earlier ones',
