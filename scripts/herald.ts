@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { loadDotEnv } from '../lib/config';
 import { registerArchiveCommands } from './commands/archive';
+import { registerCompanyCommands } from './commands/companies';
+import { registerCreditCommands } from './commands/credits';
 import { registerHeldCommands } from './commands/held';
 import { registerIngestCommands } from './commands/ingest';
 import { registerMessageCommands } from './commands/messages';
@@ -10,6 +12,7 @@ import { registerReminderCommands } from './commands/reminders';
 import { registerReplyCommands } from './commands/replies';
 import { registerPacketCommands } from './commands/packets';
 import { registerRuntimeCommands } from './commands/runtime';
+import { registerSenderCommands } from './commands/senders';
 import { registerStatusCommand } from './commands/status';
 import { registerTemplateCommands } from './commands/templates';
 import { registerWebhookCommands } from './commands/webhooks';
@@ -29,6 +32,9 @@ const program = new Command('herald')
 
 registerRuntimeCommands(program);
 registerStatusCommand(program);
+registerCompanyCommands(program);
+registerSenderCommands(program);
+registerCreditCommands(program);
 registerTemplateCommands(program);
 registerOutboxCommands(program);
 registerHeldCommands(program);

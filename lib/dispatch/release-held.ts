@@ -22,26 +22,32 @@ export async function releaseHeld(
   companyId: number,
   opts: { channel?: Channel; actor: string },
 ): Promise<number> {
-  return (await sql.begin(async (t) => {
-    const tx = t as TransactionSql;
-    const rows = await tx<{ id: number; uuid: string; channel: Channel }[]>`
-      update messages set state = 'scheduled', status_description = null, last_event_at = now()
-      where company_id = ${companyId} and state = 'held'
-        and ${opts.channel ? tx`channel = ${opts.channel}` : tx`true`}
-      returning id, uuid, channel`;
-    const at = Date.now();
-    await recordMessageEvents(
-      tx,
-      companyId,
-      rows.map((r) => ({
-        messageId: r.id,
-        channel: r.channel,
-        eventId: `released:${r.uuid}:${at}`,
-        type: 'released',
-        status: 'scheduled',
-        reason: `released by ${opts.actor}`,
-      })),
-    );
-    return rows.length;
-  })) as number;
+  return (await sql.begin((t) => releaseHeldIn(t as TransactionSql, companyId, opts))) as number;
+}
+
+/** releaseHeld inside the caller's transaction (a credit grant releases what it pays for in the same commit). */
+export async function releaseHeldIn(
+  tx: TransactionSql,
+  companyId: number,
+  opts: { channel?: Channel; actor: string },
+): Promise<number> {
+  const rows = await tx<{ id: number; uuid: string; channel: Channel }[]>`
+    update messages set state = 'scheduled', status_description = null, last_event_at = now()
+    where company_id = ${companyId} and state = 'held'
+      and ${opts.channel ? tx`channel = ${opts.channel}` : tx`true`}
+    returning id, uuid, channel`;
+  const at = Date.now();
+  await recordMessageEvents(
+    tx,
+    companyId,
+    rows.map((r) => ({
+      messageId: r.id,
+      channel: r.channel,
+      eventId: `released:${r.uuid}:${at}`,
+      type: 'released',
+      status: 'scheduled',
+      reason: `released by ${opts.actor}`,
+    })),
+  );
+  return rows.length;
 }
