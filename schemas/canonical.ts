@@ -26,3 +26,30 @@ export const CANONICAL_FIELDS = [
 
 export const canonicalField = z.enum(CANONICAL_FIELDS);
 export type CanonicalField = z.infer<typeof canonicalField>;
+
+/**
+ * What each field holds once cleaned, for template checks: the appointment is a date-time (an ISO
+ * instant in message data), a phone an E.164 number, the rest text. A template function that cannot
+ * take the type (`{data.first_name|date}`) is refused when the template is saved.
+ */
+export const CANONICAL_FIELD_TYPES: Readonly<Record<CanonicalField, 'text' | 'datetime' | 'phone'>> = {
+  external_id: 'text',
+  first_name: 'text',
+  last_name: 'text',
+  middle_name: 'text',
+  phone: 'phone',
+  email: 'text',
+  appointment_date: 'datetime',
+  appointment_time: 'text',
+  appointment_id: 'text',
+  appointment_status: 'text',
+  timezone: 'text',
+  provider: 'text',
+  provider_id: 'text',
+  location: 'text',
+  location_id: 'text',
+  zip: 'text',
+  state: 'text',
+  language: 'text',
+  consent_source: 'text',
+};

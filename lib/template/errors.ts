@@ -18,6 +18,7 @@ export type TemplateIssueCode =
   | 'unknown_root'
   | 'unknown_field'
   | 'unknown_function'
+  | 'wrong_type'
   | 'wrong_argument_count'
   | 'bad_argument'
   | 'argument_warning'

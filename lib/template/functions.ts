@@ -19,6 +19,7 @@ function textFunction(
     summary,
     example,
     params: [],
+    returns: 'text',
     prepare: noArguments,
     apply: (value) => change(valueToText(value)),
   };
@@ -37,6 +38,8 @@ function dateFunction(
     params: [
       { name: 'format', description: `moment-style format, default "${defaultFormat}"`, optional: true },
     ],
+    accepts: ['datetime'],
+    returns: 'text',
     prepare: (args) => {
       const { parts, issues } = parseDateFormat(args[0] ?? defaultFormat);
       return { prepared: parts, issues };
@@ -119,6 +122,8 @@ const ALL: TemplateFunction[] = [
     summary: 'a phone number in national format at home, international format abroad',
     example: '{company.phone_number|phone}',
     params: [],
+    accepts: ['phone'],
+    returns: 'text',
     prepare: noArguments,
     apply: (value, _prepared, scope) => {
       const text = valueToText(value);

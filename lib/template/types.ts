@@ -39,11 +39,21 @@ export interface FunctionParameter {
   optional?: boolean;
 }
 
+/**
+ * What a field holds, as far as functions care: a date-time (an ISO instant, `data.appointment_date`),
+ * a phone number, or text. Validation checks each function against the field's type.
+ */
+export type ValueType = 'text' | 'datetime' | 'phone';
+
 export interface TemplateFunction<P = unknown> {
   name: string;
   summary: string;
   example: string;
   params: readonly FunctionParameter[];
+  /** the value types the function works on; any when absent */
+  accepts?: readonly ValueType[];
+  /** what it gives back; the value's own type when absent (`default`) */
+  returns?: ValueType;
   /** Only `default` runs on a missing value; every other function passes a missing value through. */
   acceptsMissing?: boolean;
   /** Checks the arguments once, at compile and validate time, and turns them into what `apply` needs. */

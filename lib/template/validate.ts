@@ -5,13 +5,15 @@ import { normalizeForGsm } from '../sms/lookalikes';
 import { makeIssue, positionAt, type TemplateIssue } from './errors';
 import { parseTemplate, type CompileOptions, type TagNode, type TextNode } from './parse';
 import { closestMatch } from './suggest';
-import type { Channel } from './types';
+import type { Channel, ValueType } from './types';
 
 export interface ValidateOptions extends CompileOptions {
   /** The data.* fields the company's load map produces; when given, any other data.* field is an error. */
   fields?: readonly string[];
   /** Known fields of the other roots (company, customer, ...); a root left out is not checked. */
   rootFields?: Readonly<Record<string, readonly string[]>>;
+  /** What a variable holds ("data.appointment_date": datetime); a function that cannot take it is an error. */
+  fieldTypes?: Readonly<Record<string, ValueType>>;
   channel?: Channel;
 }
 
@@ -38,6 +40,44 @@ function fieldIssue(source: string, tag: TagNode, known: readonly string[]): Tem
     positionAt(source, tag.offset),
     hint,
   );
+}
+
+const TYPE_WORDS: Record<ValueType, string> = {
+  text: 'text',
+  datetime: 'a date and time',
+  phone: 'a phone number',
+};
+
+/**
+ * Follows the tag's value through its functions: `{data.first_name|date|YYYY}` fails every send (a name
+ * is not a date), so it is an error when saved. Fields of unknown type (a file's extra columns) pass.
+ */
+function typeIssue(
+  source: string,
+  tag: TagNode,
+  types: Readonly<Record<string, ValueType>>,
+): TemplateIssue | undefined {
+  let type: ValueType | undefined = types[tag.variable];
+  let from = tag.variable;
+  for (const pipe of tag.pipes) {
+    if (type && pipe.fn.accepts && !pipe.fn.accepts.includes(type)) {
+      const wants = pipe.fn.accepts.map((t) => TYPE_WORDS[t]).join(' or ');
+      return makeIssue(
+        'error',
+        'wrong_type',
+        `"${pipe.fn.name}" needs ${wants}, but ${from} is ${TYPE_WORDS[type]}`,
+        positionAt(source, pipe.offset),
+        from === tag.variable
+          ? `use a field that holds ${wants}${pipe.fn.accepts.includes('datetime') ? ' (data.appointment_date)' : ''}, or drop "${pipe.fn.name}"`
+          : `put "${pipe.fn.name}" before the functions that turn the value into text`,
+      );
+    }
+    if (pipe.fn.returns) {
+      type = pipe.fn.returns;
+      from = `the result of "${pipe.fn.name}"`;
+    }
+  }
+  return undefined;
 }
 
 /** Literal text that would force UCS-2, halving every segment, is worth a warning on an SMS template. */
@@ -82,6 +122,11 @@ export function validateTemplate(source: string, options: ValidateOptions = {}):
     const fields = node.kind === 'tag' ? known[node.path[0]!] : undefined;
     const issue = node.kind === 'tag' && fields ? fieldIssue(source, node, fields) : undefined;
     if (issue) issues.push(issue);
+    const wrongType =
+      node.kind === 'tag' && !issue && options.fieldTypes
+        ? typeIssue(source, node, options.fieldTypes)
+        : undefined;
+    if (wrongType) issues.push(wrongType);
   }
   if (options.channel === 'sms') {
     const issue = nonGsmIssue(

@@ -1,8 +1,6 @@
 // `herald template validate|preview`: check a template file, and see a company's template rendered on every channel.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { App } from '../../lib/app';
 import { loadCompanyContext, type DispatchMessage } from '../../lib/dispatch/load';
 import {
@@ -10,51 +8,35 @@ import {
   previewMessage,
   renderInput,
   RenderProblem,
-  TEMPLATE_ROOT_FIELDS,
   type RenderedMessage,
 } from '../../lib/dispatch/render-message';
 import type { Channel } from '../../lib/providers/types';
-import { validateTemplate, type TemplateIssue } from '../../lib/template';
+import {
+  checkTemplate,
+  parseTemplateFile,
+  TEMPLATE_CHANNELS,
+  TemplateFileError,
+} from '../../lib/tenants/template-files';
+import type { TemplateText } from '../../lib/tenants/templates';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
 import { STEP_DATA_FIELDS } from '../../lib/messages/due-steps';
+import { describeRendered, registerTemplateVersionCommands } from './template-versions';
 
-const CHANNELS = ['sms', 'voice', 'email'] as const;
+const CHANNELS = TEMPLATE_CHANNELS;
 
-/** A template file: one template or several, as the message_templates table holds them. */
-const templateFile = z.object({
-  name: z.string().min(1),
-  channel: z.enum(CHANNELS),
-  language: z.string().default('en'),
-  subject: z.string().optional(),
-  body: z.string(),
-  html_body: z.string().optional(),
-  snippets: z.record(z.string(), z.string()).optional(),
-});
-type TemplateFile = z.infer<typeof templateFile>;
-
-interface FoundIssue extends TemplateIssue {
-  template: string;
-  part: string;
-}
-
-async function readTemplates(file: string, channel: string | undefined): Promise<TemplateFile[]> {
+async function readTemplates(
+  file: string,
+  opts: { channel?: string; name?: string; language?: string },
+): Promise<TemplateText[]> {
   const text = await readFile(file, 'utf8').catch((err: Error) => {
     throw new UsageError(`cannot read ${file}: ${err.message}`);
   });
-  if (path.extname(file) !== '.json') {
-    const parsed = z.enum(CHANNELS).safeParse(channel);
-    if (!parsed.success) throw new UsageError('a plain-text template needs --channel sms|voice|email');
-    return [
-      { name: path.basename(file, path.extname(file)), channel: parsed.data, language: 'en', body: text },
-    ];
+  try {
+    return parseTemplateFile(file, text, opts);
+  } catch (err) {
+    if (err instanceof TemplateFileError) throw new UsageError(err.message);
+    throw err;
   }
-  const parsed = z.union([templateFile, z.array(templateFile)]).safeParse(JSON.parse(text));
-  if (!parsed.success) {
-    throw new UsageError(
-      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return Array.isArray(parsed.data) ? parsed.data : [parsed.data];
 }
 
 /** The data fields a company's active load maps produce: mapped canonical fields plus what a reminder adds. */
@@ -66,49 +48,12 @@ async function companyFields(app: App, alias: string): Promise<string[]> {
   return [...new Set([...STEP_DATA_FIELDS, ...maps.flatMap((m) => Object.keys(m.load_map.fields ?? {}))])];
 }
 
-function checkTemplate(t: TemplateFile, fields: string[] | undefined): FoundIssue[] {
-  const parts: [string, string | undefined][] = [
-    ['subject', t.subject],
-    ['body', t.body],
-    ['html_body', t.html_body],
-    ...Object.entries(t.snippets ?? {}).map(([name, text]): [string, string] => [`snippets.${name}`, text]),
-  ];
-  const issues: FoundIssue[] = [];
-  if (t.channel === 'email' && !t.subject) {
-    const reason = 'an email template needs a subject';
-    issues.push({
-      template: `${t.channel} ${t.name} (${t.language})`,
-      part: 'subject',
-      severity: 'error',
-      code: 'syntax',
-      reason,
-      message: reason,
-    });
-  }
-  for (const [part, text] of parts) {
-    if (text === undefined) continue;
-    const { errors, warnings } = validateTemplate(text, {
-      channel: part === 'body' ? t.channel : undefined,
-      fields,
-      rootFields: TEMPLATE_ROOT_FIELDS,
-    });
-    issues.push(
-      ...[...errors, ...warnings].map((i) => ({
-        ...i,
-        template: `${t.channel} ${t.name} (${t.language})`,
-        part,
-      })),
-    );
-  }
-  return issues;
-}
-
 async function validateFile(
   file: string,
   opts: { channel?: string; company?: string; json?: boolean },
   app?: App,
 ): Promise<number> {
-  const templates = await readTemplates(file, opts.channel);
+  const templates = await readTemplates(file, opts);
   const fields = app && opts.company ? await companyFields(app, opts.company) : undefined;
   const issues = templates.flatMap((t) => checkTemplate(t, fields));
   const errors = issues.filter((i) => i.severity === 'error');
@@ -168,20 +113,6 @@ async function messageToPreview(
     });
 }
 
-function describeRendered(r: RenderedMessage): string[] {
-  if (r.channel === 'sms') {
-    const replaced = r.replaced
-      .map((x) => `${JSON.stringify(x.char)} -> ${JSON.stringify(x.replacement)}`)
-      .join(', ');
-    return [
-      `  ${r.segments} segment(s), ${r.encoding}${replaced ? `; replaced ${replaced}` : ''}`,
-      `  ${r.body}`,
-    ];
-  }
-  if (r.channel === 'voice') return [`  says: ${r.spokenText}`, `  TwiML: ${r.twiml}`];
-  return [`  subject: ${r.subject}`, `  text: ${r.text.replace(/\n/g, '\n        ')}`, `  html: ${r.html}`];
-}
-
 async function preview(
   app: App,
   opts: { company: string; template: string; contact?: string; data?: string; json?: boolean },
@@ -226,7 +157,8 @@ async function preview(
 export function registerTemplateCommands(program: Command): void {
   const template = program
     .command('template')
-    .description('check message templates and preview them on every channel');
+    .alias('templates')
+    .description('message templates: save versions, list and show them, check and preview them');
   template
     .command('validate')
     .description(
@@ -261,4 +193,5 @@ export function registerTemplateCommands(program: Command): void {
     .action((o: { company: string; template: string; contact?: string; data?: string; json?: boolean }) =>
       withApp({}, (app) => preview(app, o)),
     );
+  registerTemplateVersionCommands(template);
 }
