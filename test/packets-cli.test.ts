@@ -239,7 +239,7 @@ describe('herald packets', () => {
     });
   });
 
-  it('replay re-runs from the raw file without duplicating anything, from merged rows, and through another load-map version', async () => {
+  it('replay re-runs from the raw file without duplicating anything, from merged rows, and through another load map named as upload and sources name it', async () => {
     const before = await counts(company.id);
     const replay = await herald(['packets', 'replay', packetId, '--json']);
     expect(replay.stderr).toBe('');
@@ -259,10 +259,11 @@ describe('herald packets', () => {
     expect(await counts(company.id)).toEqual(before);
 
     await addLoadMap(app, company.id, EHR_MAP);
-    const remapped = await herald(['packets', 'replay', packetId, '--load-map', '2', '--json']);
+    // a map's name is its active version, as upload and sources read it
+    const remapped = await herald(['packets', 'replay', packetId, '--load-map', 'ehr', '--json']);
     expect(JSON.parse(remapped.stdout)).toMatchObject({ run: 3, loadMap: 'ehr v2', stage: 'done' });
     expect((await herald(['packets', 'replay', packetId, '--load-map', '9'])).stderr).toContain(
-      `${company.alias} has no load map ehr version 9`,
+      `${company.alias} has no version 9 of load map "ehr"`,
     );
     expect((await herald(['packets', 'replay', packetId, '--from', 'planned'])).code).toBe(2);
 

@@ -6,8 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { SCHEDULE_IDS, TASK_QUEUES } from '../lib/names';
 import { runHerald } from './support/cli';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
-import { createTestCompany, csv, daysFromNow, EHR_HEADER, type TestCompany } from './support/ingest';
+import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import {
+  addLoadMap,
+  createTestCompany,
+  csv,
+  daysFromNow,
+  EHR_HEADER,
+  EHR_MAP,
+  type TestCompany,
+} from './support/ingest';
 
 let app: App;
 let worker: TestWorker;
@@ -97,10 +105,12 @@ describe('herald sources', () => {
       prefix,
       '--schedule',
       '30 5 * * 1-5',
+      // pinned to version 1: a newer version does not reach this source until it names it
       '--load-map',
-      'ehr',
+      'ehr@1',
     ]);
     expect(change.code).toBe(0);
+    await addLoadMap(app, company.id, EHR_MAP);
     expect(change.stdout).toContain(
       `source ${company.alias}/nightly-drop (s3) updated: ${added.source.uuid}`,
     );
@@ -146,6 +156,14 @@ describe('herald sources', () => {
       failed: 0,
       workflowId: `discover/${added.source.uuid}`,
     });
+    // the ingest records the version it read the file with
+    const packet = await eventually(async () => {
+      const [row] = await app.sql`
+        select m.name, m.version from data_packets p join company_load_maps m on m.id = p.load_map_id
+        where p.company_id = ${company.id}`;
+      return row;
+    });
+    expect(packet).toEqual({ name: 'ehr', version: 1 });
     const again = await runHerald(['sources', 'run', 'nightly-drop', '--company', company.alias]);
     expect(again.stdout).toContain(
       'listed 1, new packets 0, skipped 1 (already received or not matching), failed 0',
@@ -157,7 +175,7 @@ describe('herald sources', () => {
         name: 'nightly-drop',
         kind: 's3',
         schedule: '30 5 * * 1-5',
-        loadMap: 'ehr',
+        loadMap: 'ehr@1',
         active: true,
         packets: 1,
       }),

@@ -252,3 +252,36 @@ describe('channels', () => {
     expect(warnings[0]!.position).toEqual({ line: 1, column: 7, offset: 6 });
   });
 });
+
+describe('functions against the type of their field', () => {
+  const fieldTypes = {
+    'data.first_name': 'text',
+    'data.appointment_date': 'datetime',
+    'company.phone_number': 'phone',
+  } as const;
+
+  it('refuses a date function on a text field, at the function, with a hint', () => {
+    const { errors } = validateTemplate('Born {data.first_name|date|YYYY}', { fieldTypes });
+    expect(summary(errors)).toEqual([
+      [
+        'wrong_type',
+        '"date" needs a date and time, but data.first_name is text at line 1, column 23 (use a field that holds a date and time (data.appointment_date), or drop "date")',
+      ],
+    ]);
+  });
+
+  it('follows the value through the chain: a date made text cannot be formatted as a phone', () => {
+    expect(validateTemplate('{data.appointment_date|date|MMM D|upper}', { fieldTypes }).errors).toEqual([]);
+    expect(
+      summary(validateTemplate('{data.appointment_date|date|phone}', { fieldTypes }).errors)[0]![1],
+    ).toContain('"phone" needs a phone number, but the result of "date" is text');
+    expect(
+      validateTemplate('{company.phone_number|phone} {data.first_name|default|friend|upper}', { fieldTypes })
+        .errors,
+    ).toEqual([]);
+  });
+
+  it("leaves fields of unknown type alone (a file's extra columns)", () => {
+    expect(validateTemplate('{data.next_visit|date}', { fieldTypes }).errors).toEqual([]);
+  });
+});
