@@ -61,7 +61,7 @@ export default tseslint.config(
               message: 'SDK clients and I/O libraries belong in activities, not workflows.',
             },
             {
-              group: ['../lib/*', '!../lib/names', '!../lib/workflow-helpers/*'],
+              group: ['../lib/*', '!../lib/names', '!../lib/workflow-helpers', '!../lib/workflow-helpers/*'],
               message: 'Workflows may import only pure helpers (lib/names, lib/workflow-helpers).',
             },
             {

@@ -14,6 +14,7 @@ import { loadPacketContext, loadPacketRow } from '../lib/ingest/packet-context';
 import { writeRejectsReport } from '../lib/ingest/rejects-report';
 import { stageRows, type StageProgress } from '../lib/ingest/stage-rows';
 import { readPacketSummary, type PacketSummary } from '../lib/ingest/summary';
+import { recordLoadWarnings } from '../lib/ingest/load-warnings';
 import { recordPacketEvent, setPacketStage } from '../lib/packets';
 import type { ActivityDeps } from './deps';
 
@@ -178,6 +179,10 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
             uuid: context.packet.uuid,
             companyAlias: context.company.alias,
           });
+          // the header read is kept: the merge tells a blank cell from a column the file lacks by it
+          await sql`
+            update data_packets set metadata = metadata || ${sql.json({ header: result.header })}
+            where id = ${context.packet.id}`;
           const counts: StagedCounts = {
             rowsRead: result.rowsRead,
             rowsStaged: result.staged,
@@ -186,6 +191,7 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
             resumedFromRow: result.resumedFrom,
             rejectsKey,
           };
+          await recordLoadWarnings(sql, context, result, actor());
           await setPacketStage(sql, context.packet.id, 'parsed', actor(), { details: { ...counts } });
           log.info({ packetId: input.packetId, ...counts }, 'packet rows staged');
           return counts;
@@ -193,6 +199,14 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
           (object.Body as Readable | undefined)?.destroy();
           if (error instanceof IngestProblem)
             await sql`delete from packet_rows where packet_id = ${context.packet.id}`;
+          // a file without rows: the same empty bytes uploaded again later are a new file (lib/sources/upload-file)
+          if (
+            error instanceof IngestProblem &&
+            (error.kind === 'NoRows' || error.details.code === 'empty-file')
+          )
+            await sql`
+              update data_packets set metadata = metadata || ${sql.json({ empty: true })}
+              where id = ${context.packet.id}`;
           throw error;
         }
       });
@@ -263,7 +277,7 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
 
     /** Marks the packet done, or failed (or cancelled) with the reason; any staging rows left are removed. */
     async finishPacket(
-      input: PacketInput & { stage: 'done' | 'failed' | 'cancelled'; error?: string },
+      input: PacketInput & { stage: 'done' | 'failed' | 'cancelled' | 'held'; error?: string },
     ): Promise<PacketSummary> {
       const packet = await loadPacketRow(sql, input.packetId);
       // personal data stays in staging no longer than the run: none is left, whatever the outcome

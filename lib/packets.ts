@@ -11,6 +11,8 @@ export const PACKET_STAGES = [
   'done',
   'failed',
   'cancelled',
+  /** waiting for an operator (a drifted header, garbled text): `herald packets release` runs it again */
+  'held',
 ] as const;
 export type PacketStage = (typeof PACKET_STAGES)[number];
 
@@ -38,6 +40,8 @@ export interface PacketRow {
   finished_at: Date | null;
   /** when the archive deleted its raw file, rejects report and rejected rows (packet retention) */
   files_purged_at: Date | null;
+  /** free-form: merge results, the header read, warnings, what an operator accepted on release */
+  metadata?: Record<string, unknown>;
 }
 
 export interface NewPacket {
@@ -109,7 +113,7 @@ export async function setPacketStage(
     const [packet] = await tx<PacketRow[]>`
       update data_packets
       set stage = ${stage},
-          error = ${stage === 'failed' ? (opts.error ?? 'failed') : null},
+          error = ${stage === 'failed' ? (opts.error ?? 'failed') : stage === 'held' ? (opts.error ?? 'held') : null},
           started_at = coalesce(started_at, now()),
           finished_at = ${final ? tx`now()` : null}
       where id = ${packetId}

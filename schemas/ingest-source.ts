@@ -149,6 +149,14 @@ const common = {
     .nullable()
     .default(null),
   refreshMode: z.enum(['append', 'full_refresh']).default('append'),
+  /**
+   * A file whose header differs from the load map's (a new, missing or renamed column): `hold` the
+   * packet for an operator with the difference, or `evolve`: load it, new columns kept as extras (a
+   * missing required column still holds it).
+   */
+  onDrift: z.enum(['hold', 'evolve']).default('hold'),
+  /** Text that looks like UTF-8 read as Windows-1252 ("JosÃ©"): `warn` and load it, or `hold` the packet. */
+  onGarbledText: z.enum(['warn', 'hold']).default('warn'),
   active: z.boolean().default(true),
 };
 

@@ -54,6 +54,18 @@ export const loadMapSchema = z
     fields: z.partialRecord(canonicalField, fieldMapping),
     /** columns not mapped to a canonical field are kept in the row's data */
     keepUnmapped: z.boolean().default(true),
+    /**
+     * What a blank cell in a later file does to a value an earlier file stored (a contact's phone, email,
+     * middle name, ZIP, state, language, consent source, external id; an appointment's provider and
+     * location): `keep` it (the default), or `clear` it. Only fields the map reads from a column the file has.
+     */
+    blankCells: z.enum(['keep', 'clear']).optional(),
+    /**
+     * The file's columns this map was made for (`herald loadmap suggest` writes them): a file whose
+     * header differs has drifted, and its source's `onDrift` says what happens. Without it only the
+     * mapped columns are compared.
+     */
+    header: z.array(z.string().min(1)).min(1).optional(),
     dedupe: z
       .object({
         contact: z.array(canonicalField).min(1),

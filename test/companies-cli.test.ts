@@ -102,11 +102,9 @@ describe('herald companies', () => {
     const [still] = await app.sql`select timezone from companies where alias = ${alias}`;
     expect(still!.timezone).toBe('America/New_York');
 
-    const accepted = await herald(
-      ['companies', 'set', alias, '--timezone', 'America/Denver'],
-      OPERATOR,
-      'y\n',
-    );
+    const accepted = await herald(['companies', 'set', alias, '--timezone', 'America/Denver'], OPERATOR, {
+      input: 'y\n',
+    });
     expect(accepted.code).toBe(0);
     // a value that was not set yet is not replaced: no question
     const added = await herald(['companies', 'set', alias, '--phone', '+16175550100']);

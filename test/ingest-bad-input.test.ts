@@ -287,6 +287,21 @@ const CASES: BadInput[] = [
     type: 'BadFile',
   },
   {
+    name: 'an .xlsx whose first sheet is a cover page, read because the map names no sheet',
+    fileName: 'export.xlsx',
+    file: () =>
+      workbook((book) => {
+        book.addWorksheet('Read Me').addRow(['Appointment export', 'generated nightly']);
+        const data = book.addWorksheet('Appointments');
+        data.addRow(EHR_HEADER);
+        data.addRow(good);
+        book.addWorksheet('Notes').addRow(['nothing']);
+      }),
+    fails:
+      /lacks required columns: .*sheet "Read Me" was read \(the workbook's first sheet; the load map names none\); the workbook's other sheets: "Appointments", "Notes"\. To read another, set "format"/,
+    type: 'MissingColumns',
+  },
+  {
     name: 'an .xlsx whose formulas have no cached value',
     fileName: 'formulas.xlsx',
     file: sheetWith([

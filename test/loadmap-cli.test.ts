@@ -83,12 +83,41 @@ describe('herald loadmap validate', () => {
       },
       ['fields.first_name: rule name:', 'casing'],
     ],
+    [
+      'a key written twice in one object (JSON would keep the second silently)',
+      JSON.stringify(base, null, 2).replace(
+        '"first_name": {',
+        '"first_name": { "column": "Given" },\n    "first_name": {',
+      ),
+      ['fields.first_name: written twice in one object (again on line 5); JSON keeps only the last'],
+    ],
+    [
+      'one column read into two fields',
+      { ...base, fields: { ...base.fields, last_name: { column: 'first' } } },
+      [
+        'column "First" is read into first_name and last_name; map each field to its own column, or mark each with "sharedColumn": true',
+      ],
+    ],
   ])('refuses %s, exit code 1, listing every problem', async (_what, content, expected) => {
     const run = await runHerald(['loadmap', 'validate', await mapFile('bad.json', content), '--json']);
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout) as { valid: boolean; problems: string[] };
     expect(result.valid).toBe(false);
     for (const text of expected) expect(result.problems.join('\n')).toContain(text);
+  });
+
+  it('accepts a column read into two fields when each says it shares it on purpose', async () => {
+    const shared = {
+      ...base,
+      fields: {
+        ...base.fields,
+        first_name: { column: 'Name', sharedColumn: true, rules: [{ rule: 'name', part: 'given' }] },
+        last_name: { column: 'Name', sharedColumn: true, rules: [{ rule: 'name', part: 'family' }] },
+      },
+    };
+    const run = await runHerald(['loadmap', 'validate', await mapFile('shared.json', shared)]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('valid: load map clinic');
   });
 
   it('stops with exit code 2 when the file cannot be read', async () => {
@@ -207,6 +236,6 @@ describe('herald loadmap preview', () => {
       'nope',
     ]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('no active load map "nope" (the company has: ehr-appointments)');
+    expect(run.stderr).toContain('company demo-clinic has no load map "nope" (it has: ehr-appointments');
   });
 });

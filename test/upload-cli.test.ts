@@ -122,6 +122,55 @@ describe('herald upload', () => {
     },
   );
 
+  it('says how to replay a packet that failed when the same file is uploaded again, instead of only "already received"', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-upload-'));
+    const file = path.join(dir, 'renamed-columns.csv');
+    const header = ['Patient ID', 'Given Name', 'Patient Last Name', 'Cell Phone', 'Appt Date', 'Appt Time'];
+    await writeFile(file, csv(header, [['R1', 'Ana', 'Ruiz', '6175550171', daysFromNow(4), '11:00 AM']]));
+    const first = await runHerald(['upload', file, '--company', company.alias, '--json']);
+    expect(first.code).toBe(1);
+    const failed = JSON.parse(first.stdout) as { packetId: string; stage: string; error: string };
+    expect(failed.stage).toBe('failed');
+    expect(failed.error).toContain('lacks required columns: first_name ("Patient First Name")');
+
+    const again = await runHerald([
+      'upload',
+      file,
+      '--company',
+      company.alias,
+      '--load-map',
+      'ehr-appointments@1',
+    ]);
+    expect(again.stderr).toContain(`was already received as packet ${failed.packetId}; nothing was uploaded`);
+    expect(again.stderr).toContain(
+      `that packet failed; this is the same file, so to read it again (after fixing the load map, or with another) run:\n  herald packets replay ${failed.packetId} --load-map ehr-appointments@1`,
+    );
+  });
+
+  it('takes an empty export uploaded again as a new file, not as "already received"', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-upload-'));
+    const file = path.join(dir, 'appointments-today.csv');
+    await writeFile(
+      file,
+      'Patient ID,Patient First Name,Patient Last Name,Cell Phone,Appt Date,Appt Time\r\n',
+    );
+    const first = JSON.parse(
+      (await runHerald(['upload', file, '--company', company.alias, '--json'])).stdout,
+    ) as {
+      packetId: string;
+      error: string;
+    };
+    expect(first.error).toContain('no data rows');
+    const second = await runHerald(['upload', file, '--company', company.alias, '--json']);
+    const repeat = JSON.parse(second.stdout) as { packetId: string; alreadyReceived: boolean; error: string };
+    expect(repeat.alreadyReceived).toBe(false);
+    expect(repeat.packetId).not.toBe(first.packetId);
+    expect(repeat.error).toContain('no data rows');
+    const keys = await app.sql<{ dedupe_key: string }[]>`
+      select dedupe_key from data_packets where uuid in ${app.sql([first.packetId, repeat.packetId])} order by id`;
+    expect(keys.map((k) => k.dedupe_key.replace(/^upload:sha256:[0-9a-f]{64}/, ''))).toEqual(['', '#1']);
+  });
+
   it('returns at once with --no-wait, and the ingest goes on without it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-upload-'));
     const file = path.join(dir, 'walk-ins.csv');
@@ -174,7 +223,7 @@ describe('herald upload', () => {
     [
       'an unknown load map',
       [SAMPLE, '--company', 'demo-clinic', '--load-map', 'nope'],
-      'company demo-clinic has no active load map "nope" (it has: ehr-appointments)',
+      'company demo-clinic has no load map "nope" (it has: ehr-appointments (versions 1; active 1))',
     ],
   ])('stops with exit code 2 for %s', async (_what, args, message) => {
     const run = await runHerald(['upload', ...args]);

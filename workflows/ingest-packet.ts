@@ -15,6 +15,7 @@ import {
 import type { Activities } from '../activities';
 import type { PacketStage, PacketSummary } from '../activities/ingest';
 import { SA } from '../lib/names';
+import { HOLDING_PROBLEMS } from '../lib/workflow-helpers/held-packets';
 
 const retry = {
   initialInterval: '1 second',
@@ -146,6 +147,12 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
           : undefined;
     const reason = failure?.message ?? (error instanceof Error ? error.message : String(error));
     progress.error = reason;
+    if (failure?.type && HOLDING_PROBLEMS.includes(failure.type)) {
+      // not a failure: the packet waits for an operator to accept its shape or text and release it
+      const summary = await finishPacket({ packetId, stage: 'held', error: reason });
+      reached('held');
+      return summary;
+    }
     await finishPacket({ packetId, stage: 'failed', error: reason });
     reached('failed');
     throw ApplicationFailure.nonRetryable(reason, failure?.type ?? 'IngestFailed');

@@ -208,3 +208,4 @@ export {
 export { stateForZip, ZIP_PREFIX_RANGES } from './zip-prefix';
 export { stateCodeOf, US_STATES, type StateCode } from './us-states';
 export { AREA_CODE_TIMEZONES, STATE_TIMEZONES, timezoneForPhone, timezoneForState } from './us-timezones';
+export { repairGarbledText } from './garbled-text';

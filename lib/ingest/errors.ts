@@ -10,7 +10,11 @@ export type IngestProblemKind =
   | 'MissingObject'
   | 'MissingColumns'
   | 'BadFile'
-  | 'NoRows';
+  | 'NoRows'
+  /** the header differs from the map's and the source holds such files (held, not failed) */
+  | 'HeaderDrift'
+  /** the text looks like UTF-8 read as Windows-1252 and the source holds such files (held, not failed) */
+  | 'GarbledText';
 
 /**
  * Raised by ingest code for problems no retry can fix; activities turn it into

@@ -1,6 +1,8 @@
 // Merges a packet's staging rows into contacts and appointments in one transaction: all of them or none.
 import type { Sql, TransactionSql } from '../db';
 import { watchCancellation } from './cancellable-transaction';
+import type { CanonicalField } from '../../schemas/canonical';
+import { blankCellRule, type BlankCellRule } from './blank-cells';
 import type { PacketContext } from './packet-context';
 
 /** Second key of the per-company advisory lock the merge holds (lib/load-maps uses 1). */
@@ -21,6 +23,8 @@ export interface MergeResult {
   appointmentsUpdated: number;
   /** appointments an earlier run of this packet loaded that this run no longer does (a replay), cancelled */
   appointmentsDropped: number;
+  /** appointments of this feed on the days the file covers that it no longer lists (maps without appointment ids) */
+  appointmentsSuperseded: number;
   regions: RegionCount[];
 }
 
@@ -73,10 +77,15 @@ async function mergeInTransaction(
 ): Promise<MergeResult | StagingLost> {
   const packetId = context.packet.id;
   const [packet] = await tx<
-    { merged_at: Date | null; rows_staged: number | null; metadata: { merge?: MergeResult } }[]
+    {
+      merged_at: Date | null;
+      rows_staged: number | null;
+      metadata: { merge?: MergeResult; header?: string[] };
+    }[]
   >`select merged_at, rows_staged, metadata from data_packets where id = ${packetId} for update`;
   // a retried merge whose first attempt committed (a new staging clears the mark)
   if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
+  const blanks = blankCellRule(context.loadMap.compiled, packet?.metadata.header);
   // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
   await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
   // the merge sorts a packet's rows by key; in memory that is far faster than on disk
@@ -91,10 +100,13 @@ async function mergeInTransaction(
   await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
   const refs = await referenceJoins(tx, context.company.id);
   const dropped = await dropUnlistedAppointments(tx, context);
-  const contacts = await upsertContacts(tx, context, refs);
+  const contacts = await upsertContacts(tx, context, refs, blanks);
   await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
-  const appointments = await upsertAppointments(tx, context, refs);
+  const appointments = await upsertAppointments(tx, context, refs, blanks);
   await analyzeIfGrown(tx, 'appointments', appointments.created + appointments.updated);
+  const superseded = context.loadMap.compiled.appointmentKeyFields
+    ? 0
+    : await supersedeMissingAppointments(tx, context);
   const kept = appointments.kept + counts!.contactOnly;
   const result: MergeResult = {
     rowsLoaded: kept,
@@ -104,6 +116,7 @@ async function mergeInTransaction(
     appointmentsCreated: appointments.created,
     appointmentsUpdated: appointments.updated,
     appointmentsDropped: dropped,
+    appointmentsSuperseded: superseded,
     regions: contacts.regions,
   };
   await tx`
@@ -176,9 +189,33 @@ async function referenceJoins(tx: TransactionSql, companyId: number) {
   };
 }
 
-async function upsertContacts(tx: TransactionSql, context: PacketContext, refs: References) {
+/**
+ * A stored value and the file's value for it, by the map's blankCells rule: a field the file has no
+ * column for keeps what is stored; a blank cell keeps it too, unless the map says blankCells: clear.
+ */
+function blankAware(tx: TransactionSql, blanks: BlankCellRule, fields: CanonicalField[], column: string) {
+  const stored = tx(`c.${column}`);
+  const incoming = tx(`excluded.${column}`);
+  if (fields.some((f) => blanks.clears.has(f))) return tx`${incoming}`;
+  return tx`coalesce(${incoming}, ${stored})`;
+}
+
+async function upsertContacts(
+  tx: TransactionSql,
+  context: PacketContext,
+  refs: References,
+  blanks: BlankCellRule,
+) {
   const companyId = context.company.id;
   const packetId = context.packet.id;
+  const kept = (fields: CanonicalField[], column: string) => blankAware(tx, blanks, fields, column);
+  const readsLanguage = blanks.read.has('language');
+  // a blank language cell keeps the stored language; looked up only for those rows (the column is not null)
+  const language =
+    readsLanguage && !blanks.clears.has('language')
+      ? tx`coalesce(r.language, (select c0.language from contacts c0
+                                 where c0.company_id = ${companyId} and c0.dedupe_key = r.contact_key), 'en')`
+      : tx`coalesce(r.language, 'en')`;
   const rows = await tx<{ region: string; reason: string | null; created: number; updated: number }[]>`
     with upserted as (
       insert into contacts as c (company_id, customer_id, location_id, external_id, dedupe_key, first_name, last_name,
@@ -193,8 +230,8 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext, refs: 
              when r.zip is not null and zp.state is null then 'ZIP ' || r.zip || ' matches no known ZIP prefix'
              when r.zip is not null then 'ZIP ' || r.zip || ' is in ' || zp.state || ', which belongs to no active region'
              else 'the row has no state or ZIP' end,
-        coalesce(r.language, 'en'), r.consent_source,
-        case when r.appointment_key is null then r.data else '{}'::jsonb end,
+        ${language}, r.consent_source,
+        case when r.appointment_key is null then ${blanks.clearsExtras ? tx`jsonb_strip_nulls(r.data)` : tx`r.data`} else '{}'::jsonb end,
         ${packetId}, ${packetId}
       from (select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
             order by contact_key, row_number desc) r
@@ -204,24 +241,24 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext, refs: 
       left join regions rg on rg.code = rs.region_code and rg.active
       ${refs.joins}
       on conflict (company_id, dedupe_key) do update set
-        customer_id = coalesce(excluded.customer_id, c.customer_id),
-        location_id = coalesce(excluded.location_id, c.location_id),
-        external_id = coalesce(excluded.external_id, c.external_id),
+        customer_id = ${kept(['provider', 'provider_id'], 'customer_id')},
+        location_id = ${kept(['location', 'location_id'], 'location_id')},
+        external_id = ${kept(['external_id'], 'external_id')},
         first_name = excluded.first_name,
         last_name = excluded.last_name,
-        middle_name = coalesce(excluded.middle_name, c.middle_name),
-        phone_e164 = coalesce(excluded.phone_e164, c.phone_e164),
-        email = coalesce(excluded.email, c.email),
-        zip = coalesce(excluded.zip, c.zip),
-        state = coalesce(excluded.state, c.state),
+        middle_name = ${kept(['middle_name'], 'middle_name')},
+        phone_e164 = ${kept(['phone'], 'phone_e164')},
+        email = ${kept(['email'], 'email')},
+        zip = ${kept(['zip'], 'zip')},
+        state = ${kept(['state'], 'state')},
         -- a row without state or ZIP does not undo what an earlier file told us
         region = case when excluded.region = 'unassigned' then c.region else excluded.region end,
         region_reason = case when excluded.region = 'unassigned' and c.region <> 'unassigned' then c.region_reason else excluded.region_reason end,
         timezone = case when excluded.region = 'unassigned' and c.region <> 'unassigned' and excluded.timezone is not distinct from ${context.company.timezone}
                         then c.timezone else excluded.timezone end,
-        language = excluded.language,
-        consent_source = coalesce(excluded.consent_source, c.consent_source),
-        data = c.data || excluded.data,
+        language = ${readsLanguage ? tx`excluded.language` : tx`c.language`},
+        consent_source = ${kept(['consent_source'], 'consent_source')},
+        data = ${blanks.clearsExtras ? tx`jsonb_strip_nulls(c.data || excluded.data)` : tx`c.data || excluded.data`},
         last_packet_id = excluded.last_packet_id
       returning c.region, c.region_reason, (xmax = 0) as inserted
     )
@@ -235,9 +272,15 @@ async function upsertContacts(tx: TransactionSql, context: PacketContext, refs: 
   };
 }
 
-async function upsertAppointments(tx: TransactionSql, context: PacketContext, refs: References) {
+async function upsertAppointments(
+  tx: TransactionSql,
+  context: PacketContext,
+  refs: References,
+  blanks: BlankCellRule,
+) {
   const companyId = context.company.id;
   const packetId = context.packet.id;
+  const clears = (fields: CanonicalField[]) => fields.some((f) => blanks.clears.has(f));
   // One statement: the file's appointments (the last row of each wins) are inserted or updated. Their
   // reminders are computed from what they are at each reminder run (lib/messages/due-steps.ts): a moved
   // appointment's steps fall due again for its new time, and a cancelled one's pending messages are
@@ -254,16 +297,17 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext, re
         starts_at, timezone, status, data, first_packet_id, last_packet_id)
       select ${companyId}, c.id, ${refs.customer}, ${refs.location}, r.appointment_external_id,
         r.appointment_key, r.starts_at, r.appointment_timezone, r.appointment_status,
-        r.data || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location)),
+        ${blanks.clearsExtras ? tx`jsonb_strip_nulls(r.data)` : tx`r.data`}
+          || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location)),
         ${packetId}, ${packetId}
       from src r
       join contacts c on c.company_id = ${companyId} and c.dedupe_key = r.contact_key
       ${refs.joins}
       on conflict (company_id, dedupe_key) do update set
         contact_id = excluded.contact_id,
-        customer_id = coalesce(excluded.customer_id, a.customer_id),
-        location_id = coalesce(excluded.location_id, a.location_id),
-        external_id = coalesce(excluded.external_id, a.external_id),
+        customer_id = ${clears(['provider', 'provider_id']) ? tx`excluded.customer_id` : tx`coalesce(excluded.customer_id, a.customer_id)`},
+        location_id = ${clears(['location', 'location_id']) ? tx`excluded.location_id` : tx`coalesce(excluded.location_id, a.location_id)`},
+        external_id = ${clears(['appointment_id']) ? tx`excluded.external_id` : tx`coalesce(excluded.external_id, a.external_id)`},
         starts_at = excluded.starts_at,
         -- when herald learned this time, and the one it replaced: a reminder for it can say it moved
         starts_at_set_at = case when a.starts_at = excluded.starts_at then a.starts_at_set_at else now() end,
@@ -274,7 +318,8 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext, re
         status = case when excluded.status = 'scheduled' and a.starts_at = excluded.starts_at
                            and a.status in ('confirmed', 'reschedule_requested') then a.status
                       else excluded.status end,
-        data = excluded.data,
+        -- extra columns and provider/location: a blank cell keeps the stored value unless blankCells: clear
+        data = ${blanks.clearsExtras ? tx`excluded.data` : tx`a.data || excluded.data`},
         last_packet_id = excluded.last_packet_id
       returning (xmax = 0) as inserted
     )
@@ -283,4 +328,43 @@ async function upsertAppointments(tx: TransactionSql, context: PacketContext, re
            count(*) filter (where not inserted)::int as updated
     from upserted`;
   return counts!;
+}
+
+/**
+ * A feed without appointment ids keys an appointment by its contact and time, so a moved time arrives
+ * as a new appointment and the old one would keep its reminders. The file is the truth for the days
+ * it covers (its first to its last appointment day, each in the appointment's zone): an appointment
+ * of the same feed (the same source; for uploads, the same load map) on those days that the file no
+ * longer lists is cancelled; the reminder run's screening cancels its pending messages and makes no
+ * more. Appointments outside those days are left alone, so a daily file does not cancel tomorrow's.
+ */
+async function supersedeMissingAppointments(tx: TransactionSql, context: PacketContext): Promise<number> {
+  const companyId = context.company.id;
+  const packetId = context.packet.id;
+  const sameFeed = context.source
+    ? tx`p.source_id = ${context.source.id}`
+    : tx`p.source_id is null and p.load_map_id in (
+           select id from company_load_maps where company_id = ${companyId} and name = ${context.loadMap.name})`;
+  const [counts] = await tx<{ appointments: number }[]>`
+    with covered as (
+      select min((starts_at at time zone appointment_timezone)::date) as first_day,
+             max((starts_at at time zone appointment_timezone)::date) as last_day,
+             min(starts_at) as earliest, max(starts_at) as latest
+      from packet_rows where packet_id = ${packetId} and appointment_key is not null
+    ),
+    superseded as (
+      update appointments a set status = 'cancelled', last_packet_id = ${packetId}
+      from covered
+      where a.company_id = ${companyId}
+        -- a day is at most 26 hours from UTC either side: the index narrows, the zone decides
+        and a.starts_at >= covered.earliest - interval '2 days' and a.starts_at < covered.latest + interval '2 days'
+        and (a.starts_at at time zone coalesce(a.timezone, ${context.company.timezone}))::date
+            between covered.first_day and covered.last_day
+        and a.status not in ('cancelled', 'completed')
+        and a.last_packet_id <> ${packetId}
+        and a.last_packet_id in (select p.id from data_packets p where p.company_id = ${companyId} and ${sameFeed})
+      returning a.id
+    )
+    select count(*)::int as appointments from superseded`;
+  return counts!.appointments;
 }

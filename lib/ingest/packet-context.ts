@@ -12,7 +12,13 @@ export interface PacketContext {
   packet: PacketRow;
   company: { id: number; alias: string; name: string; timezone: string; settings: CompanySettings };
   loadMap: { id: number; name: string; version: number; compiled: CompiledMap };
-  source: { id: number; name: string; refreshMode: 'append' | 'full_refresh' } | null;
+  source: {
+    id: number;
+    name: string;
+    refreshMode: 'append' | 'full_refresh';
+    onDrift: 'hold' | 'evolve';
+    onGarbledText: 'warn' | 'hold';
+  } | null;
   /** a location's zone by its normalized name, or by `#` + its external id */
   locationZones: ReadonlyMap<string, string>;
 }
@@ -49,9 +55,16 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
 
   const [source] = packet.source_id
     ? await sql<
-        { id: number; name: string; refresh_mode: 'append' | 'full_refresh'; load_map_name: string | null }[]
+        {
+          id: number;
+          name: string;
+          refresh_mode: 'append' | 'full_refresh';
+          on_drift: 'hold' | 'evolve';
+          on_garbled_text: 'warn' | 'hold';
+          load_map_name: string | null;
+        }[]
       >`
-        select id, name, refresh_mode, load_map_name from data_ingest_sources
+        select id, name, refresh_mode, on_drift, on_garbled_text, load_map_name from data_ingest_sources
         where id = ${packet.source_id} and company_id = ${company.id}`
     : [];
   const maps = await sql<{ id: number; name: string; version: number; load_map: unknown; active: boolean }[]>`
@@ -91,7 +104,15 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
       settings: settings.data,
     },
     loadMap: { id: chosen.id, name: chosen.name, version: chosen.version, compiled },
-    source: source ? { id: source.id, name: source.name, refreshMode: source.refresh_mode } : null,
+    source: source
+      ? {
+          id: source.id,
+          name: source.name,
+          refreshMode: source.refresh_mode,
+          onDrift: source.on_drift,
+          onGarbledText: source.on_garbled_text,
+        }
+      : null,
     locationZones,
   };
 }

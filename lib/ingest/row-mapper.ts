@@ -243,10 +243,15 @@ function mapRow(
       `the fields that identify a contact (${compiled.contactKeyFields.join(', ')}) are all blank`,
     );
   }
-  const data: Record<string, string | number> = { ...kept };
+  const data: Record<string, string | number | null> = { ...kept };
+  const clearsBlanks = compiled.map.blankCells === 'clear';
   for (const header of extras) {
     const cell = row.values[header];
-    if (cell === null || cell === undefined) continue;
+    if (cell === null || cell === undefined) {
+      // the merge removes the stored key for a blank cell (load map blankCells: clear)
+      if (clearsBlanks) data[header] = null;
+      continue;
+    }
     const unstorable = typeof cell === 'string' ? unstorableText(cell) : undefined;
     if (unstorable !== undefined) rejects = addReject(rejects, row.rowNumber, header, cell, unstorable);
     else data[header] = cell instanceof Date ? cell.toISOString() : cell;

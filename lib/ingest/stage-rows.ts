@@ -4,11 +4,20 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { IngestLimits } from '../../schemas/ingest-limits';
 import type { Sql } from '../db';
-import { openRows, ParseError, type ByteSource, type CellValue, type RowReader } from '../parse';
+import {
+  describeSheetRead,
+  openRows,
+  ParseError,
+  type ByteSource,
+  type CellValue,
+  type RowReader,
+} from '../parse';
 import { CopyBatch, copyInto, copyRow, copyWritable } from './copy';
 import { IngestProblem } from './errors';
 import { locationTimezoneOf, type PacketContext } from './packet-context';
 import { bindMapper, rawText, type Reject } from './row-mapper';
+import type { HeaderDrift } from './header-drift';
+import { checkHeaderDrift, watchGarbledText, type GarbledText } from './packet-holds';
 import { copyLine, STAGING_COLUMNS } from './staged-row';
 import { storableText } from './storable-text';
 
@@ -23,7 +32,12 @@ export interface StageProgress {
 
 export interface StageResult extends StageProgress {
   rowsRead: number;
-  headers: number;
+  /** how the header differs from the map, when the packet loads anyway */
+  drift?: HeaderDrift;
+  /** rows whose names look like UTF-8 read as Windows-1252, when the source only warns */
+  garbledText?: GarbledText;
+  /** the file's header as read (trimmed) */
+  header: string[];
   resumedFrom: number;
 }
 
@@ -131,7 +145,15 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   } catch (error) {
     throw asProblem(error, fileName, lastRow);
   }
+  let drift: HeaderDrift | undefined;
+  try {
+    drift = checkHeaderDrift(context, reader.headers);
+  } catch (error) {
+    void reader.close().catch(() => {});
+    throw error;
+  }
   const mapRow = bindOrClose(reader, context);
+  const garbled = watchGarbledText(context);
   const rows = reader.rows();
   let rowsRead = 0;
   let exhausted = false;
@@ -168,6 +190,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
             if (row.rowNumber <= skipThrough) continue;
             const mapped = mapRow(row);
             if (mapped.ok) {
+              garbled.check(mapped.row);
               const full = lines.add(copyLine(packetId, mapped.row));
               if (full) await write(copy, full, copied);
               chunk.staged += 1;
@@ -231,7 +254,9 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
     ...progress,
     bytes: reader.bytesRead,
     rowsRead,
-    headers: reader.headers.length,
+    header: [...reader.headers],
+    drift,
+    garbledText: garbled.found.rows > 0 ? garbled.found : undefined,
     resumedFrom: resume?.row ?? 0,
   };
 }
@@ -245,8 +270,18 @@ function bindOrClose(reader: RowReader, context: PacketContext) {
     });
   } catch (error) {
     void reader.close().catch(() => {});
-    throw error;
+    throw withSheetRead(error, reader, context.loadMap.compiled.map.format.sheet);
   }
+}
+
+/** A header that does not fit the map, read from a workbook: the error says which sheet and lists the others. */
+export function withSheetRead(error: unknown, reader: RowReader, named: string | undefined): unknown {
+  const sheet = describeSheetRead(reader, named);
+  if (!sheet || !(error instanceof IngestProblem)) return error;
+  return new IngestProblem(error.kind, `${error.message}. ${sheet}`, {
+    ...error.details,
+    sheet: reader.sheet,
+  });
 }
 
 /** Writes with backpressure; a COPY that failed (its `finished` rejected) ends the wait at once. */

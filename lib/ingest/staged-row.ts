@@ -28,8 +28,8 @@ export interface StagedRow {
   appointmentTimezone: string | null;
   appointmentExternalId: string | null;
   appointmentStatus: string | null;
-  /** the file's unmapped columns */
-  data: Record<string, string | number>;
+  /** the file's unmapped columns (a blank one as null when the map's blankCells is clear) */
+  data: Record<string, string | number | null>;
 }
 
 /** Staging columns in COPY order; schemas/migrations/0010_ingest.sql creates them. */

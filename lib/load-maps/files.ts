@@ -47,8 +47,10 @@ export function loadMapProblems(text: string): { map?: LoadMap; problems: string
     return { map: parsed.data, problems: duplicates };
   } catch (err) {
     if (!(err instanceof IngestProblem)) throw err;
-    const compiled = err.message.replace(/^load map \S+ is invalid: /, '').split('; ');
-    return { map: parsed.data, problems: [...duplicates, ...compiled] };
+    return {
+      map: parsed.data,
+      problems: [...duplicates, err.message.replace(/^load map \S+ is invalid: /, '')],
+    };
   }
 }
 

@@ -114,6 +114,23 @@ export async function chooseLoadMapVersion(sql: Sql, packet: Packet, reference: 
   return `${map.name} v${map.version}`;
 }
 
+/** The name of the load map the packet was read with (its active version is "the map as it is now"). */
+export async function currentMapName(sql: Sql, packet: Packet): Promise<string> {
+  const [current] = await sql<{ name: string }[]>`
+    select name from company_load_maps where id = ${packet.load_map_id ?? 0} and company_id = ${packet.company_id}`;
+  if (!current)
+    throw new PacketOperationRefused('the packet has no load map yet: give --load-map name or name@version');
+  return current.name;
+}
+
+/** A held packet released --as-is loads despite its drifted header or garbled text (lib/ingest/packet-holds). */
+export async function acceptAsIs(sql: Sql, packet: Packet): Promise<void> {
+  await sql`
+    update data_packets
+    set metadata = metadata || ${sql.json({ accepted: { drift: true, garbledText: true } })}
+    where id = ${packet.id} and company_id = ${packet.company_id}`;
+}
+
 /** Starts a numbered re-run of the packet's ingest from `from`, recorded in its stage log with the operator. */
 export async function startPacketRun(
   deps: { sql: Sql; client: Client; taskQueue?: string },

@@ -5,7 +5,7 @@ import { readCsv, type CsvOptions } from './csv';
 import { detectFormat, type FileFormat } from './detect';
 import { readJson, type JsonOptions } from './json';
 import type { ByteSource, RowReader } from './types';
-import { readXlsx, type XlsxOptions } from './xlsx';
+import { describeSheetRead, readXlsx, type XlsxOptions } from './xlsx';
 
 export interface OpenRowsOptions {
   /** `auto` (the default) looks at the first bytes, and at the file name only if they are blank. */
@@ -51,7 +51,7 @@ export async function openRows(input: ByteSource, options: OpenRowsOptions = {})
   });
 }
 
-export { readCsv, readJson, readXlsx, detectFormat };
+export { readCsv, readJson, readXlsx, detectFormat, describeSheetRead };
 export type { CsvOptions, JsonOptions, XlsxOptions, FileFormat };
 export { matchColumns, normalizeHeader, type ColumnMatch, type ExpectedColumn } from './headers';
 export {

@@ -18,6 +18,8 @@ export interface RowReader {
   readonly headers: readonly string[];
   /** Bytes of the input consumed so far, for activity heartbeats. */
   readonly bytesRead: number;
+  /** A workbook's: the sheet read, and every sheet it has in order (so an error can name the others). */
+  readonly sheet?: { readonly name: string; readonly all: readonly string[] };
   /** The data rows, pulled one at a time, so a slow consumer slows the read (backpressure). Call once. */
   rows(): AsyncGenerator<ParsedRow, void, undefined>;
   /** Stops reading and releases the input and any temporary file; rows() does this when it ends. */

@@ -15,6 +15,8 @@ export interface SheetRow {
 
 export interface OpenedSheet {
   name: string;
+  /** every sheet of the workbook, in order: said when the one read has no matching header */
+  all: string[];
   rows: AsyncIterator<SheetRow>;
   date1904: boolean;
 }
@@ -134,6 +136,7 @@ export async function openSheet(
   if (!emitted) throw notWorkbook(`its sheet ${JSON.stringify(chosen.name)} could not be opened`);
   return {
     name: chosen.name,
+    all: sheets.map((s) => s.name),
     rows: emitted.value[Symbol.asyncIterator](),
     date1904: book.properties?.model?.date1904 === true,
   };

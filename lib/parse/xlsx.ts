@@ -131,6 +131,7 @@ export async function readXlsx(input: ByteSource, options: XlsxOptions = {}): Pr
     return {
       format: 'xlsx',
       headers,
+      sheet: { name: sheet.name, all: sheet.all },
       // the whole input was consumed while spooling
       get bytesRead() {
         return file.size;
@@ -173,4 +174,26 @@ async function readWorkbook<T>(step: Promise<T>): Promise<T> {
       `the workbook could not be read (${(error as Error).message}); save it again from Excel as .xlsx, or send a CSV`,
     );
   }
+}
+
+/**
+ * For a file whose header does not fit the map: which sheet of a workbook was read and what others it
+ * has (a cover or "Read Me" sheet before the data is common); undefined for other formats.
+ */
+export function describeSheetRead(
+  reader: Pick<RowReader, 'sheet'>,
+  named: string | undefined,
+): string | undefined {
+  if (!reader.sheet) return undefined;
+  const others = reader.sheet.all.filter((n) => n !== reader.sheet!.name);
+  const how =
+    named === undefined
+      ? "the workbook's first sheet; the load map names none"
+      : 'the sheet the load map names';
+  return (
+    `sheet ${JSON.stringify(reader.sheet.name)} was read (${how})` +
+    (others.length
+      ? `; the workbook's other sheets: ${others.map((n) => JSON.stringify(n)).join(', ')}. To read another, set "format": { "kind": "xlsx", "sheet": NAME } in the load map`
+      : '; the workbook has no other sheet')
+  );
 }

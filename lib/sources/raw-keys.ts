@@ -40,6 +40,9 @@ export const DEDUPE_KEYS = {
     `sftp:${sourceUuid}:${path}:${size}:${mtime}`,
   /** an API answer is identified by its content */
   api: (sourceUuid: string, sha256: string) => `api:${sourceUuid}:sha256:${sha256}`,
-  /** an uploaded file is identified by its content, whatever its name */
-  upload: (sha256: string) => `upload:sha256:${sha256}`,
+  /**
+   * an uploaded file is identified by its content, whatever its name; an empty export uploaded again
+   * is a new file (the same bytes on another day), numbered after the first
+   */
+  upload: (sha256: string, repeat = 0) => `upload:sha256:${sha256}${repeat ? `#${repeat}` : ''}`,
 } as const;

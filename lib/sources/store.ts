@@ -31,6 +31,8 @@ interface SourceRow {
   schedule: string | null;
   load_map_name: string | null;
   refresh_mode: string;
+  on_drift: string;
+  on_garbled_text: string;
   active: boolean;
 }
 
@@ -49,6 +51,8 @@ function fromRow(row: SourceRow): StoredSource {
       schedule: row.schedule,
       loadMap: row.load_map_name,
       refreshMode: row.refresh_mode,
+      onDrift: row.on_drift,
+      onGarbledText: row.on_garbled_text,
       active: row.active,
     },
     `source ${row.company_alias}/${row.name}`,
@@ -64,7 +68,7 @@ function fromRow(row: SourceRow): StoredSource {
 
 const selectSources = (sql: Sql) => sql`
   select s.id, s.uuid, s.company_id, c.alias as company_alias, s.name, s.kind, s.config, s.schedule,
-         s.load_map_name, s.refresh_mode, s.active
+         s.load_map_name, s.refresh_mode, s.on_drift, s.on_garbled_text, s.active
   from data_ingest_sources s join companies c on c.id = s.company_id`;
 
 /** Adds a source, or replaces the definition of the company's source of that name. */
@@ -87,12 +91,14 @@ export async function saveSource(
   }
   const saved = await withActor(sql, actor, async (tx) => {
     const [row] = await tx<{ id: number; created: boolean }[]>`
-      insert into data_ingest_sources (company_id, name, kind, config, schedule, load_map_name, refresh_mode, active)
+      insert into data_ingest_sources (company_id, name, kind, config, schedule, load_map_name, refresh_mode,
+                                       on_drift, on_garbled_text, active)
       values (${company.id}, ${source.name}, ${source.kind}, ${tx.json(source.config as never)}, ${source.schedule},
-              ${source.loadMap}, ${source.refreshMode}, ${source.active})
+              ${source.loadMap}, ${source.refreshMode}, ${source.onDrift}, ${source.onGarbledText}, ${source.active})
       on conflict (company_id, name) do update
         set kind = excluded.kind, config = excluded.config, schedule = excluded.schedule,
-            load_map_name = excluded.load_map_name, refresh_mode = excluded.refresh_mode, active = excluded.active
+            load_map_name = excluded.load_map_name, refresh_mode = excluded.refresh_mode,
+            on_drift = excluded.on_drift, on_garbled_text = excluded.on_garbled_text, active = excluded.active
       returning id, (xmax = 0) as created`;
     return row!;
   });
@@ -130,6 +136,8 @@ export interface SourceListing {
   schedule: string | null;
   loadMap: string | null;
   refreshMode: string;
+  onDrift: string;
+  onGarbledText: string;
   active: boolean;
   packets: number;
   lastPacketAt: Date | null;
@@ -139,7 +147,7 @@ export interface SourceListing {
 export async function listSources(sql: Sql, companyAlias?: string): Promise<SourceListing[]> {
   return sql<SourceListing[]>`
     select s.uuid, c.alias as "companyAlias", s.name, s.kind, s.schedule, s.load_map_name as "loadMap",
-           s.refresh_mode as "refreshMode", s.active,
+           s.refresh_mode as "refreshMode", s.on_drift as "onDrift", s.on_garbled_text as "onGarbledText", s.active,
            (select count(*)::int from data_packets p where p.source_id = s.id) as packets,
            (select max(p.created_at) from data_packets p where p.source_id = s.id) as "lastPacketAt"
     from data_ingest_sources s join companies c on c.id = s.company_id

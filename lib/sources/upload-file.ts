@@ -12,6 +12,8 @@ import { SourceError } from './errors';
 import { DEDUPE_KEYS, rawObjectKey } from './raw-keys';
 import { storeObject } from './store-object';
 
+const FINISHED = new Set<PacketRow['stage']>(['done', 'failed', 'cancelled']);
+
 /** The folder uploads of a company go to, beside its sources' folders: raw/<company>/upload/... */
 export const UPLOAD_SOURCE_NAME = 'upload';
 
@@ -70,10 +72,19 @@ export async function uploadFile(
     : null;
 
   const sha256 = await sha256Of(request.file);
-  const dedupeKey = DEDUPE_KEYS.upload(sha256);
-  const [existing] = await sql<PacketRow[]>`
-    select * from data_packets where company_id = ${company.id} and dedupe_key = ${dedupeKey}`;
-  if (existing) {
+  // the newest packet of these bytes: a repeat of an empty file is numbered after the first
+  const [existing] = await sql<(PacketRow & { metadata: { empty?: boolean } })[]>`
+    select * from data_packets
+    where company_id = ${company.id}
+      and (dedupe_key = ${DEDUPE_KEYS.upload(sha256)} or dedupe_key like ${`${DEDUPE_KEYS.upload(sha256)}#%`})
+    order by id desc limit 1`;
+  // An empty file holds no rows to tell two days' exports apart: one that was read and found empty
+  // does not make the next empty one "already received" (it says "nothing today" again).
+  const emptyBefore = existing?.metadata.empty === true && FINISHED.has(existing.stage);
+  const dedupeKey = emptyBefore
+    ? DEDUPE_KEYS.upload(sha256, Number(/#(\d+)$/.exec(existing.dedupe_key)?.[1] ?? 0) + 1)
+    : DEDUPE_KEYS.upload(sha256);
+  if (existing && !emptyBefore) {
     return {
       packetUuid: existing.uuid,
       packetId: existing.id,

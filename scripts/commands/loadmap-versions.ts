@@ -8,6 +8,7 @@ import { loadMapProblems } from '../../lib/load-maps/files';
 import { LoadMapNotFound, resolveLoadMapRef } from '../../lib/load-maps/refs';
 import { listLoadMapVersions, recordLoadMapVersion } from '../../lib/load-maps/store';
 import { changeFlags, makeChange, printChange, type ChangeFlags } from '../change-kit';
+import { loadMapSchema } from '../../schemas/load-map';
 import { companyByAlias, EXIT, print, UsageError, withApp } from '../cli-kit';
 
 /**
@@ -110,7 +111,12 @@ async function diff(
   const company = await companyByAlias(app, o.company);
   const a = await mapByReference(app, company, before);
   const b = await mapByReference(app, company, after);
-  const changes = diffJson(a.raw, b.raw);
+  // compared as the schema reads them, so a default written out in one and left out in the other is no difference
+  const read = (raw: unknown) => {
+    const parsed = loadMapSchema.safeParse(raw);
+    return parsed.success ? parsed.data : raw;
+  };
+  const changes = diffJson(read(a.raw), read(b.raw));
   print(!!o.json, { before: a.label, after: b.label, changes }, () => [
     `${a.label} -> ${b.label}: ${changes.length ? `${changes.length} difference(s)` : 'the same'}`,
     ...describeJsonChanges(changes).map((line) => `  ${line}`),

@@ -8,6 +8,7 @@ import { compileLoadMap, type CompiledMap } from '../../lib/ingest/compile-map';
 import { IngestProblem } from '../../lib/ingest/errors';
 import { loadLocationZones, locationTimezoneOf } from '../../lib/ingest/packet-context';
 import { bindMapper, type MappedRow } from '../../lib/ingest/row-mapper';
+import { withSheetRead } from '../../lib/ingest/stage-rows';
 import { openRows, ParseError } from '../../lib/parse';
 import { loadMapProblems } from '../../lib/load-maps/files';
 import { companyByAlias, EXIT, print, UsageError, withApp } from '../cli-kit';
@@ -102,10 +103,15 @@ async function preview(app: App, file: string, o: PreviewOptions): Promise<numbe
     });
     headers = reader.headers;
     try {
-      const mapRow = bindMapper(compiled, reader.headers, {
-        companyTimezone: company.timezone,
-        locationTimezone: locationTimezoneOf(zones),
-      });
+      let mapRow;
+      try {
+        mapRow = bindMapper(compiled, reader.headers, {
+          companyTimezone: company.timezone,
+          locationTimezone: locationTimezoneOf(zones),
+        });
+      } catch (err) {
+        throw withSheetRead(err, reader, format.sheet);
+      }
       for await (const row of reader.rows()) {
         results.push({ rowNumber: row.rowNumber, mapped: mapRow(row) });
         if (results.length >= limit) break;

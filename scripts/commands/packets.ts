@@ -6,8 +6,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { App } from '../../lib/app';
 import { formatPacketSummary, readPacketSummary } from '../../lib/ingest/summary';
 import {
+  acceptAsIs,
   cancelRunningIngest,
   chooseLoadMapVersion,
+  currentMapName,
   PacketOperationRefused,
   runningIngest,
   setStageByOperator,
@@ -220,6 +222,42 @@ export function registerPacketCommands(program: Command): void {
             details: loadMap ? { loadMap } : {},
           });
           return finishRun(app, packet.uuid, workflowId, opts.wait, !!opts.json, { run, from: opts.from });
+        }),
+      ),
+    );
+
+  packets
+    .command('release <id>')
+    .description(
+      'run a held packet again from its file: through the map as it is now (or --load-map), or --as-is to load it despite what held it',
+    )
+    .option('--load-map <ref>', 'read it with this load map: name (its active version) or name@N')
+    .option('--as-is', 'load it with the header and text it has (new columns kept as extras)')
+    .option('--no-wait', 'start it and return')
+    .option('--json', 'print as JSON')
+    .action((id: string, opts: { loadMap?: string; asIs?: boolean; wait: boolean; json?: boolean }) =>
+      withApp({}, async (app) =>
+        guarded(async () => {
+          const client = await app.client();
+          const packet = await findPacket(app.sql, id);
+          if (packet.stage !== 'held')
+            throw new PacketOperationRefused(
+              `packet ${id} is ${packet.stage}, not held${packet.stage === 'failed' ? '; run it again with herald packets replay' : ''}`,
+            );
+          // without --load-map, the map it was read with as it is now: a version added since is used
+          const loadMap = await chooseLoadMapVersion(
+            app.sql,
+            packet,
+            opts.loadMap ?? (await currentMapName(app.sql, packet)),
+          );
+          if (opts.asIs) await acceptAsIs(app.sql, packet);
+          const { workflowId, run } = await startPacketRun({ sql: app.sql, client }, packet, {
+            from: 'fetched',
+            actor: app.config.actor,
+            event: 'released by an operator',
+            details: { loadMap, asIs: !!opts.asIs, held: packet.error },
+          });
+          return finishRun(app, packet.uuid, workflowId, opts.wait, !!opts.json, { run, released: true });
         }),
       ),
     );

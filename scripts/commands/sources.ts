@@ -21,6 +21,8 @@ interface AddOptions {
   schedule?: string;
   loadMap?: string;
   refreshMode?: string;
+  onDrift?: string;
+  onGarbledText?: string;
   inactive?: boolean;
   json?: boolean;
   // s3
@@ -113,6 +115,8 @@ function definitionFromFlags(o: AddOptions): Record<string, unknown> {
     schedule: o.schedule,
     loadMap: o.loadMap,
     refreshMode: o.refreshMode,
+    onDrift: o.onDrift,
+    onGarbledText: o.onGarbledText,
     active: o.inactive ? false : undefined,
   });
 }
@@ -161,7 +165,7 @@ async function list(app: App, o: { company?: string; json?: boolean }): Promise<
       ? [`no sources${o.company ? ` for ${o.company}` : ''}`]
       : sources.map(
           (s) =>
-            `${s.companyAlias}/${s.name}  ${s.kind}  ${s.schedule ?? 'on demand'}  map ${s.loadMap ?? '(default)'}  ${s.refreshMode}` +
+            `${s.companyAlias}/${s.name}  ${s.kind}  ${s.schedule ?? 'on demand'}  map ${s.loadMap ?? '(default)'}  ${s.refreshMode}  drift ${s.onDrift}  garbled text ${s.onGarbledText}` +
             `${s.active ? '' : '  INACTIVE'}  ${s.packets} packets${s.lastPacketAt ? `, last ${s.lastPacketAt.toISOString()}` : ''}  ${s.uuid}`,
         ),
   );
@@ -235,7 +239,7 @@ export function registerSourceCommands(program: Command): void {
     .option('--company <alias>', 'the company (or "company" in --file)')
     .option(
       '--file <json>',
-      'the whole definition as JSON: {"name", "kind", "config", "schedule", "loadMap", "refreshMode"}',
+      'the whole definition as JSON: {"name", "kind", "config", "schedule", "loadMap", "refreshMode", "onDrift", "onGarbledText"}',
     )
     .option('--name <name>', 'the source name, unique per company')
     .option('--kind <kind>', 's3 | sftp | api')
@@ -250,6 +254,14 @@ export function registerSourceCommands(program: Command): void {
     .option(
       '--refresh-mode <mode>',
       'append (default) | full_refresh: a file replaces the appointments of earlier ones',
+    )
+    .option(
+      '--on-drift <what>',
+      'hold (default): a file whose header differs from the map waits for an operator; evolve: it loads, new columns kept as extras',
+    )
+    .option(
+      '--on-garbled-text <what>',
+      'warn (default): text that looks like UTF-8 read as Windows-1252 loads with a warning; hold: the packet waits',
     )
     .option('--inactive', 'add it paused')
     .option('--bucket <bucket>', 's3: the bucket')

@@ -21,6 +21,8 @@ interface UploadOptions {
 }
 
 const FINAL_STAGES = new Set(['done', 'failed', 'cancelled']);
+/** stages of a packet whose file did not load: `packets replay` (or `release`, when held) reads it again */
+const REPLAYABLE = new Set(['failed', 'cancelled', 'held']);
 
 /** Waits for the packet's ingest workflow; a failed ingest is reported through the packet, not thrown. */
 async function waitForIngest(
@@ -72,10 +74,18 @@ async function upload(app: App, file: string, opts: UploadOptions): Promise<numb
   } finally {
     bar.finish();
   }
+  // the same bytes again are the same packet: one that did not load is read again by replaying it
+  const replay =
+    outcome.alreadyReceived && REPLAYABLE.has(outcome.stage)
+      ? `herald packets ${outcome.stage === 'held' ? 'release' : 'replay'} ${outcome.packetUuid}${opts.loadMap ? ` --load-map ${opts.loadMap}` : ''}`
+      : null;
   if (!opts.json) {
     process.stderr.write(
       outcome.alreadyReceived
-        ? `${file} was already received as packet ${outcome.packetUuid}; nothing was uploaded\n`
+        ? `${file} was already received as packet ${outcome.packetUuid}; nothing was uploaded\n` +
+            (replay
+              ? `that packet ${outcome.stage === 'failed' ? 'failed' : `is ${outcome.stage}`}; this is the same file, so to read it again (after fixing the load map, or with another) run:\n  ${replay}\n`
+              : '')
         : `uploaded ${formatBytes(outcome.sizeBytes)} to s3://${app.bucket}/${outcome.objectKey}\n`,
     );
   }
@@ -89,6 +99,7 @@ async function upload(app: App, file: string, opts: UploadOptions): Promise<numb
   const result = {
     ...summary,
     alreadyReceived: outcome.alreadyReceived,
+    replay,
     objectKey: outcome.objectKey,
     sha256: outcome.sha256,
     rejectsUrl: summary.rejectsKey ? `s3://${app.bucket}/${summary.rejectsKey}` : null,

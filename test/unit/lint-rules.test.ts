@@ -40,6 +40,11 @@ describe('workflow determinism lint rules', { timeout: LINT_TIMEOUT }, () => {
 
   it('allow only pure helpers from lib/', async () => {
     expect(await lintWorkflow(`import { SA } from '../lib/names';\nexport const x = SA;\n`)).toEqual([]);
+    expect(
+      await lintWorkflow(
+        `import { HOLDING_PROBLEMS } from '../lib/workflow-helpers/held-packets';\nexport const x = HOLDING_PROBLEMS;\n`,
+      ),
+    ).toEqual([]);
     const io = await lintWorkflow(`import { createSql } from '../lib/db';\nexport const x = createSql;\n`);
     expect(io.join('\n')).toContain('Workflows may import only pure helpers');
   });
