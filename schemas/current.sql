@@ -1001,7 +1001,11 @@ CREATE TABLE public.data_ingest_sources (
     active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    on_drift text DEFAULT 'hold'::text NOT NULL,
+    on_garbled_text text DEFAULT 'warn'::text NOT NULL,
     CONSTRAINT data_ingest_sources_kind_check CHECK ((kind = ANY (ARRAY['s3'::text, 'sftp'::text, 'api'::text, 'upload'::text]))),
+    CONSTRAINT data_ingest_sources_on_drift_check CHECK ((on_drift = ANY (ARRAY['hold'::text, 'evolve'::text]))),
+    CONSTRAINT data_ingest_sources_on_garbled_text_check CHECK ((on_garbled_text = ANY (ARRAY['warn'::text, 'hold'::text]))),
     CONSTRAINT data_ingest_sources_refresh_mode_check CHECK ((refresh_mode = ANY (ARRAY['append'::text, 'full_refresh'::text])))
 );
 
@@ -1054,7 +1058,7 @@ CREATE TABLE public.data_packets (
     merged_at timestamp with time zone,
     rows_staged integer,
     files_purged_at timestamp with time zone,
-    CONSTRAINT data_packets_stage_check CHECK ((stage = ANY (ARRAY['received'::text, 'fetched'::text, 'parsed'::text, 'loaded'::text, 'sharded'::text, 'planned'::text, 'done'::text, 'failed'::text, 'cancelled'::text])))
+    CONSTRAINT data_packets_stage_check CHECK ((stage = ANY (ARRAY['received'::text, 'fetched'::text, 'parsed'::text, 'loaded'::text, 'sharded'::text, 'planned'::text, 'done'::text, 'failed'::text, 'cancelled'::text, 'held'::text])))
 );
 
 
@@ -3256,6 +3260,13 @@ CREATE TRIGGER contacts_updated_at BEFORE UPDATE ON public.contacts FOR EACH ROW
 --
 
 CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.herald_credit_ledger_append_only();
+
+
+--
+-- Name: credit_ledger credit_ledger_audit; Type: TRIGGER
+--
+
+CREATE TRIGGER credit_ledger_audit AFTER INSERT ON public.credit_ledger FOR EACH ROW WHEN ((new.kind = ANY (ARRAY['purchase'::text, 'adjustment'::text, 'refund'::text]))) EXECUTE FUNCTION public.herald_audit();
 
 
 --
