@@ -1,4 +1,4 @@
-// `herald loadmap validate|preview|add|list|show|diff`: check a load map, see how it reads a file, keep its versions.
+// `herald loadmap validate|preview|suggest|add|list|show|diff`: check a load map, see how it reads a file, keep its versions.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -12,6 +12,7 @@ import { withSheetRead } from '../../lib/ingest/stage-rows';
 import { openRows, ParseError } from '../../lib/parse';
 import { loadMapProblems } from '../../lib/load-maps/files';
 import { companyByAlias, EXIT, print, UsageError, withApp } from '../cli-kit';
+import { registerLoadMapSuggestCommand } from './loadmap-suggest';
 import { mapByReference, registerLoadMapVersionCommands } from './loadmap-versions';
 
 async function validate(file: string, json: boolean): Promise<number> {
@@ -169,5 +170,6 @@ export function registerLoadMapCommands(program: Command): void {
     .option('--rows <n>', 'how many rows to show', '10')
     .option('--json', 'print as JSON')
     .action((file: string, o: PreviewOptions) => withApp({}, (app) => preview(app, file, o)));
+  registerLoadMapSuggestCommand(loadmap);
   registerLoadMapVersionCommands(loadmap);
 }
