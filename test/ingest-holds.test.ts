@@ -1,4 +1,7 @@
 // Packets held for an operator: a header that drifted from the map, text that looks like UTF-8 read as Windows-1252.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
@@ -85,13 +88,19 @@ describe('the drift contract', () => {
     expect(held.summary.error).toContain(`herald packets release ${held.packet.uuid}`);
     expect(await contacts(company.id)).toEqual([]);
 
-    // the operator accepts the new shape as version 2 of the map, and releases the packet
-    await addLoadMap(app, company.id, {
-      ...WITH_HEADER,
-      header: [...renamed, 'Pager'],
-      fields: { ...EHR_MAP.fields, phone: { column: ['Mobile #', 'Home Phone'] } },
-    });
-    const released = await herald(['packets', 'release', held.packet.uuid, '--load-map', 'ehr@2', '--json']);
+    // the operator has the held file's shape suggested as the map's next version, records it, releases the packet
+    const mapFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'herald-drift-')), 'ehr.json');
+    const suggested = await herald(['loadmap', 'suggest', '--packet', held.packet.uuid, '--out', mapFile]);
+    expect(suggested.code).toBe(0);
+    expect(suggested.stdout).toMatch(/Mobile # +phone/);
+    const map = JSON.parse(await readFile(mapFile, 'utf8')) as {
+      name: string;
+      fields: { phone: { column: string[] } };
+    };
+    expect(map.name).toBe('ehr');
+    expect(map.fields.phone.column).toEqual(['Mobile #', 'Home Phone']);
+    expect((await herald(['loadmap', 'add', mapFile])).stdout).toContain('load map ehr of');
+    const released = await herald(['packets', 'release', held.packet.uuid, '--json']);
     expect(released.stderr).toBe('');
     expect(JSON.parse(released.stdout)).toMatchObject({
       stage: 'done',
