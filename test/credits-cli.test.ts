@@ -3,12 +3,10 @@ import type { App } from '../lib/app';
 import { herald } from './support/cli';
 import {
   createContacts,
-  createTestAccount,
   createTestCompany,
+  dispatchThroughOutbox,
   insertMessages,
   messageStates,
-  runDispatch,
-  startDispatchWorkers,
   type TestCompany,
 } from './support/dispatch';
 import { openTestApp } from './support/harness';
@@ -19,25 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-async function dispatchSms(company: TestCompany) {
-  const account = await createTestAccount(app.sql, {
-    channel: 'sms',
-    provider: 'outbox',
-    maxPerSecond: 100,
-    batchSize: 10,
-  });
-  const workers = await startDispatchWorkers(app, { accounts: [account] });
-  try {
-    return await runDispatch(app, workers, {
-      companyId: company.id,
-      companyAlias: company.alias,
-      channel: 'sms',
-      accountKey: account.key,
-    });
-  } finally {
-    await workers.stop();
-  }
-}
+const dispatchSms = (company: TestCompany) => dispatchThroughOutbox(app, company, 'sms');
 
 describe('herald credits', () => {
   it('grants credits as a ledger entry with the reason, and the messages held for credits are sent again', async () => {

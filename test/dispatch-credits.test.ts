@@ -4,12 +4,10 @@ import type { App } from '../lib/app';
 import type { Channel } from '../lib/providers/types';
 import {
   createContacts,
-  createTestAccount,
   createTestCompany,
+  dispatchThroughOutbox,
   insertMessages,
   messageStates,
-  runDispatch,
-  startDispatchWorkers,
   type TestCompany,
 } from './support/dispatch';
 import { openTestApp } from './support/harness';
@@ -22,26 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** Sends a company's due messages of one channel through a fresh local-outbox account. */
-async function dispatch(company: TestCompany, channel: Channel) {
-  const account = await createTestAccount(app.sql, {
-    channel,
-    provider: 'outbox',
-    maxPerSecond: 100,
-    batchSize: 10,
-  });
-  const workers = await startDispatchWorkers(app, { accounts: [account] });
-  try {
-    return await runDispatch(app, workers, {
-      companyId: company.id,
-      companyAlias: company.alias,
-      channel,
-      accountKey: account.key,
-    });
-  } finally {
-    await workers.stop();
-  }
-}
+const dispatch = (company: TestCompany, channel: Channel) => dispatchThroughOutbox(app, company, channel);
 
 const balance = async (companyId: number) => {
   const [row] = await app.sql<{ balance: string; reserved: string }[]>`

@@ -175,6 +175,31 @@ export async function runDispatch(
   });
 }
 
+/** Sends a company's due messages of one channel through a fresh local-outbox account, and stops its workers. */
+export async function dispatchThroughOutbox(
+  app: App,
+  company: TestCompany,
+  channel: Channel,
+): Promise<DispatchTotals> {
+  const account = await createTestAccount(app.sql, {
+    channel,
+    provider: 'outbox',
+    maxPerSecond: 100,
+    batchSize: 10,
+  });
+  const workers = await startDispatchWorkers(app, { accounts: [account] });
+  try {
+    return await runDispatch(app, workers, {
+      companyId: company.id,
+      companyAlias: company.alias,
+      channel,
+      accountKey: account.key,
+    });
+  } finally {
+    await workers.stop();
+  }
+}
+
 /** The most arrivals inside any one-second window (sliding, not calendar seconds). */
 export function maxInAnySecond(times: readonly number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
