@@ -63,7 +63,7 @@ export const loadMapSchema = z
     /**
      * The file's columns this map was made for (`herald loadmap suggest` writes them): a file whose
      * header differs has drifted, and its source's `onDrift` says what happens. Without it only the
-     * mapped columns are compared.
+     * required columns are checked.
      */
     header: z.array(z.string().min(1)).min(1).optional(),
     dedupe: z

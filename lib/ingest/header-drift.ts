@@ -13,8 +13,7 @@ export interface HeaderDrift {
 
 /**
  * With the header the map was made for (`header`, written by `loadmap suggest`), any new or missing
- * column is drift. Without it the map's own columns are all that is known: a mapped field none of whose
- * columns the file has is missing; new columns cannot be told from the extras the file always had.
+ * column is drift. Without it only a required field none of whose columns the file has is missing.
  */
 export function compareHeader(compiled: CompiledMap, found: readonly string[]): HeaderDrift | undefined {
   const present = new Set(found.map(normalizeHeader));
@@ -37,8 +36,16 @@ export function compareHeader(compiled: CompiledMap, found: readonly string[]): 
       .filter((h) => !present.has(normalizeHeader(h)))
       .map((column) => ({ column, field: fieldOf.get(normalizeHeader(column)) ?? null }));
   } else {
+    // only a required column is known to be expected: an optional one may be left out of some files
+    // (JSON feeds leave out empty keys), and new columns cannot be told from the extras it always had
     missing = compiled.fields
-      .filter((f) => f.columns.length > 0 && !f.columns.some((c) => present.has(normalizeHeader(c))))
+      .filter(
+        (f) =>
+          f.required &&
+          f.defaultValue === undefined &&
+          f.columns.length > 0 &&
+          !f.columns.some((c) => present.has(normalizeHeader(c))),
+      )
       .map((f) => ({ column: f.columns[0]!, field: f.field }));
   }
   return added.length || missing.length ? { added, missing, blocksLoad } : undefined;
