@@ -36,6 +36,8 @@ describe('a source definition', () => {
       schedule: null,
       loadMap: null,
       refreshMode: 'append',
+      onDrift: 'hold',
+      onGarbledText: 'warn',
       active: true,
     });
     expect(ingestSourceSchema.parse({ name: 'sftp', kind: 'sftp', config: sftp }).config).toMatchObject({
