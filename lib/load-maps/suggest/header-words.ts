@@ -1,4 +1,4 @@
-// A column header as words a person means: split, abbreviations spelt out, Spanish read as English.
+// A column header as words a person means: split, abbreviations spelt out, Spanish and French read as English.
 
 /** Abbreviations and spellings of one word, to the word they stand for. */
 const WORDS: Record<string, string> = {
@@ -58,6 +58,7 @@ const WORDS: Record<string, string> = {
   dr: 'doctor',
   doc: 'doctor',
   physician: 'doctor',
+  attending: 'doctor',
   prov: 'provider',
   loc: 'location',
   lang: 'language',
@@ -102,9 +103,21 @@ const WORDS: Record<string, string> = {
   estatus: 'status',
   direccion: 'address',
   ciudad: 'city',
+  // French
+  prenom: 'first name',
+  nom: 'last name',
+  portable: 'mobile',
+  courriel: 'email',
+  rendez: 'appointment',
+  rdv: 'appointment',
+  heure: 'time',
+  medecin: 'doctor',
+  langue: 'language',
   // stop words
   de: '',
   del: '',
+  du: '',
+  vous: '',
   la: '',
   el: '',
   the: '',
