@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { loadSenders } from '../lib/dispatch/load';
+import { upsertAccount } from '../lib/providers/accounts';
 import { herald } from './support/cli';
 import { createTestCompany } from './support/dispatch';
 import { openTestApp } from './support/harness';
@@ -90,5 +91,36 @@ describe('herald senders', () => {
     expect((await loadSenders(app.sql, account!.id, company.id)).map((s) => s.address)).toEqual([
       '+16175550199',
     ]);
+  });
+
+  it("refuses another company's number on any account, naming its owner", async () => {
+    const [owner, other] = [await createTestCompany(app.sql), await createTestCompany(app.sql)];
+    const number = `+1617556${String(Date.now()).slice(-4)}`;
+    const key = `second-sms-${Date.now()}`;
+    await upsertAccount(app.sql, {
+      key,
+      channel: 'sms',
+      provider: 'outbox',
+      maxPerSecond: 10,
+      batchSize: 50,
+    });
+    const owned = await herald(['senders', 'add', number, '--company', owner.alias, '--channel', 'sms']);
+    expect(owned.code).toBe(0);
+    const taken = await herald([
+      'senders',
+      'add',
+      number,
+      '--company',
+      other.alias,
+      '--channel',
+      'sms',
+      '--account',
+      key,
+    ]);
+    expect(taken.stderr).toContain(`${number} on outbox-sms already belongs to company ${owner.alias}`);
+    expect(taken.code).toBe(2);
+    expect(
+      await app.sql`select 1 from sender_numbers where address = ${number} and company_id = ${other.id}`,
+    ).toHaveLength(0);
   });
 });

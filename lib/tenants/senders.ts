@@ -80,12 +80,17 @@ export async function addSender(
   const rate = input.maxPerSecond ?? DEFAULT_RATE[kind];
   if (!(rate > 0)) throw new CompanyInputError('max-per-second: must be above 0');
   const account = await accountFor(tx, companyId, input.channel, input.account);
-  const [taken] = await tx<{ alias: string | null }[]>`
-    select c.alias from sender_numbers s left join companies c on c.id = s.company_id
-    where s.account_id = ${account.id} and s.address = ${address} and s.company_id is distinct from ${companyId}`;
+  // One owner per address on every account: the sender_numbers_owner trigger holds it against
+  // concurrent writers (schemas/README.md); this check only names the owner before the insert.
+  const [taken] = await tx<{ alias: string | null; account: string }[]>`
+    select c.alias, a.key as account from sender_numbers s
+    join provider_accounts a on a.id = s.account_id
+    left join companies c on c.id = s.company_id
+    where s.address = ${address} and s.company_id is distinct from ${companyId}
+    limit 1`;
   if (taken)
     throw new CompanyInputError(
-      `${address} on ${account.key} ${taken.alias ? `already belongs to company ${taken.alias}` : 'is already shared by every company'}; a number sends for one company, so its replies reach one`,
+      `${address} on ${taken.account} ${taken.alias ? `already belongs to company ${taken.alias}` : 'is already shared by every company'}; a number sends for one company, so its replies reach one`,
     );
   const [row] = await tx<{ id: number }[]>`
     insert into sender_numbers (account_id, company_id, address, kind, max_per_second)
