@@ -10,7 +10,7 @@ import {
 import { ProviderConfigError } from '../lib/providers/registry';
 import type { Channel } from '../lib/providers/types';
 import type { BatchRef } from '../lib/dispatch/batch-context';
-import { UnknownCompanyError } from '../lib/dispatch/load';
+import { UnknownCompanyError } from '../lib/messages/load';
 import { refreshMessageStats } from '../lib/dispatch/planner-stats';
 import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
 import { BatchIncomplete, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { loadCompanyContext, loadMessages } from '../lib/dispatch/load';
+import { loadCompanyContext, loadMessages } from '../lib/messages/load';
 import { reconcile } from '../lib/dispatch/reconcile';
 import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { recordOutcomes } from '../lib/dispatch/record';

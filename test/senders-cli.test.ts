@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { loadSenders } from '../lib/dispatch/load';
+import { loadSenders } from '../lib/messages/load';
 import { upsertAccount } from '../lib/providers/accounts';
 import { herald } from './support/cli';
 import { createTestCompany } from './support/dispatch';

@@ -11,8 +11,8 @@ import {
   type CompanyContext,
   type DispatchMessage,
   type SenderNumber,
-} from './load';
-import { prepareSends, type PrepareOptions } from './prepare';
+} from '../messages/load';
+import { prepareSends, type PrepareOptions } from '../render/prepare';
 import { reconcile, type ReconcileResult } from './reconcile';
 import type { SendLease } from '../send-lease';
 

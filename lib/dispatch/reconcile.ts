@@ -4,7 +4,7 @@
 import type { Sql } from '../db';
 import { ProviderError } from '../providers/errors';
 import type { AnyProvider, SendResult } from '../providers/types';
-import type { DispatchMessage } from './load';
+import type { DispatchMessage } from '../messages/load';
 import { matchRecords } from './match-records';
 import type { Outcome } from './record';
 

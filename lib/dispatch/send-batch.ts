@@ -4,7 +4,7 @@ import { withSendLease, type LeasedBatchDeps } from './leased-batch';
 import { endUnsendable } from './end-unsendable';
 import { runRound, type Pace } from './pacer';
 import { pause } from './pause';
-import { prepareSendsInSlices } from './prepare';
+import { prepareSendsInSlices } from '../render/prepare';
 import { limiterKey, pauseLimiter } from '../rates/rate-slots';
 import { recordOutcomes } from './record';
 import { LeaseLost, type SendLease } from '../send-lease';

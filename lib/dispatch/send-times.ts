@@ -1,8 +1,8 @@
 // Gives each prepared send its time, under the account's, the company's and its sender number's caps at once.
 import type { Sql } from '../db';
 import type { ProviderAccount } from '../providers/accounts';
-import type { CompanyContext } from './load';
-import type { PreparedSend } from './prepare';
+import type { CompanyContext } from '../messages/load';
+import type { PreparedSend } from '../render/prepare';
 import { limiterKey, reserveSendTimes, type Limit } from '../rates/rate-slots';
 
 export interface TimedSend extends PreparedSend {

@@ -2,9 +2,9 @@
 import twilio from 'twilio';
 import type { Sql, TransactionSql } from '../db';
 import type { Logger } from '../log';
-import { loadCompanyContext, loadMessages } from '../dispatch/load';
-import { pickTemplate, templateContext } from '../dispatch/render-message';
-import { sayLanguage } from '../dispatch/voice-twiml';
+import { loadCompanyContext, loadMessages } from '../messages/load';
+import { pickTemplate, templateContext } from '../render/render-message';
+import { sayLanguage } from '../render/voice-twiml';
 import type { ProviderEvent } from '../providers/types';
 import { classifyDigits } from '../reminders/keywords';
 import { applyReply, type ReplyEffect } from '../reminders/replies';

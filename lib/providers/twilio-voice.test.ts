@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTwilioStandin, type TwilioStandin } from '../../test/standins/twilio';
-import { buildReminderTwiml } from '../dispatch/voice-twiml';
+import { buildReminderTwiml } from '../render/voice-twiml';
 import { ProviderError } from './errors';
 import { createTwilioVoice } from './twilio-voice';
 

@@ -1,7 +1,7 @@
 // Template files as operators write them (JSON, or plain text for one channel), and their checks before saving.
 import path from 'node:path';
 import { z } from 'zod';
-import { TEMPLATE_ROOT_FIELDS } from '../dispatch/render-message';
+import { TEMPLATE_ROOT_FIELDS } from '../render/render-message';
 import { validateTemplate, type TemplateIssue } from '../template';
 import type { ValueType } from '../template/types';
 import { CANONICAL_FIELDS, CANONICAL_FIELD_TYPES } from '../../schemas/canonical';

@@ -2,14 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { App } from '../../lib/app';
-import { loadCompanyContext, type DispatchMessage } from '../../lib/dispatch/load';
+import { loadCompanyContext, type DispatchMessage } from '../../lib/messages/load';
 import {
   createRenderer,
   previewMessage,
   renderInput,
   RenderProblem,
   type RenderedMessage,
-} from '../../lib/dispatch/render-message';
+} from '../../lib/render/render-message';
 import type { Channel } from '../../lib/providers/types';
 import {
   checkTemplate,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CompanyContext, DispatchMessage, StoredTemplate } from '../../lib/dispatch/load';
-import { prepareSends } from '../../lib/dispatch/prepare';
-import { previewMessage } from '../../lib/dispatch/render-message';
+import type { CompanyContext, DispatchMessage, StoredTemplate } from '../../lib/messages/load';
+import { prepareSends } from '../../lib/render/prepare';
+import { previewMessage } from '../../lib/render/render-message';
 import type { ProviderAccount } from '../../lib/providers/accounts';
 import type { EmailInput, SmsInput } from '../../lib/providers/types';
 

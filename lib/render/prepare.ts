@@ -3,7 +3,7 @@ import { unsubscribeToken } from '../unsubscribe-token';
 import { INGRESS_PATHS, OWN_ID_PARAM } from '../names';
 import type { ProviderAccount } from '../providers/accounts';
 import type { ChannelInput, Channel } from '../providers/types';
-import type { CompanyContext, DispatchMessage, SenderNumber } from './load';
+import type { CompanyContext, DispatchMessage, SenderNumber } from '../messages/load';
 import { createRenderer, renderInput, RenderProblem, type RenderedMessage } from './render-message';
 
 export interface PreparedSend {

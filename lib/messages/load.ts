@@ -1,6 +1,6 @@
-// Reads what a send batch needs in a few queries: the company with its plan, rates, templates and senders, and the messages.
+// Reads what a send batch needs in a few queries: the messages, and their company with its plan limits, rates, templates and senders.
 import type { Sql } from '../db';
-import type { PlanLimits } from '../messages/claim';
+import type { PlanLimits } from './claim';
 import type { Channel } from '../providers/types';
 
 export interface StoredTemplate {

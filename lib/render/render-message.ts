@@ -13,7 +13,7 @@ import {
 } from '../template';
 import { OWN_ID_PARAM } from '../names';
 import type { Channel } from '../providers/types';
-import type { CompanyContext, DispatchMessage, StoredTemplate } from './load';
+import type { CompanyContext, DispatchMessage, StoredTemplate } from '../messages/load';
 import { buildReminderTwiml } from './voice-twiml';
 
 export type RenderedMessage =
