@@ -30,10 +30,11 @@ describe('the readiness check workflow, on the real Temporal server', () => {
       ready: true,
       problems: [],
       activeLoadMaps: ['ehr-appointments@v1'],
+      // the global reminder template, and the one a moved appointment's reminders use
       templatesByChannel: {
-        sms: ['appointment_reminder'],
-        voice: ['appointment_reminder'],
-        email: ['appointment_reminder'],
+        sms: ['appointment_moved', 'appointment_reminder'],
+        voice: ['appointment_moved', 'appointment_reminder'],
+        email: ['appointment_moved', 'appointment_reminder'],
       },
     });
     expect(result.creditBalance).toBeGreaterThan(0);

@@ -33,7 +33,10 @@ describe('schemas/README.md', () => {
           : name === `${table}_updated_at`
             ? '<table>_updated_at'
             : null;
-      const row = rows.find((r) => r.includes(`\`${generic ?? name}\``));
+      // a trigger with a row of its own is listed there, even when its name fits a generic row
+      const row =
+        rows.find((r) => r.includes(`\`${name}\``)) ??
+        (generic ? rows.find((r) => r.includes(`\`${generic}\``)) : undefined);
       return !row || !row.includes(`\`${table}\``);
     });
     expect(unlisted).toEqual([]);
