@@ -12,6 +12,7 @@ import {
   insertMessages,
   startDispatchWorkers,
   type TestCompany,
+  contactPhones,
 } from './support/dispatch';
 import { eventually } from './support/harness';
 import { useDispatchEnv } from './support/dispatch-env';
@@ -43,13 +44,7 @@ async function slowBatch(): Promise<{
   });
   const contacts = await createContacts(app.sql, company.id, MESSAGES);
   const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-  const phones = new Set(
-    (
-      await app.sql<
-        { phone_e164: string }[]
-      >`select phone_e164 from contacts where id in ${app.sql(contacts)}`
-    ).map((r) => r.phone_e164),
-  );
+  const phones = await contactPhones(app.sql, contacts);
   return {
     company,
     account,

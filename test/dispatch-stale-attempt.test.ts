@@ -11,6 +11,7 @@ import {
   createTestCompany,
   insertMessages,
   messageStates,
+  contactPhones,
 } from './support/dispatch';
 import { startCuttableLink, type CuttableLink } from './support/cuttable-link';
 import { eventually } from './support/harness';
@@ -45,12 +46,7 @@ describe('a send attempt waiting for a vendor slower than its heartbeat timeout'
     });
     const contacts = await createContacts(app.sql, company.id, texts);
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-    const phones = new Set(
-      (
-        await app.sql<{ phone_e164: string }[]>`
-          select phone_e164 from contacts where id in ${app.sql(contacts)}`
-      ).map((r) => r.phone_e164),
-    );
+    const phones = await contactPhones(app.sql, contacts);
     // every answer takes longer than the heartbeat timeout: an attempt that beat only after sending
     // would be silent past it while it waits for the last answers
     twilio.answerDelayMs = ANSWER_DELAY_MS;
@@ -107,12 +103,7 @@ describe('a send attempt Temporal gave up on while it was still alive', () => {
     });
     const contacts = await createContacts(app.sql, company.id, MESSAGES);
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-    const phones = new Set(
-      (
-        await app.sql<{ phone_e164: string }[]>`
-          select phone_e164 from contacts where id in ${app.sql(contacts)}`
-      ).map((r) => r.phone_e164),
-    );
+    const phones = await contactPhones(app.sql, contacts);
     twilio.answerDelayMs = ANSWER_DELAY_MS;
 
     const queue = `test-${randomUUID()}`;

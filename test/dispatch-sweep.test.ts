@@ -7,7 +7,13 @@ import { createProviderRegistry } from '../lib/providers/registry';
 import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { dispatchMessages } from '../workflows';
 import type { TwilioStandin } from './standins/twilio';
-import { createContacts, createTestAccount, createTestCompany, insertMessages } from './support/dispatch';
+import {
+  createContacts,
+  createTestAccount,
+  createTestCompany,
+  insertMessages,
+  contactPhones,
+} from './support/dispatch';
 import { eventually } from './support/harness';
 import { useDispatchEnv } from './support/dispatch-env';
 import { killWorkerProcesses, startWorkerProcess } from './support/worker-process';
@@ -33,12 +39,7 @@ describe('the sweep of stranded sends', () => {
     });
     const contacts = await createContacts(app.sql, company.id, MESSAGES);
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-    const phones = new Set(
-      (
-        await app.sql<{ phone_e164: string }[]>`
-          select phone_e164 from contacts where id in ${app.sql(contacts)}`
-      ).map((r) => r.phone_e164),
-    );
+    const phones = await contactPhones(app.sql, contacts);
     const accepted = () => twilio.accepted('Messages').filter((r) => phones.has(String(r.form.To)));
     const queue = `test-${randomUUID()}`;
     const env = {

@@ -77,6 +77,13 @@ export async function createContacts(
   return ids;
 }
 
+/** The phone numbers of the contacts: what a test counts arrivals at the Twilio stand-in by. */
+export async function contactPhones(sql: Sql, contactIds: readonly number[]): Promise<Set<string>> {
+  const rows = await sql<{ phone_e164: string }[]>`
+    select phone_e164 from contacts where id in ${sql(contactIds as number[])}`;
+  return new Set(rows.map((r) => r.phone_e164));
+}
+
 /** One due message per contact on the channel, with the global appointment_reminder template's fields. */
 export async function insertMessages(
   sql: Sql,
