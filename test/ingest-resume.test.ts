@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_HEADER, BENCH_MAP, messyRows } from '../bench/messy-rows';
 import type { App } from '../lib/app';
-import { compileLoadMap } from '../lib/ingest/compile-map';
+import { compileLoadMap } from '../lib/load-maps/compile';
 import { bindMapper } from '../lib/ingest/row-mapper';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { readPacketSummary } from '../lib/ingest/summary';

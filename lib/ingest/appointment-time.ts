@@ -1,7 +1,7 @@
 // Reads an appointment's date (and time column) in the row's time zone as a UTC instant, and its status.
 import { wallClockToInstant, type CleanResult, type RuleContext } from '../clean';
 import type { CellValue } from '../parse';
-import type { CompiledMap } from './compile-map';
+import type { CompiledMap } from '../load-maps/compile';
 
 const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const LOCAL_TIME = /^(\d{2}):(\d{2}):(\d{2})$/;

@@ -1,7 +1,7 @@
 // Which stored values a packet's blank cells clear: the load map's blankCells setting, over the fields the file has columns for.
 import { normalizeHeader } from '../parse';
 import type { CanonicalField } from '../../schemas/canonical';
-import type { CompiledMap } from './compile-map';
+import type { CompiledMap } from '../load-maps/compile';
 
 export interface BlankCellRule {
   /** fields whose blank cell empties the stored value (blankCells: clear); the others keep it */

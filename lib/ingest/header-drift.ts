@@ -1,6 +1,6 @@
 // A file's header against its load map: which columns are new and which are missing (the drift contract).
 import { normalizeHeader } from '../parse';
-import type { CompiledMap } from './compile-map';
+import type { CompiledMap } from '../load-maps/compile';
 
 export interface HeaderDrift {
   /** columns the file has that the map was not made for */

@@ -5,7 +5,7 @@ import type { PacketRow } from '../packets';
 import { normalizeHeader } from '../parse';
 import { companySettingsSchema, type CompanySettings } from '../../schemas/company-settings';
 import { formatZodIssues } from '../../schemas/load-map';
-import { compileLoadMap, type CompiledMap } from './compile-map';
+import { compileLoadMap, InvalidLoadMap, type CompiledMap } from '../load-maps/compile';
 import { IngestProblem } from './errors';
 
 export interface PacketContext {
@@ -91,7 +91,7 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
     select criteria from contact_blocks
     where company_id = ${company.id} and purpose = 'dedupe' and active order by id limit 1`;
   const fields = Array.isArray(dedupe?.criteria.fields) ? dedupe.criteria.fields.map(String) : undefined;
-  const compiled = compileLoadMap(chosen.load_map, `${chosen.name} v${chosen.version}`, fields);
+  const compiled = compileOrExplain(chosen.load_map, `${chosen.name} v${chosen.version}`, fields);
 
   const locationZones = await loadLocationZones(sql, company.id);
   return {
@@ -115,6 +115,16 @@ export async function loadPacketContext(sql: Sql, packetUuid: string): Promise<P
       : null,
     locationZones,
   };
+}
+
+/** A stored map that no longer compiles is the company's to fix: retrying the packet cannot help. */
+function compileOrExplain(raw: unknown, label: string, dedupe: readonly string[] | undefined): CompiledMap {
+  try {
+    return compileLoadMap(raw, label, dedupe);
+  } catch (err) {
+    if (err instanceof InvalidLoadMap) throw new IngestProblem('InvalidLoadMap', err.message);
+    throw err;
+  }
 }
 
 async function sourceMap(

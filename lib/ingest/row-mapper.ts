@@ -3,7 +3,7 @@ import { isValidTimezone, timezoneForPhone, type RuleContext } from '../clean';
 import { matchColumns, type CellValue, type ExpectedColumn, type ParsedRow } from '../parse';
 import type { CanonicalField } from '../../schemas/canonical';
 import { readAppointmentInstant, normalizeAppointmentStatus } from './appointment-time';
-import type { CompiledField, CompiledMap } from './compile-map';
+import type { CompiledField, CompiledMap } from '../load-maps/compile';
 import { IngestProblem } from './errors';
 import type { StagedRow } from './staged-row';
 import { storableText, unstorableText } from './storable-text';

@@ -3,9 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
 import type { Sql } from '../db';
-import { compileLoadMap } from '../ingest/compile-map';
-import { IngestProblem } from '../ingest/errors';
 import { loadMapSchema, type LoadMap } from '../../schemas/load-map';
+import { compileLoadMap, InvalidLoadMap } from './compile';
 import { describeDuplicateKeys, findDuplicateKeys } from './json-keys';
 import { recordLoadMapVersion } from './store';
 
@@ -46,11 +45,8 @@ export function loadMapProblems(text: string): { map?: LoadMap; problems: string
     compileLoadMap(parsed.data, parsed.data.name);
     return { map: parsed.data, problems: duplicates };
   } catch (err) {
-    if (!(err instanceof IngestProblem)) throw err;
-    return {
-      map: parsed.data,
-      problems: [...duplicates, err.message.replace(/^load map \S+ is invalid: /, '')],
-    };
+    if (!(err instanceof InvalidLoadMap)) throw err;
+    return { map: parsed.data, problems: [...duplicates, ...err.problems] };
   }
 }
 

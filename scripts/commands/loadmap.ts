@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { App } from '../../lib/app';
 import { ConfigError } from '../../lib/config';
-import { compileLoadMap, type CompiledMap } from '../../lib/ingest/compile-map';
+import { compileLoadMap, InvalidLoadMap, type CompiledMap } from '../../lib/load-maps/compile';
 import { IngestProblem } from '../../lib/ingest/errors';
 import { loadLocationZones, locationTimezoneOf } from '../../lib/ingest/packet-context';
 import { bindMapper, type MappedRow } from '../../lib/ingest/row-mapper';
@@ -88,7 +88,7 @@ async function preview(app: App, file: string, o: PreviewOptions): Promise<numbe
   try {
     compiled = compileLoadMap(raw, label);
   } catch (err) {
-    if (err instanceof IngestProblem) throw new UsageError(err.message);
+    if (err instanceof InvalidLoadMap) throw new UsageError(err.message);
     throw err;
   }
   const zones = await loadLocationZones(app.sql, company.id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blankCellRule } from '../../lib/ingest/blank-cells';
-import { compileLoadMap } from '../../lib/ingest/compile-map';
+import { compileLoadMap } from '../../lib/load-maps/compile';
 
 const map = {
   name: 'm',

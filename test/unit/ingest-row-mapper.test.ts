@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeAppointmentStatus } from '../../lib/ingest/appointment-time';
-import { compileLoadMap } from '../../lib/ingest/compile-map';
+import { compileLoadMap } from '../../lib/load-maps/compile';
 import { copyRow, copyValue } from '../../lib/ingest/copy';
 import { IngestProblem } from '../../lib/ingest/errors';
 import { bindMapper, type MappedRow } from '../../lib/ingest/row-mapper';

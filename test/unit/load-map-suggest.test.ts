@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { compileLoadMap } from '../../lib/ingest/compile-map';
+import { compileLoadMap } from '../../lib/load-maps/compile';
 import { bindMapper } from '../../lib/ingest/row-mapper';
 import { loadMapProblems } from '../../lib/load-maps/files';
 import { CONFIDENCE_THRESHOLD, suggestLoadMap } from '../../lib/load-maps/suggest';

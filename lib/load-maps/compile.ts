@@ -3,7 +3,21 @@ import { compileRules, type CleanFunction } from '../clean';
 import { normalizeHeader } from '../parse';
 import { CANONICAL_FIELDS, type CanonicalField } from '../../schemas/canonical';
 import { loadMapSchema, formatZodIssues, type LoadMap } from '../../schemas/load-map';
-import { IngestProblem } from './errors';
+
+/**
+ * A load map that cannot be used as written: each problem names its place in the map. Callers decide
+ * what it means for them (a packet's ingest makes it a non-retryable problem, the CLI a usage error).
+ */
+export class InvalidLoadMap extends Error {
+  override readonly name = 'InvalidLoadMap';
+
+  constructor(
+    readonly label: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`load map ${label} is invalid: ${problems.join('; ')}`);
+  }
+}
 
 type RuleSpecs = { rule: string; [option: string]: unknown }[];
 
@@ -51,10 +65,7 @@ export interface CompiledMap {
 export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: readonly string[]): CompiledMap {
   const parsed = loadMapSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new IngestProblem(
-      'InvalidLoadMap',
-      `load map ${label} is invalid: ${formatZodIssues(parsed.error)}`,
-    );
+    throw new InvalidLoadMap(label, [formatZodIssues(parsed.error)]);
   }
   const map = parsed.data;
   const problems: string[] = [];
@@ -101,8 +112,7 @@ export function compileLoadMap(raw: unknown, label: string, dedupeOverride?: rea
   for (const field of appointmentKeyFields ?? []) {
     if (!map.fields[field]) problems.push(`dedupe.appointment: uses ${field}, which the map does not fill`);
   }
-  if (problems.length > 0)
-    throw new IngestProblem('InvalidLoadMap', `load map ${label} is invalid: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new InvalidLoadMap(label, problems);
   const byField: CompiledMap['byField'] = {};
   for (const f of fields) byField[f.field] = f;
   return { map, fields, byField, appointmentReading, contactKeyFields, appointmentKeyFields };
