@@ -1,4 +1,4 @@
-// Activities of a packet's ingest: prepare, stage rows (streamed, heartbeating), merge, shard, finish.
+// Activities of a packet's ingest: prepare, stage rows (streamed, heartbeating), merge, count regions, finish.
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
@@ -42,7 +42,7 @@ export interface StagedCounts {
   rejectsKey: string | null;
 }
 
-export interface ShardCounts {
+export interface RegionCounts {
   regions: Record<string, number>;
   unassigned: number;
 }
@@ -100,6 +100,24 @@ function actor(): string {
 }
 
 export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: ActivityDeps) {
+  /** Publishes where the packet's contacts went: counts by region, and why some are unassigned. */
+  async function countPacketRegions(input: PacketInput): Promise<RegionCounts> {
+    const packet = await loadPacketRow(sql, input.packetId);
+    const [stored] = await sql<{ merge: MergeResult | null }[]>`
+      select metadata -> 'merge' as merge from data_packets where id = ${packet.id}`;
+    const regions: RegionCount[] = stored?.merge?.regions ?? [];
+    const counts: Record<string, number> = {};
+    for (const r of regions) counts[r.region] = (counts[r.region] ?? 0) + r.contacts;
+    const unassigned = regions.filter((r) => r.region === 'unassigned');
+    await setPacketStage(sql, packet.id, 'regions_counted', actor(), {
+      details: {
+        regions: counts,
+        unassignedReasons: unassigned.map((r) => ({ reason: r.reason, contacts: r.contacts })),
+      },
+    });
+    return { regions: counts, unassigned: counts.unassigned ?? 0 };
+  }
+
   return {
     /** Checks the company, load map and file before any row is read; records the map the packet uses. */
     async preparePacket(input: PacketInput): Promise<PreparedPacket> {
@@ -245,26 +263,12 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
       });
     },
 
-    /** Publishes where the packet's contacts went: counts by region, and why some are unassigned. */
-    async shardPacketContacts(input: PacketInput): Promise<ShardCounts> {
-      const packet = await loadPacketRow(sql, input.packetId);
-      const [stored] = await sql<{ merge: MergeResult | null }[]>`
-        select metadata -> 'merge' as merge from data_packets where id = ${packet.id}`;
-      const regions: RegionCount[] = stored?.merge?.regions ?? [];
-      const counts: Record<string, number> = {};
-      for (const r of regions) counts[r.region] = (counts[r.region] ?? 0) + r.contacts;
-      const unassigned = regions.filter((r) => r.region === 'unassigned');
-      await setPacketStage(sql, packet.id, 'sharded', actor(), {
-        details: {
-          regions: counts,
-          unassignedReasons: unassigned.map((r) => ({ reason: r.reason, contacts: r.contacts })),
-        },
-      });
-      return { regions: counts, unassigned: counts.unassigned ?? 0 };
-    },
+    countPacketRegions,
+    /** The name ingests started before the rename schedule this step by: their histories replay with it. */
+    shardPacketContacts: countPacketRegions,
 
     /**
-     * Kept for ingests the previous release started: their workflow still calls it after sharding.
+     * Kept for ingests an earlier release started: their workflow still calls it after counting regions.
      * Reminder messages are made by the reminder run when their steps fall due (lib/messages), so this
      * only records the stage those ingests pass through.
      */

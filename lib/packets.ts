@@ -6,7 +6,8 @@ export const PACKET_STAGES = [
   'fetched',
   'parsed',
   'loaded',
-  'sharded',
+  /** the merge's contacts counted by region (and why some have none), recorded on the packet */
+  'regions_counted',
   'planned',
   'done',
   'failed',
@@ -15,6 +16,12 @@ export const PACKET_STAGES = [
   'held',
 ] as const;
 export type PacketStage = (typeof PACKET_STAGES)[number];
+
+/**
+ * Stage words of earlier releases, still accepted where an operator types a stage: `sharded` was the
+ * name of `regions_counted`, though the step never split anything (migration 0055 renamed the rows).
+ */
+export const FORMER_STAGE_NAMES: Readonly<Record<string, PacketStage>> = { sharded: 'regions_counted' };
 
 export interface PacketRow {
   id: number;

@@ -1058,7 +1058,7 @@ CREATE TABLE public.data_packets (
     merged_at timestamp with time zone,
     rows_staged integer,
     files_purged_at timestamp with time zone,
-    CONSTRAINT data_packets_stage_check CHECK ((stage = ANY (ARRAY['received'::text, 'fetched'::text, 'parsed'::text, 'loaded'::text, 'sharded'::text, 'planned'::text, 'done'::text, 'failed'::text, 'cancelled'::text, 'held'::text])))
+    CONSTRAINT data_packets_stage_check CHECK ((stage = ANY (ARRAY['received'::text, 'fetched'::text, 'parsed'::text, 'loaded'::text, 'regions_counted'::text, 'planned'::text, 'done'::text, 'failed'::text, 'cancelled'::text, 'held'::text])))
 );
 
 

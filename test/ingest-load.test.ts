@@ -216,7 +216,7 @@ describe('loading a packet', () => {
       'fetched',
       'parsed',
       'loaded',
-      'sharded',
+      'regions_counted',
       'done',
     ]);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,32 @@ describe('migrations', () => {
       expect(tables!.n).toBe(0);
       const [exists] = await sql<{ t: string | null }[]>`select to_regclass('schema_migrations')::text as t`;
       expect(exists!.t).toBeNull();
+    }));
+
+  it('rename the stage after the merge from sharded to regions_counted, in packets and their stage logs', () =>
+    withScratchDatabase(async (sql) => {
+      // the schema as the release before the rename left it, with a packet stopped at that stage
+      const dir = await copyOfMigrations();
+      await rm(path.join(dir, '0055_regions_counted_stage.sql'));
+      await migrate(sql, { dir });
+      const [company] = await sql<{ id: number }[]>`
+        insert into companies (alias, name) values ('renamed-stage', 'Renamed Stage') returning id`;
+      const [packet] = await sql<{ id: number }[]>`
+        insert into data_packets (company_id, dedupe_key, object_key, stage)
+        values (${company!.id}, 'k', 'raw/k.csv', 'sharded') returning id`;
+      for (const stage of ['loaded', 'sharded'])
+        await sql`insert into packet_events (packet_id, company_id, stage, event, actor)
+                  values (${packet!.id}, ${company!.id}, ${stage}, ${`stage ${stage}`}, 'test')`;
+
+      expect((await migrate(sql)).applied).toContain('0055_regions_counted_stage.sql');
+      const [after] = await sql<{ stage: string }[]>`select stage from data_packets where id = ${packet!.id}`;
+      expect(after!.stage).toBe('regions_counted');
+      const log = await sql<{ stage: string }[]>`
+        select stage from packet_events where packet_id = ${packet!.id} order by id`;
+      expect(log.map((e) => e.stage)).toEqual(['loaded', 'regions_counted']);
+      await expect(sql`update data_packets set stage = 'sharded' where id = ${packet!.id}`).rejects.toThrow(
+        /data_packets_stage_check/,
+      );
     }));
 
   it('reject badly named migration files', async () => {

@@ -92,6 +92,15 @@ async function events(id: string) {
     where p.uuid = ${id} order by e.id`;
 }
 
+/** The activities a workflow scheduled, in order, from its history. */
+async function activitiesOf(workflowId: string): Promise<string[]> {
+  const history = await (await app.client()).workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
+
 /** A packet whose ingest runs on a queue no worker polls: the stuck packet an operator resets or cancels. */
 async function stuckPacket(name: string): Promise<string> {
   const { packet } = await putPacket(app, company, name, FILE + `\r\n`.repeat(name.length));
@@ -205,7 +214,7 @@ describe('herald packets', () => {
       'fetched',
       'parsed',
       'loaded',
-      'sharded',
+      'regions_counted',
       'done',
     ]);
     // two appointments, the default plan's three steps each, none due yet: computed, not stored
@@ -257,6 +266,11 @@ describe('herald packets', () => {
     const replan = await herald(['packets', 'replay', packetId, '--from', 'loaded', '--json']);
     expect(JSON.parse(replan.stdout)).toMatchObject({ run: 2, from: 'loaded', stage: 'done' });
     expect(await counts(company.id)).toEqual(before);
+    // a new run schedules the step by its new name; the old name is only for histories from before
+    expect(await activitiesOf(WORKFLOW_IDS.ingestReplay(packetId, 2))).toEqual([
+      'countPacketRegions',
+      'finishPacket',
+    ]);
 
     await addLoadMap(app, company.id, EHR_MAP);
     // a map's name is its active version, as upload and sources read it
@@ -388,6 +402,30 @@ describe('herald packets', () => {
       actor: 'test',
       details: { from: 'fetched', run: 1 },
     });
+  });
+
+  it('reset --stage regions_counted finishes the packet without counting again; the old word sharded still works, with a note', async () => {
+    const { packet } = await ingestFile(app, worker.taskQueue, company, 'counted.csv', FILE + '\r\n');
+    const reset = await herald(['packets', 'reset', packet.uuid, '--stage', 'sharded', '--json']);
+    expect(reset.stderr).toBe(
+      'herald: the stage "sharded" is now called "regions_counted"; the old word still works\n',
+    );
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ stage: 'done', from: 'regions_counted', run: 1 });
+    const log = await events(packet.uuid);
+    expect(log.slice(-3).map((e) => [e.stage, e.event])).toEqual([
+      ['regions_counted', 'reset to regions_counted by an operator'],
+      ['regions_counted', 'run after reset'],
+      ['done', 'stage done'],
+    ]);
+    expect(await activitiesOf(WORKFLOW_IDS.ingestReplay(packet.uuid, 1))).toEqual(['finishPacket']);
+
+    const replay = await herald(['packets', 'replay', packet.uuid, '--from', 'regions_counted', '--json']);
+    expect(replay.stderr).toBe('');
+    expect(JSON.parse(replay.stdout)).toMatchObject({ run: 2, from: 'regions_counted', stage: 'done' });
+    const listed = await herald(['packets', 'list', '--company', company.alias, '--stage', 'sharded']);
+    expect(listed.stderr).toContain('"sharded" is now called "regions_counted"');
+    expect(listed.code).toBe(0);
   });
 
   it('cancel stops a stuck ingest and marks the packet cancelled; a done packet cannot be cancelled', async () => {

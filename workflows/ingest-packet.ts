@@ -1,4 +1,4 @@
-// Ingests one data packet: prepare, stage rows, merge, shard, done (or failed with a reason a person can act on).
+// Ingests one data packet: prepare, stage rows, merge, count regions, done (or failed with a reason a person can act on).
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -24,7 +24,7 @@ const retry = {
   maximumAttempts: 20,
 };
 
-const { preparePacket, shardPacketContacts, finishPacket } = proxyActivities<Activities>({
+const { preparePacket, countPacketRegions, shardPacketContacts, finishPacket } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry,
 });
@@ -67,12 +67,23 @@ export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
 const REMINDERS_MADE_WHEN_DUE = 'reminders-made-when-due';
 
 /**
- * Where a run starts (`herald packets replay|reset`): `fetched` re-reads the raw bytes (the default and
- * a first ingest); `loaded` re-shards the contacts already merged; `sharded` only finishes the packet.
+ * The step after the merge was scheduled as `shardPacketContacts` before it was named for what it does;
+ * histories from before this marker replay with the old activity name (both names are registered).
  */
-export type IngestFrom = 'fetched' | 'loaded' | 'sharded';
+const REGIONS_COUNTED_NAME = 'regions-counted-name';
 
-export async function ingestPacket(input: { packetId: string; from?: IngestFrom }): Promise<PacketSummary> {
+/**
+ * Where a run starts (`herald packets replay|reset`): `fetched` re-reads the raw bytes (the default and
+ * a first ingest); `loaded` counts the merged contacts by region again; `regions_counted` only finishes
+ * the packet.
+ */
+export type IngestFrom = 'fetched' | 'loaded' | 'regions_counted';
+
+export async function ingestPacket(input: {
+  packetId: string;
+  /** `sharded`: the name of `regions_counted` in runs started by an earlier release */
+  from?: IngestFrom | 'sharded';
+}): Promise<PacketSummary> {
   const { packetId } = input;
   const progress: IngestProgress = {
     stage: 'received',
@@ -90,7 +101,7 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
     setCurrentDetails(describe(progress));
   };
 
-  const from = input.from ?? 'fetched';
+  const from = input.from === 'sharded' ? 'regions_counted' : (input.from ?? 'fetched');
   try {
     if (from === 'fetched') {
       const prepared = await preparePacket({ packetId });
@@ -118,9 +129,10 @@ export async function ingestPacket(input: { packetId: string; from?: IngestFrom 
       }
       reached('loaded');
     }
-    if (from !== 'sharded') {
-      await shardPacketContacts({ packetId });
-      reached('sharded');
+    if (from !== 'regions_counted') {
+      const countRegions = patched(REGIONS_COUNTED_NAME) ? countPacketRegions : shardPacketContacts;
+      await countRegions({ packetId });
+      reached('regions_counted');
     }
     if (!patched(REMINDERS_MADE_WHEN_DUE)) {
       await planPacketMessages({ packetId });

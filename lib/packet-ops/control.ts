@@ -77,8 +77,12 @@ export async function runningIngest(client: Client, packet: Packet): Promise<str
   return null;
 }
 
-/** Which stage a run from `from` needs the packet to have reached before (rows merged, contacts sharded). */
-const NEEDS: Record<IngestFrom, PacketStage | null> = { fetched: null, loaded: 'loaded', sharded: 'sharded' };
+/** Which stage a run from `from` needs the packet to have reached before (rows merged, regions counted). */
+const NEEDS: Record<IngestFrom, PacketStage | null> = {
+  fetched: null,
+  loaded: 'loaded',
+  regions_counted: 'regions_counted',
+};
 
 export async function reachedStage(sql: Sql, packet: Packet, stage: PacketStage): Promise<boolean> {
   const [row] = await sql`

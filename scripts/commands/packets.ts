@@ -23,22 +23,34 @@ import {
   packetRejects,
   type PacketDetail,
 } from '../../lib/packet-ops/read';
-import { PACKET_STAGES, recordPacketEvent, type PacketStage } from '../../lib/packets';
+import { FORMER_STAGE_NAMES, PACKET_STAGES, recordPacketEvent, type PacketStage } from '../../lib/packets';
 import { workflowUiUrl } from '../../lib/temporal';
 import { ingestProgressQuery, type IngestFrom } from '../../workflows/ingest-packet';
 import { EXIT, print, UsageError, withApp } from '../cli-kit';
 import { rootCause, watchProgress } from '../watch-progress';
 
-const FROM: readonly IngestFrom[] = ['fetched', 'loaded', 'sharded'];
+const FROM: readonly IngestFrom[] = ['fetched', 'loaded', 'regions_counted'];
 /** reset --stage: the stage the packet goes back to, and where its new run starts */
 const RESET_TO: Record<string, IngestFrom> = {
   received: 'fetched',
   fetched: 'fetched',
   loaded: 'loaded',
-  sharded: 'sharded',
+  regions_counted: 'regions_counted',
 };
 
-const stage = (v: string): PacketStage => {
+/**
+ * A stage as an operator typed it: an earlier release's word (`sharded`) still works, for scripts
+ * written against it, and says its new name.
+ */
+function stageWord(word: string): string {
+  const renamed = FORMER_STAGE_NAMES[word];
+  if (!renamed) return word;
+  process.stderr.write(`herald: the stage "${word}" is now called "${renamed}"; the old word still works\n`);
+  return renamed;
+}
+
+const stage = (word: string): PacketStage => {
+  const v = stageWord(word);
   if (!(PACKET_STAGES as readonly string[]).includes(v))
     throw new InvalidArgumentError(`must be one of ${PACKET_STAGES.join(', ')}`);
   return v as PacketStage;
@@ -164,7 +176,7 @@ export function registerPacketCommands(program: Command): void {
             `  workflow    ${link ?? detail.workflowId ?? 'none'}${running ? ' (running)' : ''}`,
             '  stages',
             ...detail.events.map(
-              (e) => `    ${e.at.toISOString()}  ${e.stage.padEnd(9)} ${e.event}  (${e.actor})`,
+              (e) => `    ${e.at.toISOString()}  ${e.stage.padEnd(15)} ${e.event}  (${e.actor})`,
             ),
             ...(detail.rejectReasons.length
               ? [
@@ -187,7 +199,7 @@ export function registerPacketCommands(program: Command): void {
     )
     .option(
       '--from <stage>',
-      `where to start: fetched (the file, default), loaded (re-shard), sharded (finish only)`,
+      `where to start: fetched (the file, default), loaded (count regions again), regions_counted (finish only)`,
       'fetched',
     )
     .option(
@@ -199,6 +211,7 @@ export function registerPacketCommands(program: Command): void {
     .action((id: string, opts: { from: string; loadMap?: string; wait: boolean; json?: boolean }) =>
       withApp({}, async (app) =>
         guarded(async () => {
+          opts.from = stageWord(opts.from);
           if (!FROM.includes(opts.from as IngestFrom))
             throw new UsageError(`--from must be one of ${FROM.join(', ')}`);
           if (opts.loadMap && opts.from !== 'fetched')
@@ -269,7 +282,7 @@ export function registerPacketCommands(program: Command): void {
     )
     .requiredOption(
       '--stage <stage>',
-      'received (from the file), loaded (re-shard and re-plan) or sharded (re-plan)',
+      'received (from the file), loaded (count regions again) or regions_counted (finish only)',
     )
     .option(
       '--grace <seconds>',
@@ -282,6 +295,7 @@ export function registerPacketCommands(program: Command): void {
     .action((id: string, opts: { stage: string; grace: number; wait: boolean; json?: boolean }) =>
       withApp({}, async (app) =>
         guarded(async () => {
+          opts.stage = stageWord(opts.stage);
           const from = RESET_TO[opts.stage];
           if (!from) throw new UsageError(`--stage must be one of ${Object.keys(RESET_TO).join(', ')}`);
           const client = await app.client();
