@@ -91,6 +91,59 @@ describe('rate limits, measured where the vendor receives the messages', () => {
     expect(achieved).toBeGreaterThan(0.7 * 60);
   }, 60_000);
 
+  it('sends many small batches at the cap, not at the cap over the batch size in batches a second', async () => {
+    // a reminder run's shape: every company and region dispatches the few messages due there, each
+    // in one small batch on the one account; cap / batch size is 0.1 batch a second here
+    const account = await createTestAccount(app.sql, {
+      channel: 'sms',
+      provider: 'twilio',
+      maxPerSecond: 30,
+      batchSize: 300,
+      senders: [{ address: '+16175550105', maxPerSecond: 1000, kind: 'short_code' }],
+    });
+    const companies = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(() => createTestCompany(app.sql, { credits: 100 })),
+    );
+    const ids: number[] = [];
+    for (const company of companies)
+      ids.push(
+        ...(await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 5), 'sms')),
+      );
+    const before = (await twilio.requests()).length;
+    const workers = await startDispatchWorkers(app, {
+      accounts: [account],
+      instances: {
+        [account.key]: createTwilioSms({
+          account: account.key,
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+          apiBaseUrl: twilio.url,
+        }),
+      },
+    });
+    try {
+      await Promise.all(
+        companies.map((c) =>
+          runDispatch(app, workers, {
+            companyId: c.id,
+            companyAlias: c.alias,
+            channel: 'sms',
+            accountKey: account.key,
+          }),
+        ),
+      );
+    } finally {
+      await workers.stop();
+    }
+    const times = (await twilio.requests(before))
+      .filter((r) => r.method === 'POST' && r.answered === 201)
+      .map((r) => r.arrivedAt);
+    expect(await messageStates(app.sql, ids)).toEqual({ sent: 30 });
+    expect(maxInAnySecond(times)).toBeLessThanOrEqual(30);
+    // at the cap the 30 take about a second; six batches at 0.1 a second would take 50 s or more
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(15_000);
+  }, 120_000);
+
   it('holds each sender number to its own rate', async () => {
     const senders = [
       { address: '+16175550102', maxPerSecond: 4 },

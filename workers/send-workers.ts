@@ -1,4 +1,4 @@
-// Hosts the send queues: one activity-only worker per provider account, with Temporal enforcing the account's rate.
+// Hosts the send queues: one activity-only worker per provider account; the account's cap is held where the sends start.
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { Config } from '../lib/config';
@@ -14,14 +14,6 @@ const CONCURRENT_BATCHES = 16;
  * make no further provider call (the default, 80% of the heartbeat timeout, would be 24 s).
  */
 const HEARTBEAT_THROTTLE_MS = 1000;
-
-/**
- * The cap as Temporal sees it: batches per second. Temporal's limiter is per task queue and shared
- * by every worker polling it, so adding workers never adds throughput beyond the cap; the send
- * schedule in Postgres then spaces the messages inside each second.
- */
-export const batchesPerSecond = (account: Pick<ProviderAccount, 'maxPerSecond' | 'batchSize'>) =>
-  account.maxPerSecond / account.batchSize;
 
 export function sendAccountsFor(config: Config, accounts: ProviderAccount[]): ProviderAccount[] {
   const wanted = config.sending.workerAccounts;
@@ -43,7 +35,9 @@ export async function createSendWorkers(opts: {
         namespace: opts.namespace,
         taskQueue: account.taskQueue,
         activities: opts.activities,
-        maxTaskQueueActivitiesPerSecond: batchesPerSecond(account),
+        // no batches-per-second limit on the queue: batches are as small as a region's due messages,
+        // so cap / batch size batches a second held the messages far below the cap. The cap holds
+        // per message, across workers: shared send times and each process's send window (docs/sending.md)
         maxConcurrentActivityTaskExecutions: CONCURRENT_BATCHES,
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
       }),

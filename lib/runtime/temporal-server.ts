@@ -83,8 +83,8 @@ export async function startTemporalDevServer(opts: {
     // retain finished workflows long enough for operators to look back in the UI
     '--dynamic-config-value',
     'system.forceSearchAttributesCacheRefreshOnRead=true',
-    // one partition per task queue: a queue's rate limit (the send queues' maxTaskQueueActivitiesPerSecond)
-    // is split evenly across partitions, which at a few batches a second dispatches well under the cap
+    // one partition per task queue: a task goes straight to a waiting poller, never waiting in a
+    // partition that no poller of the queue's few is on until it is forwarded
     '--dynamic-config-value',
     'matching.numTaskqueueReadPartitions=1',
     '--dynamic-config-value',
