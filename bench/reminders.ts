@@ -93,6 +93,18 @@ async function seed(app: App, at: Date): Promise<{ id: number; alias: string }[]
   return companies;
 }
 
+/** A local activity's marker: its type and when it was scheduled (epoch ms); the marker's event is its end. */
+function localActivity(data: Uint8Array | null | undefined): { type: string; scheduled: number } | undefined {
+  if (!data) return undefined;
+  const marker = JSON.parse(Buffer.from(data).toString('utf8')) as {
+    activity_type?: string;
+    original_schedule_time?: { seconds: number; nanos: number };
+  };
+  const t = marker.original_schedule_time;
+  if (!marker.activity_type || !t) return undefined;
+  return { type: marker.activity_type, scheduled: t.seconds * 1000 + t.nanos / 1e6 };
+}
+
 /** What a workflow and the children it started did when, in ms after `since`. */
 async function explainRun(app: App, workflowId: string, since: number, firstSend: number): Promise<void> {
   const client = await app.client();
@@ -108,15 +120,18 @@ async function explainRun(app: App, workflowId: string, since: number, firstSend
         e.activityTaskScheduledEventAttributes?.activityType?.name ??
         e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ??
         '';
+      const name = `${'  '.repeat(depth)}${id.split('/').slice(-2).join('/')}`;
       if (
-        /activity_task_(scheduled|completed)|child_workflow_execution_(started|completed)|workflow_execution_(started|completed)/.test(
+        /activity_task_(scheduled|started|completed)|child_workflow_execution_(started|completed)|workflow_execution_(started|completed)/.test(
           type,
         )
       )
-        lines.push({
-          at,
-          text: `${'  '.repeat(depth)}${id.split('/').slice(-2).join('/')}: ${type} ${what}`,
-        });
+        lines.push({ at, text: `${name}: ${type} ${what}` });
+      const local = localActivity(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data);
+      if (local) {
+        lines.push({ at: local.scheduled, text: `${name}: local activity scheduled ${local.type}` });
+        lines.push({ at, text: `${name}: local activity completed ${local.type}` });
+      }
       const child = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
       if (child && depth < 3) await visit(child, depth + 1);
     }
