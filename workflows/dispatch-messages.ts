@@ -3,7 +3,9 @@ import {
   ActivityFailure,
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -50,10 +52,20 @@ const ZERO: DispatchTotals = { ...NO_COUNTS, failedOver: 0, batches: 0 };
 /** Pages per run before continue-as-new keeps the history short whatever the volume. */
 const PAGES_PER_RUN = 25;
 
-const { describeDispatchRoute, selectDueMessages, settleMessageBatch } = proxyActivities<Activities>({
+const READS = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+} as const;
+const { settleMessageBatch } = proxyActivities<Activities>(READS);
+/**
+ * The route and the pages of ids are short reads that stand before the first batch: as local
+ * activities they run inside the workflow task, with no round trip through the server's queues
+ * each (two of them before the first text). Runs started before this change read them as
+ * activities, which is what their histories replay.
+ */
+const LOCAL_READS = 'dispatch-local-reads';
+const localReads = proxyLocalActivities<Activities>(READS);
+const remoteReads = proxyActivities<Activities>(READS);
 
 function sender(route: AccountRoute, attempts: number) {
   return proxyActivities<Activities>({
@@ -81,6 +93,7 @@ export async function dispatchMessages(input: DispatchMessagesInput): Promise<Di
   const totals: DispatchTotals = { ...(input.cursor?.totals ?? ZERO) };
   setHandler(dispatchProgressQuery, () => totals);
   const { workflowId } = workflowInfo();
+  const { describeDispatchRoute, selectDueMessages } = patched(LOCAL_READS) ? localReads : remoteReads;
   const route = await describeDispatchRoute({
     companyId: input.companyId,
     channel: input.channel,
