@@ -1519,7 +1519,8 @@ CREATE UNLOGGED TABLE public.packet_rows (
     appointment_timezone text,
     appointment_external_id text,
     appointment_status text,
-    data jsonb DEFAULT '{}'::jsonb NOT NULL
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    zip_state text
 );
 
 
@@ -1918,17 +1919,6 @@ CREATE TABLE public.workflow_history_exports (
     events integer NOT NULL,
     closed_at timestamp with time zone,
     exported_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-
---
--- Name: zip_prefixes; Type: TABLE
---
-
-CREATE TABLE public.zip_prefixes (
-    prefix character(3) NOT NULL,
-    state character(2) NOT NULL,
-    CONSTRAINT zip_prefixes_prefix_check CHECK ((prefix ~ '^[0-9]{3}$'::text))
 );
 
 
@@ -2650,14 +2640,6 @@ ALTER TABLE ONLY public.webhook_endpoints
 
 ALTER TABLE ONLY public.workflow_history_exports
     ADD CONSTRAINT workflow_history_exports_pkey PRIMARY KEY (workflow_id, run_id);
-
-
---
--- Name: zip_prefixes zip_prefixes_pkey; Type: CONSTRAINT
---
-
-ALTER TABLE ONLY public.zip_prefixes
-    ADD CONSTRAINT zip_prefixes_pkey PRIMARY KEY (prefix);
 
 
 --
@@ -4042,11 +4024,3 @@ ALTER TABLE ONLY public.webhook_deliveries
 
 ALTER TABLE ONLY public.webhook_endpoints
     ADD CONSTRAINT webhook_endpoints_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.companies(id) ON DELETE CASCADE;
-
-
---
--- Name: zip_prefixes zip_prefixes_state_fkey; Type: FK CONSTRAINT
---
-
-ALTER TABLE ONLY public.zip_prefixes
-    ADD CONSTRAINT zip_prefixes_state_fkey FOREIGN KEY (state) REFERENCES public.region_states(state);

@@ -206,16 +206,17 @@ describe('the data model', () => {
       await expect(sql`update messages set state = 'bogus' where id = ${message!.id}`).rejects.toThrow();
     }));
 
-  it('seeds regions, ZIP prefixes, credit prices, templates and the demo company', () =>
+  it('seeds regions, credit prices, templates and the demo company', () =>
     withScratchDatabase(async (sql) => {
       const result = await setUpDatabase(sql);
       expect(result.loadMaps.map((m) => `${m.company}/${m.name}`)).toContain('demo-clinic/ehr-appointments');
-      const [boston] = await sql<{ state: string; region: string }[]>`
-        select z.state, s.region_code as region from zip_prefixes z join region_states s using (state) where prefix = '021'`;
-      expect(boston).toEqual({ state: 'MA', region: 'northeast' });
-      const [honolulu] = await sql<{ state: string; timezone: string }[]>`
-        select z.state, s.timezone from zip_prefixes z join region_states s using (state) where prefix = '968'`;
-      expect(honolulu).toEqual({ state: 'HI', timezone: 'Pacific/Honolulu' });
+      const [boston] = await sql<{ region: string }[]>`
+        select region_code as region from region_states where state = 'MA'`;
+      expect(boston).toEqual({ region: 'northeast' });
+      const [honolulu] = await sql<
+        { timezone: string }[]
+      >`select timezone from region_states where state = 'HI'`;
+      expect(honolulu).toEqual({ timezone: 'Pacific/Honolulu' });
       const prices = await sql<{ credits_package: number; price_per_credit: string }[]>`
         select credits_package, price_per_credit from credit_prices order by credits_package`;
       expect(prices.map((p) => [p.credits_package, Number(p.price_per_credit)])).toEqual([

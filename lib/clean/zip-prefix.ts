@@ -7,8 +7,8 @@ export interface ZipPrefixRange {
   state: StateCode;
 }
 
-// USPS blocks by state, the one copy herald keeps: the zip_prefixes table the merge joins is synced from it
-// (lib/zip-prefix-table.ts). Prefixes outside every block (000-004, 428-429, 694-699, 732, 817-819, ...) are
+// USPS blocks by state, the one copy herald keeps: the ingest stages each row's ZIP state from it, which the
+// merge turns into the contact's state and region (lib/ingest/merge.ts). Prefixes outside every block (000-004, 428-429, 694-699, 732, 817-819, ...) are
 // not ZIP codes. A few unused prefixes inside a block (213 in Maryland's) are accepted on purpose: refusing a
 // real address costs more than accepting an unused prefix.
 export const ZIP_PREFIX_RANGES: readonly ZipPrefixRange[] = [

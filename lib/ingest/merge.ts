@@ -224,20 +224,19 @@ async function upsertContacts(
       select ${companyId}, ${refs.customer}, ${refs.location}, r.external_id, r.contact_key,
         r.first_name, r.last_name, r.middle_name, r.phone_e164, r.email,
         coalesce(r.timezone, rs.timezone, r.phone_timezone, ${context.company.timezone}),
-        r.zip, coalesce(r.state, zp.state), coalesce(rg.code, 'unassigned'),
+        r.zip, coalesce(r.state, r.zip_state), coalesce(rg.code, 'unassigned'),
         case when rg.code is not null then null
              when r.state is not null then 'state ' || r.state || ' belongs to no active region'
-             when r.zip is not null and zp.state is null then 'ZIP ' || r.zip || ' matches no known ZIP prefix'
-             when r.zip is not null then 'ZIP ' || r.zip || ' is in ' || zp.state || ', which belongs to no active region'
+             when r.zip is not null and r.zip_state is null then 'ZIP ' || r.zip || ' matches no known ZIP prefix'
+             when r.zip is not null then 'ZIP ' || r.zip || ' is in ' || r.zip_state || ', which belongs to no active region'
              else 'the row has no state or ZIP' end,
         ${language}, r.consent_source,
         case when r.appointment_key is null then ${blanks.clearsExtras ? tx`jsonb_strip_nulls(r.data)` : tx`r.data`} else '{}'::jsonb end,
         ${packetId}, ${packetId}
       from (select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
             order by contact_key, row_number desc) r
-      -- zip_prefixes is lib/clean/zip-prefix.ts's table, synced at set-up (lib/zip-prefix-table.ts)
-      left join zip_prefixes zp on r.state is null and zp.prefix = left(r.zip, 3)
-      left join region_states rs on rs.state = coalesce(r.state, zp.state)
+      -- zip_state was looked up when the row was mapped (lib/clean/zip-prefix.ts, the one ZIP table)
+      left join region_states rs on rs.state = coalesce(r.state, r.zip_state)
       left join regions rg on rg.code = rs.region_code and rg.active
       ${refs.joins}
       on conflict (company_id, dedupe_key) do update set

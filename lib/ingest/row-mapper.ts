@@ -1,5 +1,5 @@
 // Applies a compiled load map to parsed rows: columns, defaults, cleaning, time zones, required fields, keys.
-import { isValidTimezone, timezoneForPhone, type RuleContext } from '../clean';
+import { isValidTimezone, stateForZip, timezoneForPhone, type RuleContext } from '../clean';
 import { matchColumns, type CellValue, type ExpectedColumn, type ParsedRow } from '../parse';
 import type { CanonicalField } from '../../schemas/canonical';
 import { readAppointmentInstant, normalizeAppointmentStatus } from './appointment-time';
@@ -263,6 +263,7 @@ function mapRow(
       : compiled.appointmentKeyFields
         ? keyOf(compiled.appointmentKeyFields, out, at, startsAt)
         : `${contactKey}${KEY_SEPARATOR}${startsAt}`;
+  const zip = valueOf(out, at, 'zip');
   return {
     ok: true,
     row: {
@@ -277,8 +278,9 @@ function mapRow(
       email,
       timezone: valueOf(out, at, 'timezone'),
       phoneTimezone: phone ? (timezoneForPhone(phone) ?? null) : null,
-      zip: valueOf(out, at, 'zip'),
+      zip,
       state: valueOf(out, at, 'state'),
+      zipState: zip ? (stateForZip(zip) ?? null) : null,
       language: valueOf(out, at, 'language'),
       consentSource: valueOf(out, at, 'consent_source'),
       provider: valueOf(out, at, 'provider'),

@@ -16,6 +16,8 @@ export interface StagedRow {
   phoneTimezone: string | null;
   zip: string | null;
   state: string | null;
+  /** the ZIP's state (lib/clean/zip-prefix.ts, five-digit exceptions included): the merge's only source */
+  zipState: string | null;
   language: string | null;
   consentSource: string | null;
   provider: string | null;
@@ -32,7 +34,7 @@ export interface StagedRow {
   data: Record<string, string | number | null>;
 }
 
-/** Staging columns in COPY order; schemas/migrations/0010_ingest.sql creates them. */
+/** Staging columns in COPY order; schemas/migrations/0010_ingest.sql creates them (zip_state: 0056). */
 export const STAGING_COLUMNS = [
   'packet_id',
   'row_number',
@@ -48,6 +50,7 @@ export const STAGING_COLUMNS = [
   'phone_timezone',
   'zip',
   'state',
+  'zip_state',
   'language',
   'consent_source',
   'provider',
@@ -82,6 +85,7 @@ export function copyLine(packetId: number, r: StagedRow): string {
       field(r.phoneTimezone),
       field(r.zip),
       field(r.state),
+      field(r.zipState),
       field(r.language),
       field(r.consentSource),
       field(r.provider),
