@@ -1,4 +1,6 @@
 // Delivery attempts: sign a stored event and POST it, and record attempts (one or a drainer's batch) with their deliveries' new states.
+import { STATUS_CODES } from 'node:http';
+import { Agent, request } from 'undici';
 import type { Sql } from '../db';
 import { MissingSecretError, readSecret, SecretNotAllowedError, type SecretEnv } from '../sources/secrets';
 import { webhookBody, type WebhookEvent } from './events';
@@ -33,13 +35,22 @@ export function classifyStatus(status: number): AttemptOutcome {
   return 'permanent';
 }
 
-function retryAfter(header: string | null): number | undefined {
+function retryAfter(header: string | string[] | undefined): number | undefined {
+  if (Array.isArray(header)) header = header[0];
   if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 3600) * 1000;
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.min(at - Date.now(), 3_600_000));
 }
+
+/**
+ * Keep-alive connections shared by every attempt of this process. undici's `request` rather than
+ * `fetch`: measured against a local receiver, fetch spent 550-950 µs of CPU on each POST and
+ * `request` 100-170 µs, which is the difference between a drainer held to a few hundred a second
+ * on two cores and one that keeps up with dispatch (bench:webhook-drain).
+ */
+const connections = new Agent({ connections: 64 });
 
 /** A stored delivery with what sending it needs of its endpoint and company. */
 export interface DeliveryToSend {
@@ -92,11 +103,11 @@ export async function postDelivery(
     data: d.payload,
   });
   try {
-    const response = await fetch(d.url, {
+    const response = await request(d.url, {
       method: 'POST',
       body,
-      // a redirect is answered like any other 3xx: final, so a signed body never lands somewhere unexpected
-      redirect: 'manual',
+      // undici's request never follows a redirect: a 3xx is final like any other answer, so a signed body never lands somewhere unexpected
+      dispatcher: connections,
       signal: cancelled
         ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled])
         : AbortSignal.timeout(timeoutMs),
@@ -108,16 +119,17 @@ export async function postDelivery(
         [SIGNATURE_HEADER.toLowerCase()]: signWebhook(body, secret),
       },
     });
-    const text = (await response.text().catch(() => '')).slice(0, 1000);
-    const outcome = classifyStatus(response.status);
+    const text = (await response.body.text().catch(() => '')).slice(0, 1000);
+    const status = response.statusCode;
+    const outcome = classifyStatus(status);
     return done({
       outcome,
-      statusCode: response.status,
+      statusCode: status,
       error:
         outcome === 'delivered'
           ? null
-          : `the endpoint answered ${response.status} ${response.statusText}`.trim(),
-      retryAfterMs: outcome === 'retry' ? retryAfter(response.headers.get('retry-after')) : undefined,
+          : `the endpoint answered ${status} ${STATUS_CODES[status] ?? ''}`.trim(),
+      retryAfterMs: outcome === 'retry' ? retryAfter(response.headers['retry-after']) : undefined,
       responseBody: text,
     });
   } catch (err) {
