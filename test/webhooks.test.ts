@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -696,6 +696,52 @@ describe('the outbox drainer', () => {
       [2, 200, 'delivered'],
     ]);
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(1);
+  });
+  it("keeps a delivery delivered when an attempt that outlived its claim answers after its workflow's", async () => {
+    const company = await makeCompany(app.sql);
+    // the first request is held until the test answers it; any later one is taken at once
+    const held: ServerResponse[] = [];
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (held.length === 0 ? held.push(res) : res.writeHead(200).end('ok')));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+      const [endpoint] = await app.sql<{ id: number }[]>`
+        insert into webhook_endpoints (company_id, url, events, secret_env, max_attempts, retry_initial_ms, timeout_ms)
+        values (${company.id}, ${url}, ${[]}, ${SECRET_ENV}, 5, 200, 30000) returning id`;
+      const [uuid] = await outboxEvents(company.id, endpoint!.id, 1);
+      await eventually(async () => (held.length ? true : undefined), 30_000);
+      // the claim lapses while its attempt is still out: the delivery goes to its workflow, whose attempt 2 is taken
+      await app.sql`update webhook_deliveries set lease_until = now() - interval '1 second' where uuid = ${uuid!}`;
+      await drainWebhookOutbox(
+        { sql: app.sql, client: await app.client(), taskQueue: worker.taskQueue, secrets: TEST_SECRETS },
+        { limit: 100 },
+      );
+      await eventually(
+        async () => ((await deliveryRow(uuid!)).status === 'delivered' ? true : undefined),
+        30_000,
+      );
+      // then the first attempt's answer comes: recorded as what it was, and the delivery stays delivered
+      held[0]!.writeHead(500).end('late');
+      const attempts = await eventually(async () => {
+        const rows = await attemptsOf(uuid!);
+        return rows[0]?.status_code === 500 ? rows : undefined;
+      }, 30_000);
+      expect(attempts.map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
+        [1, 500, 'retry'],
+        [2, 200, 'delivered'],
+      ]);
+      expect(await deliveryRow(uuid!)).toMatchObject({
+        status: 'delivered',
+        attempts: 2,
+        last_status_code: 200,
+      });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
   });
 });
 

@@ -148,8 +148,9 @@ export type DeliveryStatus = 'delivered' | 'failed' | 'delivering';
 
 /**
  * Records attempts and their deliveries' new statuses in one statement; an attempt recorded when it
- * started (as 'unknown') gets its answer. An answer of 410 Gone switches the endpoint off: the
- * receiver says it no longer exists, so nothing more is sent to it.
+ * started (as 'unknown') gets its answer. A delivery moves only with its latest attempt's answer or a
+ * 2xx, and never away from delivered, so an answer that arrives late undoes nothing. An answer of
+ * 410 Gone switches the endpoint off: the receiver says it no longer exists, so nothing more is sent to it.
  */
 export async function recordAttempts(
   sql: Sql,
@@ -175,17 +176,25 @@ export async function recordAttempts(
             response_body = excluded.response_body, error = excluded.error, outcome = excluded.outcome
     ),
     moved as (
+      -- an answer that comes after a later attempt's (an attempt outlived its claim and a workflow
+      -- went on) is kept in webhook_attempts but does not undo what the later one recorded; a 2xx from
+      -- any attempt means delivered, and nothing moves a delivered delivery back
       update webhook_deliveries d
       set status = r.status, attempts = greatest(d.attempts, r.attempt),
           last_status_code = r.status_code, last_error = r.error, last_duration_ms = r.duration_ms,
           first_attempt_at = coalesce(d.first_attempt_at, r.started_at), last_attempt_at = r.started_at,
           delivered_at = case when r.status = 'delivered' then r.started_at end
-      from r where d.id = r.delivery_id and d.company_id = r.company_id
-      returning d.endpoint_id, r.status_code, r.started_at
+      from r where d.id = r.delivery_id and d.company_id = r.company_id and d.status <> 'delivered'
+        and (r.attempt >= d.attempts or r.status = 'delivered')
+    ),
+    gone as (
+      select d.endpoint_id, min(r.started_at) as at
+      from r join webhook_deliveries d on d.id = r.delivery_id and d.company_id = r.company_id
+      where r.status_code = 410 group by d.endpoint_id
     )
     update webhook_endpoints e
     set active = false, disabled_reason = 'answered 410 Gone at ' || to_char(g.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-    from (select endpoint_id, min(started_at) as at from moved where status_code = 410 group by endpoint_id) g
+    from gone g
     where e.id = g.endpoint_id and e.active`;
 }
 
