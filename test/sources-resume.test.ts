@@ -79,30 +79,6 @@ async function checkpointWithParts(handle: WorkflowHandle, parts: number): Promi
   }, 180_000);
 }
 
-/**
- * Starts discovery on a worker process and kills it once Temporal holds a checkpoint of two parts.
- * Its heartbeats reach Temporal within a second, so the checkpoint is seen as soon as it is made;
- * Temporal then notices the dead worker by the copy's own heartbeat timeout, as in production.
- */
-async function killMidCopy(source: StoredSource) {
-  const taskQueue = `test-resume-copy-${source.uuid}`;
-  const first = await startWorkerProcess(taskQueue, FAST_HEARTBEATS);
-  const handle = await startDiscovery(await app.client(), source, { taskQueue });
-  const checkpoint = await checkpointWithParts(handle, 2);
-  first.kill('SIGKILL');
-  await new Promise((resolve) => first.once('exit', resolve));
-  return { handle, checkpoint, taskQueue };
-}
-
-/** Kills the copy's worker mid-copy, and finishes on a second worker. */
-async function copyAcrossAKill(source: StoredSource, release: () => void) {
-  const { handle, checkpoint, taskQueue } = await killMidCopy(source);
-  release();
-  await startWorkerProcess(taskQueue);
-  const totals = await handle.result();
-  return { checkpoint, totals };
-}
-
 /** An SFTP source for a directory of the stand-in, its CSV files. */
 function sftpSource(directory: string): Promise<StoredSource> {
   return addTestSource(app, company.alias, {
@@ -137,20 +113,40 @@ async function storedBytes(key: string): Promise<Buffer> {
 }
 
 // A retry reads the copy's checkpoint from Temporal whatever ended the attempt before it: the killed
-// worker's cases run on SFTP, the HTTP Range and ETag cases on an attempt that fails in a live worker.
-describe('a copy interrupted by a killed worker', () => {
-  it('continues an SFTP file from the end of its last stored part, byte for byte', async () => {
+// worker's copies are SFTP files, the HTTP Range and ETag cases fail an attempt in a live worker.
+describe('copies interrupted by a killed worker', () => {
+  it('continue an SFTP file from the end of its last stored part, byte for byte, and abort the upload of one whose file is gone when the retry comes', async () => {
     const file = numberedFile();
     await writeFile(path.join(root, 'outbound', 'big-export.csv'), file);
-    const source = await sftpSource('/outbound');
+    await mkdir(path.join(root, 'vanishing'));
+    const vanishing = path.join(root, 'vanishing', 'export.csv');
+    await writeFile(vanishing, numberedFile());
+    const kept = await sftpSource('/outbound');
+    const gone = await sftpSource('/vanishing');
     // reads stop short of the third part's end until the first worker is dead
     sftp.hold('big-export.csv', 2 * PART + MiB);
+    sftp.hold('export.csv', 2 * PART + MiB);
 
-    const { checkpoint, totals } = await copyAcrossAKill(source, () => sftp.release());
-    expect(totals).toMatchObject({ listed: 1, admitted: 1, failed: 0 });
-    expect(checkpoint.checkpoint!.parts.map((p) => p.size)).toEqual([PART, PART]);
+    // one worker copies both files and is killed once Temporal holds two stored parts of each; its
+    // heartbeats reach Temporal within a second, and Temporal notices its death by the copy's own
+    // heartbeat timeout, as in production (both copies wait that out together)
+    const taskQueue = `test-resume-copy-${kept.uuid}`;
+    const first = await startWorkerProcess(taskQueue, FAST_HEARTBEATS);
+    const client = await app.client();
+    const keptRun = await startDiscovery(client, kept, { taskQueue });
+    const goneRun = await startDiscovery(client, gone, { taskQueue });
+    const keptCheckpoint = await checkpointWithParts(keptRun, 2);
+    const { key, uploadId } = (await checkpointWithParts(goneRun, 2)).checkpoint!;
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    expect(await openUploads(key)).toEqual([uploadId]);
+    await rm(vanishing);
+    sftp.release();
+    await startWorkerProcess(taskQueue);
 
-    const [packet] = await packetsOf(app, source);
+    expect(await keptRun.result()).toMatchObject({ listed: 1, admitted: 1, failed: 0 });
+    expect(keptCheckpoint.checkpoint!.parts.map((p) => p.size)).toEqual([PART, PART]);
+    const [packet] = await packetsOf(app, kept);
     expect(packet!.size_bytes).toBe(file.length);
     expect((await storedBytes(packet!.object_key)).equals(file)).toBe(true);
     expect(packet!.checksum).toBe(`sha256:${createSha256(file)}`);
@@ -160,27 +156,12 @@ describe('a copy interrupted by a killed worker', () => {
       .filter((r) => r.path === '/outbound/big-export.csv')
       .map((r) => r.firstOffset);
     expect(reads).toEqual([0, 2 * PART]);
-  }, 600_000);
 
-  it('aborts the upload of an SFTP copy whose file is gone when the retry comes', async () => {
-    await mkdir(path.join(root, 'vanishing'));
-    const file = path.join(root, 'vanishing', 'export.csv');
-    await writeFile(file, numberedFile());
-    const source = await sftpSource('/vanishing');
-    sftp.hold('export.csv', 2 * PART + MiB);
-
-    const { handle, checkpoint, taskQueue } = await killMidCopy(source);
-    const { key, uploadId } = checkpoint.checkpoint!;
-    expect(await openUploads(key)).toEqual([uploadId]);
-    await rm(file);
-    sftp.release();
-    await startWorkerProcess(taskQueue);
-
-    // the retry finds the file gone, which is not retried: the dead attempt's upload is aborted
-    expect(await failureType(handle)).toBe('DiscoveryIncomplete');
-    expect(await activityAttempts(app, handle.workflowId)).toMatchObject({ admitSftpFile: 2 });
+    // the retry finds the other file gone, which is not retried: the dead attempt's upload is aborted
+    expect(await failureType(goneRun)).toBe('DiscoveryIncomplete');
+    expect(await activityAttempts(app, goneRun.workflowId)).toMatchObject({ admitSftpFile: 2 });
     expect(await openUploads(key)).toEqual([]);
-    expect(await packetsOf(app, source)).toEqual([]);
+    expect(await packetsOf(app, gone)).toEqual([]);
   }, 600_000);
 });
 

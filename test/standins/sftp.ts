@@ -27,7 +27,7 @@ export interface SftpStandin {
   fingerprint: string;
   /** what clients did: logins accepted, the files they opened, and the byte each open file was first read at */
   log: { logins: string[]; opened: string[]; reads: { path: string; firstOffset: number }[] };
-  /** reads of the named file from byte `from` on wait, unanswered, until `release()` */
+  /** reads of the named file from byte `from` on wait, unanswered, until `release()` (several files may be held) */
   hold(name: string, from: number): void;
   release(): void;
   close(): Promise<void>;
@@ -78,7 +78,7 @@ function serveSftp(
   sftp: SFTPWrapper,
   opts: SftpStandinOptions,
   log: SftpStandin['log'],
-  holding: () => Hold | undefined,
+  holding: (name: string) => Hold | undefined,
 ): void {
   const handles = new Map<
     number,
@@ -152,8 +152,8 @@ function serveSftp(
       open.read = true;
       log.reads.push({ path: open.path!, firstOffset: offset });
     }
-    const hold = holding();
-    if (hold && hold.name === path.posix.basename(open.path!) && offset + length > hold.from) {
+    const hold = holding(path.posix.basename(open.path!));
+    if (hold && offset + length > hold.from) {
       await hold.opened;
       if (!handles.has(h.readUInt32BE(0))) return;
     }
@@ -210,7 +210,11 @@ export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpSt
     'SHA256:' +
     createHash('sha256').update(parsed(hostKey.public).getPublicSSH()).digest('base64').replace(/=+$/, '');
   const log: SftpStandin['log'] = { logins: [], opened: [], reads: [] };
-  let hold: Hold | undefined;
+  const holds = new Map<string, Hold>();
+  const releaseAll = () => {
+    for (const hold of holds.values()) hold.open();
+    holds.clear();
+  };
   const clients = new Set<Connection>();
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     clients.add(client);
@@ -219,7 +223,7 @@ export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpSt
     authenticate(client, opts, log);
     client.on('ready', () => {
       client.on('session', (accept) => {
-        accept().on('sftp', (acceptSftp) => serveSftp(acceptSftp(), opts, log, () => hold));
+        accept().on('sftp', (acceptSftp) => serveSftp(acceptSftp(), opts, log, (name) => holds.get(name)));
       });
     });
   });
@@ -231,15 +235,12 @@ export async function startSftpStandin(opts: SftpStandinOptions): Promise<SftpSt
     fingerprint,
     log,
     hold(name, from) {
-      hold = { name, from, ...closedGate() };
+      holds.set(name, { name, from, ...closedGate() });
     },
-    release() {
-      hold?.open();
-      hold = undefined;
-    },
+    release: releaseAll,
     close: () =>
       new Promise<void>((resolve) => {
-        hold?.open();
+        releaseAll();
         for (const c of clients) c.end();
         server.close(() => resolve());
       }),
