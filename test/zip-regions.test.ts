@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { stateForZip } from '../lib/clean/zip-prefix';
 import { STATE_TIMEZONES } from '../lib/clean/us-timezones';
-import type { StateCode } from '../lib/clean/us-states';
+import { US_STATES, type StateCode } from '../lib/clean/us-states';
 import type { Sql } from '../lib/db';
 import { mergePacketRows } from '../lib/ingest/merge';
 import { loadPacketContext } from '../lib/ingest/packet-context';
@@ -80,15 +80,18 @@ describe("a contact's state and region from its ZIP", () => {
       expect(contacts[2]!.region_reason).toBe('ZIP 96799 is in AS, which belongs to no active region');
     }));
 
-  it('use the zones lib/clean/us-timezones.ts gives the states that have a region', () =>
+  it('come from region_states rows whose names and zones are the ones lib/clean gives their states', () =>
     withScratchDatabase(async (sql) => {
       await setUpDatabase(sql);
-      const seeded = await sql<
-        { state: string; timezone: string }[]
-      >`select state, timezone from region_states`;
+      const seeded = await sql<{ state: string; name: string; timezone: string }[]>`
+        select state, name, timezone from region_states order by state`;
       expect(seeded.length).toBeGreaterThan(50);
-      for (const { state, timezone } of seeded) {
-        expect([state, timezone]).toEqual([state, STATE_TIMEZONES[state.trim() as StateCode]]);
-      }
+      expect(seeded.map((r) => [r.state, r.name, r.timezone])).toEqual(
+        seeded.map(({ state }) => [
+          state,
+          US_STATES[state as StateCode],
+          STATE_TIMEZONES[state as StateCode],
+        ]),
+      );
     }));
 });
