@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -89,11 +89,11 @@ describe('migrations', () => {
       expect(exists!.t).toBeNull();
     }));
 
-  it('rename the stage after the merge from sharded to regions_counted, in packets and their stage logs', () =>
+  it('take packets stopped between stages across the stage rename and the ZIP-state column', () =>
     withScratchDatabase(async (sql) => {
-      // the schema as the release before the rename left it, with a packet stopped at that stage
+      // the schema before 0055, with a packet stopped at `sharded` and one staged but not merged
       const dir = await copyOfMigrations();
-      await rm(path.join(dir, '0055_regions_counted_stage.sql'));
+      for (const file of await readdir(dir)) if (file >= '0055') await rm(path.join(dir, file));
       await migrate(sql, { dir });
       const [company] = await sql<{ id: number }[]>`
         insert into companies (alias, name) values ('renamed-stage', 'Renamed Stage') returning id`;
@@ -103,8 +103,13 @@ describe('migrations', () => {
       for (const stage of ['loaded', 'sharded'])
         await sql`insert into packet_events (packet_id, company_id, stage, event, actor)
                   values (${packet!.id}, ${company!.id}, ${stage}, ${`stage ${stage}`}, 'test')`;
+      await sql`insert into packet_rows (packet_id, row_number, contact_key, first_name, last_name, zip)
+                values (${packet!.id}, 2, 'a', 'Ann', 'Lee', '02110'), (${packet!.id}, 3, 'b', 'Bo', 'Li', null)`;
 
-      expect((await migrate(sql)).applied).toContain('0055_regions_counted_stage.sql');
+      expect((await migrate(sql)).applied.slice(0, 2)).toEqual([
+        '0055_regions_counted_stage.sql',
+        '0056_zip_state_staged.sql',
+      ]);
       const [after] = await sql<{ stage: string }[]>`select stage from data_packets where id = ${packet!.id}`;
       expect(after!.stage).toBe('regions_counted');
       const log = await sql<{ stage: string }[]>`
@@ -113,6 +118,15 @@ describe('migrations', () => {
       await expect(sql`update data_packets set stage = 'sharded' where id = ${packet!.id}`).rejects.toThrow(
         /data_packets_stage_check/,
       );
+      // rows staged before the ZIP's state was staged with them keep the state the old table gave
+      const staged = await sql<{ zip: string | null; zip_state: string | null }[]>`
+        select zip, zip_state from packet_rows where packet_id = ${packet!.id} order by row_number`;
+      expect(staged).toEqual([
+        { zip: '02110', zip_state: 'MA' },
+        { zip: null, zip_state: null },
+      ]);
+      const [table] = await sql<{ t: string | null }[]>`select to_regclass('zip_prefixes')::text as t`;
+      expect(table!.t).toBeNull();
     }));
 
   it('reject badly named migration files', async () => {
