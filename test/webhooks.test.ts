@@ -697,6 +697,55 @@ describe('the outbox drainer', () => {
     ]);
     expect(receiver.received.filter((r) => r.path === path)).toHaveLength(1);
   });
+  it('claims a pass for as long as its POSTs may take, 64 at a time, each up to its timeout', async () => {
+    const client = await app.client();
+    // the running drainer would take some of the rows: this test's pass claims them all alone
+    await client.workflow.getHandle(drainerId).terminate('a pass of the test claims alone');
+    // its activity stops at its next heartbeat or at the end of its five-second run
+    await eventually(
+      async () => (worker.worker.getStatus().numInFlightActivities === 0 ? true : undefined),
+      30_000,
+    );
+    const company = await makeCompany(app.sql);
+    // requests are held until the test has looked at the leases
+    const held: ServerResponse[] = [];
+    let answering = false;
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (answering ? res.writeHead(200).end('ok') : held.push(res)));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow`;
+      const [endpoint] = await app.sql<{ id: number }[]>`
+        insert into webhook_endpoints (company_id, url, events, secret_env, max_attempts, retry_initial_ms, timeout_ms)
+        values (${company.id}, ${url}, ${[]}, ${SECRET_ENV}, 1, 200, 5000) returning id`;
+      await outboxEvents(company.id, endpoint!.id, 100);
+      const pass = drainWebhookOutbox(
+        { sql: app.sql, client, taskQueue: worker.taskQueue, secrets: TEST_SECRETS },
+        { limit: 100 },
+      );
+      await eventually(async () => (held.length >= 64 ? true : undefined), 30_000);
+      // 100 POSTs 64 at a time are two rounds of up to 5 s each, and 30 s to spare
+      const leases = await app.sql<{ ms: number }[]>`
+        select (extract(epoch from lease_until - first_attempt_at) * 1000)::int as ms
+        from webhook_deliveries where company_id = ${company.id}`;
+      expect(leases).toHaveLength(100);
+      expect(new Set(leases.map((l) => l.ms))).toEqual(new Set([2 * 5000 + 30_000]));
+      answering = true;
+      for (const res of held) res.writeHead(200).end('ok');
+      expect(await pass).toMatchObject({ claimed: 100, delivered: 100 });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+      drainerId = await ensureWebhookDrainer(client, {
+        taskQueue: worker.taskQueue,
+        workflowId: drainerId,
+        input: { pollMs: 200, runForMs: 5000, batchSize: 100 },
+      });
+    }
+  });
+
   it("keeps a delivery delivered when an attempt that outlived its claim answers after its workflow's", async () => {
     const company = await makeCompany(app.sql);
     // the first request is held until the test answers it; any later one is taken at once

@@ -28,8 +28,8 @@ interface Claimed extends DeliveryToSend {
 }
 
 /**
- * One pass over up to `limit` deliveries that no workflow has, oldest first. Each is claimed for as
- * long as its attempt may take (`lease_until`), so drainers running at once take different rows. A
+ * One pass over up to `limit` deliveries that no workflow has, oldest first. They are claimed for as
+ * long as the pass's attempts may take (`lease_until`), so drainers running at once take different rows. A
  * first attempt is made here and recorded when it starts, then with its answer; a delivery to retry
  * goes to its deliverWebhook workflow (id from its uuid), which makes the rest with the endpoint's
  * policy. A claim whose drainer died before recording is taken up again after its lease, and then
@@ -42,19 +42,26 @@ export async function drainWebhookOutbox(
   const { sql, client, taskQueue } = deps;
   const claimed = await sql<Claimed[]>`
     with claimable as (
-      select d.id, d.attempts from webhook_deliveries d
+      select d.id, d.attempts, e.timeout_ms from webhook_deliveries d
+      join webhook_endpoints e on e.id = d.endpoint_id
       where d.workflow_id is null
         and (d.status = 'pending' or (d.status = 'delivering' and d.lease_until < now()))
       order by d.id
       limit ${opts.limit}
-      for update skip locked
+      for update of d skip locked
+    ),
+    -- held for the whole pass: its POSTs go CONCURRENCY at a time, each cut at its endpoint's timeout
+    -- (the wait for a socket included), so a slow endpoint's last round still ends inside the lease
+    lease as (
+      select now() + (max(timeout_ms) * ceil(count(*) / ${CONCURRENCY}::numeric) + 30000) * interval '1 millisecond' as until
+      from claimable
     ),
     claimed as (
       update webhook_deliveries d
-      set status = 'delivering', lease_until = now() + (e.timeout_ms + 30000) * interval '1 millisecond',
+      set status = 'delivering', lease_until = l.until,
           attempts = greatest(d.attempts, 1), first_attempt_at = coalesce(d.first_attempt_at, now()),
           last_attempt_at = case when c.attempts = 0 then now() else d.last_attempt_at end
-      from claimable c, webhook_endpoints e, companies co
+      from claimable c, lease l, webhook_endpoints e, companies co
       where d.id = c.id and e.id = d.endpoint_id and co.id = d.company_id
       returning d.id, d.uuid, d.company_id, d.event, d.payload, d.created_at, e.url, e.secret_env, e.active,
                 co.alias, c.attempts as attempts_before, e.max_attempts, e.retry_initial_ms, e.timeout_ms
