@@ -206,12 +206,15 @@ try {
     const last = Math.max(...arrivals);
     const created = summaries.reduce((n, s) => n + s.created, 0);
     const sentPerS = (arrivals.length - 1) / ((last - first) / 1000);
-    const deferred = summaries.reduce(
-      (n, s) => n + s.regions.reduce((m, r) => m + r.screened.deferred, 0),
-      0,
-    );
+    const deferredIn: Record<string, number> = {};
+    for (const r of summaries.flatMap((s) => s.regions))
+      if (r.screened.deferred) deferredIn[r.region] = (deferredIn[r.region] ?? 0) + r.screened.deferred;
+    const deferred = Object.values(deferredIn).reduce((n, d) => n + d, 0);
     say(
-      `runs: ${created} messages made, ${arrivals.length} sent, ${deferred} deferred (quiet hours elsewhere), ` +
+      `runs: ${created} messages made, ${arrivals.length} sent, ${deferred} deferred ` +
+        `(before 08:00 where they live: ${Object.entries(deferredIn)
+          .map(([region, n]) => `${region} ${n}`)
+          .join(', ')}), ` +
         `the last run done ${((Date.now() - runsStarted) / 1000).toFixed(1)} s after the start; ` +
         `busiest second ${maxInAnySecond(arrivals)} at the stand-in (cap ${cap}); ${(sentPerS / cap).toFixed(3)} of the cap; ` +
         `load average ${loadAverage()}`,
