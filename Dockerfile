@@ -5,6 +5,8 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# patches to dependencies (patches/README.md), applied by npm's postinstall
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 # workers load this bundle instead of bundling the workflows at every start
@@ -19,6 +21,7 @@ ENV NODE_ENV=production \
     OPS_PORT=9464
 # dependencies first, so a code change does not reinstall them
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error && npm cache clean --force
 COPY . .
 COPY --from=build /app/dist ./dist
