@@ -40,6 +40,8 @@ export interface PacketRow {
   rows_loaded: number;
   rows_rejected: number;
   rows_duplicate: number;
+  /** when the merge of the rows staged last committed (a new staging clears it) */
+  merged_at: Date | null;
   rejects_key: string | null;
   workflow_id: string | null;
   error: string | null;

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
+import type { TransactionSql } from '../lib/db';
+import { COMPANY_INGEST_LOCK } from '../lib/ingest/merge';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
 import { TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
 import { herald } from './support/cli';
@@ -112,6 +114,31 @@ async function stuckPacket(name: string): Promise<string> {
   return packet.uuid;
 }
 
+/** Holds the locks `take` takes in a transaction of its own until released: a step that needs them waits. */
+async function holdLocks(take: (tx: TransactionSql) => Promise<unknown>) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let ended!: Promise<unknown>;
+  const pid = await new Promise<number>((resolve, reject) => {
+    ended = app.sql
+      .begin(async (tx) => {
+        const [self] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        await take(tx as TransactionSql);
+        resolve(self!.pid);
+        await released;
+      })
+      .catch(reject);
+  });
+  /** resolves once a statement of another session waits for these locks */
+  const waitedFor = () =>
+    eventually(async () => {
+      const [waiting] = await app.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where ${pid}::int = any(pg_blocking_pids(pid))`;
+      return waiting!.n > 0 || undefined;
+    });
+  return { waitedFor, release: async () => (release(), await ended) };
+}
+
 beforeAll(async () => {
   app = await openTestApp();
   // replays and resets start on the pipeline queue, as in production
@@ -158,21 +185,9 @@ describe('herald packets', () => {
 
   it('cancel during a merge rolls the merge back: the packet ends cancelled with none of its rows loaded', async () => {
     // the company's contacts held locked by another transaction keep the merge waiting, mid-transaction
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holder!: number;
-    const locked = new Promise<void>((resolve, reject) => {
-      app.sql
-        .begin(async (tx) => {
-          const [self] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
-          await tx`select id from contacts where company_id = ${company.id} for update`;
-          holder = self!.pid;
-          resolve();
-          await released;
-        })
-        .catch(reject);
-    });
-    await locked;
+    const contacts = await holdLocks(
+      (tx) => tx`select id from contacts where company_id = ${company.id} for update`,
+    );
     const { packet } = await putPacket(app, company, 'merging.csv', `${FILE}\r\n\r\n\r\n`);
     try {
       await startPacketIngest(await app.client(), {
@@ -180,16 +195,12 @@ describe('herald packets', () => {
         companyAlias: company.alias,
         taskQueue: worker.taskQueue,
       });
-      await eventually(async () => {
-        const [waiting] = await app.sql<{ n: number }[]>`
-          select count(*)::int as n from pg_stat_activity where ${holder}::int = any(pg_blocking_pids(pid))`;
-        return waiting!.n > 0 || undefined;
-      });
+      await contacts.waitedFor();
       const cancel = await herald(['packets', 'cancel', packet.uuid, '--grace', '60', '--json']);
       expect(cancel.code).toBe(0);
       expect(JSON.parse(cancel.stdout)).toMatchObject({ stage: 'cancelled' });
     } finally {
-      release();
+      await contacts.release();
     }
     // the merge holds the packet's row until its transaction ends: this reads it once it has
     const [after] = await app.sql<{ merged_at: Date | null; stage: string; loaded: number }[]>`
@@ -197,6 +208,56 @@ describe('herald packets', () => {
              (select count(*)::int from appointments where last_packet_id = ${packet.id}) as loaded
       from data_packets where id = ${packet.id} for update`;
     expect(after).toEqual({ merged_at: null, stage: 'cancelled', loaded: 0 });
+  }, 120_000);
+
+  it('cancel arriving once the merge has committed cancels nothing and says the packet finished', async () => {
+    // the company's merge lock, held: the merge waits for it mid-transaction (its rows are new, so no
+    // row lock of FILE's contacts would stop it)
+    const merging = await holdLocks(
+      (tx) => tx`select pg_advisory_xact_lock(${company.id}, ${COMPANY_INGEST_LOCK})`,
+    );
+    // FILE's rows under ids of their own: the packet FILE made keeps its appointments
+    const { packet } = await putPacket(
+      app,
+      company,
+      'merged.csv',
+      FILE.replace(/\b([PA])([123])\b/g, '$1M$2'),
+    );
+    // the stage log is held too: once the merge commits, its activity waits to write the 'loaded'
+    // event, before the ingest can finish
+    let events: Awaited<ReturnType<typeof holdLocks>> | undefined;
+    try {
+      const { handle } = await startPacketIngest(await app.client(), {
+        packet,
+        companyAlias: company.alias,
+        taskQueue: worker.taskQueue,
+      });
+      await merging.waitedFor();
+      events = await holdLocks((tx) => tx`lock table packet_events in share mode`);
+      await merging.release();
+      await events.waitedFor();
+      const [merged] = await app.sql<{ merged_at: Date | null }[]>`
+        select merged_at from data_packets where id = ${packet.id}`;
+      expect(merged!.merged_at).not.toBeNull();
+      const cancelling = herald(['packets', 'cancel', packet.uuid, '--grace', '60', '--json']);
+      await eventually(
+        async () => (await handle.describe()).raw.workflowExtendedInfo?.cancelRequested || undefined,
+      );
+      await events.release();
+      events = undefined;
+      const cancel = await cancelling;
+      expect(cancel.code).toBe(2);
+      expect(cancel.stderr).toContain(
+        `packet ${packet.uuid}'s rows were merged before the cancellation reached its ingest: it is done with 2 rows loaded, and nothing was cancelled`,
+      );
+    } finally {
+      await merging.release();
+      await events?.release();
+    }
+    const [after] = await app.sql<{ stage: string; loaded: number }[]>`
+      select stage, (select count(*)::int from appointments where last_packet_id = ${packet.id}) as loaded
+      from data_packets where id = ${packet.id}`;
+    expect(after).toEqual({ stage: 'done', loaded: 2 });
   }, 120_000);
 
   it('ends quietly when the reader of its output goes away, as with | head', async () => {

@@ -66,6 +66,9 @@ export const ingestProgressQuery = defineQuery<IngestProgress>('progress');
  */
 const REMINDERS_MADE_WHEN_DUE = 'reminders-made-when-due';
 
+/** Since this change, a cancellation no longer stops an ingest whose rows are merged. */
+const FINISHES_ONCE_MERGED = 'finishes-once-merged';
+
 /**
  * The step after the merge was scheduled as `shardPacketContacts` before it was named for what it does;
  * histories from before this marker replay with the old activity name (both names are registered).
@@ -129,18 +132,23 @@ export async function ingestPacket(input: {
       }
       reached('loaded');
     }
-    if (from !== 'regions_counted') {
-      const countRegions = patched(REGIONS_COUNTED_NAME) ? countPacketRegions : shardPacketContacts;
-      await countRegions({ packetId });
-      reached('regions_counted');
-    }
-    if (!patched(REMINDERS_MADE_WHEN_DUE)) {
-      await planPacketMessages({ packetId });
-      reached('planned');
-    }
-    const summary = await finishPacket({ packetId, stage: 'done' });
-    reached('done');
-    return summary;
+    const finish = async () => {
+      if (from !== 'regions_counted') {
+        const countRegions = patched(REGIONS_COUNTED_NAME) ? countPacketRegions : shardPacketContacts;
+        await countRegions({ packetId });
+        reached('regions_counted');
+      }
+      if (!patched(REMINDERS_MADE_WHEN_DUE)) {
+        await planPacketMessages({ packetId });
+        reached('planned');
+      }
+      const summary = await finishPacket({ packetId, stage: 'done' });
+      reached('done');
+      return summary;
+    };
+    // the rows are merged: a cancellation that comes now would undo nothing, and the packet would say
+    // cancelled with its rows loaded; it finishes as done (an operator's cancel reports that)
+    return patched(FINISHES_ONCE_MERGED) ? await CancellationScope.nonCancellable(finish) : await finish();
   } catch (error) {
     if (isCancellation(error)) {
       // an operator cancelled the ingest: the packet says so, even though this workflow is being cancelled

@@ -351,6 +351,14 @@ export function registerPacketCommands(program: Command): void {
             actor: app.config.actor,
             graceMs: opts.grace * 1000,
           });
+          // a cancellation that reached the ingest after its merge committed stops nothing: say what is true
+          const now = await findPacket(app.sql, id);
+          if (now.stage === 'done' || now.merged_at) {
+            throw new PacketOperationRefused(
+              `packet ${id}'s rows were merged before the cancellation reached its ingest: it is ${now.stage}` +
+                ` with ${now.rows_loaded ?? 0} rows loaded, and nothing was cancelled`,
+            );
+          }
           const after = await setStageByOperator(
             app.sql,
             packet,
