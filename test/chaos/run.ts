@@ -8,7 +8,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addCounts, isClean, ZERO, type ChaosCounts, type ChaosScenario } from './support/counts';
+import { currentWait, waitingFor } from './support/waits';
 import { stopChaosWorld } from './support/world';
+import { killWorkerProcesses } from '../support/worker-process';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -25,6 +27,25 @@ async function loadScenarios(): Promise<ChaosScenario[]> {
     all.push(mod.scenario);
   }
   return all;
+}
+
+/** A scenario's time unless it says otherwise: a hang fails the scenario, naming what it waited for. */
+const DEFAULT_TIMEOUT_S = 600;
+
+function withinTime(scenario: ChaosScenario): Promise<ChaosCounts> {
+  const seconds = scenario.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
+  waitingFor('the world to start');
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    scenario.run(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`${scenario.name} ran past ${seconds} s, waiting for ${currentWait()}`)),
+        seconds * 1000,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const format = (c: ChaosCounts) =>
@@ -49,7 +70,7 @@ try {
     let counts: ChaosCounts | undefined;
     let error: string | undefined;
     try {
-      counts = await scenario.run();
+      counts = await withinTime(scenario);
     } catch (err) {
       error = (err as Error).stack ?? String(err);
     }
@@ -62,6 +83,8 @@ try {
     );
   }
 } finally {
+  // a scenario stopped by its time leaves its workers running
+  killWorkerProcesses();
   await stopChaosWorld();
 }
 console.log(`chaos: scenarios=${chosen.length} ${format(total)}`);

@@ -15,6 +15,8 @@ export interface ChaosScenario {
   name: string;
   /** part of the short form (`npm run chaos -- --short`, run by CI) */
   short: boolean;
+  /** how long the scenario may run before it fails as hung (the runner's default: 600 s) */
+  timeoutSeconds?: number;
   run(): Promise<ChaosCounts>;
 }
 
