@@ -40,8 +40,11 @@ export interface TestCompany {
   loadMapId: number;
 }
 
+/** What the company and packet helpers use of an app: a world without one (the fault suite) passes its parts. */
+export type IngestStore = Pick<App, 'sql' | 's3' | 'bucket'>;
+
 export async function createTestCompany(
-  app: App,
+  app: Pick<App, 'sql'>,
   opts: { prefix?: string; timezone?: string; settings?: Record<string, unknown>; loadMap?: unknown } = {},
 ): Promise<TestCompany> {
   const alias = `${opts.prefix ?? 't'}-${randomUUID().slice(0, 8)}`;
@@ -54,7 +57,7 @@ export async function createTestCompany(
 }
 
 export async function addLoadMap(
-  app: App,
+  app: Pick<App, 'sql'>,
   companyId: number,
   map: unknown,
   name = (map as { name?: string }).name ?? 'ehr',
@@ -70,7 +73,7 @@ export async function addLoadMap(
 
 /** Puts the bytes under raw/ and registers them as a packet (the same bytes twice = the same packet). */
 export async function putPacket(
-  app: App,
+  app: IngestStore,
   company: TestCompany,
   fileName: string,
   body: string | Buffer,
