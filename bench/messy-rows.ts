@@ -1,5 +1,6 @@
 // Generates messy appointment rows (an EHR export as people really send them) with their cleaned equivalents.
 import { wallClockToInstant } from '../lib/clean';
+import { stateForZip } from '../lib/clean/zip-prefix';
 import { copyRow } from '../lib/ingest/copy';
 
 export const BENCH_HEADER =
@@ -238,6 +239,7 @@ export function* messyRows(count: number, now = Date.now()): Generator<Generated
         null,
         person.place.zip,
         person.place.state[0]!,
+        stateForZip(person.place.zip) ?? null,
         null,
         null,
         providerClean,
