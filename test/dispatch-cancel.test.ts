@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { WORKFLOW_IDS } from '../lib/names';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { dispatchMessages } from '../workflows';
 import type { TwilioStandin } from './standins/twilio';
 import {
@@ -10,7 +9,7 @@ import {
   createTestAccount,
   createTestCompany,
   insertMessages,
-  startDispatchWorkers,
+  startTwilioDispatchWorkers,
   type TestCompany,
   contactPhones,
 } from './support/dispatch';
@@ -83,17 +82,7 @@ const states = async (ids: number[]) =>
 describe('a send activity told to stop', () => {
   it('stops calling the provider within two seconds of its dispatch being cancelled', async () => {
     const batch = await slowBatch();
-    const workers = await startDispatchWorkers(app, {
-      accounts: [batch.account],
-      instances: {
-        [batch.account.key]: createTwilioSms({
-          account: batch.account.key,
-          accountSid: twilio.accountSid,
-          authToken: twilio.authToken,
-          apiBaseUrl: twilio.url,
-        }),
-      },
-    });
+    const workers = await startTwilioDispatchWorkers(app, batch.account, twilio);
     try {
       const handle = await startDispatch(workers.taskQueue, batch);
       await eventually(async () => (batch.arrivals().length >= 3 ? true : undefined), 60_000);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { startTwilioStandinProcess, type TwilioStandinProcess } from './standins/twilio-process';
 import {
   createContacts,
@@ -10,7 +9,7 @@ import {
   maxInAnySecond,
   messageStates,
   runDispatch,
-  startDispatchWorkers,
+  startTwilioDispatchWorkers,
 } from './support/dispatch';
 import { openTestApp } from './support/harness';
 
@@ -49,17 +48,7 @@ async function sendAll(opts: {
     'sms',
   );
   const before = (await twilio.requests()).length;
-  const workers = await startDispatchWorkers(app, {
-    accounts: [account],
-    instances: {
-      [account.key]: createTwilioSms({
-        account: account.key,
-        accountSid: twilio.accountSid,
-        authToken: twilio.authToken,
-        apiBaseUrl: twilio.url,
-      }),
-    },
-  });
+  const workers = await startTwilioDispatchWorkers(app, account, twilio);
   try {
     const totals = await runDispatch(app, workers, {
       companyId: company.id,
@@ -110,17 +99,7 @@ describe('rate limits, measured where the vendor receives the messages', () => {
         ...(await insertMessages(app.sql, company.id, await createContacts(app.sql, company.id, 5), 'sms')),
       );
     const before = (await twilio.requests()).length;
-    const workers = await startDispatchWorkers(app, {
-      accounts: [account],
-      instances: {
-        [account.key]: createTwilioSms({
-          account: account.key,
-          accountSid: twilio.accountSid,
-          authToken: twilio.authToken,
-          apiBaseUrl: twilio.url,
-        }),
-      },
-    });
+    const workers = await startTwilioDispatchWorkers(app, account, twilio);
     try {
       await Promise.all(
         companies.map((c) =>

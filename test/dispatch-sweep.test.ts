@@ -4,7 +4,6 @@ import type { App } from '../lib/app';
 import { WORKFLOW_IDS } from '../lib/names';
 import { findStrandedBatches, sweepBatch } from '../lib/dispatch/sweep';
 import { createProviderRegistry } from '../lib/providers/registry';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { dispatchMessages } from '../workflows';
 import type { TwilioStandin } from './standins/twilio';
 import {
@@ -13,6 +12,7 @@ import {
   createTestCompany,
   insertMessages,
   contactPhones,
+  twilioSmsInstances,
 } from './support/dispatch';
 import { eventually } from './support/harness';
 import { useDispatchEnv } from './support/dispatch-env';
@@ -84,14 +84,7 @@ describe('the sweep of stranded sends', () => {
         ...app.config,
         sending: { ...app.config.sending, providerTimeoutMs: 5000, heartbeatTimeoutMs: 4000 },
       },
-      instances: {
-        [account.key]: createTwilioSms({
-          account: account.key,
-          accountSid: twilio.accountSid,
-          authToken: twilio.authToken,
-          apiBaseUrl: twilio.url,
-        }),
-      },
+      instances: twilioSmsInstances(account, twilio),
     });
     const deps = { sql: app.sql, providers, log: app.log, heartbeat: () => {} };
     await eventually(async () => {

@@ -12,11 +12,13 @@ import {
   type ProviderAccount,
 } from '../../lib/providers/accounts';
 import { createProviderRegistry } from '../../lib/providers/registry';
+import { createTwilioSms } from '../../lib/providers/twilio-sms';
 import type { AnyProvider, Channel } from '../../lib/providers/types';
 import { connectWorker } from '../../lib/temporal';
 import { createSendWorkers } from '../../workers/send-workers';
 import { dispatchMessages } from '../../workflows';
 import type { DispatchMessagesInput, DispatchTotals } from '../../workflows/dispatch-messages';
+import type { TwilioStandin } from '../standins/twilio';
 import { startTestWorker } from './harness';
 
 export interface TestCompany {
@@ -167,6 +169,33 @@ export async function startDispatchWorkers(
       await main.stop();
     },
   };
+}
+
+/** Where a Twilio stand-in listens and how it signs: in this process or a process of its own. */
+export type TwilioEndpoint = Pick<TwilioStandin, 'url' | 'accountSid' | 'authToken'>;
+
+/** The provider instances for one account that sends its texts to a Twilio stand-in. */
+export function twilioSmsInstances(
+  account: ProviderAccount,
+  twilio: TwilioEndpoint,
+): Record<string, AnyProvider> {
+  return {
+    [account.key]: createTwilioSms({
+      account: account.key,
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      apiBaseUrl: twilio.url,
+    }),
+  };
+}
+
+/** Dispatch workers for one account whose texts go to a Twilio stand-in. */
+export function startTwilioDispatchWorkers(
+  app: App,
+  account: ProviderAccount,
+  twilio: TwilioEndpoint,
+): Promise<DispatchWorkers> {
+  return startDispatchWorkers(app, { accounts: [account], instances: twilioSmsInstances(account, twilio) });
 }
 
 export async function runDispatch(
