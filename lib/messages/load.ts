@@ -2,6 +2,7 @@
 import type { Sql } from '../db';
 import type { PlanLimits } from './claim';
 import type { Channel } from '../providers/types';
+import type { CompanyProfile } from '../tenants/companies';
 
 export interface StoredTemplate {
   id: number;
@@ -24,14 +25,7 @@ export interface SenderNumber {
   maxPerSecond: number;
 }
 
-export interface CompanyContext {
-  id: number;
-  alias: string;
-  name: string;
-  timezone: string;
-  phoneNumber: string | null;
-  emailFrom: string | null;
-  emailReplyTo: string | null;
+export interface CompanyContext extends CompanyProfile {
   details: Record<string, unknown>;
   settings: { sms?: { replaceLookalikes?: boolean } };
   plan: PlanLimits;

@@ -37,7 +37,8 @@ export interface CompanyChange {
   limits?: Partial<Record<PlanLimit, number | null>>;
 }
 
-export interface CompanyView {
+/** Who a company is and the addresses it sends from: what every reader of a company shares. */
+export interface CompanyProfile {
   id: number;
   alias: string;
   name: string;
@@ -45,6 +46,9 @@ export interface CompanyView {
   phoneNumber: string | null;
   emailFrom: string | null;
   emailReplyTo: string | null;
+}
+
+export interface CompanyView extends CompanyProfile {
   retentionDays: number;
   active: boolean;
   settings: Record<string, unknown>;
