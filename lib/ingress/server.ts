@@ -7,6 +7,7 @@ import { INGRESS_PATHS, OWN_ID_PARAM } from '../names';
 import { createSesEmail } from '../providers/ses-email';
 import { createTwilioSms } from '../providers/twilio-sms';
 import { createTwilioVoice } from '../providers/twilio-voice';
+import type { SmsProvider, VoiceProvider } from '../providers/types';
 import { EMPTY_TWIML, HttpError, parseForm, readBody, send, sendTwiml } from './http';
 import { applyInboundSms } from './inbound-sms';
 import { watchPendingEvents } from './pending-events';
@@ -72,32 +73,30 @@ export function createIngressHandler(deps: IngressDeps) {
   }
 
   /** `ownId`: our message uuid, carried on the callback URL we gave (?m=) */
-  const twilioRoutes: Record<
-    string,
-    (params: Record<string, string>, res: ServerResponse, ownId: string | undefined) => Promise<void>
-  > = {
-    [INGRESS_PATHS.twilioSmsStatus]: async (params, res, ownId) => {
-      const event = sms.parseCallback!(params);
+  type TwilioRoute = (
+    params: Record<string, string>,
+    res: ServerResponse,
+    ownId: string | undefined,
+  ) => Promise<void>;
+
+  /** A delivery status of a text or call: parsed by its channel's provider, applied like any vendor event. */
+  function twilioStatus(provider: SmsProvider | VoiceProvider, channel: 'sms' | 'voice'): TwilioRoute {
+    return async (params, res, ownId) => {
+      const event = provider.parseCallback!(params);
       const outcome = await applyProviderEvent(sql, {
         providers: ['twilio', 'outbox'],
         recordAs: 'twilio',
         event,
         ownId,
       });
-      log.info({ event: event.eventType, outcome: outcome.kind }, 'sms status callback');
+      log.info({ event: event.eventType, outcome: outcome.kind }, `${channel} status callback`);
       send(res, 200, '');
-    },
-    [INGRESS_PATHS.twilioVoiceStatus]: async (params, res, ownId) => {
-      const event = voice.parseCallback!(params);
-      const outcome = await applyProviderEvent(sql, {
-        providers: ['twilio', 'outbox'],
-        recordAs: 'twilio',
-        event,
-        ownId,
-      });
-      log.info({ event: event.eventType, outcome: outcome.kind }, 'voice status callback');
-      send(res, 200, '');
-    },
+    };
+  }
+
+  const twilioRoutes: Record<string, TwilioRoute> = {
+    [INGRESS_PATHS.twilioSmsStatus]: twilioStatus(sms, 'sms'),
+    [INGRESS_PATHS.twilioVoiceStatus]: twilioStatus(voice, 'voice'),
     [INGRESS_PATHS.twilioVoiceGather]: async (params, res, ownId) => {
       const outcome = await applyGather(sql, log, voice.parseCallback!(params), ownId);
       log.info({ outcome: outcome.kind }, 'call answer (digits)');
