@@ -1,6 +1,7 @@
 // Runs each herald workflow on real servers and saves its event history under test/histories/ for the replay test.
 // Run it (npx tsx scripts/save-histories.ts) when a workflow changes on purpose, and commit the new files.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+// It overwrites only the files it writes: histories kept for a patched() branch's old side have names of their own.
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -9,7 +10,7 @@ import { openApp } from '../lib/app';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SA, WORKFLOW_IDS } from '../lib/names';
-import { SAVED_HISTORIES_DIR, savedHistoryPath } from '../lib/replay/saved-histories';
+import { savedHistoryPath } from '../lib/replay/saved-histories';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker } from '../lib/temporal';
 import { createWorkers, installTemporalLogging } from '../workers/create-workers';
@@ -66,7 +67,6 @@ async function save(
 }
 
 try {
-  await rm(SAVED_HISTORIES_DIR, { recursive: true, force: true });
   const stamp = 'saved';
 
   await save(
@@ -134,7 +134,8 @@ try {
   ]);
   const { packet } = await putPacket(app, clinic, 'appointments.csv', file);
   await save(
-    'one-good-one-rejected',
+    // one-good-one-rejected.json is the same ingest before REGIONS_COUNTED_NAME and REMINDERS_MADE_WHEN_DUE
+    'one-good-one-rejected-patched',
     (await startPacketIngest(client, { packet, companyAlias: clinic.alias, taskQueue })).handle,
     'ingestPacket',
   );
