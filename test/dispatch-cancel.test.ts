@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { WORKFLOW_IDS } from '../lib/names';
-import { dispatchMessages } from '../workflows';
 import type { TwilioStandin } from './standins/twilio';
 import {
   createContacts,
   createTestAccount,
   createTestCompany,
   insertMessages,
+  startDispatch,
   startTwilioDispatchWorkers,
+  twilioWorkerEnv,
   type TestCompany,
   contactPhones,
 } from './support/dispatch';
@@ -56,19 +56,12 @@ async function slowBatch(): Promise<{
   };
 }
 
-const startDispatch = async (queue: string, batch: Awaited<ReturnType<typeof slowBatch>>) =>
-  (await app.client()).workflow.start(dispatchMessages, {
-    taskQueue: queue,
-    workflowId: WORKFLOW_IDS.dispatch(batch.company.alias, 'sms', randomUUID()),
-    args: [
-      {
-        companyId: batch.company.id,
-        companyAlias: batch.company.alias,
-        channel: 'sms',
-        accountKey: batch.account.key,
-        dueBefore: new Date().toISOString(),
-      },
-    ],
+const startBatchDispatch = (queue: string, batch: Awaited<ReturnType<typeof slowBatch>>) =>
+  startDispatch(app, queue, {
+    companyId: batch.company.id,
+    companyAlias: batch.company.alias,
+    channel: 'sms',
+    accountKey: batch.account.key,
   });
 
 const states = async (ids: number[]) =>
@@ -84,7 +77,7 @@ describe('a send activity told to stop', () => {
     const batch = await slowBatch();
     const workers = await startTwilioDispatchWorkers(app, batch.account, twilio);
     try {
-      const handle = await startDispatch(workers.taskQueue, batch);
+      const handle = await startBatchDispatch(workers.taskQueue, batch);
       await eventually(async () => (batch.arrivals().length >= 3 ? true : undefined), 60_000);
       const cancelledAt = performance.timeOrigin + performance.now();
       await handle.cancel();
@@ -104,16 +97,11 @@ describe('a send activity told to stop', () => {
   it('lets its worker shut down once its calls in flight are answered, not when its sends would be done', async () => {
     const batch = await slowBatch();
     const queue = `test-${randomUUID()}`;
-    const worker = await startWorkerProcess(queue, {
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_BASE_URL: twilio.url,
-      WORKER_SEND_ACCOUNTS: batch.account.key,
-    });
+    const worker = await startWorkerProcess(queue, twilioWorkerEnv(twilio, batch.account));
     // each text is answered 1.5 s after it arrives: there is always one in flight
     twilio.answerDelayMs = 1500;
     try {
-      await startDispatch(queue, batch);
+      await startBatchDispatch(queue, batch);
       await eventually(async () => (batch.arrivals().length >= 3 ? true : undefined), 60_000);
       const stoppedAt = Date.now();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

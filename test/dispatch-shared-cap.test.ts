@@ -13,6 +13,7 @@ import {
   messageStates,
   runDispatch,
   startDispatchWorkers,
+  twilioWorkerEnv,
   type DispatchWorkers,
 } from './support/dispatch';
 import { eventually, openTestApp } from './support/harness';
@@ -39,16 +40,12 @@ const CAP = 40;
 
 /** Two real worker processes hosting the account's send queue, sending through the Twilio stand-in. */
 async function twoSendProcesses(account: ProviderAccount): Promise<ChildProcess[]> {
-  const env = {
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_API_BASE_URL: twilio.url,
-    WORKER_SEND_ACCOUNTS: account.key,
+  const env = twilioWorkerEnv(twilio, account, {
     // a killed process's share may be taken this much (plus a second and a margin) after its lease
     PROVIDER_TIMEOUT_MS: '1000',
     // the schedule spaces at the cap itself: the shares alone must keep the processes' late sends apart
     SEND_RATE_HEADROOM_PERCENT: '0',
-  };
+  });
   return Promise.all([
     startWorkerProcess(account.taskQueue, env),
     startWorkerProcess(account.taskQueue, env),

@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { WORKFLOW_IDS } from '../lib/names';
-import { dispatchMessages } from '../workflows';
 import type { TwilioStandin } from './standins/twilio';
 import {
   createContacts,
@@ -12,6 +10,8 @@ import {
   insertMessages,
   messageStates,
   contactPhones,
+  startDispatch,
+  twilioWorkerEnv,
 } from './support/dispatch';
 import { startCuttableLink, type CuttableLink } from './support/cuttable-link';
 import { eventually } from './support/harness';
@@ -51,28 +51,18 @@ describe('a send attempt waiting for a vendor slower than its heartbeat timeout'
     // would be silent past it while it waits for the last answers
     twilio.answerDelayMs = ANSWER_DELAY_MS;
     const queue = `test-${randomUUID()}`;
-    await startWorkerProcess(queue, {
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_BASE_URL: twilio.url,
-      WORKER_SEND_ACCOUNTS: account.key,
-      SEND_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
-      PROVIDER_TIMEOUT_MS: '8000',
-    });
-    const handle = await (
-      await app.client()
-    ).workflow.start(dispatchMessages, {
-      taskQueue: queue,
-      workflowId: WORKFLOW_IDS.dispatch(company.alias, 'sms', randomUUID()),
-      args: [
-        {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'sms',
-          accountKey: account.key,
-          dueBefore: new Date().toISOString(),
-        },
-      ],
+    await startWorkerProcess(
+      queue,
+      twilioWorkerEnv(twilio, account, {
+        SEND_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
+        PROVIDER_TIMEOUT_MS: '8000',
+      }),
+    );
+    const handle = await startDispatch(app, queue, {
+      companyId: company.id,
+      companyAlias: company.alias,
+      channel: 'sms',
+      accountKey: account.key,
     });
     try {
       const totals = await handle.result();
@@ -107,15 +97,11 @@ describe('a send attempt Temporal gave up on while it was still alive', () => {
     twilio.answerDelayMs = ANSWER_DELAY_MS;
 
     const queue = `test-${randomUUID()}`;
-    const env = {
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_BASE_URL: twilio.url,
-      WORKER_SEND_ACCOUNTS: account.key,
+    const env = twilioWorkerEnv(twilio, account, {
       SEND_HEARTBEAT_TIMEOUT_MS: String(HEARTBEAT_TIMEOUT_MS),
       PROVIDER_TIMEOUT_MS: '8000',
       SEND_RATE_HEADROOM_PERCENT: '10',
-    };
+    });
     // two worker processes, each hosting the dispatch workflow and the account's send queue, each
     // reaching Temporal through a link the test can cut (Postgres and the vendor stay reachable)
     const links: CuttableLink[] = [];
@@ -124,19 +110,11 @@ describe('a send attempt Temporal gave up on while it was still alive', () => {
       links.push(await startCuttableLink(process.env.TEMPORAL_ADDRESS!));
       workers.push(await startWorkerProcess(queue, { ...env, TEMPORAL_ADDRESS: links[i]!.address }));
     }
-    const client = await app.client();
-    const handle = await client.workflow.start(dispatchMessages, {
-      taskQueue: queue,
-      workflowId: WORKFLOW_IDS.dispatch(company.alias, 'sms', randomUUID()),
-      args: [
-        {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'sms',
-          accountKey: account.key,
-          dueBefore: new Date().toISOString(),
-        },
-      ],
+    const handle = await startDispatch(app, queue, {
+      companyId: company.id,
+      companyAlias: company.alias,
+      channel: 'sms',
+      accountKey: account.key,
     });
     /** Where each batch's send attempt runs now: activity id, worker (index), attempt. */
     const sendAttempts = async () =>

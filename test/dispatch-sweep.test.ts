@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
-import { WORKFLOW_IDS } from '../lib/names';
 import { findStrandedBatches, sweepBatch } from '../lib/dispatch/sweep';
 import { createProviderRegistry } from '../lib/providers/registry';
-import { dispatchMessages } from '../workflows';
 import type { TwilioStandin } from './standins/twilio';
 import {
   createContacts,
@@ -12,7 +10,9 @@ import {
   createTestCompany,
   insertMessages,
   contactPhones,
+  startDispatch,
   twilioSmsInstances,
+  twilioWorkerEnv,
 } from './support/dispatch';
 import { eventually } from './support/harness';
 import { useDispatchEnv } from './support/dispatch-env';
@@ -42,31 +42,19 @@ describe('the sweep of stranded sends', () => {
     const phones = await contactPhones(app.sql, contacts);
     const accepted = () => twilio.accepted('Messages').filter((r) => phones.has(String(r.form.To)));
     const queue = `test-${randomUUID()}`;
-    const env = {
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_BASE_URL: twilio.url,
-      WORKER_SEND_ACCOUNTS: account.key,
+    const env = twilioWorkerEnv(twilio, account, {
       SEND_HEARTBEAT_TIMEOUT_MS: '4000',
       PROVIDER_TIMEOUT_MS: '5000',
-    };
-    const client = await app.client();
+    });
 
     // a slow vendor, so the worker dies with texts in flight whose answers it never reads
     twilio.answerDelayMs = 2000;
     const worker = await startWorkerProcess(queue, env);
-    const handle = await client.workflow.start(dispatchMessages, {
-      taskQueue: queue,
-      workflowId: WORKFLOW_IDS.dispatch(company.alias, 'sms', randomUUID()),
-      args: [
-        {
-          companyId: company.id,
-          companyAlias: company.alias,
-          channel: 'sms',
-          accountKey: account.key,
-          dueBefore: new Date().toISOString(),
-        },
-      ],
+    const handle = await startDispatch(app, queue, {
+      companyId: company.id,
+      companyAlias: company.alias,
+      channel: 'sms',
+      accountKey: account.key,
     });
     await eventually(async () => (accepted().length >= 10 ? true : undefined), 60_000);
     worker.kill('SIGKILL');

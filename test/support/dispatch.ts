@@ -1,5 +1,6 @@
 // Test helpers for sending: a fresh company with contacts and due messages, test accounts, and workers for them.
 import { randomUUID } from 'node:crypto';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { App } from '../../lib/app';
@@ -198,17 +199,43 @@ export function startTwilioDispatchWorkers(
   return startDispatchWorkers(app, { accounts: [account], instances: twilioSmsInstances(account, twilio) });
 }
 
-export async function runDispatch(
+/** The variables a worker process (`startWorkerProcess`) needs to send the account's texts to a Twilio stand-in. */
+export function twilioWorkerEnv(
+  twilio: TwilioEndpoint,
+  account: ProviderAccount,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_API_BASE_URL: twilio.url,
+    WORKER_SEND_ACCOUNTS: account.key,
+    ...extra,
+  };
+}
+
+type DispatchRequest = Omit<DispatchMessagesInput, 'dueBefore'> & { dueBefore?: string };
+
+/** Starts a dispatch of what is due now (unless `dueBefore` says otherwise) on the queue, without waiting for it. */
+export async function startDispatch(
   app: App,
-  workers: DispatchWorkers,
-  input: Omit<DispatchMessagesInput, 'dueBefore'> & { dueBefore?: string },
-): Promise<DispatchTotals> {
+  taskQueue: string,
+  input: DispatchRequest,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof dispatchMessages>> {
   const client = await app.client();
-  return client.workflow.execute(dispatchMessages, {
-    taskQueue: workers.taskQueue,
+  return client.workflow.start(dispatchMessages, {
+    taskQueue,
     workflowId: WORKFLOW_IDS.dispatch(input.companyAlias, input.channel, randomUUID()),
     args: [{ ...input, dueBefore: input.dueBefore ?? new Date().toISOString() }],
   });
+}
+
+export async function runDispatch(
+  app: App,
+  workers: DispatchWorkers,
+  input: DispatchRequest,
+): Promise<DispatchTotals> {
+  return (await startDispatch(app, workers.taskQueue, input)).result();
 }
 
 /** Sends a company's due messages of one channel through a fresh local-outbox account, and stops its workers. */
