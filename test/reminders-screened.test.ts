@@ -97,4 +97,31 @@ describe("dispatch sends only what the region's screening checked", () => {
     expect(deferred).toMatchObject({ state: 'scheduled', deferrals: 1 });
     expect(deferred.status_description).toMatch(/21:00 in America\/New_York is outside 08:00-21:00/);
   });
+
+  it('a message whose appointment passes before it is claimed is not sent, and the next run expires it', async () => {
+    // a run whose clock is an hour behind (a late schedule, a catch-up) for an appointment that passed a
+    // minute ago; by email, which quiet hours do not hold, so only the appointment bounds the claim
+    const appointmentAt = new Date(Date.now() - 60_000);
+    const p = await addPerson(app.sql, company.id, { ...georgian, appointmentAt, email: 'ann@example.com' });
+    const m = await planTouch(app.sql, company.id, p, {
+      channel: 'email',
+      contactAt: new Date(appointmentAt.getTime() - 2 * 3_600_000),
+      step: 'email-2h',
+      region: georgian.region,
+    });
+    const behind = await runReminders(
+      app,
+      workers,
+      company.alias,
+      new Date(appointmentAt.getTime() - 3_600_000),
+    );
+    expect(behind.regions.find((r) => r.region === 'southeast')?.screened.ready.email).toBe(1);
+    expect(await messageRow(app.sql, m)).toMatchObject({ state: 'scheduled' });
+    expect(await outboxCount(app.sql, [m])).toBe(0);
+
+    await runReminders(app, workers, company.alias, new Date());
+    const expired = await messageRow(app.sql, m);
+    expect(expired.state).toBe('expired');
+    expect(expired.status_description).toMatch(/had passed when the run reached it/);
+  });
 });

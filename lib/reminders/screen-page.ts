@@ -157,24 +157,30 @@ async function defer(
 }
 
 /**
- * Marks what screening let through: who screened it, and when the recipient's allowed hours end,
- * counted on the database's clock from the run's (a run "as of" another time keeps the same margin).
- * A message changed since it was read (no longer scheduled) is not marked, and not counted ready.
+ * Marks what screening let through: who screened it, and when it may no longer be claimed (send_by):
+ * when the recipient's allowed hours end, counted on the database's clock from the run's (a run "as
+ * of" another time keeps the same margin), or its deadline (the appointment) if that comes first,
+ * as it is: a run whose clock is behind (a late schedule, a catch-up) never sends for an appointment
+ * that has passed. A message changed since it was read (no longer scheduled) is not marked, and not
+ * counted ready.
  */
 async function markReady(
   tx: TransactionSql,
   input: ScreenPageInput,
-  ready: readonly { id: number; sendBy?: Date }[],
+  ready: readonly { id: number; sendBy?: Date; deadline: Date | null }[],
 ): Promise<{ id: number; channel: Channel }[]> {
   if (!ready.length) return [];
   const runClock = new Date(input.now).getTime();
   return tx<{ id: number; channel: Channel }[]>`
     update messages m
     set screened_by = ${input.screenedBy ?? null},
-        send_by = case when v.left_ms < 0 then null else now() + v.left_ms * interval '1 millisecond' end
+        -- least() passes over nulls: null only when neither bounds it
+        send_by = least(case when v.left_ms < 0 then null else now() + v.left_ms * interval '1 millisecond' end,
+                        v.deadline)
     from unnest(${tx.array(ready.map((r) => r.id))}::bigint[],
-                ${tx.array(ready.map((r) => (r.sendBy ? Math.max(0, r.sendBy.getTime() - runClock) : -1)))}::bigint[])
-         as v(id, left_ms)
+                ${tx.array(ready.map((r) => (r.sendBy ? Math.max(0, r.sendBy.getTime() - runClock) : -1)))}::bigint[],
+                ${tx.array(ready.map((r) => r.deadline?.toISOString() ?? null))}::timestamptz[])
+         as v(id, left_ms, deadline)
     where m.id = v.id and m.company_id = ${input.companyId} and m.state = 'scheduled'
     returning m.id, m.channel`;
 }
@@ -214,7 +220,11 @@ export async function screenDuePage(
     );
     for (const moved of await moveMessages(tx, input.companyId, final, { from: ['scheduled'] }))
       counts[moved.state as 'expired' | 'cancelled' | 'skipped']++;
-    const ready = of('ready').map(({ row, s }) => ({ id: row.id, sendBy: s.sendBy }));
+    const ready = of('ready').map(({ row, s }) => ({
+      id: row.id,
+      sendBy: s.sendBy,
+      deadline: row.expires_at ?? row.starts_at,
+    }));
     for (const marked of await markReady(tx, input, ready)) counts.ready[marked.channel]++;
   });
   const last = rows[rows.length - 1];
