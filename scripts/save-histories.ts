@@ -15,7 +15,12 @@ import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker } from '../lib/temporal';
 import { createWorkers, installTemporalLogging } from '../workers/create-workers';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
-import { archiveMessages, checkCompanyReadiness } from '../workflows';
+import { archiveMessages, checkCompanyReadiness, reminderRun } from '../workflows';
+import { listActiveAccounts } from '../lib/providers/accounts';
+import { regionTaskQueue } from '../lib/names';
+import { createSendWorkers } from '../workers/send-workers';
+import { createTestCompany as createSendingCompany } from '../test/support/dispatch';
+import { addPerson, planTouch, winterNoonInNewYork } from '../test/support/reminders';
 import { makeCompany, makeMessages } from '../test/support/archive-fixtures';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, putPacket } from '../test/support/ingest';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
@@ -173,6 +178,72 @@ try {
     }
   } finally {
     await receiver.close();
+  }
+
+  // a reminder run: its region (on the region's queue) screens in pages and its texts go out on the
+  // outbox account's send queue, so both get workers here
+  const activities = createActivities({
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log,
+    providers: createProviderRegistry({ sql: app.sql, config: app.config }),
+  });
+  const helpers = [
+    ...(await createWorkers({
+      connection,
+      namespace: app.temporal.namespace,
+      taskQueues: [regionTaskQueue('northeast')],
+      activities,
+      workflowBundle: await buildWorkflowBundle(),
+    })),
+    ...(await createSendWorkers({
+      connection,
+      namespace: app.temporal.namespace,
+      accounts: (await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-')),
+      activities,
+    })),
+  ];
+  const helping = helpers.map((w) => w.run());
+  try {
+    const sender = await createSendingCompany(app.sql, { credits: 100 });
+    const now = new Date('2025-01-07T17:00:00Z');
+    for (let i = 0; i < 3; i++) {
+      const person = await addPerson(app.sql, sender.id, {
+        state: 'NY',
+        timezone: 'America/New_York',
+        region: 'northeast',
+        appointmentAt: new Date(Math.max(Date.now(), winterNoonInNewYork().getTime()) + 86_400_000),
+      });
+      await planTouch(app.sql, sender.id, person, {
+        channel: 'sms',
+        contactAt: new Date(now.getTime() - 3_600_000 + i * 60_000),
+        step: 'sms-1d',
+        region: 'northeast',
+      });
+    }
+    const runId = WORKFLOW_IDS.reminderRun(sender.alias, stamp);
+    await client.workflow.execute(reminderRun, {
+      taskQueue,
+      workflowId: runId,
+      args: [{ companyAlias: sender.alias, now: now.toISOString(), pageSize: 2 }],
+    });
+    const regionId = WORKFLOW_IDS.reminderRegion(runId, 'northeast');
+    await save('pages-of-two', client.workflow.getHandle(regionId), 'reminderRegion');
+    const dispatched = WORKFLOW_IDS.dispatch(sender.alias, 'sms', `${runId}/northeast`);
+    if (
+      await client.workflow
+        .getHandle(dispatched)
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        )
+    )
+      await save('screened-by-region', client.workflow.getHandle(dispatched), 'dispatchMessages');
+  } finally {
+    helpers.forEach((w) => w.shutdown());
+    await Promise.all(helping);
   }
 
   for (const line of saved) say(`saved ${line}`);

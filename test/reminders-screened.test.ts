@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { App } from '../lib/app';
 import { regionTaskQueue } from '../lib/names';
 import { createTestCompany, type TestCompany } from './support/dispatch';
-import { openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
 import {
   addPerson,
   messageRow,
@@ -27,14 +27,18 @@ let region: TestWorker;
 let company: TestCompany;
 /** runs once right after the region's next page is screened: something committed in between */
 let afterScreening: (() => Promise<void>) | undefined;
+/** runs before each screening of a page, with how many pages were screened before it */
+let beforeScreening: ((pagesBefore: number) => Promise<void>) | undefined;
 
 beforeAll(async () => {
   app = await openTestApp();
   workers = await startReminderWorkers(app, []);
-  // the southeast's worker runs the real activities; a test may slip a write in after a screening
+  // the southeast's worker runs the real activities; a test may slip a write in around a screening
+  let pages = 0;
   const activities: Activities = {
     ...workers.activities,
     async screenDueMessages(input) {
+      await beforeScreening?.(pages++);
       const page = await workers.activities.screenDueMessages(input);
       const slip = afterScreening;
       afterScreening = undefined;
@@ -123,5 +127,35 @@ describe("dispatch sends only what the region's screening checked", () => {
     const expired = await messageRow(app.sql, m);
     expect(expired.state).toBe('expired');
     expect(expired.status_description).toMatch(/had passed when the run reached it/);
+  });
+
+  it("sends a page's texts before the next page is screened, each exactly once", async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await touch(georgian, minutes(-60 + i), 'sms-1d'));
+    const firstPage = ids.slice(0, 2);
+    let sentBeforeSecondPage = -1;
+    let first: number | undefined;
+    beforeScreening = async (n) => {
+      first ??= n;
+      if (n !== first + 1) return;
+      // the second page's screening waits for the first page's texts, which never come while sending
+      // starts only after the whole region is screened: then it goes on with what was sent
+      sentBeforeSecondPage = await eventually(async () => {
+        const sent = await outboxCount(app.sql, firstPage);
+        return sent === firstPage.length ? sent : undefined;
+      }, 20_000).catch(() => outboxCount(app.sql, firstPage));
+    };
+    try {
+      const summary = await runReminders(app, workers, company.alias, clock, { pageSize: 2 });
+      expect(sentBeforeSecondPage).toBe(2);
+      const southeast = summary.regions.find((r) => r.region === 'southeast');
+      expect(southeast?.screened).toMatchObject({ seen: 4, ready: { sms: 4 } });
+      expect(southeast?.sent.sms).toMatchObject({ sent: 4, batches: 2 });
+    } finally {
+      beforeScreening = undefined;
+    }
+    expect(await outboxCount(app.sql, ids)).toBe(4);
+    const states = await app.sql<{ state: string }[]>`select state from messages where id in ${app.sql(ids)}`;
+    expect(states.map((s) => s.state)).toEqual(['sent', 'sent', 'sent', 'sent']);
   });
 });

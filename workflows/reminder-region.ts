@@ -1,8 +1,10 @@
-// One region's share of a reminder run: screen the due messages page by page, then hand what is ready to dispatch, per channel.
+// One region's share of a reminder run: screen the due messages page by page and send what each page let through, per channel.
 import {
   continueAsNew,
   defineQuery,
   executeChild,
+  patched,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
@@ -10,7 +12,8 @@ import {
 import type { Activities } from '../activities';
 import type { PageCursor, ScreenCounts } from '../activities/reminders';
 import { SA, WORKFLOW_IDS } from '../lib/names';
-import { dispatchMessages, type DispatchTotals } from './dispatch-messages';
+import { dispatchMessages } from './dispatch-messages';
+import { batchSender, noTotals, sumTotals, type BatchSender, type DispatchTotals } from './send-batches';
 
 type Channel = 'sms' | 'voice' | 'email';
 const CHANNELS: Channel[] = ['sms', 'voice', 'email'];
@@ -27,7 +30,15 @@ export interface ReminderRegionInput {
   /** pages screened before continue-as-new (default 50) */
   pagesPerRun?: number;
   /** carried over by continue-as-new */
-  carry?: { cursor: PageCursor; screened: ScreenCounts; pages: number };
+  carry?: {
+    cursor: PageCursor;
+    screened: ScreenCounts;
+    pages: number;
+    /** what earlier runs sent themselves */
+    sent?: Partial<Record<Channel, DispatchTotals>>;
+    /** every earlier run sent what it screened (unset: some left theirs to a dispatch child at the end) */
+    sentOwnPages?: boolean;
+  };
 }
 
 export interface ReminderRegionResult {
@@ -46,11 +57,28 @@ export const reminderRegionProgressQuery = defineQuery<ReminderRegionProgress>('
 /** Pages per run before continue-as-new, so a huge backlog never makes a long history. */
 const PAGES_PER_RUN = 50;
 
-// a local activity: dispatch waits for the screening, and a page takes less than a server round trip
-const { screenDueMessages } = proxyLocalActivities<Activities>({
+/**
+ * Each screened page's ready messages go to the send queue from here, while the next page is
+ * screened: the first batch no longer waits for the whole region's screening, a dispatch child's
+ * start and its own reads of the route and the ids. Runs started before this change hand the
+ * screened messages to a `dispatchMessages` child per channel, which is what their histories replay.
+ */
+const SENDS_SCREENED_PAGES = 'region-sends-screened-pages';
+/** tries of a batch on an account before it is settled and failed over */
+const SEND_ATTEMPTS = 5;
+
+const READS = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+} as const;
+// local activities: sending waits for the screening, and a page takes less than a server round trip
+const local = proxyLocalActivities<Activities>(READS);
+/**
+ * A page screened while batches are waiting to start is an ordinary activity: the workflow task
+ * that schedules them completes at once, where an unfinished local activity would hold it (and the
+ * batches with it) open until the page is done.
+ */
+const remote = proxyActivities<Activities>(READS);
 
 const zero = (): ScreenCounts => ({
   seen: 0,
@@ -76,15 +104,39 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     stage: 'screening',
     pages: input.carry?.pages ?? 0,
     screened: input.carry?.screened ?? zero(),
-    sent: {},
+    sent: { ...input.carry?.sent },
   };
   setHandler(reminderRegionProgressQuery, () => progress);
 
-  // what this workflow screens ready carries its id, and its dispatch sends only that (see migration 0032)
+  // what this workflow screens ready carries its id, and only this workflow sends it (see migration 0032)
   const screenedBy = workflowInfo().workflowId;
+  const sendsPages = patched(SENDS_SCREENED_PAGES);
+  // continued from a run of the code before, which left what it screened for a dispatch child
+  const leftUnsent = input.carry !== undefined && !input.carry.sentOwnPages;
+  const senders = new Map<Channel, BatchSender>();
+  /** The channel's sender, its route read when the channel first has something ready. */
+  const senderFor = async (channel: Channel): Promise<BatchSender> => {
+    let found = senders.get(channel);
+    if (!found) {
+      const totals = (progress.sent[channel] ??= noTotals());
+      const route = await local.describeDispatchRoute({ companyId: input.companyId, channel });
+      found = batchSender({
+        companyId: input.companyId,
+        workflowId: screenedBy,
+        route,
+        attempts: SEND_ATTEMPTS,
+        totals,
+      });
+      senders.set(channel, found);
+    }
+    return found;
+  };
+  const drain = () => Promise.all([...senders.values()].map((s) => s.drain()));
+
   let cursor = input.carry?.cursor;
   for (let pagesThisRun = 0; ; pagesThisRun++) {
-    const page = await screenDueMessages({
+    const screen = sendsPages && senders.size ? remote : local;
+    const page = await screen.screenDueMessages({
       companyId: input.companyId,
       region: input.region,
       now: input.now,
@@ -94,21 +146,44 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     });
     add(progress.screened, page);
     progress.pages++;
+    if (sendsPages) {
+      for (const channel of CHANNELS) {
+        if (page.readyIds[channel].length) await (await senderFor(channel)).send(page.readyIds[channel]);
+      }
+    }
     if (!page.next) break;
     cursor = page.next;
     if (pagesThisRun + 1 >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await drain();
       await continueAsNew<typeof reminderRegion>({
         ...input,
-        carry: { cursor, screened: progress.screened, pages: progress.pages },
+        carry: {
+          cursor,
+          screened: progress.screened,
+          pages: progress.pages,
+          sent: progress.sent,
+          sentOwnPages: sendsPages && !leftUnsent,
+        },
       });
     }
   }
 
-  // what is still scheduled and due after screening is dispatch's: one child per channel, the only sender
   progress.stage = 'sending';
+  if (sendsPages) await drain();
+  if (!sendsPages || leftUnsent) await dispatchScreened(input, progress, screenedBy);
+  progress.stage = 'done';
+  return { region: input.region, screened: progress.screened, sent: progress.sent };
+}
+
+/** What this workflow screened ready and did not send itself: one dispatch child per channel sends it. */
+async function dispatchScreened(
+  input: ReminderRegionInput,
+  progress: ReminderRegionProgress,
+  screenedBy: string,
+): Promise<void> {
   await Promise.all(
     CHANNELS.filter((c) => progress.screened.ready[c] > 0).map(async (channel) => {
-      progress.sent[channel] = await executeChild(dispatchMessages, {
+      const totals = await executeChild(dispatchMessages, {
         workflowId: WORKFLOW_IDS.dispatch(input.companyAlias, channel, `${input.runKey}/${input.region}`),
         args: [
           {
@@ -127,8 +202,8 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
         ],
         staticSummary: `Send ${input.companyAlias}'s due ${channel} messages in ${input.region}`,
       });
+      const before = progress.sent[channel];
+      progress.sent[channel] = before ? sumTotals(before, totals) : totals;
     }),
   );
-  progress.stage = 'done';
-  return { region: input.region, screened: progress.screened, sent: progress.sent };
 }

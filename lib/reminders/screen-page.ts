@@ -37,6 +37,8 @@ export interface ScreenCounts {
 export interface ScreenPageResult extends ScreenCounts {
   /** where the next page starts; undefined when this was the last */
   next?: PageCursor;
+  /** what this page marked ready, per channel, most urgent first: what its region sends next */
+  readyIds: Record<Channel, number[]>;
 }
 
 export const emptyCounts = (): ScreenCounts => ({
@@ -208,6 +210,7 @@ export async function screenDuePage(
 
   const counts = emptyCounts();
   counts.seen = rows.length;
+  const readyIds: Record<Channel, number[]> = { sms: [], voice: [], email: [] };
   await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     counts.deferred = await defer(
@@ -225,11 +228,19 @@ export async function screenDuePage(
       sendBy: s.sendBy,
       deadline: row.expires_at ?? row.starts_at,
     }));
-    for (const marked of await markReady(tx, input, ready)) counts.ready[marked.channel]++;
+    const marked = new Map((await markReady(tx, input, ready)).map((m) => [m.id, m.channel]));
+    // in page order (contact time), not the update's
+    for (const { id } of ready) {
+      const channel = marked.get(id);
+      if (!channel) continue;
+      counts.ready[channel]++;
+      readyIds[channel].push(id);
+    }
   });
   const last = rows[rows.length - 1];
   return {
     ...counts,
+    readyIds,
     next: rows.length === input.limit && last ? { afterAt: last.cursor_at, afterId: last.id } : undefined,
   };
 }
