@@ -24,8 +24,24 @@ export interface RecipientZone {
   source: 'contact' | 'state' | 'zip' | 'phone' | 'company';
 }
 
+/**
+ * Screening asks about the same few zones and clock times for thousands of messages, and luxon's
+ * zone arithmetic costs a fraction of a millisecond each time, on the worker's one event loop: the
+ * answers are kept (bounded; a stale one is never wrong, as they depend on nothing else).
+ */
+const CACHED = 4096;
+function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  let found = cache.get(key);
+  if (found === undefined && !cache.has(key)) {
+    if (cache.size >= CACHED) cache.clear();
+    cache.set(key, (found = compute()));
+  }
+  return found as T;
+}
+
+const zones = new Map<string, boolean>();
 const validZone = (zone: string | null | undefined): zone is string =>
-  !!zone && DateTime.local().setZone(zone).isValid;
+  !!zone && remember(zones, zone, () => DateTime.local().setZone(zone).isValid);
 
 const areaCodeOf = (phone: string | null | undefined) =>
   phone ? /^\+1(\d{3})\d{7}$/.exec(phone)?.[1] : undefined;
@@ -153,32 +169,49 @@ function nextOpening(local: DateTime, window: EffectiveWindow, skipSunday: boole
   return undefined;
 }
 
+/** What quiet hours make of one moment in one zone under one window: open now (until when), or the next opening. */
+type LocalClock =
+  { open: true; closesAt: number } | { open: false; now: string; opening?: { at: number; label: string } };
+
+const clocks = new Map<string, LocalClock>();
+function localClock(at: Date, zone: string, window: EffectiveWindow, skipSunday: boolean): LocalClock {
+  return remember(clocks, `${at.getTime()}|${zone}|${window.start}|${window.end}|${skipSunday}`, () => {
+    const local = DateTime.fromJSDate(at, { zone });
+    const opening = nextOpening(local, window, skipSunday);
+    if (opening && +opening === +local) return { open: true, closesAt: windowEnd(local, window).toMillis() };
+    return {
+      open: false,
+      now: `${local.toFormat('ccc HH:mm')} in ${zone}`,
+      opening: opening && { at: opening.toMillis(), label: opening.toFormat('ccc HH:mm') },
+    };
+  });
+}
+
 export function quietHoursDecision(input: QuietHoursInput): QuietHoursDecision {
   const { rules, channel } = input;
   if (!rules.channels.includes(channel)) return { kind: 'send' };
   const { zone } = recipientZone(input.recipient, input.companyTimezone);
   const window = effectiveWindow(rules, recipientStates(input.recipient));
-  const local = DateTime.fromJSDate(input.at, { zone });
   const skipSunday = channel === 'voice' && rules.noSundayVoice;
   const rule = `${hhmm(window.start)}-${hhmm(window.end)}${window.because.length ? ` (${window.because.join(', ')})` : ''}${skipSunday ? ', no calls on Sundays' : ''}`;
   if (window.start >= window.end) {
     return { kind: 'expire', reason: `quiet hours: the rules that apply leave no allowed time (${rule})` };
   }
-  const opening = nextOpening(local, window, skipSunday);
-  if (opening && +opening === +local) return { kind: 'send', closesAt: windowEnd(local, window).toJSDate() };
-  const now = `${local.toFormat('ccc HH:mm')} in ${zone}`;
+  const clock = localClock(input.at, zone, window, skipSunday);
+  if (clock.open) return { kind: 'send', closesAt: new Date(clock.closesAt) };
+  const { now, opening } = clock;
   if (!opening)
     return { kind: 'expire', reason: `quiet hours: no allowed time within a week of ${now} (${rule})` };
-  const until = opening.toJSDate();
+  const until = new Date(opening.at);
   if (input.expiresAt && until >= input.expiresAt) {
     return {
       kind: 'expire',
-      reason: `quiet hours: ${now} is outside ${rule}, and the next allowed time (${opening.toFormat('ccc HH:mm')}) is not before the appointment`,
+      reason: `quiet hours: ${now} is outside ${rule}, and the next allowed time (${opening.label}) is not before the appointment`,
     };
   }
   return {
     kind: 'defer',
     until,
-    reason: `quiet hours: ${now} is outside ${rule}; deferred to ${opening.toFormat('ccc HH:mm')}`,
+    reason: `quiet hours: ${now} is outside ${rule}; deferred to ${opening.label}`,
   };
 }
