@@ -4,6 +4,7 @@ import { createDueMessages } from '../lib/messages/create-due';
 import { InvalidReminderPlan, loadCompanyPlan } from '../lib/messages/due-steps';
 import { screenDuePage, type ScreenPageInput, type ScreenPageResult } from '../lib/reminders/screen-page';
 import { DEFAULT_QUIET_HOURS_POLICY } from '../schemas/reminder-settings';
+import type { Channel } from '../lib/providers/types';
 import { activityLog } from './activity-log';
 import type { ActivityDeps } from './deps';
 
@@ -12,6 +13,8 @@ export type { PageCursor, ScreenCounts, ScreenPageResult } from '../lib/reminder
 export interface DueRegion {
   region: string;
   due: number;
+  /** the channels of its due messages: the region reads their routes while it screens */
+  channels: Channel[];
 }
 
 export interface PreparedRun {
@@ -53,7 +56,8 @@ export function createReminderActivities({
       }
       const { created } = await createDueMessages(sql, plan, input.now);
       const regions = await sql<DueRegion[]>`
-        select region, count(*)::int as due from messages
+        select region, count(*)::int as due, array_agg(distinct channel::text order by channel::text) as channels
+        from messages
         where company_id = ${company.id} and state = 'scheduled' and contact_at <= ${input.now}
         group by region order by region`;
       activityLog(log, { companyId: company.id }).debug({ created, regions }, 'reminder run prepared');

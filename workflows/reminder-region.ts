@@ -26,6 +26,8 @@ export interface ReminderRegionInput {
   now: string;
   /** the run's key: dispatch children are named from it, so a re-run finds the same ids */
   runKey: string;
+  /** the channels of its due messages when the run started it: their routes are read while the first page is screened */
+  channels?: Channel[];
   pageSize?: number;
   /** pages screened before continue-as-new (default 50) */
   pagesPerRun?: number;
@@ -113,29 +115,39 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
   const sendsPages = patched(SENDS_SCREENED_PAGES);
   // continued from a run of the code before, which left what it screened for a dispatch child
   const leftUnsent = input.carry !== undefined && !input.carry.sentOwnPages;
-  const senders = new Map<Channel, BatchSender>();
-  /** The channel's sender, its route read when the channel first has something ready. */
-  const senderFor = async (channel: Channel): Promise<BatchSender> => {
+  const senders = new Map<Channel, Promise<BatchSender>>();
+  /** what each sender adds up; in the result once the channel has sent */
+  const totalsOf = new Map<Channel, DispatchTotals>();
+  /** The channel's sender, its route read when first asked for. */
+  const senderFor = (channel: Channel): Promise<BatchSender> => {
     let found = senders.get(channel);
     if (!found) {
-      const totals = (progress.sent[channel] ??= noTotals());
-      const route = await local.describeDispatchRoute({ companyId: input.companyId, channel });
-      found = batchSender({
-        companyId: input.companyId,
-        workflowId: screenedBy,
-        route,
-        attempts: SEND_ATTEMPTS,
-        totals,
-      });
+      const totals = progress.sent[channel] ?? noTotals();
+      totalsOf.set(channel, totals);
+      found = local.describeDispatchRoute({ companyId: input.companyId, channel }).then((route) =>
+        batchSender({
+          companyId: input.companyId,
+          workflowId: screenedBy,
+          route,
+          attempts: SEND_ATTEMPTS,
+          totals,
+        }),
+      );
       senders.set(channel, found);
     }
     return found;
   };
-  const drain = () => Promise.all([...senders.values()].map((s) => s.drain()));
+  // the routes of the channels the run saw due are read alongside the first page, not after it; a
+  // route that cannot be read fails the region only if the channel has something to send
+  if (sendsPages && !input.carry)
+    for (const channel of input.channels ?? []) senderFor(channel).catch(() => undefined);
+  /** the channels this run has handed messages to */
+  const sending = new Set<Channel>();
+  const drain = () => Promise.all([...sending].map(async (c) => (await senderFor(c)).drain()));
 
   let cursor = input.carry?.cursor;
   for (let pagesThisRun = 0; ; pagesThisRun++) {
-    const screen = sendsPages && senders.size ? remote : local;
+    const screen = sendsPages && sending.size ? remote : local;
     const page = await screen.screenDueMessages({
       companyId: input.companyId,
       region: input.region,
@@ -148,7 +160,11 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
     progress.pages++;
     if (sendsPages) {
       for (const channel of CHANNELS) {
-        if (page.readyIds[channel].length) await (await senderFor(channel)).send(page.readyIds[channel]);
+        if (!page.readyIds[channel].length) continue;
+        const sender = senderFor(channel);
+        sending.add(channel);
+        progress.sent[channel] = totalsOf.get(channel);
+        await (await sender).send(page.readyIds[channel]);
       }
     }
     if (!page.next) break;
@@ -164,6 +180,8 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
           sent: progress.sent,
           sentOwnPages: sendsPages && !leftUnsent,
         },
+        // read again by the next run: a route is as fresh as the run that uses it
+        channels: undefined,
       });
     }
   }

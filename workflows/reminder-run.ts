@@ -75,7 +75,7 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
   }
   progress.stage = 'running regions';
   await Promise.all(
-    company.regions.map(async ({ region }) => {
+    company.regions.map(async ({ region, channels }) => {
       progress.regions[region] = 'running';
       try {
         const result = await executeChild(reminderRegion, {
@@ -88,6 +88,7 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
               region,
               now,
               runKey: workflowId,
+              channels,
               pageSize: input.pageSize,
               pagesPerRun: input.pagesPerRun,
             },
