@@ -7,8 +7,9 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SEARCH_ATTRIBUTES } from '../lib/names';
 import { startRuntime } from '../lib/runtime';
-import { choosePort, PortTakenError } from '../lib/runtime/ports';
-import { ensureSearchAttributes } from '../lib/runtime/temporal-server';
+import { choosePort, freePort, PortTakenError } from '../lib/runtime/ports';
+import { GO_TOOLS, resolveGoTool } from '../lib/runtime/go-tools';
+import { ensureSearchAttributes, startTemporalDevServer } from '../lib/runtime/temporal-server';
 import { openTestApp } from './support/harness';
 
 let app: App;
@@ -89,6 +90,37 @@ describe('the embedded runtime', () => {
       await expect(choosePort(taken.port, 'the Temporal Web UI', 'TEMPORAL_UI_PORT')).rejects.toThrow(
         `Port ${taken.port} for the Temporal Web UI is already taken by another program. Stop that program, or set TEMPORAL_UI_PORT`,
       );
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it('starts the Temporal dev server again on other ports when one it picked was taken before it bound it', async () => {
+    const cli = await resolveGoTool(GO_TOOLS.temporal, { env: process.env, notice: () => {} });
+    const taken = await occupy();
+    // the first pick is a port another program took between the pick and the server's bind
+    let picks = 0;
+    const pick = () => (picks++ === 2 ? Promise.resolve(taken.port) : freePort());
+    const warnings: unknown[] = [];
+    const log = createLogger({ level: 'silent', pretty: false });
+    log.warn = ((details: unknown) => void warnings.push(details)) as typeof log.warn;
+    try {
+      const server = await startTemporalDevServer({
+        cliPath: cli!.path,
+        namespace: 'default',
+        port: 0,
+        uiPort: 0,
+        log,
+        freePort: pick,
+      });
+      try {
+        const connection = await Connection.connect({ address: server.address });
+        await connection.close();
+      } finally {
+        await server.stop();
+      }
+      expect(warnings).toEqual([{ port: taken.port }]);
+      expect(picks).toBe(8);
     } finally {
       await taken.close();
     }

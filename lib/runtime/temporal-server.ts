@@ -18,6 +18,19 @@ const searchAttributeFlags = () =>
     `${name}=${SEARCH_ATTRIBUTE_TYPE}`,
   ]);
 
+/** The dev server could not bind a port: another program took it after it was picked. */
+class PortTaken extends Error {
+  constructor(
+    readonly port: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Starts made when ports picked at random keep being taken before the server binds them. */
+const STARTS_ON_TAKEN_PORTS = 3;
+
 async function waitUntilServing(
   address: string,
   namespace: string,
@@ -28,7 +41,9 @@ async function waitUntilServing(
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`The Temporal dev server exited with code ${child.exitCode}:\n${output()}`);
+      const message = `The Temporal dev server exited with code ${child.exitCode}:\n${output()}`;
+      const taken = /listen tcp [^\s]+:(\d+): bind: address already in use/.exec(output());
+      throw taken ? new PortTaken(Number(taken[1]), message) : new Error(message);
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2_000 });
@@ -59,9 +74,47 @@ export async function startTemporalDevServer(opts: {
   /** file for persistent state; undefined keeps everything in memory */
   dbFile?: string;
   log: Logger;
+  /** picks a free port for those not given; a test hands out a taken one */
+  freePort?: () => Promise<number>;
 }): Promise<RunningTemporal> {
-  const port = await choosePort(opts.port, 'the embedded Temporal server', 'EMBEDDED_TEMPORAL_PORT');
-  const uiPort = await choosePort(opts.uiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT');
+  const pick = opts.freePort ?? freePort;
+  for (let start = 1; ; start += 1) {
+    const ports = {
+      port:
+        opts.port === 0
+          ? await pick()
+          : await choosePort(opts.port, 'the embedded Temporal server', 'EMBEDDED_TEMPORAL_PORT'),
+      uiPort:
+        opts.uiPort === 0
+          ? await pick()
+          : await choosePort(opts.uiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT'),
+      httpPort: await pick(),
+      metricsPort: await pick(),
+    };
+    try {
+      return await startOnPorts(opts, ports);
+    } catch (error) {
+      // a port picked at random is free when picked, but another program (a connection's local port,
+      // another test's server) can take it before the dev server binds it: pick again
+      const configured = error instanceof PortTaken && [opts.port, opts.uiPort].includes(error.port);
+      if (!(error instanceof PortTaken) || configured || start >= STARTS_ON_TAKEN_PORTS) throw error;
+      opts.log.warn(
+        { port: error.port },
+        'a port picked for the Temporal dev server was taken before it started; picking again',
+      );
+    }
+  }
+}
+
+async function startOnPorts(
+  opts: { cliPath: string; namespace: string; dbFile?: string; log: Logger },
+  {
+    port,
+    uiPort,
+    httpPort,
+    metricsPort,
+  }: { port: number; uiPort: number; httpPort: number; metricsPort: number },
+): Promise<RunningTemporal> {
   const args = [
     'server',
     'start-dev',
@@ -72,9 +125,9 @@ export async function startTemporalDevServer(opts: {
     '--ui-port',
     String(uiPort),
     '--http-port',
-    String(await freePort()),
+    String(httpPort),
     '--metrics-port',
-    String(await freePort()),
+    String(metricsPort),
     '--log-level',
     'error',
     ...searchAttributeFlags(),
