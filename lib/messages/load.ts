@@ -2,7 +2,6 @@
 import type { Sql } from '../db';
 import type { PlanLimits } from './claim';
 import type { Channel } from '../providers/types';
-import type { CompanyProfile } from '../tenants/companies';
 
 export interface StoredTemplate {
   id: number;
@@ -23,6 +22,18 @@ export interface SenderNumber {
   id: number;
   address: string;
   maxPerSecond: number;
+}
+
+/** Who a company is and the addresses it sends from: what every reader of a company shares
+ * (the send batch here, the company commands in lib/tenants). */
+export interface CompanyProfile {
+  id: number;
+  alias: string;
+  name: string;
+  timezone: string;
+  phoneNumber: string | null;
+  emailFrom: string | null;
+  emailReplyTo: string | null;
 }
 
 export interface CompanyContext extends CompanyProfile {

@@ -1,5 +1,6 @@
 // Companies as an operator sets them up: identity, time zone, settings (reminder plan, quiet hours) and plan limits.
 import type { Sql, TransactionSql } from '../db';
+import type { CompanyProfile } from '../messages/load';
 import { ianaTimezone } from '../../schemas/load-map';
 import { patchSettings, settingsProblems, withReminderPart } from './company-settings';
 
@@ -35,17 +36,6 @@ export interface CompanyChange {
   plan?: string;
   /** null = unlimited */
   limits?: Partial<Record<PlanLimit, number | null>>;
-}
-
-/** Who a company is and the addresses it sends from: what every reader of a company shares. */
-export interface CompanyProfile {
-  id: number;
-  alias: string;
-  name: string;
-  timezone: string;
-  phoneNumber: string | null;
-  emailFrom: string | null;
-  emailReplyTo: string | null;
 }
 
 export interface CompanyView extends CompanyProfile {
