@@ -5,7 +5,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { IngestProblem, problemFromDatabase } from '../lib/ingest/errors';
 import {
+  mergeAlongsideStaging,
   mergePacketRows as mergeRows,
+  type MergeAlongside,
   type MergeResult,
   type RegionCount,
   type StagingLost,
@@ -17,6 +19,7 @@ import { readPacketSummary, type PacketSummary } from '../lib/ingest/summary';
 import { recordLoadWarnings } from '../lib/ingest/load-warnings';
 import { recordPacketEvent, setPacketStage } from '../lib/packets';
 import type { ActivityDeps } from './deps';
+import type { Sql } from '../lib/db';
 
 export type { PacketSummary } from '../lib/ingest/summary';
 export type { PacketStage } from '../lib/packets';
@@ -99,6 +102,22 @@ function actor(): string {
   return `workflow:${workflowId() ?? 'none'}`;
 }
 
+/**
+ * What a staging that merged beside itself recorded, when `run` (a workflow run) did it and its merge
+ * committed: a retried attempt returns it rather than staging and merging the file a second time.
+ */
+async function stagedAndMergedBy(
+  sql: Sql,
+  packetId: number,
+  run: string | null,
+): Promise<StagedCounts | undefined> {
+  if (run === null) return undefined;
+  const [row] = await sql<{ merged: { run: string; counts: StagedCounts } | null }[]>`
+    select metadata -> 'mergedWithStaging' as merged from data_packets
+    where id = ${packetId} and merged_at is not null`;
+  return row?.merged?.run === run ? row.merged.counts : undefined;
+}
+
 export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: ActivityDeps) {
   /** Publishes where the packet's contacts went: counts by region, and why some are unassigned. */
   async function countPacketRegions(input: PacketInput): Promise<RegionCounts> {
@@ -166,6 +185,10 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
       return permanent('while staging its rows', async () => {
         const activity = Context.current();
         const context = await loadPacketContext(sql, input.packetId);
+        const run = activity.info.workflowExecution?.runId ?? null;
+        // an earlier attempt of this run staged and merged the packet, and its worker was lost after the commit
+        const earlier = await stagedAndMergedBy(sql, context.packet.id, run);
+        if (earlier) return earlier;
         const resume = activity.info.heartbeatDetails as StageProgress | undefined;
         let last: StageProgress = resume ?? { row: 0, staged: 0, rejected: 0, bytes: 0 };
         const object = await s3.send(
@@ -174,47 +197,72 @@ export function createIngestActivities({ sql, s3, bucket, log, ingestLimits }: A
             abortSignal: activity.cancellationSignal,
           },
         );
+        // the merge runs beside staging when it can, on the other core, and commits after it
+        let merge: MergeAlongside | undefined;
         try {
-          const result = await keepAlive(
+          return await keepAlive(
             () => last,
-            (beat) =>
-              stageRows({
+            async (beat) => {
+              const result = await stageRows({
                 sql,
                 context,
                 input: object.Body as Readable,
                 resume,
                 limits: ingestLimits,
+                onHeader: async (header) => {
+                  const opened = await mergeAlongsideStaging(sql, context, header, {
+                    signal: activity.cancellationSignal,
+                  });
+                  if (opened === 'busy')
+                    log.info(
+                      { packetId: input.packetId },
+                      'another packet of the company is merging: merging after staging',
+                    );
+                  else merge = opened;
+                },
                 onProgress: (progress) => {
                   last = progress;
                   beat(progress);
                   // a cancelled ingest stops at the next committed chunk; a retry would resume from it
                   activity.cancellationSignal.throwIfAborted();
+                  merge?.through(progress.row);
                 },
-              }),
+              });
+              const rejectsKey = await writeRejectsReport(sql, s3, bucket, {
+                id: context.packet.id,
+                uuid: context.packet.uuid,
+                companyAlias: context.company.alias,
+              });
+              // the header read is kept: the merge tells a blank cell from a column the file lacks by it
+              await sql`
+                update data_packets set metadata = metadata || ${sql.json({ header: result.header })}
+                where id = ${context.packet.id}`;
+              const counts: StagedCounts = {
+                rowsRead: result.rowsRead,
+                rowsStaged: result.staged,
+                rowsRejected: result.rejected,
+                bytes: result.bytes,
+                resumedFromRow: result.resumedFrom,
+                rejectsKey,
+              };
+              await recordLoadWarnings(sql, context, result, actor());
+              await setPacketStage(sql, context.packet.id, 'parsed', actor(), { details: { ...counts } });
+              log.info({ packetId: input.packetId, ...counts }, 'packet rows staged');
+              if (merge) {
+                const merged = await merge.finish({ mergedWithStaging: { run, counts } });
+                // nothing committed: the merge step after staging finds the same and stages again
+                if ('stagingLost' in merged)
+                  log.warn(
+                    { packetId: input.packetId, ...merged.stagingLost },
+                    'staged rows lost before the merge',
+                  );
+              }
+              return counts;
+            },
           );
-          const rejectsKey = await writeRejectsReport(sql, s3, bucket, {
-            id: context.packet.id,
-            uuid: context.packet.uuid,
-            companyAlias: context.company.alias,
-          });
-          // the header read is kept: the merge tells a blank cell from a column the file lacks by it
-          await sql`
-            update data_packets set metadata = metadata || ${sql.json({ header: result.header })}
-            where id = ${context.packet.id}`;
-          const counts: StagedCounts = {
-            rowsRead: result.rowsRead,
-            rowsStaged: result.staged,
-            rowsRejected: result.rejected,
-            bytes: result.bytes,
-            resumedFromRow: result.resumedFrom,
-            rejectsKey,
-          };
-          await recordLoadWarnings(sql, context, result, actor());
-          await setPacketStage(sql, context.packet.id, 'parsed', actor(), { details: { ...counts } });
-          log.info({ packetId: input.packetId, ...counts }, 'packet rows staged');
-          return counts;
         } catch (error) {
           (object.Body as Readable | undefined)?.destroy();
+          await merge?.abandon();
           if (error instanceof IngestProblem)
             await sql`delete from packet_rows where packet_id = ${context.packet.id}`;
           // a file without rows: the same empty bytes uploaded again later are a new file (lib/sources/upload-file)

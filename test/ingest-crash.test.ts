@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { openApp, type App } from '../lib/app';
 import { loadConfig } from '../lib/config';
+import { COMPANY_INGEST_LOCK } from '../lib/ingest/merge';
 import { createLogger } from '../lib/log';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { startCrashablePostgres, type CrashablePostgres } from './chaos/support/servers';
@@ -68,8 +69,13 @@ describe('Postgres stopped in immediate mode between staging and merge', () => {
       ['X1', 'Bad', 'Date', '6175550199', '', '', 'never', '10:00', 'X1-A', '', '', '', '02110', 'MA', ''],
     ]);
     const file = good + bad.slice(bad.indexOf('\r\n') + 2);
+    // another session holds the company's merge lock, so the merge cannot run beside staging and comes
+    // after it; the crash ends that session and its lock with it
+    const holder = await app.sql.reserve();
+    await holder`select pg_advisory_lock(${company.id}, ${COMPANY_INGEST_LOCK})`;
     const { packet, summary } = await ingestFile(app, worker.taskQueue, company, 'crash.csv', file);
     expect(crashes).toBe(1);
+    holder.release();
     expect(summary).toMatchObject({ stage: 'done', rowsRead: 41, rowsLoaded: 40, rowsRejected: 1 });
     const [counts] = await app.sql<
       { contacts: number; appointments: number; rejects: number; staging: number }[]

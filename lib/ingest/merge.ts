@@ -1,8 +1,15 @@
-// Merges a packet's staging rows into contacts and appointments in one transaction: all of them or none.
+// Merges a packet's staged rows into contacts and appointments in one transaction: all of them or none.
 import type { Sql, TransactionSql } from '../db';
 import { watchCancellation } from './cancellable-transaction';
-import type { CanonicalField } from '../../schemas/canonical';
-import { blankCellRule, type BlankCellRule } from './blank-cells';
+import { blankCellRule } from './blank-cells';
+import {
+  createBeforeFileTables,
+  currentXid,
+  upsertAppointments,
+  upsertContacts,
+  referenceJoins,
+  type RangeMerge,
+} from './merge-rows';
 import type { PacketContext } from './packet-context';
 
 /** Second key of the per-company advisory lock the merge holds (lib/load-maps uses 1). */
@@ -40,89 +47,297 @@ export interface StagingLost {
   };
 }
 
+/** The last row number a merge can be told to merge through: every row of the packet. */
+const EVERY_ROW = 2 ** 31 - 1;
+
+/**
+ * A merge whose transaction stays open while staging commits the packet's rows, merging each
+ * committed chunk while the next one is parsed; nothing of it is visible until `finish` commits.
+ */
+export interface MergeAlongside {
+  /** merges (in the background, in file order) the staged rows up to and including `row` */
+  through(row: number): void;
+  /** merges the rest, checks the staged count, records the result (with `record` in the metadata), commits */
+  finish(record?: Record<string, unknown>): Promise<MergeResult | StagingLost>;
+  /** rolls the merge back; nothing of it commits */
+  abandon(): Promise<void>;
+}
+
 /**
  * Within the file the last row of a contact (or appointment) wins; against the database, a contact or
- * appointment with the same dedupe key is updated. A replay merges its rows again: what they say now
- * replaces what the packet's earlier run wrote, and appointments that run loaded which this one no
- * longer does are cancelled (contacts stay). Messages are not touched: the reminder run makes them
- * when their steps fall due, and its screening cancels the pending ones of cancelled appointments.
+ * appointment with the same dedupe key is updated, a blank cell keeping what was stored before the
+ * file (lib/ingest/merge-rows.ts). A replay merges its rows again: what they say now replaces what the
+ * packet's earlier run wrote, and appointments that run loaded which this one no longer does are
+ * cancelled (contacts stay). Messages are not touched: the reminder run makes them when their steps
+ * fall due, and its screening cancels the pending ones of cancelled appointments.
  */
 export async function mergePacketRows(
   sql: Sql,
   context: PacketContext,
   opts: { signal?: AbortSignal } = {},
 ): Promise<MergeResult | StagingLost> {
-  try {
-    return (await sql.begin(async (tx) => {
-      // a cancelled ingest merges nothing: the cancel stops the merge's statement and rolls it back
-      const watch = await watchCancellation(sql, tx, opts.signal);
-      try {
-        const merged = await mergeInTransaction(tx, context);
-        watch.check();
-        return merged;
-      } finally {
-        watch.stop();
-      }
-    })) as MergeResult | StagingLost;
-  } catch (error) {
-    // a statement stopped by the cancellation fails as cancelled, not as a database error
-    opts.signal?.throwIfAborted();
-    throw error;
+  const merge = openMerge(sql, context, { signal: opts.signal, lock: 'wait' });
+  const opened = await merge.opened;
+  if (opened !== 'open') return opened === 'busy' ? neverBusy() : opened;
+  return merge.session.finish();
+}
+
+function neverBusy(): never {
+  throw new Error('the merge waited for the company lock and still found it busy');
+}
+
+/**
+ * Starts a merge beside staging, for a packet whose staging starts now: `busy` when another packet of
+ * the company is merging (the packet is then merged after staging, by mergePacketRows, as before).
+ * `header` is the file's header as read, which the blank-cell rule needs before the first row merges.
+ */
+export async function mergeAlongsideStaging(
+  sql: Sql,
+  context: PacketContext,
+  header: readonly string[],
+  opts: { signal?: AbortSignal },
+): Promise<MergeAlongside | 'busy'> {
+  const merge = openMerge(sql, context, { signal: opts.signal, lock: 'try', header });
+  const opened = await merge.opened;
+  if (opened === 'busy') return 'busy';
+  if (opened !== 'open') {
+    // a merge that a new staging's start cleared cannot have a result; one that has is not this staging's
+    throw new Error(`packet ${context.packet.id} is already merged; its staging should have cleared that`);
+  }
+  return merge.session;
+}
+
+/** What a merge's transaction is told: the rows through which to merge, and when staging is over. */
+class RowFeed {
+  private target = 0;
+  private ended = false;
+  private failure: unknown;
+  private wake: (() => void) | undefined;
+
+  push(row: number): void {
+    this.target = Math.max(this.target, row);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  fail(error: unknown): void {
+    this.failure = error;
+    this.wake?.();
+  }
+
+  /** The next row to merge through, once it is past `merged`; undefined when staging is over and it is not. */
+  async next(merged: number): Promise<number | undefined> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.target > merged) return this.target;
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
   }
 }
 
-async function mergeInTransaction(
+type Opened = 'open' | 'busy' | MergeResult;
+
+/** Thrown inside the merge's transaction to roll it back and return `result` instead. */
+class RolledBack extends Error {
+  constructor(readonly result: StagingLost) {
+    super('the merge found fewer staged rows than staging committed');
+  }
+}
+
+function openMerge(
+  sql: Sql,
+  context: PacketContext,
+  opts: { signal?: AbortSignal; lock: 'wait' | 'try'; header?: readonly string[] },
+) {
+  const feed = new RowFeed();
+  let record: Record<string, unknown> = {};
+  let announce!: (opened: Opened) => void;
+  const opened = new Promise<Opened>((resolve) => (announce = resolve));
+  let failed: unknown;
+  const done = (async () => {
+    try {
+      return (await sql.begin(async (tx) => {
+        // a cancelled ingest merges nothing: the cancel stops the merge's statement and rolls it back
+        const watch = await watchCancellation(sql, tx, opts.signal);
+        try {
+          const started = await startInTransaction(tx, context, opts);
+          if (started === 'busy' || !('merge' in started)) {
+            announce(started === 'busy' ? 'busy' : started);
+            return started;
+          }
+          announce('open');
+          let merged = 0;
+          for (
+            let through = await feed.next(merged);
+            through !== undefined;
+            through = await feed.next(merged)
+          ) {
+            await mergeRowsThrough(started.merge, merged, through);
+            merged = through;
+          }
+          const result = await finishInTransaction(started.merge, record);
+          watch.check();
+          // what was merged from rows that are not all there must not commit
+          if ('stagingLost' in result) throw new RolledBack(result);
+          return result;
+        } finally {
+          watch.stop();
+        }
+      })) as Awaited<ReturnType<typeof startInTransaction>> | MergeResult | StagingLost;
+    } catch (error) {
+      if (error instanceof RolledBack) return error.result;
+      // a statement stopped by the cancellation fails as cancelled, not as a database error
+      failed = opts.signal?.aborted ? opts.signal.reason : error;
+      // unblocks whoever waits for the opening; `opened` rethrows the failure
+      announce('busy');
+      throw failed;
+    }
+  })();
+  done.catch(() => {});
+  const session: MergeAlongside = {
+    through(row) {
+      if (failed !== undefined) throw failed;
+      feed.push(row);
+    },
+    async finish(extra) {
+      record = extra ?? {};
+      feed.push(EVERY_ROW);
+      feed.end();
+      return (await done) as MergeResult | StagingLost;
+    },
+    async abandon() {
+      feed.fail(new Error('the merge was abandoned with its staging'));
+      await done.catch(() => {});
+    },
+  };
+  return {
+    session,
+    opened: opened.then(async (o) => {
+      // a failure before the merge opened is the caller's error, not a busy lock
+      if (failed !== undefined) throw failed;
+      return o;
+    }),
+  };
+}
+
+interface OpenState {
+  merge: RangeMerge & {
+    /** rows written since each table's statistics were last taken */
+    changed: Map<AnalyzedTable, number>;
+    /** contacts and appointments new to the database; with those copied as they were before, every one the file names */
+    inserted: { contacts: number; appointments: number };
+  };
+}
+
+async function startInTransaction(
   tx: TransactionSql,
   context: PacketContext,
-): Promise<MergeResult | StagingLost> {
+  opts: { lock: 'wait' | 'try'; header?: readonly string[] },
+): Promise<OpenState | 'busy' | MergeResult> {
   const packetId = context.packet.id;
   const [packet] = await tx<
-    {
-      merged_at: Date | null;
-      rows_staged: number | null;
-      metadata: { merge?: MergeResult; header?: string[] };
-    }[]
-  >`select merged_at, rows_staged, metadata from data_packets where id = ${packetId} for update`;
+    { merged_at: Date | null; metadata: { merge?: MergeResult; header?: string[] } }[]
+  >`
+    select merged_at, metadata from data_packets where id = ${packetId}`;
   // a retried merge whose first attempt committed (a new staging clears the mark)
   if (packet?.merged_at && packet.metadata.merge) return packet.metadata.merge;
-  const blanks = blankCellRule(context.loadMap.compiled, packet?.metadata.header);
   // two packets of one company merge one after the other: overlapping rows would otherwise deadlock
-  await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
-  // the merge sorts a packet's rows by key; in memory that is far faster than on disk
+  if (opts.lock === 'wait') {
+    await tx`select pg_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK})`;
+  } else {
+    const [taken] = await tx<{ ok: boolean }[]>`
+      select pg_try_advisory_xact_lock(${context.company.id}, ${COMPANY_INGEST_LOCK}) as ok`;
+    if (!taken!.ok) return 'busy';
+  }
+  // the merge sorts a range's rows by key; in memory that is far faster than on disk
   await tx`set local work_mem = '256MB'`;
+  await createBeforeFileTables(tx);
+  return {
+    merge: {
+      tx,
+      context,
+      blanks: blankCellRule(context.loadMap.compiled, opts.header ?? packet?.metadata.header),
+      refs: await referenceJoins(tx, context.company.id),
+      xid: await currentXid(tx),
+      changed: new Map(),
+      inserted: { contacts: 0, appointments: 0 },
+    },
+  };
+}
+
+type AnalyzedTable = 'packet_rows' | 'contacts' | 'appointments';
+
+async function mergeRowsThrough(m: OpenState['merge'], after: number, through: number): Promise<void> {
+  const grew = (table: AnalyzedTable, rows: number) =>
+    m.changed.set(table, (m.changed.get(table) ?? 0) + rows);
+  const [staged] = await m.tx<{ rows: number }[]>`
+    select count(*)::int as rows from packet_rows
+    where packet_id = ${m.context.packet.id} and row_number > ${after} and row_number <= ${through}`;
+  grew('packet_rows', staged!.rows);
+  await analyzeIfGrown(m, 'packet_rows');
+  const contacts = await upsertContacts(m, after, through);
+  grew('contacts', contacts.written);
+  m.inserted.contacts += contacts.inserted;
+  // the appointments join the contacts just written: planned for the table as it was, that join was a
+  // nested loop over a scan of every contact
+  await analyzeIfGrown(m, 'contacts');
+  const appointments = await upsertAppointments(m, after, through);
+  grew('appointments', appointments.written);
+  m.inserted.appointments += appointments.inserted;
+  await analyzeIfGrown(m, 'appointments');
+}
+
+async function finishInTransaction(
+  m: OpenState['merge'],
+  record: Record<string, unknown>,
+): Promise<MergeResult | StagingLost> {
+  const { tx, context } = m;
+  const packetId = context.packet.id;
+  const companyId = context.company.id;
+  const [packet] = await tx<{ rows_staged: number | null }[]>`
+    select rows_staged from data_packets where id = ${packetId} for update`;
   // two scans, not one: a filtered count(distinct) sorts every staged row, not only the contact-only ones
-  const [counts] = await tx<{ staged: number; contactOnly: number }[]>`
+  const [counts] = await tx<
+    { staged: number; contactOnly: number; contactsBefore: number; appointmentsBefore: number }[]
+  >`
     select (select count(*)::int from packet_rows where packet_id = ${packetId}) as staged,
            (select count(distinct contact_key)::int from packet_rows
-            where packet_id = ${packetId} and appointment_key is null) as "contactOnly"`;
+            where packet_id = ${packetId} and appointment_key is null) as "contactOnly",
+           (select count(*)::int from merge_contacts_before) as "contactsBefore",
+           (select count(*)::int from merge_appointments_before) as "appointmentsBefore"`;
   if (counts!.staged !== packet?.rows_staged)
     return { stagingLost: { staged: packet?.rows_staged ?? null, found: counts!.staged } };
-  await analyzeIfGrown(tx, 'packet_rows', counts!.staged);
-  const refs = await referenceJoins(tx, context.company.id);
-  const dropped = await dropUnlistedAppointments(tx, context);
-  const contacts = await upsertContacts(tx, context, refs, blanks);
-  await analyzeIfGrown(tx, 'contacts', contacts.created + contacts.updated);
-  const appointments = await upsertAppointments(tx, context, refs, blanks);
-  await analyzeIfGrown(tx, 'appointments', appointments.created + appointments.updated);
+  const dropped = await dropUnlistedAppointments(m);
   const superseded = context.loadMap.compiled.appointmentKeyFields
     ? 0
     : await supersedeMissingAppointments(tx, context);
-  const kept = appointments.kept + counts!.contactOnly;
+  const regions = await tx<RegionCount[]>`
+    select c.region, c.region_reason as reason, count(*)::int as contacts
+    from (select distinct contact_key from packet_rows where packet_id = ${packetId}) k
+    join contacts c on c.company_id = ${companyId} and c.dedupe_key = k.contact_key
+    group by c.region, c.region_reason order by c.region, c.region_reason`;
+  const kept = m.inserted.appointments + counts!.appointmentsBefore + counts!.contactOnly;
   const result: MergeResult = {
     rowsLoaded: kept,
     rowsDuplicate: counts!.staged - kept,
-    contactsCreated: contacts.created,
-    contactsUpdated: contacts.updated,
-    appointmentsCreated: appointments.created,
-    appointmentsUpdated: appointments.updated,
+    contactsCreated: m.inserted.contacts,
+    contactsUpdated: counts!.contactsBefore,
+    appointmentsCreated: m.inserted.appointments,
+    appointmentsUpdated: counts!.appointmentsBefore,
     appointmentsDropped: dropped,
     appointmentsSuperseded: superseded,
-    regions: contacts.regions,
+    regions: [...regions],
   };
   await tx`
     update data_packets
     set merged_at = now(), rows_loaded = ${result.rowsLoaded}, rows_duplicate = ${result.rowsDuplicate},
-        metadata = metadata || ${tx.json({ merge: result } as never)}
+        metadata = metadata || ${tx.json({ ...record, merge: result } as never)}
     where id = ${packetId}`;
   await tx`delete from packet_rows where packet_id = ${packetId}`;
   return result;
@@ -134,199 +349,33 @@ async function mergeInTransaction(
  * reading's appointment behind to be reminded of (the reminder run's screening cancels its pending
  * messages). A first merge finds none (no appointment names this packet yet).
  */
-async function dropUnlistedAppointments(tx: TransactionSql, context: PacketContext): Promise<number> {
-  const companyId = context.company.id;
-  const packetId = context.packet.id;
-  const dropped = await tx`
+async function dropUnlistedAppointments(m: OpenState['merge']): Promise<number> {
+  const companyId = m.context.company.id;
+  const packetId = m.context.packet.id;
+  // an appointment this merge wrote came from a staged row: only the others can be unlisted
+  const dropped = await m.tx`
     update appointments a set status = 'cancelled'
     where a.company_id = ${companyId} and a.last_packet_id = ${packetId} and a.status <> 'cancelled'
+      and not a.xmin = ${m.xid}::xid
       and not exists (select 1 from packet_rows r where r.packet_id = ${packetId} and r.appointment_key = a.dedupe_key)`;
   return dropped.count;
 }
 
 /**
- * Refreshes the planner's statistics of a table this packet just grew by a tenth or more. Autovacuum
+ * Refreshes the planner's statistics of a table this merge has grown by a tenth or more since they were last taken. Autovacuum
  * cannot see a transaction's own rows, so the next statement would be planned for the table as it
  * was: an appointment upsert of 180,000 rows joined to a contacts table the planner believed held
  * 236 rows as a nested loop over a scan, and ran for minutes. ANALYZE in the transaction counts its
  * own rows, and its statistics commit (or roll back) with the packet.
  */
-async function analyzeIfGrown(
-  tx: TransactionSql,
-  table: 'packet_rows' | 'contacts' | 'appointments',
-  changed: number,
-): Promise<void> {
-  const [stats] = await tx<{ rows: number }[]>`
+async function analyzeIfGrown(m: OpenState['merge'], table: AnalyzedTable): Promise<void> {
+  const changed = m.changed.get(table) ?? 0;
+  if (changed < 1_000) return;
+  const [stats] = await m.tx<{ rows: number }[]>`
     select greatest(reltuples, 0)::float8 as rows from pg_class where oid = ${table}::regclass`;
-  if (changed >= Math.max(1_000, (stats?.rows ?? 0) / 10)) await tx`analyze ${tx(table)}`;
-}
-
-type References = Awaited<ReturnType<typeof referenceJoins>>;
-
-/**
- * A row's customer (a provider) and location, by external id, else by name. A company without
- * customers or locations (most) is not joined at all: the joins fold the case of every row's provider
- * and location names, about a tenth of the merge's Postgres CPU.
- */
-async function referenceJoins(tx: TransactionSql, companyId: number) {
-  const [has] = await tx<{ customers: boolean; locations: boolean }[]>`
-    select exists (select from customers where company_id = ${companyId}) as customers,
-           exists (select from company_locations where company_id = ${companyId}) as locations`;
-  return {
-    customer: has!.customers ? tx`coalesce(cu1.id, cu2.id)` : tx`null::bigint`,
-    location: has!.locations ? tx`coalesce(lo1.id, lo2.id)` : tx`null::bigint`,
-    joins: tx`${
-      has!.customers
-        ? tx`left join customers cu1 on cu1.company_id = ${companyId} and cu1.external_id = r.provider_id
-             left join customers cu2 on cu2.company_id = ${companyId} and lower(cu2.name) = lower(r.provider)`
-        : tx``
-    } ${
-      has!.locations
-        ? tx`left join company_locations lo1 on lo1.company_id = ${companyId} and lo1.external_id = r.location_id
-             left join company_locations lo2 on lo2.company_id = ${companyId} and lower(lo2.name) = lower(r.location)`
-        : tx``
-    }`,
-  };
-}
-
-/**
- * A stored value and the file's value for it, by the map's blankCells rule: a field the file has no
- * column for keeps what is stored; a blank cell keeps it too, unless the map says blankCells: clear.
- */
-function blankAware(tx: TransactionSql, blanks: BlankCellRule, fields: CanonicalField[], column: string) {
-  const stored = tx(`c.${column}`);
-  const incoming = tx(`excluded.${column}`);
-  if (fields.some((f) => blanks.clears.has(f))) return tx`${incoming}`;
-  return tx`coalesce(${incoming}, ${stored})`;
-}
-
-async function upsertContacts(
-  tx: TransactionSql,
-  context: PacketContext,
-  refs: References,
-  blanks: BlankCellRule,
-) {
-  const companyId = context.company.id;
-  const packetId = context.packet.id;
-  const kept = (fields: CanonicalField[], column: string) => blankAware(tx, blanks, fields, column);
-  const readsLanguage = blanks.read.has('language');
-  // a blank language cell keeps the stored language; looked up only for those rows (the column is not null)
-  const language =
-    readsLanguage && !blanks.clears.has('language')
-      ? tx`coalesce(r.language, (select c0.language from contacts c0
-                                 where c0.company_id = ${companyId} and c0.dedupe_key = r.contact_key), 'en')`
-      : tx`coalesce(r.language, 'en')`;
-  const rows = await tx<{ region: string; reason: string | null; created: number; updated: number }[]>`
-    with upserted as (
-      insert into contacts as c (company_id, customer_id, location_id, external_id, dedupe_key, first_name, last_name,
-        middle_name, phone_e164, email, timezone, zip, state, region, region_reason, language, consent_source, data,
-        first_packet_id, last_packet_id)
-      select ${companyId}, ${refs.customer}, ${refs.location}, r.external_id, r.contact_key,
-        r.first_name, r.last_name, r.middle_name, r.phone_e164, r.email,
-        coalesce(r.timezone, rs.timezone, r.phone_timezone, ${context.company.timezone}),
-        r.zip, coalesce(r.state, r.zip_state), coalesce(rg.code, 'unassigned'),
-        case when rg.code is not null then null
-             when r.state is not null then 'state ' || r.state || ' belongs to no active region'
-             when r.zip is not null and r.zip_state is null then 'ZIP ' || r.zip || ' matches no known ZIP prefix'
-             when r.zip is not null then 'ZIP ' || r.zip || ' is in ' || r.zip_state || ', which belongs to no active region'
-             else 'the row has no state or ZIP' end,
-        ${language}, r.consent_source,
-        case when r.appointment_key is null then ${blanks.clearsExtras ? tx`jsonb_strip_nulls(r.data)` : tx`r.data`} else '{}'::jsonb end,
-        ${packetId}, ${packetId}
-      from (select distinct on (contact_key) * from packet_rows where packet_id = ${packetId}
-            order by contact_key, row_number desc) r
-      -- zip_state was looked up when the row was mapped (lib/clean/zip-prefix.ts, the one ZIP table)
-      left join region_states rs on rs.state = coalesce(r.state, r.zip_state)
-      left join regions rg on rg.code = rs.region_code and rg.active
-      ${refs.joins}
-      on conflict (company_id, dedupe_key) do update set
-        customer_id = ${kept(['provider', 'provider_id'], 'customer_id')},
-        location_id = ${kept(['location', 'location_id'], 'location_id')},
-        external_id = ${kept(['external_id'], 'external_id')},
-        first_name = excluded.first_name,
-        last_name = excluded.last_name,
-        middle_name = ${kept(['middle_name'], 'middle_name')},
-        phone_e164 = ${kept(['phone'], 'phone_e164')},
-        email = ${kept(['email'], 'email')},
-        zip = ${kept(['zip'], 'zip')},
-        state = ${kept(['state'], 'state')},
-        -- a row without state or ZIP does not undo what an earlier file told us
-        region = case when excluded.region = 'unassigned' then c.region else excluded.region end,
-        region_reason = case when excluded.region = 'unassigned' and c.region <> 'unassigned' then c.region_reason else excluded.region_reason end,
-        timezone = case when excluded.region = 'unassigned' and c.region <> 'unassigned' and excluded.timezone is not distinct from ${context.company.timezone}
-                        then c.timezone else excluded.timezone end,
-        language = ${readsLanguage ? tx`excluded.language` : tx`c.language`},
-        consent_source = ${kept(['consent_source'], 'consent_source')},
-        data = ${blanks.clearsExtras ? tx`jsonb_strip_nulls(c.data || excluded.data)` : tx`c.data || excluded.data`},
-        last_packet_id = excluded.last_packet_id
-      returning c.region, c.region_reason, (xmax = 0) as inserted
-    )
-    select region, region_reason as reason,
-           count(*) filter (where inserted)::int as created, count(*) filter (where not inserted)::int as updated
-    from upserted group by region, region_reason order by region, region_reason`;
-  return {
-    created: rows.reduce((n, r) => n + r.created, 0),
-    updated: rows.reduce((n, r) => n + r.updated, 0),
-    regions: rows.map((r) => ({ region: r.region, reason: r.reason, contacts: r.created + r.updated })),
-  };
-}
-
-async function upsertAppointments(
-  tx: TransactionSql,
-  context: PacketContext,
-  refs: References,
-  blanks: BlankCellRule,
-) {
-  const companyId = context.company.id;
-  const packetId = context.packet.id;
-  const clears = (fields: CanonicalField[]) => fields.some((f) => blanks.clears.has(f));
-  // One statement: the file's appointments (the last row of each wins) are inserted or updated. Their
-  // reminders are computed from what they are at each reminder run (lib/messages/due-steps.ts): a moved
-  // appointment's steps fall due again for its new time, and a cancelled one's pending messages are
-  // cancelled by the run's screening.
-  const [counts] = await tx<{ kept: number; created: number; updated: number }[]>`
-    with src as materialized (
-      select distinct on (appointment_key) appointment_key, contact_key, starts_at, appointment_timezone,
-             appointment_status, appointment_external_id, provider, provider_id, location, location_id, data
-      from packet_rows where packet_id = ${packetId} and appointment_key is not null
-      order by appointment_key, row_number desc
-    ),
-    upserted as (
-      insert into appointments as a (company_id, contact_id, customer_id, location_id, external_id, dedupe_key,
-        starts_at, timezone, status, data, first_packet_id, last_packet_id)
-      select ${companyId}, c.id, ${refs.customer}, ${refs.location}, r.appointment_external_id,
-        r.appointment_key, r.starts_at, r.appointment_timezone, r.appointment_status,
-        ${blanks.clearsExtras ? tx`jsonb_strip_nulls(r.data)` : tx`r.data`}
-          || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location)),
-        ${packetId}, ${packetId}
-      from src r
-      join contacts c on c.company_id = ${companyId} and c.dedupe_key = r.contact_key
-      ${refs.joins}
-      on conflict (company_id, dedupe_key) do update set
-        contact_id = excluded.contact_id,
-        customer_id = ${clears(['provider', 'provider_id']) ? tx`excluded.customer_id` : tx`coalesce(excluded.customer_id, a.customer_id)`},
-        location_id = ${clears(['location', 'location_id']) ? tx`excluded.location_id` : tx`coalesce(excluded.location_id, a.location_id)`},
-        external_id = ${clears(['appointment_id']) ? tx`excluded.external_id` : tx`coalesce(excluded.external_id, a.external_id)`},
-        starts_at = excluded.starts_at,
-        -- when herald learned this time, and the one it replaced: a reminder for it can say it moved
-        starts_at_set_at = case when a.starts_at = excluded.starts_at then a.starts_at_set_at else now() end,
-        previous_starts_at = case when a.starts_at = excluded.starts_at then a.previous_starts_at else a.starts_at end,
-        timezone = excluded.timezone,
-        -- a confirmation or reschedule request came from the person; a file that still says
-        -- "scheduled" for the same time does not erase it
-        status = case when excluded.status = 'scheduled' and a.starts_at = excluded.starts_at
-                           and a.status in ('confirmed', 'reschedule_requested') then a.status
-                      else excluded.status end,
-        -- extra columns and provider/location: a blank cell keeps the stored value unless blankCells: clear
-        data = ${blanks.clearsExtras ? tx`excluded.data` : tx`a.data || excluded.data`},
-        last_packet_id = excluded.last_packet_id
-      returning (xmax = 0) as inserted
-    )
-    select (select count(*)::int from src) as kept,
-           count(*) filter (where inserted)::int as created,
-           count(*) filter (where not inserted)::int as updated
-    from upserted`;
-  return counts!;
+  if (changed < (stats?.rows ?? 0) / 10) return;
+  await m.tx`analyze ${m.tx(table)}`;
+  m.changed.set(table, 0);
 }
 
 /**

@@ -51,6 +51,8 @@ export interface StageOptions {
   chunkRows?: number;
   /** what the file may hold (herald's defaults when left out) */
   limits?: IngestLimits;
+  /** called with the file's header (trimmed) once it is read and checked, before any row is staged */
+  onHeader?(header: readonly string[]): Promise<void>;
 }
 
 const REJECT_COLUMNS = [
@@ -148,6 +150,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   let drift: HeaderDrift | undefined;
   try {
     drift = checkHeaderDrift(context, reader.headers);
+    await opts.onHeader?.(reader.headers);
   } catch (error) {
     void reader.close().catch(() => {});
     throw error;

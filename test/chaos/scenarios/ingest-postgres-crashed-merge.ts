@@ -5,5 +5,5 @@ export const scenario = ingestFaultScenario({
   name: 'ingest-postgres-crashed-merge',
   short: true,
   fault: 'postgres-crashed',
-  during: 'mergePacketRows',
+  during: 'merge',
 });

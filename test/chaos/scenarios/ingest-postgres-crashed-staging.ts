@@ -5,5 +5,5 @@ export const scenario = ingestFaultScenario({
   name: 'ingest-postgres-crashed-staging',
   short: false,
   fault: 'postgres-crashed',
-  during: 'stagePacketRows',
+  during: 'staging',
 });

@@ -5,5 +5,5 @@ export const scenario = ingestFaultScenario({
   name: 'ingest-temporal-restarted',
   short: false,
   fault: 'temporal-restarted',
-  during: 'stagePacketRows',
+  during: 'staging',
 });

@@ -5,5 +5,5 @@ export const scenario = ingestFaultScenario({
   name: 'ingest-worker-killed-merge',
   short: false,
   fault: 'worker-killed',
-  during: 'mergePacketRows',
+  during: 'merge',
 });

@@ -5,5 +5,5 @@ export const scenario = ingestFaultScenario({
   name: 'ingest-worker-killed-staging',
   short: false,
   fault: 'worker-killed',
-  during: 'stagePacketRows',
+  during: 'staging',
 });

@@ -8,7 +8,7 @@ import {
   startIngest,
   startIngestWorker,
   whenRunning,
-  type IngestActivity,
+  type IngestStep,
 } from './ingest-run';
 import { chaosWorld, volume, type ChaosWorld } from './world';
 import type { ChaosWorker } from './workers';
@@ -41,7 +41,7 @@ export function ingestFaultScenario(opts: {
   name: string;
   short: boolean;
   fault: IngestFault;
-  during: IngestActivity;
+  during: IngestStep;
 }): ChaosScenario {
   return {
     name: opts.name,

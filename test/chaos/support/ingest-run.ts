@@ -124,43 +124,46 @@ export async function startIngest(
   return start.handle;
 }
 
-export type IngestActivity = 'stagePacketRows' | 'mergePacketRows';
+/** Where in an ingest a fault lands: staging (once it has committed rows), or a statement of the merge. */
+export type IngestStep = 'staging' | 'merge';
 
 /**
- * Waits until a worker runs `activity` (for staging: once it has committed rows), so a fault lands
- * in the middle of it. Fails when the ingest moved past it unseen: the fault would prove nothing.
+ * Waits until the ingest is in `step`, so a fault lands in the middle of it: staging once it has
+ * committed rows; the merge while one of its upserts runs (beside staging, or after it when the merge
+ * could not run beside it). Fails when the ingest ended unseen: the fault would prove nothing.
  */
 export async function whenRunning(
   world: ChaosWorld,
   run: IngestRun,
   handle: WorkflowHandle<typeof ingestPacket>,
-  activity: IngestActivity,
+  step: IngestStep,
   timeoutMs = 300_000,
 ): Promise<void> {
-  const order: string[] = ['preparePacket', 'stagePacketRows', 'mergePacketRows', 'countPacketRegions'];
-  order.push('finishPacket');
-  waitingFor(`a worker to run ${activity} of ingest ${handle.workflowId}`);
+  waitingFor(`ingest ${handle.workflowId} to be in its ${step}`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (Date.now() > deadline) throw new Error(`${activity} did not start within ${timeoutMs} ms`);
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    for (const p of pending) {
-      const name = p.activityType?.name ?? '';
-      if (order.indexOf(name) > order.indexOf(activity))
-        throw new Error(`the ingest reached ${name} before ${activity} was seen running`);
+    if (Date.now() > deadline) throw new Error(`the ingest was not seen in its ${step} within ${timeoutMs} ms`);
+    if (step === 'staging') {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
       // 2 = PENDING_ACTIVITY_STATE_STARTED
-      if (name === activity && Number(p.state) === 2) {
-        if (activity !== 'stagePacketRows') return;
+      if (pending.some((p) => p.activityType?.name === 'stagePacketRows' && Number(p.state) === 2)) {
         const [staged] = await world.sql<{ n: number }[]>`
           select count(*)::int as n from packet_rows where packet_id = ${run.packet.id}`;
         if (staged!.n > 0) return;
       }
+    } else {
+      // the merge's upserts (lib/ingest/merge-rows.ts); pg_stat_activity keeps a statement's first 1 kB
+      const [merging] = await world.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where state = 'active' and pid <> pg_backend_pid()
+          and (query like '%insert into contacts as c %' or query like '%insert into appointments as a %')`;
+      if (merging!.n > 0) return;
     }
-    const [packet] = await world.sql<{ stage: string }[]>`
-      select stage from data_packets where id = ${run.packet.id}`;
-    if (['done', 'failed', 'cancelled'].includes(packet!.stage))
-      throw new Error(`the ingest ended (${packet!.stage}) before ${activity} was seen running`);
-    await new Promise((r) => setTimeout(r, 50));
+    const [packet] = await world.sql<{ stage: string; merged: boolean }[]>`
+      select stage, merged_at is not null as merged from data_packets where id = ${run.packet.id}`;
+    if (['done', 'failed', 'cancelled'].includes(packet!.stage) || (step === 'merge' && packet!.merged))
+      throw new Error(`the ingest went past its ${step} (${packet!.stage}) before it was seen there`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
