@@ -1,4 +1,4 @@
-// `npm run bench:ingest-stages [-- --rows N --rounds R --stage-only --explain time|analyze --profile DIR --foreign-keys real]`: staging and merge alone, with CPU times.
+// `npm run bench:ingest-stages [-- --rows N --rounds R --stage-only --beside --explain time|analyze --profile DIR --foreign-keys real]`: staging and merge alone, with CPU times.
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { createSql, type Sql } from '../lib/db';
 import { createLogger } from '../lib/log';
-import { mergePacketRows } from '../lib/ingest/merge';
+import { mergeAlongsideStaging, mergePacketRows, type MergeAlongside } from '../lib/ingest/merge';
 import { loadPacketContext } from '../lib/ingest/packet-context';
 import { stageRows } from '../lib/ingest/stage-rows';
 import { registerPacket } from '../lib/packets';
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     // `real`: contacts and appointments get real foreign keys instead of their per-statement reference
     // checks, to measure what those would cost the merge
     'foreign-keys': { type: 'string', default: 'statement' },
+    // the merge runs beside staging (as the ingest activity runs it) instead of after it
+    beside: { type: 'boolean', default: false },
   },
 });
 const rows = Number(values.rows);
@@ -126,6 +128,34 @@ try {
     }
     const gcBefore = gcMs;
     gcByKind.clear();
+    if (values.beside) {
+      const mergeSql: Sql = values.explain
+        ? await explaining(postgres.url, values.explain === 'analyze')
+        : sql;
+      const started = performance.now();
+      const both = await measure(postmaster, async () => {
+        let merge: MergeAlongside | undefined;
+        const staged = await stageRows({
+          sql,
+          context,
+          input: createReadStream(file, { highWaterMark: 64 * 1024 }),
+          onHeader: async (header) => {
+            const opened = await mergeAlongsideStaging(mergeSql, context, header, {});
+            if (opened === 'busy') throw new Error('the company lock is taken');
+            merge = opened;
+          },
+          onProgress: (progress) => merge!.through(progress.row),
+        });
+        say(`  staging done after ${((performance.now() - started) / 1000).toFixed(2)} s`);
+        return { staged, merged: await merge!.finish() };
+      });
+      say(
+        `  staging and merge beside it: ${both.text}, gc ${((gcMs - gcBefore) / 1000).toFixed(2)} s; staged ${both.result.staged.staged}; ${JSON.stringify({ ...both.result.merged, regions: undefined })}`,
+      );
+      if (mergeSql !== sql) await mergeSql.end();
+      say(`  load average ${loadAverage()}`);
+      continue;
+    }
     const staged = await measure(postmaster, () =>
       stageRows({
         sql,
