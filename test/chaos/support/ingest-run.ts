@@ -142,7 +142,8 @@ export async function whenRunning(
   waitingFor(`ingest ${handle.workflowId} to be in its ${step}`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (Date.now() > deadline) throw new Error(`the ingest was not seen in its ${step} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`the ingest was not seen in its ${step} within ${timeoutMs} ms`);
     if (step === 'staging') {
       const pending = (await handle.describe()).raw.pendingActivities ?? [];
       // 2 = PENDING_ACTIVITY_STATE_STARTED
