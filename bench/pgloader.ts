@@ -1,6 +1,6 @@
 // pgloader as the ingest benchmark's yardstick: installed with apt when missing, run on the same file into the same Postgres.
 import { execFile, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Sql } from '../lib/db';
@@ -49,7 +49,7 @@ export async function loadWithPgloader(
   file: string,
   workDir: string,
 ): Promise<PgloaderRun> {
-  const header = (await readFile(file, 'utf8').then((t) => t.slice(0, t.indexOf('\n')))).trim();
+  const header = await firstLine(file);
   const columns = header.split(',').map((_, i) => `c${i + 1}`);
   await sql`drop table if exists bench_pgloader`;
   const definitions = columns.map((c) => sql`${sql(c)} text`).reduce((all, one) => sql`${all}, ${one}`);
@@ -85,4 +85,17 @@ export async function loadWithPgloader(
   const [loaded] = await sql<{ n: number }[]>`select count(*)::int as n from bench_pgloader`;
   await sql`drop table bench_pgloader`;
   return { ms, rows: loaded!.n, peakRssMb: Math.round(peakKb / 1024) };
+}
+
+/** A file's first line, read alone: a file of millions of rows is longer than a string may be. */
+async function firstLine(file: string): Promise<string> {
+  const handle = await open(file);
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    return text.slice(0, text.indexOf('\n')).trim();
+  } finally {
+    await handle.close();
+  }
 }
