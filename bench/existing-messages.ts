@@ -16,7 +16,7 @@ export async function fillOtherCompanies(sql: Sql, messages: number): Promise<vo
   const contacts = Math.max(1, Math.floor(messages / 4));
   const companies = await sql<{ id: number }[]>`
     insert into companies (alias, name)
-    select 'other-' || g, 'Other company ' || g from generate_series(1, ${COMPANIES}) g
+    select 'other-' || g, 'Other company ' || g from generate_series(1, ${COMPANIES}::int) g
     returning id`;
   const first = companies[0]!.id;
   await sql.begin(async (tx) => {
@@ -27,7 +27,7 @@ export async function fillOtherCompanies(sql: Sql, messages: number): Promise<vo
         insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, email, timezone, state, region)
         select ${first} + g % ${COMPANIES}, 'o' || g, 'Pat', 'Other', '+1' || (3000000000 + g)::text, 'p' || g || '@example.com',
                'America/New_York', 'NY', (array['northeast','southeast','midwest','south_central','mountain','pacific'])[1 + g % 6]
-        from generate_series(${from}, ${to - 1}) g`;
+        from generate_series(${from}::int, ${to - 1}::int) g`;
     }
     const [range] = await tx<{ low: number }[]>`
       select min(id)::int as low from contacts where company_id between ${first} and ${first + COMPANIES - 1}`;
@@ -37,7 +37,7 @@ export async function fillOtherCompanies(sql: Sql, messages: number): Promise<vo
         insert into appointments (company_id, contact_id, dedupe_key, starts_at, starts_at_set_at)
         select c.company_id, c.id, 'oa' || g, now() + (g % 60) * interval '1 day' + (g % 600) * interval '1 minute',
                now() - interval '30 days'
-        from generate_series(${from}, ${to - 1}) g
+        from generate_series(${from}::int, ${to - 1}::int) g
         join contacts c on c.id = ${range!.low} + g % ${contacts}`;
     }
     for (const [step, state, offset] of [
