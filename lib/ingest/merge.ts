@@ -158,7 +158,12 @@ function openMerge(
   const feed = new RowFeed();
   let record: Record<string, unknown> = {};
   let announce!: (opened: Opened) => void;
-  const opened = new Promise<Opened>((resolve) => (announce = resolve));
+  let failToOpen!: (error: unknown) => void;
+  const opened = new Promise<Opened>((resolve, reject) => {
+    announce = resolve;
+    failToOpen = reject;
+  });
+  opened.catch(() => {});
   let failed: unknown;
   const done = (async () => {
     try {
@@ -194,8 +199,8 @@ function openMerge(
       if (error instanceof RolledBack) return error.result;
       // a statement stopped by the cancellation fails as cancelled, not as a database error
       failed = opts.signal?.aborted ? opts.signal.reason : error;
-      // unblocks whoever waits for the opening; `opened` rethrows the failure
-      announce('busy');
+      // a failure before the merge opened is the opener's error (once open, this does nothing)
+      failToOpen(failed);
       throw failed;
     }
   })();
@@ -216,14 +221,7 @@ function openMerge(
       await done.catch(() => {});
     },
   };
-  return {
-    session,
-    opened: opened.then(async (o) => {
-      // a failure before the merge opened is the caller's error, not a busy lock
-      if (failed !== undefined) throw failed;
-      return o;
-    }),
-  };
+  return { session, opened };
 }
 
 interface OpenState {
