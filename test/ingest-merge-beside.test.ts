@@ -16,6 +16,7 @@ import {
   csv,
   daysFromNow,
   EHR_HEADER,
+  ehrRow,
   ingestFile,
   putPacket,
   type TestCompany,
@@ -31,34 +32,24 @@ useWorkerEnv((env) => {
 
 const day5 = daysFromNow(5);
 const day6 = daysFromNow(6);
-const ehr = (id: string, first: string, date: string, time: string, more: Record<string, string> = {}) =>
-  EHR_HEADER.map(
-    (h) =>
-      ({
-        'Patient ID': id,
-        'First Name': first,
-        'Last Name': 'Lee',
-        'Cell Phone': `61755502${id.slice(-2)}`,
-        'Appt Date': date,
-        'Appt Time': time,
-        State: 'MA',
-        ...more,
-      })[h] ?? '',
-  );
 
 // What the company had before the file: Eve with an email and a confirmed visit, Abe with notes.
 const earlier = csv(EHR_HEADER, [
-  ehr('P21', 'Eve', day5, '10:00', { Email: 'eve@before.example', 'Appointment ID': 'A21', Notes: 'first' }),
-  ehr('P22', 'Abe', day5, '11:00', { 'Appointment ID': 'A22', Notes: 'ramp' }),
+  ehrRow('P21', 'Eve', day5, '10:00', {
+    Email: 'eve@before.example',
+    'Appointment ID': 'A21',
+    Notes: 'first',
+  }),
+  ehrRow('P22', 'Abe', day5, '11:00', { 'Appointment ID': 'A22', Notes: 'ramp' }),
 ]);
 // Each of Eve's, Abe's and Zed's rows lands in another chunk (one row per chunk below). The last row of
 // each wins; what its blank cells keep is the value from before the file, not an earlier row's.
 const file = csv(EHR_HEADER, [
-  ehr('P21', 'Eve', day5, '10:00', { Email: 'eve@row1.example', 'Appointment ID': 'A21', Notes: 'row 1' }),
-  ehr('P23', 'Zed', day6, '09:00', { Email: 'zed@row2.example', 'Appointment ID': 'A23' }),
-  ehr('P22', 'Abe', day5, '11:00', { 'Appointment ID': 'A22' }),
-  ehr('P21', 'Eve', day6, '15:00', { 'Appointment ID': 'A21' }),
-  ehr('P23', 'Zed', day6, '09:30', { 'Appointment ID': 'A23' }),
+  ehrRow('P21', 'Eve', day5, '10:00', { Email: 'eve@row1.example', 'Appointment ID': 'A21', Notes: 'row 1' }),
+  ehrRow('P23', 'Zed', day6, '09:00', { Email: 'zed@row2.example', 'Appointment ID': 'A23' }),
+  ehrRow('P22', 'Abe', day5, '11:00', { 'Appointment ID': 'A22' }),
+  ehrRow('P21', 'Eve', day6, '15:00', { 'Appointment ID': 'A21' }),
+  ehrRow('P23', 'Zed', day6, '09:30', { 'Appointment ID': 'A23' }),
 ]);
 
 /** Stages the packet; with `beside`, merges each committed chunk (of `chunkRows`) as staging goes on. */

@@ -9,6 +9,7 @@ import {
   csv,
   daysFromNow,
   EHR_HEADER,
+  ehrRow,
   EHR_MAP,
   ingestFile,
 } from './support/ingest';
@@ -23,21 +24,6 @@ useWorkerEnv((env) => {
 
 const day5 = daysFromNow(5);
 const day9 = daysFromNow(9);
-/** One EHR row: id, first name, date, time, and any other columns by header. */
-const ehr = (id: string, first: string, date: string, time: string, more: Record<string, string> = {}) =>
-  EHR_HEADER.map(
-    (h) =>
-      ({
-        'Patient ID': id,
-        'First Name': first,
-        'Last Name': 'Lee',
-        'Cell Phone': `61755501${id.slice(-2)}`,
-        'Appt Date': date,
-        'Appt Time': time,
-        State: 'MA',
-        ...more,
-      })[h] ?? '',
-  );
 
 const NO_APPOINTMENT_IDS = { ...EHR_MAP, name: 'no-ids', dedupe: { contact: ['external_id'] } };
 
@@ -69,9 +55,9 @@ describe('a feed without appointment ids', () => {
       company,
       'monday.csv',
       csv(EHR_HEADER, [
-        ehr('P01', 'Ann', day5, '10:00'),
-        ehr('P02', 'Bob', day5, '11:00'),
-        ehr('P03', 'Cy', day9, '09:00'),
+        ehrRow('P01', 'Ann', day5, '10:00'),
+        ehrRow('P02', 'Bob', day5, '11:00'),
+        ehrRow('P03', 'Cy', day9, '09:00'),
       ]),
     );
     expect(first.summary.stage).toBe('done');
@@ -81,7 +67,7 @@ describe('a feed without appointment ids', () => {
       taskQueue,
       company,
       'lab.csv',
-      csv(EHR_HEADER, [ehr('P04', 'Dee', day5, '12:00')]),
+      csv(EHR_HEADER, [ehrRow('P04', 'Dee', day5, '12:00')]),
       {
         loadMapId: otherFeed,
       },
@@ -95,7 +81,7 @@ describe('a feed without appointment ids', () => {
       taskQueue,
       company,
       'monday-again.csv',
-      csv(EHR_HEADER, [ehr('P01', 'Ann', day5, '14:00'), ehr('P02', 'Bob', day5, '11:00')]),
+      csv(EHR_HEADER, [ehrRow('P01', 'Ann', day5, '14:00'), ehrRow('P02', 'Bob', day5, '11:00')]),
     );
     expect(second.summary.stage).toBe('done');
     const after = await appointments(company.id);
@@ -120,7 +106,7 @@ describe('a feed without appointment ids', () => {
 
 describe('a blank cell in a later file', () => {
   const firstFile = csv(EHR_HEADER, [
-    ehr('P11', 'Eve', day5, '10:00', {
+    ehrRow('P11', 'Eve', day5, '10:00', {
       Email: 'eve@example.com',
       'Home Phone': '6175550171',
       'Appointment ID': 'A11',
@@ -128,7 +114,7 @@ describe('a blank cell in a later file', () => {
       Notes: 'wheelchair',
     }),
   ]);
-  const blanks = csv(EHR_HEADER, [ehr('P11', 'Eve', day5, '10:00', { 'Appointment ID': 'A11' })]);
+  const blanks = csv(EHR_HEADER, [ehrRow('P11', 'Eve', day5, '10:00', { 'Appointment ID': 'A11' })]);
 
   async function stored(companyId: number) {
     const [row] = await app.sql`
@@ -160,7 +146,7 @@ describe('a blank cell in a later file', () => {
     const noEmailColumn = csv(
       EHR_HEADER.filter((h) => h !== 'Email'),
       [
-        ehr('P11', 'Eve', day5, '10:00', { 'Appointment ID': 'A11', Notes: 'walker' }).filter(
+        ehrRow('P11', 'Eve', day5, '10:00', { 'Appointment ID': 'A11', Notes: 'walker' }).filter(
           (_, i) => EHR_HEADER[i] !== 'Email',
         ),
       ],

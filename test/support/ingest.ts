@@ -163,6 +163,29 @@ export const EHR_HEADER = [
 ];
 
 /** A date N days from now as MM/DD/YYYY, so appointments are always in the future. */
+/** One EHR row of a Lee in MA: id, first name, date, time, and any other columns by header. */
+export function ehrRow(
+  id: string,
+  first: string,
+  date: string,
+  time: string,
+  more: Record<string, string> = {},
+): string[] {
+  return EHR_HEADER.map(
+    (h) =>
+      ({
+        'Patient ID': id,
+        'First Name': first,
+        'Last Name': 'Lee',
+        'Cell Phone': `61755501${id.slice(-2)}`,
+        'Appt Date': date,
+        'Appt Time': time,
+        State: 'MA',
+        ...more,
+      })[h] ?? '',
+  );
+}
+
 export function daysFromNow(days: number): string {
   const d = new Date(Date.now() + days * 86_400_000);
   return `${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/${d.getUTCFullYear()}`;
