@@ -13,8 +13,9 @@ import type { BatchRef } from '../lib/dispatch/batch-context';
 import { UnknownCompanyError } from '../lib/messages/load';
 import { refreshMessageStats } from '../lib/dispatch/planner-stats';
 import { selectDueMessageIds, type DueSelection } from '../lib/dispatch/select';
-import { BatchIncomplete, sendBatch, type BatchCounts } from '../lib/dispatch/send-batch';
+import { BatchIncomplete, sendBatch } from '../lib/dispatch/send-batch';
 import { LeaseLost } from '../lib/send-lease';
+import type { BatchCounts } from '../lib/workflow-helpers/batch-counts';
 import { settleBatch, type SettledBatch } from '../lib/dispatch/settle-batch';
 import {
   accountCanLookUp,
@@ -25,7 +26,6 @@ import {
 } from '../lib/dispatch/sweep';
 import type { ActivityDeps } from './deps';
 
-export type { BatchCounts } from '../lib/dispatch/send-batch';
 export type { StrandedBatch, SweepResult } from '../lib/dispatch/sweep';
 export type DispatchChannel = Channel;
 

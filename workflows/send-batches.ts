@@ -1,8 +1,9 @@
 // Workflow side of sending: ids in, batches on the provider account's queue with failover, a window of them in flight, totals out.
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AccountRoute, BatchCounts, DispatchRoute } from '../activities/dispatch';
+import type { AccountRoute, DispatchRoute } from '../activities/dispatch';
 import { DISPATCH_TOKEN } from '../lib/names';
+import { noCounts, type BatchCounts } from '../lib/workflow-helpers/batch-counts';
 
 /** Every batch's counts added up (`waiting`: still waiting after every retry and fallback; the next run
  * takes them), with the batches run and the messages a fallback account took after the primary gave up. */
@@ -11,16 +12,8 @@ export interface DispatchTotals extends BatchCounts {
   batches: number;
 }
 
-const NO_COUNTS: BatchCounts = {
-  sent: 0,
-  failed: 0,
-  held: 0,
-  skipped: 0,
-  unknown: 0,
-  waiting: 0,
-  untouched: 0,
-};
-export const noTotals = (): DispatchTotals => ({ ...NO_COUNTS, failedOver: 0, batches: 0 });
+export const noTotals = (): DispatchTotals => ({ ...noCounts(), failedOver: 0, batches: 0 });
+const COUNT_KEYS = Object.keys(noCounts()) as (keyof BatchCounts)[];
 
 const { settleMessageBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -46,7 +39,7 @@ function sender(route: AccountRoute, attempts: number) {
 }
 
 function add(totals: DispatchTotals, counts: BatchCounts): void {
-  for (const key of Object.keys(NO_COUNTS) as (keyof BatchCounts)[]) totals[key] += counts[key];
+  for (const key of COUNT_KEYS) totals[key] += counts[key];
 }
 
 /** `a` and `b` added up. */

@@ -8,21 +8,10 @@ import { prepareSendsInSlices } from '../render/prepare';
 import { limiterKey, pauseLimiter } from '../rates/rate-slots';
 import { recordOutcomes } from './record';
 import { LeaseLost, type SendLease } from '../send-lease';
+import { noCounts, type BatchCounts } from '../workflow-helpers/batch-counts';
 
 /** A batch: a company's message ids for one account; `token` owns what it claims, the same on every retry. */
 export type SendBatchInput = BatchRef;
-
-export interface BatchCounts {
-  sent: number;
-  failed: number;
-  held: number;
-  skipped: number;
-  unknown: number;
-  /** not sent yet because of a transient problem (still scheduled, or in 'sending' awaiting reconciliation) */
-  waiting: number;
-  /** already final, claimed by another batch, or not this company's / channel's */
-  untouched: number;
-}
 
 /** The batch stopped with messages still waiting on a transient problem; a retry picks them up. */
 export class BatchIncomplete extends Error {
@@ -63,15 +52,7 @@ async function sendLeased(
   const ctx = await loadBatchContext(sql, deps.providers, input, lease);
   lap('load');
   const { account, company, rows, scope, prepareOptions } = ctx;
-  const counts: BatchCounts = {
-    sent: 0,
-    failed: 0,
-    held: 0,
-    skipped: 0,
-    unknown: 0,
-    waiting: 0,
-    untouched: 0,
-  };
+  const counts = noCounts();
   const pace: Pace = {
     sql,
     log: deps.log,
