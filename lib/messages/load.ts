@@ -1,5 +1,6 @@
 // Reads what a send batch needs in a few queries: the messages, and their company with its plan limits, rates, templates and senders.
-import type { Sql } from '../db';
+import type { PendingQuery, Row } from 'postgres';
+import type { Sql, TransactionSql } from '../db';
 import type { PlanLimits } from './claim';
 import type { Channel } from '../providers/types';
 
@@ -34,6 +35,12 @@ export interface CompanyProfile {
   phoneNumber: string | null;
   emailFrom: string | null;
   emailReplyTo: string | null;
+}
+
+/** The CompanyProfile fields of a company named `c`, for a select list: the one place they are spelled. */
+export function companyProfileColumns(sql: Sql | TransactionSql): PendingQuery<Row[]> {
+  return sql`c.id, c.alias, c.name, c.timezone, c.phone_number as "phoneNumber", c.email_from as "emailFrom",
+             c.email_reply_to as "emailReplyTo"`;
 }
 
 export interface CompanyContext extends CompanyProfile {
@@ -94,8 +101,7 @@ export async function loadCompanyContext(
       credits_per_unit: string | null;
     })[]
   >`
-    select c.id, c.alias, c.name, c.timezone, c.phone_number as "phoneNumber", c.email_from as "emailFrom",
-           c.email_reply_to as "emailReplyTo", c.details, c.settings,
+    select ${companyProfileColumns(sql)}, c.details, c.settings,
            case ${channel} when 'sms' then p.max_sms_per_day when 'voice' then p.max_voice_per_day
                            else p.max_email_per_day end as max_per_day,
            p.max_messages_per_month, p.max_sms_segments, p.max_sends_per_second,

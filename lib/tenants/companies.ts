@@ -1,6 +1,6 @@
 // Companies as an operator sets them up: identity, time zone, settings (reminder plan, quiet hours) and plan limits.
 import type { Sql, TransactionSql } from '../db';
-import type { CompanyProfile } from '../messages/load';
+import { companyProfileColumns, type CompanyProfile } from '../messages/load';
 import { ianaTimezone } from '../../schemas/load-map';
 import { patchSettings, settingsProblems, withReminderPart } from './company-settings';
 
@@ -162,8 +162,7 @@ export async function readCompany(
   alias: string,
 ): Promise<CompanyView | undefined> {
   const [row] = await sql<(Omit<CompanyView, 'plan'> & Record<string, unknown>)[]>`
-    select c.id, c.alias, c.name, c.timezone, c.phone_number as "phoneNumber", c.email_from as "emailFrom",
-           c.email_reply_to as "emailReplyTo", c.retention_days as "retentionDays", c.active, c.settings,
+    select ${companyProfileColumns(sql)}, c.retention_days as "retentionDays", c.active, c.settings,
            p.plan, p.max_sms_per_day, p.max_voice_per_day, p.max_email_per_day, p.max_messages_per_month,
            p.max_sms_segments, p.max_sends_per_second
     from companies c left join company_plans p on p.company_id = c.id
