@@ -82,20 +82,29 @@ export function createWebhookActivities({ sql, log, secretEnvPrefixes }: Activit
     async drainWebhookOutbox(input: DrainWebhooksInput): Promise<DrainCounts> {
       const ctx = Context.current();
       const deadline = Date.now() + input.runForMs;
-      const totals: DrainCounts = { claimed: 0, delivered: 0, failed: 0, retrying: 0 };
+      const totals: DrainCounts = { claimed: 0, delivered: 0, failed: 0, retrying: 0, cancelled: 0 };
       const deps = { sql, client: ctx.client, taskQueue: ctx.info.taskQueue, secrets };
       const lane = async () => {
         while (Date.now() < deadline && !ctx.cancellationSignal.aborted) {
-          const pass = await drainWebhookOutbox(deps, { limit: input.batchSize });
+          const pass = await drainWebhookOutbox(deps, {
+            limit: input.batchSize,
+            cancelled: ctx.cancellationSignal,
+          });
           for (const k of Object.keys(totals) as (keyof DrainCounts)[]) totals[k] += pass[k];
           ctx.heartbeat(totals);
-          // a full batch means more are waiting; otherwise rest (a cancellation ends the rest, and the run)
+          // a full batch means more are waiting; otherwise rest (a cancellation ends the rest, and the
+          // run, once the other lanes' passes have recorded what their cut-short attempts got)
           if (pass.claimed < input.batchSize)
-            await ctx.sleep(Math.min(input.pollMs, Math.max(0, deadline - Date.now())));
+            await ctx
+              .sleep(Math.min(input.pollMs, Math.max(0, deadline - Date.now())))
+              .catch((err: unknown) => {
+                if (!ctx.cancellationSignal.aborted) throw err;
+              });
         }
       };
-      // a pass waits for its slowest endpoint (up to its timeout, a minute at most): alive meanwhile
-      const alive = setInterval(() => ctx.heartbeat(totals), 5_000);
+      // a pass waits for its slowest endpoint (up to its timeout, a minute at most): alive meanwhile,
+      // and a cancellation comes only in a heartbeat's answer (forwarded as the worker's throttle allows)
+      const alive = setInterval(() => ctx.heartbeat(totals), 1_000);
       try {
         await Promise.all(Array.from({ length: PASSES_AT_ONCE }, lane));
       } finally {

@@ -15,6 +15,8 @@ export interface AttemptResult {
   error: string | null;
   /** a 429 or 503 that said when to come back */
   retryAfterMs?: number;
+  /** the activity's cancellation cut the request short (or came before it was sent) */
+  cancelled?: boolean;
 }
 
 /** One attempt as it is recorded: its delivery, number, timing and answer. */
@@ -134,9 +136,15 @@ export async function postDelivery(
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    const reason = cancelled?.aborted
-      ? 'cancelled before the endpoint answered'
-      : e.name === 'TimeoutError'
+    if (cancelled?.aborted)
+      return done({
+        outcome: 'retry',
+        statusCode: null,
+        error: 'cancelled before the endpoint answered',
+        cancelled: true,
+      });
+    const reason =
+      e.name === 'TimeoutError'
         ? `no answer within ${timeoutMs} ms`
         : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
     return done({ outcome: 'retry', statusCode: null, error: reason });

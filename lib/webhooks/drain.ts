@@ -17,9 +17,16 @@ export interface DrainCounts {
   failed: number;
   /** handed to a deliverWebhook workflow for their retries */
   retrying: number;
+  /** first attempts the pass's cancellation cut short: their claims given up, the next pass hands them on */
+  cancelled: number;
 }
 
 interface Claimed extends DeliveryToSend {
+  /**
+   * the claim's end, in Postgres' text (to the microsecond, which a Date would drop): it marks the
+   * claim, a later claim of the row sets another
+   */
+  lease: string;
   /** attempts made before this claim: 0 for a first attempt */
   attempts_before: number;
   max_attempts: number;
@@ -33,11 +40,13 @@ interface Claimed extends DeliveryToSend {
  * first attempt is made here and recorded when it starts, then with its answer; a delivery to retry
  * goes to its deliverWebhook workflow (id from its uuid), which makes the rest with the endpoint's
  * policy. A claim whose drainer died before recording is taken up again after its lease, and then
- * only by a workflow: a delivery is attempted inline once at the most.
+ * only by a workflow: a delivery is attempted inline once at the most. `cancelled` (the drainer
+ * activity's cancellation) cuts the first attempts short; they are recorded as cancelled and their
+ * claims end at once, so the next pass hands them to workflows as it does a dead drainer's.
  */
 export async function drainWebhookOutbox(
   deps: { sql: Sql; client: Client; taskQueue: string; secrets: SecretEnv },
-  opts: { limit: number },
+  opts: { limit: number; cancelled?: AbortSignal },
 ): Promise<DrainCounts> {
   const { sql, client, taskQueue } = deps;
   const claimed = await sql<Claimed[]>`
@@ -63,7 +72,7 @@ export async function drainWebhookOutbox(
           last_attempt_at = case when c.attempts = 0 then now() else d.last_attempt_at end
       from claimable c, lease l, webhook_endpoints e, companies co
       where d.id = c.id and e.id = d.endpoint_id and co.id = d.company_id
-      returning d.id, d.uuid, d.company_id, d.event, d.payload, d.created_at, e.url, e.secret_env, e.active,
+      returning d.id, d.uuid, d.company_id, d.event, d.payload, d.created_at, l.until::text as lease, e.url, e.secret_env, e.active,
                 co.alias, c.attempts as attempts_before, e.max_attempts, e.retry_initial_ms, e.timeout_ms
     ),
     started as (
@@ -71,9 +80,12 @@ export async function drainWebhookOutbox(
       select id, company_id, 1, now(), 0, ${UNANSWERED}, 'unknown' from claimed where attempts_before = 0
     )
     select * from claimed order by id`;
-  const counts: DrainCounts = { claimed: claimed.length, delivered: 0, failed: 0, retrying: 0 };
+  const counts: DrainCounts = { claimed: claimed.length, delivered: 0, failed: 0, retrying: 0, cancelled: 0 };
   const first = claimed.filter((d) => d.attempts_before === 0);
-  const attempts = await inTurn(first, CONCURRENCY, (d) => postDelivery(d, 1, d.timeout_ms, deps.secrets));
+  // once cancelled, the attempts not yet started fail at once, unsent, and are recorded the same way
+  const attempts = await inTurn(first, CONCURRENCY, (d) =>
+    postDelivery(d, 1, d.timeout_ms, deps.secrets, opts.cancelled),
+  );
   const byId = new Map(claimed.map((d) => [d.id, d]));
   const recorded = attempts.map((a) => {
     const d = byId.get(a.deliveryId)!;
@@ -89,6 +101,19 @@ export async function drainWebhookOutbox(
   counts.delivered = recorded.filter((r) => r.status === 'delivered').length;
   counts.failed = recorded.filter((r) => r.status === 'failed').length;
 
+  // cut short: nothing of this pass is in flight for them any more, so their claims end now (unless
+  // a later claim took them over) and the next pass gives each to its workflow; the cancelled
+  // activity starts no workflows of its own for them
+  const cut = recorded
+    .filter((r) => r.cancelled && r.status === 'delivering')
+    .map((r) => byId.get(r.deliveryId)!);
+  counts.cancelled = cut.length;
+  if (cut.length)
+    await sql`
+      update webhook_deliveries set lease_until = now()
+      where id in ${sql(cut.map((d) => d.id))} and status = 'delivering' and workflow_id is null
+        and lease_until = ${cut[0]!.lease}::text::timestamptz`;
+
   // taken up again after a drainer died: retried by a workflow while attempts are left
   const unanswered = claimed.filter((d) => d.attempts_before > 0);
   const spent = unanswered.filter((d) => d.attempts_before >= d.max_attempts).map((d) => d.id);
@@ -101,7 +126,7 @@ export async function drainWebhookOutbox(
   // retries: a workflow each, after the endpoint's first interval (or what Retry-After asked)
   const retries = [
     ...recorded
-      .filter((r) => r.status === 'delivering')
+      .filter((r) => r.status === 'delivering' && !r.cancelled)
       .map((r) => ({ d: byId.get(r.deliveryId)!, made: 1, wait: r.retryAfterMs })),
     ...unanswered
       .filter((d) => d.attempts_before < d.max_attempts)
