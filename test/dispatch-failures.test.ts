@@ -5,9 +5,6 @@ import { loadAccount, type ProviderAccount } from '../lib/providers/accounts';
 import { ProviderError } from '../lib/providers/errors';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { createSesEmail } from '../lib/providers/ses-email';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
-import { createTwilioVoice } from '../lib/providers/twilio-voice';
-import type { AnyProvider } from '../lib/providers/types';
 import { startSesStandin, type SesStandin } from './standins/ses';
 import type { TwilioStandin } from './standins/twilio';
 import {
@@ -15,7 +12,8 @@ import {
   createTestAccount,
   insertMessages,
   messageStates,
-  startDispatchWorkers,
+  twilioProvider,
+  withDispatchWorkers,
   type TestCompany,
 } from './support/dispatch';
 import { crashAfterAccept } from './support/faults';
@@ -38,27 +36,6 @@ async function smsAccount(
     fallbackKey: opts.fallbackKey,
     senders: [{ address: '+16175550199', kind: 'short_code', maxPerSecond: 100 }],
   });
-}
-
-const twilioSms = (account: ProviderAccount) =>
-  createTwilioSms({
-    account: account.key,
-    accountSid: twilio.accountSid,
-    authToken: twilio.authToken,
-    apiBaseUrl: twilio.url,
-  });
-
-async function withWorkers<T>(
-  accounts: ProviderAccount[],
-  instances: Record<string, AnyProvider>,
-  fn: (w: Awaited<ReturnType<typeof startDispatchWorkers>>) => Promise<T>,
-) {
-  const workers = await startDispatchWorkers(app, { accounts, instances });
-  try {
-    return await fn(workers);
-  } finally {
-    await workers.stop();
-  }
 }
 
 /** How many times the stand-in accepted a text to each of these numbers. */
@@ -87,7 +64,7 @@ describe('when the provider refuses or fails', () => {
       times: 1,
     });
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-    await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+    await withDispatchWorkers(app, { accounts: [account], twilio }, async (w) => {
       const totals = await dispatchThrough(app, w, company, account);
       expect(totals).toMatchObject({ sent: 4, failed: 1, waiting: 0 });
     });
@@ -112,7 +89,7 @@ describe('when the provider refuses or fails', () => {
       times: 1,
     });
     const [first] = await insertMessages(app.sql, company.id, [contact!], 'sms');
-    await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+    await withDispatchWorkers(app, { accounts: [account], twilio }, async (w) => {
       await dispatchThrough(app, w, company, account);
       const [row] = await app.sql<
         { do_not_sms: boolean }[]
@@ -136,7 +113,7 @@ describe('when the provider refuses or fails', () => {
     const refusedBefore = twilio.requests.filter((r) => r.answered === 429).length;
     twilio.rateLimitPerSecond = 6;
     try {
-      await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+      await withDispatchWorkers(app, { accounts: [account], twilio }, async (w) => {
         const totals = await dispatchThrough(app, w, company, account);
         expect(totals).toMatchObject({ sent: 30, failed: 0, waiting: 0 });
       });
@@ -152,11 +129,15 @@ describe('when the provider refuses or fails', () => {
     const account = await smsAccount({ batchSize: 8 });
     const contacts = await createContacts(app.sql, company.id, 8);
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
-    const crashing = crashAfterAccept(twilioSms(account), 3);
-    await withWorkers([account], { [account.key]: crashing }, async (w) => {
-      const totals = await dispatchThrough(app, w, company, account);
-      expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 8, waiting: 0, unknown: 0 });
-    });
+    const crashing = crashAfterAccept(twilioProvider(account, twilio), 3);
+    await withDispatchWorkers(
+      app,
+      { accounts: [account], instances: { [account.key]: crashing } },
+      async (w) => {
+        const totals = await dispatchThrough(app, w, company, account);
+        expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 8, waiting: 0, unknown: 0 });
+      },
+    );
     expect(crashing.crashes).toBe(3);
     const numbers = await phones(contacts);
     expect(acceptedPerRecipient(numbers)).toEqual(Array(8).fill(1));
@@ -191,20 +172,18 @@ describe('when the provider refuses or fails', () => {
     const ids = await insertMessages(app.sql, company.id, family, 'voice');
     const [before] = await app.sql<{ reserved: string }[]>`
       select reserved from credit_accounts where company_id = ${company.id}`;
-    const voice = createTwilioVoice({
-      account: account.key,
-      accountSid: twilio.accountSid,
-      authToken: twilio.authToken,
-      apiBaseUrl: twilio.url,
-    });
-    const crashing = crashAfterAccept(voice, 2);
+    const crashing = crashAfterAccept(twilioProvider(account, twilio), 2);
     // a vendor slow to answer: both calls are placed before the first answer (and crash) comes back
     twilio.answerDelayMs = 1000;
     try {
-      await withWorkers([account], { [account.key]: crashing }, async (w) => {
-        const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 3 });
-        expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 2, waiting: 0, unknown: 0 });
-      });
+      await withDispatchWorkers(
+        app,
+        { accounts: [account], instances: { [account.key]: crashing } },
+        async (w) => {
+          const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 3 });
+          expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 2, waiting: 0, unknown: 0 });
+        },
+      );
     } finally {
       twilio.answerDelayMs = undefined;
     }
@@ -234,7 +213,7 @@ describe('when the provider refuses or fails', () => {
     const before = await reserved();
     // the vendor takes the text and the worker dies before recording it; the vendor's lists then
     // fail until the sweep asks again
-    const crashing = crashAfterAccept(twilioSms(account), 1);
+    const crashing = crashAfterAccept(twilioProvider(account, twilio), 1);
     const lookup = crashing.lookup!.bind(crashing);
     let listsAnswer = false;
     crashing.lookup = async (query) => {
@@ -245,10 +224,14 @@ describe('when the provider refuses or fails', () => {
         httpStatus: 503,
       });
     };
-    await withWorkers([account], { [account.key]: crashing }, async (w) => {
-      const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 2 });
-      expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 0, unknown: 1 });
-    });
+    await withDispatchWorkers(
+      app,
+      { accounts: [account], instances: { [account.key]: crashing } },
+      async (w) => {
+        const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 2 });
+        expect(totals, JSON.stringify(totals)).toMatchObject({ sent: 0, unknown: 1 });
+      },
+    );
     const [held] = await app.sql<{ state: string; credits: string }[]>`
       select state, credits from messages where id = ${id!}`;
     expect(held!.state).toBe('unknown');
@@ -293,10 +276,14 @@ describe('when the provider refuses or fails', () => {
       });
       const [contact] = await createContacts(app.sql, company.id, 1);
       const [id] = await insertMessages(app.sql, company.id, [contact!], 'email');
-      await withWorkers([account], { [account.key]: crashAfterAccept(real, 1) }, async (w) => {
-        const totals = await dispatchThrough(app, w, company, account);
-        expect(totals).toMatchObject({ sent: 0, unknown: 1 });
-      });
+      await withDispatchWorkers(
+        app,
+        { accounts: [account], instances: { [account.key]: crashAfterAccept(real, 1) } },
+        async (w) => {
+          const totals = await dispatchThrough(app, w, company, account);
+          expect(totals).toMatchObject({ sent: 0, unknown: 1 });
+        },
+      );
       expect(await ses.emails()).toHaveLength(1);
       const [row] = await app.sql<
         { state: string; status_description: string }[]
@@ -315,7 +302,7 @@ describe('when the provider refuses or fails', () => {
     const ids = await insertMessages(app.sql, company.id, contacts, 'sms');
     twilio.script.push({ status: 503, code: 20503, message: 'Service Unavailable', times: 1000 });
     try {
-      await withWorkers([account, outbox], { [account.key]: twilioSms(account) }, async (w) => {
+      await withDispatchWorkers(app, { accounts: [account, outbox], twilio }, async (w) => {
         const totals = await dispatchThrough(app, w, company, account, { sendAttempts: 2 });
         expect(totals).toMatchObject({ sent: 6, failedOver: 6, waiting: 0 });
       });
@@ -336,7 +323,7 @@ describe('when the provider refuses or fails', () => {
       insert into messages (company_id, contact_id, channel, template_name, data, contact_at, region)
       values (${company.id}, ${contact!}, 'sms', 'appointment_reminder', ${app.sql.json({ first_name: 'Bo' })}, now(), 'northeast')
       returning id`;
-    await withWorkers([account], { [account.key]: twilioSms(account) }, async (w) => {
+    await withDispatchWorkers(app, { accounts: [account], twilio }, async (w) => {
       expect(await dispatchThrough(app, w, company, account)).toMatchObject({ failed: 1 });
     });
     const [row] = await app.sql<

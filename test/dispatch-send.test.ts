@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { createSesEmail } from '../lib/providers/ses-email';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
-import { createTwilioVoice } from '../lib/providers/twilio-voice';
 import { startSesStandin, type SesStandin } from './standins/ses';
 import type { TwilioStandin } from './standins/twilio';
 import {
@@ -28,12 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => ses.close());
 
-const twilioSettings = () => ({
-  accountSid: twilio.accountSid,
-  authToken: twilio.authToken,
-  apiBaseUrl: twilio.url,
-});
-
 describe('dispatch sends each due message once, through its account', () => {
   it('texts through Twilio: the exact form per message, states, provider ids and one debit per segment', async () => {
     const account = await createTestAccount(app.sql, {
@@ -45,7 +37,7 @@ describe('dispatch sends each due message once, through its account', () => {
     });
     const workers = await startDispatchWorkers(app, {
       accounts: [account],
-      instances: { [account.key]: createTwilioSms({ account: account.key, ...twilioSettings() }) },
+      twilio,
       publicBaseUrl: 'https://herald.example',
     });
     try {
@@ -132,10 +124,7 @@ describe('dispatch sends each due message once, through its account', () => {
       await app.sql`
         insert into sender_numbers (account_id, company_id, address, kind, max_per_second)
         values (${account.id}, ${owner.id}, ${address}, 'long_code', 50)`;
-    const workers = await startDispatchWorkers(app, {
-      accounts: [account],
-      instances: { [account.key]: createTwilioSms({ account: account.key, ...twilioSettings() }) },
-    });
+    const workers = await startDispatchWorkers(app, { accounts: [account], twilio });
     try {
       const owned = await createContacts(app.sql, owner.id, 4);
       const shared = await createContacts(app.sql, company.id, 4);
@@ -174,7 +163,7 @@ describe('dispatch sends each due message once, through its account', () => {
     });
     const workers = await startDispatchWorkers(app, {
       accounts: [account],
-      instances: { [account.key]: createTwilioVoice({ account: account.key, ...twilioSettings() }) },
+      twilio,
       publicBaseUrl: 'https://herald.example',
     });
     try {

@@ -11,7 +11,7 @@ import {
   insertMessages,
   contactPhones,
   startDispatch,
-  twilioSmsInstances,
+  twilioInstances,
   twilioWorkerEnv,
 } from './support/dispatch';
 import { eventually } from './support/harness';
@@ -72,7 +72,7 @@ describe('the sweep of stranded sends', () => {
         ...app.config,
         sending: { ...app.config.sending, providerTimeoutMs: 5000, heartbeatTimeoutMs: 4000 },
       },
-      instances: twilioSmsInstances(account, twilio),
+      instances: twilioInstances(account, twilio),
     });
     const deps = { sql: app.sql, providers, log: app.log, heartbeat: () => {} };
     await eventually(async () => {

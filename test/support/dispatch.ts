@@ -14,7 +14,8 @@ import {
 } from '../../lib/providers/accounts';
 import { createProviderRegistry } from '../../lib/providers/registry';
 import { createTwilioSms } from '../../lib/providers/twilio-sms';
-import type { AnyProvider, Channel } from '../../lib/providers/types';
+import { createTwilioVoice } from '../../lib/providers/twilio-voice';
+import type { AnyProvider, Channel, SmsProvider, VoiceProvider } from '../../lib/providers/types';
 import { connectWorker } from '../../lib/temporal';
 import { createSendWorkers } from '../../workers/send-workers';
 import { dispatchMessages } from '../../workflows';
@@ -127,16 +128,17 @@ export interface DispatchWorkers {
   stop(): Promise<void>;
 }
 
+export interface DispatchWorkerOptions {
+  accounts: ProviderAccount[];
+  /** the stand-in every Twilio account of `accounts` sends to, unless `instances` gives it a provider */
+  twilio?: TwilioEndpoint;
+  instances?: Record<string, AnyProvider>;
+  providerTimeoutMs?: number;
+  publicBaseUrl?: string;
+}
+
 /** A workflow worker on a fresh queue plus send workers for the given accounts, all with these providers. */
-export async function startDispatchWorkers(
-  app: App,
-  opts: {
-    accounts: ProviderAccount[];
-    instances?: Record<string, AnyProvider>;
-    providerTimeoutMs?: number;
-    publicBaseUrl?: string;
-  },
-): Promise<DispatchWorkers> {
+export async function startDispatchWorkers(app: App, opts: DispatchWorkerOptions): Promise<DispatchWorkers> {
   const config = {
     ...app.config,
     // tests run beside other suites on a small shared machine, where timers and sockets jitter more
@@ -144,7 +146,12 @@ export async function startDispatchWorkers(
     sending: { ...app.config.sending, providerTimeoutMs: opts.providerTimeoutMs ?? 500, headroomPercent: 10 },
     ingress: { ...app.config.ingress, publicBaseUrl: opts.publicBaseUrl },
   };
-  const providers = createProviderRegistry({ sql: app.sql, config, instances: opts.instances });
+  const { twilio } = opts;
+  const toStandin = twilio
+    ? opts.accounts.filter((a) => a.provider === 'twilio').map((a) => [a.key, twilioProvider(a, twilio)])
+    : [];
+  const instances = { ...Object.fromEntries(toStandin), ...opts.instances };
+  const providers = createProviderRegistry({ sql: app.sql, config, instances });
   const activities = createActivities({
     sql: app.sql,
     s3: app.s3,
@@ -172,31 +179,54 @@ export async function startDispatchWorkers(
   };
 }
 
+/** Dispatch workers started as `startDispatchWorkers` starts them while `fn` runs, stopped after whatever it does. */
+export async function withDispatchWorkers<T>(
+  app: App,
+  opts: DispatchWorkerOptions,
+  fn: (workers: DispatchWorkers) => Promise<T>,
+): Promise<T> {
+  const workers = await startDispatchWorkers(app, opts);
+  try {
+    return await fn(workers);
+  } finally {
+    await workers.stop();
+  }
+}
+
 /** Where a Twilio stand-in listens and how it signs: in this process or a process of its own. */
 export type TwilioEndpoint = Pick<TwilioStandin, 'url' | 'accountSid' | 'authToken'>;
 
-/** The provider instances for one account that sends its texts to a Twilio stand-in. */
-export function twilioSmsInstances(
+/** The Twilio adapter of an SMS or voice account, sending to a Twilio stand-in. */
+export function twilioProvider(
+  account: ProviderAccount,
+  twilio: TwilioEndpoint,
+): SmsProvider | VoiceProvider {
+  const settings = {
+    account: account.key,
+    accountSid: twilio.accountSid,
+    authToken: twilio.authToken,
+    apiBaseUrl: twilio.url,
+  };
+  if (account.channel === 'sms') return createTwilioSms(settings);
+  if (account.channel === 'voice') return createTwilioVoice(settings);
+  throw new Error(`account ${account.key}: Twilio sends no ${account.channel}`);
+}
+
+/** The provider instances for one account that sends to a Twilio stand-in. */
+export function twilioInstances(
   account: ProviderAccount,
   twilio: TwilioEndpoint,
 ): Record<string, AnyProvider> {
-  return {
-    [account.key]: createTwilioSms({
-      account: account.key,
-      accountSid: twilio.accountSid,
-      authToken: twilio.authToken,
-      apiBaseUrl: twilio.url,
-    }),
-  };
+  return { [account.key]: twilioProvider(account, twilio) };
 }
 
-/** Dispatch workers for one account whose texts go to a Twilio stand-in. */
+/** Dispatch workers for one account that sends to a Twilio stand-in. */
 export function startTwilioDispatchWorkers(
   app: App,
   account: ProviderAccount,
   twilio: TwilioEndpoint,
 ): Promise<DispatchWorkers> {
-  return startDispatchWorkers(app, { accounts: [account], instances: twilioSmsInstances(account, twilio) });
+  return startDispatchWorkers(app, { accounts: [account], twilio });
 }
 
 /** The variables a worker process (`startWorkerProcess`) needs to send the account's texts to a Twilio stand-in. */
