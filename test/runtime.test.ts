@@ -1,13 +1,19 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { HeadBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Connection } from '@temporalio/client';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SEARCH_ATTRIBUTES } from '../lib/names';
 import { startRuntime } from '../lib/runtime';
-import { choosePort, freePort, PortTakenError } from '../lib/runtime/ports';
+import { choosePort, freePort, PortInUseError, PortTakenError } from '../lib/runtime/ports';
+import { startEmbeddedPostgres } from '../lib/runtime/postgres';
+import { S3_HEALTH_PATH, startLocalS3 } from '../lib/runtime/s3-server';
 import { GO_TOOLS, resolveGoTool } from '../lib/runtime/go-tools';
 import { ensureSearchAttributes, startTemporalDevServer } from '../lib/runtime/temporal-server';
 import { openTestApp } from './support/harness';
@@ -18,13 +24,40 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+/** A port another program holds; it takes connections (a server's readiness probe's too) and answers none. */
 function occupy(): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as net.AddressInfo).port;
-      resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
+      resolve({
+        port,
+        close: () =>
+          new Promise((r) => {
+            sockets.forEach((socket) => socket.destroy());
+            server.close(() => r());
+          }),
+      });
     });
   });
+}
+
+/** A logger that keeps what is warned (the details), and a port picker that hands out `taken` at the picks `takenAt` lists. */
+function pickWatch(taken: number, takenAt: (pick: number) => boolean) {
+  const watch = { picks: 0, warnings: [] as unknown[] };
+  const log = createLogger({ level: 'silent', pretty: false });
+  log.warn = ((details: unknown) => void watch.warnings.push(details)) as typeof log.warn;
+  const pick = () => (takenAt(watch.picks++) ? Promise.resolve(taken) : freePort());
+  return { watch, log, pick };
+}
+
+async function scratchDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herald-ports-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 describe('the embedded runtime', () => {
@@ -142,6 +175,89 @@ describe('the embedded runtime', () => {
       ).rejects.toThrow(/TEMPORAL_UI_PORT/);
     } finally {
       await taken.close();
+    }
+  });
+
+  it('starts the embedded Postgres again on another port when the one it picked was taken before it bound it', async () => {
+    const taken = await occupy();
+    // the first pick is a port another program took between the pick and the server's bind
+    const { watch, log, pick } = pickWatch(taken.port, (n) => n === 0);
+    const scratch = await scratchDir();
+    try {
+      const server = await startEmbeddedPostgres({
+        dataDir: scratch.dir,
+        port: 0,
+        fast: true,
+        log,
+        freePort: pick,
+      });
+      try {
+        const sql = postgres(server.url, { max: 1 });
+        try {
+          const [row] = await sql<{ one: number }[]>`select 1 as one`;
+          expect(row!.one).toBe(1);
+        } finally {
+          await sql.end();
+        }
+      } finally {
+        await server.stop();
+      }
+      expect(watch).toEqual({ picks: 2, warnings: [{ port: taken.port }] });
+    } finally {
+      await taken.close();
+      await scratch.remove();
+    }
+  });
+
+  it('starts the local S3 server again on another port when the one it picked was taken before it bound it', async () => {
+    const taken = await occupy();
+    const { watch, log, pick } = pickWatch(taken.port, (n) => n === 0);
+    const scratch = await scratchDir();
+    try {
+      const server = await startLocalS3({ directory: scratch.dir, port: 0, log, freePort: pick });
+      try {
+        expect((await fetch(server.endpoint + S3_HEALTH_PATH)).ok).toBe(true);
+      } finally {
+        await server.stop();
+      }
+      expect(server.endpoint).not.toContain(`:${taken.port}`);
+      expect(watch).toEqual({ picks: 2, warnings: [{ port: taken.port }] });
+    } finally {
+      await taken.close();
+      await scratch.remove();
+    }
+  });
+
+  it('gives up after three starts when every port picked is taken, saying so', async () => {
+    const taken = await occupy();
+    const { watch, log, pick } = pickWatch(taken.port, () => true);
+    const scratch = await scratchDir();
+    try {
+      const started = startLocalS3({ directory: scratch.dir, port: 0, log, freePort: pick });
+      await expect(started).rejects.toThrow(PortInUseError);
+      await expect(started).rejects.toThrow('address already in use');
+      expect(watch).toEqual({ picks: 3, warnings: [{ port: taken.port }, { port: taken.port }] });
+    } finally {
+      await taken.close();
+      await scratch.remove();
+    }
+  });
+
+  it('never replaces a configured Postgres or S3 port that is taken', async () => {
+    const taken = await occupy();
+    const { watch, log, pick } = pickWatch(taken.port, () => false);
+    const scratch = await scratchDir();
+    try {
+      await expect(
+        startEmbeddedPostgres({ dataDir: scratch.dir, port: taken.port, log, freePort: pick }),
+      ).rejects.toThrow(/EMBEDDED_POSTGRES_PORT/);
+      await expect(
+        startLocalS3({ directory: scratch.dir, port: taken.port, log, freePort: pick }),
+      ).rejects.toThrow(/EMBEDDED_S3_PORT/);
+      expect(watch).toEqual({ picks: 0, warnings: [] });
+    } finally {
+      await taken.close();
+      await scratch.remove();
     }
   });
 });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../log';
-import { choosePort } from './ports';
+import { choosePort, freePort, PortInUseError, startOnPickedPorts } from './ports';
 
 const USER = 'herald';
 const PASSWORD = 'herald';
@@ -138,8 +138,12 @@ export async function startEmbeddedPostgres(opts: {
   log: Logger;
   /** throwaway data only (tests, benchmarks): FAST_SETTINGS */
   fast?: boolean;
+  /** picks a free port when none is given; a test hands out a taken one */
+  freePort?: () => Promise<number>;
 }): Promise<RunningPostgres> {
-  const port = await choosePort(opts.port, 'the embedded Postgres', 'EMBEDDED_POSTGRES_PORT');
+  // a configured port is looked at before any set-up (and is never replaced)
+  const configured =
+    opts.port === 0 ? 0 : await choosePort(opts.port, 'the embedded Postgres', 'EMBEDDED_POSTGRES_PORT');
   const account = process.getuid?.() === 0 ? systemAccount() : undefined;
   const bins = await reachableBinaries(await packagedBinaries(), account);
   const databaseDir = path.join(opts.dataDir, 'postgres');
@@ -152,9 +156,9 @@ export async function startEmbeddedPostgres(opts: {
     lines.push(line);
     if (lines.length > 40) lines.shift();
   };
-  const failure = (step: string, reason: string) =>
+  const failure = (step: string, reason: string, port?: number) =>
     new Error(
-      `Embedded Postgres failed to ${step} (data directory ${databaseDir}, port ${port}): ${reason}` +
+      `Embedded Postgres failed to ${step} (data directory ${databaseDir}${port ? `, port ${port}` : ''}): ${reason}` +
         (lines.length ? `\n  Postgres said:\n    ${lines.slice(-8).join('\n    ')}` : '') +
         '\n  If the data directory is damaged, remove it; or set DATABASE_URL to use another Postgres.',
     );
@@ -189,53 +193,70 @@ export async function startEmbeddedPostgres(opts: {
     if (code !== 0) throw failure('initialise', `initdb exited with code ${code}`);
   }
 
-  const server = run(
-    bins.postgres,
-    [
-      '-D',
-      databaseDir,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      ...(opts.fast ? FAST_SETTINGS.flatMap((setting) => ['-c', setting]) : []),
-      '-c',
-      'max_connections=200',
-      '-c',
-      'shared_buffers=256MB',
-      '-c',
-      'max_wal_size=4GB',
-    ],
-    account,
-    keep,
-  );
-  await new Promise<void>((resolve, reject) => {
-    const ready = (line: string) => line.includes('ready to accept connections') && resolve();
-    server.stdout?.on('data', (c: Buffer) => ready(c.toString()));
-    server.stderr?.on('data', (c: Buffer) => ready(c.toString()));
-    server.once('error', (err) => reject(failure('start', err.message)));
-    server.once('exit', (code) => reject(failure('start', `the server exited with code ${code}`)));
-  });
+  /** Runs the cluster on `port` until it accepts connections, and makes herald's database. */
+  const serve = async (port: number): Promise<RunningPostgres> => {
+    lines.length = 0;
+    const server = run(
+      bins.postgres,
+      [
+        '-D',
+        databaseDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        ...(opts.fast ? FAST_SETTINGS.flatMap((setting) => ['-c', setting]) : []),
+        '-c',
+        'max_connections=200',
+        '-c',
+        'shared_buffers=256MB',
+        '-c',
+        'max_wal_size=4GB',
+      ],
+      account,
+      keep,
+    );
+    await new Promise<void>((resolve, reject) => {
+      const ready = (line: string) => line.includes('ready to accept connections') && resolve();
+      server.stdout?.on('data', (c: Buffer) => ready(c.toString()));
+      server.stderr?.on('data', (c: Buffer) => ready(c.toString()));
+      server.once('error', (err) => reject(failure('start', err.message, port)));
+      // 'close': after its output is read, which says whether its port was taken (LC_MESSAGES=C keeps it English)
+      server.once('close', (code) => {
+        const error = failure('start', `the server exited with code ${code}`, port);
+        const taken = lines.some((line) => /could not bind .*Address already in use/.test(line));
+        reject(taken ? new PortInUseError(port, error.message) : error);
+      });
+    });
 
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
-  const admin = postgres(url.replace(/\/herald$/, '/postgres'), { max: 1, onnotice: () => {} });
-  try {
-    const [exists] = await admin`select 1 from pg_database where datname = ${DATABASE}`;
-    if (!exists) await admin`create database ${admin(DATABASE)}`;
-  } finally {
-    await admin.end();
-  }
-  return {
-    url,
-    pid: server.pid,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (server.exitCode !== null || server.signalCode !== null) return resolve();
-        server.once('exit', () => resolve());
-        // SIGINT = Postgres's fast shutdown: ends sessions, checkpoints, exits
-        server.kill('SIGINT');
-      }),
+    const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+    const admin = postgres(url.replace(/\/herald$/, '/postgres'), { max: 1, onnotice: () => {} });
+    try {
+      const [exists] = await admin`select 1 from pg_database where datname = ${DATABASE}`;
+      if (!exists) await admin`create database ${admin(DATABASE)}`;
+    } finally {
+      await admin.end();
+    }
+    return {
+      url,
+      pid: server.pid,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (server.exitCode !== null || server.signalCode !== null) return resolve();
+          server.once('exit', () => resolve());
+          // SIGINT = Postgres's fast shutdown: ends sessions, checkpoints, exits
+          server.kill('SIGINT');
+        }),
+    };
   };
+  const pick = opts.freePort ?? freePort;
+  return startOnPickedPorts({
+    what: 'the embedded Postgres',
+    log: opts.log,
+    configured: [opts.port],
+    ports: async () => configured || (await pick()),
+    start: serve,
+  });
 }

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log';
 import { GO_TOOLS, requireGoTool } from './go-tools';
-import { choosePort } from './ports';
+import { choosePort, freePort, PortInUseError, portInUseByGoOutput, startOnPickedPorts } from './ports';
 
 /** The embedded server's root user; it listens on loopback only. */
 export const EMBEDDED_S3_ACCESS_KEY = 'herald-local';
@@ -23,15 +23,36 @@ export async function startLocalS3(opts: {
   port: number;
   log: Logger;
   notice?: (message: string) => void;
+  /** picks a free port when none is given; a test hands out a taken one */
+  freePort?: () => Promise<number>;
 }): Promise<RunningS3> {
   const binary = await requireGoTool(GO_TOOLS.versitygw, { notice: opts.notice });
-  const port = await choosePort(opts.port, 'the local S3 server', 'EMBEDDED_S3_PORT');
   const buckets = path.join(opts.directory, 'buckets');
   const metadata = path.join(opts.directory, 'metadata');
   await Promise.all([mkdir(buckets, { recursive: true }), mkdir(metadata, { recursive: true })]);
+  const pick = opts.freePort ?? freePort;
+  return startOnPickedPorts({
+    what: 'the local S3 server',
+    log: opts.log,
+    configured: [opts.port],
+    ports: () =>
+      opts.port === 0 ? pick() : choosePort(opts.port, 'the local S3 server', 'EMBEDDED_S3_PORT'),
+    start: (port) => serve({ binary: binary.path, port, buckets, metadata, log: opts.log }),
+  });
+}
+
+/** Runs versitygw on `port` until its health check answers. */
+async function serve(opts: {
+  binary: string;
+  port: number;
+  buckets: string;
+  metadata: string;
+  log: Logger;
+}): Promise<RunningS3> {
+  const { binary, port, buckets, metadata } = opts;
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(
-    binary.path,
+    binary,
     [
       '--port',
       `127.0.0.1:${port}`,
@@ -62,17 +83,25 @@ export async function startLocalS3(opts: {
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`Could not run ${binary.path}: ${err.message}`)));
-    child.once('exit', (code) =>
-      reject(new Error(`The local S3 server exited with code ${code}:\n    ${lines.join('\n    ')}`)),
-    );
+    child.once('error', (err) => reject(new Error(`Could not run ${binary}: ${err.message}`)));
+    // 'close': after its output is read, which says whether its port was taken
+    child.once('close', (code) => {
+      const message = `The local S3 server exited with code ${code}:\n    ${lines.join('\n    ')}`;
+      const taken = portInUseByGoOutput(lines.join('\n'));
+      reject(taken ? new PortInUseError(taken, message) : new Error(message));
+    });
   });
   exited.catch(() => {});
-  await Promise.race([waitUntilHealthy(endpoint, () => lines.join('\n')), exited]).catch((err) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
-  opts.log.debug({ endpoint, binary: binary.path }, 'local S3 server is serving');
+  // once it has exited, nothing more is asked of its port (which may be another program's)
+  const ended = new AbortController();
+  child.once('close', () => ended.abort());
+  await Promise.race([waitUntilHealthy(endpoint, () => lines.join('\n'), ended.signal), exited]).catch(
+    (err) => {
+      child.kill('SIGKILL');
+      throw err;
+    },
+  );
+  opts.log.debug({ endpoint, binary }, 'local S3 server is serving');
   return {
     endpoint,
     pid: child.pid,
@@ -89,12 +118,14 @@ export async function startLocalS3(opts: {
   };
 }
 
-async function waitUntilHealthy(endpoint: string, output: () => string): Promise<void> {
+async function waitUntilHealthy(endpoint: string, output: () => string, ended: AbortSignal): Promise<void> {
   const deadline = Date.now() + 30_000;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !ended.aborted) {
     try {
-      const res = await fetch(endpoint + S3_HEALTH_PATH, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(endpoint + S3_HEALTH_PATH, {
+        signal: AbortSignal.any([AbortSignal.timeout(2_000), ended]),
+      });
       if (res.ok) return;
       lastError = new Error(`health answered ${res.status}`);
     } catch (err) {
@@ -102,6 +133,8 @@ async function waitUntilHealthy(endpoint: string, output: () => string): Promise
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // it exited: the race reports why, from its exit
+  if (ended.aborted) throw new Error('the local S3 server exited');
   throw new Error(
     `The local S3 server did not answer at ${endpoint} within 30 s: ${String(lastError)}\n${output()}`,
   );

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { SA, SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPE } from '../names';
 import type { Logger } from '../log';
-import { choosePort, freePort } from './ports';
+import { choosePort, freePort, PortInUseError, portInUseByGoOutput, startOnPickedPorts } from './ports';
 
 export interface RunningTemporal {
   address: string;
@@ -18,19 +18,6 @@ const searchAttributeFlags = () =>
     `${name}=${SEARCH_ATTRIBUTE_TYPE}`,
   ]);
 
-/** The dev server could not bind a port: another program took it after it was picked. */
-class PortTaken extends Error {
-  constructor(
-    readonly port: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Starts made when ports picked at random keep being taken before the server binds them. */
-const STARTS_ON_TAKEN_PORTS = 3;
-
 async function waitUntilServing(
   address: string,
   namespace: string,
@@ -42,8 +29,8 @@ async function waitUntilServing(
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       const message = `The Temporal dev server exited with code ${child.exitCode}:\n${output()}`;
-      const taken = /listen tcp [^\s]+:(\d+): bind: address already in use/.exec(output());
-      throw taken ? new PortTaken(Number(taken[1]), message) : new Error(message);
+      const taken = portInUseByGoOutput(output());
+      throw taken ? new PortInUseError(taken, message) : new Error(message);
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2_000 });
@@ -78,8 +65,11 @@ export async function startTemporalDevServer(opts: {
   freePort?: () => Promise<number>;
 }): Promise<RunningTemporal> {
   const pick = opts.freePort ?? freePort;
-  for (let start = 1; ; start += 1) {
-    const ports = {
+  return startOnPickedPorts({
+    what: 'the Temporal dev server',
+    log: opts.log,
+    configured: [opts.port, opts.uiPort],
+    ports: async () => ({
       port:
         opts.port === 0
           ? await pick()
@@ -90,20 +80,9 @@ export async function startTemporalDevServer(opts: {
           : await choosePort(opts.uiPort, 'the Temporal Web UI', 'TEMPORAL_UI_PORT'),
       httpPort: await pick(),
       metricsPort: await pick(),
-    };
-    try {
-      return await startOnPorts(opts, ports);
-    } catch (error) {
-      // a port picked at random is free when picked, but another program (a connection's local port,
-      // another test's server) can take it before the dev server binds it: pick again
-      const configured = error instanceof PortTaken && [opts.port, opts.uiPort].includes(error.port);
-      if (!(error instanceof PortTaken) || configured || start >= STARTS_ON_TAKEN_PORTS) throw error;
-      opts.log.warn(
-        { port: error.port },
-        'a port picked for the Temporal dev server was taken before it started; picking again',
-      );
-    }
-  }
+    }),
+    start: (ports) => startOnPorts(opts, ports),
+  });
 }
 
 async function startOnPorts(
