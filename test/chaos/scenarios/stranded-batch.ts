@@ -9,21 +9,19 @@ import {
   measureSmsRun,
   pause,
   prepareSmsRun,
+  startRunWorker,
   startSmsDispatch,
   whenAccepted,
 } from '../support/sms-dispatch';
-import { startChaosWorker } from '../support/workers';
-import { CHAOS_HEARTBEAT_TIMEOUT_MS, chaosWorld, volume } from '../support/world';
+import { CHAOS_HEARTBEAT_TIMEOUT_MS, volume } from '../support/world';
 
 export const scenario: ChaosScenario = {
   name: 'stranded-batch',
   short: true,
   async run() {
-    const world = await chaosWorld();
     const messages = volume(100, 400);
-    const run = await prepareSmsRun(world, { messages, maxPerSecond: 20, batchSize: messages });
-    const worker = () => startChaosWorker(world, { queue: run.queue, accounts: [run.account.key] });
-    const first = await worker();
+    const { world, run } = await prepareSmsRun({ messages, batchSize: messages });
+    const first = await startRunWorker(world, run);
     // a slow vendor: the worker dies with texts in flight
     await world.twilio.behave({ answerDelayMs: 1500 });
     let second;
@@ -33,7 +31,7 @@ export const scenario: ChaosScenario = {
       await first.kill();
       await handle.terminate('an operator stopped the dispatch');
       await world.twilio.behave({ answerDelayMs: undefined });
-      second = await worker();
+      second = await startRunWorker(world, run);
       // the sweep runs each minute in production; here until nothing of the run is left undecided
       for (let i = 0; ; i++) {
         await world.client.workflow.execute(sweepStrandedSends, {

@@ -7,19 +7,19 @@ import {
   measureSmsRun,
   pause,
   prepareSmsRun,
+  startRunWorker,
   startSmsDispatch,
   whenAccepted,
 } from '../support/sms-dispatch';
-import { startChaosWorker, type ChaosWorker } from '../support/workers';
-import { CHAOS_HEARTBEAT_TIMEOUT_MS, chaosWorld, volume } from '../support/world';
+import type { ChaosWorker } from '../support/workers';
+import { CHAOS_HEARTBEAT_TIMEOUT_MS, volume } from '../support/world';
 
 export const scenario: ChaosScenario = {
   name: 'worker-cut-off',
   short: true,
   async run() {
-    const world = await chaosWorld();
     const messages = volume(200, 600);
-    const run = await prepareSmsRun(world, { messages, maxPerSecond: 20, batchSize: 20 });
+    const { world, run } = await prepareSmsRun({ messages, batchSize: 20 });
     const links: CuttableLink[] = [];
     const workers: ChaosWorker[] = [];
     try {
@@ -27,13 +27,7 @@ export const scenario: ChaosScenario = {
       for (let i = 0; i < 2; i++) {
         const link = await startCuttableLink(world.env.TEMPORAL_ADDRESS!);
         links.push(link);
-        workers.push(
-          await startChaosWorker(world, {
-            queue: run.queue,
-            accounts: [run.account.key],
-            env: { TEMPORAL_ADDRESS: link.address },
-          }),
-        );
+        workers.push(await startRunWorker(world, run, { TEMPORAL_ADDRESS: link.address }));
       }
       const handle = await startSmsDispatch(world, run);
       await whenAccepted(world, run, Math.floor(messages / 3));

@@ -4,27 +4,25 @@ import {
   dispatchToTheEnd,
   measureSmsRun,
   prepareSmsRun,
+  startRunWorker,
   startSmsDispatch,
   whenAccepted,
 } from '../support/sms-dispatch';
-import { startChaosWorker } from '../support/workers';
-import { chaosWorld, volume } from '../support/world';
+import { volume } from '../support/world';
 
 export const scenario: ChaosScenario = {
   name: 'worker-killed-twice',
   short: true,
   async run() {
-    const world = await chaosWorld();
     const messages = volume(300, 1000);
-    const run = await prepareSmsRun(world, { messages, maxPerSecond: 20, batchSize: 10 });
-    const worker = () => startChaosWorker(world, { queue: run.queue, accounts: [run.account.key] });
-    let current = await worker();
+    const { world, run } = await prepareSmsRun({ messages, batchSize: 10 });
+    let current = await startRunWorker(world, run);
     try {
       const handle = await startSmsDispatch(world, run);
       for (const share of [1 / 3, 2 / 3]) {
         await whenAccepted(world, run, Math.floor(messages * share));
         await current.kill();
-        current = await worker();
+        current = await startRunWorker(world, run);
       }
       await dispatchToTheEnd(world, run, handle);
       return await measureSmsRun(world, run);

@@ -28,18 +28,26 @@ export interface SmsRun {
   since: number;
 }
 
-export async function prepareSmsRun(
-  world: ChaosWorld,
-  opts: { messages: number; maxPerSecond: number; batchSize: number },
-): Promise<SmsRun> {
+/** Texts run at this many a second: a cap the Twilio stand-in and two worker processes keep up with. */
+const MAX_PER_SECOND = 20;
+
+/**
+ * What a dispatch scenario starts from: the world, and `messages` due texts of a fresh company on a
+ * fresh Twilio account that sends them in batches of `batchSize`.
+ */
+export async function prepareSmsRun(opts: {
+  messages: number;
+  batchSize: number;
+}): Promise<{ world: ChaosWorld; run: SmsRun }> {
+  const world = await chaosWorldOf();
   const { sql } = world;
   const company = await createTestCompany(sql, { credits: opts.messages * 10 });
   const account = await createTestAccount(sql, {
     channel: 'sms',
     provider: 'twilio',
-    maxPerSecond: opts.maxPerSecond,
+    maxPerSecond: MAX_PER_SECOND,
     batchSize: opts.batchSize,
-    senders: [{ address: '+16175550143', kind: 'short_code', maxPerSecond: opts.maxPerSecond }],
+    senders: [{ address: '+16175550143', kind: 'short_code', maxPerSecond: MAX_PER_SECOND }],
   });
   const contacts = await createContacts(sql, company.id, opts.messages);
   const messageIds = await insertMessages(sql, company.id, contacts, 'sms');
@@ -47,7 +55,16 @@ export async function prepareSmsRun(
     await sql<{ phone_e164: string }[]>`select phone_e164 from contacts where id in ${sql(contacts)}`
   ).map((r) => r.phone_e164);
   const since = (await world.twilio.requests()).length;
-  return { company, account, messageIds, phones, queue: `chaos-${randomUUID()}`, since };
+  return { world, run: { company, account, messageIds, phones, queue: `chaos-${randomUUID()}`, since } };
+}
+
+/** A worker process hosting the run's workflow queue and its account's send queue; `env` adds to the world's. */
+export function startRunWorker(
+  world: ChaosWorld,
+  run: SmsRun,
+  env?: Record<string, string>,
+): Promise<ChaosWorker> {
+  return startChaosWorker(world, { queue: run.queue, accounts: [run.account.key], env });
 }
 
 export function startSmsDispatch(
@@ -171,8 +188,7 @@ export async function dispatchToTheEnd(
 /** Worker processes for a run: `count` of them, all hosting its workflow queue and its account's send queue. */
 export async function runWorkers(world: ChaosWorld, run: SmsRun, count: number) {
   const workers: ChaosWorker[] = [];
-  for (let i = 0; i < count; i++)
-    workers.push(await startChaosWorker(world, { queue: run.queue, accounts: [run.account.key] }));
+  for (let i = 0; i < count; i++) workers.push(await startRunWorker(world, run));
   return {
     workers,
     /** stops every worker still running (a scenario may have killed some) */
@@ -195,8 +211,7 @@ export async function faultDuringDispatch(opts: {
   /** undoes what the fault left switched on, whatever happened */
   cleanUp?(world: ChaosWorld): Promise<void>;
 }): Promise<ChaosCounts> {
-  const world = await chaosWorldOf();
-  const run = await prepareSmsRun(world, { messages: opts.messages, maxPerSecond: 20, batchSize: 20 });
+  const { world, run } = await prepareSmsRun({ messages: opts.messages, batchSize: 20 });
   const workers = await runWorkers(world, run, 2);
   try {
     const handle = await startSmsDispatch(world, run);
