@@ -1963,14 +1963,6 @@ ALTER TABLE ONLY public.appointments
 
 
 --
--- Name: appointments appointments_uuid_key; Type: CONSTRAINT
---
-
-ALTER TABLE ONLY public.appointments
-    ADD CONSTRAINT appointments_uuid_key UNIQUE (uuid);
-
-
---
 -- Name: audit_log audit_log_pkey; Type: CONSTRAINT
 --
 
@@ -2152,14 +2144,6 @@ ALTER TABLE ONLY public.contacts
 
 ALTER TABLE ONLY public.contacts
     ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
-
-
---
--- Name: contacts contacts_uuid_key; Type: CONSTRAINT
---
-
-ALTER TABLE ONLY public.contacts
-    ADD CONSTRAINT contacts_uuid_key UNIQUE (uuid);
 
 
 --
