@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import type { Activities } from '../../activities';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
 import { WORKFLOW_IDS } from '../../lib/names';
@@ -21,7 +21,7 @@ import { createSendWorkers } from '../../workers/send-workers';
 import { dispatchMessages } from '../../workflows';
 import type { DispatchMessagesInput, DispatchTotals } from '../../workflows/dispatch-messages';
 import type { TwilioStandin } from '../standins/twilio';
-import { startTestWorker } from './harness';
+import { startTestWorker, testActivities } from './harness';
 
 export interface TestCompany {
   id: number;
@@ -151,30 +151,37 @@ export async function startDispatchWorkers(app: App, opts: DispatchWorkerOptions
     ? opts.accounts.filter((a) => a.provider === 'twilio').map((a) => [a.key, twilioProvider(a, twilio)])
     : [];
   const instances = { ...Object.fromEntries(toStandin), ...opts.instances };
-  const providers = createProviderRegistry({ sql: app.sql, config, instances });
-  const activities = createActivities({
-    sql: app.sql,
-    s3: app.s3,
-    bucket: app.bucket,
-    log: app.log,
-    providers,
-  });
+  const activities = testActivities(app, createProviderRegistry({ sql: app.sql, config, instances }));
   const main = await startTestWorker(app, { activities });
+  const senders = await startSendWorkers(app, opts.accounts, activities);
+  return {
+    taskQueue: main.taskQueue,
+    stop: async () => {
+      await senders.stop();
+      await main.stop();
+    },
+  };
+}
+
+/** The accounts' send workers (activities only, at each account's rate) in this process. */
+export async function startSendWorkers(
+  app: App,
+  accounts: ProviderAccount[],
+  activities: Activities,
+): Promise<{ stop(): Promise<void> }> {
   const connection = await connectWorker(app.temporal);
   const senders: Worker[] = await createSendWorkers({
     connection,
     namespace: app.temporal.namespace,
-    accounts: opts.accounts,
+    accounts,
     activities,
   });
   const running = senders.map((w) => w.run());
   return {
-    taskQueue: main.taskQueue,
     stop: async () => {
       senders.forEach((w) => w.shutdown());
       await Promise.all(running);
       await connection.close();
-      await main.stop();
     },
   };
 }

@@ -15,6 +15,23 @@ export async function openTestApp(): Promise<App> {
   return openApp({ config: loadConfig(), log });
 }
 
+/** The app's activities as a worker process makes them, sending through `providers`. */
+export function testActivities(
+  app: App,
+  providers = createProviderRegistry({ sql: app.sql, config: app.config }),
+): Activities {
+  return createActivities({
+    sql: app.sql,
+    s3: app.s3,
+    bucket: app.bucket,
+    log: app.log,
+    providers,
+    ingestLimits: app.config.ingest,
+    sourceMaxFileBytes: app.config.sources.maxFileBytes,
+    secretEnvPrefixes: app.config.secretEnvPrefixes,
+  });
+}
+
 export interface TestWorker {
   taskQueue: string;
   worker: Worker;
@@ -38,18 +55,7 @@ export async function startTestWorker(
     connection,
     namespace: app.temporal.namespace,
     taskQueues: [taskQueue],
-    activities:
-      opts.activities ??
-      createActivities({
-        sql: app.sql,
-        s3: app.s3,
-        bucket: app.bucket,
-        log: app.log,
-        providers: createProviderRegistry({ sql: app.sql, config: app.config }),
-        ingestLimits: app.config.ingest,
-        sourceMaxFileBytes: app.config.sources.maxFileBytes,
-        secretEnvPrefixes: app.config.secretEnvPrefixes,
-      }),
+    activities: opts.activities ?? testActivities(app),
     workflowBundle: await workflowBundle(app.config.worker.workflowBundlePath),
     heartbeatThrottleMs: opts.heartbeatThrottleMs,
   });

@@ -1,17 +1,14 @@
 // Test helpers for reminder runs: people with appointments and planned touches, workers for the run, its regions and the outbox.
 import { randomUUID } from 'node:crypto';
-import type { Worker } from '@temporalio/worker';
-import { createActivities, type Activities } from '../../activities';
+import type { Activities } from '../../activities';
 import type { App } from '../../lib/app';
 import type { Sql } from '../../lib/db';
 import { regionTaskQueue, SA, WORKFLOW_IDS } from '../../lib/names';
 import { listActiveAccounts, type ProviderAccount } from '../../lib/providers/accounts';
-import { createProviderRegistry } from '../../lib/providers/registry';
-import { connectWorker } from '../../lib/temporal';
-import { createSendWorkers } from '../../workers/send-workers';
 import { reminderRun } from '../../workflows';
 import type { ReminderRunSummary } from '../../workflows/reminder-run';
-import { startTestWorker } from './harness';
+import { startSendWorkers } from './dispatch';
+import { startTestWorker, testActivities } from './harness';
 
 export interface Person {
   contactId: number;
@@ -102,37 +99,21 @@ export async function startReminderWorkers(
   regions: string[],
   extraAccounts: ProviderAccount[] = [],
 ): Promise<ReminderWorkers> {
-  const providers = createProviderRegistry({ sql: app.sql, config: app.config });
-  const activities = createActivities({
-    sql: app.sql,
-    s3: app.s3,
-    bucket: app.bucket,
-    log: app.log,
-    providers,
-  });
+  const activities = testActivities(app);
   const main = await startTestWorker(app, { activities });
   const regionWorkers = await Promise.all(
     regions.map((r) => startTestWorker(app, { activities, taskQueue: regionTaskQueue(r) })),
   );
-  const connection = await connectWorker(app.temporal);
   const accounts = [
     ...(await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-')),
     ...extraAccounts,
   ];
-  const senders: Worker[] = await createSendWorkers({
-    connection,
-    namespace: app.temporal.namespace,
-    accounts,
-    activities,
-  });
-  const running = senders.map((w) => w.run());
+  const senders = await startSendWorkers(app, accounts, activities);
   return {
     taskQueue: main.taskQueue,
     activities,
     stop: async () => {
-      senders.forEach((w) => w.shutdown());
-      await Promise.all(running);
-      await connection.close();
+      await senders.stop();
       await Promise.all(regionWorkers.map((w) => w.stop()));
       await main.stop();
     },
