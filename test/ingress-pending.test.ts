@@ -3,13 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { loadCompanyContext, loadMessages } from '../lib/messages/load';
 import { reconcile } from '../lib/dispatch/reconcile';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { recordOutcomes } from '../lib/dispatch/record';
 import { applyPendingEvents } from '../lib/ingress/pending-events';
 import { INGRESS_PATHS } from '../lib/names';
 import type { Channel } from '../lib/providers/types';
 import { startTwilioStandin } from './standins/twilio';
-import type { TestCompany } from './support/dispatch';
+import { twilioSmsProvider, type TestCompany } from './support/dispatch';
 import { eventually } from './support/harness';
 import { smsStatus, startTestIngress, updatesOf, type TestIngress } from './support/ingress';
 import { useIngressEnv, type IngressEnv } from './support/ingress-env';
@@ -100,12 +99,7 @@ describe('a status callback that overtakes dispatch', () => {
     // the vendor's lists say nothing (a stand-in that never saw it): the callback alone tells
     const standin = await startTwilioStandin();
     try {
-      const provider = createTwilioSms({
-        account: 'test',
-        accountSid: standin.accountSid,
-        authToken: standin.authToken,
-        apiBaseUrl: standin.url,
-      });
+      const provider = twilioSmsProvider('test', standin);
       const [message] = await loadMessages(app.sql, company.id, 'sms', [m.id]);
       const settled = await reconcile([message!], {
         sql: app.sql,

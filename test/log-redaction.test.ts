@@ -8,9 +8,9 @@ import { mergePacketRows } from '../lib/ingest/merge';
 import { loadPacketContext } from '../lib/ingest/packet-context';
 import { STAGING_COLUMNS } from '../lib/ingest/staged-row';
 import { createLogger } from '../lib/log';
-import { createTwilioSms } from '../lib/providers/twilio-sms';
 import { addEndpoint } from '../lib/webhooks/endpoints';
 import { startTwilioStandin } from './standins/twilio';
+import { twilioSmsProvider } from './support/dispatch';
 import type { TestWorker } from './support/harness';
 import { csv, daysFromNow, EHR_HEADER, ingestFile, putPacket, type TestCompany } from './support/ingest';
 import { useIngestEnv } from './support/ingest-env';
@@ -122,12 +122,7 @@ describe('what a failed ingest and a failed send leave in logs, errors and webho
       times: 1,
     });
     const sendError = await failure(
-      createTwilioSms({
-        account: 'twilio-logs',
-        accountSid: twilio.accountSid,
-        authToken: twilio.authToken,
-        apiBaseUrl: twilio.url,
-      }).send({
+      twilioSmsProvider('twilio-logs', twilio).send({
         messageUuid: '5b0f4a63-0d7e-4d53-9d38-2b8bd0c3f0a1',
         to: PERSON.phone,
         from: '+16175550199',

@@ -203,19 +203,23 @@ export async function withDispatchWorkers<T>(
 /** Where a Twilio stand-in listens and how it signs: in this process or a process of its own. */
 export type TwilioEndpoint = Pick<TwilioStandin, 'url' | 'accountSid' | 'authToken'>;
 
+/** What a Twilio adapter of account `key` needs to send to a Twilio stand-in. */
+function standinSettings(key: string, twilio: TwilioEndpoint) {
+  return { account: key, accountSid: twilio.accountSid, authToken: twilio.authToken, apiBaseUrl: twilio.url };
+}
+
+/** The Twilio SMS adapter of account `key`, sending to a Twilio stand-in (no account row needed). */
+export function twilioSmsProvider(key: string, twilio: TwilioEndpoint): SmsProvider {
+  return createTwilioSms(standinSettings(key, twilio));
+}
+
 /** The Twilio adapter of an SMS or voice account, sending to a Twilio stand-in. */
 export function twilioProvider(
   account: ProviderAccount,
   twilio: TwilioEndpoint,
 ): SmsProvider | VoiceProvider {
-  const settings = {
-    account: account.key,
-    accountSid: twilio.accountSid,
-    authToken: twilio.authToken,
-    apiBaseUrl: twilio.url,
-  };
-  if (account.channel === 'sms') return createTwilioSms(settings);
-  if (account.channel === 'voice') return createTwilioVoice(settings);
+  if (account.channel === 'sms') return twilioSmsProvider(account.key, twilio);
+  if (account.channel === 'voice') return createTwilioVoice(standinSettings(account.key, twilio));
   throw new Error(`account ${account.key}: Twilio sends no ${account.channel}`);
 }
 
