@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { startEmbeddedPostgres } from '../lib/runtime/postgres';
 import { S3_HEALTH_PATH, startLocalS3 } from '../lib/runtime/s3-server';
 import { GO_TOOLS, resolveGoTool } from '../lib/runtime/go-tools';
 import { ensureSearchAttributes, startTemporalDevServer } from '../lib/runtime/temporal-server';
+import { startCrashablePostgres, startRestartableTemporal } from './chaos/support/servers';
 import { openTestApp } from './support/harness';
 
 let app: App;
@@ -255,6 +256,63 @@ describe('the embedded runtime', () => {
         startLocalS3({ directory: scratch.dir, port: taken.port, log, freePort: pick }),
       ).rejects.toThrow(/EMBEDDED_S3_PORT/);
       expect(watch).toEqual({ picks: 0, warnings: [] });
+    } finally {
+      await taken.close();
+      await scratch.remove();
+    }
+  });
+});
+
+describe("the fault suite's servers", () => {
+  it('start Postgres on another port when the first one picked was taken, and bring it back there after a crash', async () => {
+    const taken = await occupy();
+    // the first pick is a port another program took between the pick and the server's bind
+    const { watch, log, pick } = pickWatch(taken.port, (n) => n === 0);
+    const scratch = await scratchDir();
+    // Postgres runs as its own user when we are root: it must reach its data directory inside this one
+    await chmod(scratch.dir, 0o755);
+    try {
+      const server = await startCrashablePostgres(scratch.dir, log, { freePort: pick });
+      try {
+        expect(server.url).not.toContain(`:${taken.port}/`);
+        await server.crash();
+        await server.start();
+        const sql = postgres(server.url, { max: 1 });
+        try {
+          const [row] = await sql<{ one: number }[]>`select 1 as one`;
+          expect(row!.one).toBe(1);
+        } finally {
+          await sql.end();
+        }
+      } finally {
+        await server.stop();
+      }
+      expect(watch).toEqual({ picks: 2, warnings: [{ port: taken.port }] });
+    } finally {
+      await taken.close();
+      await scratch.remove();
+    }
+  });
+
+  it('start Temporal on other ports when the first one picked was taken, and restart it on the port it got', async () => {
+    const taken = await occupy();
+    const { watch, log, pick } = pickWatch(taken.port, (n) => n === 0);
+    const scratch = await scratchDir();
+    try {
+      const server = await startRestartableTemporal(scratch.dir, 'default', log, { freePort: pick });
+      try {
+        expect(server.address).not.toBe(`127.0.0.1:${taken.port}`);
+        await server.restart();
+        const connection = await Connection.connect({ address: server.address });
+        try {
+          await connection.workflowService.describeNamespace({ namespace: 'default' });
+        } finally {
+          await connection.close();
+        }
+      } finally {
+        await server.stop();
+      }
+      expect(watch.warnings).toEqual([{ port: taken.port }]);
     } finally {
       await taken.close();
       await scratch.remove();

@@ -1,7 +1,6 @@
 // Servers a fault scenario can crash and bring back on the same data and port: Postgres and the Temporal dev server.
 import path from 'node:path';
 import type { Logger } from '../../../lib/log';
-import { freePort } from '../../../lib/runtime/ports';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../../lib/runtime/postgres';
 import { GO_TOOLS, requireGoTool } from '../../../lib/runtime/go-tools';
 import { startTemporalDevServer, type RunningTemporal } from '../../../lib/runtime/temporal-server';
@@ -32,11 +31,27 @@ function exited(pid: number): Promise<void> {
   });
 }
 
-export async function startCrashablePostgres(dir: string, log: Logger): Promise<CrashablePostgres> {
-  const port = await freePort();
+export interface PortPicker {
+  /** picks the first start's free ports; a test hands out a taken one */
+  freePort?: () => Promise<number>;
+}
+
+export async function startCrashablePostgres(
+  dir: string,
+  log: Logger,
+  opts: PortPicker = {},
+): Promise<CrashablePostgres> {
   const dataDir = path.join(dir, 'pg');
-  let running: RunningPostgres | undefined = await startEmbeddedPostgres({ dataDir, port, log });
+  // port 0: the first start picks a port, and picks again if another program takes it before Postgres binds it
+  let running: RunningPostgres | undefined = await startEmbeddedPostgres({
+    dataDir,
+    port: 0,
+    log,
+    freePort: opts.freePort,
+  });
   const url = running.url;
+  // the port the first start settled on: every restart keeps it, so the url stays right
+  const port = Number(new URL(url).port);
   return {
     url,
     async crash() {
@@ -68,10 +83,10 @@ export async function startRestartableTemporal(
   dir: string,
   namespace: string,
   log: Logger,
+  opts: PortPicker = {},
 ): Promise<RestartableTemporal> {
   const cli = await requireGoTool(GO_TOOLS.temporal);
-  const port = await freePort();
-  const start = () =>
+  const start = (port: number) =>
     startTemporalDevServer({
       cliPath: cli.path,
       namespace,
@@ -79,8 +94,12 @@ export async function startRestartableTemporal(
       uiPort: 0,
       dbFile: path.join(dir, 'temporal.sqlite'),
       log,
+      freePort: opts.freePort,
     });
-  let running: RunningTemporal | undefined = await start();
+  // port 0: the first start picks a port, and picks again if another program takes it before the server binds it
+  let running: RunningTemporal | undefined = await start(0);
+  // the port the first start settled on: every restart keeps it, so the address stays right
+  const port = Number(running.address.split(':').pop());
   return {
     address: running.address,
     namespace,
@@ -91,7 +110,7 @@ export async function startRestartableTemporal(
         process.kill(pid, 'SIGKILL');
         await exited(pid);
       }
-      running = await start();
+      running = await start(port);
     },
     async stop() {
       await running?.stop();
