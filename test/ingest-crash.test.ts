@@ -4,14 +4,12 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../activities';
 import { openApp, type App } from '../lib/app';
 import { loadConfig } from '../lib/config';
 import { COMPANY_INGEST_LOCK } from '../lib/ingest/merge';
 import { createLogger } from '../lib/log';
-import { createProviderRegistry } from '../lib/providers/registry';
 import { startCrashablePostgres, type CrashablePostgres } from './chaos/support/servers';
-import { startTestWorker, type TestWorker } from './support/harness';
+import { startTestWorker, testActivities, type TestWorker } from './support/harness';
 import { createTestCompany, csv, ehrRows, EHR_HEADER, ingestFile, type TestCompany } from './support/ingest';
 
 let postgres: CrashablePostgres;
@@ -32,13 +30,7 @@ beforeAll(async () => {
     log,
     setUp: true,
   });
-  const activities = createActivities({
-    sql: app.sql,
-    s3: app.s3,
-    bucket: app.bucket,
-    log: app.log,
-    providers: createProviderRegistry({ sql: app.sql, config: app.config }),
-  });
+  const activities = testActivities(app);
   worker = await startTestWorker(app, {
     activities: {
       ...activities,

@@ -4,9 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../activities';
 import type { App } from '../lib/app';
-import { createProviderRegistry } from '../lib/providers/registry';
 import { archiveMessageBatch } from '../lib/archive/messages';
 import { startPacketRun } from '../lib/packet-ops/control';
 import { findPacket } from '../lib/packet-ops/read';
@@ -25,7 +23,7 @@ import {
   runDispatch,
   startDispatchWorkers,
 } from './support/dispatch';
-import { eventually, openTestApp, startTestWorker, type TestWorker } from './support/harness';
+import { eventually, openTestApp, startTestWorker, testActivities, type TestWorker } from './support/harness';
 import { createTestCompany as createIngestCompany, ehrRows, ingestFile } from './support/ingest';
 import { sentMessage, smsStatus, startTestIngress, type TestIngress } from './support/ingress';
 import { addNewYorker, type Person } from './support/reminders';
@@ -321,13 +319,7 @@ describe('outbound webhooks', () => {
     const company = await makeCompany(app.sql);
     await addEndpoint(company.id, `/activity/${company.alias}`);
     const client = await app.client();
-    const activities = createActivities({
-      sql: app.sql,
-      s3: app.s3,
-      bucket: app.bucket,
-      log: app.log,
-      providers: createProviderRegistry({ sql: app.sql, config: app.config }),
-    });
+    const activities = testActivities(app);
     const env = new MockActivityEnvironment({ taskQueue: worker.taskQueue }, { client });
     const input: NotifyCompanyInput = {
       companyId: company.id,
