@@ -1,7 +1,11 @@
-// `npm run bench:reminders [-- --appointments N --cap R]`: reminder runs of ten companies at a busy moment over N appointments
-// in seven regions, through the real worker process and Temporal to the Twilio stand-in: how soon the first text goes, how
-// long choosing the due steps takes, and the rate sent against the account's cap.
+// `npm run bench:reminders [-- --appointments N --cap R --workers one|split]`: reminder runs of ten companies at a busy
+// moment over N appointments in seven regions, through real worker processes and Temporal to the Twilio stand-in: how
+// soon the first text goes, how long choosing the due steps takes, and the rate sent against the account's cap.
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import proto from '@temporalio/proto';
 import { DateTime } from 'luxon';
@@ -11,8 +15,9 @@ import { createLogger } from '../lib/log';
 import { createDueMessages } from '../lib/messages/create-due';
 import { dueSteps, loadCompanyPlan, stepHasMessage } from '../lib/messages/due-steps';
 import { regionTaskQueue, SA, TASK_QUEUES, WORKFLOW_IDS } from '../lib/names';
-import { startTwilioStandinProcess } from '../test/standins/twilio-process';
+import { startTwilioStandinProcess, type TwilioStandinProcess } from '../test/standins/twilio-process';
 import { maxInAnySecond } from '../test/support/dispatch';
+import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { reminderRun } from '../workflows';
 import { loadAverage } from './trigger-timing';
 import { startSendingWorker, stopWorker } from './worker-process';
@@ -23,12 +28,16 @@ const { values } = parseArgs({
     cap: { type: 'string', default: '500' },
     /** print the first company's run as a timeline: its workflows' activities and children */
     explain: { type: 'boolean', default: false },
+    /** one: a worker process hosting every queue; split: the processes docker-compose.yml deploys */
+    workers: { type: 'string', default: 'one' },
   },
 });
 const total = Number(values.appointments);
 const cap = Number(values.cap);
 if (!Number.isInteger(total) || total < 1000)
   throw new Error('--appointments must be a whole number, 1000 or more');
+const shape = values.workers;
+if (shape !== 'one' && shape !== 'split') throw new Error(`--workers must be one or split, not ${shape}`);
 const say = (line: string) => process.stdout.write(line + '\n');
 const COMPANIES = 10;
 /** one state per region, and people with no state or ZIP (the unassigned region, in the company's zone) */
@@ -93,6 +102,44 @@ async function seed(app: App, at: Date): Promise<{ id: number; alias: string }[]
   return companies;
 }
 
+/**
+ * The worker processes, all on one prebuilt workflow bundle as in production. `one`: a process hosting the pipeline
+ * queue, the region queues and the send queues. `split`: docker-compose.yml's shape, a pipeline worker with its heap
+ * caps and no send queues, and a dispatch worker per region queue, each hosting the send queues too.
+ */
+async function startWorkers(
+  app: App,
+  twilio: TwilioStandinProcess,
+  bundlePath: string,
+): Promise<ChildProcess[]> {
+  const common = {
+    cap,
+    batchSize: Math.min(500, Math.max(100, Math.round(cap / 2))),
+    env: { WORKFLOW_BUNDLE_PATH: bundlePath },
+  };
+  const regions = PLACES.map((p) => regionTaskQueue(p.region));
+  const starts =
+    shape === 'one'
+      ? [startSendingWorker(app, twilio, { ...common, queues: [TASK_QUEUES.pipeline, ...regions] })]
+      : [
+          startSendingWorker(app, twilio, {
+            ...common,
+            queues: [TASK_QUEUES.pipeline],
+            nodeArgs: ['--max-old-space-size=192', '--max-semi-space-size=2'],
+            env: { ...common.env, WORKER_SEND_ACCOUNTS: 'none' },
+          }),
+          ...regions.map((queue) => startSendingWorker(app, twilio, { ...common, queues: [queue] })),
+        ];
+  const settled = await Promise.allSettled(starts);
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map(stopWorker));
+    throw failed.reason;
+  }
+  return started;
+}
+
 /** A local activity's marker: its type and when it was scheduled (epoch ms); the marker's event is its end. */
 function localActivity(data: Uint8Array | null | undefined): { type: string; scheduled: number } | undefined {
   if (!data) return undefined;
@@ -149,6 +196,7 @@ const app = await openApp({
   setUp: true,
 });
 const twilio = await startTwilioStandinProcess({ lean: true });
+const bundleDir = await mkdtemp(path.join(tmpdir(), 'herald-bench-bundle-'));
 try {
   const at = busyMoment();
   let started = performance.now();
@@ -180,12 +228,10 @@ try {
   const selectMs = performance.now() - started;
   say(`selection: ${due} steps due for the ${companies.length} companies in ${selectMs.toFixed(0)} ms`);
 
-  const queues = [TASK_QUEUES.pipeline, ...PLACES.map((p) => regionTaskQueue(p.region))];
-  const worker = await startSendingWorker(app, twilio, {
-    cap,
-    batchSize: Math.min(500, Math.max(100, Math.round(cap / 2))),
-    queues,
-  });
+  const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
+  await writeFile(bundlePath, (await buildWorkflowBundle()).code);
+  const workers = await startWorkers(app, twilio, bundlePath);
+  say(`workers: ${shape}, ${workers.length} process${workers.length > 1 ? 'es' : ''}`);
   try {
     const arrivedBefore = (await twilio.arrivals()).at.length;
     const client = await app.client();
@@ -227,13 +273,14 @@ try {
         first,
       );
     say(
-      `bench:reminders appointments=${total} due=${created} first_send_ms=${Math.round(first - runsStarted)} ` +
+      `bench:reminders workers=${shape} appointments=${total} due=${created} first_send_ms=${Math.round(first - runsStarted)} ` +
         `select_ms=${selectMs.toFixed(0)} sent_per_s=${sentPerS.toFixed(1)} cap=${cap}`,
     );
   } finally {
-    await stopWorker(worker);
+    await Promise.all(workers.map(stopWorker));
   }
 } finally {
+  await rm(bundleDir, { recursive: true, force: true });
   await twilio.close();
   await app.close();
 }

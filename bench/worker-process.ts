@@ -5,11 +5,21 @@ import type { TwilioStandinProcess } from '../test/standins/twilio-process';
 
 export const BENCH_SENDER = '+18005550100';
 
-/** Starts a worker on `queues` (the configured default when unset), sending at `cap` a second; resolves once it runs. */
+/**
+ * Starts a worker on `queues` (the configured default when unset), sending at `cap` a second; resolves once it runs.
+ * `nodeArgs` and `env` are added to node's flags and the worker's environment (a deployment's heap caps, its
+ * WORKER_SEND_ACCOUNTS).
+ */
 export async function startSendingWorker(
   app: App,
   twilio: TwilioStandinProcess,
-  opts: { cap: number; batchSize: number; queues?: string[] },
+  opts: {
+    cap: number;
+    batchSize: number;
+    queues?: string[];
+    nodeArgs?: string[];
+    env?: Record<string, string>;
+  },
 ): Promise<ChildProcess> {
   // BENCH_PROFILE_DIR: the worker writes a CPU profile there when it exits
   const profile = process.env.BENCH_PROFILE_DIR
@@ -19,6 +29,7 @@ export async function startSendingWorker(
     process.execPath,
     [
       ...profile,
+      ...(opts.nodeArgs ?? []),
       '--import',
       'tsx',
       'workers/main.ts',
@@ -46,6 +57,7 @@ export async function startSendingWorker(
         // at least info: the bench waits for the worker's 'worker running' line
         LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'info',
         OPS_PORT: '0',
+        ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
