@@ -61,6 +61,17 @@ async function scratchDir(): Promise<{ dir: string; remove: () => Promise<void> 
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Postgres at `url` answers a query. */
+async function expectAnswers(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1 });
+  try {
+    const [row] = await sql<{ one: number }[]>`select 1 as one`;
+    expect(row!.one).toBe(1);
+  } finally {
+    await sql.end();
+  }
+}
+
 describe('the embedded runtime', () => {
   it('registers every herald search attribute as Keyword, and doing it again changes nothing', async () => {
     const connection = await Connection.connect({ address: app.temporal.address });
@@ -193,13 +204,7 @@ describe('the embedded runtime', () => {
         freePort: pick,
       });
       try {
-        const sql = postgres(server.url, { max: 1 });
-        try {
-          const [row] = await sql<{ one: number }[]>`select 1 as one`;
-          expect(row!.one).toBe(1);
-        } finally {
-          await sql.end();
-        }
+        await expectAnswers(server.url);
       } finally {
         await server.stop();
       }
@@ -277,13 +282,7 @@ describe("the fault suite's servers", () => {
         expect(server.url).not.toContain(`:${taken.port}/`);
         await server.crash();
         await server.start();
-        const sql = postgres(server.url, { max: 1 });
-        try {
-          const [row] = await sql<{ one: number }[]>`select 1 as one`;
-          expect(row!.one).toBe(1);
-        } finally {
-          await sql.end();
-        }
+        await expectAnswers(server.url);
       } finally {
         await server.stop();
       }
