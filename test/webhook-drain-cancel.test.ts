@@ -94,6 +94,27 @@ async function expectCutShort(uuid: string) {
   expect(held).toEqual({ status: 'delivering', workflow_id: null, claim_over: true });
 }
 
+/**
+ * An event whose first POST a drainer on `taskQueue` holds open at `receiver`, then `end` (the
+ * drainer's cancellation or its worker's shutdown): the POST is cut short within 5 s and recorded so.
+ */
+async function cutShortBy(
+  receiver: Awaited<ReturnType<typeof slowReceiver>>,
+  taskQueue: string,
+  drainerId: string,
+  end: () => Promise<unknown>,
+): Promise<string> {
+  const uuid = await slowEvent(receiver.url);
+  await startDrainer(taskQueue, drainerId);
+  await eventually(async () => (receiver.seen.firstArrived ? true : undefined), 30_000);
+  const endedAt = Date.now();
+  await end();
+  await eventually(async () => (receiver.seen.firstClosedAt ? true : undefined), 15_000);
+  expect(receiver.seen.firstClosedAt - endedAt).toBeLessThan(5000);
+  await expectCutShort(uuid);
+  return uuid;
+}
+
 /** Delivered by its workflow's attempt 2, the receiver answering 200 once. */
 async function expectDeliveredOnce(uuid: string, seen: { requests: number; answered200: number }) {
   const delivered = await eventually(async () => {
@@ -120,15 +141,9 @@ describe('a cancelled outbox drainer', () => {
     const receiver = await slowReceiver();
     const drainerId = `webhooks/drain/test-${randomUUID()}`;
     try {
-      const uuid = await slowEvent(receiver.url);
-      await startDrainer(worker.taskQueue, drainerId);
-      await eventually(async () => (receiver.seen.firstArrived ? true : undefined), 30_000);
-
-      const cancelledAt = Date.now();
-      await client.workflow.getHandle(drainerId).cancel();
-      await eventually(async () => (receiver.seen.firstClosedAt ? true : undefined), 15_000);
-      expect(receiver.seen.firstClosedAt - cancelledAt).toBeLessThan(5000);
-      await expectCutShort(uuid);
+      const uuid = await cutShortBy(receiver, worker.taskQueue, drainerId, () =>
+        client.workflow.getHandle(drainerId).cancel(),
+      );
 
       // the next drainer run hands it to its workflow, whose attempt 2 is taken
       await startDrainer(worker.taskQueue, drainerId);
@@ -149,16 +164,8 @@ describe('a cancelled outbox drainer', () => {
     const leaving = await startTestWorker(app, { heartbeatThrottleMs: 1000 });
     let next: TestWorker | undefined;
     try {
-      const uuid = await slowEvent(receiver.url);
-      await startDrainer(leaving.taskQueue, drainerId);
-      await eventually(async () => (receiver.seen.firstArrived ? true : undefined), 30_000);
-
       // a shutdown waits for its activities: without the cancellation reaching the POST, a minute
-      const stoppingAt = Date.now();
-      await leaving.stop();
-      await eventually(async () => (receiver.seen.firstClosedAt ? true : undefined), 15_000);
-      expect(receiver.seen.firstClosedAt - stoppingAt).toBeLessThan(5000);
-      await expectCutShort(uuid);
+      const uuid = await cutShortBy(receiver, leaving.taskQueue, drainerId, () => leaving.stop());
 
       // the drainer's activity is retried on the next worker of its queue, which hands the delivery on
       next = await startTestWorker(app, { taskQueue: leaving.taskQueue, heartbeatThrottleMs: 1000 });
