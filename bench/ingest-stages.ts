@@ -1,6 +1,6 @@
 // `npm run bench:ingest-stages [-- --rows N --rounds R --stage-only --beside --explain time|analyze --profile DIR --foreign-keys real]`: staging and merge alone, with CPU times.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -166,6 +166,7 @@ try {
     );
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
+      await mkdir(values.profile!, { recursive: true });
       await writeFile(path.join(values.profile!, `staging-${round}.cpuprofile`), JSON.stringify(profile));
       profiler.disconnect();
     }

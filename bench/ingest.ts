@@ -25,6 +25,7 @@ import { measureOutputFloor } from './output-floor';
 import { fillOtherCompanies } from './existing-messages';
 import { ensurePgloader, loadWithPgloader } from './pgloader';
 import { loadAverage, processCpuMs } from './trigger-timing';
+import { cpuOfProcessTree } from './process-cpu';
 
 // the worker's heap as `npm run worker` sizes it (package.json): without a cap V8 lets garbage from
 // parsing pile up to ~400 MB on a machine with memory to spare; with it the worker stays near 260 MB
@@ -189,14 +190,24 @@ try {
       if (mb > peakStage.mb) peakStage = { mb, stage: row?.stage ?? '?' };
     })().catch(() => {});
   }, 250);
+  const cpuBefore = await cpuOfProcessTree();
   started = performance.now();
   const { handle } = await startPacketIngest(await app.client(), { packet, companyAlias: alias, taskQueue });
   await handle.result();
   const oursMs = performance.now() - started;
+  const cpuAfter = await cpuOfProcessTree();
   clearInterval(sampler);
   const peakMb = await memory('VmHWM');
   say(
     `worker memory: ${Math.round(idleMb)} MB idle, peak ${Math.round(peakMb)} MB (sampled peak ${Math.round(peakStage.mb)} MB after stage ${peakStage.stage})`,
+  );
+  // where the ingest's CPU went: two cores give 2 × ours_s at most
+  say(
+    `ingest CPU: ${Object.entries(cpuAfter)
+      .map(([part, ms]) => [part, ms - (cpuBefore[part] ?? 0)] as const)
+      .filter(([, ms]) => ms > 0)
+      .map(([part, ms]) => `${part} ${seconds(ms)} s`)
+      .join(', ')} (${os.cpus().length} cores × ${seconds(oursMs)} s)`,
   );
   worker.removeAllListeners('exit');
   worker.kill('SIGTERM');

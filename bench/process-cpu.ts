@@ -1,7 +1,7 @@
 // CPU used so far by this process and every process under it (the embedded servers, stand-ins), by part, from /proc.
 import { readdir, readFile } from 'node:fs/promises';
 
-/** CPU milliseconds (user + system) by part: `this process`, `postgres`, `temporal`, `receiver`, `other`. */
+/** CPU milliseconds (user + system) by part: `this process`, `postgres`, `temporal`, `worker`, `s3`, `receiver`, `other`. */
 export type CpuByPart = Record<string, number>;
 
 interface Proc {
@@ -24,7 +24,9 @@ async function partOf(p: Proc): Promise<string> {
   if (p.pid === process.pid) return 'this process';
   if (p.comm === 'postgres') return 'postgres';
   if (p.comm === 'temporal') return 'temporal';
+  if (p.comm === 'versitygw') return 's3';
   const cmdline = await readFile(`/proc/${p.pid}/cmdline`, 'utf8').catch(() => '');
+  if (cmdline.includes('workers/main.ts')) return 'worker';
   return cmdline.includes('webhook-receiver') ? 'receiver' : 'other';
 }
 
@@ -38,7 +40,15 @@ export async function cpuOfProcessTree(): Promise<CpuByPart> {
   ).filter((p): p is Proc => p !== undefined);
   const children = new Map<number, Proc[]>();
   for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const byPart: CpuByPart = { 'this process': 0, postgres: 0, temporal: 0, receiver: 0, other: 0 };
+  const byPart: CpuByPart = {
+    'this process': 0,
+    postgres: 0,
+    temporal: 0,
+    worker: 0,
+    s3: 0,
+    receiver: 0,
+    other: 0,
+  };
   const stack = all.filter((p) => p.pid === process.pid);
   while (stack.length) {
     const p = stack.pop()!;
