@@ -207,8 +207,6 @@ export async function upsertAppointments(m: RangeMerge, after: number, through: 
   const packetId = context.packet.id;
   const kept = (fields: CanonicalField[], incoming: Fragment, column: string) =>
     blankAware(m, fields, incoming, column);
-  const rowData = tx`${blanks.clearsExtras ? tx`jsonb_strip_nulls(r.data)` : tx`r.data`}
-    || jsonb_strip_nulls(jsonb_build_object('provider', r.provider, 'location', r.location))`;
   await tx`
     insert into merge_appointments_before
     select a.dedupe_key, a.customer_id, a.location_id, a.external_id, a.starts_at, a.starts_at_set_at,
@@ -236,8 +234,9 @@ export async function upsertAppointments(m: RangeMerge, after: number, through: 
       case when r.appointment_status = 'scheduled' and b.starts_at = r.starts_at
                 and b.status in ('confirmed', 'reschedule_requested') then b.status
            else r.appointment_status end,
-      -- extra columns and provider/location: a blank cell keeps the stored value unless blankCells: clear
-      ${blanks.clearsExtras ? rowData : tx`case when b.data is null then ${rowData} else b.data || ${rowData} end`},
+      -- the row's data (extra columns, provider and location; lib/ingest/row-mapper.ts): a blank cell
+      -- keeps the stored value unless blankCells: clear
+      ${blanks.clearsExtras ? tx`r.data` : tx`case when b.data is null then r.data else b.data || r.data end`},
       ${packetId}, ${packetId}
     from (select distinct on (appointment_key) * from packet_rows
           where packet_id = ${packetId} and row_number > ${after} and row_number <= ${through}

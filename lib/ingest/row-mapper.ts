@@ -243,13 +243,21 @@ function mapRow(
       `the fields that identify a contact (${compiled.contactKeyFields.join(', ')}) are all blank`,
     );
   }
+  const appointmentKey =
+    startsAt === null || contactKey === null
+      ? null
+      : compiled.appointmentKeyFields
+        ? keyOf(compiled.appointmentKeyFields, out, at, startsAt)
+        : `${contactKey}${KEY_SEPARATOR}${startsAt}`;
+  // A row's unmapped columns go to its appointment, or to its contact when it has none.
   const data: Record<string, string | number | null> = { ...kept };
-  const clearsBlanks = compiled.map.blankCells === 'clear';
+  // A contact's blank cell is a null, by which the merge removes the stored key (load map blankCells:
+  // clear); an appointment under that rule takes the file's data whole, so its blanks are left out.
+  const nullsForBlanks = compiled.map.blankCells === 'clear' && appointmentKey === null;
   for (const header of extras) {
     const cell = row.values[header];
     if (cell === null || cell === undefined) {
-      // the merge removes the stored key for a blank cell (load map blankCells: clear)
-      if (clearsBlanks) data[header] = null;
+      if (nullsForBlanks) data[header] = null;
       continue;
     }
     const unstorable = typeof cell === 'string' ? unstorableText(cell) : undefined;
@@ -257,12 +265,13 @@ function mapRow(
     else data[header] = cell instanceof Date ? cell.toISOString() : cell;
   }
   if (rejects || contactKey === null) return { ok: false, rejects: rejects ?? [] };
-  const appointmentKey =
-    startsAt === null
-      ? null
-      : compiled.appointmentKeyFields
-        ? keyOf(compiled.appointmentKeyFields, out, at, startsAt)
-        : `${contactKey}${KEY_SEPARATOR}${startsAt}`;
+  const provider = valueOf(out, at, 'provider');
+  const location = valueOf(out, at, 'location');
+  // an appointment's data names its provider and location too: built here, once, not per row in the merge
+  if (appointmentKey !== null) {
+    if (provider !== null) data.provider = provider;
+    if (location !== null) data.location = location;
+  }
   const zip = valueOf(out, at, 'zip');
   return {
     ok: true,
@@ -283,9 +292,9 @@ function mapRow(
       zipState: zip ? (stateForZip(zip) ?? null) : null,
       language: valueOf(out, at, 'language'),
       consentSource: valueOf(out, at, 'consent_source'),
-      provider: valueOf(out, at, 'provider'),
+      provider,
       providerId: valueOf(out, at, 'provider_id'),
-      location: valueOf(out, at, 'location'),
+      location,
       locationId: valueOf(out, at, 'location_id'),
       startsAt,
       appointmentTimezone: startsAt === null ? null : zone,

@@ -30,7 +30,11 @@ export interface StagedRow {
   appointmentTimezone: string | null;
   appointmentExternalId: string | null;
   appointmentStatus: string | null;
-  /** the file's unmapped columns (a blank one as null when the map's blankCells is clear) */
+  /**
+   * An appointment row's: the appointment's data, the file's unmapped columns with the provider and
+   * location names. A contact-only row's: the contact's, the unmapped columns (a blank one as null when
+   * the map's blankCells is clear, which removes the stored key).
+   */
   data: Record<string, string | number | null>;
 }
 
