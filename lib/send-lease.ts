@@ -66,14 +66,16 @@ export class SendLease {
 
   /**
    * Takes the batch's lease (over from any earlier holder) and starts renewing it. Resolves with the
-   * milliseconds until every earlier holder's requests have landed: its 'sending' messages may be
-   * reconciled only after that.
+   * milliseconds until every earlier holder's requests have landed (its 'sending' messages may be
+   * reconciled only after that), and whether the lease had no row: then no attempt holds it, and none
+   * left a message of the batch in 'sending' (a claim commits only under its holder's row, and
+   * `release` deletes the row only when none is left in 'sending').
    */
-  async acquire(): Promise<number> {
+  async acquire(): Promise<{ fenceMs: number; fresh: boolean }> {
     if (this.controller.signal.aborted) this.check();
     const { leaseMs, graceMs } = this.times;
     const sentAt = performance.now();
-    const [row] = await this.sql<{ fence_in_ms: number }[]>`
+    const [row] = await this.sql<{ fence_in_ms: number; fresh: boolean }[]>`
       insert into send_leases (token, holder, expires_at, grace_ms)
       values (${this.token}, ${this.holder}, clock_timestamp() + ${leaseMs}::int * interval '1 millisecond', ${graceMs})
       on conflict (token) do update
@@ -81,11 +83,13 @@ export class SendLease {
           fence_until = greatest(send_leases.fence_until,
                                  send_leases.expires_at + send_leases.grace_ms * interval '1 millisecond')
       returning extract(epoch from (greatest(fence_until, clock_timestamp()) - clock_timestamp()))::float8 * 1000
-                as fence_in_ms`;
+                as fence_in_ms,
+                -- a row this statement inserted has no deleting or locking transaction yet
+                xmax = 0 as fresh`;
     this.validUntil = sentAt + leaseMs;
     this.active = true;
     this.schedule();
-    return Math.ceil(row!.fence_in_ms);
+    return { fenceMs: Math.ceil(row!.fence_in_ms), fresh: row!.fresh };
   }
 
   /** Throws LeaseLost unless the lease is surely still ours: call right before each provider request. */

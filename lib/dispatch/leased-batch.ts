@@ -36,13 +36,15 @@ export async function withSendLease<T>(
   const beat = { details: {} as unknown };
   const timer = setInterval(() => deps.heartbeat(beat.details), HEARTBEAT_EVERY_MS);
   try {
-    const fence = await lease.acquire();
-    if (fence > 0) {
-      beat.details = { fenceMs: fence };
-      await pause(fence, lease.signal);
+    const { fenceMs, fresh } = await lease.acquire();
+    if (fenceMs > 0) {
+      beat.details = { fenceMs };
+      await pause(fenceMs, lease.signal);
     }
     lease.check();
-    await takeOnEarlierClaims(deps.sql, ref, lease, takeOn);
+    // a new lease has no earlier holder whose 'sending' claims to take on: a batch's first attempt
+    // reaches its load a transaction sooner (what else is undecided, a sweep asks for)
+    if (!fresh || takeOn) await takeOnEarlierClaims(deps.sql, ref, lease, takeOn);
     return await work(lease, beat);
   } finally {
     clearInterval(timer);
