@@ -99,29 +99,34 @@ export async function loadCompanyContext(
       max_sms_segments: number | null;
       max_sends_per_second: number | null;
       credits_per_unit: string | null;
+      templates: StoredTemplate[];
     })[]
   >`
     select ${companyProfileColumns(sql)}, c.details, c.settings,
            case ${channel} when 'sms' then p.max_sms_per_day when 'voice' then p.max_voice_per_day
                            else p.max_email_per_day end as max_per_day,
            p.max_messages_per_month, p.max_sms_segments, p.max_sends_per_second,
-           r.credits_per_unit
+           r.credits_per_unit,
+           -- in the same round trip: a send batch waits on this read before its first text
+           (select coalesce(jsonb_agg(jsonb_build_object(
+                     'id', t.id, 'scope', t.scope, 'companyId', t.company_id, 'customerId', t.customer_id,
+                     'channel', t.channel, 'name', t.name, 'language', t.language, 'version', t.version,
+                     'subject', t.subject, 'body', t.body, 'htmlBody', t.html_body, 'details', t.details)),
+                   '[]'::jsonb)
+            from message_templates t
+            where t.active and t.channel = ${channel} and (t.scope = 'global' or t.company_id = c.id)) as templates
     from companies c
     left join company_plans p on p.company_id = c.id
     left join credit_rates r on r.channel = ${channel}
     where c.id = ${companyId}`;
   if (!company) throw new UnknownCompanyError(`no company has id ${companyId}`);
-  const templates = await sql<StoredTemplate[]>`
-    select id, scope, company_id as "companyId", customer_id as "customerId", channel, name, language, version,
-           subject, body, html_body as "htmlBody", details
-    from message_templates
-    where active and channel = ${channel} and (scope = 'global' or company_id = ${companyId})`;
   const {
     max_per_day,
     max_messages_per_month,
     max_sms_segments,
     max_sends_per_second,
     credits_per_unit,
+    templates,
     ...rest
   } = company;
   return {
