@@ -181,7 +181,14 @@ async function claimOptimistically(
 ): Promise<ClaimResult> {
   const companyId = scope.company.id;
   const tz = scope.company.timezone;
+  // in the same statement the day's and month's counter rows come to exist before the transaction
+  // (taking no lock on them); the reads do not see a row it inserts, which counts 0 claims
   const [now] = await sql<{ available: string | null; day: number | null; month: number | null }[]>`
+    with counters as (
+      insert into company_send_counters (company_id, channel, period, period_start)
+      values (${companyId}, ${scope.channel}, 'day', (now() at time zone ${tz})::date),
+             (${companyId}, 'all', 'month', date_trunc('month', now() at time zone ${tz})::date)
+      on conflict do nothing)
     select (select balance - reserved from credit_accounts where company_id = ${companyId}) as available,
            (select claimed from company_send_counters where company_id = ${companyId} and channel = ${scope.channel}
               and period = 'day' and period_start = (now() at time zone ${tz})::date) as day,
@@ -193,14 +200,6 @@ async function claimOptimistically(
     month: now!.month ?? 0,
   });
   const { plan } = scope.company;
-  if (send.length) {
-    // the day's and month's counter rows exist before the transaction (this takes no lock on them)
-    await sql`
-      insert into company_send_counters (company_id, channel, period, period_start)
-      values (${companyId}, ${scope.channel}, 'day', (now() at time zone ${tz})::date),
-             (${companyId}, 'all', 'month', date_trunc('month', now() at time zone ${tz})::date)
-      on conflict do nothing`;
-  }
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;
     await scope.lease.hold(tx);
