@@ -1,21 +1,16 @@
 // Activities of a reminder run: prepare it (the company, the messages of steps now due, its regions with due messages), screen due messages page by page.
 import { ApplicationFailure } from '@temporalio/common';
-import { createDueMessages } from '../lib/messages/create-due';
-import { InvalidReminderPlan, loadCompanyPlan } from '../lib/messages/due-steps';
+import { createDueMessages, type DueRegion } from '../lib/messages/create-due';
+import { companyPlanOf, InvalidReminderPlan } from '../lib/messages/due-steps';
 import { screenDuePage, type ScreenPageInput, type ScreenPageResult } from '../lib/reminders/screen-page';
 import { DEFAULT_QUIET_HOURS_POLICY } from '../schemas/reminder-settings';
-import type { Channel } from '../lib/providers/types';
 import { activityLog } from './activity-log';
 import type { ActivityDeps } from './deps';
 
 export type { PageCursor, ScreenCounts, ScreenPageResult } from '../lib/reminders/screen-page';
 
-export interface DueRegion {
-  region: string;
-  due: number;
-  /** the channels of its due messages: the region reads their routes while it screens */
-  channels: Channel[];
-}
+// a region's channels: it reads their routes while it screens
+export type { DueRegion };
 
 export interface PreparedRun {
   companyId: number;
@@ -38,8 +33,9 @@ export function createReminderActivities({
      * holding due messages (each gets a child workflow on its own task queue).
      */
     async prepareReminderRun(input: { companyAlias: string; now: string }): Promise<PreparedRun> {
-      const [company] = await sql<{ id: number; active: boolean }[]>`
-        select id, active from companies where alias = ${input.companyAlias}`;
+      const [company] = await sql<
+        { id: number; active: boolean; alias: string; timezone: string; settings: unknown }[]
+      >`select id, active, alias, timezone, settings from companies where alias = ${input.companyAlias}`;
       if (!company)
         throw ApplicationFailure.nonRetryable(
           `no company has the alias "${input.companyAlias}"`,
@@ -48,18 +44,13 @@ export function createReminderActivities({
       if (!company.active) return { companyId: company.id, active: false, created: 0, regions: [] };
       let plan;
       try {
-        plan = (await loadCompanyPlan(sql, company.id))!;
+        plan = companyPlanOf(company);
       } catch (err) {
         // settings that do not parse are the company's to fix, not an outage to retry
         if (err instanceof InvalidReminderPlan) throw ApplicationFailure.nonRetryable(err.message, err.name);
         throw err;
       }
-      const { created } = await createDueMessages(sql, plan, input.now);
-      const regions = await sql<DueRegion[]>`
-        select region, count(*)::int as due, array_agg(distinct channel::text order by channel::text) as channels
-        from messages
-        where company_id = ${company.id} and state = 'scheduled' and contact_at <= ${input.now}
-        group by region order by region`;
+      const { created, due: regions } = await createDueMessages(sql, plan, input.now);
       activityLog(log, { companyId: company.id }).debug({ created, regions }, 'reminder run prepared');
       return { companyId: company.id, active: true, created, regions };
     },

@@ -240,6 +240,12 @@ describe('reminder messages come into being when their step falls due', () => {
     const keys = messages.map((m) => `${m.appointment} ${m.plan_step} ${m.appointment_at.toISOString()}`);
     expect(new Set(keys).size).toBe(40);
     expect(messages.find((m) => m.appointment === 'A0' && m.plan_step === 'sms-2d')!.id).toBe(theirId);
+    // the statement also says where scheduled messages are due, those it made and earlier ones alike:
+    // a run starts a region for each
+    const dueNow = await createDueMessages(app.sql, plan, now.toISOString());
+    expect(dueNow.created).toBe(0);
+    expect(dueNow.due.reduce((n, r) => n + r.due, 0)).toBe(40);
+    expect([...new Set(dueNow.due.flatMap((r) => r.channels))].sort()).toEqual(['email', 'sms']);
     // a whole run again, as a retried workflow would: nothing new, nothing sent twice
     const again = await runReminders(app, workers, c.alias, now);
     expect(again.created).toBe(0);

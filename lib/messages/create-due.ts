@@ -1,11 +1,20 @@
 // The reminder run's first step: a message row for every plan step that has fallen due and has none, and its appointment enrolled.
 import type { Sql } from '../db';
+import type { Channel } from '../providers/types';
 import { dueSteps, stepHasMessage, type CompanyPlan } from './due-steps';
 
 export interface CreatedMessages {
   created: number;
   /** how many each region got */
   byRegion: Record<string, number>;
+  /** the regions holding scheduled messages due by `now` (these and earlier ones), with their channels */
+  due: DueRegion[];
+}
+
+export interface DueRegion {
+  region: string;
+  due: number;
+  channels: Channel[];
 }
 
 /**
@@ -18,8 +27,7 @@ export interface CreatedMessages {
  * again for the new time; an opt-out stays.
  */
 export async function createDueMessages(sql: Sql, plan: CompanyPlan, now: string): Promise<CreatedMessages> {
-  if (plan.steps.length === 0) return { created: 0, byRegion: {} };
-  const rows = await sql<{ region: string; n: number }[]>`
+  const rows = await sql<{ region: string; created: number; due: number; channels: Channel[] }[]>`
     with due as (
       select d.* from (${dueSteps(sql, { plan, now, dueBy: now })}) d
       where not ${stepHasMessage(sql)}
@@ -34,7 +42,7 @@ export async function createDueMessages(sql: Sql, plan: CompanyPlan, now: string
       from due
       on conflict (appointment_id, plan_step, appointment_at) where appointment_at is not null and state <> 'cancelled'
       do nothing
-      returning company_id, contact_id, appointment_id, appointment_at, region
+      returning company_id, contact_id, appointment_id, appointment_at, region, channel
     ),
     enrolled as (
       insert into reminder_enrollments as e (company_id, contact_id, appointment_id, appointment_at)
@@ -43,8 +51,22 @@ export async function createDueMessages(sql: Sql, plan: CompanyPlan, now: string
         set appointment_at = excluded.appointment_at, status = 'active', status_reason = null,
             enrolled_at = now(), last_response_at = null, completed_at = null
         where e.appointment_at is distinct from excluded.appointment_at and e.status <> 'opted_out'
+    ),
+    -- what was due before (the statement's snapshot holds none of its own rows) and what it made: in the
+    -- same round trip, as the run starts its regions from this
+    due_now as (
+      select region, channel, false as made from messages
+      where company_id = ${plan.companyId} and state = 'scheduled' and contact_at <= ${now}
+      union all
+      select region, channel, true from created
     )
-    select region, count(*)::int as n from created group by region order by region`;
-  const byRegion = Object.fromEntries(rows.map((r) => [r.region, r.n]));
-  return { created: rows.reduce((sum, r) => sum + r.n, 0), byRegion };
+    select region, (count(*) filter (where made))::int as created, count(*)::int as due,
+           array_agg(distinct channel::text order by channel::text) as channels
+    from due_now group by region order by region`;
+  const made = rows.filter((r) => r.created > 0);
+  return {
+    created: made.reduce((sum, r) => sum + r.created, 0),
+    byRegion: Object.fromEntries(made.map((r) => [r.region, r.created])),
+    due: rows.map(({ region, due, channels }) => ({ region, due, channels })),
+  };
 }

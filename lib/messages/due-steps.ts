@@ -25,9 +25,18 @@ export class InvalidReminderPlan extends Error {
 
 /** The company's plan as its settings say (zod defaults filled in); undefined when the company does not exist. */
 export async function loadCompanyPlan(sql: Sql, companyId: number): Promise<CompanyPlan | undefined> {
-  const [company] = await sql<{ alias: string; timezone: string; settings: unknown }[]>`
-    select alias, timezone, settings from companies where id = ${companyId}`;
-  if (!company) return undefined;
+  const [company] = await sql<{ id: number; alias: string; timezone: string; settings: unknown }[]>`
+    select id, alias, timezone, settings from companies where id = ${companyId}`;
+  return company && companyPlanOf(company);
+}
+
+/** The plan a company's row says (its id, alias, timezone and settings columns); throws InvalidReminderPlan. */
+export function companyPlanOf(company: {
+  id: number;
+  alias: string;
+  timezone: string;
+  settings: unknown;
+}): CompanyPlan {
   const parsed = companySettingsSchema.safeParse(company.settings ?? {});
   if (!parsed.success)
     throw new InvalidReminderPlan(
@@ -35,7 +44,7 @@ export async function loadCompanyPlan(sql: Sql, companyId: number): Promise<Comp
     );
   const settings = parsed.data;
   return {
-    companyId,
+    companyId: company.id,
     timezone: company.timezone,
     steps: settings.reminderPlan,
     fallbackChannel: settings.fallbackChannel,
