@@ -36,6 +36,8 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     // other companies' messages (and half as many appointments) already in the database
     'existing-messages': { type: 'string', default: '0' },
+    // a directory for the worker's CPU profile (written when it stops)
+    profile: { type: 'string' },
   },
 });
 const rows = Number(values.rows);
@@ -135,7 +137,11 @@ try {
   const taskQueue = `bench-${randomUUID()}`;
   const worker = spawn(
     process.execPath,
-    [...WORKER_HEAP_FLAGS, '--import', 'tsx', 'workers/main.ts', '--queues', taskQueue],
+    [
+      ...WORKER_HEAP_FLAGS,
+      ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []),
+      ...['--import', 'tsx', 'workers/main.ts', '--queues', taskQueue],
+    ],
     {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
