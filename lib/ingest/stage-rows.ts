@@ -10,6 +10,7 @@ import {
   ParseError,
   type ByteSource,
   type CellValue,
+  type ParsedRow,
   type RowReader,
 } from '../parse';
 import { CopyBatch, copyInto, copyRow, copyWritable } from './copy';
@@ -157,7 +158,11 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
   }
   const mapRow = bindOrClose(reader, context);
   const garbled = watchGarbledText(context);
-  const rows = reader.rows();
+  // rows come in the parser's batches: a promise per row, with a million rows under the activity's
+  // async context tracking, cost more CPU than mapping them
+  const batches = reader.batches();
+  let batch: readonly ParsedRow[] = [];
+  let inBatch = 0;
   let rowsRead = 0;
   let exhausted = false;
   // the previous chunk's commit and progress record, which the next chunk's parsing overlaps
@@ -182,12 +187,17 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
         try {
           const lines = new CopyBatch();
           while (chunk.staged + chunk.rejected < chunkRows) {
-            const next = await rows.next();
-            if (next.done) {
-              exhausted = true;
-              break;
+            if (inBatch === batch.length) {
+              const next = await batches.next();
+              if (next.done) {
+                exhausted = true;
+                break;
+              }
+              batch = next.value;
+              inBatch = 0;
+              continue;
             }
-            const row = next.value;
+            const row = batch[inBatch++]!;
             rowsRead += 1;
             lastRow = row.rowNumber;
             if (row.rowNumber <= skipThrough) continue;
@@ -239,7 +249,7 @@ export async function stageRows(opts: StageOptions): Promise<StageResult> {
     await previous;
   } catch (error) {
     await Promise.allSettled([previous, current]);
-    await rows.return(undefined).catch(() => {});
+    await batches.return(undefined).catch(() => {});
     throw asProblem(error, fileName, lastRow);
   }
   if (rowsRead === 0) {

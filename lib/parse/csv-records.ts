@@ -28,7 +28,7 @@ interface PapaError {
 }
 
 /**
- * Yields records as they complete. The unfinished last record of each chunk waits for the next one;
+ * Yields the records of each piece of text it parses, as they complete. The unfinished last record of each chunk waits for the next one;
  * when a record stays unfinished, parsing waits until the text has doubled, so a long record is not
  * re-scanned once per chunk, and a record longer than maxFieldLength times the column count is refused
  * before it can use more memory than that.
@@ -42,7 +42,7 @@ const PARSE_PIECE = 4096;
 export async function* splitRecords(
   texts: AsyncIterable<string>,
   options: SplitOptions,
-): AsyncGenerator<CsvRecord> {
+): AsyncGenerator<CsvRecord[]> {
   const parser = new Papa.Parser({
     delimiter: options.delimiter,
     newline: options.lineBreak,
@@ -84,6 +84,22 @@ export async function* splitRecords(
     pending = final ? '' : text.slice(result.meta.cursor);
     return result.data;
   };
+
+  const record = (fields: string[]): CsvRecord => {
+    rowNumber += 1;
+    checkSizes(fields, rowNumber);
+    return { rowNumber, fields };
+  };
+
+  // A piece's records, numbered and checked: one at a time until the header is read (so a size error
+  // names the column), then the rest of the piece as one batch.
+  function* numbered(records: string[][]): Generator<CsvRecord[]> {
+    let at = 0;
+    while (at < records.length && options.columnCount() === 0) yield [record(records[at++]!)];
+    const rest: CsvRecord[] = [];
+    for (; at < records.length; at += 1) rest.push(record(records[at]!));
+    if (rest.length > 0) yield rest;
+  }
 
   const checkSizes = (fields: string[], row: number): void => {
     if (fields.length > options.maxColumns) throw tooWide(row, fields.length);
@@ -130,20 +146,13 @@ export async function* splitRecords(
       buffered = [];
       bufferedLength = 0;
       const records = parse(piece, false);
-      for (const fields of records) {
-        rowNumber += 1;
-        checkSizes(fields, rowNumber);
-        yield { rowNumber, fields };
-      }
+      yield* numbered(records);
       waitUntil = records.length === 0 ? piece.length * 2 : 0;
       if (pending.length > rowLimit()) refuseLongRecord();
     }
   }
   const rest = pending + buffered.join('');
   if (rest === '') return;
-  for (const fields of parse(rest, true)) {
-    rowNumber += 1;
-    checkSizes(fields, rowNumber);
-    yield { rowNumber, fields };
-  }
+  const records = parse(rest, true);
+  yield* numbered(records);
 }

@@ -5,6 +5,7 @@ import { splitRecords, type CsvRecord } from './csv-records';
 import { decodeText, type TextEncoding } from './decode';
 import { detectDelimiter, detectLineBreak, type Delimiter } from './delimiter';
 import { checkHeaders } from './headers';
+import { oneByOne } from './row-batches';
 import {
   emptyValues,
   ParseError,
@@ -66,7 +67,7 @@ export async function readCsv(input: ByteSource, options: CsvOptions = {}): Prom
   const counter = new ByteCounter();
   const texts = decodeText(countBytes(input, counter), options.encoding ?? 'auto');
   let headers: string[] = [];
-  let records: AsyncGenerator<CsvRecord> | undefined;
+  let records: AsyncGenerator<CsvRecord[]> | undefined;
   const close = async (): Promise<void> => {
     await records?.return(undefined);
     await texts.return(undefined);
@@ -87,33 +88,49 @@ export async function readCsv(input: ByteSource, options: CsvOptions = {}): Prom
         headers[index] ? `column ${JSON.stringify(headers[index])}` : `column ${index + 1}`,
     });
     let header: CsvRecord | undefined;
+    // the records that came with the header, in its piece of text: the first data rows
+    let afterHeader: CsvRecord[] = [];
     for (let next = await records.next(); !next.done; next = await records.next()) {
-      if (!isBlankRecord(next.value.fields)) {
-        header = next.value;
-        break;
-      }
+      const at = next.value.findIndex((record) => !isBlankRecord(record.fields));
+      if (at < 0) continue;
+      header = next.value[at];
+      afterHeader = next.value.slice(at + 1);
+      break;
     }
     if (!header) throw new ParseError('empty-file', 'the file has no header row, only blank lines');
     headers = checkHeaders(header.fields, header.rowNumber);
     const rowsOf = records;
-    return {
+    const toRows = (batch: CsvRecord[]): ParsedRow[] => {
+      const rows: ParsedRow[] = [];
+      for (const record of batch) {
+        const row = toRow(record, headers, delimiter);
+        if (row) rows.push(row);
+      }
+      return rows;
+    };
+    const reader: RowReader = {
       format: 'csv',
       headers,
       get bytesRead() {
         return counter.bytes;
       },
-      async *rows() {
+      async *batches() {
         try {
-          for await (const record of rowsOf) {
-            const row = toRow(record, headers, delimiter);
-            if (row) yield row;
+          const first = toRows(afterHeader);
+          afterHeader = [];
+          if (first.length > 0) yield first;
+          for await (const batch of rowsOf) {
+            const rows = toRows(batch);
+            if (rows.length > 0) yield rows;
           }
         } finally {
           await close();
         }
       },
+      rows: () => oneByOne(reader.batches()),
       close,
     };
+    return reader;
   } catch (error) {
     await close();
     throw error;

@@ -11,6 +11,7 @@ import {
   type ParsedRow,
   type RowReader,
 } from './types';
+import { inBatchesOfOne } from './row-batches';
 
 export interface JsonOptions {
   /** Nested objects become dotted keys ("address.zip", the default) or are refused. */
@@ -180,6 +181,9 @@ export async function readJson(input: ByteSource, options: JsonOptions = {}): Pr
         } finally {
           await close();
         }
+      },
+      batches(this: RowReader) {
+        return inBatchesOfOne(this.rows());
       },
       close,
     };

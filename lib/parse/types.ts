@@ -22,6 +22,11 @@ export interface RowReader {
   readonly sheet?: { readonly name: string; readonly all: readonly string[] };
   /** The data rows, pulled one at a time, so a slow consumer slows the read (backpressure). Call once. */
   rows(): AsyncGenerator<ParsedRow, void, undefined>;
+  /**
+   * The same rows in batches, as the parser reads them (a CSV's: the records of one piece of text), so a
+   * consumer of millions of rows waits on a promise per batch, not per row. Call once, instead of rows().
+   */
+  batches(): AsyncGenerator<readonly ParsedRow[], void, undefined>;
   /** Stops reading and releases the input and any temporary file; rows() does this when it ends. */
   close(): Promise<void>;
 }

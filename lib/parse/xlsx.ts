@@ -7,6 +7,7 @@ import { emptyValues, ParseError, type ByteSource, type ParsedRow, type RowReade
 import { cellToValue } from './xlsx-cells';
 import { openSheet, type SheetRow } from './xlsx-parts';
 import { inspectZip, verifyInflatedSizes } from './zip-guard';
+import { inBatchesOfOne } from './row-batches';
 
 export interface XlsxOptions {
   /** Sheet name (exact, else ignoring case); the workbook's first sheet when left out. */
@@ -154,6 +155,9 @@ export async function readXlsx(input: ByteSource, options: XlsxOptions = {}): Pr
         } finally {
           await close();
         }
+      },
+      batches(this: RowReader) {
+        return inBatchesOfOne(this.rows());
       },
       close,
     };

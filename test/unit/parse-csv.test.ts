@@ -212,6 +212,17 @@ describe('CSV text longer than one parse piece (4 KB)', () => {
     // a quoted line break adds no spreadsheet row of its own
     expect(rows.at(-1)!.rowNumber).toBe(3001);
   });
+
+  it('hands the same rows over in the batches it parses them in, a piece at a time', async () => {
+    const { rows } = await readAll(file, {}, 65_536);
+    const reader = await readCsv(source(file, 65_536));
+    const batches: (readonly ParsedRow[])[] = [];
+    for await (const batch of reader.batches()) batches.push(batch);
+    expect(batches.flat()).toEqual(rows);
+    // a 4 KB piece holds dozens of these rows: one promise per piece, not per row
+    expect(batches.length).toBeLessThan(rows.length / 20);
+    expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
+  });
 });
 
 describe('CSV size limits', () => {
