@@ -28,6 +28,8 @@ const { values } = parseArgs({
     cap: { type: 'string', default: '500' },
     /** print the first company's run as a timeline: its workflows' activities and children */
     explain: { type: 'boolean', default: false },
+    /** print the account cap's window shares every 250 ms while the runs send: held, by how many, how many hungry */
+    shares: { type: 'boolean', default: false },
     /** one: a worker process hosting every queue; split: the processes docker-compose.yml deploys */
     workers: { type: 'string', default: 'one' },
   },
@@ -140,6 +142,53 @@ async function startWorkers(
   return started;
 }
 
+interface ShareSample {
+  at: number;
+  rows: { holder: string; have: number; wants: boolean }[];
+}
+
+/** Samples the account's window shares every 100 ms until stopped. */
+function watchShares(app: App, since: number): { stop(): Promise<ShareSample[]> } {
+  const samples: ShareSample[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const rows = await app.sql<{ holder: string; have: number; wants: boolean }[]>`
+        select holder, have, wants from send_window_shares where key like 'account:%' order by holder`;
+      samples.push({ at: Date.now() - since, rows: [...rows] });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+/** One line per 250 ms from the first send: arrivals at the stand-in, capacity held, each holder's share (* hungry). */
+function printShares(samples: ShareSample[], arrivals: number[], since: number): void {
+  const first = Math.min(...arrivals) - since;
+  const last = Math.max(...arrivals) - since;
+  const holders = [...new Set(samples.flatMap((s) => s.rows.map((r) => r.holder)))].sort();
+  say(`shares: holders ${holders.map((h, i) => `${i}=${h.slice(0, 8)}`).join(' ')}`);
+  for (let t = Math.floor(first / 250) * 250; t <= last; t += 250) {
+    const sent = arrivals.filter((a) => a - since >= t && a - since < t + 250).length;
+    const sample = samples.find((s) => s.at >= t) ?? samples.at(-1);
+    const rows = sample?.rows ?? [];
+    const held = rows.reduce((n, r) => n + r.have, 0);
+    const each = holders
+      .map((h) => rows.find((r) => r.holder === h))
+      .map((r) => (r ? `${r.have}${r.wants ? '*' : ''}` : '-').padStart(5))
+      .join('');
+    say(
+      `  +${String(t).padStart(6)} ms sent ${String(sent * 4).padStart(4)}/s held ${String(held).padStart(4)} |${each}`,
+    );
+  }
+}
+
 /** A local activity's marker: its type and when it was scheduled (epoch ms); the marker's event is its end. */
 function localActivity(data: Uint8Array | null | undefined): { type: string; scheduled: number } | undefined {
   if (!data) return undefined;
@@ -237,6 +286,7 @@ try {
     const client = await app.client();
     say(`load average ${loadAverage()}`);
     const runsStarted = Date.now();
+    const watching = values.shares ? watchShares(app, runsStarted) : undefined;
     const summaries = await Promise.all(
       companies.map((c) =>
         client.workflow.execute(reminderRun, {
@@ -248,6 +298,7 @@ try {
       ),
     );
     const arrivals = (await twilio.arrivals()).at.slice(arrivedBefore);
+    if (watching) printShares(await watching.stop(), arrivals, runsStarted);
     const first = Math.min(...arrivals);
     const last = Math.max(...arrivals);
     const created = summaries.reduce((n, s) => n + s.created, 0);
