@@ -1715,9 +1715,20 @@ CREATE TABLE public.send_window_shares (
     wants boolean NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     grace_ms integer NOT NULL,
+    needs integer DEFAULT 0 NOT NULL,
+    coming integer DEFAULT 0 NOT NULL,
+    CONSTRAINT send_window_shares_coming_check CHECK ((coming >= 0)),
     CONSTRAINT send_window_shares_grace_ms_check CHECK ((grace_ms >= 0)),
-    CONSTRAINT send_window_shares_have_check CHECK ((have >= 0))
+    CONSTRAINT send_window_shares_have_check CHECK ((have >= 0)),
+    CONSTRAINT send_window_shares_needs_check CHECK ((needs >= 0))
 );
+
+
+--
+-- Name: COLUMN send_window_shares.wants; Type: COMMENT
+--
+
+COMMENT ON COLUMN public.send_window_shares.wants IS 'hungry: it has sends coming (waiting, or due within moments)';
 
 
 --

@@ -11,6 +11,8 @@
 // window counts against its process's share: the shares never add up to more than the cap.
 
 const SECOND_MS = 1000;
+/** Announced sends due this soon count as wanting a place: time for a share to grow before they are due. */
+const UPCOMING_MS = 300;
 /** A send waiting for a share says again this often that it wants a place. */
 const WANT_AGAIN_MS = 250;
 
@@ -26,10 +28,10 @@ export class SendWindow {
   private validUntil = Infinity;
   /** performance.now of the last send that wanted a place */
   lastWanted = -Infinity;
-  /** performance.now of the last send that found no room */
-  lastFull = -Infinity;
-  /** called when a send wants a place the window has no share for */
-  onStarved: (() => void) | undefined;
+  /** when the sends announced (their send times reserved) that have not started are due (performance.now), in order */
+  private announced: number[] = [];
+  /** called when the window needs more places than its share gives it */
+  onShort: (() => void) | undefined;
 
   constructor(cap: number) {
     if (!(cap >= 1)) throw new RangeError(`a send window needs a cap of at least 1 per second, not ${cap}`);
@@ -49,10 +51,60 @@ export class SendWindow {
     if (grew) this.wakeAll();
   }
 
-  /** A send wants a place: the share keeps it wanted, and a window without one asks for one at once. */
+  /** A send wants a place: the share keeps it wanted, and a window short of places asks for more at once. */
   want(now: number): void {
     this.lastWanted = now;
-    if (this.room(now) === 0) this.onStarved?.();
+    // this send among the waiting ones, unless it was announced
+    if (Math.max(this.used(now) + this.wake.length + 1, this.demand(now).needs) > this.room(now))
+      this.onShort?.();
+  }
+
+  /**
+   * A send will want a place at `due` (performance.now; its send time is reserved): the share grows
+   * for it before it is due, not after it waited. `settle` it when it started or was set aside.
+   */
+  announce(due: number): void {
+    let at = this.announced.length;
+    while (at > 0 && this.announced[at - 1]! > due) at--;
+    this.announced.splice(at, 0, due);
+    const now = performance.now();
+    if (due - now < UPCOMING_MS && this.demand(now).needs > this.room(now)) this.onShort?.();
+  }
+
+  settle(due: number): void {
+    const at = this.announced.indexOf(due);
+    if (at >= 0) this.announced.splice(at, 1);
+  }
+
+  /**
+   * The places this window will need UPCOMING_MS from now, had it room (at least what it counts now
+   * while sends wait on it), and whether it is hungry (sends wait for a place or are due by then). It
+   * counts what it will still count then, the sends waiting, and `coming`: those announced as due by
+   * then and, while the earliest announced send is overdue, what the window's rate owes for the time it
+   * is late (a process that fell behind needs more than its next sends, it has the ones behind them too).
+   */
+  demand(now: number): { needs: number; coming: number; wants: boolean } {
+    let soon = 0;
+    while (soon < this.announced.length && this.announced[soon]! < now + UPCOMING_MS) soon++;
+    const used = this.used(now);
+    const late = now - (this.announced[0] ?? now);
+    const behind = late > 0 ? Math.ceil((used * Math.min(late, SECOND_MS)) / SECOND_MS) : 0;
+    let stillCounted = this.inFlight;
+    for (
+      let i = this.answered.length - 1;
+      i >= this.head && this.answered[i]! > now + UPCOMING_MS - SECOND_MS;
+      i--
+    )
+      stillCounted++;
+    const coming = soon + behind;
+    const waiting = this.wake.length;
+    // sends waiting on a full window: all it counts now was wanted, and more is (how much more, unannounced
+    // sends do not say: it asks for half as much again, so a share that is far too small grows in a few renewals)
+    const needs = Math.max(
+      stillCounted + Math.max(waiting, coming),
+      waiting ? Math.ceil(used * 1.5) + waiting : 0,
+    );
+    return { needs, coming, wants: waiting > 0 || coming > 0 };
   }
 
   /** sends in flight plus those answered in the last second */
@@ -127,7 +179,6 @@ export async function enterWindows(
     const now = performance.now();
     for (const w of list) w.want(now);
     const full = list.filter((w) => w.used(now) >= w.room(now));
-    for (const w of full) w.lastFull = now;
     if (!full.length) break;
     stop ??= signal
       ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))

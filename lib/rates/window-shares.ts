@@ -8,6 +8,11 @@
 // window no longer counts it: so in any second the arrivals of all processes stay within shares that
 // were held at one moment, hence within the cap (fair-share.ts `nextShare`).
 //
+// How the cap is split follows what each window needs a moment ahead (fair-share.ts): the sends it will
+// still count, those waiting, and those announced as due (the pacer announces a chunk's sends when it
+// claims them). A window short of places, or one giving back more than it may yet, renews every
+// SHORT_RENEW_MS, so places move as fast as the giver's window drains.
+//
 // Leases: a process renews every RENEW_MS; its share is valid for LEASE_MS from the moment it sent
 // the renewal (the database wrote the expiry later, by its own clock, so ours runs out first). A
 // process that cannot renew stops starting sends. Another may take an expired share only after its
@@ -16,15 +21,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { Sql, TransactionSql } from '../db';
-import { nextShare, type Demand, type Holding } from './fair-share';
+import { nextShare, type Holding } from './fair-share';
 import { SendWindow } from './send-window';
 
 const RENEW_MS = 250;
+/**
+ * While a window needs more than its share, or gives back a share larger than its count allows yet,
+ * it renews this often: a share moves from a process whose sends thinned out to one whose sends
+ * thickened as fast as the giver's window drains, not a renewal period later.
+ */
+const SHORT_RENEW_MS = 50;
 const LEASE_MS = 3000;
-/** A window nobody wanted a place in for this long gives its share back. */
+/** A window with no share that nobody wanted a place in for this long is forgotten. */
 const IDLE_MS = 1500;
-/** A window that was full this recently could use more than its share. */
-const HUNGRY_MS = 1000;
 /** A remainder too small to split goes round among the wanting processes this often. */
 const ROTATE_MS = 10_000;
 /** Beyond a request's timeout and its second: a stalled event loop, a request late onto the wire. */
@@ -45,6 +54,8 @@ export class WindowShares {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** performance.now when the last renewal ended */
+  private renewed = -Infinity;
   private failing = false;
   private closed = false;
 
@@ -69,7 +80,7 @@ export class WindowShares {
     if (!limiter) {
       const window = new SendWindow(cap);
       window.setShare(0, -Infinity);
-      window.onStarved = () => this.renewSoon();
+      window.onShort = () => this.renewSoon(SHORT_RENEW_MS);
       limiter = { key, cap, window, have: 0 };
       this.limiters.set(key, limiter);
     }
@@ -88,11 +99,18 @@ export class WindowShares {
     }));
   }
 
-  /** Renews now, or right after the renewal under way. */
-  private renewSoon(): void {
+  /** Renews now, or right after the renewal under way; no sooner than `gapMs` after the last one ended. */
+  private renewSoon(gapMs = 0): void {
     if (this.closed) return;
     if (this.running) {
       this.again = true;
+      return;
+    }
+    const wait = this.renewed + gapMs - performance.now();
+    if (wait > 0) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.renewSoon(), wait);
+      this.timer.unref();
       return;
     }
     clearTimeout(this.timer);
@@ -101,23 +119,26 @@ export class WindowShares {
         if (!this.failing)
           this.log.warn({ err }, 'send window shares: renewal failed; sends stop when the lease runs out');
         this.failing = true;
+        return false;
       })
-      .finally(() => {
+      .then((short) => {
         this.running = undefined;
+        this.renewed = performance.now();
         if (this.closed || !this.limiters.size) return;
         if (this.again) {
           this.again = false;
-          this.renewSoon();
+          this.renewSoon(SHORT_RENEW_MS);
         } else {
-          this.timer = setTimeout(() => this.renewSoon(), RENEW_MS);
+          this.timer = setTimeout(() => this.renewSoon(), short ? SHORT_RENEW_MS : RENEW_MS);
           this.timer.unref();
         }
       });
   }
 
-  private async renew(): Promise<void> {
+  /** Renews every share; true if a window still needs more than it holds or gives back more than it may yet. */
+  private async renew(): Promise<boolean> {
     const limiters = [...this.limiters.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-    if (!limiters.length) return;
+    if (!limiters.length) return false;
     const keys = limiters.map((l) => l.key);
     // the lease is ours from before the database wrote it
     const sentAt = performance.now();
@@ -130,60 +151,58 @@ export class WindowShares {
         delete from send_window_shares
         where key in ${tx(keys)} and expires_at + grace_ms * interval '1 millisecond' < clock_timestamp()`;
       const rows = await tx<(Holding & { key: string; db_now_ms: number })[]>`
-        select key, holder, have, wants, expires_at < clock_timestamp() as expired,
+        select key, holder, have, wants, needs, coming, expires_at < clock_timestamp() as expired,
                extract(epoch from clock_timestamp())::float8 * 1000 as db_now_ms
         from send_window_shares where key in ${tx(keys)}`;
       const turn = Math.floor((rows[0]?.db_now_ms ?? Date.now()) / ROTATE_MS);
       const now = performance.now();
       const next = limiters.map((l) => {
-        const demand: Demand =
-          now - l.window.lastWanted >= IDLE_MS
-            ? 'idle'
-            : now - l.window.lastFull < HUNGRY_MS
-              ? 'hungry'
-              : 'busy';
-        const wants = demand === 'hungry';
+        const demand = l.window.demand(now);
         const share = nextShare({
           cap: l.cap,
           holdings: rows.filter((r) => r.key === l.key),
           holder: this.holder,
-          demand,
           used: l.window.used(now),
+          ...demand,
           turn,
         });
         // a smaller share holds from now on, before the database hears of it
         if (share.limit < l.window.room(now)) l.window.setShare(share.limit);
-        return { limiter: l, wants, idle: demand === 'idle', ...share };
+        return { limiter: l, ...demand, ...share };
       });
-      const kept = next.filter((n) => n.have > 0 || !n.idle);
-      const dropped = next.filter((n) => !(n.have > 0 || !n.idle)).map((n) => n.limiter.key);
+      const kept = next.filter((n) => n.have > 0 || n.wants);
+      const dropped = next.filter((n) => !(n.have > 0 || n.wants)).map((n) => n.limiter.key);
       if (dropped.length) {
         await tx`delete from send_window_shares where holder = ${this.holder} and key in ${tx(dropped)}`;
       }
       if (kept.length) {
         await tx`
-          insert into send_window_shares (key, holder, have, wants, expires_at, grace_ms)
-          select v.key, ${this.holder}::text, v.have, v.wants,
+          insert into send_window_shares (key, holder, have, needs, coming, wants, expires_at, grace_ms)
+          select v.key, ${this.holder}::text, v.have, v.needs, v.coming, v.wants,
                  clock_timestamp() + ${LEASE_MS}::int * interval '1 millisecond', ${this.graceMs}::int
           from unnest(${tx.array(kept.map((n) => n.limiter.key))}::text[],
                       ${tx.array(kept.map((n) => n.have))}::int[],
-                      ${tx.array(kept.map((n) => n.wants))}::boolean[]) as v(key, have, wants)
+                      ${tx.array(kept.map((n) => n.needs))}::int[],
+                      ${tx.array(kept.map((n) => n.coming))}::int[],
+                      ${tx.array(kept.map((n) => n.wants))}::boolean[]) as v(key, have, needs, coming, wants)
           on conflict (key, holder) do update
-          set have = excluded.have, wants = excluded.wants, expires_at = excluded.expires_at,
-              grace_ms = excluded.grace_ms`;
+          set have = excluded.have, needs = excluded.needs, coming = excluded.coming, wants = excluded.wants,
+              expires_at = excluded.expires_at, grace_ms = excluded.grace_ms`;
       }
       return next;
-    })) as { limiter: Limiter; idle: boolean; have: number; limit: number }[];
+    })) as { limiter: Limiter; needs: number; coming: number; wants: boolean; have: number; limit: number }[];
     if (this.failing) this.log.info('send window shares: renewed again');
     this.failing = false;
     const now = performance.now();
-    for (const { limiter, have, limit, idle } of written) {
+    let short = false;
+    for (const { limiter, have, limit, needs, wants } of written) {
       limiter.have = have;
       limiter.window.setShare(limit, sentAt + LEASE_MS);
+      short ||= (wants && needs > limit) || have > limit;
       // a window with no share, no sends and nothing counted is forgotten; a later send starts a fresh one
-      if (!have && idle && limiter.window.used(now) === 0 && !limiter.window.waiting)
-        this.limiters.delete(limiter.key);
+      if (!have && !needs && now - limiter.window.lastWanted >= IDLE_MS) this.limiters.delete(limiter.key);
     }
+    return short;
   }
 
   /**

@@ -74,7 +74,7 @@ describe('send windows', () => {
     const window = new SendWindow(5);
     window.setShare(0);
     let starved = 0;
-    window.onStarved = () => void starved++;
+    window.onShort = () => void starved++;
     const entering = enterWindows([window]);
     const since = performance.now();
     await pause(1_200);
