@@ -21,6 +21,14 @@ import { windowShares } from '../rates/window-shares';
  * once) means a stalled worker leaves few unused slots behind, and other batches fill the rest.
  */
 const CHUNK_MS = 250;
+/**
+ * A chunk's send times are reserved a slice of about this much sending time at a time, each while
+ * the slice before it is sent: the batches of all processes then take turns every few dozen ms, so
+ * each process's sends in any second stay close to its part of the account's rate (a quarter second
+ * of consecutive times for one process asked its share of the cap for that quarter second's sends at
+ * the full rate, and shares cannot move that fast: window-shares.ts).
+ */
+const SLICE_MS = 50;
 const MAX_CLAIM = 250;
 /** An idle limiter starts this far from now: time for the reply to reach us and the timer to be set. */
 const FIRST_SLOT_LEAD_MS = 30;
@@ -158,7 +166,31 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     if (lease.signal.aborted) result.stop ??= 'lost';
     return result.stop;
   };
+  /**
+   * Claimed sends count in their windows' needs until they start or are set aside: a process's share
+   * of a cap grows for a chunk before its sends are due (window-shares.ts). Their times are reserved
+   * later, slice by slice; until they start they are taken as due as early as the rate allows.
+   */
+  const announced = new Map<PreparedSend, number>();
+  /** `due`: on the windows' clock (performance.now) */
+  const announce = (item: PreparedSend, due: number) => {
+    announced.set(item, due);
+    for (const w of windowsOf(pace, item)) w.announce(due);
+  };
+  const settle = (item: PreparedSend) => {
+    const due = announced.get(item);
+    if (due === undefined) return;
+    announced.delete(item);
+    for (const w of windowsOf(pace, item)) w.settle(due);
+  };
   const launch = async (item: TimedSend) => {
+    try {
+      await launchAnnounced(item);
+    } finally {
+      settle(item);
+    }
+  };
+  const launchAnnounced = async (item: TimedSend) => {
     if (stopping()) return setAside(item);
     const wait = item.at - Date.now();
     if (wait >= 1) await pause(wait, lease.signal);
@@ -176,16 +208,13 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
   };
 
   const queue = [...ready];
-  const chunkSize = Math.min(
-    MAX_CLAIM,
-    Math.max(
-      1,
-      Math.round((pace.account.maxPerSecond * (1 - pace.headroom) * pace.slowdown * CHUNK_MS) / 1000),
-    ),
-  );
+  const rate = pace.account.maxPerSecond * (1 - pace.headroom) * pace.slowdown;
+  const chunkSize = Math.min(MAX_CLAIM, Math.max(1, Math.round((rate * CHUNK_MS) / 1000)));
 
-  /** Claims the next chunk and reserves its slots. */
-  const nextChunk = async (): Promise<TimedSend[] | undefined> => {
+  const sliceSize = Math.max(1, Math.round((chunkSize * SLICE_MS) / CHUNK_MS));
+
+  /** Claims the next chunk; its slots are reserved slice by slice as it is sent. */
+  const nextChunk = async (): Promise<PreparedSend[] | undefined> => {
     if (stopping()) {
       result.notSent.push(...queue.splice(0));
       return undefined;
@@ -205,26 +234,58 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     }
     result.held += claim.held.length;
     const ids = new Set(claim.claimed);
-    const timed = await timeOf(fresh.filter((item) => ids.has(item.message.id)));
+    const claimed = fresh.filter((item) => ids.has(item.message.id));
+    const now = performance.now();
+    claimed.forEach((item, i) => announce(item, now + (i * 1000) / rate));
+    return claimed;
+  };
+
+  /** Reserves the slots of the next slice of a claimed chunk; a round that stopped sets the rest aside. */
+  const nextSlice = async (chunk: PreparedSend[]): Promise<TimedSend[] | undefined> => {
+    if (!chunk.length) return undefined;
+    if (stopping()) {
+      for (const item of chunk.splice(0)) setAside(item);
+      return undefined;
+    }
+    const timed = await timeOf(chunk.splice(0, sliceSize));
+    // their times are known now: a send that waits past its own is late, and the window says so
+    const now = performance.now();
+    const clock = Date.now();
+    for (const item of timed) {
+      settle(item);
+      announce(item, now + item.at - clock);
+    }
     pace.log.debug(
       { token: scope.token, n: timed.length, first: timed[0]?.at, last: timed.at(-1)?.at },
-      'chunk reserved',
+      'slice reserved',
     );
     return timed;
   };
 
+  let pending: Promise<PreparedSend[] | undefined> | undefined;
+  let reserving: Promise<TimedSend[] | undefined> | undefined;
   try {
-    let pending = nextChunk();
+    pending = nextChunk();
     for (;;) {
       const chunk = await pending;
       if (!chunk) break;
-      // the next chunk is reserved and claimed while this one is sent
+      // the next chunk is claimed while this one is sent, and each slice reserved while the one before it is
       pending = nextChunk();
-      for (const item of chunk) await launch(item);
+      reserving = nextSlice(chunk);
+      for (;;) {
+        const slice = await reserving;
+        if (!slice) break;
+        reserving = nextSlice(chunk);
+        for (const item of slice) await launch(item);
+      }
       pace.heartbeat({ ...buffer.counts, held: result.held });
     }
     await pending.catch(() => undefined);
   } finally {
+    // a round that broke off leaves reserved slots unsent: no window needs their places any more
+    await pending?.catch(() => undefined);
+    await reserving?.catch(() => undefined);
+    for (const item of [...announced.keys()]) settle(item);
     await Promise.all(inflight);
     await buffer.flush();
   }
