@@ -54,9 +54,8 @@ export class SendWindow {
   /** A send wants a place: the share keeps it wanted, and a window short of places asks for more at once. */
   want(now: number): void {
     this.lastWanted = now;
-    // this send among the waiting ones, unless it was announced
-    if (Math.max(this.used(now) + this.wake.length + 1, this.demand(now).needs) > this.room(now))
-      this.onShort?.();
+    // this send among the waiting ones (announced sends asked for their places when announced)
+    if (this.used(now) + this.wake.length + 1 > this.room(now)) this.onShort?.();
   }
 
   /**
