@@ -8,6 +8,12 @@ import type { QuietHoursPolicy } from '../schemas/reminder-settings';
 
 export interface ActivityDeps {
   sql: Sql;
+  /**
+   * The pool of a reminder run's long statement (making its due messages); unset = `sql`. Apart, so
+   * that ten runs' statements of a second each never hold every connection while the short ones of
+   * screens and send batches, which the first texts wait on, queue behind them.
+   */
+  runSql?: Sql;
   s3: S3Client;
   bucket: string;
   log: Logger;

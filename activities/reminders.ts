@@ -22,9 +22,10 @@ export interface PreparedRun {
 
 export function createReminderActivities({
   sql,
+  runSql = sql,
   log,
   quietHours,
-}: Pick<ActivityDeps, 'sql' | 'log' | 'quietHours'>) {
+}: Pick<ActivityDeps, 'sql' | 'runSql' | 'log' | 'quietHours'>) {
   const policy = quietHours ?? DEFAULT_QUIET_HOURS_POLICY;
   return {
     /**
@@ -50,7 +51,7 @@ export function createReminderActivities({
         if (err instanceof InvalidReminderPlan) throw ApplicationFailure.nonRetryable(err.message, err.name);
         throw err;
       }
-      const { created, due: regions } = await createDueMessages(sql, plan, input.now);
+      const { created, due: regions } = await createDueMessages(runSql, plan, input.now);
       activityLog(log, { companyId: company.id }).debug({ created, regions }, 'reminder run prepared');
       return { companyId: company.id, active: true, created, regions };
     },

@@ -3,6 +3,7 @@
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { App } from '../lib/app';
+import { createSql } from '../lib/db';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { ensureSendSweepSchedule } from '../lib/dispatch/sweep-schedule';
 import { releaseWindowShares } from '../lib/rates/window-shares';
@@ -18,6 +19,9 @@ import { ensureWebhookDrainer } from '../lib/webhooks/drainer';
 import { createWorkers, installTemporalLogging, runWorkers } from './create-workers';
 import { configuredSendWorkers } from './send-workers';
 import { workflowBundle } from './workflow-bundle';
+
+/** Connections of the pool that makes reminder runs' due messages (ActivityDeps.runSql). */
+const RUN_POOL_CONNECTIONS = 3;
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -46,6 +50,14 @@ export async function startWorkerRuntime(opts: {
   const { config } = app;
   const sdkMetricsAddress = opts.ops ? `127.0.0.1:${await freePort()}` : undefined;
   installTemporalLogging(log, sdkMetricsAddress);
+  // a few connections: runs beyond them wait their turn to make their messages, so the first ones
+  // finish (and start sending) sooner than if every run's statement shared the cores at once
+  const runSql = createSql({
+    url: app.runtime.databaseUrl,
+    actor: config.actor,
+    max: RUN_POOL_CONNECTIONS,
+    applicationName: 'herald-runs',
+  });
   let workers: Worker[] | undefined;
   const ops = opts.ops
     ? await startOpsServer({
@@ -72,6 +84,7 @@ export async function startWorkerRuntime(opts: {
     await syncConfiguredAccounts(app.sql, config);
     const activities = createActivities({
       sql: app.sql,
+      runSql,
       s3: app.s3,
       bucket: app.bucket,
       log,
@@ -115,6 +128,7 @@ export async function startWorkerRuntime(opts: {
         log.warn({ err }, 'giving back window shares failed'),
       );
       await connection.close();
+      await runSql.end();
       await ops?.close();
     });
     try {
@@ -135,6 +149,7 @@ export async function startWorkerRuntime(opts: {
   } catch (err) {
     if (!started) {
       await connection.close();
+      await runSql.end();
       await ops?.close();
     }
     throw err;
