@@ -255,6 +255,18 @@ describe('reminder messages come into being when their step falls due', () => {
     expect(outbox).toEqual({ n: 40, distinct: 40 });
   });
 
+  it('makes nothing for a company whose plan has no steps', async () => {
+    const c = await company('none', []);
+    await load(c, 'none.csv', [appointment('A1', daysFromNow(2), '15:00')]);
+    const plan = (await loadCompanyPlan(app.sql, c.id))!;
+    expect(plan.steps).toEqual([]);
+    expect(await createDueMessages(app.sql, plan, new Date().toISOString())).toEqual({
+      created: 0,
+      byRegion: {},
+      due: [],
+    });
+  });
+
   it("makes a moved appointment's steps due again for the new time, saying it moved, and cancels the old time's pending ones", async () => {
     const c = await company('move', [
       {
