@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -169,6 +170,25 @@ describe('the embedded runtime', () => {
     } finally {
       await taken.close();
     }
+  });
+
+  it('stops a Temporal dev server that a signal already ended, without waiting for an exit that came', async () => {
+    const cli = await resolveGoTool(GO_TOOLS.temporal, { env: process.env, notice: () => {} });
+    const server = await startTemporalDevServer({
+      cliPath: cli!.path,
+      namespace: 'default',
+      port: 0,
+      uiPort: 0,
+      log: createLogger({ level: 'silent', pretty: false }),
+    });
+    process.kill(server.pid!, 'SIGKILL');
+    // gone from the process table: this process has reaped it and seen its exit
+    await expect.poll(() => existsSync(`/proc/${server.pid}`), { timeout: 10_000 }).toBe(false);
+    const outcome = await Promise.race([
+      server.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+    ]);
+    expect(outcome).toBe('stopped');
   });
 
   it('refuses to start the Temporal UI on a taken port, and leaves nothing running', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../log';
 import { choosePort, freePort, PortInUseError, startOnPickedPorts } from './ports';
+import { stopChild } from './stop-child';
 
 const USER = 'herald';
 const PASSWORD = 'herald';
@@ -242,13 +243,8 @@ export async function startEmbeddedPostgres(opts: {
     return {
       url,
       pid: server.pid,
-      stop: () =>
-        new Promise<void>((resolve) => {
-          if (server.exitCode !== null || server.signalCode !== null) return resolve();
-          server.once('exit', () => resolve());
-          // SIGINT = Postgres's fast shutdown: ends sessions, checkpoints, exits
-          server.kill('SIGINT');
-        }),
+      // SIGINT = Postgres's fast shutdown: ends sessions, checkpoints, exits
+      stop: () => stopChild(server, 'SIGINT'),
     };
   };
   const pick = opts.freePort ?? freePort;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Logger } from '../log';
 import { GO_TOOLS, requireGoTool } from './go-tools';
 import { choosePort, freePort, PortInUseError, portInUseByGoOutput, startOnPickedPorts } from './ports';
+import { stopChild } from './stop-child';
 
 /** The embedded server's root user; it listens on loopback only. */
 export const EMBEDDED_S3_ACCESS_KEY = 'herald-local';
@@ -105,16 +106,7 @@ async function serve(opts: {
   return {
     endpoint,
     pid: child.pid,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 'SIGTERM', 10_000),
   };
 }
 

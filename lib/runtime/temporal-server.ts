@@ -4,6 +4,7 @@ import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { SA, SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_TYPE } from '../names';
 import type { Logger } from '../log';
 import { choosePort, freePort, PortInUseError, portInUseByGoOutput, startOnPickedPorts } from './ports';
+import { stopChild } from './stop-child';
 
 export interface RunningTemporal {
   address: string;
@@ -140,16 +141,7 @@ async function startOnPorts(
     address,
     uiUrl: `http://127.0.0.1:${uiPort}`,
     pid: child.pid,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 'SIGTERM', 10_000),
   };
 }
 
