@@ -117,7 +117,6 @@ export async function readCsv(input: ByteSource, options: CsvOptions = {}): Prom
       async *batches() {
         try {
           const first = toRows(afterHeader);
-          afterHeader = [];
           if (first.length > 0) yield first;
           for await (const batch of rowsOf) {
             const rows = toRows(batch);
