@@ -25,7 +25,7 @@ import { measureOutputFloor } from './output-floor';
 import { fillOtherCompanies } from './existing-messages';
 import { ensurePgloader, loadWithPgloader } from './pgloader';
 import { loadAverage, processCpuMs } from './trigger-timing';
-import { cpuOfProcessTree } from './process-cpu';
+import { cpuBetween, cpuOfProcessTree } from './process-cpu';
 
 // the worker's heap as `npm run worker` sizes it (package.json): without a cap V8 lets garbage from
 // parsing pile up to ~400 MB on a machine with memory to spare; with it the worker stays near 260 MB
@@ -209,8 +209,7 @@ try {
   );
   // where the ingest's CPU went: two cores give 2 × ours_s at most
   say(
-    `ingest CPU: ${Object.entries(cpuAfter)
-      .map(([part, ms]) => [part, ms - (cpuBefore[part] ?? 0)] as const)
+    `ingest CPU: ${Object.entries(cpuBetween(cpuAfter, cpuBefore))
       .filter(([, ms]) => ms > 0)
       .map(([part, ms]) => `${part} ${seconds(ms)} s`)
       .join(', ')} (${os.cpus().length} cores × ${seconds(oursMs)} s)`,

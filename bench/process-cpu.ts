@@ -57,3 +57,8 @@ export async function cpuOfProcessTree(): Promise<CpuByPart> {
   }
   return byPart;
 }
+
+/** The CPU milliseconds each part spent between two readings of cpuOfProcessTree. */
+export function cpuBetween(after: CpuByPart, before: CpuByPart): CpuByPart {
+  return Object.fromEntries(Object.entries(after).map(([part, ms]) => [part, ms - (before[part] ?? 0)]));
+}

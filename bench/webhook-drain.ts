@@ -12,7 +12,7 @@ import { postDelivery, type DeliveryToSend } from '../lib/webhooks/deliver';
 import { startTestWorker } from '../test/support/harness';
 import { startWebhookReceiverProcess } from '../test/standins/webhook-receiver-process';
 import { loadAverage } from './trigger-timing';
-import { cpuOfProcessTree, type CpuByPart } from './process-cpu';
+import { cpuBetween, cpuOfProcessTree, type CpuByPart } from './process-cpu';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '20000' } } });
 const n = Number(values.events);
@@ -25,7 +25,7 @@ process.env[SECRET_ENV] = secret;
 
 /** CPU microseconds per event that each part of the process tree spent between two readings. */
 const perEvent = (after: CpuByPart, before: CpuByPart): CpuByPart =>
-  Object.fromEntries(Object.entries(after).map(([k, ms]) => [k, ((ms - (before[k] ?? 0)) * 1000) / n]));
+  Object.fromEntries(Object.entries(cpuBetween(after, before)).map(([k, ms]) => [k, (ms * 1000) / n]));
 const describe = (cost: CpuByPart) =>
   Object.entries(cost)
     .map(([k, us]) => `${k} ${us.toFixed(0)} µs`)
