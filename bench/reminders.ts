@@ -304,7 +304,11 @@ try {
     const created = summaries.reduce((n, s) => n + s.created, 0);
     const sentPerS = (arrivals.length - 1) / ((last - first) / 1000);
     const deferredIn: Record<string, number> = {};
-    for (const r of summaries.flatMap((s) => s.regions))
+    const pages = summaries.flatMap((s) => [
+      ...(s.firstPage ? [{ ...s.firstPage, region: 'first pages' }] : []),
+      ...s.regions,
+    ]);
+    for (const r of pages)
       if (r.screened.deferred) deferredIn[r.region] = (deferredIn[r.region] ?? 0) + r.screened.deferred;
     const deferred = Object.values(deferredIn).reduce((n, d) => n + d, 0);
     say(

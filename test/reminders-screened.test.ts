@@ -20,6 +20,8 @@ const clock = new Date(winterNoonInNewYork().getTime() - 3.5 * 3_600_000);
 const minutes = (m: number, from = clock) => new Date(from.getTime() + m * 60_000);
 const georgian = { state: 'GA', timezone: 'America/New_York', region: 'southeast' };
 const alabamian = { state: 'AL', timezone: 'America/Chicago', region: 'southeast' };
+/** the southeast's worker screens everything: the writes slipped in go around its screenings */
+const regionsOnly = { firstPage: 0 };
 
 let app: App;
 let workers: ReminderWorkers;
@@ -68,7 +70,7 @@ describe("dispatch sends only what the region's screening checked", () => {
       // loaded (or released from held) between the screening and dispatch: 07:30 in Alabama
       late = await touch(alabamian, minutes(-10), 'sms-2h');
     };
-    const first = await runReminders(app, workers, company.alias, clock);
+    const first = await runReminders(app, workers, company.alias, clock, regionsOnly);
     expect(late).toBeGreaterThan(0);
     expect(first.regions.find((r) => r.region === 'southeast')?.sent.sms?.sent).toBe(1);
     expect((await messageRow(app.sql, ready)).state).toBe('sent');
@@ -76,14 +78,14 @@ describe("dispatch sends only what the region's screening checked", () => {
     expect(await messageRow(app.sql, late)).toMatchObject({ state: 'scheduled', deferrals: 0 });
     expect(await outboxCount(app.sql, [late])).toBe(0);
 
-    await runReminders(app, workers, company.alias, minutes(1));
+    await runReminders(app, workers, company.alias, minutes(1), regionsOnly);
     const deferred = await messageRow(app.sql, late);
     expect(deferred).toMatchObject({ state: 'scheduled', deferrals: 1 });
     expect(deferred.status_description).toMatch(/07:31 in America\/Chicago is outside 08:00-21:00/);
     // 08:00 CST
     expect(deferred.contact_at).toEqual(minutes(30));
 
-    await runReminders(app, workers, company.alias, minutes(31));
+    await runReminders(app, workers, company.alias, minutes(31), regionsOnly);
     expect((await messageRow(app.sql, late)).state).toBe('sent');
     expect(await outboxCount(app.sql, [ready, late])).toBe(2);
   });
@@ -92,11 +94,11 @@ describe("dispatch sends only what the region's screening checked", () => {
     // screened a millisecond before 21:00 in Georgia: by the time dispatch claims it, the window has closed
     const evening = new Date(clock.getTime() + 12.5 * 3_600_000 - 1);
     const m = await touch(georgian, minutes(-60, evening), 'sms-evening');
-    await runReminders(app, workers, company.alias, evening);
+    await runReminders(app, workers, company.alias, evening, regionsOnly);
     expect(await messageRow(app.sql, m)).toMatchObject({ state: 'scheduled', deferrals: 0 });
     expect(await outboxCount(app.sql, [m])).toBe(0);
 
-    await runReminders(app, workers, company.alias, minutes(1, evening));
+    await runReminders(app, workers, company.alias, minutes(1, evening), regionsOnly);
     const deferred = await messageRow(app.sql, m);
     expect(deferred).toMatchObject({ state: 'scheduled', deferrals: 1 });
     expect(deferred.status_description).toMatch(/21:00 in America\/New_York is outside 08:00-21:00/);
@@ -118,12 +120,13 @@ describe("dispatch sends only what the region's screening checked", () => {
       workers,
       company.alias,
       new Date(appointmentAt.getTime() - 3_600_000),
+      regionsOnly,
     );
     expect(behind.regions.find((r) => r.region === 'southeast')?.screened.ready.email).toBe(1);
     expect(await messageRow(app.sql, m)).toMatchObject({ state: 'scheduled' });
     expect(await outboxCount(app.sql, [m])).toBe(0);
 
-    await runReminders(app, workers, company.alias, new Date());
+    await runReminders(app, workers, company.alias, new Date(), regionsOnly);
     const expired = await messageRow(app.sql, m);
     expect(expired.state).toBe('expired');
     expect(expired.status_description).toMatch(/had passed when the run reached it/);
@@ -146,7 +149,7 @@ describe("dispatch sends only what the region's screening checked", () => {
       }, 20_000).catch(() => outboxCount(app.sql, firstPage));
     };
     try {
-      const summary = await runReminders(app, workers, company.alias, clock, { pageSize: 2 });
+      const summary = await runReminders(app, workers, company.alias, clock, { ...regionsOnly, pageSize: 2 });
       expect(sentBeforeSecondPage).toBe(2);
       const southeast = summary.regions.find((r) => r.region === 'southeast');
       expect(southeast?.screened).toMatchObject({ seen: 4, ready: { sms: 4 } });

@@ -13,7 +13,7 @@ import type { Activities } from '../activities';
 import type { PageCursor, ScreenCounts } from '../activities/reminders';
 import { SA, WORKFLOW_IDS } from '../lib/names';
 import { dispatchMessages } from './dispatch-messages';
-import { batchSender, noTotals, sumTotals, type BatchSender, type DispatchTotals } from './send-batches';
+import { channelSenders, SEND_ATTEMPTS, sumTotals, type DispatchTotals } from './send-batches';
 
 type Channel = 'sms' | 'voice' | 'email';
 const CHANNELS: Channel[] = ['sms', 'voice', 'email'];
@@ -66,8 +66,6 @@ const PAGES_PER_RUN = 50;
  * screened messages to a `dispatchMessages` child per channel, which is what their histories replay.
  */
 const SENDS_SCREENED_PAGES = 'region-sends-screened-pages';
-/** tries of a batch on an account before it is settled and failed over */
-const SEND_ATTEMPTS = 5;
 
 const READS = {
   startToCloseTimeout: '2 minutes',
@@ -115,39 +113,20 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
   const sendsPages = patched(SENDS_SCREENED_PAGES);
   // continued from a run of the code before, which left what it screened for a dispatch child
   const leftUnsent = input.carry !== undefined && !input.carry.sentOwnPages;
-  const senders = new Map<Channel, Promise<BatchSender>>();
-  /** what each sender adds up; in the result once the channel has sent */
-  const totalsOf = new Map<Channel, DispatchTotals>();
-  /** The channel's sender, its route read when first asked for. */
-  const senderFor = (channel: Channel): Promise<BatchSender> => {
-    let found = senders.get(channel);
-    if (!found) {
-      const totals = progress.sent[channel] ?? noTotals();
-      totalsOf.set(channel, totals);
-      found = local.describeDispatchRoute({ companyId: input.companyId, channel }).then((route) =>
-        batchSender({
-          companyId: input.companyId,
-          workflowId: screenedBy,
-          route,
-          attempts: SEND_ATTEMPTS,
-          totals,
-        }),
-      );
-      senders.set(channel, found);
-    }
-    return found;
-  };
+  const senders = channelSenders({
+    companyId: input.companyId,
+    workflowId: screenedBy,
+    attempts: SEND_ATTEMPTS,
+    route: (channel) => local.describeDispatchRoute({ companyId: input.companyId, channel }),
+    sent: progress.sent,
+  });
   // the routes of the channels the run saw due are read alongside the first page, not after it; a
   // route that cannot be read fails the region only if the channel has something to send
-  if (sendsPages && !input.carry)
-    for (const channel of input.channels ?? []) senderFor(channel).catch(() => undefined);
-  /** the channels this run has handed messages to */
-  const sending = new Set<Channel>();
-  const drain = () => Promise.all([...sending].map(async (c) => (await senderFor(c)).drain()));
+  if (sendsPages && !input.carry) for (const channel of input.channels ?? []) senders.prefetch(channel);
 
   let cursor = input.carry?.cursor;
   for (let pagesThisRun = 0; ; pagesThisRun++) {
-    const screen = sendsPages && sending.size ? remote : local;
+    const screen = sendsPages && senders.sending ? remote : local;
     const page = await screen.screenDueMessages({
       companyId: input.companyId,
       region: input.region,
@@ -155,22 +134,20 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
       cursor,
       limit: input.pageSize ?? 1000,
       screenedBy,
+      // the run sends its first page itself
+      passOver: input.runKey,
     });
     add(progress.screened, page);
     progress.pages++;
     if (sendsPages) {
       for (const channel of CHANNELS) {
-        if (!page.readyIds[channel].length) continue;
-        const sender = senderFor(channel);
-        sending.add(channel);
-        progress.sent[channel] = totalsOf.get(channel);
-        await (await sender).send(page.readyIds[channel]);
+        if (page.readyIds[channel].length) await senders.send(channel, page.readyIds[channel]);
       }
     }
     if (!page.next) break;
     cursor = page.next;
     if (pagesThisRun + 1 >= (input.pagesPerRun ?? PAGES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-      await drain();
+      await senders.drain();
       await continueAsNew<typeof reminderRegion>({
         ...input,
         carry: {
@@ -187,7 +164,7 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
   }
 
   progress.stage = 'sending';
-  if (sendsPages) await drain();
+  if (sendsPages) await senders.drain();
   if (!sendsPages || leftUnsent) await dispatchScreened(input, progress, screenedBy);
   progress.stage = 'done';
   return { region: input.region, screened: progress.screened, sent: progress.sent };

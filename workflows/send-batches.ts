@@ -12,6 +12,9 @@ export interface DispatchTotals extends BatchCounts {
   batches: number;
 }
 
+/** tries of a batch on an account before it is settled and failed over */
+export const SEND_ATTEMPTS = 5;
+
 export const noTotals = (): DispatchTotals => ({ ...noCounts(), failedOver: 0, batches: 0 });
 const COUNT_KEYS = Object.keys(noCounts()) as (keyof BatchCounts)[];
 
@@ -123,6 +126,69 @@ export function batchSender(opts: {
     },
     async drain() {
       await Promise.all(inflight);
+    },
+  };
+}
+
+type Channel = 'sms' | 'voice' | 'email';
+
+export interface ChannelSenders {
+  /** Reads the channel's route now, alongside other work; one that cannot be read fails only a channel with something to send. */
+  prefetch(channel: Channel): void;
+  /** Starts batches of `ids` on the channel's route (read when first asked for); resolves once the last is started. */
+  send(channel: Channel, ids: readonly number[]): Promise<void>;
+  /** Resolves when every batch started on every channel has finished. */
+  drain(): Promise<void>;
+  /** whether any channel has been handed messages */
+  readonly sending: boolean;
+}
+
+/**
+ * A batch sender per channel for workflow `workflowId`: a channel's totals go into `sent` when it
+ * first sends (added to what is there, as after continue-as-new).
+ */
+export function channelSenders(opts: {
+  companyId: number;
+  workflowId: string;
+  attempts: number;
+  route(channel: Channel): Promise<DispatchRoute>;
+  sent: Partial<Record<Channel, DispatchTotals>>;
+}): ChannelSenders {
+  const senders = new Map<Channel, { totals: DispatchTotals; sender: Promise<BatchSender> }>();
+  const senderFor = (channel: Channel) => {
+    let found = senders.get(channel);
+    if (!found) {
+      const totals = opts.sent[channel] ?? noTotals();
+      const sender = opts.route(channel).then((route) =>
+        batchSender({
+          companyId: opts.companyId,
+          workflowId: opts.workflowId,
+          route,
+          attempts: opts.attempts,
+          totals,
+        }),
+      );
+      senders.set(channel, (found = { totals, sender }));
+    }
+    return found;
+  };
+  /** the channels handed messages */
+  const sending = new Set<Channel>();
+  return {
+    prefetch(channel) {
+      senderFor(channel).sender.catch(() => undefined);
+    },
+    async send(channel, ids) {
+      const { totals, sender } = senderFor(channel);
+      sending.add(channel);
+      opts.sent[channel] = totals;
+      await (await sender).send(ids);
+    },
+    async drain() {
+      await Promise.all([...sending].map(async (c) => (await senderFor(c).sender).drain()));
+    },
+    get sending() {
+      return sending.size > 0;
     },
   };
 }

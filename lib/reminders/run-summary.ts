@@ -1,4 +1,4 @@
-// Prints a reminder run's summary for people: per region what was screened out, deferred and sent.
+// Prints a reminder run's summary for people: for its first page and per region what was screened out, deferred and sent.
 import type { ReminderRunSummary } from '../../workflows/reminder-run';
 
 const CHANNELS = ['sms', 'voice', 'email'] as const;
@@ -27,7 +27,8 @@ export function runTotals(summary: ReminderRunSummary): RunTotals {
     failed: 0,
     waiting: 0,
   };
-  for (const r of summary.regions) {
+  // the run's own first page, then its regions' pages
+  for (const r of [...(summary.firstPage ? [summary.firstPage] : []), ...summary.regions]) {
     t.seen += r.screened.seen;
     t.deferred += r.screened.deferred;
     t.expired += r.screened.expired;
@@ -54,7 +55,8 @@ export function describeRun(summary: ReminderRunSummary): string[] {
       `${t.expired} expired, ${t.cancelled} cancelled, ${t.skipped} skipped, ${t.held} held, ${t.failed} failed, ${t.waiting} waiting`,
     `  ${summary.created} new messages for plan steps that fell due`,
   ];
-  for (const r of summary.regions) {
+  const first = summary.firstPage;
+  for (const r of [...(first ? [{ ...first, region: 'first page' }] : []), ...summary.regions]) {
     const sent = CHANNELS.flatMap((c) => (r.sent[c] ? [`${c} ${r.sent[c]!.sent}`] : []));
     lines.push(
       `  ${r.region.padEnd(14)} due ${r.screened.seen}, deferred ${r.screened.deferred}, expired ${r.screened.expired}, ` +
@@ -62,6 +64,7 @@ export function describeRun(summary: ReminderRunSummary): string[] {
     );
   }
   if (!summary.regions.length) lines.push('  nothing was due');
+  if (first?.error) lines.push(`  ${'first page'.padEnd(14)} FAILED: ${first.error}`);
   for (const f of summary.failed) lines.push(`  ${f.region.padEnd(14)} FAILED: ${f.error}`);
   return lines;
 }

@@ -15,13 +15,19 @@ export interface PageCursor {
 
 export interface ScreenPageInput {
   companyId: number;
-  region: string;
+  /** unset: every region's (a run's own first page, its most urgent messages wherever they are) */
+  region?: string;
   /** the run's clock (ISO): what is due, and the local time quiet hours look at */
   now: string;
   cursor?: PageCursor;
   limit: number;
-  /** who screens (the reminder-region workflow id): ready messages carry it, and its dispatch takes only those */
+  /** who screens (the reminder-run or reminder-region workflow id): ready messages carry it */
   screenedBy?: string;
+  /**
+   * messages screened ready by this workflow are passed over: its run's first page, which the run
+   * sends itself (a region must not take them over while the run's batch has yet to claim them)
+   */
+  passOver?: string;
 }
 
 export interface ScreenCounts {
@@ -117,8 +123,9 @@ async function readPage(sql: Sql, input: ScreenPageInput): Promise<Row[]> {
     -- an answer stops the reminders of the time it was about; an opt-out stops them all
     left join reminder_enrollments e on e.appointment_id = m.appointment_id
       and (e.status = 'opted_out' or m.appointment_at is null or e.appointment_at = m.appointment_at)
-    where m.company_id = ${input.companyId} and m.region = ${input.region} and m.state = 'scheduled'
-      and m.contact_at <= ${input.now}
+    where m.company_id = ${input.companyId} and m.state = 'scheduled' and m.contact_at <= ${input.now}
+      and ${input.region === undefined ? sql`true` : sql`m.region = ${input.region}`}
+      and ${input.passOver === undefined ? sql`true` : sql`m.screened_by is distinct from ${input.passOver}`}
       -- as text: a timestamptz parameter would pass through a JS Date and lose its microseconds
       and ${after ? sql`(m.contact_at, m.id) > (${after.afterAt}::text::timestamptz, ${after.afterId})` : sql`true`}
     order by m.contact_at, m.id

@@ -125,7 +125,7 @@ export async function runReminders(
   workers: ReminderWorkers,
   companyAlias: string,
   now: Date,
-  paging: { pageSize?: number; pagesPerRun?: number } = {},
+  paging: { pageSize?: number; pagesPerRun?: number; firstPage?: number } = {},
 ): Promise<ReminderRunSummary> {
   const client = await app.client();
   return client.workflow.execute(reminderRun, {
