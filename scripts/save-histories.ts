@@ -226,7 +226,8 @@ try {
     await client.workflow.execute(reminderRun, {
       taskQueue,
       workflowId: runId,
-      args: [{ companyAlias: sender.alias, now: now.toISOString(), pageSize: 2 }],
+      // the region screens all three, in pages (the run's own first page would take them)
+      args: [{ companyAlias: sender.alias, now: now.toISOString(), pageSize: 2, firstPage: 0 }],
     });
     const regionId = WORKFLOW_IDS.reminderRegion(runId, 'northeast');
     await save('pages-of-two', client.workflow.getHandle(regionId), 'reminderRegion');
