@@ -26,7 +26,7 @@ const { values } = parseArgs({
   options: {
     appointments: { type: 'string', default: '1000000' },
     cap: { type: 'string', default: '500' },
-    /** print the first company's run as a timeline: its workflows' activities and children */
+    /** print the run that sent the first text as a timeline: its workflows' activities and children */
     explain: { type: 'boolean', default: false },
     /** print the account cap's window shares every 250 ms while the runs send: held, by how many, how many hungry */
     shares: { type: 'boolean', default: false },
@@ -320,13 +320,15 @@ try {
         `busiest second ${maxInAnySecond(arrivals)} at the stand-in (cap ${cap}); ${(sentPerS / cap).toFixed(3)} of the cap; ` +
         `load average ${loadAverage()}`,
     );
-    if (values.explain)
-      await explainRun(
-        app,
-        WORKFLOW_IDS.reminderRun(companies[0]!.alias, `bench-${now}`),
-        runsStarted,
-        first,
-      );
+    if (values.explain) {
+      // the run whose batch sent the first text: a batch's token starts with the id of the workflow that sent it
+      const [firstSent] = await app.sql<{ token: string }[]>`
+        select dispatch_token as token from messages
+        where company_id in ${app.sql(companies.map((c) => c.id))} and sent_at >= ${new Date(runsStarted)}
+        order by sent_at, id limit 1`;
+      const runId = firstSent!.token.slice(0, firstSent!.token.indexOf('#')).replace(/\/region\/.*$/, '');
+      await explainRun(app, runId, runsStarted, first);
+    }
     say(
       `bench:reminders workers=${shape} appointments=${total} due=${created} first_send_ms=${Math.round(first - runsStarted)} ` +
         `select_ms=${selectMs.toFixed(0)} sent_per_s=${sentPerS.toFixed(1)} cap=${cap}`,
