@@ -97,6 +97,28 @@ describe("a reminder run's first page", () => {
     expect(batch).toBeGreaterThanOrEqual(0);
     expect(child).toBeGreaterThan(batch);
   });
+
+  it('starts no region when it held every due message', async () => {
+    const c = await createTestCompany(app.sql, { credits: 1000 });
+    const ids = [
+      await touch(c.id, newYorker, hoursFromNow(-2)),
+      await touch(c.id, floridian, hoursFromNow(-1)),
+    ];
+
+    const summary = await runReminders(app, workers, c.alias, now);
+    expect(summary.failed).toEqual([]);
+    expect(summary.firstPage?.screened).toMatchObject({ seen: 2, ready: { sms: 2 } });
+    expect(summary.firstPage?.sent.sms).toMatchObject({ sent: 2 });
+    expect(summary.regions).toEqual([]);
+    expect(await outboxCount(app.sql, ids)).toBe(2);
+    const client = await app.client();
+    const children: string[] = [];
+    for await (const w of client.workflow.list({
+      query: `CompanyAlias = '${c.alias}' AND WorkflowType = 'reminderRegion'`,
+    }))
+      children.push(w.workflowId);
+    expect(children).toEqual([]);
+  });
 });
 
 describe('screening a page', () => {

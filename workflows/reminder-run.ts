@@ -24,7 +24,7 @@ export interface ReminderRunInput {
   now?: string;
   pageSize?: number;
   pagesPerRun?: number;
-  /** due messages the run screens and sends itself before its regions start (default FIRST_PAGE; 0: none) */
+  /** due messages the run screens and sends itself before its regions start (default FIRST_PAGE; 0: none, the regions screen all) */
   firstPage?: number;
 }
 
@@ -63,12 +63,14 @@ const { prepareReminderRun, screenDueMessages, describeDispatchRoute } = proxyLo
 });
 
 /**
- * The run screens this many of its most urgent due messages itself and sends them before its regions
- * start: the first texts need not wait for seventy children to start, run their first workflow task
- * and screen their first pages on a busy worker (about one second of a run at a busy moment). Two
- * batches' worth at most: enough for the account's first seconds, little for the regions to wait on.
+ * The run screens this many of its most urgent due messages itself, in every region, and sends them
+ * before its regions start: the first texts need not wait for region children to start, run their
+ * first workflow task and screen their first pages on a busy worker (about a second when ten runs
+ * start at once). When that page holds every due message (a region's page size: the usual run) no
+ * region child starts at all, and a busy moment is ten workflows' work, not eighty; the regions page
+ * through the rest of a larger backlog.
  */
-const FIRST_PAGE = 100;
+const FIRST_PAGE = 1000;
 const RUN_SENDS_FIRST_PAGE = 'run-sends-first-page';
 
 /** The injected clock: given, else when the schedule meant to run, else when this workflow started. */
@@ -100,15 +102,19 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
     return summary;
   }
   let sendingFirstPage: Promise<void> = Promise.resolve();
+  /** the regions to start a child for */
+  let regions = company.regions;
   const firstPage = input.firstPage ?? FIRST_PAGE;
   if (firstPage > 0 && company.regions.length && patched(RUN_SENDS_FIRST_PAGE)) {
     progress.stage = 'sending the first page';
-    const { companyId, regions } = company;
-    sendingFirstPage = (await sendFirstPage({ companyId, now, limit: firstPage, regions }, summary)).done;
+    const { companyId } = company;
+    const page = await sendFirstPage({ companyId, now, limit: firstPage, regions }, summary);
+    sendingFirstPage = page.done;
+    regions = page.more ? company.regions : [];
   }
   progress.stage = 'running regions';
   const regionsDone = Promise.all(
-    company.regions.map(async ({ region, channels }) => {
+    regions.map(async ({ region, channels }) => {
       progress.regions[region] = 'running';
       try {
         const result = await executeChild(reminderRegion, {
@@ -161,7 +167,8 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
 /**
  * Screens the company's most urgent due messages (in every region; marked with the run's id, which
  * its regions pass over) and starts their batches; resolves once they are started, with `done` for
- * their end. Send-once holds as for any batch: the claim takes only what is still scheduled.
+ * their end and whether more was due than the page held. Send-once holds as for any batch: the claim
+ * takes only what is still scheduled.
  */
 async function sendFirstPage(
   {
@@ -171,7 +178,7 @@ async function sendFirstPage(
     regions,
   }: { companyId: number; now: string; limit: number; regions: { channels: Channel[] }[] },
   summary: ReminderRunSummary,
-): Promise<{ done: Promise<void> }> {
+): Promise<{ done: Promise<void>; more: boolean }> {
   const { workflowId } = workflowInfo();
   const sent: FirstPageResult['sent'] = {};
   const senders = channelSenders({
@@ -184,7 +191,8 @@ async function sendFirstPage(
   // read alongside the screening, not after it
   for (const channel of new Set(regions.flatMap((r) => r.channels))) senders.prefetch(channel);
   const page = await screenDueMessages({ companyId, now, limit, screenedBy: workflowId });
-  const { readyIds: _ids, next: _next, ...screened } = page;
+  const { readyIds: _ids, next, ...screened } = page;
+  const more = next !== undefined;
   const result: FirstPageResult = { screened, sent };
   summary.firstPage = result;
   const fail = (err: unknown) => {
@@ -197,7 +205,7 @@ async function sendFirstPage(
       if (page.readyIds[channel].length) await senders.send(channel, page.readyIds[channel]);
   } catch (err) {
     fail(err);
-    return { done: Promise.resolve() };
+    return { done: Promise.resolve(), more };
   }
-  return { done: senders.drain().catch(fail) };
+  return { done: senders.drain().catch(fail), more };
 }

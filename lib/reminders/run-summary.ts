@@ -63,7 +63,7 @@ export function describeRun(summary: ReminderRunSummary): string[] {
         `cancelled ${r.screened.cancelled}, skipped ${r.screened.skipped}; sent ${sent.join(', ') || 'none'}`,
     );
   }
-  if (!summary.regions.length) lines.push('  nothing was due');
+  if (!summary.regions.length && !first?.screened.seen) lines.push('  nothing was due');
   if (first?.error) lines.push(`  ${'first page'.padEnd(14)} FAILED: ${first.error}`);
   for (const f of summary.failed) lines.push(`  ${f.region.padEnd(14)} FAILED: ${f.error}`);
   return lines;
