@@ -219,9 +219,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     worker: {
-      taskQueues: env.WORKER_TASK_QUEUES?.split(',')
-        .map((q) => q.trim())
-        .filter(Boolean),
+      taskQueues: env.WORKER_TASK_QUEUES === undefined ? undefined : parseTaskQueues(env.WORKER_TASK_QUEUES),
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
       heartbeatThrottleMs: env.WORKER_HEARTBEAT_THROTTLE_MS,
     },
@@ -256,6 +254,18 @@ function temporalProfileOrThrow(source: NodeJS.ProcessEnv, env: Env): TemporalPr
  * Loads `.env` of the current directory into the environment, as Docker Compose does; a variable set
  * in the environment wins over the file. For process entry points, before their configuration is read.
  */
+/**
+ * Task queues as WORKER_TASK_QUEUES and `--queues` list them. `none`: no workflow queues, for a process that
+ * hosts only the send queues of WORKER_SEND_ACCOUNTS.
+ */
+export function parseTaskQueues(list: string): string[] {
+  if (list.trim() === 'none') return [];
+  return list
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
+}
+
 export function loadDotEnv(file = path.resolve('.env')): void {
   if (existsSync(file)) process.loadEnvFile(file);
 }

@@ -195,6 +195,33 @@ describe('the worker process', () => {
     // LOG_LEVEL is honoured, not forced to info
     expect(lines.map((l) => l.msg)).toContain('workers created');
   });
+
+  it('with WORKER_TASK_QUEUES=none hosts the send queues alone, and refuses to host nothing', async () => {
+    const sendOnly = await run(
+      ['workers/main.ts'],
+      { ...process.env, LOG_LEVEL: 'debug', WORKER_TASK_QUEUES: 'none', WORKER_SEND_ACCOUNTS: 'all' },
+      { killAfter: (out) => out.includes('worker running') },
+    );
+    expect(sendOnly.code, sendOnly.stderr).toBe(0);
+    const lines = sendOnly.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; workflowQueues?: string[]; sendQueues?: string[] });
+    const created = lines.find((l) => l.msg === 'workers created');
+    // no workflow queue (not the pipeline queue a worker hosts by default), every active account's send queue
+    expect(created?.workflowQueues).toEqual([]);
+    expect(created?.sendQueues).toEqual(expect.arrayContaining(['herald-send-outbox-outbox-sms']));
+
+    const nothing = await run(['workers/main.ts'], {
+      ...process.env,
+      WORKER_TASK_QUEUES: 'none',
+      WORKER_SEND_ACCOUNTS: 'none',
+    });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain(
+      'WORKER_TASK_QUEUES names no task queue and WORKER_SEND_ACCOUNTS (none)',
+    );
+  });
 });
 
 describe('a CLI command outside npm start', () => {

@@ -1,7 +1,8 @@
-// Worker process: hosts the task queues it is told to (--queues or WORKER_TASK_QUEUES) until SIGINT/SIGTERM.
+// Worker process: hosts the task queues it is told to (--queues or WORKER_TASK_QUEUES; `none`: send queues only)
+// until SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { openApp } from '../lib/app';
-import { exitOnStartFailure, loadConfigOrExit, loadDotEnv } from '../lib/config';
+import { exitOnStartFailure, loadConfigOrExit, loadDotEnv, parseTaskQueues } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { TASK_QUEUES } from '../lib/names';
 import { startWorkerRuntime } from './worker-runtime';
@@ -9,10 +10,7 @@ import { startWorkerRuntime } from './worker-runtime';
 loadDotEnv();
 const { values } = parseArgs({ options: { queues: { type: 'string' } } });
 const config = loadConfigOrExit();
-const taskQueues = values.queues
-  ?.split(',')
-  .map((q) => q.trim())
-  .filter(Boolean) ??
+const taskQueues = (values.queues === undefined ? undefined : parseTaskQueues(values.queues)) ??
   config.worker.taskQueues ?? [TASK_QUEUES.pipeline];
 
 const log = createLogger({ level: config.logLevel ?? 'info' }).child({ taskQueues });
@@ -26,7 +24,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 try {
-  const running = await startWorkerRuntime({ app, log, taskQueues, stop: stop.signal, ops: config.ops });
+  const running = await startWorkerRuntime({
+    app,
+    log,
+    taskQueues,
+    stop: stop.signal,
+    ops: config.ops,
+  }).catch(exitOnStartFailure('worker'));
   // send queues run activities only: the workflows that start their batches are on the pipeline queue
   log.info({ sendQueues: running.sendQueues, opsPort: running.opsPort }, 'worker running');
   await running.finished;

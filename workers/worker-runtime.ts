@@ -3,6 +3,7 @@
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { App } from '../lib/app';
+import { ConfigError } from '../lib/config';
 import { createSql } from '../lib/db';
 import { ensureArchiveSchedule } from '../lib/archive/schedule';
 import { ensureSendSweepSchedule } from '../lib/dispatch/sweep-schedule';
@@ -105,6 +106,13 @@ export async function startWorkerRuntime(opts: {
     // rate), not by a second worker without the rate; a process of send queues alone bundles no workflows
     const sendQueues = sendWorkers.map((w) => w.options.taskQueue);
     const workflowQueues = opts.taskQueues.filter((q) => !sendQueues.includes(q));
+    if (!workflowQueues.length && !sendQueues.length)
+      throw new ConfigError([
+        {
+          variable: 'WORKER_TASK_QUEUES',
+          message: `names no task queue and WORKER_SEND_ACCOUNTS (${String(config.sending.workerAccounts)}) no active account: the worker would host nothing`,
+        },
+      ]);
     workers = workflowQueues.length
       ? await createWorkers({
           connection,

@@ -60,6 +60,11 @@ describe('configuration', () => {
     expect(config.worker.taskQueues).toEqual(['herald-pipeline', 'herald-region-west']);
   });
 
+  it('reads WORKER_TASK_QUEUES=none as no workflow queues, not a queue named none', () => {
+    expect(loadConfig({ WORKER_TASK_QUEUES: 'none' }).worker.taskQueues).toEqual([]);
+    expect(loadConfig({}).worker.taskQueues).toBeUndefined();
+  });
+
   it.each([
     [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must start with postgres: or postgresql:'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be a URL'],
