@@ -1,6 +1,7 @@
-// `npm run bench:reminders [-- --appointments N --cap R --workers one|split]`: reminder runs of ten companies at a busy
-// moment over N appointments in seven regions, through real worker processes and Temporal to the Twilio stand-in: how
-// soon the first text goes, how long choosing the due steps takes, and the rate sent against the account's cap.
+// `npm run bench:reminders [-- --appointments N --cap R --workers one|split --scale SERVICE=N --compose FILE]`: reminder
+// runs of ten companies at a busy moment over N appointments in seven regions, through real worker processes and Temporal
+// to the Twilio stand-in: how soon the first text goes, how long choosing the due steps takes, and the rate sent against
+// the account's cap. `split` runs the worker services of docker-compose.yml as they are deployed.
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { parseArgs } from 'node:util';
 import proto from '@temporalio/proto';
 import { DateTime } from 'luxon';
 import { openApp, type App } from '../lib/app';
-import { loadConfig } from '../lib/config';
+import { loadConfig, PROJECT_ROOT } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDueMessages } from '../lib/messages/create-due';
 import { dueSteps, loadCompanyPlan, stepHasMessage } from '../lib/messages/due-steps';
@@ -20,6 +21,7 @@ import { maxInAnySecond } from '../test/support/dispatch';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { reminderRun } from '../workflows';
 import { loadAverage } from './trigger-timing';
+import { composeWorkers } from './compose-workers';
 import { startSendingWorker, stopWorker } from './worker-process';
 
 const { values } = parseArgs({
@@ -32,6 +34,10 @@ const { values } = parseArgs({
     shares: { type: 'boolean', default: false },
     /** one: a worker process hosting every queue; split: the processes docker-compose.yml deploys */
     workers: { type: 'string', default: 'one' },
+    /** with split: the compose file whose worker services run (another layout, to compare) */
+    compose: { type: 'string', default: path.join(PROJECT_ROOT, 'docker-compose.yml') },
+    /** with split: SERVICE=N, as `docker compose up --scale` (repeatable) */
+    scale: { type: 'string', multiple: true, default: [] },
   },
 });
 const total = Number(values.appointments);
@@ -40,6 +46,13 @@ if (!Number.isInteger(total) || total < 1000)
   throw new Error('--appointments must be a whole number, 1000 or more');
 const shape = values.workers;
 if (shape !== 'one' && shape !== 'split') throw new Error(`--workers must be one or split, not ${shape}`);
+const scale = Object.fromEntries(
+  values.scale.map((s) => {
+    const [service, n] = s.split('=');
+    if (!service || !/^[1-9]\d*$/.test(n ?? '')) throw new Error(`--scale must be SERVICE=N, not ${s}`);
+    return [service, Number(n)];
+  }),
+);
 const say = (line: string) => process.stdout.write(line + '\n');
 const COMPANIES = 10;
 /** one state per region, and people with no state or ZIP (the unassigned region, in the company's zone) */
@@ -106,8 +119,8 @@ async function seed(app: App, at: Date): Promise<{ id: number; alias: string }[]
 
 /**
  * The worker processes, all on one prebuilt workflow bundle as in production. `one`: a process hosting the pipeline
- * queue, the region queues and the send queues. `split`: docker-compose.yml's shape, a pipeline worker with its heap
- * caps and no send queues, and a dispatch worker per region queue, each hosting the send queues too.
+ * queue, the region queues and the send queues. `split`: the worker services of docker-compose.yml, read from the
+ * file (node flags, WORKER_TASK_QUEUES, WORKER_SEND_ACCOUNTS), each replica a process.
  */
 async function startWorkers(
   app: App,
@@ -120,18 +133,31 @@ async function startWorkers(
     env: { WORKFLOW_BUNDLE_PATH: bundlePath },
   };
   const regions = PLACES.map((p) => regionTaskQueue(p.region));
-  const starts =
-    shape === 'one'
-      ? [startSendingWorker(app, twilio, { ...common, queues: [TASK_QUEUES.pipeline, ...regions] })]
-      : [
-          startSendingWorker(app, twilio, {
-            ...common,
-            queues: [TASK_QUEUES.pipeline],
-            nodeArgs: ['--max-old-space-size=192', '--max-semi-space-size=2'],
-            env: { ...common.env, WORKER_SEND_ACCOUNTS: 'none' },
-          }),
-          ...regions.map((queue) => startSendingWorker(app, twilio, { ...common, queues: [queue] })),
-        ];
+  let starts: Promise<ChildProcess>[];
+  if (shape === 'one') {
+    starts = [startSendingWorker(app, twilio, { ...common, queues: [TASK_QUEUES.pipeline, ...regions] })];
+  } else {
+    const services = await composeWorkers(scale, values.compose);
+    const hosted = services.flatMap((s) => (s.env.WORKER_TASK_QUEUES ?? '').split(','));
+    const missing = [TASK_QUEUES.pipeline, ...regions].filter((q) => !hosted.includes(q));
+    if (missing.length) throw new Error(`${values.compose} has no worker for ${missing.join(', ')}`);
+    say(
+      `workers from ${path.basename(values.compose)}: ${services
+        .map(
+          (s) =>
+            `${s.name} (${s.env.WORKER_TASK_QUEUES ?? 'default queues'}; sends ${s.env.WORKER_SEND_ACCOUNTS ?? 'all'})`,
+        )
+        .join(', ')}`,
+    );
+    starts = services.map((s) =>
+      startSendingWorker(app, twilio, {
+        ...common,
+        nodeArgs: s.nodeArgs,
+        // a variable the file leaves unset is unset here too, whatever this shell has
+        env: { ...common.env, WORKER_TASK_QUEUES: '', WORKER_SEND_ACCOUNTS: '', ...s.env },
+      }),
+    );
+  }
   const settled = await Promise.allSettled(starts);
   const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = settled.find((s) => s.status === 'rejected');

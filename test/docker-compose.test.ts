@@ -15,6 +15,7 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../lib/names';
 import { freePort } from '../lib/runtime/ports';
 import { GO_TOOLS, requireGoTool } from '../lib/runtime/go-tools';
 import { envSchema } from '../schemas/config';
+import { composeWorkers } from '../bench/compose-workers';
 import { herald } from './support/cli';
 
 interface Service {
@@ -163,6 +164,33 @@ describe('docker-compose.yml, read by the Compose CLI', () => {
     const regions = await sql<{ task_queue: string }[]>`select task_queue from regions where active`;
     const hosted = heraldServices().flatMap(([, s]) => (s.environment?.WORKER_TASK_QUEUES ?? '').split(','));
     expect(regions.map((r) => r.task_queue).filter((q) => !hosted.includes(q))).toEqual([]);
+  });
+
+  it("is the layout bench:reminders --workers split runs: each worker service's flags and queues", async () => {
+    const fromCli = heraldServices()
+      .filter(([, s]) => s.command?.includes('workers/main.ts'))
+      .map(([name, s]) => ({
+        name,
+        nodeArgs: s.command!.slice(1, s.command!.indexOf('--import')),
+        env: Object.fromEntries(
+          ['WORKER_TASK_QUEUES', 'WORKER_SEND_ACCOUNTS'].flatMap((k) =>
+            s.environment?.[k] == null ? [] : [[k, s.environment[k]]],
+          ),
+        ),
+      }));
+    const fromBench = await composeWorkers({}, path.join(projectDir, 'docker-compose.yml'));
+    expect(fromBench.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      fromCli.sort((a, b) => a.name.localeCompare(b.name)),
+    );
+    // --scale runs a service's replicas, as `docker compose up --scale` does
+    const scaled = await composeWorkers(
+      { 'dispatch-pacific': 2 },
+      path.join(projectDir, 'docker-compose.yml'),
+    );
+    expect(scaled.filter((w) => w.name.startsWith('dispatch-pacific')).map((w) => w.name)).toEqual([
+      'dispatch-pacific-1',
+      'dispatch-pacific-2',
+    ]);
   });
 });
 
