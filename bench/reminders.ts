@@ -329,6 +329,13 @@ try {
     const last = Math.max(...arrivals);
     const created = summaries.reduce((n, s) => n + s.created, 0);
     const sentPerS = (arrivals.length - 1) / ((last - first) / 1000);
+    // the rate without the ramp of the runs' first batches and the tail: 4 s after the first text to 1 s before the last
+    const steadyFrom = first + 4000;
+    const steadyTo = last - 1000;
+    const steadyPerS =
+      steadyTo > steadyFrom
+        ? arrivals.filter((a) => a >= steadyFrom && a < steadyTo).length / ((steadyTo - steadyFrom) / 1000)
+        : NaN;
     const deferredIn: Record<string, number> = {};
     const pages = summaries.flatMap((s) => [
       ...(s.firstPage ? [{ ...s.firstPage, region: 'first pages' }] : []),
@@ -343,7 +350,8 @@ try {
           .map(([region, n]) => `${region} ${n}`)
           .join(', ')}), ` +
         `the last run done ${((Date.now() - runsStarted) / 1000).toFixed(1)} s after the start; ` +
-        `busiest second ${maxInAnySecond(arrivals)} at the stand-in (cap ${cap}); ${(sentPerS / cap).toFixed(3)} of the cap; ` +
+        `busiest second ${maxInAnySecond(arrivals)} at the stand-in (cap ${cap}); ${(sentPerS / cap).toFixed(3)} of the cap, ` +
+        `${(steadyPerS / cap).toFixed(3)} from 4 s after the first text to 1 s before the last; ` +
         `load average ${loadAverage()}`,
     );
     if (values.explain) {
