@@ -166,6 +166,17 @@ describe('docker-compose.yml, read by the Compose CLI', () => {
     expect(regions.map((r) => r.task_queue).filter((q) => !hosted.includes(q))).toEqual([]);
   });
 
+  it('sends from worker-send alone: the region and pipeline workers host no send queue', () => {
+    const workers = heraldServices().filter(([, s]) => s.command?.includes('workers/main.ts'));
+    // WORKER_SEND_ACCOUNTS unset means all: every worker that leaves it unset hosts every send queue
+    const senders = workers.filter(([, s]) => (s.environment?.WORKER_SEND_ACCOUNTS ?? 'all') !== 'none');
+    expect(senders.map(([name]) => name)).toEqual(['worker-send']);
+    expect(senders[0]![1].environment).toMatchObject({
+      WORKER_TASK_QUEUES: 'none',
+      WORKER_SEND_ACCOUNTS: 'all',
+    });
+  });
+
   it("is the layout bench:reminders --workers split runs: each worker service's flags and queues", async () => {
     const fromCli = heraldServices()
       .filter(([, s]) => s.command?.includes('workers/main.ts'))
