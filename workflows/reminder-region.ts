@@ -12,6 +12,7 @@ import {
 import type { Activities } from '../activities';
 import type { PageCursor, ScreenCounts } from '../activities/reminders';
 import { SA, WORKFLOW_IDS } from '../lib/names';
+import { addScreenCounts } from '../lib/workflow-helpers/screen-counts';
 import { dispatchMessages } from './dispatch-messages';
 import { channelSenders, SEND_ATTEMPTS, sumTotals, type DispatchTotals } from './send-batches';
 
@@ -89,15 +90,6 @@ const zero = (): ScreenCounts => ({
   ready: { sms: 0, voice: 0, email: 0 },
 });
 
-function add(into: ScreenCounts, page: ScreenCounts): void {
-  into.seen += page.seen;
-  into.deferred += page.deferred;
-  into.expired += page.expired;
-  into.cancelled += page.cancelled;
-  into.skipped += page.skipped;
-  for (const c of CHANNELS) into.ready[c] += page.ready[c];
-}
-
 export async function reminderRegion(input: ReminderRegionInput): Promise<ReminderRegionResult> {
   const progress: ReminderRegionProgress = {
     region: input.region,
@@ -137,7 +129,7 @@ export async function reminderRegion(input: ReminderRegionInput): Promise<Remind
       // the run sends its first page itself
       passOver: input.runKey,
     });
-    add(progress.screened, page);
+    addScreenCounts(progress.screened, page);
     progress.pages++;
     if (sendsPages) {
       for (const channel of CHANNELS) {

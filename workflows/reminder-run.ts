@@ -5,13 +5,15 @@ import {
   defineQuery,
   executeChild,
   patched,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ScreenCounts } from '../activities/reminders';
+import type { ScreenCounts, ScreenPageResult } from '../activities/reminders';
 import { SA, SCHEDULED_START_TIME, WORKFLOW_IDS, regionTaskQueue } from '../lib/names';
+import { addScreenCounts } from '../lib/workflow-helpers/screen-counts';
 import { reminderRegion, type ReminderRegionResult } from './reminder-region';
 import { channelSenders, SEND_ATTEMPTS, type DispatchTotals } from './send-batches';
 
@@ -72,6 +74,20 @@ const { prepareReminderRun, screenDueMessages, describeDispatchRoute } = proxyLo
  */
 const FIRST_PAGE = 1000;
 const RUN_SENDS_FIRST_PAGE = 'run-sends-first-page';
+/**
+ * The first page's most urgent messages are screened alone and their batches started before the rest
+ * of the page is screened: the first texts wait for a hundred messages' screening, not a thousand's.
+ */
+const OPENING = 100;
+const RUN_SCREENS_OPENING = 'run-screens-opening';
+/**
+ * The rest of the first page is an ordinary activity: the workflow task that starts the opening's
+ * batches completes at once, where an unfinished local activity would hold them back until it is done.
+ */
+const { screenDueMessages: screenRest } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
 
 /** The injected clock: given, else when the schedule meant to run, else when this workflow started. */
 function runClock(input: ReminderRunInput): string {
@@ -190,22 +206,44 @@ async function sendFirstPage(
   });
   // read alongside the screening, not after it
   for (const channel of new Set(regions.flatMap((r) => r.channels))) senders.prefetch(channel);
-  const page = await screenDueMessages({ companyId, now, limit, screenedBy: workflowId });
-  const { readyIds: _ids, next, ...screened } = page;
-  const more = next !== undefined;
+  const opening = patched(RUN_SCREENS_OPENING) ? Math.min(OPENING, limit) : limit;
+  const page = await screenDueMessages({ companyId, now, limit: opening, screenedBy: workflowId });
+  const { readyIds: _ids, next: _next, ...screened } = page;
   const result: FirstPageResult = { screened, sent };
   summary.firstPage = result;
-  const fail = (err: unknown) => {
-    // like a region's trouble: the regions still run, and the run reports it at the end
-    result.error =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause : err).message : String(err);
-  };
-  try {
+  const sendPage = async (p: ScreenPageResult) => {
     for (const channel of CHANNELS)
-      if (page.readyIds[channel].length) await senders.send(channel, page.readyIds[channel]);
+      if (p.readyIds[channel].length) await senders.send(channel, p.readyIds[channel]);
+  };
+  let more = page.next !== undefined;
+  try {
+    await sendPage(page);
+    if (page.next && limit > opening) {
+      const rest = await screenRest({
+        companyId,
+        now,
+        cursor: page.next,
+        limit: limit - opening,
+        screenedBy: workflowId,
+      });
+      addScreenCounts(result.screened, rest);
+      more = rest.next !== undefined;
+      await sendPage(rest);
+    }
   } catch (err) {
-    fail(err);
-    return { done: Promise.resolve(), more };
+    // like a region's trouble: the regions still run (they screen what the run did not), and the run
+    // reports it at the end
+    result.error = reasonOf(err);
+    return { done: senders.drain().catch(() => undefined), more: true };
   }
-  return { done: senders.drain().catch(fail), more };
+  return {
+    done: senders.drain().catch((err: unknown) => {
+      result.error = reasonOf(err);
+    }),
+    more,
+  };
 }
+
+/** What went wrong, as a failure's cause says it. */
+const reasonOf = (err: unknown) =>
+  err instanceof Error ? (err.cause instanceof Error ? err.cause : err).message : String(err);
