@@ -98,6 +98,31 @@ describe("a reminder run's first page", () => {
     expect(child).toBeGreaterThan(batch);
   });
 
+  it('starts its opening hundred before the rest of the page is screened', async () => {
+    const c = await createTestCompany(app.sql, { credits: 1000 });
+    const ids: number[] = [];
+    for (let i = 0; i < 110; i++)
+      ids.push(await touch(c.id, i % 2 ? newYorker : floridian, hoursFromNow(-1)));
+
+    const summary = await runReminders(app, workers, c.alias, now);
+    expect(summary.failed).toEqual([]);
+    expect(summary.firstPage?.screened).toMatchObject({ seen: 110, ready: { sms: 110 } });
+    expect(summary.firstPage?.sent.sms).toMatchObject({ sent: 110 });
+    expect(summary.regions).toEqual([]);
+    expect(await outboxCount(app.sql, ids)).toBe(110);
+
+    const [row] = await app.sql<{ dispatch_token: string }[]>`
+      select dispatch_token from messages where id = ${ids[0]!}`;
+    const runId = row!.dispatch_token.slice(0, row!.dispatch_token.indexOf('#'));
+    const client = await app.client();
+    const events = (await client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+    const scheduled = (name: string) =>
+      events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    // the rest of the page is an ordinary activity, scheduled after the opening's batches
+    expect(scheduled('sendMessageBatch')).toBeGreaterThanOrEqual(0);
+    expect(scheduled('screenDueMessages')).toBeGreaterThan(scheduled('sendMessageBatch'));
+  });
+
   it('starts no region when it held every due message', async () => {
     const c = await createTestCompany(app.sql, { credits: 1000 });
     const ids = [
