@@ -2,26 +2,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { screenDuePage } from '../lib/reminders/screen-page';
 import { DEFAULT_QUIET_HOURS_POLICY } from '../schemas/reminder-settings';
+import type { ReminderRunSummary } from '../workflows/reminder-run';
 import { createTestCompany } from './support/dispatch';
 import { openTestApp } from './support/harness';
 import {
   addPerson,
+  floridian,
+  hawaiian,
   messageRow,
+  newYorker,
   outboxCount,
   planTouch,
+  reminderClock,
   runReminders,
   startReminderWorkers,
-  winterNoonInNewYork,
   type ReminderWorkers,
 } from './support/reminders';
 
 let app: App;
 let workers: ReminderWorkers;
-const now = winterNoonInNewYork();
-const hoursFromNow = (h: number) => new Date(now.getTime() + h * 3_600_000);
-const newYorker = { state: 'NY', timezone: 'America/New_York', region: 'northeast' };
-const floridian = { state: 'FL', timezone: 'America/New_York', region: 'southeast', areaCode: '305' };
-const hawaiian = { state: 'HI', timezone: 'Pacific/Honolulu', region: 'pacific', areaCode: '808' };
+const { now, hoursFromNow } = reminderClock();
 
 beforeAll(async () => {
   app = await openTestApp();
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 const touch = async (
   companyId: number,
-  who: typeof newYorker,
+  who: { state: string; timezone: string; region: string; areaCode?: string },
   contactAt: Date,
   appointmentAt = hoursFromNow(26),
 ) => {
@@ -46,6 +46,25 @@ const touch = async (
     region: who.region,
   });
 };
+
+/** The run's page held every due message (`ids`): each sent once, and no region started. */
+async function expectFirstPageSentAll(summary: ReminderRunSummary, ids: number[]) {
+  expect(summary.failed).toEqual([]);
+  expect(summary.firstPage?.screened).toMatchObject({ seen: ids.length, ready: { sms: ids.length } });
+  expect(summary.firstPage?.sent.sms).toMatchObject({ sent: ids.length });
+  expect(summary.regions).toEqual([]);
+  expect(await outboxCount(app.sql, ids)).toBe(ids.length);
+}
+
+/** The history of the reminder run whose batch sent this message (its dispatch token names the run). */
+async function historyOfRunThatSent(messageId: number) {
+  const [row] = await app.sql<{ dispatch_token: string }[]>`
+    select dispatch_token from messages where id = ${messageId}`;
+  const token = row!.dispatch_token;
+  const runId = token.slice(0, token.indexOf('#'));
+  const client = await app.client();
+  return { runId, events: (await client.workflow.getHandle(runId).fetchHistory()).events ?? [] };
+}
 
 describe("a reminder run's first page", () => {
   it('is screened and sent by the run before its regions start, each message once, by the same rules', async () => {
@@ -81,14 +100,8 @@ describe("a reminder run's first page", () => {
     expect(await outboxCount(app.sql, [passed, early])).toBe(0);
 
     // the run's own batch sent it, scheduled before the run started any region
-    const [row] = await app.sql<{ dispatch_token: string }[]>`
-      select dispatch_token from messages where id = ${first}`;
-    const token = row!.dispatch_token;
-    const runId = token.slice(0, token.indexOf('#'));
+    const { runId, events } = await historyOfRunThatSent(first);
     expect(runId).toMatch(new RegExp(`^reminders/${c.alias}/`));
-    const client = await app.client();
-    const history = await client.workflow.getHandle(runId).fetchHistory();
-    const events = history.events ?? [];
     const firstOf = (has: (e: (typeof events)[number]) => boolean) => events.findIndex(has);
     const batch = firstOf(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessageBatch',
@@ -105,17 +118,10 @@ describe("a reminder run's first page", () => {
       ids.push(await touch(c.id, i % 2 ? newYorker : floridian, hoursFromNow(-1)));
 
     const summary = await runReminders(app, workers, c.alias, now);
-    expect(summary.failed).toEqual([]);
-    expect(summary.firstPage?.screened).toMatchObject({ seen: 110, ready: { sms: 110 } });
-    expect(summary.firstPage?.sent.sms).toMatchObject({ sent: 110 });
-    expect(summary.regions).toEqual([]);
-    expect(await outboxCount(app.sql, ids)).toBe(110);
+    expect(ids).toHaveLength(110);
+    await expectFirstPageSentAll(summary, ids);
 
-    const [row] = await app.sql<{ dispatch_token: string }[]>`
-      select dispatch_token from messages where id = ${ids[0]!}`;
-    const runId = row!.dispatch_token.slice(0, row!.dispatch_token.indexOf('#'));
-    const client = await app.client();
-    const events = (await client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+    const { events } = await historyOfRunThatSent(ids[0]!);
     const scheduled = (name: string) =>
       events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
     // the rest of the page is an ordinary activity, scheduled after the opening's batches
@@ -131,11 +137,7 @@ describe("a reminder run's first page", () => {
     ];
 
     const summary = await runReminders(app, workers, c.alias, now);
-    expect(summary.failed).toEqual([]);
-    expect(summary.firstPage?.screened).toMatchObject({ seen: 2, ready: { sms: 2 } });
-    expect(summary.firstPage?.sent.sms).toMatchObject({ sent: 2 });
-    expect(summary.regions).toEqual([]);
-    expect(await outboxCount(app.sql, ids)).toBe(2);
+    await expectFirstPageSentAll(summary, ids);
     const client = await app.client();
     const children: string[] = [];
     for await (const w of client.workflow.list({

@@ -4,19 +4,21 @@ import { createTestCompany, type TestCompany } from './support/dispatch';
 import { eventually, openTestApp } from './support/harness';
 import {
   addPerson,
+  floridian,
+  hawaiian,
   messageRow,
+  newYorker,
   outboxCount,
   planTouch,
+  reminderClock,
   runReminders,
   startReminderWorkers,
-  winterNoonInNewYork,
   type ReminderWorkers,
 } from './support/reminders';
 
 let app: App;
 let workers: ReminderWorkers;
-const now = winterNoonInNewYork();
-const hoursFromNow = (h: number) => new Date(now.getTime() + h * 3_600_000);
+const { now, hoursFromNow } = reminderClock();
 
 beforeAll(async () => {
   app = await openTestApp();
@@ -31,7 +33,6 @@ async function company(): Promise<TestCompany> {
   return createTestCompany(app.sql, { credits: 1000 });
 }
 
-const newYorker = { state: 'NY', timezone: 'America/New_York', region: 'northeast' };
 /** the regions screen everything: what these tests look at is each region's account of it */
 const regionsOnly = { firstPage: 0 };
 
@@ -50,15 +51,9 @@ describe('a reminder run', () => {
         }),
       );
     }
-    const floridian = await addPerson(app.sql, c.id, {
-      state: 'FL',
-      timezone: 'America/New_York',
-      region: 'southeast',
-      areaCode: '305',
-      appointmentAt: hoursFromNow(30),
-    });
+    const inMiami = await addPerson(app.sql, c.id, { ...floridian, appointmentAt: hoursFromNow(30) });
     ids.push(
-      await planTouch(app.sql, c.id, floridian, {
+      await planTouch(app.sql, c.id, inMiami, {
         channel: 'sms',
         contactAt: hoursFromNow(-2),
         step: 'sms-1d',
@@ -66,7 +61,7 @@ describe('a reminder run', () => {
       }),
     );
     // not due yet: left alone
-    const later = await planTouch(app.sql, c.id, floridian, {
+    const later = await planTouch(app.sql, c.id, inMiami, {
       channel: 'sms',
       contactAt: hoursFromNow(3),
       step: 'sms-2h',
@@ -93,13 +88,7 @@ describe('a reminder run', () => {
 
   it('defers a Hawaii recipient at 07:00 HST while a New York one at 12:00 EST is sent', async () => {
     const c = await company();
-    const honolulu = await addPerson(app.sql, c.id, {
-      state: 'HI',
-      timezone: 'Pacific/Honolulu',
-      region: 'pacific',
-      areaCode: '808',
-      appointmentAt: hoursFromNow(26),
-    });
+    const honolulu = await addPerson(app.sql, c.id, { ...hawaiian, appointmentAt: hoursFromNow(26) });
     const newYork = await addPerson(app.sql, c.id, { ...newYorker, appointmentAt: hoursFromNow(26) });
     const hi = await planTouch(app.sql, c.id, honolulu, {
       channel: 'sms',
@@ -215,12 +204,11 @@ describe('a long backlog', () => {
     const sent: number[] = [];
     const deferred: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const hawaiian = i % 3 === 0;
+      const inHawaii = i % 3 === 0;
+      // all in one region: a Hawaiian's zone, not its region, makes the quiet hours
       const person = await addPerson(app.sql, c.id, {
-        state: hawaiian ? 'HI' : 'NY',
-        timezone: hawaiian ? 'Pacific/Honolulu' : 'America/New_York',
+        ...(inHawaii ? hawaiian : newYorker),
         region: 'northeast',
-        areaCode: hawaiian ? '808' : '212',
         appointmentAt: hoursFromNow(30),
       });
       // equal contact times: the keyset cursor must still move on by id
@@ -230,7 +218,7 @@ describe('a long backlog', () => {
         step: 'sms-1d',
         region: 'northeast',
       });
-      (hawaiian ? deferred : sent).push(id);
+      (inHawaii ? deferred : sent).push(id);
     }
     const summary = await runReminders(app, workers, c.alias, now, {
       ...regionsOnly,

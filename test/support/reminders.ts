@@ -87,6 +87,17 @@ export function winterNoonInNewYork(daysAhead = 3): Date {
   return d;
 }
 
+/** A run's clock for a test file: its `now` (a winter noon in New York) and the time `h` hours from it. */
+export function reminderClock(): { now: Date; hoursFromNow: (h: number) => Date } {
+  const now = winterNoonInNewYork();
+  return { now, hoursFromNow: (h) => new Date(now.getTime() + h * 3_600_000) };
+}
+
+/** Where the people of the reminder tests live; each region has its own area code, so phones stay unique. */
+export const newYorker = { state: 'NY', timezone: 'America/New_York', region: 'northeast' };
+export const floridian = { state: 'FL', timezone: 'America/New_York', region: 'southeast', areaCode: '305' };
+export const hawaiian = { state: 'HI', timezone: 'Pacific/Honolulu', region: 'pacific', areaCode: '808' };
+
 export interface ReminderWorkers {
   taskQueue: string;
   activities: Activities;
