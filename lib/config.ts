@@ -80,6 +80,8 @@ export interface Config {
     heartbeatTimeoutMs: number;
     /** provider accounts whose send queues this process hosts: 'all', 'none' or keys */
     workerAccounts: 'all' | 'none' | string[];
+    /** batches of one account this process sends at once */
+    workerBatches: number;
   };
   ingress: {
     port: number;
@@ -198,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           : env.WORKER_SEND_ACCOUNTS.split(',')
               .map((k) => k.trim())
               .filter(Boolean),
+      workerBatches: env.WORKER_SEND_BATCHES,
     },
     ingress: {
       port: env.INGRESS_PORT,

@@ -201,6 +201,7 @@ export const envSchema = z
     PROVIDER_TIMEOUT_MS: wholeNumber(15_000, 600_000),
     SEND_HEARTBEAT_TIMEOUT_MS: wholeNumber(30_000, 600_000),
     WORKER_SEND_ACCOUNTS: optionalString.transform((v) => v ?? 'all'),
+    WORKER_SEND_BATCHES: wholeNumber(16, 1000),
 
     PUBLIC_BASE_URL: optionalUrl(['http:', 'https:'], 'https://herald.example.com'),
     INGRESS_PORT: port(8787),

@@ -6,14 +6,15 @@ import type { Sql } from '../lib/db';
 import { listActiveAccounts, type ProviderAccount } from '../lib/providers/accounts';
 import { hostsActivitiesOnly } from './create-workers';
 
-/** Batches of one account this process sends at once; each mostly waits for its send slots. */
-const CONCURRENT_BATCHES = 16;
 /**
  * A cancellation reaches an activity only in the answer to one of its heartbeats, and the SDK
  * forwards heartbeats at most this often: a send attempt learns within about a second that it may
  * make no further provider call (the default, 80% of the heartbeat timeout, would be 24 s).
  */
 const HEARTBEAT_THROTTLE_MS = 1000;
+
+/** WORKER_SEND_BATCHES's default, for callers without a configuration (tests, scripts) */
+const DEFAULT_BATCHES_AT_ONCE = 16;
 
 export function sendAccountsFor(config: Config, accounts: ProviderAccount[]): ProviderAccount[] {
   const wanted = config.sending.workerAccounts;
@@ -26,6 +27,8 @@ export async function createSendWorkers(opts: {
   namespace: string;
   accounts: ProviderAccount[];
   activities: Activities;
+  /** batches of one account this process sends at once (WORKER_SEND_BATCHES); each mostly waits for its send times */
+  batchesAtOnce?: number;
 }): Promise<Worker[]> {
   for (const account of opts.accounts) hostsActivitiesOnly(account.taskQueue);
   return Promise.all(
@@ -38,7 +41,7 @@ export async function createSendWorkers(opts: {
         // no batches-per-second limit on the queue: batches are as small as a region's due messages,
         // so cap / batch size batches a second held the messages far below the cap. The cap holds
         // per message, across workers: shared send times and each process's send window (docs/sending.md)
-        maxConcurrentActivityTaskExecutions: CONCURRENT_BATCHES,
+        maxConcurrentActivityTaskExecutions: opts.batchesAtOnce ?? DEFAULT_BATCHES_AT_ONCE,
         maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE_MS,
       }),
     ),
@@ -54,5 +57,5 @@ export async function configuredSendWorkers(opts: {
   activities: Activities;
 }): Promise<Worker[]> {
   const accounts = sendAccountsFor(opts.config, await listActiveAccounts(opts.sql));
-  return createSendWorkers({ ...opts, accounts });
+  return createSendWorkers({ ...opts, accounts, batchesAtOnce: opts.config.sending.workerBatches });
 }

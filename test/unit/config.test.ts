@@ -85,6 +85,7 @@ describe('configuration', () => {
       'S3_ACCESS_KEY_ID is required when S3_ENDPOINT points at a server',
     ],
     [{ S3_ENDPOINT: 'ftp://x' }, 'S3_ENDPOINT must be an http(s) URL'],
+    [{ WORKER_SEND_BATCHES: '0' }, 'WORKER_SEND_BATCHES must be a whole number from 1 to 1000'],
   ])('names the variable when %o is wrong', (env, expected) => {
     expect(problems(env).join('\n')).toContain(expected);
   });
