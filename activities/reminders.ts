@@ -15,7 +15,10 @@ export type { DueRegion };
 export interface PreparedRun {
   companyId: number;
   active: boolean;
-  /** messages made for plan steps that fell due */
+  /**
+   * messages this run made for plan steps that fell due, over all its attempts: an attempt that
+   * committed and was then retried counts in the retry's answer too; messages of other runs do not
+   */
   created: number;
   regions: DueRegion[];
 }
@@ -31,9 +34,14 @@ export function createReminderActivities({
     /**
      * The run's first step, in one activity so a run reaches its regions in one round trip: the
      * company, a message for every step of its plan due by `now` that has none yet, and the regions
-     * holding due messages (each gets a child workflow on its own task queue).
+     * holding due messages (each gets a child workflow on its own task queue). `runId` is the run's
+     * Temporal run id, which its attempts share: what it made is counted under it (`created`).
      */
-    async prepareReminderRun(input: { companyAlias: string; now: string }): Promise<PreparedRun> {
+    async prepareReminderRun(input: {
+      companyAlias: string;
+      now: string;
+      runId: string;
+    }): Promise<PreparedRun> {
       const [company] = await sql<
         { id: number; active: boolean; alias: string; timezone: string; settings: unknown }[]
       >`select id, active, alias, timezone, settings from companies where alias = ${input.companyAlias}`;
@@ -51,9 +59,13 @@ export function createReminderActivities({
         if (err instanceof InvalidReminderPlan) throw ApplicationFailure.nonRetryable(err.message, err.name);
         throw err;
       }
-      const { created, due: regions } = await createDueMessages(runSql, plan, input.now);
-      activityLog(log, { companyId: company.id }).debug({ created, regions }, 'reminder run prepared');
-      return { companyId: company.id, active: true, created, regions };
+      const made = await createDueMessages(runSql, plan, input.now, { runId: input.runId });
+      const created = made.runCreated!;
+      activityLog(log, { companyId: company.id }).debug(
+        { created, createdByThisAttempt: made.created, regions: made.due },
+        'reminder run prepared',
+      );
+      return { companyId: company.id, active: true, created, regions: made.due };
     },
 
     async screenDueMessages(input: ScreenPageInput): Promise<ScreenPageResult> {

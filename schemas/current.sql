@@ -1659,6 +1659,20 @@ ALTER TABLE public.reminder_enrollments ALTER COLUMN id ADD GENERATED ALWAYS AS 
 
 
 --
+-- Name: reminder_runs; Type: TABLE
+--
+
+CREATE TABLE public.reminder_runs (
+    company_id bigint NOT NULL,
+    run_id text NOT NULL,
+    run_at timestamp with time zone NOT NULL,
+    created integer NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reminder_runs_created_check CHECK ((created >= 0))
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE
 --
 
@@ -2491,6 +2505,14 @@ ALTER TABLE ONLY public.reminder_enrollments
 
 ALTER TABLE ONLY public.reminder_enrollments
     ADD CONSTRAINT reminder_enrollments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: reminder_runs reminder_runs_pkey; Type: CONSTRAINT
+--
+
+ALTER TABLE ONLY public.reminder_runs
+    ADD CONSTRAINT reminder_runs_pkey PRIMARY KEY (company_id, run_id);
 
 
 --
@@ -3954,6 +3976,14 @@ ALTER TABLE ONLY public.reminder_enrollments
 
 ALTER TABLE ONLY public.reminder_enrollments
     ADD CONSTRAINT reminder_enrollments_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contacts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: reminder_runs reminder_runs_company_id_fkey; Type: FK CONSTRAINT
+--
+
+ALTER TABLE ONLY public.reminder_runs
+    ADD CONSTRAINT reminder_runs_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.companies(id) ON DELETE CASCADE;
 
 
 --

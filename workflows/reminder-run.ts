@@ -33,7 +33,10 @@ export interface ReminderRunInput {
 export interface ReminderRunSummary {
   companyAlias: string;
   now: string;
-  /** messages made by this run for plan steps that fell due */
+  /**
+   * messages this run made for plan steps that fell due, whatever retries its first step had (an
+   * attempt that made them and was retried counts); not those earlier runs made
+   */
   created: number;
   /** the most urgent due messages, in every region, which the run screened and sent itself before its regions started */
   firstPage?: FirstPageResult;
@@ -102,10 +105,11 @@ export async function reminderRun(input: ReminderRunInput): Promise<ReminderRunS
   setHandler(reminderRunProgressQuery, () => progress);
   const now = runClock(input);
   progress.now = now;
-  const { workflowId } = workflowInfo();
+  const { workflowId, runId } = workflowInfo();
 
-  // each step once per appointment time, however often this is retried or runs overlap (lib/messages)
-  const company = await prepareReminderRun({ companyAlias: input.companyAlias, now });
+  // each step once per appointment time, however often this is retried or runs overlap (lib/messages);
+  // what the run made is counted under its run id, so a retry after a commit still reports it
+  const company = await prepareReminderRun({ companyAlias: input.companyAlias, now, runId });
   const summary: ReminderRunSummary = {
     companyAlias: input.companyAlias,
     now,

@@ -4,8 +4,14 @@ import type { Channel } from '../providers/types';
 import { dueSteps, stepHasMessage, type CompanyPlan } from './due-steps';
 
 export interface CreatedMessages {
+  /** messages this statement made */
   created: number;
-  /** how many each region got */
+  /**
+   * with a run: the messages that run made, this statement's and its earlier attempts' (those that
+   * committed) together; not those of other runs
+   */
+  runCreated?: number;
+  /** how many each region got from this statement */
   byRegion: Record<string, number>;
   /** the regions holding scheduled messages due by `now` (these and earlier ones), with their channels */
   due: DueRegion[];
@@ -25,9 +31,21 @@ export interface DueRegion {
  * The appointment's drip enrollment follows its first message for a time: a new one is active; one
  * that stopped for an earlier time (the person confirmed, cancelled or asked to reschedule) starts
  * again for the new time; an opt-out stays.
+ *
+ * Given its `run` (the Temporal run id), the statement adds what it made to the run's row of
+ * `reminder_runs` and reads the total back, in the same transaction as the messages: an attempt that
+ * committed and was then retried left its count there, so `runCreated` is what the run made whatever
+ * retries happened, while what earlier runs made stays theirs.
  */
-export async function createDueMessages(sql: Sql, plan: CompanyPlan, now: string): Promise<CreatedMessages> {
-  const rows = await sql<{ region: string; created: number; due: number; channels: Channel[] }[]>`
+export async function createDueMessages(
+  sql: Sql,
+  plan: CompanyPlan,
+  now: string,
+  run?: { runId: string },
+): Promise<CreatedMessages> {
+  const rows = await sql<
+    { region: string | null; created: number; due: number; channels: Channel[]; run_created: number }[]
+  >`
     with due as (
       select d.* from (${dueSteps(sql, { plan, now, dueBy: now })}) d
       where not ${stepHasMessage(sql)}
@@ -52,6 +70,7 @@ export async function createDueMessages(sql: Sql, plan: CompanyPlan, now: string
             enrolled_at = now(), last_response_at = null, completed_at = null
         where e.appointment_at is distinct from excluded.appointment_at and e.status <> 'opted_out'
     ),
+    ${run ? runCount(sql, plan.companyId, now, run.runId) : sql`counted as (select count(*) as created from created),`}
     -- what was due before (the statement's snapshot holds none of its own rows) and what it made: in the
     -- same round trip, as the run starts its regions from this
     due_now as (
@@ -59,14 +78,40 @@ export async function createDueMessages(sql: Sql, plan: CompanyPlan, now: string
       where company_id = ${plan.companyId} and state = 'scheduled' and contact_at <= ${now}
       union all
       select region, channel, true from created
+    ),
+    regions as (
+      select region, (count(*) filter (where made))::int as created, count(*)::int as due,
+             array_agg(distinct channel::text order by channel::text) as channels
+      from due_now group by region
     )
-    select region, (count(*) filter (where made))::int as created, count(*)::int as due,
-           array_agg(distinct channel::text order by channel::text) as channels
-    from due_now group by region order by region`;
-  const made = rows.filter((r) => r.created > 0);
+    -- one row even when nothing is due, for the run's count
+    select r.*, c.created::int as run_created from counted c left join regions r on true order by r.region`;
+  const due = rows.flatMap(({ region, ...r }) => (region === null ? [] : [{ ...r, region }]));
+  const made = due.filter((r) => r.created > 0);
   return {
     created: made.reduce((sum, r) => sum + r.created, 0),
+    ...(run ? { runCreated: rows[0]!.run_created } : {}),
     byRegion: Object.fromEntries(made.map((r) => [r.region, r.created])),
-    due: rows.map(({ region, due, channels }) => ({ region, due, channels })),
+    due: due.map(({ region, due, channels }) => ({ region, due, channels })),
   };
+}
+
+/**
+ * The statement's part for its run: `counted` adds what `created` made to the run's row and returns
+ * the run's total (the row is locked until commit, so two attempts at once add in turn); the
+ * company's rows older than a week are forgotten (its own row is kept: one statement must not both
+ * delete and update a row).
+ */
+function runCount(sql: Sql, companyId: number, now: string, runId: string) {
+  return sql`
+    counted as (
+      insert into reminder_runs as r (company_id, run_id, run_at, created)
+      select ${companyId}, ${runId}, ${now}, (select count(*) from created)
+      on conflict (company_id, run_id) do update set created = r.created + excluded.created
+      returning created
+    ),
+    forgotten as (
+      delete from reminder_runs
+      where company_id = ${companyId} and run_id <> ${runId} and recorded_at < now() - interval '7 days'
+    ),`;
 }

@@ -53,7 +53,7 @@ export function describeRun(summary: ReminderRunSummary): string[] {
   const lines = [
     `Reminder run of ${summary.companyAlias} at ${summary.now}: ${t.seen} due, ${t.sent} sent, ${t.deferred} deferred (quiet hours), ` +
       `${t.expired} expired, ${t.cancelled} cancelled, ${t.skipped} skipped, ${t.held} held, ${t.failed} failed, ${t.waiting} waiting`,
-    `  ${summary.created} new messages for plan steps that fell due`,
+    `  ${summary.created} new messages for plan steps that fell due (made by this run, whatever retries it had)`,
   ];
   const first = summary.firstPage;
   for (const r of [...(first ? [{ ...first, region: 'first page' }] : []), ...summary.regions]) {
