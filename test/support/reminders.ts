@@ -109,8 +109,8 @@ export async function startReminderWorkers(
   app: App,
   regions: string[],
   extraAccounts: ProviderAccount[] = [],
+  activities: Activities = testActivities(app),
 ): Promise<ReminderWorkers> {
-  const activities = testActivities(app);
   const main = await startTestWorker(app, { activities });
   const regionWorkers = await Promise.all(
     regions.map((r) => startTestWorker(app, { activities, taskQueue: regionTaskQueue(r) })),
