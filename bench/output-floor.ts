@@ -1,7 +1,8 @@
 // The ingest benchmark's output floor: a plain COPY of one packet's contacts and appointments into empty tables shaped like ours.
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { Sql } from '../lib/db';
 import { processCpuMs } from './trigger-timing';
 
@@ -39,15 +40,8 @@ export async function measureOutputFloor(sql: Sql, packetId: number, workDir: st
         order by attnum`
     ).map((c) => c.name);
     const file = path.join(workDir, `${table}.copy`);
-    // COPY takes no bound parameters, so the packet id reaches it through a transaction-local setting
-    await sql.begin(async (tx) => {
-      await tx`select set_config('herald.bench_packet', ${String(packetId)}, true)`;
-      const out = await tx`
-        copy (select ${tx(columns)} from ${tx(table)}
-              where ${tx(packetColumn)} = current_setting('herald.bench_packet')::bigint) to stdout`.readable();
-      await pipeline(out, createWriteStream(file, { highWaterMark: 1 << 20 }));
-    });
-    tables.push({ table, columns, file });
+    await exportAsCopyText(sql, { table, packetColumn, columns, packetId, file });
+    tables.push({ table, packetColumn, columns, file });
   }
   await sql`drop schema if exists ${sql(schema)} cascade`;
   await sql`create schema ${sql(schema)}`;
@@ -80,11 +74,51 @@ export async function measureOutputFloor(sql: Sql, packetId: number, workDir: st
     }
     const counted = [];
     for (const { table, ms } of timed) {
-      const [count] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(`${schema}.${table}`)}`;
-      counted.push({ table, rows: count!.n, ms });
+      const { columns, packetColumn } = tables.find((t) => t.table === table)!;
+      // the floor holds exactly the rows our ingest wrote, value for value, or it measures nothing
+      const [check] = await sql<{ n: number; ours: number; differ: number }[]>`
+        with floor as (select row(${sql(columns)})::text as r from ${sql(`${schema}.${table}`)}),
+             ours as (select row(${sql(columns)})::text as r from ${sql(table)} where ${sql(packetColumn)} = ${packetId})
+        select (select count(*)::int from floor) as n, (select count(*)::int from ours) as ours,
+               (select count(*)::int from (select r from floor except all select r from ours) d) as differ`;
+      if (check!.n !== check!.ours || check!.differ > 0)
+        throw new Error(
+          `output floor: ${check!.n} ${table} rows, ${check!.differ} of them not as the ingest wrote them ` +
+            `(it wrote ${check!.ours})`,
+        );
+      counted.push({ table, rows: check!.n, ms });
     }
     return { ms, cpuMs, tables: counted };
   } finally {
     await sql`drop schema ${sql(schema)} cascade`;
   }
+}
+
+/**
+ * Writes the rows `packetId` wrote as COPY's text format, read through a cursor. Not COPY TO STDOUT:
+ * the driver's COPY stream sometimes never closes (porsager/postgres#917) and the benchmark hung there.
+ * Each column is its type's text output, as COPY writes it, with backslash, newline, carriage return
+ * and tab escaped and null as \N, so COPY FROM reads back the same values.
+ */
+async function exportAsCopyText(
+  sql: Sql,
+  opts: { table: string; packetColumn: string; columns: string[]; packetId: number; file: string },
+): Promise<void> {
+  const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const copyText = (column: string) =>
+    `coalesce(replace(replace(replace(replace(${ident(column)}::text, '\\', '\\\\'), ` +
+    `E'\\n', '\\n'), E'\\r', '\\r'), E'\\t', '\\t'), '\\N')`;
+  const line = `${opts.columns.map(copyText).join(` || E'\\t' || `)} || E'\\n'`;
+  const out = createWriteStream(opts.file, { highWaterMark: 1 << 20 });
+  await sql.begin(async (tx) => {
+    const rows = tx.unsafe<{ line: string }[]>(
+      `select ${line} as line from ${ident(opts.table)} where ${ident(opts.packetColumn)} = $1`,
+      [opts.packetId],
+    );
+    for await (const page of rows.cursor(5000)) {
+      if (!out.write(page.map((r) => r.line).join(''))) await once(out, 'drain');
+    }
+  });
+  out.end();
+  await finished(out);
 }
