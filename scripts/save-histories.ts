@@ -4,13 +4,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { SA, WORKFLOW_IDS } from '../lib/names';
-import { savedHistoryPath } from '../lib/replay/saved-histories';
+import { savedHistoryJSON, savedHistoryPath } from '../lib/replay/saved-histories';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker } from '../lib/temporal';
 import { createWorkers, installTemporalLogging } from '../workers/create-workers';
@@ -64,7 +63,7 @@ async function save(
     const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
     const file = savedHistoryPath(workflowType, run === 1 ? label : `${label}-run${run}`);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, historyToJSON(history) + '\n');
+    await writeFile(file, savedHistoryJSON(handle.workflowId, history));
     saved.push(`${path.relative(process.cwd(), file)} (${history.events?.length ?? 0} events)`);
     const last = history.events?.at(-1);
     runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
@@ -231,6 +230,33 @@ try {
     });
     const regionId = WORKFLOW_IDS.reminderRegion(runId, 'northeast');
     await save('pages-of-two', client.workflow.getHandle(regionId), 'reminderRegion');
+
+    // a run that sends its first page itself (its opening hundred, then the rest of the page in an
+    // ordinary activity) and leaves what is left to a region child
+    const busy = await createSendingCompany(app.sql, { credits: 200 });
+    for (let i = 0; i < 115; i++) {
+      const person = await addPerson(app.sql, busy.id, {
+        state: 'NY',
+        timezone: 'America/New_York',
+        region: 'northeast',
+        appointmentAt: new Date(Math.max(Date.now(), winterNoonInNewYork().getTime()) + 86_400_000),
+      });
+      await planTouch(app.sql, busy.id, person, {
+        channel: 'sms',
+        contactAt: new Date(now.getTime() - 3_600_000 + i * 1_000),
+        step: 'sms-1d',
+        region: 'northeast',
+      });
+    }
+    await save(
+      'first-page-and-a-region',
+      await client.workflow.start(reminderRun, {
+        taskQueue,
+        workflowId: WORKFLOW_IDS.reminderRun(busy.alias, stamp),
+        args: [{ companyAlias: busy.alias, now: now.toISOString(), firstPage: 110 }],
+      }),
+      'reminderRun',
+    );
     const dispatched = WORKFLOW_IDS.dispatch(sender.alias, 'sms', `${runId}/northeast`);
     if (
       await client.workflow
