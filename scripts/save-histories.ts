@@ -197,6 +197,7 @@ try {
       workflowBundle: await buildWorkflowBundle(),
     })),
     ...(await createSendWorkers({
+      sql: app.sql,
       connection,
       namespace: app.temporal.namespace,
       accounts: (await listActiveAccounts(app.sql)).filter((a) => a.key.startsWith('outbox-')),

@@ -4,6 +4,7 @@ import type { Activities } from '../activities';
 import type { Config } from '../lib/config';
 import type { Sql } from '../lib/db';
 import { listActiveAccounts, type ProviderAccount } from '../lib/providers/accounts';
+import { calibrateClock } from '../lib/rates/rate-slots';
 import { hostsActivitiesOnly } from './create-workers';
 
 /**
@@ -23,6 +24,7 @@ export function sendAccountsFor(config: Config, accounts: ProviderAccount[]): Pr
 }
 
 export async function createSendWorkers(opts: {
+  sql: Sql;
   connection: NativeConnection;
   namespace: string;
   accounts: ProviderAccount[];
@@ -31,6 +33,9 @@ export async function createSendWorkers(opts: {
   batchesAtOnce?: number;
 }): Promise<Worker[]> {
   for (const account of opts.accounts) hostsActivitiesOnly(account.taskQueue);
+  // the database's clock, which send times are reserved on, is learnt now: the first batch's first
+  // text would otherwise wait for five round trips on a machine busy with the run that started it
+  if (opts.accounts.length) await calibrateClock(opts.sql);
   return Promise.all(
     opts.accounts.map((account) =>
       Worker.create({

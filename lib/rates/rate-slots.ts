@@ -30,8 +30,11 @@ function localOffset(measured: number): number {
   return clock.offset;
 }
 
-/** A few quick samples before the first reservation, so even that one gets a true offset. */
-async function calibrate(sql: Sql): Promise<void> {
+/**
+ * A few quick samples before the first reservation, so even that one gets a true offset. A send
+ * worker calls it when it starts: its first batch's first text then waits for none of them.
+ */
+export async function calibrateClock(sql: Sql): Promise<void> {
   if (clock.offset !== Infinity) return;
   for (let i = 0; i < 5; i++) {
     const [row] = await sql<
@@ -40,6 +43,9 @@ async function calibrate(sql: Sql): Promise<void> {
     localOffset(Date.now() - row!.db_now_ms);
   }
 }
+
+/** Whether this process knows the database's clock yet (a reservation would calibrate first). */
+export const clockCalibrated = (): boolean => clock.offset !== Infinity;
 
 /**
  * Reserves one send time per entry, each under all of its limits (a generic cell-rate algorithm
@@ -52,7 +58,7 @@ async function calibrate(sql: Sql): Promise<void> {
  */
 export async function reserveSendTimes(sql: Sql, entries: readonly Limit[][], leadMs = 0): Promise<number[]> {
   if (!entries.length) return [];
-  await calibrate(sql);
+  await calibrateClock(sql);
   const keys = [...new Set(entries.flat().map((l) => l.key))].sort();
   return (await sql.begin(async (t) => {
     const tx = t as TransactionSql;

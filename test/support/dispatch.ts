@@ -171,6 +171,7 @@ export async function startSendWorkers(
 ): Promise<{ stop(): Promise<void> }> {
   const connection = await connectWorker(app.temporal);
   const senders: Worker[] = await createSendWorkers({
+    sql: app.sql,
     connection,
     namespace: app.temporal.namespace,
     accounts,
