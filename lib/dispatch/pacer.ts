@@ -167,9 +167,10 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     return result.stop;
   };
   /**
-   * Claimed sends count in their windows' needs until they start or are set aside: a process's share
-   * of a cap grows for a chunk before its sends are due (window-shares.ts). Their times are reserved
-   * later, slice by slice; until they start they are taken as due as early as the rate allows.
+   * A chunk's sends count in their windows' needs from their claim until they start, are set aside or
+   * turn out not to be claimed: a process's share of a cap grows for a chunk before its sends are due
+   * (window-shares.ts). Their times are reserved later, slice by slice; until they start they are
+   * taken as due as early as the rate allows.
    */
   const announced = new Map<PreparedSend, number>();
   /** `due`: on the windows' clock (performance.now) */
@@ -221,11 +222,17 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     }
     const fresh = queue.splice(0, chunkSize);
     if (!fresh.length) return undefined;
+    // announced before the claim, not after it: a share the windows lack (a batch's first, on a
+    // process that sent nothing for a while) is then asked for while the chunk is claimed, and the
+    // first send need not wait for the renewal's transaction after the claim's
+    const now = performance.now();
+    fresh.forEach((item, i) => announce(item, now + (i * 1000) / rate));
     // claimed first, slots second: a slow claim then delays the chunk, it cannot make it miss its slots
     let claim;
     try {
       claim = await claimMessages(sql, scope, fresh.map(candidateOf));
     } catch (err) {
+      fresh.forEach(settle);
       if (!(err instanceof LeaseLost)) throw err;
       // nothing of this chunk was claimed: it stays scheduled
       result.stop ??= 'lost';
@@ -234,10 +241,8 @@ export async function runRound(pace: Pace, ready: readonly PreparedSend[]): Prom
     }
     result.held += claim.held.length;
     const ids = new Set(claim.claimed);
-    const claimed = fresh.filter((item) => ids.has(item.message.id));
-    const now = performance.now();
-    claimed.forEach((item, i) => announce(item, now + (i * 1000) / rate));
-    return claimed;
+    for (const item of fresh) if (!ids.has(item.message.id)) settle(item);
+    return fresh.filter((item) => ids.has(item.message.id));
   };
 
   /** Reserves the slots of the next slice of a claimed chunk; a round that stopped sets the rest aside. */
