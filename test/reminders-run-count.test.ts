@@ -84,6 +84,30 @@ describe("a reminder run's count of the messages it made", () => {
     expect(other.created).toBe(0);
   });
 
+  it("forgets its company's counts older than a week, and no other company's", async () => {
+    const c = await companyWithDueTexts(1);
+    const other = await companyWithDueTexts(0);
+    for (const [companyId, runId, age] of [
+      [c.id, 'old', '8 days'],
+      [c.id, 'recent', '6 days'],
+      [other.id, 'old', '8 days'],
+    ] as const)
+      await app.sql`
+        insert into reminder_runs (company_id, run_id, run_at, created, recorded_at)
+        values (${companyId}, ${runId}, now() - ${age}::interval, 1, now() - ${age}::interval)`;
+    const runId = randomUUID();
+    await new MockActivityEnvironment().run(activities.prepareReminderRun, {
+      companyAlias: c.alias,
+      now: now.toISOString(),
+      runId,
+    });
+    const kept = await app.sql<{ company_id: number; run_id: string }[]>`
+      select company_id::int, run_id from reminder_runs where company_id in (${c.id}, ${other.id})`;
+    expect(kept.map((r) => `${r.company_id} ${r.run_id}`).sort()).toEqual(
+      [`${c.id} recent`, `${c.id} ${runId}`, `${other.id} old`].sort(),
+    );
+  });
+
   it("reports every message the run made when its first attempt's answer was lost after it committed", async () => {
     const c = await companyWithDueTexts(4);
     loseNextAnswer = true;
