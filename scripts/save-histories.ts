@@ -4,11 +4,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { Sql } from '../lib/db';
 import { createActivities } from '../activities';
 import { openApp } from '../lib/app';
 import { loadConfigOrExit } from '../lib/config';
 import { createLogger } from '../lib/log';
-import { SA, WORKFLOW_IDS } from '../lib/names';
+import { regionTaskQueue, SA, WORKFLOW_IDS } from '../lib/names';
 import { savedHistoryJSON, savedHistoryPath } from '../lib/replay/saved-histories';
 import { createProviderRegistry } from '../lib/providers/registry';
 import { connectWorker } from '../lib/temporal';
@@ -16,10 +17,9 @@ import { createWorkers, installTemporalLogging } from '../workers/create-workers
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 import { archiveMessages, checkCompanyReadiness, reminderRun } from '../workflows';
 import { listActiveAccounts } from '../lib/providers/accounts';
-import { regionTaskQueue } from '../lib/names';
 import { createSendWorkers } from '../workers/send-workers';
 import { createTestCompany as createSendingCompany } from '../test/support/dispatch';
-import { addPerson, planTouch, winterNoonInNewYork } from '../test/support/reminders';
+import { addPerson, newYorker, planTouch, winterNoonInNewYork } from '../test/support/reminders';
 import { makeCompany, makeMessages } from '../test/support/archive-fixtures';
 import { createTestCompany, csv, daysFromNow, EHR_HEADER, putPacket } from '../test/support/ingest';
 import { startPacketIngest } from '../lib/ingest/start-ingest';
@@ -208,20 +208,7 @@ try {
   try {
     const sender = await createSendingCompany(app.sql, { credits: 100 });
     const now = new Date('2025-01-07T17:00:00Z');
-    for (let i = 0; i < 3; i++) {
-      const person = await addPerson(app.sql, sender.id, {
-        state: 'NY',
-        timezone: 'America/New_York',
-        region: 'northeast',
-        appointmentAt: new Date(Math.max(Date.now(), winterNoonInNewYork().getTime()) + 86_400_000),
-      });
-      await planTouch(app.sql, sender.id, person, {
-        channel: 'sms',
-        contactAt: new Date(now.getTime() - 3_600_000 + i * 60_000),
-        step: 'sms-1d',
-        region: 'northeast',
-      });
-    }
+    await addDueNewYorkers(app.sql, sender.id, now, 3, 60_000);
     const runId = WORKFLOW_IDS.reminderRun(sender.alias, stamp);
     await client.workflow.execute(reminderRun, {
       taskQueue,
@@ -235,20 +222,7 @@ try {
     // a run that sends its first page itself (its opening hundred, then the rest of the page in an
     // ordinary activity) and leaves what is left to a region child
     const busy = await createSendingCompany(app.sql, { credits: 200 });
-    for (let i = 0; i < 115; i++) {
-      const person = await addPerson(app.sql, busy.id, {
-        state: 'NY',
-        timezone: 'America/New_York',
-        region: 'northeast',
-        appointmentAt: new Date(Math.max(Date.now(), winterNoonInNewYork().getTime()) + 86_400_000),
-      });
-      await planTouch(app.sql, busy.id, person, {
-        channel: 'sms',
-        contactAt: new Date(now.getTime() - 3_600_000 + i * 1_000),
-        step: 'sms-1d',
-        region: 'northeast',
-      });
-    }
+    await addDueNewYorkers(app.sql, busy.id, now, 115, 1_000);
     await save(
       'first-page-and-a-region',
       await client.workflow.start(reminderRun, {
@@ -280,4 +254,21 @@ try {
   await running;
   await connection.close();
   await app.close();
+}
+
+/**
+ * `count` New Yorkers, each with an appointment after the run and its sms-1d touch due: the first an
+ * hour before `now`, the rest `spacingMs` apart.
+ */
+async function addDueNewYorkers(sql: Sql, companyId: number, now: Date, count: number, spacingMs: number) {
+  const appointmentAt = new Date(Math.max(Date.now(), winterNoonInNewYork().getTime()) + 86_400_000);
+  for (let i = 0; i < count; i++) {
+    const person = await addPerson(sql, companyId, { ...newYorker, appointmentAt });
+    await planTouch(sql, companyId, person, {
+      channel: 'sms',
+      contactAt: new Date(now.getTime() - 3_600_000 + i * spacingMs),
+      step: 'sms-1d',
+      region: newYorker.region,
+    });
+  }
 }
