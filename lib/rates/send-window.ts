@@ -173,16 +173,24 @@ export async function enterWindows(
   signal?: AbortSignal,
 ): Promise<(() => void) | undefined> {
   let stop: Promise<void> | undefined;
-  for (;;) {
-    if (signal?.aborted) return undefined;
-    const now = performance.now();
-    for (const w of list) w.want(now);
-    const full = list.filter((w) => w.used(now) >= w.room(now));
-    if (!full.length) break;
-    stop ??= signal
-      ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-      : undefined;
-    await Promise.race([...full.map((w) => w.changed(now)), ...(stop ? [stop] : [])]);
+  let onAbort: (() => void) | undefined;
+  try {
+    for (;;) {
+      if (signal?.aborted) return undefined;
+      const now = performance.now();
+      for (const w of list) w.want(now);
+      const full = list.filter((w) => w.used(now) >= w.room(now));
+      if (!full.length) break;
+      if (signal && !stop)
+        stop = new Promise<void>((resolve) => {
+          onAbort = resolve;
+          signal.addEventListener('abort', onAbort, { once: true });
+        });
+      await Promise.race([...full.map((w) => w.changed(now)), ...(stop ? [stop] : [])]);
+    }
+  } finally {
+    // the signal is the whole batch's: a listener left behind by each send that waited would pile up on it
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
   }
   for (const w of list) w.take();
   let released = false;

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SendWindow, enterWindows } from '../../lib/rates/send-window';
 import { maxInAnySecond } from '../support/dispatch';
@@ -88,6 +89,30 @@ describe('send windows', () => {
     expect(window.used(performance.now())).toBe(1);
     expect(window.waiting).toBe(0);
     release();
+  });
+
+  it("leave nothing behind on a batch's signal when a send that waited gets in", async () => {
+    const window = new SendWindow(2);
+    const lease = new AbortController();
+    for (let i = 0; i < 4; i++) {
+      const release = await enterWindows([window], lease.signal);
+      expect(release).toBeDefined();
+      release!();
+    }
+    // the third waited for the first two to age out, listening for the abort meanwhile
+    expect(getEventListeners(lease.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('stop a waiting send when the signal aborts', async () => {
+    const window = new SendWindow(1);
+    const lease = new AbortController();
+    const first = await enterWindows([window], lease.signal);
+    const waiting = enterWindows([window], lease.signal);
+    await pause(50);
+    lease.abort();
+    expect(await waiting).toBeUndefined();
+    expect(window.used(performance.now())).toBe(1);
+    first!();
   });
 
   it('refuse a cap under one send a second', () => {
