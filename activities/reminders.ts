@@ -59,8 +59,8 @@ export function createReminderActivities({
         if (err instanceof InvalidReminderPlan) throw ApplicationFailure.nonRetryable(err.message, err.name);
         throw err;
       }
-      const made = await createDueMessages(runSql, plan, input.now, { runId: input.runId });
-      const created = made.runCreated!;
+      const made = await createDueMessages(runSql, plan, input.now, input.runId);
+      const created = made.runCreated;
       activityLog(log, { companyId: company.id }).debug(
         { created, createdByThisAttempt: made.created, regions: made.due },
         'reminder run prepared',

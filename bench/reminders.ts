@@ -280,7 +280,8 @@ try {
   // earlier runs kept up: every step due before the last run 15 minutes ago has its message, sent
   const before = new Date(at.getTime() - 15 * 60_000).toISOString();
   let backlog = 0;
-  for (const plan of plans) backlog += (await createDueMessages(app.sql, plan, before)).created;
+  for (const plan of plans)
+    backlog += (await createDueMessages(app.sql, plan, before, 'earlier-runs')).created;
   await app.sql.begin(async (tx) => {
     await tx`set local session_replication_role = replica`;
     await tx`update messages set state = 'delivered', sent_at = contact_at, delivered_at = contact_at where state = 'scheduled'`;

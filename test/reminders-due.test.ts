@@ -224,7 +224,8 @@ describe('reminder messages come into being when their step falls due', () => {
     });
     await eventually(async () => theirPid);
     // two runs at once (and one of them retried) while theirs is open: they wait for it
-    const runs = [1, 2, 3].map(() => createDueMessages(app.sql, plan, now.toISOString()));
+    const runIds = ['run-a', 'run-b', 'run-a'];
+    const runs = runIds.map((runId) => createDueMessages(app.sql, plan, now.toISOString(), runId));
     await eventually(async () => {
       const [waiting] = await app.sql<{ n: number }[]>`
         select count(*)::int as n from pg_stat_activity where ${theirPid!} = any(pg_blocking_pids(pid))`;
@@ -234,6 +235,10 @@ describe('reminder messages come into being when their step falls due', () => {
     const theirId = await theirs;
     const made = await Promise.all(runs);
     expect(made.reduce((n, r) => n + r.created, 0)).toBe(39);
+    // the retried run's count is both its attempts' together, the other run's its own
+    const [a1, b, a2] = made;
+    expect(Math.max(a1!.runCreated, a2!.runCreated)).toBe(a1!.created + a2!.created);
+    expect(b!.runCreated).toBe(b!.created);
 
     const messages = await messagesOf(c);
     expect(messages).toHaveLength(40);
@@ -242,7 +247,7 @@ describe('reminder messages come into being when their step falls due', () => {
     expect(messages.find((m) => m.appointment === 'A0' && m.plan_step === 'sms-2d')!.id).toBe(theirId);
     // the statement also says where scheduled messages are due, those it made and earlier ones alike:
     // a run starts a region for each
-    const dueNow = await createDueMessages(app.sql, plan, now.toISOString());
+    const dueNow = await createDueMessages(app.sql, plan, now.toISOString(), 'run-c');
     expect(dueNow.created).toBe(0);
     expect(dueNow.due.reduce((n, r) => n + r.due, 0)).toBe(40);
     expect([...new Set(dueNow.due.flatMap((r) => r.channels))].sort()).toEqual(['email', 'sms']);
@@ -260,8 +265,9 @@ describe('reminder messages come into being when their step falls due', () => {
     await load(c, 'none.csv', [appointment('A1', daysFromNow(2), '15:00')]);
     const plan = (await loadCompanyPlan(app.sql, c.id))!;
     expect(plan.steps).toEqual([]);
-    expect(await createDueMessages(app.sql, plan, new Date().toISOString())).toEqual({
+    expect(await createDueMessages(app.sql, plan, new Date().toISOString(), 'run-none')).toEqual({
       created: 0,
+      runCreated: 0,
       byRegion: {},
       due: [],
     });

@@ -6,11 +6,8 @@ import { dueSteps, stepHasMessage, type CompanyPlan } from './due-steps';
 export interface CreatedMessages {
   /** messages this statement made */
   created: number;
-  /**
-   * with a run: the messages that run made, this statement's and its earlier attempts' (those that
-   * committed) together; not those of other runs
-   */
-  runCreated?: number;
+  /** the messages its run made: this statement's and its earlier attempts' (those that committed); not other runs' */
+  runCreated: number;
   /** how many each region got from this statement */
   byRegion: Record<string, number>;
   /** the regions holding scheduled messages due by `now` (these and earlier ones), with their channels */
@@ -32,8 +29,8 @@ export interface DueRegion {
  * that stopped for an earlier time (the person confirmed, cancelled or asked to reschedule) starts
  * again for the new time; an opt-out stays.
  *
- * Given its `run` (the Temporal run id), the statement adds what it made to the run's row of
- * `reminder_runs` and reads the total back, in the same transaction as the messages: an attempt that
+ * The statement adds what it made to its run's row of `reminder_runs` (keyed by the Temporal run id)
+ * and reads the total back, in the same transaction as the messages: an attempt that
  * committed and was then retried left its count there, so `runCreated` is what the run made whatever
  * retries happened, while what earlier runs made stays theirs.
  */
@@ -41,7 +38,7 @@ export async function createDueMessages(
   sql: Sql,
   plan: CompanyPlan,
   now: string,
-  run?: { runId: string },
+  runId: string,
 ): Promise<CreatedMessages> {
   const rows = await sql<
     { region: string | null; created: number; due: number; channels: Channel[]; run_created: number }[]
@@ -70,7 +67,7 @@ export async function createDueMessages(
             enrolled_at = now(), last_response_at = null, completed_at = null
         where e.appointment_at is distinct from excluded.appointment_at and e.status <> 'opted_out'
     ),
-    ${run ? runCount(sql, plan.companyId, now, run.runId) : sql`counted as (select count(*) as created from created),`}
+    ${runCount(sql, plan.companyId, now, runId)}
     -- what was due before (the statement's snapshot holds none of its own rows) and what it made: in the
     -- same round trip, as the run starts its regions from this
     due_now as (
@@ -90,7 +87,8 @@ export async function createDueMessages(
   const made = due.filter((r) => r.created > 0);
   return {
     created: made.reduce((sum, r) => sum + r.created, 0),
-    ...(run ? { runCreated: rows[0]!.run_created } : {}),
+    // the statement always returns one row: `counted` has one, and the regions join onto it
+    runCreated: rows[0]!.run_created,
     byRegion: Object.fromEntries(made.map((r) => [r.region, r.created])),
     due: due.map(({ region, due, channels }) => ({ region, due, channels })),
   };
