@@ -1,4 +1,4 @@
-import type { Worker } from '@temporalio/worker';
+import type { ActivitySlotInfo, SlotSupplier, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../lib/app';
 import { loadConfig } from '../lib/config';
@@ -15,6 +15,17 @@ afterAll(async () => {
   await app?.close();
 });
 
+/**
+ * The activities a worker runs at once: the SDK compiles maxConcurrentActivityTaskExecutions into its
+ * public tuner shape, a fixed-size activity slot supplier (any other shape fails the test).
+ */
+function activitySlots(w: Worker): number {
+  const supplier = w.options.tuner.activityTaskSlotSupplier as SlotSupplier<ActivitySlotInfo>;
+  if (supplier.type !== 'fixed-size')
+    throw new Error(`activity slots of type ${supplier.type}, not fixed-size`);
+  return supplier.numSlots;
+}
+
 /** The send workers a worker process would start with these variables, and what each was told. */
 async function sendWorkersWith(env: Record<string, string>) {
   const connection = await connectWorker(app.temporal);
@@ -28,8 +39,7 @@ async function sendWorkersWith(env: Record<string, string>) {
     });
     const told = workers.map((w) => ({
       taskQueue: w.options.taskQueue,
-      // the SDK compiles maxConcurrentActivityTaskExecutions into a fixed number of activity slots
-      batchesAtOnce: (w.options.tuner.activityTaskSlotSupplier as { numSlots?: number }).numSlots,
+      batchesAtOnce: activitySlots(w),
     }));
     // each polls its queue, as in a worker process, and stops
     const running = workers.map((w) => w.run());
