@@ -2985,7 +2985,7 @@ CREATE INDEX packet_rejects_packet ON public.packet_rejects USING btree (packet_
 -- Name: packet_rows_merge_range; Type: INDEX
 --
 
-CREATE INDEX packet_rows_merge_range ON public.packet_rows USING btree (packet_id, row_number);
+CREATE UNIQUE INDEX packet_rows_merge_range ON public.packet_rows USING btree (packet_id, row_number);
 
 
 --

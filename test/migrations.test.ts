@@ -129,6 +129,23 @@ describe('migrations', () => {
       expect(table!.t).toBeNull();
     }));
 
+  it('refuse a second staged row with the same row number', () =>
+    withScratchDatabase(async (sql) => {
+      await migrate(sql);
+      const [company] = await sql<{ id: number }[]>`
+        insert into companies (alias, name) values ('one-row', 'One Row') returning id`;
+      const [packet] = await sql<{ id: number }[]>`
+        insert into data_packets (company_id, dedupe_key, object_key) values (${company!.id}, 'k', 'raw/k.csv')
+        returning id`;
+      await sql`insert into packet_rows (packet_id, row_number, contact_key, first_name, last_name)
+                values (${packet!.id}, 2, 'a', 'Ann', 'Lee')`;
+      // the merge reads each contact's last row back by its number (lib/ingest/merge-rows.ts)
+      await expect(
+        sql`insert into packet_rows (packet_id, row_number, contact_key, first_name, last_name)
+            values (${packet!.id}, 2, 'b', 'Bo', 'Li')`,
+      ).rejects.toThrow(/packet_rows_merge_range/);
+    }));
+
   it('reject badly named migration files', async () => {
     const dir = await copyOfMigrations();
     await writeFile(path.join(dir, '12_oops.sql'), 'select 1');
