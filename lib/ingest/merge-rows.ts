@@ -173,7 +173,7 @@ export async function upsertContacts(m: RangeMerge, after: number, through: numb
         select r.*, rg.code as region_code, coalesce(r.timezone, rs.timezone, r.phone_timezone, ${companyZone}) as zone
         -- each contact's last row in the range: found by grouping the keys alone, then read by row
         -- number; a contact repeats once per appointment, and sorting whole rows by a key that
-        -- repeats cost four times the grouping
+        -- repeats cost three times the grouping (4.9 s against 1.55 s at 1M rows)
         from (select p.* from packet_rows p
               join (select max(row_number) as row_number from packet_rows
                     where packet_id = ${packetId} and row_number > ${after} and row_number <= ${through}
