@@ -1,4 +1,4 @@
-// The merge refreshes the planner's statistics of the tables a packet grew by a tenth or more (and at least 1,000 rows).
+// The merge refreshes the planner's statistics of the tables a packet doubled (and grew by at least 1,000 rows).
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../lib/db';
@@ -88,13 +88,13 @@ describe("the merge's statistics refresh", () => {
       expect(columns!.n).toBe(3);
     }));
 
-  it('leaves the statistics alone when a packet adds fewer than 1,000 rows, or less than a tenth of the table', () =>
+  it('leaves the statistics alone when a packet adds fewer than 1,000 rows, or fewer than the table held', () =>
     withCompany(async (sql, companyId, loadMapId) => {
       const empty = await statistics(sql);
       await mergeNewRows(sql, companyId, loadMapId, 'small', 300);
       expect(await statistics(sql)).toEqual(empty);
 
-      // 20,000 contacts the planner knows of: 1,200 new ones are more than 1,000 but less than a tenth
+      // 20,000 contacts the planner knows of: 5,000 new ones are a quarter more, which is not a doubling
       await sql`
         insert into contacts (company_id, dedupe_key, first_name, last_name, phone_e164, region)
         select ${companyId}, 'seed-' || i, 'Seed', 'Contact' || i, '+1617555' || lpad((i % 10000)::text, 4, '0'), 'unassigned'
@@ -103,10 +103,10 @@ describe("the merge's statistics refresh", () => {
       const seeded = await statistics(sql);
       expect(seeded.contacts.rows).toBe(await count(sql, 'contacts'));
       expect(seeded.contacts.rows).toBeGreaterThanOrEqual(20_300);
-      await mergeNewRows(sql, companyId, loadMapId, 'tenth', 1_200);
+      await mergeNewRows(sql, companyId, loadMapId, 'quarter', 5_000);
       const after = await statistics(sql);
       expect(after.contacts).toEqual(seeded.contacts);
-      // the same packet grew appointments (300 rows before) and staged 1,200 rows: those two were analyzed
+      // the same packet grew appointments (300 rows before) and staged 5,000 rows: those two were analyzed
       expect(after.appointments.analyses).toBe(seeded.appointments.analyses + 1);
       expect(after.appointments.rows).toBe(await count(sql, 'appointments'));
       expect(after.packet_rows.analyses).toBe(seeded.packet_rows.analyses + 1);
