@@ -16,6 +16,7 @@ import {
   csv,
   daysFromNow,
   EHR_HEADER,
+  EHR_MAP,
   ehrRow,
   ingestFile,
   putPacket,
@@ -53,14 +54,14 @@ const file = csv(EHR_HEADER, [
 ]);
 
 /** Stages the packet; with `beside`, merges each committed chunk (of `chunkRows`) as staging goes on. */
-async function load(company: TestCompany, name: string, beside: boolean, chunkRows = 1) {
-  const { packet } = await putPacket(app, company, name, file);
+async function load(company: TestCompany, name: string, beside: boolean, chunkRows = 1, content = file) {
+  const { packet } = await putPacket(app, company, name, content);
   const context = await loadPacketContext(app.sql, packet.uuid);
   let merge: MergeAlongside | undefined;
   await stageRows({
     sql: app.sql,
     context,
-    input: Readable.from([Buffer.from(file)]),
+    input: Readable.from([Buffer.from(content)]),
     chunkRows,
     onHeader: beside
       ? async (header) => {
@@ -127,6 +128,39 @@ describe('the merge beside staging', () => {
     expect(visit.status).toBe('scheduled');
     expect(visit.data).toEqual({ Notes: 'first' });
     expect(mine.appointments.find((x) => x.external_id === 'A22')!.data).toEqual({ Notes: 'ramp' });
+  });
+
+  it('counts a contact named only in rows without an appointment once, beside staging as after it', async () => {
+    const optionalDates = {
+      ...EHR_MAP,
+      name: 'optional-dates',
+      fields: {
+        ...EHR_MAP.fields,
+        appointment_date: { ...EHR_MAP.fields.appointment_date!, required: false },
+      },
+    };
+    // Ann has a visit and a row without one; Bea two rows without one; Cal a visit
+    const contactsToo = csv(EHR_HEADER, [
+      ehrRow('P31', 'Ann', day5, '10:00', { 'Appointment ID': 'A31' }),
+      ehrRow('P31', 'Ann', '', ''),
+      ehrRow('P32', 'Bea', '', ''),
+      ehrRow('P32', 'Bea', '', ''),
+      ehrRow('P33', 'Cal', day6, '09:00', { 'Appointment ID': 'A33' }),
+    ]);
+    const results: MergeResult[] = [];
+    for (const beside of [true, false]) {
+      const company = await createTestCompany(app, { prefix: 'no-visit', loadMap: optionalDates });
+      results.push((await load(company, 'contacts-too.csv', beside, 2, contactsToo)).result);
+    }
+    expect(results[0]).toEqual(results[1]);
+    // two visits and the two contacts named without one are loaded; Bea's second row is a duplicate
+    expect(results[0]).toMatchObject({
+      rowsLoaded: 4,
+      rowsDuplicate: 1,
+      contactsCreated: 3,
+      appointmentsCreated: 2,
+    });
+    expect(results[0]!.regions.reduce((n, r) => n + r.contacts, 0)).toBe(3);
   });
 
   it('stands aside when another packet of the company is merging, and then the merge after staging runs', async () => {

@@ -230,6 +230,8 @@ interface OpenState {
     changed: Map<AnalyzedTable, number>;
     /** contacts and appointments new to the database; with those copied as they were before, every one the file names */
     inserted: { contacts: number; appointments: number };
+    /** staged rows the merged ranges held: every row of the packet, once the last range is merged */
+    staged: number;
   };
 }
 
@@ -265,6 +267,7 @@ async function startInTransaction(
       xid: await currentXid(tx),
       changed: new Map(),
       inserted: { contacts: 0, appointments: 0 },
+      staged: 0,
     },
   };
 }
@@ -278,6 +281,7 @@ async function mergeRowsThrough(m: OpenState['merge'], after: number, through: n
     select count(*)::int as rows from packet_rows
     where packet_id = ${m.context.packet.id} and row_number > ${after} and row_number <= ${through}`;
   grew('packet_rows', staged!.rows);
+  m.staged += staged!.rows;
   await analyzeIfGrown(m, 'packet_rows');
   const contacts = await upsertContacts(m, after, through);
   grew('contacts', contacts.written);
@@ -300,37 +304,36 @@ async function finishInTransaction(
   const companyId = context.company.id;
   const [packet] = await tx<{ rows_staged: number | null }[]>`
     select rows_staged from data_packets where id = ${packetId} for update`;
-  // two scans, not one: a filtered count(distinct) sorts every staged row, not only the contact-only ones
-  const [counts] = await tx<
-    { staged: number; contactOnly: number; contactsBefore: number; appointmentsBefore: number }[]
-  >`
-    select (select count(*)::int from packet_rows where packet_id = ${packetId}) as staged,
-           (select count(distinct contact_key)::int from packet_rows
-            where packet_id = ${packetId} and appointment_key is null) as "contactOnly",
-           (select count(*)::int from merge_contacts_before) as "contactsBefore",
-           (select count(*)::int from merge_appointments_before) as "appointmentsBefore"`;
-  if (counts!.staged !== packet?.rows_staged)
-    return { stagingLost: { staged: packet?.rows_staged ?? null, found: counts!.staged } };
+  if (m.staged !== packet?.rows_staged)
+    return { stagingLost: { staged: packet?.rows_staged ?? null, found: m.staged } };
   const dropped = await dropUnlistedAppointments(m);
   const superseded = context.loadMap.compiled.appointmentKeyFields
     ? 0
     : await supersedeMissingAppointments(tx, context);
-  const regions = await tx<RegionCount[]>`
-    select c.region, c.region_reason as reason, count(*)::int as contacts
-    from (select distinct contact_key from packet_rows where packet_id = ${packetId}) k
+  // one pass over the staged rows for both: the contacts the file names by region, and those it names
+  // in a row without an appointment (every key the file names has its contact: the upsert wrote it)
+  const byRegion = await tx<(RegionCount & { contactOnly: number })[]>`
+    select c.region, c.region_reason as reason, count(*)::int as contacts,
+           count(*) filter (where k.contact_only)::int as "contactOnly"
+    from (select contact_key, bool_or(appointment_key is null) as contact_only
+          from packet_rows where packet_id = ${packetId} group by contact_key) k
     join contacts c on c.company_id = ${companyId} and c.dedupe_key = k.contact_key
     group by c.region, c.region_reason order by c.region, c.region_reason`;
-  const kept = m.inserted.appointments + counts!.appointmentsBefore + counts!.contactOnly;
+  const [before] = await tx<{ contacts: number; appointments: number }[]>`
+    select (select count(*)::int from merge_contacts_before) as contacts,
+           (select count(*)::int from merge_appointments_before) as appointments`;
+  const contactOnly = byRegion.reduce((n, r) => n + r.contactOnly, 0);
+  const kept = m.inserted.appointments + before!.appointments + contactOnly;
   const result: MergeResult = {
     rowsLoaded: kept,
-    rowsDuplicate: counts!.staged - kept,
+    rowsDuplicate: m.staged - kept,
     contactsCreated: m.inserted.contacts,
-    contactsUpdated: counts!.contactsBefore,
+    contactsUpdated: before!.contacts,
     appointmentsCreated: m.inserted.appointments,
-    appointmentsUpdated: counts!.appointmentsBefore,
+    appointmentsUpdated: before!.appointments,
     appointmentsDropped: dropped,
     appointmentsSuperseded: superseded,
-    regions: [...regions],
+    regions: byRegion.map(({ region, reason, contacts }) => ({ region, reason, contacts })),
   };
   await tx`
     update data_packets
