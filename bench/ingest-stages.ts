@@ -129,9 +129,12 @@ try {
     const gcBefore = gcMs;
     gcByKind.clear();
     if (values.beside) {
-      const mergeSql: Sql = values.explain
+      // the merge on a connection of its own, so that its backend's CPU is told apart from staging's COPY
+      const mergeSql = values.explain
         ? await explaining(postgres.url, values.explain === 'analyze')
-        : sql;
+        : await oneConnection(postgres.url);
+      const [mergeBackend] = await mergeSql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const mergeCpuBefore = await processCpuMs(mergeBackend!.pid);
       const started = performance.now();
       const both = await measure(postmaster, async () => {
         let merge: MergeAlongside | undefined;
@@ -149,10 +152,11 @@ try {
         say(`  staging done after ${((performance.now() - started) / 1000).toFixed(2)} s`);
         return { staged, merged: await merge!.finish() };
       });
+      const mergeCpu = ((await processCpuMs(mergeBackend!.pid)) - mergeCpuBefore) / 1000;
       say(
-        `  staging and merge beside it: ${both.text}, gc ${((gcMs - gcBefore) / 1000).toFixed(2)} s; staged ${both.result.staged.staged}; ${JSON.stringify({ ...both.result.merged, regions: undefined })}`,
+        `  staging and merge beside it: ${both.text} (the merge's backend ${mergeCpu.toFixed(2)} s), gc ${((gcMs - gcBefore) / 1000).toFixed(2)} s; staged ${both.result.staged.staged}; ${JSON.stringify({ ...both.result.merged, regions: undefined })}`,
       );
-      if (mergeSql !== sql) await mergeSql.end();
+      await mergeSql.end();
       say(`  load average ${loadAverage()}`);
       continue;
     }
@@ -222,6 +226,12 @@ async function useRealForeignKeys(sql: Sql): Promise<void> {
 }
 
 /** One connection that sends each statement's analyzed plan back as a notice, printed as it comes. */
+/** A client of one connection, kept open: its backend is the same process from start to end. */
+async function oneConnection(url: string): Promise<Sql> {
+  const connect = (await import('postgres')).default;
+  return connect(url, { max: 1, connection: { 'herald.actor': 'bench' } }) as unknown as Sql;
+}
+
 async function explaining(url: string, analyze: boolean): Promise<Sql> {
   const connect = (await import('postgres')).default;
   const one = connect(url, {
