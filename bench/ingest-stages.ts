@@ -225,21 +225,17 @@ async function useRealForeignKeys(sql: Sql): Promise<void> {
   await sql`alter table appointments add foreign key (contact_id) references contacts (id)`;
 }
 
-/** One connection that sends each statement's analyzed plan back as a notice, printed as it comes. */
 /** A client of one connection, kept open: its backend is the same process from start to end. */
-async function oneConnection(url: string): Promise<Sql> {
+async function oneConnection(url: string, onnotice?: (notice: { message?: unknown }) => void): Promise<Sql> {
   const connect = (await import('postgres')).default;
-  return connect(url, { max: 1, connection: { 'herald.actor': 'bench' } }) as unknown as Sql;
+  return connect(url, { max: 1, onnotice, connection: { 'herald.actor': 'bench' } }) as unknown as Sql;
 }
 
+/** One connection that sends each statement's analyzed plan back as a notice, printed as it comes. */
 async function explaining(url: string, analyze: boolean): Promise<Sql> {
-  const connect = (await import('postgres')).default;
-  const one = connect(url, {
-    max: 1,
-    onnotice: (notice) =>
-      say(analyze ? String(notice.message) : String(notice.message).split('\n', 2).join(' ').slice(0, 160)),
-    connection: { 'herald.actor': 'bench' },
-  }) as unknown as Sql;
+  const one = await oneConnection(url, (notice) =>
+    say(analyze ? String(notice.message) : String(notice.message).split('\n', 2).join(' ').slice(0, 160)),
+  );
   await one`load 'auto_explain'`;
   await one`set auto_explain.log_min_duration = 0`;
   if (analyze) await one`set auto_explain.log_analyze = on`;
