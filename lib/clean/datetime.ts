@@ -1,5 +1,6 @@
 // Cleaning rules for dates and times: read a cell in a company's or location's time zone, return a UTC instant.
 import { IANAZone } from 'luxon';
+import { BoundedMemo } from './bounded-memo';
 import {
   DEFAULT_FORMATS,
   readDateTime,
@@ -46,17 +47,11 @@ export function wallClockToInstant(date: LocalDate, time: LocalTime, timezone: s
   // numbers: string keys built per row would keep a rope of pieces each, megabytes over a file.
   const wall = wallClockMs(date, time);
   let zoneInstants = instants.get(timezone);
-  if (!zoneInstants) instants.set(timezone, (zoneInstants = new Map()));
-  const known = zoneInstants.get(wall);
-  if (known !== undefined) return known;
-  if (zoneInstants.size >= MAX_REMEMBERED_INSTANTS) zoneInstants.clear();
-  const instant = computeInstant(wall, timezone);
-  zoneInstants.set(wall, instant);
-  return instant;
+  if (!zoneInstants) instants.set(timezone, (zoneInstants = new BoundedMemo(50_000)));
+  return zoneInstants.get(wall) ?? zoneInstants.set(wall, computeInstant(wall, timezone));
 }
 
-const MAX_REMEMBERED_INSTANTS = 50_000;
-const instants = new Map<string, Map<number, number>>();
+const instants = new Map<string, BoundedMemo<number, number>>();
 
 /** The wall-clock time as if it were UTC: the key instants are remembered under, and the start of the zone search. */
 function wallClockMs(date: LocalDate, time: LocalTime): number {

@@ -1,5 +1,6 @@
 // The cleaning-rule registry: a load map names a rule and its options; this checks them and builds the rule.
 import { z } from 'zod';
+import { BoundedMemo, detachedText } from './bounded-memo';
 import { ALL_FORMATS } from './datetime-formats';
 import { combineDateTime, isValidTimezone, parseDateTime, parseLocalDate, parseTimeOfDay } from './datetime';
 import { cleanEmail } from './email';
@@ -38,22 +39,15 @@ function rule<S extends z.ZodRawShape>(
 
 // Appointment files repeat a few hundred dates and time slots on every row. A date or time rule's answer
 // depends only on the cell's text (no zone, no clock), so each compiled rule remembers its answers for
-// text cells, at most MAX_REMEMBERED_TEXTS, starting over when full.
-const MAX_REMEMBERED_TEXTS = 10_000;
-
+// text cells.
 function rememberText(clean: CleanFunction): CleanFunction {
-  const known = new Map<string, CleanResult<CleanValue>>();
+  const known = new BoundedMemo<string, CleanResult<CleanValue>>(10_000);
   return (value, context) => {
     if (typeof value !== 'string') return clean(value, context);
-    let result = known.get(value);
-    if (result === undefined) {
-      if (known.size >= MAX_REMEMBERED_TEXTS) known.clear();
-      // a cell is a slice of the parser's whole chunk of text: the memo keeps a copy, not the chunk
-      const text = ` ${value}`.slice(1);
-      result = clean(text, context);
-      known.set(text, result);
-    }
-    return result;
+    const result = known.get(value);
+    if (result !== undefined) return result;
+    const text = detachedText(value);
+    return known.set(text, clean(text, context));
   };
 }
 

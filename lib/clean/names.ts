@@ -1,5 +1,6 @@
 // Cleaning rule for people's names: tidy the spacing and proper-case names that arrive in one case.
 import { NAME_PARTICLES, properCaseName } from '../name-case';
+import { BoundedMemo, detachedText } from './bounded-memo';
 import { fail, isBlank, ok, quote, type CleanResult } from './result';
 
 export interface NameOptions {
@@ -25,21 +26,14 @@ export function cleanName(value: unknown, options: NameOptions = {}): CleanResul
 }
 
 // Files repeat the same names (first names, providers) row after row, and proper-casing is pure, so each
-// spelling is cased once; the memo is bounded and simply starts over when full.
-const MAX_REMEMBERED_NAMES = 20_000;
-const casedNames = new Map<string, string>();
+// spelling is cased once.
+const casedNames = new BoundedMemo<string, string>(20_000);
 
 function properCase(text: string): string {
-  let cased = casedNames.get(text);
-  if (cased === undefined) {
-    if (casedNames.size >= MAX_REMEMBERED_NAMES) casedNames.clear();
-    // A cell is a slice of the parser's whole chunk of text; remembering it would keep that chunk
-    // alive, so the memo holds a copy (the concatenation and slice make a short string of its own).
-    const key = ` ${text}`.slice(1);
-    cased = properCaseName(key);
-    casedNames.set(key, cased);
-  }
-  return cased;
+  const cased = casedNames.get(text);
+  if (cased !== undefined) return cased;
+  const key = detachedText(text);
+  return casedNames.set(key, properCaseName(key));
 }
 
 // "De la Cruz" -> "de la Cruz"; the last word is the surname proper, so a lone "Di" keeps its capital.
