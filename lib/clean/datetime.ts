@@ -1,6 +1,6 @@
 // Cleaning rules for dates and times: read a cell in a company's or location's time zone, return a UTC instant.
 import { IANAZone } from 'luxon';
-import { BoundedMemo } from './bounded-memo';
+import { BoundedMemo } from '../bounded-memo';
 import {
   DEFAULT_FORMATS,
   readDateTime,

@@ -1,6 +1,6 @@
 // The cleaning-rule registry: a load map names a rule and its options; this checks them and builds the rule.
 import { z } from 'zod';
-import { BoundedMemo, detachedText } from './bounded-memo';
+import { BoundedMemo, detachedText } from '../bounded-memo';
 import { ALL_FORMATS } from './datetime-formats';
 import { combineDateTime, isValidTimezone, parseDateTime, parseLocalDate, parseTimeOfDay } from './datetime';
 import { cleanEmail } from './email';

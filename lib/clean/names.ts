@@ -1,6 +1,6 @@
 // Cleaning rule for people's names: tidy the spacing and proper-case names that arrive in one case.
 import { NAME_PARTICLES, properCaseName } from '../name-case';
-import { BoundedMemo, detachedText } from './bounded-memo';
+import { BoundedMemo, detachedText } from '../bounded-memo';
 import { fail, isBlank, ok, quote, type CleanResult } from './result';
 
 export interface NameOptions {

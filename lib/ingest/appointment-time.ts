@@ -1,6 +1,6 @@
 // Reads an appointment's date (and time column) in the row's time zone as a UTC instant, and its status.
 import { wallClockToInstant, type CleanResult, type RuleContext } from '../clean';
-import { BoundedMemo } from '../clean/bounded-memo';
+import { BoundedMemo } from '../bounded-memo';
 import type { CellValue } from '../parse';
 import type { CompiledMap } from '../load-maps/compile';
 

@@ -1,5 +1,6 @@
 // Quiet hours in the recipient's local time: whether a message may go now, else the next opening (or expiry).
 import { DateTime } from 'luxon';
+import { BoundedMemo } from '../bounded-memo';
 import { stateForZip } from '../clean/zip-prefix';
 import { AREA_CODE_TIMEZONES, timezoneForState } from '../clean/us-timezones';
 import {
@@ -30,16 +31,11 @@ export interface RecipientZone {
  * answers are kept (bounded; a stale one is never wrong, as they depend on nothing else).
  */
 const CACHED = 4096;
-function remember<T>(cache: Map<string, T>, key: string, compute: () => T): T {
-  let found = cache.get(key);
-  if (found === undefined && !cache.has(key)) {
-    if (cache.size >= CACHED) cache.clear();
-    cache.set(key, (found = compute()));
-  }
-  return found as T;
+function remember<T>(cache: BoundedMemo<string, T>, key: string, compute: () => T): T {
+  return cache.get(key) ?? cache.set(key, compute());
 }
 
-const zones = new Map<string, boolean>();
+const zones = new BoundedMemo<string, boolean>(CACHED);
 const validZone = (zone: string | null | undefined): zone is string =>
   !!zone && remember(zones, zone, () => DateTime.local().setZone(zone).isValid);
 
@@ -173,7 +169,7 @@ function nextOpening(local: DateTime, window: EffectiveWindow, skipSunday: boole
 type LocalClock =
   { open: true; closesAt: number } | { open: false; now: string; opening?: { at: number; label: string } };
 
-const clocks = new Map<string, LocalClock>();
+const clocks = new BoundedMemo<string, LocalClock>(CACHED);
 function localClock(at: Date, zone: string, window: EffectiveWindow, skipSunday: boolean): LocalClock {
   return remember(clocks, `${at.getTime()}|${zone}|${window.start}|${window.end}|${skipSunday}`, () => {
     const local = DateTime.fromJSDate(at, { zone });

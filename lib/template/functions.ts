@@ -1,5 +1,6 @@
 // The template functions (`{value|function|argument}`): the one registry compile, validate and render use.
 
+import { BoundedMemo } from '../bounded-memo';
 import { formatDate, parseDateFormat, toZonedDateTime, type DatePart } from './date-format';
 import { properCaseName, titleCase } from '../name-case';
 import { formatPhoneNumber } from './phone';
@@ -64,12 +65,10 @@ function dateFunction(
  * times, and reading one in its time zone costs Intl calls that dominate rendering otherwise. The
  * result depends only on the text, zone, locale and format, so a hit is exact; the memory is bounded.
  */
-const formattedDates = new WeakMap<readonly DatePart[], Map<string, string>>();
-const MAX_REMEMBERED_DATES = 10_000;
+const formattedDates = new WeakMap<readonly DatePart[], BoundedMemo<string, string>>();
 function rememberDate(parts: readonly DatePart[], key: string, text: string): void {
   let known = formattedDates.get(parts);
-  if (!known) formattedDates.set(parts, (known = new Map()));
-  if (known.size >= MAX_REMEMBERED_DATES) known.clear();
+  if (!known) formattedDates.set(parts, (known = new BoundedMemo(10_000)));
   known.set(key, text);
 }
 

@@ -1,6 +1,6 @@
-// The bounded memo the cleaning rules remember their answers in: what it keeps, and that it never holds more than its bound.
+// The bounded memo cleaning, quiet hours and templates remember their answers in: what it keeps, and that it never holds more than its bound.
 import { describe, expect, it } from 'vitest';
-import { BoundedMemo, detachedText } from '../../lib/clean/bounded-memo';
+import { BoundedMemo, detachedText } from '../../lib/bounded-memo';
 
 describe('BoundedMemo', () => {
   it('answers what it was told, and nothing for a key it was not', () => {

@@ -1,8 +1,8 @@
-// Remembered answers of a pure function that files ask again and again (names, dates, instants), in bounded memory.
+// Remembered answers of a pure function asked the same few questions again and again, in bounded memory.
 
 /**
- * At most `limit` answers, by key. When full it forgets everything and starts over: files repeat a few
- * hundred or thousand values, so a cleared memo refills at once, and no bookkeeping is paid per row
+ * At most `limit` answers, by key. When full it forgets everything and starts over: the callers' inputs
+ * repeat a few hundred or thousand values, so a cleared memo refills at once, and no bookkeeping is paid per row
  * as a least-recently-used order would.
  */
 export class BoundedMemo<K, V> {
