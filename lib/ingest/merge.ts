@@ -274,6 +274,17 @@ async function startInTransaction(
 
 type AnalyzedTable = 'packet_rows' | 'contacts' | 'appointments';
 
+/**
+ * The columns the merge's own statements join, group and filter on: the only statistics its plans
+ * read. The other columns keep theirs until autovacuum analyzes the whole table, which it still does:
+ * the rows the merge wrote count towards its threshold when the merge commits.
+ */
+const MERGE_PLAN_COLUMNS: Record<AnalyzedTable, string[]> = {
+  packet_rows: ['packet_id', 'row_number', 'contact_key', 'appointment_key'],
+  contacts: ['company_id', 'dedupe_key'],
+  appointments: ['company_id', 'dedupe_key', 'starts_at', 'last_packet_id', 'status'],
+};
+
 async function mergeRowsThrough(m: OpenState['merge'], after: number, through: number): Promise<void> {
   const grew = (table: AnalyzedTable, rows: number) =>
     m.changed.set(table, (m.changed.get(table) ?? 0) + rows);
@@ -371,7 +382,8 @@ async function dropUnlistedAppointments(m: OpenState['merge']): Promise<number> 
  * with the packet. Doubling, not a tenth: the planner scales the rows it last counted by the table's
  * pages now, so statistics from half the size still estimate the size. A tenth analyzed packet_rows and
  * appointments 23 times each in a million-row file (with contacts', active 7.4 s of a 77 s ingest in
- * pg_stat_activity sampled every 200 ms); doubling, 6 times.
+ * pg_stat_activity sampled every 200 ms); doubling, 6 times. Only the columns the merge's plans read
+ * (a fraction of each table's) are analyzed: 2.3–2.6 s against 6.0–6.3 s at 1M rows beside staging.
  */
 async function analyzeIfGrown(m: OpenState['merge'], table: AnalyzedTable): Promise<void> {
   const changed = m.changed.get(table) ?? 0;
@@ -379,7 +391,7 @@ async function analyzeIfGrown(m: OpenState['merge'], table: AnalyzedTable): Prom
   const [stats] = await m.tx<{ rows: number }[]>`
     select greatest(reltuples, 0)::float8 as rows from pg_class where oid = ${table}::regclass`;
   if (changed < (stats?.rows ?? 0)) return;
-  await m.tx`analyze ${m.tx(table)}`;
+  await m.tx`analyze ${m.tx(table)} (${m.tx(MERGE_PLAN_COLUMNS[table])})`;
   m.changed.set(table, 0);
 }
 
